@@ -1,0 +1,1 @@
+"""bulkadmin: safe, fast MongoDB bulk operations for Django."""

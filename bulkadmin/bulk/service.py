@@ -1,0 +1,159 @@
+"""The synchronous bulk service: the seed API's functions on pymongo's `MongoClient`.
+
+This module and `bulkadmin.aio` are the only code that calls pymongo's write methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pymongo.errors
+from pymongo.collection import Collection
+from pymongo.database import Database
+
+from bulkadmin.bulk.batching import check_batch_size, iter_batches, known_total
+from bulkadmin.bulk.plans import Clock, Find, Plan, ProgressCallback, Steps, build_plan, resolve_key_fields
+from bulkadmin.bulk.results import BulkResult
+from bulkadmin.documents import MongoModel
+from bulkadmin.mongo import get_db
+from bulkadmin.registry import ensure_indexes
+
+
+def bulk_insert(
+    model: type[MongoModel],
+    docs: Iterable[Any],
+    *,
+    batch_size: int = 1000,
+    ordered: bool = True,
+    raise_on_error: bool = True,
+    progress: ProgressCallback | None = None,
+    db: Database | None = None,
+) -> BulkResult:
+    """Validate and insert documents (dicts or model instances), streamed batch by batch."""
+    plan = build_plan("insert", model, ordered=ordered)
+    return _run(plan, docs, _collection(model, db), batch_size, progress, raise_on_error)
+
+
+def bulk_update(
+    model: type[MongoModel],
+    updates: Iterable[dict[str, Any]],
+    *,
+    batch_size: int = 1000,
+    ordered: bool = True,
+    raise_on_error: bool = True,
+    progress: ProgressCallback | None = None,
+    db: Database | None = None,
+) -> BulkResult:
+    """Run `{"filter", "update", "upsert"}` entries, each as an update_many."""
+    plan = build_plan("update", model, ordered=ordered)
+    return _run(plan, updates, _collection(model, db), batch_size, progress, raise_on_error)
+
+
+def bulk_delete(
+    model: type[MongoModel],
+    deletes: Iterable[dict[str, Any]],
+    *,
+    batch_size: int = 1000,
+    ordered: bool = True,
+    raise_on_error: bool = True,
+    progress: ProgressCallback | None = None,
+    db: Database | None = None,
+) -> BulkResult:
+    """Run `{"filter"}` entries, each as a delete_many."""
+    plan = build_plan("delete", model, ordered=ordered)
+    return _run(plan, deletes, _collection(model, db), batch_size, progress, raise_on_error)
+
+
+def bulk_write(
+    model: type[MongoModel],
+    operations: Iterable[Any],
+    *,
+    batch_size: int = 1000,
+    ordered: bool = True,
+    raise_on_error: bool = True,
+    progress: ProgressCallback | None = None,
+    db: Database | None = None,
+) -> BulkResult:
+    """Run mixed operations: the seed's dict forms (`insert_one`, `update_one`, `update_many`,
+    `replace_one`, `delete_one`, `delete_many`) or pymongo operation objects."""
+    plan = build_plan("write", model, ordered=ordered)
+    return _run(plan, operations, _collection(model, db), batch_size, progress, raise_on_error)
+
+
+def bulk_upsert(
+    model: type[MongoModel],
+    docs: Iterable[Any],
+    *,
+    key_fields: Iterable[str] | None = None,
+    mode: str = "merge",
+    batch_size: int = 1000,
+    ordered: bool = True,
+    dry_run: bool = False,
+    raise_on_error: bool = True,
+    progress: ProgressCallback | None = None,
+    on_pre_images: Callable[[list[dict[str, Any]]], None] | None = None,
+    db: Database | None = None,
+) -> BulkResult:
+    """Insert new documents and write changed ones by key (`merge`: `$set` the given fields;
+    `replace`: the whole document; `delete`: remove by key), counting created / updated /
+    unchanged exactly. `on_pre_images` receives documents as they were before each write."""
+    keys = resolve_key_fields(model, key_fields)
+    plan = build_plan(
+        "upsert",
+        model,
+        key_fields=keys,
+        mode=mode,
+        ordered=ordered,
+        dry_run=dry_run,
+        on_pre_images=on_pre_images,
+    )
+    collection = _collection(model, db)
+    if not dry_run:
+        ensure_indexes(model, collection.database)
+    return _run(plan, docs, collection, batch_size, progress, raise_on_error)
+
+
+def _collection(model: type[MongoModel], db: Database | None) -> Collection:
+    return (db if db is not None else get_db())[model.collection]
+
+
+def _run(
+    plan: Plan,
+    items: Iterable[Any],
+    collection: Collection,
+    batch_size: int,
+    progress: ProgressCallback | None,
+    raise_on_error: bool,
+) -> BulkResult:
+    check_batch_size(batch_size)
+    clock = Clock(plan, known_total(items), progress)
+    for batch in iter_batches(items, batch_size):
+        clock.batch_started_now()
+        _drive(plan.batch(batch), collection)
+        clock.batch_finished(len(batch))
+        if plan.stopped:
+            break
+    return clock.conclude(raise_on_error)
+
+
+def _drive(steps: Steps, collection: Collection) -> None:
+    outcome: Any = None
+    while True:
+        try:
+            request = steps.send(outcome)
+        except StopIteration:
+            return
+        outcome = _execute(collection, request)
+
+
+def _execute(collection: Collection, request: Any) -> Any:
+    if isinstance(request, Find):
+        return list(collection.find(request.filter))
+    try:
+        return collection.bulk_write(request.requests, ordered=request.ordered).bulk_api_result
+    except pymongo.errors.BulkWriteError as error:
+        return error.details
+
+
+__all__ = ["bulk_delete", "bulk_insert", "bulk_update", "bulk_upsert", "bulk_write"]

@@ -1,0 +1,120 @@
+"""Turn the seed API's specs (dicts) and pymongo operation objects into checked write requests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
+
+from bulkadmin.bulk.validation import validate_document
+from bulkadmin.documents import MongoModel
+from bulkadmin.exceptions import InvalidSpec
+from bulkadmin.safety import translate_filter, translate_update
+
+RequestBuilder = Callable[[Any], Any]
+
+
+def insert_request(model: type[MongoModel]) -> RequestBuilder:
+    """A builder of `InsertOne` from a document, validated whole with the model."""
+    return lambda item: InsertOne(validate_document(model, item))
+
+
+def update_request(model: type[MongoModel], many: bool = True) -> RequestBuilder:
+    """A builder of `UpdateMany` (or `UpdateOne`) from `{"filter", "update", "upsert"}`."""
+    request_class = UpdateMany if many else UpdateOne
+
+    def build(spec: Any) -> Any:
+        fields = _fields(spec, required={"filter", "update"}, optional={"upsert"})
+        return request_class(
+            translate_filter(model, fields["filter"]),
+            translate_update(model, fields["update"]),
+            upsert=_flag(fields.get("upsert", False), "upsert"),
+        )
+
+    return build
+
+
+def delete_request(model: type[MongoModel], many: bool = True) -> RequestBuilder:
+    """A builder of `DeleteMany` (or `DeleteOne`) from `{"filter"}`."""
+    request_class = DeleteMany if many else DeleteOne
+    return lambda spec: request_class(translate_filter(model, _fields(spec, required={"filter"})["filter"]))
+
+
+def replace_request(model: type[MongoModel]) -> RequestBuilder:
+    """A builder of `ReplaceOne` from `{"filter", "replacement", "upsert"}`; the replacement is
+    validated whole, keeping the matched document's `_id` unless it names one."""
+
+    def build(spec: Any) -> ReplaceOne:
+        fields = _fields(spec, required={"filter", "replacement"}, optional={"upsert"})
+        replacement = validate_document(model, fields["replacement"])
+        if "id" not in fields["replacement"] and "_id" not in fields["replacement"]:
+            replacement.pop("_id")
+        upsert = _flag(fields.get("upsert", False), "upsert")
+        return ReplaceOne(translate_filter(model, fields["filter"]), replacement, upsert=upsert)
+
+    return build
+
+
+def write_request(model: type[MongoModel]) -> RequestBuilder:
+    """A builder for `bulk_write`: the seed's `{"insert_one": {"document": ...}}` dict forms
+    and pymongo's operation objects, each checked like the single-purpose functions."""
+    builders: dict[str, RequestBuilder] = {
+        "update_one": update_request(model, many=False),
+        "update_many": update_request(model),
+        "replace_one": replace_request(model),
+        "delete_one": delete_request(model, many=False),
+        "delete_many": delete_request(model),
+    }
+
+    def build(operation: Any) -> Any:
+        name, spec = _as_dict_form(operation)
+        if name == "insert_one":
+            return InsertOne(validate_document(model, _fields(spec, required={"document"})["document"]))
+        if name not in builders:
+            allowed = ", ".join(["insert_one", *builders])
+            raise InvalidSpec(f"Unknown operation {name!r}; use one of {allowed}.", field=name)
+        return builders[name](spec)
+
+    return build
+
+
+def _as_dict_form(operation: Any) -> tuple[str, Any]:
+    if isinstance(operation, InsertOne):
+        return "insert_one", {"document": operation._doc}
+    if isinstance(operation, (UpdateOne, UpdateMany)):
+        name = "update_one" if isinstance(operation, UpdateOne) else "update_many"
+        return name, {
+            "filter": operation._filter,
+            "update": operation._doc,
+            "upsert": bool(operation._upsert),
+        }
+    if isinstance(operation, ReplaceOne):
+        return "replace_one", {
+            "filter": operation._filter,
+            "replacement": operation._doc,
+            "upsert": bool(operation._upsert),
+        }
+    if isinstance(operation, (DeleteOne, DeleteMany)):
+        return ("delete_one" if isinstance(operation, DeleteOne) else "delete_many"), {"filter": operation._filter}
+    if isinstance(operation, Mapping) and len(operation) == 1:
+        return next(iter(operation.items()))
+    raise InvalidSpec(f"An operation must be a one-key object such as {{'insert_one': ...}}, got {operation!r}.")
+
+
+def _fields(spec: Any, *, required: set[str], optional: set[str] = frozenset()) -> Mapping[str, Any]:
+    if not isinstance(spec, Mapping):
+        raise InvalidSpec(f"Expected an object with {', '.join(sorted(required))}, got {type(spec).__name__}.")
+    missing = required - set(spec)
+    if missing:
+        raise InvalidSpec(f"Missing {sorted(missing)[0]!r}.", field=sorted(missing)[0])
+    unknown = set(spec) - required - optional
+    if unknown:
+        raise InvalidSpec(f"Unknown key {sorted(unknown)[0]!r}.", field=sorted(unknown)[0])
+    return spec
+
+
+def _flag(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidSpec(f"{name!r} must be true or false, got {value!r}.", field=name)
+    return value

@@ -1,0 +1,176 @@
+"""`MongoModel`: a pydantic v2 model bound to a MongoDB collection.
+
+`id` is stored as `_id`; every other field is stored under its alias (its name by default).
+Field paths written with model names are translated to stored keys by `storage_path`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, get_args, get_origin
+
+from bson import ObjectId
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic.fields import FieldInfo
+
+from bulkadmin.exceptions import ImproperlyDeclared, InvalidSpec
+
+
+def _to_object_id(value: Any) -> ObjectId:
+    if isinstance(value, ObjectId):
+        return value
+    if isinstance(value, str) and ObjectId.is_valid(value):
+        return ObjectId(value)
+    raise ValueError(f"{value!r} is not a valid ObjectId (24 hex characters)")
+
+
+PyObjectId = Annotated[
+    ObjectId,
+    PlainValidator(_to_object_id),
+    PlainSerializer(str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": "^[0-9a-f]{24}$"}),
+]
+
+
+@dataclass(frozen=True)
+class Index:
+    """An index declared on a collection model; `keys` are model field names."""
+
+    keys: tuple[tuple[str, int], ...]
+    unique: bool = False
+    name: str | None = None
+    expire_after_seconds: int | None = None
+
+
+class MongoModel(BaseModel):
+    """Base class of collection models. Subclasses set `collection`; optionally `key_fields`
+    (the natural key imports and syncs match on, backed by a unique index) and `indexes`."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_assignment=True)
+
+    collection: ClassVar[str] = ""
+    key_fields: ClassVar[tuple[str, ...]] = ()
+    indexes: ClassVar[tuple[Index, ...]] = ()
+
+    id: PyObjectId = Field(default_factory=ObjectId, alias="_id")
+
+    def to_document(self) -> dict[str, Any]:
+        """The document as stored: stored keys, BSON-ready values, `_id` included."""
+        return to_storage(self.model_dump(by_alias=True))
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> MongoModel:
+        """Build a model instance from a stored document."""
+        return cls.model_validate(document)
+
+
+def check_declaration(model: type[MongoModel]) -> None:
+    """Raise `ImproperlyDeclared` when the model's collection, keys or indexes are wrong."""
+    if not model.collection:
+        raise ImproperlyDeclared(f"{model.__name__} must set `collection`.")
+    for name in model.key_fields:
+        if name not in model.model_fields:
+            raise ImproperlyDeclared(f"{model.__name__}.key_fields names unknown field {name!r}.")
+    for index in model.indexes:
+        for name, _ in index.keys:
+            storage_path(model, name)
+
+
+def stored_key(model: type[MongoModel], name: str) -> str:
+    """The stored key of a top-level model field (`id` -> `_id`)."""
+    info = model.model_fields.get(name)
+    if info is not None:
+        return info.alias or name
+    if _field_by_alias(model, name) is not None:
+        return name
+    raise InvalidSpec(f"Unknown field {name!r} for {model.__name__}.", field=name)
+
+
+def storage_path(model: type[MongoModel], path: str) -> str:
+    """Translate a dotted model path (`id`, `profile.bio`) into the stored key path.
+
+    Raises `InvalidSpec` naming the field when the path is not part of the model.
+    """
+    head, _, rest = path.partition(".")
+    key = stored_key(model, head)
+    if rest:
+        _check_nested(model, head, rest, path)
+    return f"{key}.{rest}" if rest else key
+
+
+def field_annotation(model: type[MongoModel], path: str) -> Any | None:
+    """The type annotation at a dotted model path, or None when it is free-form (dict / Any)."""
+    annotation: Any = model
+    info: FieldInfo | None = None
+    for part in path.split("."):
+        sub_model = _as_model(annotation)
+        if sub_model is None:
+            return None
+        info = sub_model.model_fields.get(part) or _field_by_alias(sub_model, part)
+        if info is None:
+            return None
+        annotation = info.annotation
+    # Keep the field's constraints (ge, pattern, ...) and validators with its type.
+    if info is None or not info.metadata:
+        return annotation if info is not None else None
+    return Annotated[(annotation, *info.metadata)]
+
+
+def _check_nested(model: type[MongoModel], head: str, rest: str, path: str) -> None:
+    info = model.model_fields.get(head) or _field_by_alias(model, head)
+    sub_model = _as_model(info.annotation) if info else None
+    if sub_model is None:
+        return
+    for part in rest.split("."):
+        nested = sub_model.model_fields.get(part) or _field_by_alias(sub_model, part)
+        if nested is None:
+            raise InvalidSpec(f"Unknown field {path!r} for {model.__name__}.", field=path)
+        sub_model = _as_model(nested.annotation)
+        if sub_model is None:
+            return
+
+
+def _field_by_alias(model: type[BaseModel], alias: str) -> FieldInfo | None:
+    for info in model.model_fields.values():
+        if info.alias == alias:
+            return info
+    return None
+
+
+def _as_model(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside `annotation` (`Profile`, `Profile | None`), if any."""
+    annotation = unwrap_annotated(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None
+
+
+def unwrap_annotated(annotation: Any) -> Any:
+    """The bare type of `Annotated[T, ...]`; other annotations unchanged."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return annotation
+
+
+def to_storage(value: Any) -> Any:
+    """Normalise a value to what MongoDB stores and returns: UTC datetimes with millisecond
+    precision, dates as midnight datetimes, enums as their values, tuples and sets as lists."""
+    if isinstance(value, BaseModel):
+        return to_storage(value.model_dump(by_alias=True))
+    if isinstance(value, dict):
+        return {key: to_storage(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_storage(item) for item in value]
+    if isinstance(value, dt.datetime):
+        aware = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+        return aware.replace(microsecond=aware.microsecond // 1000 * 1000)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value

@@ -1,0 +1,33 @@
+"""`manage.py mongo_server start|stop|status`: manage the embedded development MongoDB server."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from bulkadmin import embedded
+from bulkadmin.exceptions import EmbeddedServerError
+
+
+class Command(BaseCommand):
+    help = "Start, stop or show the embedded development MongoDB server (used when MONGODB_URI is empty)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("action", choices=["start", "stop", "status"], help="What to do.")
+
+    def handle(self, *args: object, action: str, **options: object) -> None:
+        var_dir = Path(settings.BULKADMIN_EMBEDDED_DIR)
+        if settings.MONGODB_URI and action == "start":
+            raise CommandError("MONGODB_URI is set, so the embedded server is not used.")
+        if action == "start":
+            try:
+                state = embedded.ensure_running(var_dir)
+            except EmbeddedServerError as error:
+                raise CommandError(str(error)) from error
+            self.stdout.write(f"running: pid {state.pid}, {state.uri} (data in {state.data_dir})")
+        elif action == "stop":
+            stopped = embedded.stop(var_dir)
+            self.stdout.write("stopped" if stopped else "not running")
+        else:
+            state = embedded.status(var_dir)
+            self.stdout.write(f"running: pid {state.pid}, {state.uri}" if state else "not running")

@@ -1,0 +1,52 @@
+"""One MongoDB client per process, built from settings; the only place clients are created.
+
+`MONGODB_URI` names the server; when it is empty the embedded development server is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+from django.conf import settings
+from pymongo import AsyncMongoClient, MongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.database import Database
+
+from bulkadmin import embedded
+
+CLIENT_OPTIONS = {"tz_aware": True, "uuidRepresentation": "standard", "serverSelectionTimeoutMS": 10_000}
+
+_clients: dict[tuple[int, str], MongoClient] = {}
+_async_clients: dict[tuple[int, str, int], AsyncMongoClient] = {}
+
+
+def get_uri() -> str:
+    """The server's URI: `MONGODB_URI`, or the embedded server's (started when needed)."""
+    if settings.MONGODB_URI:
+        return settings.MONGODB_URI
+    return embedded.ensure_running(Path(settings.BULKADMIN_EMBEDDED_DIR)).uri
+
+
+def get_client() -> MongoClient:
+    """The process's synchronous client for the configured server."""
+    uri = get_uri()
+    key = (os.getpid(), uri)
+    if key not in _clients:
+        _clients[key] = MongoClient(uri, **CLIENT_OPTIONS)
+    return _clients[key]
+
+
+def get_db(name: str | None = None) -> Database:
+    """The configured database (`MONGODB_DB`), or `name`."""
+    return get_client()[name or settings.MONGODB_DB]
+
+
+def get_async_db(name: str | None = None) -> AsyncDatabase:
+    """The configured database on the native async client bound to the running event loop."""
+    uri = get_uri()
+    key = (os.getpid(), uri, id(asyncio.get_running_loop()))
+    if key not in _async_clients:
+        _async_clients[key] = AsyncMongoClient(uri, **CLIENT_OPTIONS)
+    return _async_clients[key][name or settings.MONGODB_DB]

@@ -1,0 +1,82 @@
+"""The registry of collection models, like `django.contrib.admin.site`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TypeVar
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.database import Database
+
+from bulkadmin.documents import MongoModel, check_declaration, storage_path
+from bulkadmin.exceptions import AlreadyRegistered, NotRegistered
+
+M = TypeVar("M", bound=type[MongoModel])
+
+
+class CollectionRegistry:
+    """Every collection bulkadmin can work on, by collection name."""
+
+    def __init__(self) -> None:
+        self._models: dict[str, type[MongoModel]] = {}
+
+    def register(self, model: M) -> M:
+        """Register `model` under its collection name; usable as a class decorator."""
+        check_declaration(model)
+        existing = self._models.get(model.collection)
+        if existing is not None and existing is not model:
+            raise AlreadyRegistered(
+                f"Collection {model.collection!r} is already registered to {existing.__module__}.{existing.__name__}."
+            )
+        self._models[model.collection] = model
+        return model
+
+    def unregister(self, model: type[MongoModel]) -> None:
+        """Remove `model`; raises `NotRegistered` when it is not registered."""
+        if self._models.get(model.collection) is not model:
+            raise NotRegistered(model.collection, self.names())
+        del self._models[model.collection]
+
+    def get(self, name: str) -> type[MongoModel]:
+        """The model registered under `name`; `NotRegistered` lists the valid names."""
+        try:
+            return self._models[name]
+        except KeyError:
+            raise NotRegistered(name, self.names()) from None
+
+    def names(self) -> list[str]:
+        return sorted(self._models)
+
+    def __iter__(self) -> Iterator[type[MongoModel]]:
+        return iter(self._models[name] for name in self.names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._models
+
+
+site = CollectionRegistry()
+register = site.register
+
+
+def index_models(model: type[MongoModel]) -> list[IndexModel]:
+    """The pymongo index models for a collection: a unique index on the key fields, then
+    the declared indexes."""
+    indexes = []
+    if model.key_fields:
+        keys = [(storage_path(model, name), ASCENDING) for name in model.key_fields]
+        indexes.append(IndexModel(keys, unique=True, name="bulkadmin_key"))
+    for index in model.indexes:
+        keys = [(storage_path(model, name), direction) for name, direction in index.keys]
+        options = {"unique": index.unique}
+        if index.name:
+            options["name"] = index.name
+        if index.expire_after_seconds is not None:
+            options["expireAfterSeconds"] = index.expire_after_seconds
+        indexes.append(IndexModel(keys, **options))
+    return indexes
+
+
+def ensure_indexes(model: type[MongoModel], db: Database) -> list[str]:
+    """Create the model's indexes in `db` (a no-op for those that exist); return their names."""
+    indexes = index_models(model)
+    return db[model.collection].create_indexes(indexes) if indexes else []

@@ -1,0 +1,1 @@
+"""The bulkadmin example project: settings, urls and the example collections."""

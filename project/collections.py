@@ -1,0 +1,125 @@
+"""The example collections of the bulk-operations guide, registered with bulkadmin."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from bulkadmin.documents import Index, MongoModel, PyObjectId
+from bulkadmin.registry import register
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=EMAIL_PATTERN)]
+UserStatus = Literal["active", "young", "mature", "inactive", "dormant", "deleted"]
+Tier = Literal["platinum", "gold", "silver", "bronze"]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Profile(BaseModel):
+    """A user's public profile, stored as a sub-document."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bio: str = ""
+    avatar_url: str | None = None
+
+
+@register
+class User(MongoModel):
+    """An application user; `email` is the natural key, `external_id` the key of synced users."""
+
+    collection = "users"
+    key_fields = ("email",)
+    indexes = (
+        Index((("external_id", 1),)),
+        Index((("last_login", 1),)),
+        Index((("status", 1),)),
+    )
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    email: Email
+    age: int | None = Field(default=None, ge=0, le=150)
+    status: UserStatus = "active"
+    tier: Tier | None = None
+    discount: float = Field(default=0.0, ge=0, le=1)
+    total_spent: float = Field(default=0.0, ge=0)
+    external_id: int | str | None = None
+    is_active: bool = True
+    is_verified: bool = False
+    profile: Profile | None = None
+    tags: list[str] = Field(default_factory=list)
+    created_at: dt.datetime = Field(default_factory=utc_now)
+    last_login: dt.datetime | None = None
+    last_sync: dt.datetime | None = None
+    external_updated_at: dt.datetime | None = None
+
+
+@register
+class UserSession(MongoModel):
+    """A login session; expired ones are deleted by cleanup."""
+
+    collection = "user_sessions"
+    indexes = (Index((("expires_at", 1),)),)
+
+    user_id: PyObjectId | None = None
+    token: str
+    created_at: dt.datetime = Field(default_factory=utc_now)
+    expires_at: dt.datetime
+
+
+@register
+class ApplicationLog(MongoModel):
+    """An application log line; old ones are archived by cleanup."""
+
+    collection = "application_logs"
+    indexes = (Index((("created_at", 1),)),)
+
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    message: str
+    created_at: dt.datetime = Field(default_factory=utc_now)
+    archived: bool = False
+    archived_at: dt.datetime | None = None
+
+
+@register
+class FileRecord(MongoModel):
+    """A stored file; temporary ones are deleted by cleanup after 30 days."""
+
+    collection = "file_records"
+    indexes = (Index((("file_type", 1), ("created_at", 1))),)
+
+    path: str
+    file_type: Literal["temporary", "permanent"] = "permanent"
+    size: int = Field(default=0, ge=0)
+    created_at: dt.datetime = Field(default_factory=utc_now)
+
+
+@register
+class PageStats(MongoModel):
+    """View counts per page, upserted with `$inc` from analytics events."""
+
+    collection = "page_stats"
+    key_fields = ("page",)
+
+    page: str
+    view_count: int = Field(default=0, ge=0)
+    last_updated: dt.datetime | None = None
+
+
+@register
+class AnalyticsEvent(MongoModel):
+    """A raw analytics event (page views and user actions)."""
+
+    collection = "analytics_events"
+    indexes = (Index((("type", 1), ("timestamp", 1))),)
+
+    type: Literal["page_view", "user_action"]
+    page: str | None = None
+    user_id: PyObjectId | None = None
+    action: str | None = None
+    timestamp: dt.datetime = Field(default_factory=utc_now)

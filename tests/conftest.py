@@ -1,0 +1,38 @@
+"""Fixtures: a real MongoDB server over TCP (a private embedded one, or MONGODB_URI) and a fresh
+database per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from pymongo.database import Database
+
+from bulkadmin import embedded, mongo
+from bulkadmin.registry import ensure_indexes, site
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The server under test: MONGODB_URI when set, else a private embedded server."""
+    if os.environ.get("MONGODB_URI"):
+        yield os.environ["MONGODB_URI"]
+        return
+    var_dir = tmp_path_factory.mktemp("embedded")
+    yield embedded.ensure_running(var_dir).uri
+    embedded.stop(var_dir)
+
+
+@pytest.fixture
+def db(mongo_uri: str, settings) -> Iterator[Database]:
+    """A database of its own for this test, with every registered collection's indexes, dropped
+    afterwards. Settings point at it, so code that calls `get_db()` uses it too."""
+    settings.MONGODB_URI = mongo_uri
+    settings.MONGODB_DB = f"test_{uuid.uuid4().hex[:12]}"
+    database = mongo.get_db()
+    for model in site:
+        ensure_indexes(model, database)
+    yield database
+    database.client.drop_database(database.name)
