@@ -1,0 +1,26 @@
+"""The Django admin: jobs are visible read-only."""
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from bulkadmin.models import Job
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ("id", "kind", "collection", "status", "origin", "user", "dry_run", "rows_done", "created_at")
+    list_filter = ("kind", "status", "origin", "collection", "dry_run")
+    search_fields = ("collection", "message")
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Job | None = None) -> list[str]:
+        return [field.name for field in Job._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Job | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Job | None = None) -> bool:
+        return False
