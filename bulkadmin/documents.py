@@ -157,9 +157,14 @@ def unwrap_annotated(annotation: Any) -> Any:
     return annotation
 
 
+_STORED_AS_IS = frozenset({str, int, float, bool, type(None), ObjectId})
+
+
 def to_storage(value: Any) -> Any:
     """Normalise a value to what MongoDB stores and returns: UTC datetimes with millisecond
     precision, dates as midnight datetimes, enums as their values, tuples and sets as lists."""
+    if type(value) in _STORED_AS_IS:
+        return value
     if isinstance(value, BaseModel):
         return to_storage(value.model_dump(by_alias=True))
     if isinstance(value, dict):
