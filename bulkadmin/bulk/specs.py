@@ -8,7 +8,7 @@ from typing import Any
 from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
 
 from bulkadmin.bulk.validation import validate_document
-from bulkadmin.documents import MongoModel
+from bulkadmin.documents import MongoModel, stored_key, to_storage
 from bulkadmin.exceptions import InvalidSpec
 from bulkadmin.safety import translate_filter, translate_update
 
@@ -26,11 +26,12 @@ def update_request(model: type[MongoModel], many: bool = True) -> RequestBuilder
 
     def build(spec: Any) -> Any:
         fields = _fields(spec, required={"filter", "update"}, optional={"upsert"})
-        return request_class(
-            translate_filter(model, fields["filter"]),
-            translate_update(model, fields["update"]),
-            upsert=_flag(fields.get("upsert", False), "upsert"),
-        )
+        query = translate_filter(model, fields["filter"])
+        update = translate_update(model, fields["update"])
+        upsert = _flag(fields.get("upsert", False), "upsert")
+        if upsert:
+            update = with_defaults_on_insert(model, query, update)
+        return request_class(query, update, upsert=upsert)
 
     return build
 
@@ -77,6 +78,21 @@ def write_request(model: type[MongoModel]) -> RequestBuilder:
         return builders[name](spec)
 
     return build
+
+
+def with_defaults_on_insert(model: type[MongoModel], query: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """Add `$setOnInsert` of the model's defaults for the fields neither the filter nor the update
+    sets, so a document created by an upsert is complete."""
+    taken = {path.split(".")[0] for path in query if not path.startswith("$")}
+    taken |= {path.split(".")[0] for fields in update.values() for path in fields}
+    defaults = {
+        stored_key(model, name): info.get_default(call_default_factory=True)
+        for name, info in model.model_fields.items()
+        if not info.is_required() and stored_key(model, name) not in taken and name != "id"
+    }
+    if not defaults:
+        return update
+    return {**update, "$setOnInsert": {**to_storage(defaults), **update.get("$setOnInsert", {})}}
 
 
 def _as_dict_form(operation: Any) -> tuple[str, Any]:

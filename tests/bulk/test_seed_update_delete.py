@@ -131,3 +131,17 @@ def test_filter_values_are_typed_by_the_model(db):
     result = bulk_update(User, [{"filter": {"last_login": {"$lt": cutoff}}, "update": {"$set": {"age": "70"}}}])
     assert result.modified_count == 1
     assert db.users.find_one({"email": "user1@example.com"})["age"] == 70
+
+
+def test_documents_created_by_upserts_get_the_model_defaults(db):
+    upsert = {
+        "filter": {"external_id": 7},
+        "update": {"$set": {"name": "Seven", "email": "s@example.com"}},
+        "upsert": True,
+    }
+    result = bulk_update(User, [upsert])
+    created = db.users.find_one({"_id": result.upserted_ids[0]})
+    assert User.from_document(created).status == "active"  # the stored document is a valid User
+    assert (created["external_id"], created["is_active"], created["tags"], created["tier"]) == (7, True, [], None)
+    assert isinstance(created["created_at"], dt.datetime)
+    assert "_id" in created
