@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from bulkadmin import embedded
 from bulkadmin.mongo import get_uri
 
 
@@ -27,7 +28,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="Do not start a task worker.")
 
     def handle(self, *args: object, port: int, no_worker: bool, **options: object) -> None:
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         call_command("migrate", interactive=False, verbosity=0)
+        owns_mongo = not settings.MONGODB_URI and embedded.status(Path(settings.BULKADMIN_EMBEDDED_DIR)) is None
         self.stdout.write(f"MongoDB: {get_uri()}")
         call_command("ensure_indexes", verbosity=0, stdout=io.StringIO())
         for name in ("seed_demo",):
@@ -38,7 +41,11 @@ class Command(BaseCommand):
         processes.append(_spawn("runserver", f"127.0.0.1:{port}", "--noreload"))
         self.stdout.write(self.style.SUCCESS(f"\nbulkadmin is running at http://127.0.0.1:{port}/admin/"))
         self.stdout.write(f"Log in as {username} / {password}   (Ctrl-C stops everything)\n")
-        _wait(processes)
+        _wait(processes, stop_mongo=owns_mongo)
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _staff_login() -> tuple[str, str]:
@@ -65,7 +72,7 @@ def _spawn(*arguments: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "manage.py", *arguments], cwd=settings.BASE_DIR)
 
 
-def _wait(processes: list[subprocess.Popen]) -> None:
+def _wait(processes: list[subprocess.Popen], stop_mongo: bool) -> None:
     try:
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
@@ -80,4 +87,5 @@ def _wait(processes: list[subprocess.Popen]) -> None:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
-        call_command("mongo_server", "stop")
+        if stop_mongo:
+            call_command("mongo_server", "stop")
