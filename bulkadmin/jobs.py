@@ -148,3 +148,21 @@ def track_job(**options: Any) -> Iterator[JobRun]:
         raise
     if not run.job.is_finished:
         run._close(Job.Status.SUCCEEDED)
+
+
+DEFAULT_STALE_SECONDS = 300
+
+
+def mark_stale_jobs(max_age: float | None = None) -> int:
+    """Mark running jobs whose worker stopped reporting for `max_age` seconds (default
+    `BULKADMIN_JOB_STALE_SECONDS`) as interrupted; return how many were marked."""
+    from django.conf import settings
+
+    seconds = max_age if max_age is not None else getattr(settings, "BULKADMIN_JOB_STALE_SECONDS", DEFAULT_STALE_SECONDS)
+    cutoff = timezone.now() - timezone.timedelta(seconds=seconds)
+    stale = Job.objects.filter(status=Job.Status.RUNNING, heartbeat_at__lt=cutoff)
+    return stale.update(
+        status=Job.Status.INTERRUPTED,
+        finished_at=timezone.now(),
+        message=f"Interrupted: the worker stopped reporting for more than {int(seconds)} seconds.",
+    )
