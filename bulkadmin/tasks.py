@@ -74,7 +74,8 @@ def _delete(run: Any) -> None:
 def _undo(run: Any) -> None:
     job = run.job
     outcome = undo.undo_job_writes(model=site.get(job.collection), job=job.parameters["job"], progress=run.progress)
-    details = {"restored": outcome.restored, "unchanged": outcome.unchanged, "conflicts": list(outcome.conflicts[:1000])}
+    conflicts = list(outcome.conflicts[:1000])
+    details = {"restored": outcome.restored, "unchanged": outcome.unchanged, "conflicts": conflicts}
     run.finish(outcome.result, details=details)
 
 

@@ -76,7 +76,9 @@ def save_pre_images(*, job: int, target: str, documents: list[dict[str, Any]], d
     return [record.id for record in records]
 
 
-def record_post_images(*, record_ids: list[Any], documents: dict[Any, dict[str, Any]], doc_ids: list[Any], db: Database):
+def record_post_images(
+    *, record_ids: list[Any], documents: dict[Any, dict[str, Any]], doc_ids: list[Any], db: Database
+) -> None:
     """Store the fingerprint of each document as the job left it."""
     operations = [
         {"update_one": {"filter": {"id": record_id}, "update": {"$set": {"after": fingerprint(documents.get(doc_id))}}}}

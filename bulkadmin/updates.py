@@ -168,7 +168,8 @@ class _Runner:
         if keep_undo:
             before = list(self.collection.find({"_id": {"$in": ids}}))
             ids = [doc["_id"] for doc in before]
-            record_ids = undo.save_pre_images(job=self.undo_key, target=self.model.collection, documents=before, db=self.db)
+            target = self.model.collection
+            record_ids = undo.save_pre_images(job=self.undo_key, target=target, documents=before, db=self.db)
             self.undo_records += len(record_ids)
         result = self._write(ids)
         if keep_undo and self.operation == "update":
