@@ -15,29 +15,32 @@ def throughput_svg(batches: list[list[float]]) -> SafeString:
         return SafeString("")
     rates = [rows / seconds if seconds > 0 else 0.0 for rows, seconds, _ in groups]
     top = max(rates) or 1.0
-    bar = WIDTH / len(groups)
+    width = WIDTH / len(groups)
     bars = format_html_join(
         "",
-        '<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="#417690">'
-        "<title>batch {}: {} rows, {:.0f} rows/s</title></rect>",
+        '<rect x="{}" y="{}" width="{}" height="{}" fill="#417690"><title>batch {}: {} rows, {} rows/s</title></rect>',
         (
-            (i * bar, HEIGHT - rate / top * HEIGHT, max(bar - 1, 1), rate / top * HEIGHT, label, int(rows), rate)
-            for i, ((rows, _, label), rate) in enumerate(zip(groups, rates, strict=True))
+            (
+                f"{number * width:.1f}",
+                f"{HEIGHT - rate / top * HEIGHT:.1f}",
+                f"{max(width - 1, 1):.1f}",
+                f"{rate / top * HEIGHT:.1f}",
+                label,
+                int(rows),
+                f"{rate:.0f}",
+            )
+            for number, ((rows, _, label), rate) in enumerate(zip(groups, rates, strict=True))
         ),
     )
     return format_html(
-        '<svg class="bulk-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" width="{}" height="{}" '
-        'role="img" aria-label="Throughput per batch"><text x="4" y="14" font-size="12">{:.0f} rows/s</text>{}'
-        '<line x1="0" y1="{}" x2="{}" y2="{}" stroke="#999"/></svg>',
-        WIDTH,
-        HEIGHT + 2,
-        WIDTH,
-        HEIGHT + 2,
-        top,
-        bars,
-        HEIGHT,
-        WIDTH,
-        HEIGHT,
+        '<svg class="bulk-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
+        'role="img" aria-label="Throughput per batch"><text x="4" y="14" font-size="12">max {top} rows/s</text>{bars}'
+        '<line x1="0" y1="{base}" x2="{w}" y2="{base}" stroke="#999"/></svg>',
+        w=WIDTH,
+        h=HEIGHT + 2,
+        top=f"{top:.0f}",
+        bars=bars,
+        base=HEIGHT,
     )
 
 

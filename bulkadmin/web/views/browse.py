@@ -37,7 +37,7 @@ def browse(request: HttpRequest, name: str) -> HttpResponse:
     rows = [[show(doc.get(key)) for _, key in shown] for doc in cursor]
     context = {
         "title": f"Collection {model.collection}",
-        "model": model,
+        "collection": model.collection,
         "columns": [name for name, _ in shown],
         "rows": rows,
         "total": total,

@@ -137,15 +137,16 @@ def _confirm(request: HttpRequest, state: Composition) -> Job | None:
     """Queue the job when the typed count and the previewed specs match what runs now."""
     previewed = request.POST.get("previewed", "")
     typed = request.POST.get("typed", "").strip().replace(",", "")
+    expected = request.POST.get("expected", "")
     if previewed != _fingerprint(state.specs):
         state.errors.append("The filter or update changed since the preview: check the new preview and confirm again.")
+    elif expected != str(state.preview.count):
+        state.errors.append(
+            f"The number of matching documents changed from {expected} to {state.preview.count} "
+            "since the preview: check it and confirm again."
+        )
     elif typed != str(state.preview.count):
         state.errors.append(f"To confirm, type the number of matching documents ({state.preview.count}).")
-    elif request.POST.get("expected") != str(state.preview.count):
-        state.errors.append(
-            f"The number of matching documents changed from {request.POST.get('expected')} to "
-            f"{state.preview.count} since the preview: check it and confirm again."
-        )
     if state.errors:
         return None
     parameters = {**state.specs, "batch_size": state.form.cleaned_data["batch_size"]}
@@ -161,7 +162,6 @@ def _render(request: HttpRequest, state: Composition, status: int = 200) -> Http
         "title": f"{_title(state.kind)}: {state.model.collection}",
         "kind": state.kind,
         "state": state,
-        "model": state.model,
         "collection": state.model.collection,
         "collections": site.names(),
         "samples": _samples(state.preview) if state.preview else [],
