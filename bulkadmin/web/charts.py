@@ -15,16 +15,17 @@ def throughput_svg(batches: list[list[float]]) -> SafeString:
         return SafeString("")
     rates = [rows / seconds if seconds > 0 else 0.0 for rows, seconds, _ in groups]
     top = max(rates) or 1.0
-    width = WIDTH / len(groups)
+    width = min(WIDTH / len(groups), 40.0)
+    scale = HEIGHT - 20  # room for the label above the tallest bar
     bars = format_html_join(
         "",
         '<rect x="{}" y="{}" width="{}" height="{}" fill="#417690"><title>batch {}: {} rows, {} rows/s</title></rect>',
         (
             (
                 f"{number * width:.1f}",
-                f"{HEIGHT - rate / top * HEIGHT:.1f}",
+                f"{HEIGHT - rate / top * scale:.1f}",
                 f"{max(width - 1, 1):.1f}",
-                f"{rate / top * HEIGHT:.1f}",
+                f"{rate / top * scale:.1f}",
                 label,
                 int(rows),
                 f"{rate:.0f}",

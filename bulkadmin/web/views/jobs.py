@@ -67,7 +67,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "job": job,
         "parameters": pretty(job.parameters),
         "details": pretty(job.details) if job.details else "",
-        "counts": [(name, value) for name, value in job.counts.items() if name not in ("elapsed", "docs_per_second")],
+        "counts": _counts(job),
         "rate": _rate(job),
         "percent": _percent(job),
         "chart": throughput_svg(job.batches),
@@ -170,6 +170,12 @@ def _actions(request: HttpRequest, job: Job) -> dict[str, Any]:
     }
 
 
+def _counts(job: Job) -> list[tuple[str, Any]]:
+    """The job's counts worth showing: rows, failed, and every other count that is not zero."""
+    hidden = ("elapsed", "docs_per_second")
+    return [(k, v) for k, v in job.counts.items() if k not in hidden and (v or k in ("rows", "failed"))]
+
+
 def _percent(job: Job) -> int:
     if job.is_finished and job.status == Job.Status.SUCCEEDED:
         return 100
@@ -179,5 +185,7 @@ def _percent(job: Job) -> int:
 
 
 def _rate(job: Job) -> float:
+    if job.is_finished and job.counts.get("docs_per_second") is not None:
+        return job.counts["docs_per_second"]
     elapsed = job.elapsed
     return round(job.rows_done / elapsed, 1) if elapsed else 0.0
