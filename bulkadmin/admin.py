@@ -24,3 +24,7 @@ class JobAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Job | None = None) -> bool:
         return False
+
+
+# The admin index links to bulkadmin's dashboard.
+admin.site.index_template = "bulkadmin/admin_index.html"

@@ -7,11 +7,13 @@ always ends in a final status with its counts, even when the operation is interr
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
 
+from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 from pymongo.errors import ConnectionFailure
@@ -148,3 +150,16 @@ def track_job(**options: Any) -> Iterator[JobRun]:
         raise
     if not run.job.is_finished:
         run._close(Job.Status.SUCCEEDED)
+
+
+def mark_stale_jobs(max_age: float | None = None) -> int:
+    """Mark running jobs whose worker stopped reporting for `max_age` seconds (default
+    `BULKADMIN_JOB_STALE_SECONDS`) as interrupted; return how many were marked."""
+    seconds = max_age if max_age is not None else settings.BULKADMIN_JOB_STALE_SECONDS
+    cutoff = timezone.now() - dt.timedelta(seconds=seconds)
+    stale = Job.objects.filter(status=Job.Status.RUNNING, heartbeat_at__lt=cutoff)
+    return stale.update(
+        status=Job.Status.INTERRUPTED,
+        finished_at=timezone.now(),
+        message=f"Interrupted: the worker stopped reporting for more than {int(seconds)} seconds.",
+    )

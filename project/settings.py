@@ -93,3 +93,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"bulkadmin": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")}},
 }
+
+# The web admin: undo keeps pre-images of up to this many documents per job, for this many days;
+# a running job whose worker has not reported for this many seconds is shown as interrupted.
+BULKADMIN_UNDO_LIMIT = env.int("BULKADMIN_UNDO_LIMIT", default=100_000)
+BULKADMIN_UNDO_DAYS = env.int("BULKADMIN_UNDO_DAYS", default=30)
+BULKADMIN_JOB_STALE_SECONDS = env.int("BULKADMIN_JOB_STALE_SECONDS", default=300)

@@ -1,8 +1,9 @@
-"""URL configuration: the Django admin, which hosts bulkadmin's pages."""
+"""URL configuration: the Django admin, which hosts bulkadmin's pages under `/admin/bulk/`."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 urlpatterns = [
+    path("admin/bulk/", include("bulkadmin.web.urls")),
     path("admin/", admin.site.urls),
 ]

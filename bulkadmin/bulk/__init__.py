@@ -4,7 +4,7 @@ Async twins with the same names live in `bulkadmin.aio`.
 """
 
 from bulkadmin.bulk.results import BatchStat, BulkResult, FieldError, RowError
-from bulkadmin.bulk.service import bulk_delete, bulk_insert, bulk_update, bulk_upsert, bulk_write
+from bulkadmin.bulk.service import bulk_delete, bulk_insert, bulk_restore, bulk_update, bulk_upsert, bulk_write
 from bulkadmin.exceptions import BulkWriteError
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "RowError",
     "bulk_delete",
     "bulk_insert",
+    "bulk_restore",
     "bulk_update",
     "bulk_upsert",
     "bulk_write",

@@ -16,7 +16,7 @@ from pymongo import DeleteOne, InsertOne, ReplaceOne, UpdateOne
 
 from bulkadmin.bulk.batching import Row
 from bulkadmin.bulk.results import BatchStat, BulkResult, RowError
-from bulkadmin.bulk.specs import delete_request, insert_request, update_request, write_request
+from bulkadmin.bulk.specs import delete_request, insert_request, restore_request, update_request, write_request
 from bulkadmin.bulk.validation import RowInvalid, validate_document, validate_partial
 from bulkadmin.documents import MongoModel, stored_key, to_storage
 from bulkadmin.exceptions import BulkWriteError, InvalidSpec
@@ -361,6 +361,7 @@ def build_plan(kind: str, model: type[MongoModel], **options: Any) -> Plan:
         "update": update_request,
         "delete": delete_request,
         "write": write_request,
+        "restore": restore_request,
     }
     return OpsPlan(model, kind, builders[kind](model), **options)
 

@@ -81,6 +81,22 @@ def bulk_write(
     return _run(plan, operations, _collection(model, db), batch_size, progress, raise_on_error)
 
 
+def bulk_restore(
+    model: type[MongoModel],
+    documents: Iterable[dict[str, Any]],
+    *,
+    batch_size: int = 1000,
+    ordered: bool = False,
+    raise_on_error: bool = False,
+    progress: ProgressCallback | None = None,
+    db: Database | None = None,
+) -> BulkResult:
+    """Write documents back exactly as they were stored (undo's pre-images): replace each by
+    `_id`, inserting it when it is gone. Not re-validated: they come from the database."""
+    plan = build_plan("restore", model, ordered=ordered)
+    return _run(plan, documents, _collection(model, db), batch_size, progress, raise_on_error)
+
+
 def bulk_upsert(
     model: type[MongoModel],
     docs: Iterable[Any],
@@ -156,4 +172,4 @@ def _execute(collection: Collection, request: Any) -> Any:
         return error.details
 
 
-__all__ = ["bulk_delete", "bulk_insert", "bulk_update", "bulk_upsert", "bulk_write"]
+__all__ = ["bulk_delete", "bulk_insert", "bulk_restore", "bulk_update", "bulk_upsert", "bulk_write"]

@@ -57,6 +57,19 @@ def replace_request(model: type[MongoModel]) -> RequestBuilder:
     return build
 
 
+def restore_request(model: type[MongoModel]) -> RequestBuilder:
+    """A builder of `ReplaceOne` by `_id` (upserting) from a document exactly as it was stored.
+
+    Only for pre-images read back from the database (undo); never for user input."""
+
+    def build(document: Any) -> ReplaceOne:
+        if not isinstance(document, Mapping) or "_id" not in document:
+            raise InvalidSpec("A restored document needs its `_id`.", field="_id")
+        return ReplaceOne({"_id": document["_id"]}, dict(document), upsert=True)
+
+    return build
+
+
 def write_request(model: type[MongoModel]) -> RequestBuilder:
     """A builder for `bulk_write`: the seed's `{"insert_one": {"document": ...}}` dict forms
     and pymongo's operation objects, each checked like the single-purpose functions."""

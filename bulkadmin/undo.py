@@ -1,0 +1,191 @@
+"""Undo data for bulk updates and deletes, and the undo operation.
+
+Before a job writes a batch, the documents it touches are saved, as stored, in the
+`bulkadmin_undo` collection (expired by a TTL index). After the write, a fingerprint of each
+document as the job left it is recorded. Undo restores the saved documents whose current
+state still matches that fingerprint; the others changed since and are reported as conflicts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from bson import json_util
+from django.conf import settings
+from pydantic import Field
+from pymongo.database import Database
+
+from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_insert, bulk_restore, bulk_write
+from bulkadmin.bulk.plans import ProgressCallback
+from bulkadmin.documents import Index, MongoModel
+from bulkadmin.mongo import get_db
+from bulkadmin.registry import ensure_indexes
+
+DEFAULT_UNDO_LIMIT = 100_000
+DEFAULT_UNDO_DAYS = 30
+CONFLICT = "conflict"
+
+
+def undo_limit() -> int:
+    """The most documents a job keeps pre-images for (`BULKADMIN_UNDO_LIMIT`)."""
+    return int(getattr(settings, "BULKADMIN_UNDO_LIMIT", DEFAULT_UNDO_LIMIT))
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UndoRecord(MongoModel):
+    """The pre-image of one document touched by a job, and its fingerprint after the write
+    (`after` is None for a deleted document). Not registered: it is bulkadmin's own data."""
+
+    collection = "bulkadmin_undo"
+    indexes = (
+        Index((("job", 1),), name="bulkadmin_undo_job"),
+        Index(
+            (("created_at", 1),),
+            name="bulkadmin_undo_expiry",
+            expire_after_seconds=int(getattr(settings, "BULKADMIN_UNDO_DAYS", DEFAULT_UNDO_DAYS)) * 86400,
+        ),
+    )
+
+    job: int
+    target: str
+    doc_id: Any
+    before: dict[str, Any]
+    after: str | None = None
+    created_at: dt.datetime = Field(default_factory=_utc_now)
+
+
+def fingerprint(document: dict[str, Any] | None) -> str | None:
+    """A stable digest of a stored document (None for a missing one)."""
+    if document is None:
+        return None
+    return hashlib.sha256(json_util.dumps(document, sort_keys=True).encode()).hexdigest()
+
+
+def save_pre_images(*, job: int, target: str, documents: list[dict[str, Any]], db: Database) -> list[Any]:
+    """Save documents as they are before a write; return the undo records' ids in order."""
+    ensure_indexes(UndoRecord, db)
+    records = [UndoRecord(job=job, target=target, doc_id=doc["_id"], before=doc) for doc in documents]
+    bulk_insert(UndoRecord, records, db=db, batch_size=max(len(records), 1))
+    return [record.id for record in records]
+
+
+def record_post_images(
+    *, record_ids: list[Any], documents: dict[Any, dict[str, Any]], doc_ids: list[Any], db: Database
+) -> None:
+    """Store the fingerprint of each document as the job left it."""
+    operations = [
+        {"update_one": {"filter": {"id": record_id}, "update": {"$set": {"after": fingerprint(documents.get(doc_id))}}}}
+        for record_id, doc_id in zip(record_ids, doc_ids, strict=True)
+        if doc_id in documents
+    ]
+    if operations:
+        bulk_write(UndoRecord, operations, db=db, ordered=False, batch_size=len(operations))
+
+
+def undo_record_count(job: int, *, db: Database | None = None) -> int:
+    """How many documents of `job` can be restored."""
+    database = db if db is not None else get_db()
+    return database[UndoRecord.collection].count_documents({"job": job})
+
+
+@dataclass(frozen=True)
+class UndoOutcome:
+    """What an undo did: the bulk result (conflicts are its errors) and the conflicting ids."""
+
+    result: BulkResult
+    restored: int
+    unchanged: int
+    conflicts: tuple[str, ...]
+
+
+def undo_job_writes(
+    *,
+    model: type[MongoModel],
+    job: int,
+    batch_size: int = 500,
+    progress: ProgressCallback | None = None,
+    db: Database | None = None,
+) -> UndoOutcome:
+    """Restore the documents `job` touched, batch by batch, skipping those changed since."""
+    database = db if db is not None else get_db()
+    total = undo_record_count(job, db=database)
+    tally = _UndoTally()
+    for records in _record_batches(database, job, batch_size):
+        tally.add_batch(records, model, database)
+        if progress is not None:
+            progress(tally.rows, total)
+    return tally.outcome()
+
+
+def _record_batches(database: Database, job: int, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+    cursor = database[UndoRecord.collection].find({"job": job}).sort("_id", 1)
+    batch: list[dict[str, Any]] = []
+    for record in cursor:
+        batch.append(record)
+        if len(batch) >= batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _UndoTally:
+    """Counts and conflicts gathered across undo batches."""
+
+    def __init__(self) -> None:
+        self.rows = self.restored = self.unchanged = 0
+        self.errors: list[RowError] = []
+        self.batches: list[BatchStat] = []
+        self.started = dt.datetime.now(dt.UTC)
+
+    def add_batch(self, records: list[dict[str, Any]], model: type[MongoModel], database: Database) -> None:
+        clock = dt.datetime.now(dt.UTC)
+        ids = [record["doc_id"] for record in records]
+        current = {doc["_id"]: doc for doc in database[model.collection].find({"_id": {"$in": ids}})}
+        to_restore = []
+        for offset, record in enumerate(records):
+            state = current.get(record["doc_id"])
+            if fingerprint(state) == fingerprint(record["before"]):
+                self.unchanged += 1
+            elif fingerprint(state) == record.get("after"):
+                to_restore.append(record["before"])
+            else:
+                self.errors.append(_conflict(self.rows + offset, record))
+        if to_restore:
+            result = bulk_restore(model, to_restore, db=database, batch_size=len(to_restore))
+            self.restored += result.matched + result.upserted
+        self.rows += len(records)
+        seconds = (dt.datetime.now(dt.UTC) - clock).total_seconds()
+        self.batches.append(BatchStat(len(self.batches) + 1, len(records), seconds))
+
+    def outcome(self) -> UndoOutcome:
+        elapsed = (dt.datetime.now(dt.UTC) - self.started).total_seconds()
+        result = BulkResult(
+            operation="undo",
+            rows=self.rows,
+            updated=self.restored,
+            unchanged=self.unchanged,
+            errors=tuple(self.errors),
+            batches=tuple(self.batches),
+            elapsed=elapsed,
+        )
+        conflicts = tuple(error.field or "" for error in self.errors)
+        return UndoOutcome(result, self.restored, self.unchanged, conflicts)
+
+
+def _conflict(index: int, record: dict[str, Any]) -> RowError:
+    doc_id = str(record["doc_id"])
+    return RowError(
+        index,
+        f"Document {doc_id} was changed after the job; it was not overwritten.",
+        code=0,
+        kind=CONFLICT,
+        field=doc_id,
+    )

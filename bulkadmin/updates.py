@@ -1,0 +1,198 @@
+"""The composed bulk update / delete operation: preview, run (with undo data) and its result.
+
+A filter and an update are written with model field names and checked by `bulkadmin.safety`.
+The run collects the matching `_id`s first, then writes by `_id` in batches through the bulk
+service, saving each batch's pre-images for undo (up to `BULKADMIN_UNDO_LIMIT` documents).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo.database import Database
+
+from bulkadmin import undo
+from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_delete, bulk_update
+from bulkadmin.bulk.plans import ProgressCallback
+from bulkadmin.documents import MongoModel
+from bulkadmin.mongo import get_db
+from bulkadmin.safety import translate_filter, translate_update
+from bulkadmin.simulate import apply_update
+
+SAMPLE_SIZE = 5
+DEFAULT_BATCH_SIZE = 500
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One document of a preview, before and after (after is None for a delete)."""
+
+    before: dict[str, Any]
+    after: dict[str, Any] | None
+
+    @property
+    def changed_keys(self) -> list[str]:
+        """Top-level stored keys whose value the update changes."""
+        if self.after is None:
+            return []
+        keys = list(self.before) + [key for key in self.after if key not in self.before]
+        return [key for key in keys if self.before.get(key) != self.after.get(key)]
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a composed operation would do now: the count of matches and a few samples."""
+
+    count: int
+    samples: tuple[Sample, ...]
+    undo_limit: int
+
+    @property
+    def undoable(self) -> bool:
+        return self.count <= self.undo_limit
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """A finished run: the bulk result and how many pre-images were kept for undo."""
+
+    result: BulkResult
+    undo_records: int
+    undo_available: bool
+
+
+def check_spec(
+    *, model: type[MongoModel], filter: Mapping[str, Any], update: Mapping[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The filter (and update) translated to stored keys; `InvalidSpec` names what is wrong."""
+    translated_filter = translate_filter(model, filter)
+    translated_update = translate_update(model, update) if update is not None else None
+    return translated_filter, translated_update
+
+
+def preview(
+    *,
+    model: type[MongoModel],
+    filter: Mapping[str, Any],
+    update: Mapping[str, Any] | None = None,
+    sample_size: int = SAMPLE_SIZE,
+    db: Database | None = None,
+) -> Preview:
+    """Count the matching documents and show `sample_size` of them before / after. No writes."""
+    stored_filter, stored_update = check_spec(model=model, filter=filter, update=update)
+    collection = _db(db)[model.collection]
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    samples = tuple(
+        Sample(doc, apply_update(doc, stored_update, now=now) if stored_update is not None else None)
+        for doc in collection.find(stored_filter).sort("_id", 1).limit(sample_size)
+    )
+    return Preview(collection.count_documents(stored_filter), samples, undo.undo_limit())
+
+
+def run_update(
+    *,
+    model: type[MongoModel],
+    filter: Mapping[str, Any],
+    update: Mapping[str, Any],
+    undo_key: int | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: ProgressCallback | None = None,
+    db: Database | None = None,
+) -> RunOutcome:
+    """Apply `update` to every document matching `filter`; keep undo data under `undo_key`."""
+    check_spec(model=model, filter=filter, update=update)
+    return _Runner(model, "update", update, undo_key, batch_size, progress, _db(db)).run(filter)
+
+
+def run_delete(
+    *,
+    model: type[MongoModel],
+    filter: Mapping[str, Any],
+    undo_key: int | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: ProgressCallback | None = None,
+    db: Database | None = None,
+) -> RunOutcome:
+    """Delete every document matching `filter`; keep undo data under `undo_key`."""
+    check_spec(model=model, filter=filter)
+    return _Runner(model, "delete", None, undo_key, batch_size, progress, _db(db)).run(filter)
+
+
+class _Runner:
+    """Writes one batch of `_id`s at a time: pre-images, the write, post-image fingerprints."""
+
+    def __init__(
+        self,
+        model: type[MongoModel],
+        operation: str,
+        update: Mapping[str, Any] | None,
+        undo_key: int | None,
+        batch_size: int,
+        progress: ProgressCallback | None,
+        db: Database,
+    ) -> None:
+        self.model, self.operation, self.update = model, operation, update
+        self.undo_key, self.batch_size, self.progress, self.db = undo_key, batch_size, progress, db
+        self.collection = db[model.collection]
+        self.counts = {"rows": 0, "matched": 0, "modified": 0, "deleted": 0}
+        self.errors: list[RowError] = []
+        self.batches: list[BatchStat] = []
+        self.undo_records = 0
+
+    def run(self, filter: Mapping[str, Any]) -> RunOutcome:
+        started = time.perf_counter()
+        ids = [doc["_id"] for doc in self.collection.find(translate_filter(self.model, filter), {"_id": 1})]
+        keep_undo = self.undo_key is not None and len(ids) <= undo.undo_limit()
+        if self.progress is not None:
+            self.progress(0, len(ids))
+        for start in range(0, len(ids), self.batch_size):
+            self._batch(ids[start : start + self.batch_size], start, keep_undo)
+            if self.progress is not None:
+                self.progress(self.counts["rows"], len(ids))
+        result = BulkResult(
+            operation=self.operation,
+            **self.counts,
+            errors=tuple(self.errors),
+            batches=tuple(self.batches),
+            elapsed=time.perf_counter() - started,
+        )
+        return RunOutcome(result, self.undo_records, keep_undo and self.undo_records > 0)
+
+    def _batch(self, ids: list[Any], start: int, keep_undo: bool) -> None:
+        clock = time.perf_counter()
+        record_ids: list[Any] = []
+        if keep_undo:
+            before = list(self.collection.find({"_id": {"$in": ids}}))
+            ids = [doc["_id"] for doc in before]
+            target = self.model.collection
+            record_ids = undo.save_pre_images(job=self.undo_key, target=target, documents=before, db=self.db)
+            self.undo_records += len(record_ids)
+        result = self._write(ids)
+        if keep_undo and self.operation == "update":
+            after = {doc["_id"]: doc for doc in self.collection.find({"_id": {"$in": ids}})}
+            undo.record_post_images(record_ids=record_ids, documents=after, doc_ids=ids, db=self.db)
+        self._count(result, len(ids), start)
+        self.batches.append(BatchStat(len(self.batches) + 1, len(ids), time.perf_counter() - clock))
+
+    def _write(self, ids: list[Any]) -> BulkResult:
+        spec: dict[str, Any] = {"filter": {"id": {"$in": ids}}}
+        if self.operation == "update":
+            return bulk_update(self.model, [{**spec, "update": self.update}], raise_on_error=False, db=self.db)
+        return bulk_delete(self.model, [spec], raise_on_error=False, db=self.db)
+
+    def _count(self, result: BulkResult, rows: int, start: int) -> None:
+        self.counts["rows"] += rows
+        self.counts["matched"] += result.matched
+        self.counts["modified"] += result.modified
+        self.counts["deleted"] += result.deleted
+        for error in result.errors:
+            message = f"Batch of {rows} documents from row {start} failed: {error.message}"
+            self.errors.append(RowError(start, message, code=error.code, kind=error.kind, field=error.field))
+
+
+def _db(db: Database | None) -> Database:
+    return db if db is not None else get_db()

@@ -1,0 +1,1 @@
+"""The pages of the staff web admin, one module per area."""

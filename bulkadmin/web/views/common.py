@@ -1,0 +1,51 @@
+"""Helpers shared by the pages: rendering in the admin's look, looking up collections, showing values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from bson import ObjectId, json_util
+from django.contrib import admin
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from bulkadmin.documents import MongoModel
+from bulkadmin.exceptions import NotRegistered
+from bulkadmin.registry import site
+from bulkadmin.web.permissions import allowed
+
+MAX_SHOWN = 80
+
+
+def page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    """Render a bulkadmin template with the admin site's context and the user's permissions."""
+    full = {**admin.site.each_context(request), "can": allowed(request.user), **context}
+    return render(request, f"bulkadmin/{template}", full, status=status)
+
+
+def model_or_404(name: str) -> type[MongoModel]:
+    """The registered model of collection `name`, or a 404 naming the valid collections."""
+    try:
+        return site.get(name)
+    except NotRegistered as error:
+        raise Http404(str(error)) from None
+
+
+def show(value: Any, limit: int = MAX_SHOWN) -> str:
+    """A value as one short line of text."""
+    if value is None:
+        return "—"
+    if isinstance(value, dt.datetime):
+        text = value.isoformat(sep=" ", timespec="seconds")
+    elif isinstance(value, ObjectId | str | int | float | bool):
+        text = str(value)
+    else:
+        text = json.dumps(json.loads(json_util.dumps(value)), ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def pretty(value: Any) -> str:
+    """A JSON-ready value as indented JSON."""
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)

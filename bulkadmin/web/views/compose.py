@@ -1,0 +1,184 @@
+"""Bulk update and bulk delete: compose a filter (and update), preview, confirm by typing the
+count, then run as a background job."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+
+from bulkadmin import updates
+from bulkadmin.documents import MongoModel
+from bulkadmin.exceptions import BulkAdminError
+from bulkadmin.models import Job
+from bulkadmin.registry import site
+from bulkadmin.web.fields import field_paths
+from bulkadmin.web.forms import ComposeForm, FilterRows, UpdateRows, filter_from, update_from
+from bulkadmin.web.launch import launch
+from bulkadmin.web.views.common import model_or_404, page, show
+
+
+@dataclass
+class Composition:
+    """The state of one compose page: its forms, the specs they make, the preview, errors."""
+
+    kind: str
+    model: type[MongoModel]
+    form: ComposeForm
+    filter_rows: Any
+    update_rows: Any
+    specs: dict[str, Any] | None = None
+    preview: updates.Preview | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def is_update(self) -> bool:
+        return self.kind == Job.Kind.UPDATE
+
+
+def compose_update(request: HttpRequest) -> HttpResponse:
+    return _compose(request, Job.Kind.UPDATE)
+
+
+def compose_delete(request: HttpRequest) -> HttpResponse:
+    return _compose(request, Job.Kind.DELETE)
+
+
+def _compose(request: HttpRequest, kind: str) -> HttpResponse:
+    name = request.POST.get("collection") or request.GET.get("collection")
+    if not name:
+        return page(request, "compose.html", {"title": _title(kind), "kind": kind, "collections": site.names()})
+    model = model_or_404(name)
+    if request.method != "POST":
+        return _render(request, _blank(request, kind, model))
+    state = _bound(request, kind, model)
+    if not state.errors:
+        _preview(state)
+    if request.POST.get("action") == "confirm" and not state.errors:
+        job = _confirm(request, state)
+        if job is not None:
+            count = state.preview.count
+            messages.success(request, f"Job #{job.pk} started: {_title(kind).lower()} of {count} documents.")
+            return redirect("bulkadmin:job", pk=job.pk)
+    return _render(request, state, status=400 if state.errors else 200)
+
+
+def _blank(request: HttpRequest, kind: str, model: type[MongoModel]) -> Composition:
+    paths = field_paths(model)
+    initial = _rerun_initial(request, kind)
+    return Composition(
+        kind,
+        model,
+        ComposeForm(initial=initial),
+        FilterRows(prefix="filter", form_kwargs={"fields": paths}),
+        UpdateRows(prefix="update", form_kwargs={"fields": paths}),
+    )
+
+
+def _rerun_initial(request: HttpRequest, kind: str) -> dict[str, Any]:
+    """The JSON fields filled from the job given as `?rerun=`, to compose it again."""
+    if not request.GET.get("rerun", "").isdigit():
+        return {"batch_size": updates.DEFAULT_BATCH_SIZE}
+    job = get_object_or_404(Job, pk=request.GET["rerun"], kind=kind)
+    initial = {"filter_json": json.dumps(job.parameters.get("filter", {}))}
+    if "update" in job.parameters:
+        initial["update_json"] = json.dumps(job.parameters["update"])
+    initial["batch_size"] = job.parameters.get("batch_size", updates.DEFAULT_BATCH_SIZE)
+    return initial
+
+
+def _bound(request: HttpRequest, kind: str, model: type[MongoModel]) -> Composition:
+    paths = field_paths(model)
+    state = Composition(
+        kind,
+        model,
+        ComposeForm(request.POST),
+        FilterRows(request.POST, prefix="filter", form_kwargs={"fields": paths}),
+        UpdateRows(request.POST, prefix="update", form_kwargs={"fields": paths}),
+    )
+    forms_valid = [state.form.is_valid(), state.filter_rows.is_valid()]
+    if state.is_update:
+        forms_valid.append(state.update_rows.is_valid())
+    if not all(forms_valid):
+        state.errors.append("Please correct the fields marked below.")
+        return state
+    try:
+        state.specs = _specs(state)
+    except BulkAdminError as error:
+        state.errors.append(str(error))
+    return state
+
+
+def _specs(state: Composition) -> dict[str, Any]:
+    data = state.form.cleaned_data
+    specs = {"filter": filter_from(_filled(state.filter_rows), data["filter_json"])}
+    if state.is_update:
+        specs["update"] = update_from(_filled(state.update_rows), data["update_json"])
+    return specs
+
+
+def _filled(formset: Any) -> list[dict[str, Any]]:
+    return [form.cleaned_data for form in formset.forms]
+
+
+def _preview(state: Composition) -> None:
+    try:
+        specs = state.specs or {}
+        state.preview = updates.preview(model=state.model, filter=specs["filter"], update=specs.get("update"))
+    except BulkAdminError as error:
+        state.errors.append(str(error))
+
+
+def _confirm(request: HttpRequest, state: Composition) -> Job | None:
+    """Queue the job when the typed count and the previewed specs match what runs now."""
+    previewed = request.POST.get("previewed", "")
+    typed = request.POST.get("typed", "").strip().replace(",", "")
+    expected = request.POST.get("expected", "")
+    if previewed != _fingerprint(state.specs):
+        state.errors.append("The filter or update changed since the preview: check the new preview and confirm again.")
+    elif expected != str(state.preview.count):
+        state.errors.append(
+            f"The number of matching documents changed from {expected} to {state.preview.count} "
+            "since the preview: check it and confirm again."
+        )
+    elif typed != str(state.preview.count):
+        state.errors.append(f"To confirm, type the number of matching documents ({state.preview.count}).")
+    if state.errors:
+        return None
+    parameters = {**state.specs, "batch_size": state.form.cleaned_data["batch_size"]}
+    return launch(kind=state.kind, collection=state.model.collection, parameters=parameters, user=request.user)
+
+
+def _fingerprint(specs: dict[str, Any] | None) -> str:
+    return json.dumps(specs, sort_keys=True, default=str)
+
+
+def _render(request: HttpRequest, state: Composition, status: int = 200) -> HttpResponse:
+    context = {
+        "title": f"{_title(state.kind)}: {state.model.collection}",
+        "kind": state.kind,
+        "state": state,
+        "collection": state.model.collection,
+        "collections": site.names(),
+        "samples": _samples(state.preview) if state.preview else [],
+        "previewed": _fingerprint(state.specs) if state.preview else "",
+    }
+    return page(request, "compose.html", context, status=status)
+
+
+def _samples(preview: updates.Preview) -> list[dict[str, Any]]:
+    shown = []
+    for sample in preview.samples:
+        keys = sample.changed_keys if sample.after is not None else [k for k in sample.before if k != "_id"][:6]
+        after = sample.after or {}
+        changes = [(key, show(sample.before.get(key)), show(after.get(key)) if sample.after else "") for key in keys]
+        shown.append({"id": show(sample.before.get("_id")), "changes": changes})
+    return shown
+
+
+def _title(kind: str) -> str:
+    return "Bulk update" if kind == Job.Kind.UPDATE else "Bulk delete"

@@ -1,0 +1,191 @@
+"""Jobs: the filterable list, the result page, its live status, and cancel / undo / errors."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from bulkadmin.jobs import mark_stale_jobs
+from bulkadmin.models import Job
+from bulkadmin.undo import undo_record_count
+from bulkadmin.web.charts import throughput_svg
+from bulkadmin.web.launch import launch
+from bulkadmin.web.permissions import can, can_run, permission_required
+from bulkadmin.web.views.common import page, pretty
+
+UNDOABLE_KINDS = (Job.Kind.UPDATE, Job.Kind.DELETE)
+RERUNNABLE = {Job.Kind.UPDATE: "bulkadmin:update", Job.Kind.DELETE: "bulkadmin:delete"}
+ERRORS_PER_PAGE = 20
+
+
+def job_list(request: HttpRequest) -> HttpResponse:
+    mark_stale_jobs()
+    jobs = Job.objects.select_related("user")
+    chosen = {name: request.GET.get(name, "") for name in ("kind", "status", "collection", "user")}
+    if chosen["kind"]:
+        jobs = jobs.filter(kind=chosen["kind"])
+    if chosen["status"]:
+        jobs = jobs.filter(status=chosen["status"])
+    if chosen["collection"]:
+        jobs = jobs.filter(collection=chosen["collection"])
+    if chosen["user"]:
+        jobs = jobs.filter(user__username=chosen["user"])
+    listing = Paginator(jobs, 50).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "title": "Jobs",
+        "listing": listing,
+        "chosen": chosen,
+        "kinds": Job.Kind.choices,
+        "statuses": Job.Status.choices,
+        "collections": Job.objects.order_by().values_list("collection", flat=True).distinct(),
+        "users": get_user_model().objects.filter(job__isnull=False).distinct().values_list("username", flat=True),
+        "base_query": params.urlencode(),
+    }
+    return page(request, "job_list.html", context)
+
+
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    mark_stale_jobs()
+    job = get_object_or_404(Job.objects.select_related("user"), pk=pk)
+    errors = Paginator(job.errors, ERRORS_PER_PAGE).get_page(request.GET.get("errors_page"))
+    context = {
+        "title": f"Job #{job.pk}: {job.get_kind_display()}",
+        "job": job,
+        "parameters": pretty(job.parameters),
+        "details": pretty(job.details) if job.details else "",
+        "counts": _counts(job),
+        "rate": _rate(job),
+        "percent": _percent(job),
+        "chart": throughput_svg(job.batches),
+        "errors": errors,
+        "actions": _actions(request, job),
+        "status_url": reverse("bulkadmin:job_status", args=[job.pk]),
+    }
+    return page(request, "job_detail.html", context)
+
+
+def job_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """The job's live figures for the progress bar."""
+    mark_stale_jobs()
+    job = get_object_or_404(Job, pk=pk)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "status_label": job.get_status_display(),
+            "finished": job.is_finished,
+            "rows_done": job.rows_done,
+            "rows_total": job.rows_total,
+            "percent": _percent(job),
+            "rate": _rate(job),
+            "message": job.message,
+        }
+    )
+
+
+@require_POST
+def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(Job, pk=pk)
+    if not can_run(request.user, job.kind):
+        raise PermissionDenied(f"You may not cancel {job.get_kind_display().lower()} jobs.")
+    if job.is_finished:
+        messages.warning(request, f"Job #{job.pk} has already finished ({job.get_status_display().lower()}).")
+    elif job.status == Job.Status.QUEUED:
+        job.cancel_requested = True
+        job.status, job.finished_at, job.message = Job.Status.CANCELLED, timezone.now(), "Cancelled before it started."
+        job.save()
+        messages.success(request, f"Job #{job.pk} was cancelled before it started.")
+    else:
+        Job.objects.filter(pk=job.pk).update(cancel_requested=True)
+        messages.success(request, f"Job #{job.pk} will stop after its current batch.")
+    return redirect("bulkadmin:job", pk=job.pk)
+
+
+@require_POST
+@permission_required("undo_job")
+def job_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(Job, pk=pk)
+    reason = undo_unavailable(job)
+    if reason:
+        messages.error(request, f"Job #{job.pk} cannot be undone: {reason}")
+        return redirect("bulkadmin:job", pk=job.pk)
+    undo_job = launch(kind=Job.Kind.UNDO, collection=job.collection, parameters={"job": job.pk}, user=request.user)
+    job.details = {**job.details, "undone_by": undo_job.pk}
+    job.save(update_fields=["details"])
+    messages.success(request, f"Job #{undo_job.pk} restores the documents of job #{job.pk}.")
+    return redirect("bulkadmin:job", pk=undo_job.pk)
+
+
+def job_errors(request: HttpRequest, pk: int) -> HttpResponse:
+    """The job's error file, or a CSV of the errors kept on the job."""
+    job = get_object_or_404(Job, pk=pk)
+    path = Path(job.error_file) if job.error_file else None
+    if path is not None and path.is_file() and path.resolve().is_relative_to(Path(settings.VAR_DIR).resolve()):
+        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-errors.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["index", "kind", "field", "code", "message"])
+    for error in job.errors:
+        writer.writerow([error.get(name) for name in ("index", "kind", "field", "code", "message")])
+    return response
+
+
+def undo_unavailable(job: Job) -> str:
+    """Why `job` cannot be undone, or '' when it can."""
+    if job.kind not in UNDOABLE_KINDS:
+        return "only bulk updates and deletes keep undo data."
+    if not job.is_finished:
+        return "it is still running."
+    if job.details.get("undone_by"):
+        return f"it was already undone by job #{job.details['undone_by']}."
+    if not undo_record_count(job.pk):
+        return "no undo data was kept (more documents than the undo limit, or it has expired)."
+    return ""
+
+
+def _actions(request: HttpRequest, job: Job) -> dict[str, Any]:
+    rerun = RERUNNABLE.get(job.kind)
+    may_undo = can(request.user, "undo_job") and job.kind in UNDOABLE_KINDS
+    return {
+        "cancel": not job.is_finished and can_run(request.user, job.kind),
+        "undo": may_undo and not undo_unavailable(job),
+        "undo_reason": undo_unavailable(job) if may_undo else "",
+        "rerun": f"{reverse(rerun)}?collection={job.collection}&rerun={job.pk}"
+        if rerun and can_run(request.user, job.kind)
+        else "",
+    }
+
+
+def _counts(job: Job) -> list[tuple[str, Any]]:
+    """The job's counts worth showing: rows, failed, and every other count that is not zero."""
+    hidden = ("elapsed", "docs_per_second")
+    return [(k, v) for k, v in job.counts.items() if k not in hidden and (v or k in ("rows", "failed"))]
+
+
+def _percent(job: Job) -> int:
+    if job.is_finished and job.status == Job.Status.SUCCEEDED:
+        return 100
+    if not job.rows_total:
+        return 0
+    return min(100, int(job.rows_done * 100 / job.rows_total))
+
+
+def _rate(job: Job) -> float:
+    if job.is_finished and job.counts.get("docs_per_second") is not None:
+        return job.counts["docs_per_second"]
+    elapsed = job.elapsed
+    return round(job.rows_done / elapsed, 1) if elapsed else 0.0
