@@ -4,6 +4,7 @@ native `AsyncMongoClient`. The logic is shared (`bulkadmin.bulk.plans`); only th
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterable, Callable, Iterable
 from typing import Any
 
@@ -127,9 +128,9 @@ async def _run(
     check_batch_size(batch_size)
     clock = Clock(plan, known_total(items), progress)
     async for batch in aiter_batches(items, batch_size):
-        clock.batch_started_now()
-        await _drive(plan.batch(batch), collection)
-        clock.batch_finished(len(batch))
+        started = time.perf_counter()
+        await _drive(plan.batch(plan.prepare(batch)), collection)
+        clock.batch_finished(len(batch), time.perf_counter() - started)
         if plan.stopped:
             break
     return clock.conclude(raise_on_error)

@@ -41,6 +41,7 @@ class Write:
 
 
 Steps = Generator[Find | Write, Any, None]
+Prepared = tuple[int, Any]  # (global index, the row's request or pending row, or the error that rejected it)
 
 
 @dataclass
@@ -90,8 +91,33 @@ class Plan:
         self.rows_done = 0
         self.tally = Tally(self.operation)
 
-    def batch(self, rows: list[Row]) -> Steps:
+    def prepare(self, rows: list[Row]) -> list[Prepared]:
+        """Validate a batch without touching the plan's state, so it can run while the previous
+        batch is being written. Each row becomes its request (or pending row) or its error."""
+        return [(index, self._attempt(index, item)) for index, item in rows]
+
+    def prepare_row(self, index: int, item: Any) -> Any:
         raise NotImplementedError
+
+    def batch(self, prepared: list[Prepared]) -> Steps:
+        raise NotImplementedError
+
+    def _attempt(self, index: int, item: Any) -> Any:
+        try:
+            return self.prepare_row(index, item)
+        except (RowInvalid, InvalidSpec) as error:
+            return error
+
+    def _accepted(self, prepared: list[Prepared]) -> list[Any]:
+        """Record the rejected rows of a prepared batch (stopping at the first under `ordered`);
+        return the values of the rows before that point that were accepted."""
+        accepted = []
+        for position, (index, value) in enumerate(prepared):
+            if not isinstance(value, Exception):
+                accepted.append((index, value))
+            elif self._rejected(index, value, len(prepared) - position - 1):
+                break
+        return accepted
 
     def batch_done(self, rows: int, seconds: float) -> None:
         self.rows_done += rows
@@ -132,15 +158,13 @@ class OpsPlan(Plan):
         super().__init__(model, **options)
         self.to_request = to_request
 
-    def batch(self, rows: list[Row]) -> Steps:
-        requests, op_rows = [], []
-        for position, (index, item) in enumerate(rows):
-            try:
-                requests.append(self.to_request(item))
-                op_rows.append(index)
-            except (RowInvalid, InvalidSpec) as error:
-                if self._rejected(index, error, len(rows) - position - 1):
-                    break
+    def prepare_row(self, index: int, item: Any) -> Any:
+        return self.to_request(item)
+
+    def batch(self, prepared: list[Prepared]) -> Steps:
+        accepted = self._accepted(prepared)
+        requests = [request for _, request in accepted]
+        op_rows = [index for index, _ in accepted]
         if requests:
             outcome = yield Write(requests, self.ordered)
             self._record(outcome, op_rows)
@@ -192,14 +216,8 @@ class UpsertPlan(Plan):
         self.mode = mode
         self.on_pre_images = on_pre_images
 
-    def batch(self, rows: list[Row]) -> Steps:
-        pending = []
-        for position, (index, item) in enumerate(rows):
-            try:
-                pending.append(self._prepare(index, item))
-            except (RowInvalid, InvalidSpec) as error:
-                if self._rejected(index, error, len(rows) - position - 1):
-                    break
+    def batch(self, prepared: list[Prepared]) -> Steps:
+        pending = [row for _, row in self._accepted(prepared)]
         groups = list(split_on_duplicate_keys(pending))
         for number, group in enumerate(groups):
             yield from self._upsert(group, retry=True)
@@ -207,7 +225,7 @@ class UpsertPlan(Plan):
                 self.tally.add("skipped", sum(len(rest) for rest in groups[number + 1 :]))
                 break
 
-    def _prepare(self, index: int, item: Any) -> Pending:
+    def prepare_row(self, index: int, item: Any) -> Pending:
         validate = validate_document if self.mode == "replace" else validate_partial
         document = validate(self.model, item)
         missing = [key for key in self.keys if key not in document]
@@ -334,13 +352,9 @@ class Clock:
     def __init__(self, plan: Plan, total: int | None, progress: ProgressCallback | None) -> None:
         self.plan, self.total, self.progress = plan, total, progress
         self.started = time.perf_counter()
-        self.batch_started = self.started
 
-    def batch_started_now(self) -> None:
-        self.batch_started = time.perf_counter()
-
-    def batch_finished(self, rows: int) -> None:
-        self.plan.batch_done(rows, time.perf_counter() - self.batch_started)
+    def batch_finished(self, rows: int, seconds: float) -> None:
+        self.plan.batch_done(rows, seconds)
         if self.progress is not None:
             self.progress(self.plan.rows_done, self.total)
 

@@ -5,7 +5,9 @@ This module and `bulkadmin.aio` are the only code that calls pymongo's write met
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pymongo.errors
@@ -142,15 +144,35 @@ def _run(
     progress: ProgressCallback | None,
     raise_on_error: bool,
 ) -> BulkResult:
+    """Validate each batch while the previous one is written by a writer thread; progress is
+    reported from the calling thread, after each batch's write."""
     check_batch_size(batch_size)
     clock = Clock(plan, known_total(items), progress)
-    for batch in iter_batches(items, batch_size):
-        clock.batch_started_now()
-        _drive(plan.batch(batch), collection)
-        clock.batch_finished(len(batch))
-        if plan.stopped:
-            break
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulkadmin-writer") as writer:
+        in_flight: tuple[Future[float], int] | None = None
+        try:
+            for batch in iter_batches(items, batch_size):
+                prepared = plan.prepare(batch)
+                if in_flight is not None:
+                    _settle(clock, *in_flight)
+                    in_flight = None
+                    if plan.stopped:
+                        break
+                in_flight = (writer.submit(_timed_drive, plan.batch(prepared), collection), len(batch))
+        finally:
+            if in_flight is not None:
+                _settle(clock, *in_flight)
     return clock.conclude(raise_on_error)
+
+
+def _settle(clock: Clock, write: Future[float], rows: int) -> None:
+    clock.batch_finished(rows, write.result())
+
+
+def _timed_drive(steps: Steps, collection: Collection) -> float:
+    started = time.perf_counter()
+    _drive(steps, collection)
+    return time.perf_counter() - started
 
 
 def _drive(steps: Steps, collection: Collection) -> None:

@@ -90,7 +90,7 @@ def test_concurrent_insert_of_same_key_is_retried_as_update(db):
     from bulkadmin.bulk.plans import UpsertPlan
 
     plan = UpsertPlan(User, key_fields=("email",), mode="merge", ordered=True)
-    steps = plan.batch([(0, user(1, age=40))])
+    steps = plan.batch(plan.prepare([(0, user(1, age=40))]))
     find = next(steps)
     existing = list(db.users.find(find.filter))
     write = steps.send(existing)  # nothing exists yet: the plan asks to insert
