@@ -101,9 +101,12 @@ class Feed:
             params[paging.page_param] = str(paging.first_page)
         if paging.page_size_param and paging.page_size:
             params[paging.page_size_param] = str(paging.page_size)
+        seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
         while True:
-            if number > self.max_pages:
-                raise FetchFailed(f"more than {self.max_pages} pages; is the pagination looping?", page=number, url=url)
+            request = (url, tuple(sorted(params.items())))
+            if request in seen or number > self.max_pages:
+                raise FetchFailed("the pagination loops (a page repeats an earlier request)", page=number, url=url)
+            seen.add(request)
             response = get_with_retries(client, url, params, page=number, policy=self.policy, sleep=self.sleep)
             body = parse_json(response, page=number)
             records = records_at(body, self.records_path, page=number, response=response)
@@ -145,7 +148,7 @@ def get_with_retries(
     for attempt in range(policy.retries + 1):
         last = attempt == policy.retries
         try:
-            response = client.get(url, params=params)
+            response = client.get(url, params=params or None)  # params={} would drop a next link's query
         except httpx.TransportError as error:
             if last:
                 reason = f"{type(error).__name__}: {error or 'no detail'} after {attempt + 1} attempt(s)"

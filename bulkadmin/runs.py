@@ -10,6 +10,7 @@ from typing import Any
 
 from bulkadmin import locks
 from bulkadmin.cleanup import CleanupResult, Rule, run_cleanup
+from bulkadmin.exceptions import InvalidSpec
 from bulkadmin.jobs import track_job
 from bulkadmin.models import Job
 from bulkadmin.sync import Source, SyncFailed, SyncResult, sync_source
@@ -68,13 +69,15 @@ def sync_job(
     origin: str = Job.Origin.CLI,
     user: Any = None,
 ) -> tuple[Job, SyncResult]:
-    """Sync `source` as a `sync` job. Without `full` or `since`, the sync is incremental from
-    the last completed sync's start (when the source supports it)."""
-    if not full and since is None:
+    """Sync `source` as a `sync` job. Without `full`, `since` or `mark_missing` (which needs a full
+    sync), the sync is incremental from the last completed sync's start when the source supports it."""
+    if mark_missing and since is not None:
+        raise InvalidSpec("mark_missing needs a full sync: records not fetched would look missing.", field="since")
+    if not full and not mark_missing and since is None and source.updated_since_param:
         since = last_synced_at(source)
     parameters = {
         "source": source.name,
-        "full": full or since is None,
+        "full": since is None,
         "since": since.isoformat() if since else None,
         "mark_missing": mark_missing,
     }
@@ -95,11 +98,15 @@ def sync_job(
                 source=source, since=since, mark_missing=mark_missing, dry_run=dry_run, progress=run.progress
             )
         except SyncFailed as error:
+            error.job = run.job
             run.job.counts = {"rows": error.result.rows, **error.result.counts()}
             run.job.details = {**error.result.details(), "failure": error.context()}
             raise
         job = run.finish(result.to_bulk_result(), details=result.details())
         _add_counts(job, **result.counts())
+        if dry_run and job.status == Job.Status.FAILED and result.records > result.rejected:
+            job.status = Job.Status.PARTIAL  # nothing is written in a dry run, yet some records were good
+            job.save(update_fields=["status"])
     return job, result
 
 

@@ -202,6 +202,7 @@ class SyncFailed(BulkAdminError):
         self.reason = failure.reason
         self.url = failure.url
         self.result = result
+        self.job: Any = None  # the job row, when the sync ran as a job
         super().__init__(f"Sync {source!r} failed on {failure}")
 
     def context(self) -> dict[str, Any]:
@@ -229,7 +230,7 @@ class _Tally:
         return SyncResult(
             source=self.source.name,
             **self.counts,
-            errors=tuple(self.errors),
+            errors=tuple(sorted(self.errors, key=lambda error: error.index)),
             batches=tuple(self.batches),
             since=self.since,
             dry_run=self.dry_run,
