@@ -144,3 +144,9 @@ def test_the_demo_source_syncs_from_the_demo_feed(db, feed, monkeypatch):
         server.server_close()
     assert db.users.count_documents({"external_id": {"$gte": 10_000}}) == 59
     assert Job.objects.filter(kind=Job.Kind.SYNC, status=Job.Status.PARTIAL).count() == 2
+
+
+def test_a_misdeclared_settings_source_is_reported_not_a_traceback(db, settings):
+    settings.BULKADMIN_SYNC_SOURCES = {"bad": {"collection": "nope", "url_env": "X", "fields": {}}}
+    with pytest.raises(CommandError, match=r"BULKADMIN_SYNC_SOURCES\['bad'\]: Unknown collection 'nope'"):
+        sync("--list")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bulkadmin.bulk import bulk_insert
-from bulkadmin.cleanup import Rule, ago, archive_model, copy_to_archive, rules, run_cleanup
+from bulkadmin.cleanup import CleanupRegistry, Rule, ago, archive_model, copy_to_archive, rules, run_cleanup
+from bulkadmin.exceptions import AlreadyRegistered, ImproperlyDeclared
 from project.collections import ApplicationLog, FileRecord, User, UserSession
 from tests.factories import NOW, days_ago, user
 
@@ -206,3 +207,25 @@ def test_a_failing_rule_is_reported_and_the_next_rules_still_run(db):
     assert (files.ok, files.deleted) == (True, 1)
     assert result.failed_rules == ["archive_old_logs"]
     assert [doc["message"] for doc in db.application_logs.find()] == ["legacy"]
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        (Rule("r", User, {"last_seen": {"$lt": ago(days=1)}}), "Unknown field 'last_seen'"),
+        (Rule("r", User, {"status": "gone"}), "status"),
+        (Rule("r", User, {"status": "deleted"}, "update"), "`update` is required for, and only for"),
+        (Rule("r", User, {"status": "deleted"}, "update", {"$where": "1"}), r"Operator \$where is not allowed"),
+        (Rule("r", User, {"status": "deleted"}, "purge"), "action must be one of delete, update, archive"),
+    ],
+)
+def test_a_wrongly_declared_rule_is_refused_at_registration(rule, message):
+    with pytest.raises(ImproperlyDeclared, match=message):
+        CleanupRegistry().register(rule)
+
+
+def test_a_rule_name_can_be_declared_only_once():
+    registry = CleanupRegistry()
+    registry.register(Rule("r", User, {"status": "deleted"}))
+    with pytest.raises(AlreadyRegistered, match="Cleanup rule 'r' is already declared"):
+        registry.register(Rule("r", User, {"status": "dormant"}))

@@ -110,8 +110,8 @@ def test_a_500_then_success_is_retried_with_backoff(db, feed):
 
 def test_a_timeout_is_retried(db, feed):
     five_records(feed)
-    feed.on("/users", Reply({"data": [record(1)]}, delay=1.0), {"data": [record(1)]}, page=1)
-    source = source_for(feed, policy=dataclasses.replace(FAST, timeout=0.2))
+    feed.on("/users", Reply({"data": [record(1)]}, delay=1.5), {"data": [record(1)]}, page=1)
+    source = source_for(feed, policy=dataclasses.replace(FAST, timeout=0.5))
     waits: list[float] = []
     result = sync(feed, waits, source=source)
     assert waits == [0.01]
@@ -120,8 +120,8 @@ def test_a_timeout_is_retried(db, feed):
 
 def test_timeouts_on_every_attempt_fail_the_sync_naming_the_page(db, feed):
     five_records(feed)
-    feed.on("/users", Reply({"data": []}, delay=1.0), page=2)
-    source = source_for(feed, policy=dataclasses.replace(FAST, timeout=0.2, retries=1))
+    feed.on("/users", Reply({"data": []}, delay=1.5), page=2)
+    source = source_for(feed, policy=dataclasses.replace(FAST, timeout=0.5, retries=1))
     with pytest.raises(SyncFailed) as failure:
         sync(feed, [], source=source)
     assert (failure.value.page, failure.value.status) == (2, None)

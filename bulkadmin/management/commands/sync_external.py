@@ -39,12 +39,12 @@ class Command(BaseCommand):
         parser.add_argument("--list", action="store_true", help="List the declared sources and exit.")
 
     def handle(self, *args: object, source: str | None, **options) -> None:
-        if options["list"]:
-            self._list()
-            return
-        if not source:
+        if not source and not options["list"]:
             raise CommandError("Name a source to sync (see --list).")
         try:
+            if options["list"]:
+                self._list()
+                return
             declared = sources.get(source)
             self.stdout.write(f"Syncing {declared.name} from {declared.url} into {declared.model.collection} ...")
             job, result = sync_job(
