@@ -1,4 +1,4 @@
-"""App configuration: discovers `collections` modules of installed apps at startup."""
+"""App configuration: discovers `collections`, `cleanup` and `sync_sources` modules of installed apps at startup."""
 
 from django.apps import AppConfig
 from django.utils.module_loading import autodiscover_modules
@@ -11,3 +11,4 @@ class BulkAdminConfig(AppConfig):
 
     def ready(self) -> None:
         autodiscover_modules("collections")
+        autodiscover_modules("cleanup", "sync_sources")

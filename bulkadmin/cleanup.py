@@ -1,0 +1,359 @@
+"""Cleanup rules and the cleanup operation.
+
+A rule names a collection model, a filter written with model field names (relative dates such
+as `ago(days=30)` are resolved when the rule runs, in UTC) and an action: `delete`, an
+allow-listed `update`, or `archive` (copy into `<collection>_archive`, then delete). Matching
+`_id`s are read first with a projection and written by `_id` in batches, so every server call
+stays short. Rules run in declared order; a failing rule is reported and the others still run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+from pymongo.database import Database
+from pymongo.errors import PyMongoError
+
+from bulkadmin.bulk import BulkResult, RowError, bulk_delete, bulk_update, bulk_upsert
+from bulkadmin.documents import MongoModel
+from bulkadmin.exceptions import AlreadyRegistered, BulkAdminError, ImproperlyDeclared
+from bulkadmin.jobs import JobCancelled
+from bulkadmin.mongo import get_db
+from bulkadmin.safety import translate_filter, translate_update
+
+ACTIONS = ("delete", "update", "archive")
+ARCHIVE_SUFFIX = "_archive"
+ProgressCallback = Callable[[int, int | None], None]
+
+
+class UnknownRule(BulkAdminError):
+    """A cleanup rule name is not declared; `.valid_names` lists the declared ones."""
+
+    def __init__(self, name: str, valid_names: list[str]) -> None:
+        self.name = name
+        self.valid_names = valid_names
+        super().__init__(f"Unknown cleanup rule {name!r}. Declared rules: {', '.join(valid_names) or 'none'}.")
+
+
+@dataclass(frozen=True)
+class Ago:
+    """A moment relative to when the rule runs: `ago(days=30)` is `now - 30 days` (UTC)."""
+
+    delta: dt.timedelta
+
+    def resolve(self, now: dt.datetime) -> dt.datetime:
+        return now - self.delta
+
+    def __str__(self) -> str:
+        days = self.delta.total_seconds() / 86400
+        return "now" if not days else f"now - {days:g} days"
+
+
+def ago(*, days: float = 0, hours: float = 0) -> Ago:
+    """A relative date for rule filters and updates; `ago()` is the run's own time."""
+    return Ago(dt.timedelta(days=days, hours=hours))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One cleanup rule. `update` (model field names) is required for, and only for, `update`."""
+
+    name: str
+    model: type[MongoModel]
+    filter: Mapping[str, Any]
+    action: str = "delete"
+    update: Mapping[str, Any] | None = None
+    description: str = ""
+
+    @property
+    def collection(self) -> str:
+        return self.model.collection
+
+    def query(self, now: dt.datetime) -> dict[str, Any]:
+        """The checked filter with stored keys, its relative dates resolved at `now`."""
+        return translate_filter(self.model, resolve_dates(self.filter, now))
+
+    def update_spec(self, now: dt.datetime) -> dict[str, Any]:
+        """The update in model field names with relative dates resolved (checked by the bulk service)."""
+        return resolve_dates(self.update or {}, now)
+
+    def describe(self) -> str:
+        """`filter -> action` in one line, for `--list`."""
+        action = f"update {format_spec(self.update)}" if self.action == "update" else self.action
+        if self.action == "archive":
+            action = f"archive into {self.collection}{ARCHIVE_SUFFIX}"
+        return f"{self.collection} where {format_spec(self.filter)} -> {action}"
+
+
+def resolve_dates(value: Any, now: dt.datetime) -> Any:
+    """`value` with every `Ago` replaced by the datetime it stands for at `now`."""
+    if isinstance(value, Ago):
+        return value.resolve(now)
+    if isinstance(value, Mapping):
+        return {key: resolve_dates(item, now) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [resolve_dates(item, now) for item in value]
+    return value
+
+
+def format_spec(value: Any) -> str:
+    """A filter or update as readable text, relative dates shown as `now - N days`."""
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{key}: {format_spec(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(format_spec(item) for item in value) + "]"
+    return str(value) if isinstance(value, Ago) else repr(value)
+
+
+class CleanupRegistry:
+    """The declared cleanup rules, in declaration order (the order they run in)."""
+
+    def __init__(self) -> None:
+        self._rules: dict[str, Rule] = {}
+
+    def register(self, rule: Rule) -> Rule:
+        """Check and add `rule`; raises `ImproperlyDeclared` or `AlreadyRegistered`."""
+        check_rule(rule)
+        if rule.name in self._rules and self._rules[rule.name] != rule:
+            raise AlreadyRegistered(f"Cleanup rule {rule.name!r} is already declared.")
+        self._rules[rule.name] = rule
+        return rule
+
+    def get(self, name: str) -> Rule:
+        try:
+            return self._rules[name]
+        except KeyError:
+            raise UnknownRule(name, self.names()) from None
+
+    def select(self, names: Iterable[str] | None = None) -> list[Rule]:
+        """The named rules (all when `names` is empty), always in declared order."""
+        wanted = {self.get(name).name for name in names or ()}
+        return [rule for rule in self if not wanted or rule.name in wanted]
+
+    def names(self) -> list[str]:
+        return list(self._rules)
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(list(self._rules.values()))
+
+
+def check_rule(rule: Rule) -> None:
+    """Raise `ImproperlyDeclared` when a rule's action, filter or update is wrong."""
+    where = f"Cleanup rule {rule.name!r}"
+    if not rule.name:
+        raise ImproperlyDeclared("A cleanup rule needs a name.")
+    if rule.action not in ACTIONS:
+        raise ImproperlyDeclared(f"{where}: action must be one of {', '.join(ACTIONS)}, not {rule.action!r}.")
+    if (rule.action == "update") != (rule.update is not None):
+        raise ImproperlyDeclared(f"{where}: `update` is required for, and only for, the update action.")
+    now = timezone.now()
+    try:
+        rule.query(now)
+        if rule.update is not None:
+            translate_update(rule.model, rule.update_spec(now))
+    except BulkAdminError as error:
+        raise ImproperlyDeclared(f"{where}: {error}") from error
+
+
+rules = CleanupRegistry()
+register_rule = rules.register
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """What one rule did (or, in a dry run, would touch)."""
+
+    rule: str
+    collection: str
+    action: str
+    matched: int = 0
+    deleted: int = 0
+    modified: int = 0
+    archived: int = 0
+    seconds: float = 0.0
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+@dataclass(frozen=True)
+class CleanupResult:
+    """The outcome of a cleanup run: one `RuleResult` per rule, in the order they ran."""
+
+    rules: tuple[RuleResult, ...] = ()
+    dry_run: bool = False
+    elapsed: float = 0.0
+    now: dt.datetime | None = field(default=None, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return all(result.ok for result in self.rules)
+
+    @property
+    def failed_rules(self) -> list[str]:
+        return [result.rule for result in self.rules if not result.ok]
+
+    def totals(self) -> dict[str, int]:
+        names = ("matched", "deleted", "modified", "archived")
+        return {name: sum(getattr(result, name) for result in self.rules) for name in names}
+
+    def details(self) -> dict[str, Any]:
+        """JSON-ready per-rule figures for the job row."""
+        return {
+            "now": self.now.isoformat() if self.now else None,
+            "rules": [{**vars(result), "seconds": round(result.seconds, 3)} for result in self.rules],
+            "totals": self.totals(),
+        }
+
+    def to_bulk_result(self) -> BulkResult:
+        """The run as a `BulkResult` for the job row; each failed rule is one error."""
+        totals = self.totals()
+        errors = tuple(
+            RowError(index, f"{result.rule}: {result.error}", code=0, kind="write", field=result.rule)
+            for index, result in enumerate(self.rules)
+            if not result.ok
+        )
+        return BulkResult(
+            operation="cleanup",
+            rows=totals["matched"],
+            matched=totals["matched"],
+            modified=totals["modified"],
+            deleted=totals["deleted"] + totals["archived"],
+            errors=errors,
+            elapsed=self.elapsed,
+            dry_run=self.dry_run,
+        )
+
+
+def run_cleanup(
+    *,
+    rules: Iterable[Rule],
+    dry_run: bool = False,
+    batch_size: int = 1000,
+    progress: ProgressCallback | None = None,
+    now: dt.datetime | None = None,
+    db: Database | None = None,
+) -> CleanupResult:
+    """Run `rules` in order; a dry run counts the documents each rule would touch and writes nothing."""
+    if batch_size < 1:
+        raise ImproperlyDeclared(f"batch_size must be a positive integer, got {batch_size!r}.")
+    now = now or timezone.now()
+    db = db if db is not None else get_db()
+    started = time.perf_counter()
+    counter = _Counter(progress)
+    results = [_run_rule(rule, dry_run, batch_size, counter, now, db) for rule in rules]
+    return CleanupResult(tuple(results), dry_run, time.perf_counter() - started, now)
+
+
+@dataclass
+class _Counter:
+    """Documents processed so far across rules, reported after each batch."""
+
+    progress: ProgressCallback | None
+    done: int = 0
+
+    def add(self, count: int) -> None:
+        self.done += count
+        if self.progress is not None:
+            self.progress(self.done, None)
+
+
+def _run_rule(
+    rule: Rule, dry_run: bool, batch_size: int, counter: _Counter, now: dt.datetime, db: Database
+) -> RuleResult:
+    started = time.perf_counter()
+    base = RuleResult(rule.name, rule.collection, rule.action)
+    try:
+        query = rule.query(now)
+        if dry_run:
+            counts = {"matched": db[rule.collection].count_documents(query)}
+        else:
+            counts = _apply(rule, matching_ids(db, rule.collection, query), batch_size, counter, now, db)
+    except JobCancelled:
+        raise
+    except (BulkAdminError, PyMongoError) as error:
+        return _replace(base, error=str(error) or repr(error), seconds=time.perf_counter() - started)
+    return _replace(base, seconds=time.perf_counter() - started, **counts)
+
+
+def _replace(result: RuleResult, **changes: Any) -> RuleResult:
+    return RuleResult(**{**vars(result), **changes})
+
+
+def matching_ids(db: Database, collection: str, query: dict[str, Any]) -> list[Any]:
+    """The `_id`s matching `query`, in `_id` order, read with a projection (one scan)."""
+    return [document["_id"] for document in db[collection].find(query, {"_id": 1}).sort("_id", 1)]
+
+
+def _apply(
+    rule: Rule, ids: list[Any], batch_size: int, counter: _Counter, now: dt.datetime, db: Database
+) -> dict[str, Any]:
+    counts = {"matched": len(ids), "deleted": 0, "modified": 0, "archived": 0}
+    problems: list[str] = []
+    for start in range(0, len(ids), batch_size):
+        batch = ids[start : start + batch_size]
+        if rule.action == "delete":
+            counts["deleted"] += delete_ids(rule.model, batch, db=db)
+        elif rule.action == "update":
+            spec = {"filter": {"id": {"$in": batch}}, "update": rule.update_spec(now)}
+            counts["modified"] += bulk_update(rule.model, [spec], db=db).modified
+        else:
+            archived, failed = archive_ids(rule.model, batch, now=now, db=db)
+            counts["archived"] += archived
+            problems.extend(failed)
+        counter.add(len(batch))
+    if problems:
+        counts["error"] = f"{len(problems)} document(s) could not be archived and were kept; first: {problems[0]}"
+    return counts
+
+
+def delete_ids(model: type[MongoModel], ids: list[Any], *, db: Database) -> int:
+    """Delete the documents with these `_id`s; return how many were deleted."""
+    return bulk_delete(model, [{"filter": {"id": {"$in": ids}}}], db=db).deleted
+
+
+_archive_models: dict[type[MongoModel], type[MongoModel]] = {}
+
+
+def archive_model(model: type[MongoModel]) -> type[MongoModel]:
+    """The model of `<collection>_archive`: the same fields and indexes, no natural key."""
+    if model not in _archive_models:
+        namespace = {"collection": model.collection + ARCHIVE_SUFFIX, "key_fields": (), "__module__": __name__}
+        _archive_models[model] = type(f"{model.__name__}Archive", (model,), namespace)
+    return _archive_models[model]
+
+
+def copy_to_archive(
+    model: type[MongoModel], ids: list[Any], *, now: dt.datetime, db: Database
+) -> tuple[list[Any], list[str]]:
+    """Copy the documents with these `_id`s into the archive (replace by `_id`, so a copy made
+    before a crash is overwritten, never duplicated). Return the copied `_id`s and problems."""
+    documents = list(db[model.collection].find({"_id": {"$in": ids}}))
+    stamp = {name: value for name, value in (("archived", True), ("archived_at", now)) if name in model.model_fields}
+    result = bulk_upsert(
+        archive_model(model),
+        [{**document, **stamp} for document in documents],
+        key_fields=("id",),
+        mode="replace",
+        ordered=False,
+        raise_on_error=False,
+        db=db,
+    )
+    failed = {error.index for error in result.errors}
+    copied = [document["_id"] for index, document in enumerate(documents) if index not in failed]
+    problems = [f"_id {documents[error.index]['_id']}: {error.message}" for error in result.errors]
+    return copied, problems
+
+
+def archive_ids(model: type[MongoModel], ids: list[Any], *, now: dt.datetime, db: Database) -> tuple[int, list[str]]:
+    """Move documents into the archive: copy, then delete the copied ones by `_id`."""
+    copied, problems = copy_to_archive(model, ids, now=now, db=db)
+    deleted = delete_ids(model, copied, db=db) if copied else 0
+    return deleted, problems
