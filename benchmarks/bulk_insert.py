@@ -1,10 +1,11 @@
 """Benchmark the bulk service against raw pymongo on the same server, in the same run.
 
-    python benchmarks/bulk_insert.py [--rows N] [--batch-size B] [--upsert-rows U] [--baseline-upserts K]
+    python benchmarks/bulk_insert.py [--rows N] [--batch-size B] [--rounds R] [--upsert-rows U] [--baseline-upserts K]
 
 1. Inserts: N generated users streamed through `bulk_insert` (validation on) vs raw
    `insert_many` of the same dicts in batches of the same size into a collection with the same
-   indexes. Prints docs/s for both, their ratio, and the RSS growth during `bulk_insert`.
+   indexes, in alternating rounds. Prints docs/s for both, their ratio, and the RSS growth
+   during `bulk_insert`.
 2. Upserts: against the N-document collection, U rows (half existing, half new) through
    `bulk_upsert` (merge by email) vs `UpdateOne({"email": ...}, {"$set": ...}, upsert=True)` by key
    for K of them (the baseline is slow on servers that scan on non-`_id` filters).
@@ -69,29 +70,41 @@ def users(count: int, start: int = 0) -> Iterator[dict]:
         }
 
 
-def bench_inserts(db, rows: int, batch_size: int) -> None:
+def bench_inserts(db, rows: int, batch_size: int, rounds: int) -> None:
+    """Alternate rounds of raw and validated inserts so both see the same machine load."""
     baseline = db["baseline_users"]
     baseline.create_indexes(index_models(User))
-    started = time.perf_counter()
-    batch = []
-    for doc in users(rows):
-        batch.append(doc)
-        if len(batch) == batch_size:
-            baseline.insert_many(batch)
-            batch = []
-    if batch:
-        baseline.insert_many(batch)
-    raw_rate = rows / (time.perf_counter() - started)
-
     ensure_indexes(User, db)
+    per_round = rows // rounds
+    raw_seconds = ours_seconds = 0.0
     before, peak = rss_mb(), [rss_mb()]
-    result = bulk_insert(User, users(rows), batch_size=batch_size, db=db, progress=lambda *_: peak.append(rss_mb()))
-    ours = result.docs_per_second
-    print(f"insert  rows={rows} batch={batch_size}")
+    for number in range(rounds):
+        start = number * per_round
+        started = time.perf_counter()
+        raw_insert(baseline, users(per_round, start), batch_size)
+        raw_seconds += time.perf_counter() - started
+        result = bulk_insert(
+            User, users(per_round, start), batch_size=batch_size, db=db, progress=lambda *_: peak.append(rss_mb())
+        )
+        ours_seconds += result.elapsed
+    total = per_round * rounds
+    raw_rate, ours = total / raw_seconds, total / ours_seconds
+    print(f"insert  rows={total} batch={batch_size} rounds={rounds} (alternating)")
     print(f"  raw insert_many : {raw_rate:10.0f} docs/s")
-    print(f"  bulk_insert     : {ours:10.0f} docs/s  (validated; inserted {result.inserted_count})")
+    print(f"  bulk_insert     : {ours:10.0f} docs/s  (validated; stored {db['users'].count_documents({})})")
     print(f"  ratio           : {ours / raw_rate:10.3f}")
     print(f"  RSS growth during bulk_insert: {max(peak) - before:.1f} MB (RSS {before:.0f} -> {max(peak):.0f} MB)")
+
+
+def raw_insert(collection, docs: Iterator[dict], batch_size: int) -> None:
+    batch = []
+    for doc in docs:
+        batch.append(doc)
+        if len(batch) == batch_size:
+            collection.insert_many(batch)
+            batch = []
+    if batch:
+        collection.insert_many(batch)
 
 
 def bench_upserts(db, rows: int, upsert_rows: int, baseline_upserts: int) -> None:
@@ -118,6 +131,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=10, help="alternating raw / bulk_insert rounds")
     parser.add_argument("--upsert-rows", type=int, default=2000)
     parser.add_argument("--baseline-upserts", type=int, default=200)
     parser.add_argument("--skip-upserts", action="store_true")
@@ -125,7 +139,7 @@ def main() -> None:
     db = get_db("bulkadmin_bench")
     db.client.drop_database(db.name)
     try:
-        bench_inserts(db, args.rows, args.batch_size)
+        bench_inserts(db, args.rows, args.batch_size, args.rounds)
         if not args.skip_upserts:
             bench_upserts(db, args.rows, args.upsert_rows, args.baseline_upserts)
     finally:
