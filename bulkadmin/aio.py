@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterable, Callable, Iterable
-from typing import Any
+from typing import Any, Unpack
 
 import pymongo.errors
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from bulkadmin.bulk.batching import aiter_batches, check_batch_size, known_total
-from bulkadmin.bulk.plans import Clock, Find, Plan, ProgressCallback, Steps, build_plan, resolve_key_fields
+from bulkadmin.bulk.batching import aiter_batches, known_total
+from bulkadmin.bulk.plans import BulkOptions, Clock, Find, Steps, build_plan, resolve_key_fields, with_defaults
 from bulkadmin.bulk.results import BulkResult
 from bulkadmin.documents import MongoModel
 from bulkadmin.mongo import get_async_db
@@ -22,64 +22,24 @@ from bulkadmin.registry import index_models
 Items = Iterable[Any] | AsyncIterable[Any]
 
 
-async def bulk_insert(
-    model: type[MongoModel],
-    docs: Items,
-    *,
-    batch_size: int = 1000,
-    ordered: bool = True,
-    raise_on_error: bool = True,
-    progress: ProgressCallback | None = None,
-    db: AsyncDatabase | None = None,
-) -> BulkResult:
+async def bulk_insert(model: type[MongoModel], docs: Items, **options: Unpack[BulkOptions]) -> BulkResult:
     """Validate and insert documents from any iterable or async iterable, batch by batch."""
-    plan = build_plan("insert", model, ordered=ordered)
-    return await _run(plan, docs, _collection(model, db), batch_size, progress, raise_on_error)
+    return await _run("insert", model, docs, with_defaults(options))
 
 
-async def bulk_update(
-    model: type[MongoModel],
-    updates: Items,
-    *,
-    batch_size: int = 1000,
-    ordered: bool = True,
-    raise_on_error: bool = True,
-    progress: ProgressCallback | None = None,
-    db: AsyncDatabase | None = None,
-) -> BulkResult:
+async def bulk_update(model: type[MongoModel], updates: Items, **options: Unpack[BulkOptions]) -> BulkResult:
     """Run `{"filter", "update", "upsert"}` entries, each as an update_many."""
-    plan = build_plan("update", model, ordered=ordered)
-    return await _run(plan, updates, _collection(model, db), batch_size, progress, raise_on_error)
+    return await _run("update", model, updates, with_defaults(options))
 
 
-async def bulk_delete(
-    model: type[MongoModel],
-    deletes: Items,
-    *,
-    batch_size: int = 1000,
-    ordered: bool = True,
-    raise_on_error: bool = True,
-    progress: ProgressCallback | None = None,
-    db: AsyncDatabase | None = None,
-) -> BulkResult:
+async def bulk_delete(model: type[MongoModel], deletes: Items, **options: Unpack[BulkOptions]) -> BulkResult:
     """Run `{"filter"}` entries, each as a delete_many."""
-    plan = build_plan("delete", model, ordered=ordered)
-    return await _run(plan, deletes, _collection(model, db), batch_size, progress, raise_on_error)
+    return await _run("delete", model, deletes, with_defaults(options))
 
 
-async def bulk_write(
-    model: type[MongoModel],
-    operations: Items,
-    *,
-    batch_size: int = 1000,
-    ordered: bool = True,
-    raise_on_error: bool = True,
-    progress: ProgressCallback | None = None,
-    db: AsyncDatabase | None = None,
-) -> BulkResult:
+async def bulk_write(model: type[MongoModel], operations: Items, **options: Unpack[BulkOptions]) -> BulkResult:
     """Run mixed operations (the seed's dict forms or pymongo operation objects)."""
-    plan = build_plan("write", model, ordered=ordered)
-    return await _run(plan, operations, _collection(model, db), batch_size, progress, raise_on_error)
+    return await _run("write", model, operations, with_defaults(options))
 
 
 async def bulk_upsert(
@@ -88,29 +48,17 @@ async def bulk_upsert(
     *,
     key_fields: Iterable[str] | None = None,
     mode: str = "merge",
-    batch_size: int = 1000,
-    ordered: bool = True,
     dry_run: bool = False,
-    raise_on_error: bool = True,
-    progress: ProgressCallback | None = None,
     on_pre_images: Callable[[list[dict[str, Any]]], None] | None = None,
-    db: AsyncDatabase | None = None,
+    **options: Unpack[BulkOptions],
 ) -> BulkResult:
     """Insert new documents and write changed ones by key; see `bulkadmin.bulk.bulk_upsert`."""
+    options = with_defaults(options)
     keys = resolve_key_fields(model, key_fields)
-    plan = build_plan(
-        "upsert",
-        model,
-        key_fields=keys,
-        mode=mode,
-        ordered=ordered,
-        dry_run=dry_run,
-        on_pre_images=on_pre_images,
-    )
-    collection = _collection(model, db)
     if not dry_run and index_models(model):
-        await collection.create_indexes(index_models(model))
-    return await _run(plan, docs, collection, batch_size, progress, raise_on_error)
+        await _collection(model, options["db"]).create_indexes(index_models(model))
+    plan_options = {"key_fields": keys, "mode": mode, "dry_run": dry_run, "on_pre_images": on_pre_images}
+    return await _run("upsert", model, docs, options, **plan_options)
 
 
 def _collection(model: type[MongoModel], db: AsyncDatabase | None) -> AsyncCollection:
@@ -118,22 +66,18 @@ def _collection(model: type[MongoModel], db: AsyncDatabase | None) -> AsyncColle
 
 
 async def _run(
-    plan: Plan,
-    items: Items,
-    collection: AsyncCollection,
-    batch_size: int,
-    progress: ProgressCallback | None,
-    raise_on_error: bool,
+    kind: str, model: type[MongoModel], items: Items, options: BulkOptions, **plan_options: Any
 ) -> BulkResult:
-    check_batch_size(batch_size)
-    clock = Clock(plan, known_total(items), progress)
-    async for batch in aiter_batches(items, batch_size):
+    plan = build_plan(kind, model, ordered=options["ordered"], **plan_options)
+    collection = _collection(model, options["db"])
+    clock = Clock(plan, known_total(items), options["progress"])
+    async for batch in aiter_batches(items, options["batch_size"]):
         started = time.perf_counter()
         await _drive(plan.batch(plan.prepare(batch)), collection)
         clock.batch_finished(len(batch), time.perf_counter() - started)
         if plan.stopped:
             break
-    return clock.conclude(raise_on_error)
+    return clock.conclude(options["raise_on_error"])
 
 
 async def _drive(steps: Steps, collection: AsyncCollection) -> None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from pymongo import DeleteOne, InsertOne, ReplaceOne, UpdateOne
 
-from bulkadmin.bulk.batching import Row
+from bulkadmin.bulk.batching import Row, check_batch_size
 from bulkadmin.bulk.results import BatchStat, BulkResult, RowError
 from bulkadmin.bulk.specs import delete_request, insert_request, restore_request, update_request, write_request
 from bulkadmin.bulk.validation import RowInvalid, validate_document, validate_partial
@@ -344,6 +344,35 @@ def _hashable(value: Any) -> Any:
 
 
 ProgressCallback = Callable[[int, int | None], None]
+
+
+class BulkOptions(TypedDict, total=False):
+    """The keyword-only options of every bulk function, sync and async."""
+
+    batch_size: int  # rows sent per server call; default 1000
+    ordered: bool  # stop at the first failed row, across batches; default True
+    raise_on_error: bool  # raise BulkWriteError when any row failed; default True
+    progress: ProgressCallback | None  # called after each batch with (rows done, total or None)
+    db: Any  # the database to write to (pymongo's, sync or async); default: the configured one
+
+
+DEFAULT_OPTIONS: BulkOptions = {
+    "batch_size": 1000,
+    "ordered": True,
+    "raise_on_error": True,
+    "progress": None,
+    "db": None,
+}
+
+
+def with_defaults(options: BulkOptions, **defaults: Any) -> BulkOptions:
+    """`options` completed with the defaults; an unknown option is a TypeError naming it."""
+    unknown = set(options) - set(DEFAULT_OPTIONS)
+    if unknown:
+        raise TypeError(f"Unknown option {sorted(unknown)[0]!r}; options are {', '.join(DEFAULT_OPTIONS)}.")
+    complete = {**DEFAULT_OPTIONS, **defaults, **options}
+    check_batch_size(complete["batch_size"])
+    return complete
 
 
 class Clock:

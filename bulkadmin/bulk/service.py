@@ -8,95 +8,52 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, Unpack
 
 import pymongo.errors
 from pymongo.collection import Collection
 from pymongo.database import Database
 
-from bulkadmin.bulk.batching import check_batch_size, iter_batches, known_total
-from bulkadmin.bulk.plans import Clock, Find, Plan, ProgressCallback, Steps, build_plan, resolve_key_fields
+from bulkadmin.bulk.batching import iter_batches, known_total
+from bulkadmin.bulk.plans import BulkOptions, Clock, Find, Steps, build_plan, resolve_key_fields, with_defaults
 from bulkadmin.bulk.results import BulkResult
 from bulkadmin.documents import MongoModel
 from bulkadmin.mongo import get_db
 from bulkadmin.registry import ensure_indexes
 
 
-def bulk_insert(
-    model: type[MongoModel],
-    docs: Iterable[Any],
-    *,
-    batch_size: int = 1000,
-    ordered: bool = True,
-    raise_on_error: bool = True,
-    progress: ProgressCallback | None = None,
-    db: Database | None = None,
-) -> BulkResult:
+def bulk_insert(model: type[MongoModel], docs: Iterable[Any], **options: Unpack[BulkOptions]) -> BulkResult:
     """Validate and insert documents (dicts or model instances), streamed batch by batch."""
-    plan = build_plan("insert", model, ordered=ordered)
-    return _run(plan, docs, _collection(model, db), batch_size, progress, raise_on_error)
+    return _run("insert", model, docs, with_defaults(options))
 
 
 def bulk_update(
-    model: type[MongoModel],
-    updates: Iterable[dict[str, Any]],
-    *,
-    batch_size: int = 1000,
-    ordered: bool = True,
-    raise_on_error: bool = True,
-    progress: ProgressCallback | None = None,
-    db: Database | None = None,
+    model: type[MongoModel], updates: Iterable[dict[str, Any]], **options: Unpack[BulkOptions]
 ) -> BulkResult:
     """Run `{"filter", "update", "upsert"}` entries, each as an update_many."""
-    plan = build_plan("update", model, ordered=ordered)
-    return _run(plan, updates, _collection(model, db), batch_size, progress, raise_on_error)
+    return _run("update", model, updates, with_defaults(options))
 
 
 def bulk_delete(
-    model: type[MongoModel],
-    deletes: Iterable[dict[str, Any]],
-    *,
-    batch_size: int = 1000,
-    ordered: bool = True,
-    raise_on_error: bool = True,
-    progress: ProgressCallback | None = None,
-    db: Database | None = None,
+    model: type[MongoModel], deletes: Iterable[dict[str, Any]], **options: Unpack[BulkOptions]
 ) -> BulkResult:
     """Run `{"filter"}` entries, each as a delete_many."""
-    plan = build_plan("delete", model, ordered=ordered)
-    return _run(plan, deletes, _collection(model, db), batch_size, progress, raise_on_error)
+    return _run("delete", model, deletes, with_defaults(options))
 
 
-def bulk_write(
-    model: type[MongoModel],
-    operations: Iterable[Any],
-    *,
-    batch_size: int = 1000,
-    ordered: bool = True,
-    raise_on_error: bool = True,
-    progress: ProgressCallback | None = None,
-    db: Database | None = None,
-) -> BulkResult:
+def bulk_write(model: type[MongoModel], operations: Iterable[Any], **options: Unpack[BulkOptions]) -> BulkResult:
     """Run mixed operations: the seed's dict forms (`insert_one`, `update_one`, `update_many`,
     `replace_one`, `delete_one`, `delete_many`) or pymongo operation objects."""
-    plan = build_plan("write", model, ordered=ordered)
-    return _run(plan, operations, _collection(model, db), batch_size, progress, raise_on_error)
+    return _run("write", model, operations, with_defaults(options))
 
 
 def bulk_restore(
-    model: type[MongoModel],
-    documents: Iterable[dict[str, Any]],
-    *,
-    batch_size: int = 1000,
-    ordered: bool = False,
-    raise_on_error: bool = False,
-    progress: ProgressCallback | None = None,
-    db: Database | None = None,
+    model: type[MongoModel], documents: Iterable[dict[str, Any]], **options: Unpack[BulkOptions]
 ) -> BulkResult:
     """Write documents back exactly as they were stored (undo's pre-images): replace each by
-    `_id`, inserting it when it is gone. Not re-validated: they come from the database."""
-    plan = build_plan("restore", model, ordered=ordered)
-    return _run(plan, documents, _collection(model, db), batch_size, progress, raise_on_error)
+    `_id`, inserting it when it is gone. Not re-validated: they come from the database.
+    Unordered and not raising by default."""
+    return _run("restore", model, documents, with_defaults(options, ordered=False, raise_on_error=False))
 
 
 def bulk_upsert(
@@ -105,31 +62,19 @@ def bulk_upsert(
     *,
     key_fields: Iterable[str] | None = None,
     mode: str = "merge",
-    batch_size: int = 1000,
-    ordered: bool = True,
     dry_run: bool = False,
-    raise_on_error: bool = True,
-    progress: ProgressCallback | None = None,
     on_pre_images: Callable[[list[dict[str, Any]]], None] | None = None,
-    db: Database | None = None,
+    **options: Unpack[BulkOptions],
 ) -> BulkResult:
     """Insert new documents and write changed ones by key (`merge`: `$set` the given fields;
     `replace`: the whole document; `delete`: remove by key), counting created / updated /
     unchanged exactly. `on_pre_images` receives documents as they were before each write."""
+    options = with_defaults(options)
     keys = resolve_key_fields(model, key_fields)
-    plan = build_plan(
-        "upsert",
-        model,
-        key_fields=keys,
-        mode=mode,
-        ordered=ordered,
-        dry_run=dry_run,
-        on_pre_images=on_pre_images,
-    )
-    collection = _collection(model, db)
     if not dry_run:
-        ensure_indexes(model, collection.database)
-    return _run(plan, docs, collection, batch_size, progress, raise_on_error)
+        ensure_indexes(model, _collection(model, options["db"]).database)
+    plan_options = {"key_fields": keys, "mode": mode, "dry_run": dry_run, "on_pre_images": on_pre_images}
+    return _run("upsert", model, docs, options, **plan_options)
 
 
 def _collection(model: type[MongoModel], db: Database | None) -> Collection:
@@ -137,21 +82,17 @@ def _collection(model: type[MongoModel], db: Database | None) -> Collection:
 
 
 def _run(
-    plan: Plan,
-    items: Iterable[Any],
-    collection: Collection,
-    batch_size: int,
-    progress: ProgressCallback | None,
-    raise_on_error: bool,
+    kind: str, model: type[MongoModel], items: Iterable[Any], options: BulkOptions, **plan_options: Any
 ) -> BulkResult:
     """Validate each batch while the previous one is written by a writer thread; progress is
     reported from the calling thread, after each batch's write."""
-    check_batch_size(batch_size)
-    clock = Clock(plan, known_total(items), progress)
+    plan = build_plan(kind, model, ordered=options["ordered"], **plan_options)
+    collection = _collection(model, options["db"])
+    clock = Clock(plan, known_total(items), options["progress"])
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulkadmin-writer") as writer:
         in_flight: tuple[Future[float], int] | None = None
         try:
-            for batch in iter_batches(items, batch_size):
+            for batch in iter_batches(items, options["batch_size"]):
                 prepared = plan.prepare(batch)
                 if in_flight is not None:
                     _settle(clock, *in_flight)
@@ -162,7 +103,7 @@ def _run(
         finally:
             if in_flight is not None:
                 _settle(clock, *in_flight)
-    return clock.conclude(raise_on_error)
+    return clock.conclude(options["raise_on_error"])
 
 
 def _settle(clock: Clock, write: Future[float], rows: int) -> None:

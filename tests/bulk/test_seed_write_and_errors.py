@@ -8,6 +8,7 @@ from pymongo import DeleteOne, InsertOne, UpdateOne
 from pymongo.errors import BulkWriteError as PyMongoBulkWriteError
 
 from bulkadmin.bulk import BulkWriteError, bulk_insert, bulk_write
+from bulkadmin.exceptions import InvalidSpec
 from project.collections import User
 from tests.factories import user, users
 
@@ -112,3 +113,11 @@ def test_ordered_insert_stops_at_first_invalid_row(db):
     result = bulk_insert(User, data, batch_size=4, ordered=True, raise_on_error=False)
     assert (result.inserted, result.failed, result.skipped, result.rows) == (6, 1, 1, 8)
     assert db.users.count_documents({}) == 6
+
+
+def test_unknown_options_and_bad_batch_sizes_are_named(db):
+    with pytest.raises(TypeError, match="'batchsize'"):
+        bulk_insert(User, users(1), batchsize=10)
+    with pytest.raises(InvalidSpec, match="batch_size must be a positive integer"):
+        bulk_insert(User, users(1), batch_size=0)
+    assert db.users.count_documents({}) == 0
