@@ -18,6 +18,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ from bulkadmin.registry import ensure_indexes, site
 MODES = {"insert": "insert", "upsert": "replace", "replace": "replace", "merge": "merge", "delete": "delete"}
 CHECKPOINT_SECONDS = 1.0
 RESUMABLE = (Job.Status.INTERRUPTED, Job.Status.CANCELLED, Job.Status.FAILED, Job.Status.RUNNING)
+_DRY_RUN_ID = ObjectId(b"dry-run-row!")
 COUNTS = ("rows", "inserted", "updated", "unchanged", "deleted", "rejected", "failed")
 
 
@@ -321,7 +323,9 @@ class _Import:
         self.rows_this_run = 0
         self.stopped_at: ImportRowError | None = None
         self.started = time.perf_counter()
-        self._saved_at = self.started
+        self._saved_at = self._batch_done_at = self.started
+        self._pending: tuple[list[Record], list[tuple[Record, ImportRowError]], Future] | None = None
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"import-{self.job.pk}")
         self._check_replayed = self.resumed_after is not None and self.mode == "insert" and not self.dry_run
         self.job.details = {**self.job.details, "runs": self.job.details.get("runs", 0) + 1}
         if "id_seed" not in self.job.details:
@@ -342,6 +346,7 @@ class _Import:
             self._read_all(reader, source)
             self._checkpoint(source, save=False)
         finally:
+            self._writer.shutdown(wait=False, cancel_futures=True)
             source.close()
             if errors is not None:
                 errors.close()
@@ -366,7 +371,7 @@ class _Import:
             date_format=params["date_format"] or None,
         )
         if fmt in ("json", "ndjson"):
-            self.shape = self._shape_object
+            self.shape = self.shaper.shape_object
             return JsonReader(source, encoding) if fmt == "json" else NdjsonReader(source, encoding)
         delimiter = details.get("delimiter") or params["delimiter"]
         if not delimiter:
@@ -375,7 +380,7 @@ class _Import:
         reader = CsvReader(source, encoding, delimiter)
         if reader.header is not None:
             self.shaper.plan_columns(reader.header, reader.header_line)
-        self.shape = self._shape_cells
+        self.shape = self.shaper.shape_cells
         return reader
 
     def _error_file(self, header: list[str] | None) -> ErrorFile:
@@ -389,33 +394,32 @@ class _Import:
 
     def _read_all(self, reader: Any, source: Source) -> None:
         skip, limit = self.resumed_after or 0, self.params["limit"]
-        records = iter(reader)
         chunk: list[Record] = []
-        while True:
-            try:
-                record = next(records)
-            except StopIteration:
-                break
-            except ImportFileError:
-                if chunk:  # write what was read before the file broke
+        try:
+            for record in reader:
+                if limit is not None and record.number > limit:
+                    break
+                if record.number <= skip:
+                    continue
+                chunk.append(record)
+                if len(chunk) >= self.batch_size:
                     self._batch(chunk, source)
-                raise
-            if limit is not None and record.number > limit:
-                break
-            if record.number <= skip:
-                continue
-            chunk.append(record)
-            if len(chunk) >= self.batch_size:
+                    chunk = []
+                    if self.stopped_at is not None:
+                        break
+        except ImportFileError:
+            if chunk:  # write what was read before the file broke
                 self._batch(chunk, source)
-                chunk = []
-                if self.stopped_at is not None:
-                    return
+            self._complete(source)
+            raise
         if chunk:
             self._batch(chunk, source)
+        self._complete(source)
 
     # One batch -------------------------------------------------------------------------------
     def _batch(self, chunk: list[Record], source: Source) -> None:
-        started = time.perf_counter()
+        """Shape a batch, wait for the previous batch's write and record it, then start writing
+        this one: the next batch is read and shaped while the server works on this one."""
         docs: list[dict[str, Any]] = []
         owners: list[Record] = []
         problems: list[tuple[Record, ImportRowError]] = []
@@ -427,7 +431,18 @@ class _Import:
                     break
                 continue
             owners.append(record)
-        counts, failures = self._write(docs, owners)
+        self._complete(source)
+        if self.stopped_at is not None:
+            return  # the previous batch stopped the import: this one is not read
+        self._pending = (chunk, problems, self._writer.submit(self._write, docs, owners))
+
+    def _complete(self, source: Source) -> None:
+        """Wait for the batch being written and record its outcome (a checkpoint)."""
+        if self._pending is None:
+            return
+        chunk, problems, future = self._pending
+        self._pending = None
+        counts, failures = future.result()
         outcomes = sorted([*problems, *failures], key=lambda item: item[0].number)
         done = chunk
         if self.stop_on_error and outcomes:
@@ -443,7 +458,9 @@ class _Import:
         self.rows_this_run += len(done)
         self.last_row = done[-1].number
         self.last_line = done[-1].line
-        self.batches.append([len(done), round(time.perf_counter() - started, 4)])
+        now = time.perf_counter()
+        self.batches.append([len(done), round(now - self._batch_done_at, 4)])
+        self._batch_done_at = now
         self._checkpoint(source)
         if self.progress is not None:
             self.progress(
@@ -452,7 +469,7 @@ class _Import:
                     self.counts["rows"],
                     source.stream.bytes_read,
                     source.size,
-                    time.perf_counter() - self.started,
+                    now - self.started,
                     self.rows_this_run,
                 )
             )
@@ -461,19 +478,16 @@ class _Import:
         if record.problem is not None:
             return ImportRowError(record.number, record.line, None, record.problem)
         try:
-            document = self.shape(record)
+            document = self.shape(record.raw)
         except RowProblem as problem:
             return ImportRowError(record.number, record.line, problem.field, str(problem))
         if self.mode == "insert" and "_id" not in document and "id" not in document:
-            document["_id"] = ObjectId(self._id_prefix + record.number.to_bytes(5, "big"))
+            # A dry run only validates: a fixed id spares the model generating one per row.
+            document["_id"] = (
+                _DRY_RUN_ID if self.dry_run else ObjectId(self._id_prefix + record.number.to_bytes(5, "big"))
+            )
         docs.append(document)
         return None
-
-    def _shape_cells(self, record: Record) -> dict[str, Any]:
-        return self.shaper.shape_cells(record.raw)
-
-    def _shape_object(self, record: Record) -> dict[str, Any]:
-        return self.shaper.shape_object(record.raw)
 
     def _write(
         self, docs: list[dict[str, Any]], owners: list[Record]
@@ -563,6 +577,10 @@ class _Import:
             return docs, owners, 0
         kept = [(doc, owner) for doc, owner in zip(docs, owners, strict=True) if doc.get("_id") not in stored]
         return [doc for doc, _ in kept], [owner for _, owner in kept], len(docs) - len(kept)
+
+    def _id_for(self, number: int) -> ObjectId:
+        """The `_id` of row `number` of this job: the job's time and seed, then the number."""
+        return ObjectId(self._id_prefix + number.to_bytes(5, "big"))
 
     def _is_ours(self, value: Any) -> bool:
         return isinstance(value, ObjectId) and value.binary[:7] == self._id_prefix

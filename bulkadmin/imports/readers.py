@@ -103,21 +103,20 @@ class CsvReader:
         self.header_line: int | None = None
         self._read_header()
 
-    def _next(self) -> tuple[int, list[str]] | None:
-        """The next non-blank row and the line it starts on; None at the end."""
-        while True:
-            start = self.reader.line_num + 1
-            try:
-                cells = next(self.reader)
-            except StopIteration:
-                return None
-            except csv.Error as error:
-                raise ImportFileError(f"line {start}: {error}.") from None
-            if any(cell.strip() for cell in cells):
-                return start, cells
+    def _rows(self) -> Iterator[tuple[int, list[str]]]:
+        """Non-blank rows (not every cell empty or spaces), each with the line it starts on."""
+        reader = self.reader
+        end = reader.line_num
+        try:
+            for cells in reader:
+                start, end = end + 1, reader.line_num
+                if "".join(cells).strip():
+                    yield start, cells
+        except csv.Error as error:
+            raise ImportFileError(f"line {end + 1}: {error}.") from None
 
     def _read_header(self) -> None:
-        first = self._next()
+        first = next(self._rows(), None)
         if first is None:
             return
         self.header_line, cells = first
@@ -141,17 +140,23 @@ class CsvReader:
     def __iter__(self) -> Iterator[Record]:
         if self.header is None:
             return
-        width = len(self.header)
-        number = 0
-        while (row := self._next()) is not None:
-            line, cells = row
-            number += 1
-            problem = None
-            if len(cells) != width:
-                problem = f"{len(cells)} cells, but the header has {width}"
-            elif not all(cell.isascii() for cell in cells) and any(self._undecodable.search(cell) for cell in cells):
-                problem = f"some bytes are not valid {self.encoding}; pass --encoding"
-            yield Record(number, line, cells, problem)
+        width, undecodable, reader = len(self.header), self._undecodable, self.reader
+        number, end = 0, reader.line_num
+        try:
+            for cells in reader:  # the loop of _rows, inlined: it runs once per row
+                start, end = end + 1, reader.line_num
+                joined = "".join(cells)
+                if not joined.strip():
+                    continue
+                number += 1
+                if len(cells) != width:
+                    yield Record(number, start, cells, f"{len(cells)} cells, but the header has {width}")
+                elif not joined.isascii() and any(undecodable.search(cell) for cell in cells):
+                    yield Record(number, start, cells, f"some bytes are not valid {self.encoding}; pass --encoding")
+                else:
+                    yield Record(number, start, cells)
+        except csv.Error as error:
+            raise ImportFileError(f"line {end + 1}: {error}.") from None
 
 
 class NdjsonReader:

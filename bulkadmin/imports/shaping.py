@@ -187,6 +187,7 @@ class Shaper:
         self.mapping, self.ignore_blanks, self.date_format = mapping, ignore_blanks, date_format
         self.columns: list[Column] = []
         self.width = 0
+        self._plain: list[str] | None = None  # field per position ("" = left out) when no column needs work
         self._json_plan: dict[str, tuple[str | None, tuple[str, ...], Converter | None]] = {}
 
     # CSV -------------------------------------------------------------------------------------
@@ -233,6 +234,11 @@ class Shaper:
             missing = [key for key in keys if key not in tops]
             if missing:
                 problems.append(f"no column for key field(s) {', '.join(missing)}")
+        plain = all(len(c.parts) == 1 and c.convert is None and c.blank is _LEAVE_OUT for c in self.columns)
+        if plain:
+            names = dict.fromkeys(range(self.width), "")
+            names.update({column.position: column.parts[0] for column in self.columns})
+            self._plain = list(names.values())
         if problems:
             where = f"line {line}: " if line else ""
             valid = ", ".join(self.model.model_fields)
@@ -240,6 +246,10 @@ class Shaper:
 
     def shape_cells(self, cells: list[str]) -> dict[str, Any]:
         """The document for one CSV row (its width already checked)."""
+        if self._plain is not None:  # every column goes as it is to a top-level field
+            if "" in cells:
+                return {key: value for key, value in zip(self._plain, cells, strict=True) if key and value != ""}
+            return {key: value for key, value in zip(self._plain, cells, strict=True) if key}
         document: dict[str, Any] = {}
         for column in self.columns:
             value: Any = cells[column.position]
