@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from pymongo.errors import ConnectionFailure
 
 from bulkadmin.exceptions import BulkAdminError
@@ -17,6 +19,7 @@ from bulkadmin.imports import ImportProgress, ImportResult, import_file, resume_
 from bulkadmin.imports.operation import MODES
 from bulkadmin.imports.readers import FORMATS
 from bulkadmin.jobs import JobCancelled
+from bulkadmin.models import Job
 from bulkadmin.registry import site
 
 SHOWN_ERRORS = 20
@@ -87,6 +90,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = options["verbosity"]
+        self._ensure_job_table()
         self._bar_shown = False
         self._bar_at = 0.0
         with _graceful_interrupts() as interrupts:
@@ -104,9 +108,17 @@ class Command(BaseCommand):
             except BulkAdminError as error:
                 self._end_bar()
                 job_id = getattr(error, "job_id", None)
-                raise CommandError(f"{error}{f' (job {job_id})' if job_id else ''}") from error
+                message = str(error).rstrip(".")
+                raise CommandError(f"{message} (job {job_id})." if job_id else f"{message}.") from error
         self._end_bar()
         self._report(result)
+
+    def _ensure_job_table(self) -> None:
+        """On a fresh clone Django's tables do not exist yet: create them (jobs are recorded)."""
+        if Job._meta.db_table not in connection.introspection.table_names():
+            if self.verbosity >= 1:
+                self.stderr.write("bulkadmin: creating Django's tables (manage.py migrate) to record jobs.")
+            call_command("migrate", verbosity=0, interactive=False)
 
     def _import(self, options: dict[str, Any]) -> ImportResult:
         progress = self._progress
