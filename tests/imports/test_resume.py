@@ -6,8 +6,7 @@ import pytest
 from pymongo.errors import AutoReconnect
 
 from bulkadmin.exceptions import InvalidSpec
-from bulkadmin.imports import ImportFileError, import_file, resume_import
-from bulkadmin.imports import operation
+from bulkadmin.imports import ImportFileError, import_file, operation, resume_import
 from bulkadmin.jobs import JobCancelled
 from bulkadmin.models import Job
 from project.collections import User
