@@ -194,3 +194,13 @@ def test_a_100k_row_file_streams_in_flat_memory(db, tmp_path):
         tracemalloc.stop()
     assert counts(result) == (100_000, 100_000, 0, 0, 0, 0, 0)
     assert peak < 15 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB: rows are being kept"
+
+
+def test_the_error_file_can_be_fixed_and_imported_again(db, tmp_path):
+    path = write_csv(tmp_path / "p.csv", "name,email,age", ["Ada,ada@example.com,x", *user_rows(2)])
+    errors = tmp_path / "errors.csv"
+    assert import_file(model=User, source=path, errors_path=errors).rejected == 1
+    errors.write_text(errors.read_text().replace(",x\n", ",36\n"), encoding="utf-8")
+    result = import_file(model=User, source=errors, mapping=["error="])
+    assert counts(result) == (1, 1, 0, 0, 0, 0, 0)
+    assert db.users.find_one({"email": "ada@example.com"})["age"] == 36
