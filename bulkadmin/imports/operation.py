@@ -434,7 +434,12 @@ class _Import:
         self._complete(source)
         if self.stopped_at is not None:
             return  # the previous batch stopped the import: this one is not read
-        self._pending = (chunk, problems, self._writer.submit(self._write, docs, owners))
+        if self.mode == "insert" and self.dry_run:  # only validation: CPU work gains nothing from a thread
+            future: Future = Future()
+            future.set_result(self._write(docs, owners))
+        else:
+            future = self._writer.submit(self._write, docs, owners)
+        self._pending = (chunk, problems, future)
 
     def _complete(self, source: Source) -> None:
         """Wait for the batch being written and record its outcome (a checkpoint)."""

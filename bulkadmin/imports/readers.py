@@ -8,6 +8,7 @@ only a file that cannot be read at all raises `ImportFileError`.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import json
@@ -72,15 +73,13 @@ def sniff_delimiter(text: str) -> str:
     number (> 1) of cells; `,` when none does."""
     best, best_score = ",", (False, 0.0, 0)
     for delimiter in DELIMITERS:
-        counts = []
-        try:
+        counts: list[int] = []
+        with contextlib.suppress(csv.Error):  # the sample may end inside a quoted field
             for cells in csv.reader(io.StringIO(text), delimiter=delimiter):
                 if any(cell.strip() for cell in cells):
                     counts.append(len(cells))
                 if len(counts) >= SNIFF_ROWS:
                     break
-        except csv.Error:
-            continue
         if not counts:
             continue
         mode = max(set(counts), key=lambda n: (counts.count(n), n))
@@ -150,7 +149,10 @@ class CsvReader:
                     continue
                 number += 1
                 if len(cells) != width:
-                    yield Record(number, start, cells, f"{len(cells)} cells, but the header has {width}")
+                    problem = f"{len(cells)} cells, but the header has {width}"
+                    if end > start:
+                        problem += f" (the row runs from line {start} to {end}: is a quote left open?)"
+                    yield Record(number, start, cells, problem)
                 elif not joined.isascii() and any(undecodable.search(cell) for cell in cells):
                     yield Record(number, start, cells, f"some bytes are not valid {self.encoding}; pass --encoding")
                 else:
