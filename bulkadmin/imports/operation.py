@@ -2,9 +2,11 @@
 a job that can be resumed after an interruption.
 
 Rows are read, shaped and written one batch at a time (`bulk_insert` or `bulk_upsert`), so memory
-stays flat whatever the file's size. After each batch the job's in-memory record is brought up to
-date (counts, first errors, last committed row, error file size); it is saved at most once a second
-and whenever the run ends, however it ends, so `--resume` carries on after the last committed row.
+stays flat whatever the file's size; one writer thread writes a batch while the next one is read
+and shaped, so parsing and validation overlap the server's work. After each batch the job's
+in-memory record is brought up to date (counts, first errors, last committed row, error file size);
+it is saved at most once a second and whenever the run ends, however it ends, so `--resume` carries
+on after the last committed row.
 
 Inserted rows get `_id`s derived from the job and the row number: a resumed job recognises the
 rows of a batch it wrote just before a crash (kill -9, server down) and counts them instead of
@@ -571,11 +573,7 @@ class _Import:
     ) -> tuple[list[dict[str, Any]], list[Record], int]:
         """After a crash, rows this job inserted past its last checkpoint are already stored:
         they carry the `_id` derived from their row number, so count them instead of writing."""
-        ours = [
-            doc["_id"]
-            for doc in docs
-            if isinstance(doc.get("_id"), ObjectId) and doc["_id"].binary[:7] == self._id_prefix
-        ]
+        ours = [doc["_id"] for doc in docs if self._is_ours(doc.get("_id"))]
         stored = {doc["_id"] for doc in self.db[self.model.collection].find({"_id": {"$in": ours}}, {"_id": 1})}
         if not stored:
             self._check_replayed = False  # the crash happened before this batch: nothing later was written
