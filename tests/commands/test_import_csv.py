@@ -82,6 +82,11 @@ def test_usage_errors(db):
         call("--resume", "1", "--mode", "merge")
     with pytest.raises(CommandError, match="There is no job 42"):
         call("--resume", "42")
+    finished = Job.objects.create(kind=Job.Kind.IMPORT, collection="users", status=Job.Status.SUCCEEDED)
+    with pytest.raises(CommandError, match=f"Job {finished.pk} imported into 'users', not 'file_records'"):
+        call("file_records", "x.csv", "--resume", str(finished.pk))
+    with pytest.raises(CommandError, match=f"Job {finished.pk} has finished \\(succeeded\\)"):
+        call("--resume", str(finished.pk))
     with pytest.raises(
         CommandError, match=r"line 1: bad header: columns 2 and 4 are both named 'email' \(job \d+\)\.$"
     ):

@@ -126,10 +126,11 @@ class Command(BaseCommand):
             given = [f"--{name.replace('_', '-')}" for name in IMPORT_OPTIONS if options[name] not in (None, False)]
             if given:
                 raise CommandError(f"--resume takes the job's own options; do not pass {', '.join(given)}.")
-            if options["collection"] and options["collection"] not in site:
-                raise CommandError(f"Unknown collection {options['collection']!r}.")
-            source = options["file"] if options["file"] == "-" else None
-            return resume_import(options["resume"], source=source, progress=progress)
+            job = Job.objects.filter(pk=options["resume"]).first()
+            if job is not None and options["collection"] and options["collection"] != job.collection:
+                raise CommandError(f"Job {job.pk} imported into {job.collection!r}, not {options['collection']!r}.")
+            # A file named again is read instead of the job's (moved, or stdin); it must be the same file.
+            return resume_import(options["resume"], source=options["file"] or None, progress=progress)
         if not options["collection"] or not options["file"]:
             raise CommandError("Name a collection and a file (or - for stdin), e.g. import_csv users people.csv.")
         model = site.get(options["collection"])
