@@ -199,8 +199,11 @@ class Command(BaseCommand):
             first = result.errors[0] if result.errors else None
             where = f"; first at {first}" if first else ""
             file = f"; all in {result.error_file}" if result.error_file else ""
+            bad = [
+                f"{count:,} row(s) {what}" for count, what in ((result.rejected, "rejected"), (result.failed, "failed"))
+            ]
             raise CommandError(
-                f"{result.rejected:,} row(s) rejected and {result.failed:,} failed (job {result.job_id}){where}{file}"
+                f"{' and '.join(b for b in bad if not b.startswith('0 '))} (job {result.job_id}){where}{file}"
             )
 
 
