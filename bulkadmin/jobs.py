@@ -75,14 +75,22 @@ class JobRun:
         self.job = job
         self._last_save = 0.0
 
-    def progress(self, done: int, total: int | None = None, *, last_committed_row: int | None = None) -> None:
-        """Record progress; raises `JobCancelled` when a user asked to cancel."""
+    def progress(
+        self,
+        done: int,
+        total: int | None = None,
+        *,
+        last_committed_row: int | None = None,
+        also_save: tuple[str, ...] = (),
+    ) -> None:
+        """Record progress; raises `JobCancelled` when a user asked to cancel. `also_save` names
+        other job fields the caller has set, saved in the same write (a checkpoint)."""
         self.job.rows_done = done
         self.job.rows_total = total
         if last_committed_row is not None:
             self.job.last_committed_row = last_committed_row
         self.job.heartbeat_at = timezone.now()
-        fields = ["rows_done", "rows_total", "last_committed_row", "heartbeat_at"]
+        fields = ["rows_done", "rows_total", "last_committed_row", "heartbeat_at", *also_save]
         self.job.save(update_fields=fields)
         if Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
             raise JobCancelled(f"Job {self.job.pk} was cancelled after {done} rows.")
@@ -97,6 +105,10 @@ class JobRun:
         self.job.details = details or self.job.details
         self.job.rows_done = result.rows
         return self._close(status_for(result))
+
+    def close(self, status: str, message: str = "") -> Job:
+        """Record a final status for an operation that set its own counts on `job`."""
+        return self._close(status, message)
 
     def _close(self, status: str, message: str = "") -> Job:
         self.job.status = status

@@ -86,6 +86,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 MONGODB_URI = env("MONGODB_URI")
 MONGODB_DB = env("MONGODB_DB")
 BULKADMIN_EMBEDDED_DIR = VAR_DIR
+# Job files (an import's full error file: <dir>/<job id>/errors.csv).
+BULKADMIN_JOBS_DIR = Path(env("BULKADMIN_JOBS_DIR", default="") or VAR_DIR / "jobs")
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,103 @@
+"""Rejected and failed rows: the first ones kept in memory (and on the job), every one written
+to a CSV error file holding the original row plus an `error` column."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from bulkadmin.imports.readers import Record
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+KEPT_ERRORS = 100
+
+
+@dataclass(frozen=True)
+class ImportRowError:
+    """A row that was not imported: `kind` is "rejected" (invalid) or "failed" (the write failed).
+
+    `row` is its 1-based position among the rows, `line` the 1-based line it starts on (header
+    counted; None inside a JSON array)."""
+
+    row: int
+    line: int | None
+    field: str | None
+    message: str
+    kind: str = "rejected"
+
+    @property
+    def where(self) -> str:
+        return f"line {self.line}" if self.line is not None else f"item {self.row}"
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def neutralise(value: str) -> str:
+    """A cell made safe for spreadsheets: a leading `= + - @` (or tab / CR) is escaped with `'`."""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+class ErrorFile:
+    """The CSV error file, opened on the first error (or at once when the user named it)."""
+
+    def __init__(self, path: Path, header: list[str] | None, *, resume_at: int | None = None, eager: bool = False):
+        self.path = path
+        self.header = header
+        self.count = 0
+        self._file: IO[str] | None = None
+        self._writer: Any = None
+        self._resume_at = resume_at
+        if eager or (resume_at is not None and path.exists()):
+            self._open()
+
+    def _open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self._resume_at is not None and self.path.exists():
+            with self.path.open("r+b") as existing:  # drop what was written after the last checkpoint
+                existing.truncate(min(self._resume_at, os.fstat(existing.fileno()).st_size))
+            mode = "a"
+        else:
+            mode = "w"
+        self._file = self.path.open(mode, encoding="utf-8", errors="surrogateescape", newline="")
+        self._writer = csv.writer(self._file)
+        if self.flush() == 0:
+            columns = self.header if self.header is not None else ["row"]
+            error_column = "error" if "error" not in columns else "import_error"
+            self._writer.writerow([error_column, *(neutralise(name) for name in columns)])
+
+    def write(self, record: Record, error: ImportRowError) -> None:
+        if self._file is None:
+            self._open()
+        raw = record.raw
+        cells = raw if isinstance(raw, list) and self.header is not None else [_as_text(raw)]
+        self._writer.writerow([neutralise(str(error)), *(neutralise(str(cell)) for cell in cells)])
+        self.count += 1
+
+    def flush(self) -> int:
+        """Flush to disk; return the file's size (where a resumed run carries on)."""
+        if self._file is None:
+            return 0
+        self._file.flush()
+        return os.fstat(self._file.fileno()).st_size
+
+    @property
+    def opened(self) -> bool:
+        return self._file is not None
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)

@@ -1,0 +1,309 @@
+"""Turning rows read from a file into documents for the model.
+
+Headers (or JSON keys) are renamed by `--map`, dotted ones build nested documents
+(`profile.bio`), empty cells become the field's default or are left out, never "", and cells are
+prepared for the model's field types: dates with `--date-format`, lists from `a, b` or a JSON
+array, sub-documents from a JSON object. Numbers, booleans (`true/false/yes/no/1/0`) and ISO 8601
+dates are then coerced by the model's own (pydantic) validation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import types
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel
+
+from bulkadmin.documents import MongoModel, field_annotation, storage_path, unwrap_annotated
+from bulkadmin.exceptions import BulkAdminError, InvalidSpec
+from bulkadmin.imports.sources import ImportFileError
+
+Converter = Callable[[Any], Any]
+_LEAVE_OUT = object()
+
+
+class RowProblem(BulkAdminError):
+    """A row's value cannot be prepared for its field."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}" if field else message)
+
+
+def parse_mapping(items: Iterable[str] | dict[str, str] | None) -> dict[str, str]:
+    """`--map HEADER=FIELD` options as a dict; an empty FIELD drops the column."""
+    if not items:
+        return {}
+    if isinstance(items, dict):
+        return dict(items)
+    mapping: dict[str, str] = {}
+    for item in items:
+        header, sep, field = item.partition("=")
+        if not sep or not header.strip():
+            raise ImportFileError(f"--map {item!r}: write HEADER=FIELD (or HEADER= to leave a column out).")
+        if header.strip() in mapping:
+            raise ImportFileError(f"--map names {header.strip()!r} twice.")
+        mapping[header.strip()] = field.strip()
+    return mapping
+
+
+def field_name(model: type[MongoModel], key: str) -> str:
+    """The model's field name for a top-level key that may be an alias (`_id` -> `id`)."""
+    if key in model.model_fields:
+        return key
+    for name, info in model.model_fields.items():
+        if info.alias == key:
+            return name
+    return key
+
+
+def _types_in(annotation: Any) -> list[Any]:
+    """The concrete types an annotation allows (Optional / Union / Annotated unwrapped)."""
+    annotation = unwrap_annotated(annotation)
+    if get_origin(annotation) in (Union, types.UnionType):
+        return [found for arg in get_args(annotation) for found in _types_in(arg)]
+    return [annotation]
+
+
+def converter_for(model: type[MongoModel], path: str, date_format: str | None, *, cells: bool) -> Converter | None:
+    """What prepares a value for the field at `path` before the model validates it; `cells` is
+    True for CSV text (lists and sub-documents are parsed), False for JSON values."""
+    annotation = field_annotation(model, path)
+    if annotation is None:
+        return None
+    allowed = [kind for kind in _types_in(annotation) if kind is not type(None)]
+    origins = {get_origin(kind) or kind for kind in allowed}
+    if date_format and origins & {dt.datetime, dt.date}:
+        return _date_converter(path, date_format, as_date=dt.datetime not in origins)
+    if not cells:
+        return None
+    if origins & {list, set, tuple, frozenset} and str not in origins:
+        return _list_converter(path)
+    if any(kind is dict or (isinstance(kind, type) and issubclass(kind, BaseModel)) for kind in origins):
+        return _object_converter(path)
+    return None
+
+
+def _date_converter(path: str, date_format: str, *, as_date: bool) -> Converter:
+    def convert(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        try:
+            parsed = dt.datetime.strptime(text, date_format)
+            return parsed.date() if as_date else parsed
+        except ValueError:
+            pass
+        try:
+            dt.datetime.fromisoformat(text)
+            return text  # ISO 8601 is still accepted; the model parses it
+        except ValueError:
+            raise RowProblem(path, f"{value!r} matches neither --date-format {date_format!r} nor ISO 8601") from None
+
+    return convert
+
+
+def _list_converter(path: str) -> Converter:
+    def convert(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except ValueError as error:
+                raise RowProblem(path, f"invalid JSON list: {getattr(error, 'msg', error)}") from None
+        return [item.strip() for item in text.split(",") if item.strip()]
+
+    return convert
+
+
+def _object_converter(path: str) -> Converter:
+    def convert(value: Any) -> Any:
+        if isinstance(value, str) and value.strip().startswith("{"):
+            try:
+                return json.loads(value)
+            except ValueError as error:
+                raise RowProblem(path, f"invalid JSON object: {getattr(error, 'msg', error)}") from None
+        return value
+
+    return convert
+
+
+def blank_value(model: type[MongoModel], path: str) -> Callable[[], Any] | object:
+    """What an empty cell becomes: a callable giving the field's default, or `_LEAVE_OUT` when
+    the field is required (so validation reports it missing) or unknown."""
+    annotation: Any = model
+    info = None
+    for part in path.split("."):
+        sub = _model_in(annotation)
+        if sub is None:
+            return _LEAVE_OUT
+        info = sub.model_fields.get(part) or next((i for i in sub.model_fields.values() if i.alias == part), None)
+        if info is None:
+            return _LEAVE_OUT
+        annotation = info.annotation
+    if info is None or info.is_required():
+        return _LEAVE_OUT
+    return lambda: info.get_default(call_default_factory=True)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    for kind in _types_in(annotation):
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            return kind
+    return None
+
+
+@dataclass(frozen=True)
+class Column:
+    """One CSV column: where its cells go and how they are prepared."""
+
+    position: int
+    header: str
+    parts: tuple[str, ...]  # the target path, split on dots
+    convert: Converter | None
+    blank: Callable[[], Any] | object
+
+
+class Shaper:
+    """Documents from rows, for one model, mode and set of options."""
+
+    def __init__(
+        self,
+        model: type[MongoModel],
+        *,
+        mode: str,
+        key_fields: tuple[str, ...],
+        mapping: dict[str, str],
+        ignore_blanks: bool,
+        date_format: str | None,
+    ) -> None:
+        self.model, self.mode, self.key_fields = model, mode, key_fields
+        self.mapping, self.ignore_blanks, self.date_format = mapping, ignore_blanks, date_format
+        self.columns: list[Column] = []
+        self.width = 0
+        self._plain: list[str] | None = None  # field per position ("" = left out) when no column needs work
+        self._json_plan: dict[str, tuple[str | None, tuple[str, ...], Converter | None]] = {}
+
+    # CSV -------------------------------------------------------------------------------------
+    def plan_columns(self, header: list[str], line: int | None) -> None:
+        """Check the header against the model and the options; raise `ImportFileError` naming
+        every problem (unknown fields, clashes, missing required or key fields)."""
+        self.width = len(header)
+        unknown_maps = [name for name in self.mapping if name not in header]
+        if unknown_maps:
+            raise ImportFileError(
+                f"--map names no column: {', '.join(map(repr, unknown_maps))} (columns: {', '.join(header)})."
+            )
+        problems, targets = [], {}
+        keys = {field_name(self.model, key) for key in self.key_fields}
+        for position, name in enumerate(header):
+            target = self.mapping.get(name, name)
+            if not target:
+                continue
+            top = field_name(self.model, target.split(".")[0])
+            if self.mode == "delete" and top not in keys:
+                continue
+            try:
+                storage_path(self.model, target)
+            except InvalidSpec:
+                shown = f"{name!r}" if target == name else f"{name!r} (mapped to {target!r})"
+                problems.append(f"column {shown} is not a field of {self.model.__name__}")
+                continue
+            normalised = ".".join([top, *target.split(".")[1:]])
+            for other in targets:
+                if normalised == other or normalised.startswith(other + ".") or other.startswith(normalised + "."):
+                    problems.append(f"columns {targets[other]!r} and {name!r} both set {normalised!r}")
+            targets[normalised] = name
+            blank = _LEAVE_OUT
+            if self.mode == "merge" and not self.ignore_blanks:
+                blank = blank_value(self.model, normalised)
+            convert = converter_for(self.model, normalised, self.date_format, cells=True)
+            self.columns.append(Column(position, name, tuple(normalised.split(".")), convert, blank))
+        tops = {target.split(".")[0] for target in targets}
+        if self.mode in ("insert", "replace"):
+            required = [n for n, info in self.model.model_fields.items() if info.is_required() and n not in tops]
+            if required:
+                problems.append(f"no column for required field(s) {', '.join(required)}")
+        if self.mode != "insert":
+            missing = [key for key in keys if key not in tops]
+            if missing:
+                problems.append(f"no column for key field(s) {', '.join(missing)}")
+        plain = all(len(c.parts) == 1 and c.convert is None and c.blank is _LEAVE_OUT for c in self.columns)
+        if plain:
+            names = dict.fromkeys(range(self.width), "")
+            names.update({column.position: column.parts[0] for column in self.columns})
+            self._plain = list(names.values())
+        if problems:
+            where = f"line {line}: " if line else ""
+            valid = ", ".join(self.model.model_fields)
+            raise ImportFileError(f"{where}{'; '.join(problems)}. Fields of {self.model.__name__}: {valid}.")
+
+    def shape_cells(self, cells: list[str]) -> dict[str, Any]:
+        """The document for one CSV row (its width already checked)."""
+        if self._plain is not None:  # every column goes as it is to a top-level field
+            if "" in cells:
+                return {key: value for key, value in zip(self._plain, cells, strict=True) if key and value != ""}
+            return {key: value for key, value in zip(self._plain, cells, strict=True) if key}
+        document: dict[str, Any] = {}
+        for column in self.columns:
+            value: Any = cells[column.position]
+            if value == "":
+                if column.blank is _LEAVE_OUT:
+                    continue
+                value = column.blank()  # type: ignore[operator]
+            elif column.convert is not None:
+                value = column.convert(value)
+            if len(column.parts) == 1:
+                document[column.parts[0]] = value
+            else:
+                _put(document, column.parts, value)
+        return document
+
+    # JSON ------------------------------------------------------------------------------------
+    def shape_object(self, item: dict[str, Any]) -> dict[str, Any]:
+        """The document for one JSON object: keys renamed, dotted keys nested, dates prepared."""
+        document: dict[str, Any] = {}
+        keys = {field_name(self.model, key) for key in self.key_fields}
+        for key, value in item.items():
+            plan = self._json_plan.get(key)
+            if plan is None:
+                plan = self._json_plan[key] = self._plan_key(key)
+            target, parts, convert = plan
+            if target is None or (self.mode == "delete" and parts[0] not in keys):
+                continue
+            if convert is not None:
+                value = convert(value)
+            if len(parts) == 1:
+                if parts[0] in document:
+                    raise RowProblem(target, "set twice")
+                document[parts[0]] = value
+            else:
+                _put(document, parts, value, target)
+        return document
+
+    def _plan_key(self, key: str) -> tuple[str | None, tuple[str, ...], Converter | None]:
+        target = self.mapping.get(key, key)
+        if not target:
+            return None, (), None
+        try:
+            storage_path(self.model, target)
+            convert = converter_for(self.model, target, self.date_format, cells=False)
+        except InvalidSpec:
+            convert = None  # left for validation to reject, naming the field
+        return target, tuple(target.split(".")), convert
+
+
+def _put(document: dict[str, Any], parts: tuple[str, ...], value: Any, target: str | None = None) -> None:
+    for part in parts[:-1]:
+        document = document.setdefault(part, {})
+        if not isinstance(document, dict):
+            raise RowProblem(target or ".".join(parts), f"{part!r} is not an object")
+    if parts[-1] in document:
+        raise RowProblem(target or ".".join(parts), "set twice")
+    document[parts[-1]] = value

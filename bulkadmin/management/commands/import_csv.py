@@ -1,0 +1,244 @@
+"""`manage.py import_csv`: import a CSV / TSV / JSON / NDJSON file into a registered collection."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+from pymongo.errors import ConnectionFailure
+
+from bulkadmin.exceptions import BulkAdminError
+from bulkadmin.imports import ImportProgress, ImportResult, import_file, resume_import
+from bulkadmin.imports.operation import MODES
+from bulkadmin.imports.readers import FORMATS
+from bulkadmin.jobs import JobCancelled
+from bulkadmin.models import Job
+from bulkadmin.registry import site
+
+SHOWN_ERRORS = 20
+BAR_INTERVAL = 0.1
+IMPORT_OPTIONS = (
+    "mode",
+    "key",
+    "batch_size",
+    "dry_run",
+    "stop_on_error",
+    "errors",
+    "format",
+    "encoding",
+    "delimiter",
+    "map",
+    "ignore_blanks",
+    "limit",
+    "date_format",
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a CSV, TSV, JSON (array) or NDJSON file into a registered collection, validating every "
+        "row with the collection's model. Recorded as a job; an interrupted import continues with --resume."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("collection", nargs="?", help="A registered collection's name, e.g. users.")
+        parser.add_argument("file", nargs="?", help="The file to import, or - for standard input.")
+        parser.add_argument(
+            "--mode",
+            choices=list(MODES),
+            help="insert (default); upsert (replace by key); merge ($set the file's fields by key); delete (by key).",
+        )
+        parser.add_argument(
+            "--key",
+            action="extend",
+            nargs="+",
+            metavar="FIELD",
+            help="Key field(s) for upsert, merge and delete (default: the model's key fields).",
+        )
+        parser.add_argument("--batch-size", type=int, metavar="N", help="Rows per batch (default 1000).")
+        parser.add_argument("--dry-run", action="store_true", help="Validate every row and count; write nothing.")
+        parser.add_argument("--stop-on-error", action="store_true", help="Stop at the first bad row.")
+        parser.add_argument(
+            "--errors", metavar="PATH", help="Write the bad rows, each with an error column, to this CSV file."
+        )
+        parser.add_argument("--format", choices=FORMATS, help="The file's format (default: from its extension).")
+        parser.add_argument("--encoding", metavar="E", help="The file's encoding (default: detected).")
+        parser.add_argument(
+            "--delimiter", metavar="D", help="The CSV delimiter: , ; | or tab (default: detected; tab for .tsv)."
+        )
+        parser.add_argument(
+            "--map",
+            action="append",
+            metavar="HEADER=FIELD",
+            help="Import column HEADER into FIELD (dotted for sub-documents); HEADER= leaves the column out.",
+        )
+        parser.add_argument(
+            "--ignore-blanks", action="store_true", help="Leave empty cells out instead of using the field's default."
+        )
+        parser.add_argument("--limit", type=int, metavar="N", help="Import only the first N rows.")
+        parser.add_argument(
+            "--date-format", metavar="FMT", help="strptime format of dates (e.g. %%d/%%m/%%Y); ISO 8601 is always read."
+        )
+        parser.add_argument("--resume", type=int, metavar="JOB_ID", help="Continue an interrupted import job.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.verbosity = options["verbosity"]
+        self._ensure_job_table()
+        self._bar_shown = False
+        self._bar_at = 0.0
+        with _graceful_interrupts() as interrupts:
+            self.interrupts = interrupts
+            try:
+                result = self._import(options)
+            except (KeyboardInterrupt, SystemExit, ConnectionFailure, JobCancelled) as error:
+                self._end_bar()
+                job_id = getattr(error, "job_id", None)
+                reason = "cancelled" if isinstance(error, JobCancelled) else "interrupted"
+                if isinstance(error, ConnectionFailure):
+                    reason = f"interrupted: lost the MongoDB server ({str(error).splitlines()[0][:200]})"
+                resume = f"; continue with --resume {job_id}" if job_id and reason != "cancelled" else ""
+                raise CommandError(f"Import {reason}{f' (job {job_id})' if job_id else ''}{resume}.") from error
+            except BulkAdminError as error:
+                self._end_bar()
+                job_id = getattr(error, "job_id", None)
+                message = str(error).rstrip(".")
+                raise CommandError(f"{message} (job {job_id})." if job_id else f"{message}.") from error
+        self._end_bar()
+        self._report(result)
+
+    def _ensure_job_table(self) -> None:
+        """On a fresh clone Django's tables do not exist yet: create them (jobs are recorded)."""
+        if Job._meta.db_table not in connection.introspection.table_names():
+            if self.verbosity >= 1:
+                self.stderr.write("bulkadmin: creating Django's tables (manage.py migrate) to record jobs.")
+            call_command("migrate", verbosity=0, interactive=False)
+
+    def _import(self, options: dict[str, Any]) -> ImportResult:
+        progress = self._progress
+        if options["resume"] is not None:
+            given = [f"--{name.replace('_', '-')}" for name in IMPORT_OPTIONS if options[name] not in (None, False)]
+            if given:
+                raise CommandError(f"--resume takes the job's own options; do not pass {', '.join(given)}.")
+            job = Job.objects.filter(pk=options["resume"]).first()
+            if job is not None and options["collection"] and options["collection"] != job.collection:
+                raise CommandError(f"Job {job.pk} imported into {job.collection!r}, not {options['collection']!r}.")
+            # A file named again is read instead of the job's (moved, or stdin); it must be the same file.
+            return resume_import(options["resume"], source=options["file"] or None, progress=progress)
+        if not options["collection"] or not options["file"]:
+            raise CommandError("Name a collection and a file (or - for stdin), e.g. import_csv users people.csv.")
+        model = site.get(options["collection"])
+        return import_file(
+            model=model,
+            source=options["file"],
+            mode=options["mode"] or "insert",
+            key_fields=options["key"],
+            batch_size=options["batch_size"] if options["batch_size"] is not None else 1000,
+            dry_run=options["dry_run"],
+            stop_on_error=options["stop_on_error"],
+            errors_path=options["errors"],
+            format=options["format"],
+            encoding=options["encoding"],
+            delimiter=_delimiter(options["delimiter"]),
+            mapping=options["map"],
+            ignore_blanks=options["ignore_blanks"],
+            limit=options["limit"],
+            date_format=options["date_format"],
+            progress=progress,
+        )
+
+    # Progress --------------------------------------------------------------------------------
+    def _progress(self, state: ImportProgress) -> None:
+        if self.interrupts.requested:
+            raise KeyboardInterrupt(f"stopped by {self.interrupts.requested} after row {state.rows}")
+        if self.verbosity < 1 or not self.stderr.isatty():
+            return
+        now = time.monotonic()
+        if now - self._bar_at < BAR_INTERVAL:
+            return
+        self._bar_at = now
+        speed = state.rows_this_run / state.elapsed if state.elapsed > 0 else 0.0
+        fraction = state.fraction
+        if fraction is not None:
+            filled = int(fraction * 30)
+            eta = (state.elapsed / fraction - state.elapsed) if fraction > 0 else 0.0
+            bar = f"[{'#' * filled}{'.' * (30 - filled)}] {fraction:6.1%} "
+            tail = f" ETA {_duration(eta)}"
+        else:
+            bar, tail = "", ""
+        line = f"\r{bar}{state.rows:,} rows  {speed:,.0f} rows/s{tail}   "
+        self.stderr.write(line, ending="")
+        self.stderr.flush()
+        self._bar_shown = True
+
+    def _end_bar(self) -> None:
+        if self._bar_shown:
+            self.stderr.write("")
+            self._bar_shown = False
+
+    # The report ------------------------------------------------------------------------------
+    def _report(self, result: ImportResult) -> None:
+        if self.verbosity >= 1:
+            shown = result.errors if self.verbosity >= 2 else result.errors[:SHOWN_ERRORS]
+            for error in shown:
+                self.stderr.write(f"{error.kind}: {error}")
+            if result.error_count > len(shown):
+                self.stderr.write(f"... and {result.error_count - len(shown):,} more in {result.error_file}")
+        self.stdout.write(result.summary())
+        if self.verbosity >= 1 and result.error_file:
+            self.stdout.write(f"errors: {result.error_file}")
+        if result.stopped_at is not None:
+            raise CommandError(f"Stopped at the first bad row, {result.stopped_at}")
+        if not result.ok:
+            first = result.errors[0] if result.errors else None
+            where = f"; first at {first}" if first else ""
+            file = f"; all in {result.error_file}" if result.error_file else ""
+            bad = [
+                f"{count:,} row(s) {what}" for count, what in ((result.rejected, "rejected"), (result.failed, "failed"))
+            ]
+            raise CommandError(
+                f"{' and '.join(b for b in bad if not b.startswith('0 '))} (job {result.job_id}){where}{file}"
+            )
+
+
+def _delimiter(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}.get(value.lower(), value)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(max(seconds, 0))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class _Interrupts:
+    requested: str | None = None
+
+
+@contextmanager
+def _graceful_interrupts() -> Iterator[_Interrupts]:
+    """Ctrl-C and SIGTERM stop the import after the batch being written (a second one stops it at
+    once), so the job's last committed row is exact. Only in the main thread."""
+    state = _Interrupts()
+    if threading.current_thread() is not threading.main_thread():
+        yield state
+        return
+
+    def handler(number: int, frame: Any) -> None:
+        if state.requested:
+            raise KeyboardInterrupt
+        state.requested = signal.Signals(number).name
+
+    previous = {number: signal.signal(number, handler) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield state
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)
