@@ -60,6 +60,7 @@ def _row(name: str, source: Source) -> dict[str, Any]:
     return {
         "name": name,
         "source": source,
+        "collection": source.model.collection,
         "url": url,
         "url_error": url_error,
         "incremental": bool(source.updated_since_param),
