@@ -26,8 +26,9 @@ def cleanup_job(
     origin: str = Job.Origin.CLI,
     user: Any = None,
     now: dt.datetime | None = None,
+    job: Job | None = None,
 ) -> tuple[Job, CleanupResult]:
-    """Run cleanup rules as a `cleanup` job; a real run holds the cleanup lock."""
+    """Run cleanup rules as a `cleanup` job (or as the queued `job` given); a real run holds the cleanup lock."""
     parameters = {"rules": [rule.name for rule in rules], "batch_size": batch_size}
     collections = sorted({rule.collection for rule in rules})
     lock = contextlib.nullcontext() if dry_run else locks.exclusive(CLEANUP_LOCK)
@@ -40,6 +41,7 @@ def cleanup_job(
             origin=origin,
             user=user,
             dry_run=dry_run,
+            job=_adopt(job, collection=", ".join(collections)[:200], parameters=parameters, dry_run=dry_run),
         ) as run,
     ):
         result = run_cleanup(rules=rules, dry_run=dry_run, batch_size=batch_size, progress=run.progress, now=now)
@@ -68,9 +70,11 @@ def sync_job(
     dry_run: bool = False,
     origin: str = Job.Origin.CLI,
     user: Any = None,
+    job: Job | None = None,
 ) -> tuple[Job, SyncResult]:
-    """Sync `source` as a `sync` job. Without `full`, `since` or `mark_missing` (which needs a full
-    sync), the sync is incremental from the last completed sync's start when the source supports it."""
+    """Sync `source` as a `sync` job (or as the queued `job` given). Without `full`, `since` or
+    `mark_missing` (which needs a full sync), the sync is incremental from the last completed
+    sync's start when the source supports it."""
     if mark_missing and since is not None:
         raise InvalidSpec("mark_missing needs a full sync: records not fetched would look missing.", field="since")
     if not full and not mark_missing and since is None and source.updated_since_param:
@@ -91,6 +95,7 @@ def sync_job(
             origin=origin,
             user=user,
             dry_run=dry_run,
+            job=_adopt(job, collection=source.model.collection, parameters=parameters, dry_run=dry_run),
         ) as run,
     ):
         try:
@@ -108,6 +113,14 @@ def sync_job(
             job.status = Job.Status.PARTIAL  # nothing is written in a dry run, yet some records were good
             job.save(update_fields=["status"])
     return job, result
+
+
+def _adopt(job: Job | None, *, collection: str, parameters: dict[str, Any], dry_run: bool) -> Job | None:
+    """A queued job (from the web) takes the run's collection and parameters, keeping its own extra ones."""
+    if job is not None:
+        job.collection, job.dry_run = collection, dry_run
+        job.parameters = {**job.parameters, **parameters}
+    return job
 
 
 def _add_counts(job: Job, **counts: int) -> None:

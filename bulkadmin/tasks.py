@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from django_tasks import task
 
-from bulkadmin import undo, updates
+from bulkadmin import runs, undo, updates
+from bulkadmin.cleanup import rules
+from bulkadmin.exceptions import BulkAdminError
 from bulkadmin.jobs import JobCancelled, track_job
 from bulkadmin.models import Job
 from bulkadmin.registry import site
+from bulkadmin.sync import SyncFailed, sources
+
+SYNC_MODES = ("incremental", "full", "mark_missing")
 
 
 @task()
@@ -30,13 +36,21 @@ def run_undo_job(job_id: int) -> str:
     return _run(job_id, _undo)
 
 
+@task()
+def run_cleanup_job(job_id: int) -> str:
+    """Run the cleanup rules named in a queued cleanup job (a dry run when the job is one)."""
+    return _run_recorded(job_id, _cleanup)
+
+
+@task()
+def run_sync_job(job_id: int) -> str:
+    """Sync the source named in a queued sync job, in its mode (incremental, full, mark_missing)."""
+    return _run_recorded(job_id, _sync)
+
+
 def _run(job_id: int, operation: Any) -> str:
     job = Job.objects.get(pk=job_id)
-    if job.is_finished:
-        return job.status
-    if job.cancel_requested:
-        job.status, job.message = Job.Status.CANCELLED, "Cancelled before it started."
-        job.save(update_fields=["status", "message"])
+    if _not_startable(job):
         return job.status
     try:
         with track_job(kind=job.kind, job=job) as run:
@@ -44,6 +58,56 @@ def _run(job_id: int, operation: Any) -> str:
     except JobCancelled:
         pass
     return Job.objects.get(pk=job_id).status
+
+
+def _not_startable(job: Job) -> bool:
+    """Whether the job is finished, or was cancelled while queued (then it is marked so)."""
+    if job.is_finished:
+        return True
+    if job.cancel_requested:
+        job.status, job.message = Job.Status.CANCELLED, "Cancelled before it started."
+        job.save(update_fields=["status", "message"])
+        return True
+    return False
+
+
+def _run_recorded(job_id: int, operation: Any) -> str:
+    """Run an operation that records its own job (`bulkadmin.runs`) on the queued job. A failure
+    before it starts (the lock is held, the source is gone) fails the job with the reason."""
+    job = Job.objects.select_related("user").get(pk=job_id)
+    if _not_startable(job):
+        return job.status
+    try:
+        operation(job)
+    except (JobCancelled, SyncFailed):
+        pass  # the job row already says so
+    except BulkAdminError as error:
+        Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
+            status=Job.Status.FAILED, finished_at=timezone.now(), message=f"Not run: {error}"
+        )
+    return Job.objects.get(pk=job_id).status
+
+
+def _cleanup(job: Job) -> None:
+    parameters = job.parameters
+    selected = rules.select(parameters.get("rules") or None)
+    batch_size = parameters.get("batch_size", 1000)
+    runs.cleanup_job(
+        rules=selected, dry_run=job.dry_run, batch_size=batch_size, origin=job.origin, user=job.user, job=job
+    )
+
+
+def _sync(job: Job) -> None:
+    mode = job.parameters.get("mode", "incremental")
+    runs.sync_job(
+        source=sources.get(job.parameters["source"]),
+        full=mode != "incremental",
+        mark_missing=mode == "mark_missing",
+        dry_run=job.dry_run,
+        origin=job.origin,
+        user=job.user,
+        job=job,
+    )
 
 
 def _update(run: Any) -> None:

@@ -5,13 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 from bulkadmin import tasks
+from bulkadmin.cleanup import Rule
+from bulkadmin.exceptions import BulkAdminError
 from bulkadmin.models import Job
+from bulkadmin.sync import Source
 
 TASK_FOR_KIND = {
     Job.Kind.UPDATE: tasks.run_update_job,
     Job.Kind.DELETE: tasks.run_delete_job,
     Job.Kind.UNDO: tasks.run_undo_job,
+    Job.Kind.CLEANUP: tasks.run_cleanup_job,
+    Job.Kind.SYNC: tasks.run_sync_job,
 }
+CLEANUP_BATCH_SIZE = 1000
+
+
+class AlreadyRunning(BulkAdminError):
+    """A run that takes the same lock is queued or running; `.job` is that job."""
+
+    def __init__(self, what: str, job: Job) -> None:
+        self.job = job
+        state = "waiting in the queue" if job.status == Job.Status.QUEUED else "running"
+        super().__init__(f"{what} is already {state} as job #{job.pk}: wait for it to finish, or cancel it.")
 
 
 def launch(*, kind: str, collection: str, parameters: dict[str, Any], user: Any, dry_run: bool = False) -> Job:
@@ -27,3 +42,41 @@ def launch(*, kind: str, collection: str, parameters: dict[str, Any], user: Any,
     TASK_FOR_KIND[kind].enqueue(job.pk)
     job.refresh_from_db()
     return job
+
+
+def launch_cleanup(*, rules: list[Rule], dry_run: bool, user: Any) -> Job:
+    """Queue a cleanup of `rules`; a real run refuses while another real cleanup is queued or running."""
+    if not dry_run:
+        _refuse_when_active("A cleanup", Job.objects.filter(kind=Job.Kind.CLEANUP))
+    return launch(
+        kind=Job.Kind.CLEANUP,
+        collection=", ".join(sorted({rule.collection for rule in rules}))[:200],
+        parameters={"rules": [rule.name for rule in rules], "batch_size": CLEANUP_BATCH_SIZE},
+        user=user,
+        dry_run=dry_run,
+    )
+
+
+def launch_sync(*, source: Source, mode: str, dry_run: bool, user: Any) -> Job:
+    """Queue a sync of `source` in `mode` (incremental, full, mark_missing); a real run refuses
+    while another real sync of the same source is queued or running."""
+    if mode not in tasks.SYNC_MODES:
+        raise BulkAdminError(f"Unknown sync mode {mode!r}; choose one of {', '.join(tasks.SYNC_MODES)}.")
+    if mode == "mark_missing" and not source.active_field:
+        raise BulkAdminError(f"Sync source {source.name!r} declares no active_field, so it cannot mark missing.")
+    if not dry_run:
+        active = Job.objects.filter(kind=Job.Kind.SYNC, parameters__source=source.name)
+        _refuse_when_active(f"A sync of {source.name}", active)
+    return launch(
+        kind=Job.Kind.SYNC,
+        collection=source.model.collection,
+        parameters={"source": source.name, "mode": mode},
+        user=user,
+        dry_run=dry_run,
+    )
+
+
+def _refuse_when_active(what: str, jobs: Any) -> None:
+    active = jobs.filter(dry_run=False, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).order_by("pk").first()
+    if active is not None:
+        raise AlreadyRunning(what, active)

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import path
 
 from bulkadmin.web.permissions import permission_required
-from bulkadmin.web.views import browse, compose, dashboard, jobs
+from bulkadmin.web.views import browse, cleanup, compose, dashboard, jobs, sync
 
 app_name = "bulkadmin"
 staff = admin.site.admin_view
@@ -16,10 +16,13 @@ urlpatterns = [
     path("collections/<str:name>/", staff(browse.browse), name="browse"),
     path("update/", staff(permission_required("run_update")(compose.compose_update)), name="update"),
     path("delete/", staff(permission_required("run_delete")(compose.compose_delete)), name="delete"),
+    path("sync/", staff(permission_required("run_sync")(sync.sync_page)), name="sync"),
+    path("cleanup/", staff(permission_required("run_cleanup")(cleanup.cleanup_page)), name="cleanup"),
     path("jobs/", staff(jobs.job_list), name="jobs"),
     path("jobs/<int:pk>/", staff(jobs.job_detail), name="job"),
     path("jobs/<int:pk>/status/", staff(jobs.job_status), name="job_status"),
     path("jobs/<int:pk>/cancel/", staff(jobs.job_cancel), name="job_cancel"),
     path("jobs/<int:pk>/undo/", staff(jobs.job_undo), name="job_undo"),
+    path("jobs/<int:pk>/rerun/", staff(jobs.job_rerun), name="job_rerun"),
     path("jobs/<int:pk>/errors/", staff(jobs.job_errors), name="job_errors"),
 ]

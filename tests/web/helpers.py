@@ -41,3 +41,49 @@ def confirm_data(preview_response, typed: str | None = None, **kwargs: Any) -> d
     data = compose_data(action="confirm", **kwargs)
     data.update(previewed=context["previewed"], expected=str(count), typed=str(count) if typed is None else typed)
     return data
+
+
+def days_ago(days: float):
+    """A moment `days` before now (cleanup rules compare with the real clock)."""
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+
+
+# What each project rule matches in `cleanup_data`, in the rules' order.
+CLEANUP_COUNTS = {
+    "expired_sessions": 3,
+    "archive_old_logs": 2,
+    "temporary_files": 4,
+    "inactive_users": 2,
+    "dormant_users": 1,
+    "unverified_users": 1,
+    "deleted_users": 1,
+}
+
+
+def cleanup_data(db) -> None:
+    """Documents for every project cleanup rule, matching exactly `CLEANUP_COUNTS`."""
+    from bulkadmin.bulk import bulk_insert
+    from project.collections import ApplicationLog, FileRecord, User, UserSession
+    from tests.factories import user
+
+    sessions = [{"token": f"old{n}", "expires_at": days_ago(2)} for n in range(3)]
+    bulk_insert(
+        UserSession, [*sessions, *({"token": f"live{n}", "expires_at": days_ago(-30)} for n in range(2))], db=db
+    )
+    logs = [{"message": f"old {n}", "created_at": days_ago(200)} for n in range(2)]
+    bulk_insert(ApplicationLog, [*logs, {"message": "new"}], db=db)
+    files = [{"path": f"/tmp/{n}", "file_type": "temporary", "created_at": days_ago(40)} for n in range(4)]
+    files += [{"path": "/tmp/new", "file_type": "temporary"}, {"path": "/keep", "created_at": days_ago(40)}]
+    bulk_insert(FileRecord, files, db=db)
+    verified = {"is_verified": True}
+    rows = [
+        user(1, last_login=days_ago(200), **verified),
+        user(2, last_login=days_ago(400), **verified),
+        user(3, created_at=days_ago(40)),
+        user(4, status="deleted", **verified),
+        user(5, last_login=days_ago(1), **verified),
+        user(6, **verified),
+    ]
+    bulk_insert(User, rows, db=db)

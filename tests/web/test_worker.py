@@ -30,3 +30,24 @@ def test_confirmed_update_waits_in_the_queue_until_a_worker_runs_it(admin_client
     assert (job.status, job.counts["modified"], job.worker_pid is not None) == ("succeeded", 10, True)
     assert people.count_documents({"status": "mature"}) == 10
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cleanup_from_the_page_waits_in_the_queue_until_a_worker_runs_it(admin_client_, db, settings, tmp_path):
+    from tests.web.helpers import cleanup_data
+
+    settings.TASKS = DB_TASKS
+    settings.BULKADMIN_LOCK_DIR = tmp_path
+    cleanup_data(db)
+    response = admin_client_.post("/admin/bulk/cleanup/", {"action": "run", "rule": "expired_sessions"}, follow=True)
+    job = Job.objects.get()
+    assert job.status == "queued" and f"job #{job.pk} is queued" in response.content.decode()
+    again = admin_client_.post("/admin/bulk/cleanup/", {"action": "run"}, follow=True)
+    assert f"A cleanup is already waiting in the queue as job #{job.pk}" in again.content.decode()
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--max-tasks", "1", verbosity=0)
+
+    job.refresh_from_db()
+    assert (job.status, job.counts["deleted"], job.origin) == ("succeeded", 3, "web")
+    assert db.user_sessions.count_documents({}) == 2
+    assert Job.objects.count() == 1

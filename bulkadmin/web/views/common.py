@@ -7,12 +7,13 @@ import json
 from typing import Any
 
 from bson import ObjectId, json_util
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from bulkadmin.documents import MongoModel
 from bulkadmin.exceptions import NotRegistered
+from bulkadmin.models import Job
 from bulkadmin.registry import site
 from bulkadmin.web.permissions import allowed
 
@@ -49,3 +50,13 @@ def show(value: Any, limit: int = MAX_SHOWN) -> str:
 def pretty(value: Any) -> str:
     """A JSON-ready value as indented JSON."""
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def finished_message(request: HttpRequest, job: Job, what: str) -> None:
+    """Tell what became of a just-launched job: queued, already done (tests run tasks at once), or refused."""
+    if job.status == Job.Status.QUEUED:
+        messages.success(request, f"{what}: job #{job.pk} is queued; this page follows its progress.")
+    elif job.status == Job.Status.FAILED:
+        messages.error(request, f"{what}: job #{job.pk} failed. {job.message}")
+    else:
+        messages.success(request, f"{what}: job #{job.pk} {job.get_status_display().lower()}.")

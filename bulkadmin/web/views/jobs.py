@@ -17,16 +17,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from bulkadmin.cleanup import rules
+from bulkadmin.exceptions import BulkAdminError
 from bulkadmin.jobs import mark_stale_jobs
 from bulkadmin.models import Job
+from bulkadmin.sync import sources
 from bulkadmin.undo import undo_record_count
 from bulkadmin.web.charts import throughput_svg
-from bulkadmin.web.launch import launch
+from bulkadmin.web.launch import launch, launch_cleanup, launch_sync
 from bulkadmin.web.permissions import can, can_run, permission_required
 from bulkadmin.web.views.common import page, pretty
 
 UNDOABLE_KINDS = (Job.Kind.UPDATE, Job.Kind.DELETE)
 RERUNNABLE = {Job.Kind.UPDATE: "bulkadmin:update", Job.Kind.DELETE: "bulkadmin:delete"}
+RELAUNCHABLE = (Job.Kind.CLEANUP, Job.Kind.SYNC)  # re-run at once with the same parameters (a POST)
 ERRORS_PER_PAGE = 20
 
 
@@ -129,6 +133,42 @@ def job_undo(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("bulkadmin:job", pk=undo_job.pk)
 
 
+@require_POST
+def job_rerun(request: HttpRequest, pk: int) -> HttpResponse:
+    """Run a cleanup or sync job again with the same rules or source and mode, as a new job."""
+    job = get_object_or_404(Job, pk=pk)
+    if job.kind not in RELAUNCHABLE:
+        messages.error(request, f"{job.get_kind_display()} jobs are re-run from their page, with a new preview.")
+        return redirect("bulkadmin:job", pk=job.pk)
+    if not can_run(request.user, job.kind):
+        raise PermissionDenied(f"You may not run {job.get_kind_display().lower()} jobs.")
+    try:
+        new = _relaunch(job, request.user)
+    except BulkAdminError as error:
+        messages.error(request, f"Job #{job.pk} cannot be re-run: {error}")
+        return redirect("bulkadmin:job", pk=job.pk)
+    messages.success(request, f"Job #{new.pk} re-runs job #{job.pk}.")
+    return redirect("bulkadmin:job", pk=new.pk)
+
+
+def _relaunch(job: Job, user: Any) -> Job:
+    parameters = job.parameters
+    if job.kind == Job.Kind.CLEANUP:
+        return launch_cleanup(rules=rules.select(parameters.get("rules") or None), dry_run=job.dry_run, user=user)
+    return launch_sync(
+        source=sources.get(parameters.get("source", "")), mode=sync_mode(parameters), dry_run=job.dry_run, user=user
+    )
+
+
+def sync_mode(parameters: dict[str, Any]) -> str:
+    """The mode of a sync job: as the web launched it, or as a command-line run's options imply."""
+    if parameters.get("mode"):
+        return parameters["mode"]
+    if parameters.get("mark_missing"):
+        return "mark_missing"
+    return "full" if parameters.get("full") and not parameters.get("since") else "incremental"
+
+
 def job_errors(request: HttpRequest, pk: int) -> HttpResponse:
     """The job's error file, or a CSV of the errors kept on the job."""
     job = get_object_or_404(Job, pk=pk)
@@ -161,6 +201,7 @@ def _actions(request: HttpRequest, job: Job) -> dict[str, Any]:
     rerun = RERUNNABLE.get(job.kind)
     may_undo = can(request.user, "undo_job") and job.kind in UNDOABLE_KINDS
     return {
+        "relaunch": job.kind in RELAUNCHABLE and can_run(request.user, job.kind),
         "cancel": not job.is_finished and can_run(request.user, job.kind),
         "undo": may_undo and not undo_unavailable(job),
         "undo_reason": undo_unavailable(job) if may_undo else "",

@@ -1,0 +1,68 @@
+"""Sync: the declared sources with their last runs; run now, dry run, or a full sync marking missing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from bulkadmin.exceptions import BulkAdminError
+from bulkadmin.models import Job
+from bulkadmin.sync import Source, UnknownSource, sources
+from bulkadmin.web.launch import launch_sync
+from bulkadmin.web.views.common import finished_message, page
+
+RUNS_SHOWN = 5
+ACTIONS = {  # action -> (mode, dry run, what it is called)
+    "run": ("incremental", False, "Sync"),
+    "dry_run": ("incremental", True, "Sync dry run"),
+    "full_mark_missing": ("mark_missing", False, "Full sync marking missing"),
+}
+
+
+def sync_page(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _render(request)
+    action, name = request.POST.get("action", ""), request.POST.get("source", "")
+    if action not in ACTIONS:
+        return _render(request, f"Unknown action {action!r}: choose one of {', '.join(ACTIONS)}.", status=400)
+    try:
+        source = sources.get(name)
+    except UnknownSource as error:
+        return _render(request, str(error), status=404)
+    mode, dry_run, label = ACTIONS[action]
+    try:
+        job = launch_sync(source=source, mode=mode, dry_run=dry_run, user=request.user)
+    except BulkAdminError as error:
+        messages.error(request, str(error))
+        return redirect("bulkadmin:sync")
+    finished_message(request, job, f"{label} of {source.name}")
+    return redirect("bulkadmin:job", pk=job.pk)
+
+
+def _render(request: HttpRequest, error: str = "", status: int = 200) -> HttpResponse:
+    try:
+        declared = sorted(sources.all().items())
+    except BulkAdminError as problem:
+        declared, error = [], f"{error} {problem}".strip()
+    rows = [_row(name, source) for name, source in declared]
+    return page(request, "sync.html", {"title": "Sync", "rows": rows, "error": error}, status=status)
+
+
+def _row(name: str, source: Source) -> dict[str, Any]:
+    try:
+        url, url_error = source.url, ""
+    except BulkAdminError as problem:
+        url, url_error = "", str(problem)
+    runs = Job.objects.filter(kind=Job.Kind.SYNC, parameters__source=name).select_related("user")[:RUNS_SHOWN]
+    return {
+        "name": name,
+        "source": source,
+        "collection": source.model.collection,
+        "url": url,
+        "url_error": url_error,
+        "incremental": bool(source.updated_since_param),
+        "runs": runs,
+    }
