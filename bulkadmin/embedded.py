@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bulkadmin.exceptions import EmbeddedServerError
+from bulkadmin.processes import pid_exists
 
 STARTUP_TIMEOUT = 30.0
 
@@ -64,7 +65,7 @@ def stop(var_dir: Path) -> bool:
     with _locked(var_dir):
         state = _read_state(var_dir)
         (var_dir / "mongo.json").unlink(missing_ok=True)
-        if not state or not _pid_exists(state.pid):
+        if not state or not pid_exists(state.pid):
             return False
         os.kill(state.pid, signal.SIGTERM)
         _wait_for_exit(state.pid, timeout=10.0)
@@ -73,7 +74,7 @@ def stop(var_dir: Path) -> bool:
 
 def is_alive(state: ServerState) -> bool:
     """True when the recorded process exists and accepts connections on its port."""
-    return _pid_exists(state.pid) and _port_open(state.port)
+    return pid_exists(state.pid) and _port_open(state.port)
 
 
 def _start(var_dir: Path) -> ServerState:
@@ -127,16 +128,6 @@ def _read_state(var_dir: Path) -> ServerState | None:
         return None
 
 
-def _pid_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _port_open(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
@@ -151,9 +142,9 @@ def _free_port() -> int:
 
 def _wait_for_exit(pid: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while _pid_exists(pid) and time.monotonic() < deadline:
+    while pid_exists(pid) and time.monotonic() < deadline:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
         time.sleep(0.1)
-    if _pid_exists(pid):
+    if pid_exists(pid):
         os.kill(pid, signal.SIGKILL)

@@ -51,6 +51,7 @@ from bulkadmin.imports.sources import (
 from bulkadmin.jobs import JobRun, track_job
 from bulkadmin.models import Job
 from bulkadmin.mongo import get_db
+from bulkadmin.processes import pid_exists
 from bulkadmin.registry import ensure_indexes, site
 
 MODES = {"insert": "insert", "upsert": "replace", "replace": "replace", "merge": "merge", "delete": "delete"}
@@ -221,15 +222,7 @@ def _get_job(pk: int) -> Job:
 
 
 def _alive(pid: int | None) -> bool:
-    if not pid or pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return bool(pid) and pid != os.getpid() and pid_exists(pid)
 
 
 def _checked_parameters(model: type[MongoModel], **given: Any) -> dict[str, Any]:
