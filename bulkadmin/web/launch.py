@@ -12,6 +12,7 @@ TASK_FOR_KIND = {
     Job.Kind.DELETE: tasks.run_delete_job,
     Job.Kind.UNDO: tasks.run_undo_job,
 }
+TASK_FOR_KIND[Job.Kind.IMPORT] = tasks.run_import_job
 
 
 def launch(*, kind: str, collection: str, parameters: dict[str, Any], user: Any, dry_run: bool = False) -> Job:

@@ -24,10 +24,18 @@ from bulkadmin.web.charts import throughput_svg
 from bulkadmin.web.launch import launch
 from bulkadmin.web.permissions import can, can_run, permission_required
 from bulkadmin.web.views.common import page, pretty
+from bulkadmin.web.views.imports import confirm_unavailable
 
-UNDOABLE_KINDS = (Job.Kind.UPDATE, Job.Kind.DELETE)
+UNDOABLE_KINDS = (Job.Kind.UPDATE, Job.Kind.DELETE, Job.Kind.IMPORT)
 RERUNNABLE = {Job.Kind.UPDATE: "bulkadmin:update", Job.Kind.DELETE: "bulkadmin:delete"}
 ERRORS_PER_PAGE = 20
+DRY_RUN_LABELS = {
+    "inserted": "would create",
+    "updated": "would update",
+    "unchanged": "would leave unchanged",
+    "deleted": "would delete",
+    "rejected": "would reject",
+}
 
 
 def job_list(request: HttpRequest) -> HttpResponse:
@@ -147,9 +155,13 @@ def job_errors(request: HttpRequest, pk: int) -> HttpResponse:
 def undo_unavailable(job: Job) -> str:
     """Why `job` cannot be undone, or '' when it can."""
     if job.kind not in UNDOABLE_KINDS:
-        return "only bulk updates and deletes keep undo data."
+        return "only bulk updates, deletes and imports keep undo data."
     if not job.is_finished:
         return "it is still running."
+    if job.kind == Job.Kind.IMPORT and (job.dry_run or not job.details.get("undo_available")):
+        if job.dry_run:
+            return "a dry run wrote nothing."
+        return "no undo data was kept (an import from the command line, or more documents than the undo limit)."
     if job.details.get("undone_by"):
         return f"it was already undone by job #{job.details['undone_by']}."
     if not undo_record_count(job.pk):
@@ -164,21 +176,34 @@ def _actions(request: HttpRequest, job: Job) -> dict[str, Any]:
         "cancel": not job.is_finished and can_run(request.user, job.kind),
         "undo": may_undo and not undo_unavailable(job),
         "undo_reason": undo_unavailable(job) if may_undo else "",
+        "confirm_import": _confirm_import(request, job),
         "rerun": f"{reverse(rerun)}?collection={job.collection}&rerun={job.pk}"
         if rerun and can_run(request.user, job.kind)
         else "",
     }
 
 
-def _counts(job: Job) -> list[tuple[str, Any]]:
-    """The job's counts worth showing: rows, failed, and every other count that is not zero."""
+def _counts(job: Job) -> list[tuple[str, Any, str]]:
+    """The job's counts worth showing: rows, failed, and every other count that is not zero,
+    each with its label (what a dry run would do)."""
     hidden = ("elapsed", "docs_per_second")
-    return [(k, v) for k, v in job.counts.items() if k not in hidden and (v or k in ("rows", "failed"))]
+    labels = DRY_RUN_LABELS if job.dry_run else {}
+    shown = [(k, v) for k, v in job.counts.items() if k not in hidden and (v or k in ("rows", "failed"))]
+    return [(k, v, labels.get(k, k)) for k, v in shown]
+
+
+def _confirm_import(request: HttpRequest, job: Job) -> dict[str, Any] | None:
+    """The confirm box of a dry-run import, for users who may import."""
+    if job.kind != Job.Kind.IMPORT or not job.dry_run or not can(request.user, "run_import"):
+        return None
+    return {"reason": confirm_unavailable(job), "confirmed_by": job.details.get("confirmed_by")}
 
 
 def _percent(job: Job) -> int:
     if job.is_finished and job.status == Job.Status.SUCCEEDED:
         return 100
+    if not job.rows_total and job.details.get("bytes_total"):  # an import: how far into the file
+        return min(100, int(job.details.get("bytes_read", 0) * 100 / job.details["bytes_total"]))
     if not job.rows_total:
         return 0
     return min(100, int(job.rows_done * 100 / job.rows_total))
