@@ -76,6 +76,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "parameters": pretty(job.parameters),
         "details": pretty(job.details) if job.details else "",
         "counts": _counts(job),
+        "labelled_counts": _labelled(_counts(job), job),
         "rate": _rate(job),
         "percent": _percent(job),
         "chart": throughput_svg(job.batches),
@@ -183,13 +184,16 @@ def _actions(request: HttpRequest, job: Job) -> dict[str, Any]:
     }
 
 
-def _counts(job: Job) -> list[tuple[str, Any, str]]:
-    """The job's counts worth showing: rows, failed, and every other count that is not zero,
-    each with its label (what a dry run would do)."""
+def _counts(job: Job) -> list[tuple[str, Any]]:
+    """The job's counts worth showing: rows, failed, and every other count that is not zero."""
     hidden = ("elapsed", "docs_per_second")
+    return [(k, v) for k, v in job.counts.items() if k not in hidden and (v or k in ("rows", "failed"))]
+
+
+def _labelled(counts: list[tuple[str, Any]], job: Job) -> list[tuple[str, Any, str]]:
+    """Each count with its label: what a dry run would have done."""
     labels = DRY_RUN_LABELS if job.dry_run else {}
-    shown = [(k, v) for k, v in job.counts.items() if k not in hidden and (v or k in ("rows", "failed"))]
-    return [(k, v, labels.get(k, k)) for k, v in shown]
+    return [(name, value, labels.get(name, name)) for name, value in counts]
 
 
 def _confirm_import(request: HttpRequest, job: Job) -> dict[str, Any] | None:
