@@ -79,21 +79,17 @@ def preview_file(
     try:
         fmt = format_of(source.name, format or None)
         chosen = check_encoding(encoding) if encoding else detect_encoding(source.sample, source.at_eof)
-        shaper = Shaper(
-            model,
-            mode=mode,
-            key_fields=key_fields,
-            mapping=dict(mapping or {}),
-            ignore_blanks=ignore_blanks,
-            date_format=None,
-        )
+        options = {"mode": mode, "key_fields": key_fields, "ignore_blanks": ignore_blanks, "date_format": None}
         if fmt in ("json", "ndjson"):
+            shaper = Shaper(model, mapping=dict(mapping or {}), **options)
             reader: Any = JsonReader(source, chosen) if fmt == "json" else NdjsonReader(source, chosen)
             return _rows_of(ImportPreview(fmt, chosen, None), reader, shaper.shape_object, model, mode, rows)
         sep = delimiter or ("\t" if fmt == "tsv" else sniff_delimiter(decode_sample(source.sample, chosen, True)))
         reader = CsvReader(source, chosen, sep)
         header = reader.header or []
-        plan = ImportPreview(fmt, chosen, sep, columns=tuple(column_plan(model, header, mapping or {})))
+        columns = tuple(column_plan(model, header, mapping or {}))
+        plan = ImportPreview(fmt, chosen, sep, columns=columns)
+        shaper = Shaper(model, mapping={c.header: c.target for c in columns if c.target != c.header}, **options)
         try:
             shaper.plan_columns(header, reader.header_line)
         except BulkAdminError as error:

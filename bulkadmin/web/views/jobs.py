@@ -142,7 +142,7 @@ def job_errors(request: HttpRequest, pk: int) -> HttpResponse:
     """The job's error file, or a CSV of the errors kept on the job."""
     job = get_object_or_404(Job, pk=pk)
     path = Path(job.error_file) if job.error_file else None
-    if path is not None and path.is_file() and path.resolve().is_relative_to(Path(settings.VAR_DIR).resolve()):
+    if path is not None and path.is_file() and _in_job_folders(path):
         return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-errors.csv"'
@@ -151,6 +151,12 @@ def job_errors(request: HttpRequest, pk: int) -> HttpResponse:
     for error in job.errors:
         writer.writerow([error.get(name) for name in ("index", "kind", "field", "code", "message")])
     return response
+
+
+def _in_job_folders(path: Path) -> bool:
+    """Whether `path` is under the project's data folder or the jobs folder (it may be elsewhere)."""
+    folders = [settings.VAR_DIR, getattr(settings, "BULKADMIN_JOBS_DIR", settings.VAR_DIR)]
+    return any(path.resolve().is_relative_to(Path(folder).resolve()) for folder in folders)
 
 
 def undo_unavailable(job: Job) -> str:
