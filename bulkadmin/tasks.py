@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django_tasks import task
 from bulkadmin import runs, undo, updates
 from bulkadmin.cleanup import rules
 from bulkadmin.exceptions import BulkAdminError
+from bulkadmin.imports import run_queued_import
 from bulkadmin.jobs import JobCancelled, track_job
 from bulkadmin.models import Job
 from bulkadmin.registry import site
@@ -140,8 +142,21 @@ def _undo(run: Any) -> None:
     outcome = undo.undo_job_writes(model=site.get(job.collection), job=job.parameters["job"], progress=run.progress)
     conflicts = list(outcome.conflicts[:1000])
     details = {"restored": outcome.restored, "unchanged": outcome.unchanged, "conflicts": conflicts}
+    if outcome.deleted:
+        details["deleted"] = outcome.deleted
     run.finish(outcome.result, details=details)
 
 
 def _undo_details(outcome: updates.RunOutcome) -> dict[str, Any]:
     return {"undo_records": outcome.undo_records, "undo_available": outcome.undo_available}
+
+
+@task()
+def run_import_job(job_id: int) -> str:
+    """Run a queued import job (a dry run or the real one) from its uploaded file."""
+    job = Job.objects.get(pk=job_id)
+    if job.is_finished or job.cancel_requested:
+        return _run(job_id, None)  # only records a cancellation
+    with contextlib.suppress(JobCancelled, BulkAdminError):  # the job row has its final status and why
+        run_queued_import(job)
+    return Job.objects.get(pk=job_id).status

@@ -19,7 +19,7 @@ from django.conf import settings
 from pydantic import Field
 from pymongo.database import Database
 
-from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_insert, bulk_restore, bulk_write
+from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_delete, bulk_insert, bulk_restore, bulk_write
 from bulkadmin.bulk.plans import ProgressCallback
 from bulkadmin.documents import Index, MongoModel
 from bulkadmin.mongo import get_db
@@ -41,7 +41,8 @@ def _utc_now() -> dt.datetime:
 
 class UndoRecord(MongoModel):
     """The pre-image of one document touched by a job, and its fingerprint after the write
-    (`after` is None for a deleted document). Not registered: it is bulkadmin's own data."""
+    (`after` is None for a deleted document; `before` is None for one the job inserted, which
+    undo deletes). Not registered: it is bulkadmin's own data."""
 
     collection = "bulkadmin_undo"
     indexes = (
@@ -56,7 +57,7 @@ class UndoRecord(MongoModel):
     job: int
     target: str
     doc_id: Any
-    before: dict[str, Any]
+    before: dict[str, Any] | None = None
     after: str | None = None
     created_at: dt.datetime = Field(default_factory=_utc_now)
 
@@ -103,6 +104,7 @@ class UndoOutcome:
     restored: int
     unchanged: int
     conflicts: tuple[str, ...]
+    deleted: int = 0  # documents an import inserted, removed
 
 
 def undo_job_writes(
@@ -140,7 +142,7 @@ class _UndoTally:
     """Counts and conflicts gathered across undo batches."""
 
     def __init__(self) -> None:
-        self.rows = self.restored = self.unchanged = 0
+        self.rows = self.restored = self.unchanged = self.deleted = 0
         self.errors: list[RowError] = []
         self.batches: list[BatchStat] = []
         self.started = dt.datetime.now(dt.UTC)
@@ -149,18 +151,24 @@ class _UndoTally:
         clock = dt.datetime.now(dt.UTC)
         ids = [record["doc_id"] for record in records]
         current = {doc["_id"]: doc for doc in database[model.collection].find({"_id": {"$in": ids}})}
-        to_restore = []
+        to_restore, to_delete = [], []
         for offset, record in enumerate(records):
             state = current.get(record["doc_id"])
-            if fingerprint(state) == fingerprint(record["before"]):
+            if fingerprint(state) == fingerprint(record.get("before")):
                 self.unchanged += 1
             elif fingerprint(state) == record.get("after"):
-                to_restore.append(record["before"])
+                if record.get("before") is None:
+                    to_delete.append(record["doc_id"])
+                else:
+                    to_restore.append(record["before"])
             else:
                 self.errors.append(_conflict(self.rows + offset, record))
         if to_restore:
             result = bulk_restore(model, to_restore, db=database, batch_size=len(to_restore))
             self.restored += result.matched + result.upserted
+        if to_delete:
+            result = bulk_delete(model, [{"filter": {"id": {"$in": to_delete}}}], db=database)
+            self.deleted += result.deleted
         self.rows += len(records)
         seconds = (dt.datetime.now(dt.UTC) - clock).total_seconds()
         self.batches.append(BatchStat(len(self.batches) + 1, len(records), seconds))
@@ -171,13 +179,14 @@ class _UndoTally:
             operation="undo",
             rows=self.rows,
             updated=self.restored,
+            deleted=self.deleted,
             unchanged=self.unchanged,
             errors=tuple(self.errors),
             batches=tuple(self.batches),
             elapsed=elapsed,
         )
         conflicts = tuple(error.field or "" for error in self.errors)
-        return UndoOutcome(result, self.restored, self.unchanged, conflicts)
+        return UndoOutcome(result, self.restored, self.unchanged, conflicts, self.deleted)
 
 
 def _conflict(index: int, record: dict[str, Any]) -> RowError:

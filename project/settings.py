@@ -101,3 +101,5 @@ LOGGING = {
 BULKADMIN_UNDO_LIMIT = env.int("BULKADMIN_UNDO_LIMIT", default=100_000)
 BULKADMIN_UNDO_DAYS = env.int("BULKADMIN_UNDO_DAYS", default=30)
 BULKADMIN_JOB_STALE_SECONDS = env.int("BULKADMIN_JOB_STALE_SECONDS", default=300)
+# The Import page streams uploads to <BULKADMIN_JOBS_DIR>/uploads/ and refuses larger files.
+BULKADMIN_UPLOAD_MAX_BYTES = env.int("BULKADMIN_UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)

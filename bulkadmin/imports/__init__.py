@@ -6,7 +6,23 @@ is its command line.
 """
 
 from bulkadmin.imports.errors import ImportRowError
-from bulkadmin.imports.operation import ImportProgress, ImportResult, import_file, resume_import
+from bulkadmin.imports.operation import (
+    ImportProgress,
+    ImportResult,
+    check_import_options,
+    import_file,
+    resume_import,
+    run_queued_import,
+)
 from bulkadmin.imports.sources import ImportFileError
 
-__all__ = ["ImportFileError", "ImportProgress", "ImportResult", "ImportRowError", "import_file", "resume_import"]
+__all__ = [
+    "ImportFileError",
+    "ImportProgress",
+    "ImportResult",
+    "ImportRowError",
+    "check_import_options",
+    "import_file",
+    "resume_import",
+    "run_queued_import",
+]

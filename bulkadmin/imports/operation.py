@@ -48,6 +48,7 @@ from bulkadmin.imports.sources import (
     detect_encoding,
     open_source,
 )
+from bulkadmin.imports.undo_data import ImportUndo
 from bulkadmin.jobs import JobRun, track_job
 from bulkadmin.models import Job
 from bulkadmin.mongo import get_db
@@ -154,6 +155,7 @@ def import_file(
     ignore_blanks: bool = False,
     limit: int | None = None,
     date_format: str | None = None,
+    keep_undo: bool = False,
     origin: str = Job.Origin.CLI,
     user: Any = None,
     progress: ProgressCallback | None = None,
@@ -166,7 +168,8 @@ def import_file(
     key). Options are checked before the job starts (`InvalidSpec`, `ImportFileError`); a file
     that cannot be read ends the job `failed` and raises `ImportFileError`. An interruption
     (KeyboardInterrupt, SystemExit, a lost server) leaves the job `interrupted` and is re-raised
-    with `.job_id` set; `resume_import(job_id)` carries on."""
+    with `.job_id` set; `resume_import(job_id)` carries on. `keep_undo` keeps what undo needs
+    (the ids of inserted documents, the pre-images of changed ones) in `bulkadmin_undo`."""
     model = site.get(model) if isinstance(model, str) else model
     parameters = _checked_parameters(
         model,
@@ -184,9 +187,40 @@ def import_file(
         ignore_blanks=ignore_blanks,
         limit=limit,
         date_format=date_format,
+        keep_undo=keep_undo,
     )
     options = {"origin": origin, "user": user, "dry_run": dry_run, "parameters": parameters}
     return _run(model, options, source=source, progress=progress, db=db)
+
+
+def check_import_options(model: type[MongoModel], **given: Any) -> dict[str, Any]:
+    """The parameters of an import job for `import_file`'s options (raises `InvalidSpec`), to
+    queue the job for `run_queued_import`."""
+    defaults = {
+        "mode": "insert",
+        "key_fields": None,
+        "batch_size": 1000,
+        "dry_run": False,
+        "stop_on_error": False,
+        "errors_path": None,
+        "format": None,
+        "encoding": None,
+        "delimiter": None,
+        "mapping": None,
+        "ignore_blanks": False,
+        "limit": None,
+        "date_format": None,
+        "keep_undo": False,
+    }
+    return _checked_parameters(model, **{**defaults, **given})
+
+
+def run_queued_import(
+    job: Job, *, progress: ProgressCallback | None = None, db: Database | None = None
+) -> ImportResult:
+    """Run a queued import job (created with `check_import_options`' parameters), reading the
+    file its parameters name."""
+    return _run(site.get(job.collection), {"job": job}, source=job.parameters["source"], progress=progress, db=db)
 
 
 def resume_import(
@@ -265,6 +299,7 @@ def _checked_parameters(model: type[MongoModel], **given: Any) -> dict[str, Any]
         "ignore_blanks": bool(given["ignore_blanks"]),
         "limit": limit,
         "date_format": given["date_format"] or "",
+        "keep_undo": bool(given.get("keep_undo")),
     }
 
 
@@ -321,6 +356,10 @@ class _Import:
         self._saved_at = self._batch_done_at = self.started
         self._pending: tuple[list[Record], list[tuple[Record, ImportRowError]], Future] | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"import-{self.job.pk}")
+        self.undo: ImportUndo | None = None
+        if self.params.get("keep_undo") and not self.dry_run:
+            kept = int(self.job.details.get("undo_records", 0))
+            self.undo = ImportUndo(job=self.job.pk, model=model, db=db, kept=kept)
         self._check_replayed = self.resumed_after is not None and self.mode == "insert" and not self.dry_run
         self.job.details = {**self.job.details, "runs": self.job.details.get("runs", 0) + 1}
         if "id_seed" not in self.job.details:
@@ -505,6 +544,8 @@ class _Import:
         if self.mode == "insert":
             result = bulk_insert(self.model, docs, batch_size=size, ordered=ordered, raise_on_error=False, db=self.db)
             counts["inserted"] += result.inserted
+            if self.undo is not None:
+                self.undo.after_insert(docs, result, ordered=ordered)
         else:
             result = bulk_upsert(
                 self.model,
@@ -515,8 +556,11 @@ class _Import:
                 ordered=ordered,
                 dry_run=self.dry_run,
                 raise_on_error=False,
+                on_pre_images=self.undo.on_pre_images if self.undo is not None else None,
                 db=self.db,
             )
+            if self.undo is not None:
+                self.undo.after_upsert(result)
             counts["inserted"] += result.created
             counts["updated"] += result.updated
             counts["unchanged"] += result.unchanged
@@ -606,6 +650,8 @@ class _Import:
             bytes_total=source.size,
             last_committed_line=getattr(self, "last_line", None),
         )
+        if self.undo is not None:
+            job.details.update(undo_records=self.undo.kept, undo_available=self.undo.available)
         now = time.perf_counter()
         if save and now - self._saved_at >= CHECKPOINT_SECONDS:
             self._saved_at = now

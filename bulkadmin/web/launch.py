@@ -16,6 +16,7 @@ TASK_FOR_KIND = {
     Job.Kind.UNDO: tasks.run_undo_job,
     Job.Kind.CLEANUP: tasks.run_cleanup_job,
     Job.Kind.SYNC: tasks.run_sync_job,
+    Job.Kind.IMPORT: tasks.run_import_job,
 }
 CLEANUP_BATCH_SIZE = 1000
 

@@ -6,10 +6,11 @@ from django.contrib import admin
 from django.urls import path
 
 from bulkadmin.web.permissions import permission_required
-from bulkadmin.web.views import browse, cleanup, compose, dashboard, jobs, sync
+from bulkadmin.web.views import browse, cleanup, compose, dashboard, imports, jobs, sync
 
 app_name = "bulkadmin"
 staff = admin.site.admin_view
+may_import = permission_required("run_import")
 
 urlpatterns = [
     path("", staff(dashboard.dashboard), name="dashboard"),
@@ -25,4 +26,8 @@ urlpatterns = [
     path("jobs/<int:pk>/undo/", staff(jobs.job_undo), name="job_undo"),
     path("jobs/<int:pk>/rerun/", staff(jobs.job_rerun), name="job_rerun"),
     path("jobs/<int:pk>/errors/", staff(jobs.job_errors), name="job_errors"),
+    # Import: upload, preview and dry run, then confirm from the dry run's result page.
+    path("import/", staff(may_import(imports.import_upload)), name="import"),
+    path("import/<str:token>/", staff(may_import(imports.import_preview)), name="import_preview"),
+    path("import/confirm/<int:pk>/", staff(may_import(imports.import_confirm)), name="import_confirm"),
 ]

@@ -27,11 +27,19 @@ from bulkadmin.web.charts import throughput_svg
 from bulkadmin.web.launch import launch, launch_cleanup, launch_sync
 from bulkadmin.web.permissions import can, can_run, permission_required
 from bulkadmin.web.views.common import page, pretty
+from bulkadmin.web.views.imports import confirm_unavailable
 
-UNDOABLE_KINDS = (Job.Kind.UPDATE, Job.Kind.DELETE)
+UNDOABLE_KINDS = (Job.Kind.UPDATE, Job.Kind.DELETE, Job.Kind.IMPORT)
 RERUNNABLE = {Job.Kind.UPDATE: "bulkadmin:update", Job.Kind.DELETE: "bulkadmin:delete"}
 RELAUNCHABLE = (Job.Kind.CLEANUP, Job.Kind.SYNC)  # re-run at once with the same parameters (a POST)
 ERRORS_PER_PAGE = 20
+DRY_RUN_LABELS = {
+    "inserted": "would create",
+    "updated": "would update",
+    "unchanged": "would leave unchanged",
+    "deleted": "would delete",
+    "rejected": "would reject",
+}
 
 
 def job_list(request: HttpRequest) -> HttpResponse:
@@ -72,6 +80,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "parameters": pretty(job.parameters),
         "details": pretty(job.details) if job.details else "",
         "counts": _counts(job),
+        "labelled_counts": _labelled(_counts(job), job),
         "rate": _rate(job),
         "percent": _percent(job),
         "chart": throughput_svg(job.batches),
@@ -173,7 +182,7 @@ def job_errors(request: HttpRequest, pk: int) -> HttpResponse:
     """The job's error file, or a CSV of the errors kept on the job."""
     job = get_object_or_404(Job, pk=pk)
     path = Path(job.error_file) if job.error_file else None
-    if path is not None and path.is_file() and path.resolve().is_relative_to(Path(settings.VAR_DIR).resolve()):
+    if path is not None and path.is_file() and _in_job_folders(path):
         return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-errors.csv"'
@@ -184,12 +193,22 @@ def job_errors(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+def _in_job_folders(path: Path) -> bool:
+    """Whether `path` is under the project's data folder or the jobs folder (it may be elsewhere)."""
+    folders = [settings.VAR_DIR, getattr(settings, "BULKADMIN_JOBS_DIR", settings.VAR_DIR)]
+    return any(path.resolve().is_relative_to(Path(folder).resolve()) for folder in folders)
+
+
 def undo_unavailable(job: Job) -> str:
     """Why `job` cannot be undone, or '' when it can."""
     if job.kind not in UNDOABLE_KINDS:
-        return "only bulk updates and deletes keep undo data."
+        return "only bulk updates, deletes and imports keep undo data."
     if not job.is_finished:
         return "it is still running."
+    if job.kind == Job.Kind.IMPORT and (job.dry_run or not job.details.get("undo_available")):
+        if job.dry_run:
+            return "a dry run wrote nothing."
+        return "no undo data was kept (an import from the command line, or more documents than the undo limit)."
     if job.details.get("undone_by"):
         return f"it was already undone by job #{job.details['undone_by']}."
     if not undo_record_count(job.pk):
@@ -205,6 +224,7 @@ def _actions(request: HttpRequest, job: Job) -> dict[str, Any]:
         "cancel": not job.is_finished and can_run(request.user, job.kind),
         "undo": may_undo and not undo_unavailable(job),
         "undo_reason": undo_unavailable(job) if may_undo else "",
+        "confirm_import": _confirm_import(request, job),
         "rerun": f"{reverse(rerun)}?collection={job.collection}&rerun={job.pk}"
         if rerun and can_run(request.user, job.kind)
         else "",
@@ -217,9 +237,24 @@ def _counts(job: Job) -> list[tuple[str, Any]]:
     return [(k, v) for k, v in job.counts.items() if k not in hidden and (v or k in ("rows", "failed"))]
 
 
+def _labelled(counts: list[tuple[str, Any]], job: Job) -> list[tuple[str, Any, str]]:
+    """Each count with its label: what a dry run would have done."""
+    labels = DRY_RUN_LABELS if job.dry_run else {}
+    return [(name, value, labels.get(name, name)) for name, value in counts]
+
+
+def _confirm_import(request: HttpRequest, job: Job) -> dict[str, Any] | None:
+    """The confirm box of a dry-run import, for users who may import."""
+    if job.kind != Job.Kind.IMPORT or not job.dry_run or not can(request.user, "run_import"):
+        return None
+    return {"reason": confirm_unavailable(job), "confirmed_by": job.details.get("confirmed_by")}
+
+
 def _percent(job: Job) -> int:
     if job.is_finished and job.status == Job.Status.SUCCEEDED:
         return 100
+    if not job.rows_total and job.details.get("bytes_total"):  # an import: how far into the file
+        return min(100, int(job.details.get("bytes_read", 0) * 100 / job.details["bytes_total"]))
     if not job.rows_total:
         return 0
     return min(100, int(job.rows_done * 100 / job.rows_total))

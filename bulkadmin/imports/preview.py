@@ -1,0 +1,153 @@
+"""A preview of an import: how the file would be read, where each column goes, and whether the
+first rows are valid. Uses the import's own readers, shaping and validation; writes nothing."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from bulkadmin.bulk.validation import RowInvalid, validate_document, validate_partial
+from bulkadmin.documents import MongoModel, storage_path
+from bulkadmin.exceptions import BulkAdminError, InvalidSpec
+from bulkadmin.imports.readers import CsvReader, JsonReader, NdjsonReader, format_of, sniff_delimiter
+from bulkadmin.imports.shaping import RowProblem, Shaper
+from bulkadmin.imports.sources import check_encoding, decode_sample, detect_encoding, open_source
+
+PREVIEW_ROWS = 50
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """One column of the file and the field it goes to ('' = left out)."""
+
+    header: str
+    target: str
+    known: bool  # the header names a field of the model
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """One of the first rows: where it is, what was read, and what is wrong with it."""
+
+    number: int
+    where: str
+    cells: tuple[str, ...]
+    messages: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.messages
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    """How a file would be imported: format, encoding, delimiter, mapping, first rows, problems."""
+
+    format: str
+    encoding: str
+    delimiter: str | None
+    columns: tuple[ColumnPlan, ...] = ()
+    rows: tuple[PreviewRow, ...] = ()
+    problems: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def valid_rows(self) -> int:
+        return sum(row.ok for row in self.rows)
+
+    @property
+    def invalid_rows(self) -> int:
+        return len(self.rows) - self.valid_rows
+
+
+def preview_file(
+    *,
+    model: type[MongoModel],
+    path: str | os.PathLike[str],
+    mode: str = "insert",
+    key_fields: tuple[str, ...] = (),
+    format: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    mapping: dict[str, str] | None = None,
+    ignore_blanks: bool = False,
+    rows: int = PREVIEW_ROWS,
+) -> ImportPreview:
+    """Read the first `rows` rows of the file at `path` as an import would, and check each one.
+    `mapping` (header -> field, '' to leave out) overrides the automatic match by name."""
+    source = open_source(path)
+    try:
+        fmt = format_of(source.name, format or None)
+        chosen = check_encoding(encoding) if encoding else detect_encoding(source.sample, source.at_eof)
+        options = {"mode": mode, "key_fields": key_fields, "ignore_blanks": ignore_blanks, "date_format": None}
+        if fmt in ("json", "ndjson"):
+            shaper = Shaper(model, mapping=dict(mapping or {}), **options)
+            reader: Any = JsonReader(source, chosen) if fmt == "json" else NdjsonReader(source, chosen)
+            return _rows_of(ImportPreview(fmt, chosen, None), reader, shaper.shape_object, model, mode, rows)
+        sep = delimiter or ("\t" if fmt == "tsv" else sniff_delimiter(decode_sample(source.sample, chosen, True)))
+        reader = CsvReader(source, chosen, sep)
+        header = reader.header or []
+        columns = tuple(column_plan(model, header, mapping or {}))
+        plan = ImportPreview(fmt, chosen, sep, columns=columns)
+        shaper = Shaper(model, mapping={c.header: c.target for c in columns if c.target != c.header}, **options)
+        try:
+            shaper.plan_columns(header, reader.header_line)
+        except BulkAdminError as error:
+            return ImportPreview(fmt, chosen, sep, plan.columns, problems=(str(error),))
+        return _rows_of(plan, reader, shaper.shape_cells, model, mode, rows)
+    finally:
+        source.close()
+
+
+def column_plan(model: type[MongoModel], header: list[str], mapping: dict[str, str]) -> list[ColumnPlan]:
+    """Each column with its target: the mapping's choice, else the field of the same name, else
+    left out (an unknown column is flagged, not imported)."""
+    plans = []
+    for name in header:
+        known = _is_field(model, name)
+        target = mapping.get(name, name if known else "")
+        plans.append(ColumnPlan(name, target, known))
+    return plans
+
+
+def _is_field(model: type[MongoModel], name: str) -> bool:
+    try:
+        storage_path(model, name)
+    except InvalidSpec:
+        return False
+    return True
+
+
+def _rows_of(
+    plan: ImportPreview, reader: Any, shape: Any, model: type[MongoModel], mode: str, limit: int
+) -> ImportPreview:
+    validate = validate_partial if mode in ("merge", "delete") else validate_document
+    shown: list[PreviewRow] = []
+    problems: list[str] = []
+    try:
+        for record in reader:
+            if record.number > limit:
+                break
+            shown.append(_checked_row(record, shape, validate, model))
+    except BulkAdminError as error:
+        problems.append(str(error))
+    return ImportPreview(plan.format, plan.encoding, plan.delimiter, plan.columns, tuple(shown), tuple(problems))
+
+
+def _checked_row(record: Any, shape: Any, validate: Any, model: type[MongoModel]) -> PreviewRow:
+    cells = tuple(str(cell) for cell in record.raw) if isinstance(record.raw, list) else (_short(record.raw),)
+    if record.problem is not None:
+        return PreviewRow(record.number, record.where, cells, (record.problem,))
+    try:
+        validate(model, shape(record.raw))
+    except RowProblem as problem:
+        return PreviewRow(record.number, record.where, cells, (str(problem),))
+    except RowInvalid as invalid:
+        messages = tuple(f"{e.field}: {e.message}" if e.field else e.message for e in invalid.field_errors)
+        return PreviewRow(record.number, record.where, cells, messages)
+    return PreviewRow(record.number, record.where, cells, ())
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,102 @@
+"""Forms of the Import page: the upload with its options, and the preview's editable choices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from bulkadmin.documents import MongoModel
+from bulkadmin.imports.preview import ColumnPlan
+from bulkadmin.registry import site
+from bulkadmin.web.fields import field_paths
+
+MODE_CHOICES = (
+    ("insert", "insert: add every row as a new document"),
+    ("upsert", "upsert: insert new keys, replace existing documents"),
+    ("merge", "merge: insert new keys, set the given fields of existing documents"),
+    ("delete", "delete: remove the documents with these keys"),
+)
+FORMAT_CHOICES = (
+    ("", "detect from the extension"),
+    ("csv", "CSV"),
+    ("tsv", "TSV"),
+    ("json", "JSON"),
+    ("ndjson", "NDJSON"),
+)
+DELIMITER_CHOICES = (("", "detect"), (",", ", comma"), (";", "; semicolon"), ("\t", "tab"), ("|", "| pipe"))
+LEAVE_OUT = ""
+
+
+class ImportOptions(forms.Form):
+    """How the file is read and written: shared by the upload and the preview."""
+
+    mode = forms.ChoiceField(choices=MODE_CHOICES, initial="insert")
+    key_fields = forms.CharField(
+        required=False, help_text="Comma-separated; for upsert, merge and delete (default: the model's key fields)."
+    )
+    encoding = forms.CharField(required=False, max_length=40, help_text="Empty to detect (UTF-8, UTF-16, cp1252…).")
+    delimiter = forms.ChoiceField(choices=DELIMITER_CHOICES, required=False)
+    ignore_blanks = forms.BooleanField(required=False, help_text="Merge: an empty cell leaves the field as it is.")
+
+    def options(self) -> dict[str, Any]:
+        """The cleaned options as the import operation takes them."""
+        data = self.cleaned_data
+        keys = [key.strip() for key in data["key_fields"].split(",") if key.strip()]
+        return {
+            "mode": data["mode"],
+            "key_fields": keys or None,
+            "encoding": data["encoding"].strip() or None,
+            "delimiter": data["delimiter"] or None,
+            "ignore_blanks": data["ignore_blanks"],
+        }
+
+
+class UploadForm(ImportOptions):
+    """Step 1: the collection, the file and the options."""
+
+    collection = forms.ChoiceField()
+    file = forms.FileField(help_text="CSV, TSV, TXT, JSON, NDJSON or JSONL.")
+    field_order = ("collection", "file", "mode", "key_fields", "encoding", "delimiter", "ignore_blanks")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["collection"].choices = [(name, name) for name in site.names()]
+
+
+class PreviewForm(ImportOptions):
+    """Step 2: the detected format, encoding and delimiter, and each column's field, editable."""
+
+    format = forms.ChoiceField(choices=FORMAT_CHOICES, required=False)
+    field_order = ("format", "encoding", "delimiter", "mode", "key_fields", "ignore_blanks")
+
+    def __init__(self, *args: Any, model: type[MongoModel], columns: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.columns = columns
+        choices = [(LEAVE_OUT, "— leave out —"), *field_paths(model)]
+        for position, header in enumerate(columns):
+            self.fields[f"map_{position}"] = forms.ChoiceField(choices=choices, required=False, label=header)
+
+    def mapping(self) -> dict[str, str]:
+        """Header -> field for every column of the file."""
+        return {header: self.cleaned_data[f"map_{n}"] for n, header in enumerate(self.columns)}
+
+    def options(self) -> dict[str, Any]:
+        return {**super().options(), "format": self.cleaned_data["format"] or None}
+
+    def map_field(self, position: int) -> forms.BoundField:
+        return self[f"map_{position}"]
+
+
+def preview_initial(options: dict[str, Any], plans: tuple[ColumnPlan, ...]) -> dict[str, Any]:
+    """The preview form's values: the options as detected or chosen, and the column plan."""
+    initial = {
+        "mode": options.get("mode", "insert"),
+        "key_fields": ", ".join(options.get("key_fields") or []),
+        "encoding": options.get("encoding") or "",
+        "delimiter": options.get("delimiter") or "",
+        "ignore_blanks": options.get("ignore_blanks", False),
+        "format": options.get("format") or "",
+    }
+    initial.update({f"map_{n}": plan.target for n, plan in enumerate(plans)})
+    return initial

@@ -1,0 +1,155 @@
+"""Uploaded import files: streamed chunk by chunk to the uploads folder (never held in memory),
+capped in size, checked for extension and content, and described by a small metadata file."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.http import HttpRequest
+from django.utils.text import get_valid_filename
+
+from bulkadmin.exceptions import BulkAdminError
+
+EXTENSIONS = (".csv", ".tsv", ".txt", ".json", ".ndjson", ".jsonl")
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+FILE_FIELD = "file"
+META = "upload.json"
+SNIFF_BYTES = 8192
+TEXT_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")  # UTF-16/32 text has NUL bytes
+BINARY_MAGIC = (b"PK\x03\x04", b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b", b"\x7fELF", b"MZ")
+
+
+class UploadRejected(BulkAdminError):
+    """An uploaded file that cannot be imported (type, content or size)."""
+
+
+def max_upload_bytes() -> int:
+    """The largest file accepted (`BULKADMIN_UPLOAD_MAX_BYTES`, default 200 MB)."""
+    return int(getattr(settings, "BULKADMIN_UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def uploads_dir() -> Path:
+    jobs = getattr(settings, "BULKADMIN_JOBS_DIR", Path(settings.BASE_DIR) / "var" / "jobs")
+    return Path(jobs) / "uploads"
+
+
+def upload_path(token: str) -> Path | None:
+    """The folder of upload `token`, or None for a malformed or unknown token."""
+    if len(token) != 32 or any(c not in "0123456789abcdef" for c in token):
+        return None
+    folder = uploads_dir() / token
+    return folder if (folder / META).is_file() else None
+
+
+class StoredUpload(UploadedFile):
+    """An upload already written to its final place on disk."""
+
+    def __init__(self, path: Path, name: str, size: int, content_type: str | None) -> None:
+        super().__init__(path.open("rb"), name=name, content_type=content_type, size=size)
+        self.path = path
+
+    def temporary_file_path(self) -> str:
+        return str(self.path)
+
+
+class LimitedUploadHandler(FileUploadHandler):
+    """Writes the `file` field straight to a new uploads folder, refusing other extensions and
+    anything larger than `max_upload_bytes()`; the reason is left on `request.upload_problem`."""
+
+    def new_file(self, field_name: str, file_name: str, *args: Any, **kwargs: Any) -> None:
+        super().new_file(field_name, file_name, *args, **kwargs)
+        self.target: Path | None = None
+        if field_name != FILE_FIELD:
+            raise SkipFile()
+        if Path(file_name).suffix.lower() not in EXTENSIONS:
+            self._refuse(f"{file_name!r} is not a file that can be imported: use one of {', '.join(EXTENSIONS)}.")
+        folder = uploads_dir() / secrets.token_hex(16)
+        folder.mkdir(parents=True)
+        self.request.upload_folders.append(folder)
+        self.target = folder / (get_valid_filename(Path(file_name).name) or "upload.csv")
+        self.out = self.target.open("wb")
+        self.written = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        if self.target is None:
+            return None
+        self.written += len(raw_data)
+        if self.written > max_upload_bytes():
+            self.out.close()
+            _remove(self.target.parent)
+            self.target = None
+            self._refuse(f"{self.file_name!r} is larger than the upload limit of {_size(max_upload_bytes())}.")
+        self.out.write(raw_data)
+        return None
+
+    def file_complete(self, file_size: int) -> StoredUpload | None:
+        if self.target is None:
+            return None
+        self.out.close()
+        return StoredUpload(self.target, self.file_name, file_size, self.content_type)
+
+    def upload_interrupted(self) -> None:
+        if getattr(self, "target", None) is not None:
+            self.out.close()
+            _remove(self.target.parent)
+
+    def _refuse(self, message: str) -> None:
+        self.request.upload_problem = message
+        raise SkipFile(message)
+
+
+def use_limited_uploads(request: HttpRequest) -> None:
+    """Make `request` stream its file uploads with `LimitedUploadHandler` (before POST is read)."""
+    request.upload_handlers = [LimitedUploadHandler(request)]
+    request.upload_problem = ""
+    request.upload_folders = []
+
+
+def discard_uploads(request: HttpRequest) -> None:
+    """Remove what `request` uploaded (a request refused after its body was read)."""
+    for folder in getattr(request, "upload_folders", []):
+        if folder.is_dir():
+            _remove(folder)
+
+
+def check_content(path: Path) -> None:
+    """Refuse a file whose first bytes are not text (NUL bytes without a UTF-16/32 BOM, or the
+    signature of a known binary format)."""
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if not head.strip():
+        raise UploadRejected(f"{path.name} is empty.")
+    binary = head.startswith(BINARY_MAGIC) or (b"\x00" in head and not head.startswith(TEXT_BOMS))
+    if binary:
+        raise UploadRejected(f"{path.name} is not a text file (binary content); upload CSV, TSV, JSON or NDJSON.")
+
+
+def save_meta(path: Path, meta: dict[str, Any]) -> str:
+    """Write the upload's description next to it; return its token."""
+    (path.parent / META).write_text(json.dumps(meta, indent=2))
+    return path.parent.name
+
+
+def load_meta(folder: Path) -> dict[str, Any]:
+    return json.loads((folder / META).read_text())
+
+
+def discard(path: Path) -> None:
+    """Remove an upload's folder (a rejected file)."""
+    _remove(path.parent)
+
+
+def _remove(folder: Path) -> None:
+    for child in folder.iterdir():
+        child.unlink()
+    folder.rmdir()
+
+
+def _size(count: int) -> str:
+    return f"{count / (1024 * 1024):.0f} MB" if count >= 1024 * 1024 else f"{count:,} bytes"

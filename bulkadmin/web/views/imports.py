@@ -1,0 +1,223 @@
+"""Import: upload a file (streamed to disk), preview how it would be read and mapped, dry-run it
+as a background job, then confirm the real import from the dry run's result page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
+
+from bulkadmin.documents import MongoModel
+from bulkadmin.exceptions import BulkAdminError
+from bulkadmin.imports import check_import_options
+from bulkadmin.imports.preview import ImportPreview, preview_file
+from bulkadmin.models import Job
+from bulkadmin.web.import_forms import PreviewForm, UploadForm, preview_initial
+from bulkadmin.web.launch import launch
+from bulkadmin.web.uploads import (
+    FILE_FIELD,
+    UploadRejected,
+    check_content,
+    discard,
+    discard_uploads,
+    load_meta,
+    max_upload_bytes,
+    save_meta,
+    upload_path,
+    use_limited_uploads,
+)
+from bulkadmin.web.views.common import model_or_404, page
+
+CONFIRMABLE = (Job.Status.SUCCEEDED, Job.Status.PARTIAL)
+
+
+@csrf_exempt
+def import_upload(request: HttpRequest) -> HttpResponse:
+    """Step 1. The upload handlers are set before anything reads the body; CSRF is checked after."""
+    use_limited_uploads(request)
+    response = _upload(request)
+    if response.status_code == 403:  # a failed CSRF check after the body was read
+        discard_uploads(request)
+    return response
+
+
+@csrf_protect
+def _upload(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        form = UploadForm(initial={"collection": request.GET.get("collection", "")})
+        return _upload_page(request, form)
+    form = UploadForm(request.POST, request.FILES)
+    valid = form.is_valid()
+    stored = request.FILES.get(FILE_FIELD)
+    path = Path(stored.temporary_file_path()) if stored is not None else None
+    if request.upload_problem:
+        form.errors[FILE_FIELD] = form.error_class([request.upload_problem])
+        valid = False
+    elif path is not None:
+        try:
+            check_content(path)
+        except UploadRejected as error:
+            form.errors[FILE_FIELD] = form.error_class([str(error)])
+            valid = False
+    if not valid:
+        if path is not None:
+            stored.close()
+            discard(path)
+        return _upload_page(request, form, status=400)
+    stored.close()
+    meta = {
+        "user": request.user.pk,
+        "collection": form.cleaned_data["collection"],
+        "name": stored.name,
+        "file": path.name,
+        "size": stored.size,
+        "options": form.options(),
+    }
+    return redirect("bulkadmin:import_preview", token=save_meta(path, meta))
+
+
+def _upload_page(request: HttpRequest, form: UploadForm, status: int = 200) -> HttpResponse:
+    context = {"title": "Import a file", "form": form, "max_mb": max_upload_bytes() // (1024 * 1024)}
+    return page(request, "import_upload.html", context, status=status)
+
+
+def import_preview(request: HttpRequest, token: str) -> HttpResponse:
+    """Step 2: the file as the import would read it; re-preview with changes, or start the dry run."""
+    folder, meta = _upload_of(request, token)
+    model = model_or_404(meta["collection"])
+    path = folder / meta["file"]
+    if request.method != "POST":
+        return _preview_page(request, token, meta, model, _preview(model, path, meta["options"], meta.get("mapping")))
+    form = PreviewForm(request.POST, model=model, columns=meta.get("columns", []))
+    if not form.is_valid():
+        errors = ["The choices below are not valid: check the options and the mapping."]
+        return _preview_page(request, token, meta, model, None, form=form, errors=errors, status=400)
+    meta["options"], mapping = form.options(), form.mapping()
+    preview = _preview(model, path, meta["options"], mapping)
+    if [column.header for column in preview.columns] != meta.get("columns"):
+        mapping = None  # another delimiter or encoding gave other columns: match them again
+        preview = _preview(model, path, meta["options"], None)
+    meta["mapping"] = mapping
+    if request.POST.get("action") == "dry_run":
+        job, error = _start_dry_run(request, token, model, path, meta, preview)
+        if job is not None:
+            messages.success(request, f"Job #{job.pk} started: a dry run of the import into {model.collection}.")
+            return redirect("bulkadmin:job", pk=job.pk)
+        return _preview_page(request, token, meta, model, preview, errors=[error], status=400)
+    return _preview_page(request, token, meta, model, preview)
+
+
+def _upload_of(request: HttpRequest, token: str) -> tuple[Path, dict[str, Any]]:
+    folder = upload_path(token)
+    if folder is None:
+        raise Http404("There is no such upload (it may have been removed); upload the file again.")
+    meta = load_meta(folder)
+    if meta["user"] != request.user.pk:
+        raise Http404("There is no such upload among yours.")
+    return folder, meta
+
+
+def _preview(model: type[MongoModel], path: Path, options: dict[str, Any], mapping: Any) -> ImportPreview:
+    keys = tuple(options.get("key_fields") or ())
+    chosen = {name: options.get(name) for name in ("format", "encoding", "delimiter")}
+    try:
+        return preview_file(
+            model=model,
+            path=path,
+            mode=_operation_mode(options.get("mode", "insert")),
+            key_fields=keys,
+            mapping=mapping,
+            ignore_blanks=bool(options.get("ignore_blanks")),
+            **chosen,
+        )
+    except BulkAdminError as error:
+        fmt, encoding = chosen["format"] or "", chosen["encoding"] or ""
+        return ImportPreview(fmt, encoding, chosen["delimiter"], problems=(str(error),))
+
+
+def _operation_mode(mode: str) -> str:
+    return "replace" if mode == "upsert" else mode
+
+
+def _start_dry_run(
+    request: HttpRequest, token: str, model: type[MongoModel], path: Path, meta: dict[str, Any], preview: ImportPreview
+) -> tuple[Job | None, str]:
+    if preview.problems:
+        return None, "Fix the problems shown before the dry run."
+    options = {**meta["options"], "format": preview.format, "encoding": preview.encoding}
+    options["delimiter"] = preview.delimiter
+    mapping = {header: target for header, target in (meta["mapping"] or {}).items() if target != header}
+    mapping.update({c.header: "" for c in preview.columns if not c.known and c.header not in mapping})
+    try:
+        parameters = check_import_options(model, source=str(path), dry_run=True, mapping=mapping, **options)
+    except BulkAdminError as error:
+        return None, str(error)
+    parameters["upload"] = token
+    save_meta(path, meta)
+    job = launch(
+        kind=Job.Kind.IMPORT, collection=model.collection, parameters=parameters, user=request.user, dry_run=True
+    )
+    return job, ""
+
+
+def _preview_page(
+    request: HttpRequest,
+    token: str,
+    meta: dict[str, Any],
+    model: type[MongoModel],
+    preview: ImportPreview | None,
+    *,
+    form: PreviewForm | None = None,
+    errors: tuple[str, ...] | list[str] = (),
+    status: int = 200,
+) -> HttpResponse:
+    if preview is not None:
+        meta["columns"] = [column.header for column in preview.columns]
+        save_meta(upload_path(token) / meta["file"], meta)
+        detected = {**meta["options"], "format": preview.format, "encoding": preview.encoding}
+        detected["delimiter"] = preview.delimiter or ""
+        form = PreviewForm(initial=preview_initial(detected, preview.columns), model=model, columns=meta["columns"])
+    context = {
+        "title": f"Import into {model.collection}: preview",
+        "collection": model.collection,
+        "meta": meta,
+        "preview": preview,
+        "form": form,
+        "columns": [(form.map_field(n), plan) for n, plan in enumerate(preview.columns)] if preview else [],
+        "errors": [*errors, *(preview.problems if preview else ())],
+    }
+    return page(request, "import_preview.html", context, status=status)
+
+
+@require_POST
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """Step 3: from a dry run's result page, run the same import for real (a new job)."""
+    dry_run = get_object_or_404(Job, pk=pk, kind=Job.Kind.IMPORT, dry_run=True)
+    reason = confirm_unavailable(dry_run)
+    if reason:
+        messages.error(request, f"The import of dry run #{dry_run.pk} cannot start: {reason}")
+        return redirect("bulkadmin:job", pk=dry_run.pk)
+    parameters = {**dry_run.parameters, "dry_run": False, "keep_undo": True}
+    job = launch(kind=Job.Kind.IMPORT, collection=dry_run.collection, parameters=parameters, user=request.user)
+    dry_run.details = {**dry_run.details, "confirmed_by": job.pk}
+    dry_run.save(update_fields=["details"])
+    messages.success(request, f"Job #{job.pk} imports the file into {job.collection}.")
+    return redirect("bulkadmin:job", pk=job.pk)
+
+
+def confirm_unavailable(job: Job) -> str:
+    """Why dry run `job` cannot be confirmed, or '' when it can."""
+    if not job.is_finished:
+        return "the dry run has not finished."
+    if job.details.get("confirmed_by"):
+        return f"it was already confirmed as job #{job.details['confirmed_by']}."
+    if job.status not in CONFIRMABLE:
+        return f"the dry run {job.get_status_display().lower()}: nothing would be imported."
+    if not Path(job.parameters.get("source", "")).is_file():
+        return "the uploaded file is no longer there; upload it again."
+    return ""
