@@ -11,7 +11,7 @@ from django_tasks import task
 from bulkadmin import runs, undo, updates
 from bulkadmin.cleanup import rules
 from bulkadmin.exceptions import BulkAdminError
-from bulkadmin.imports import run_queued_import
+from bulkadmin.imports import resume_import, run_queued_import
 from bulkadmin.jobs import JobCancelled, track_job
 from bulkadmin.models import Job
 from bulkadmin.registry import site
@@ -159,4 +159,12 @@ def run_import_job(job_id: int) -> str:
         return _run(job_id, None)  # only records a cancellation
     with contextlib.suppress(JobCancelled, BulkAdminError):  # the job row has its final status and why
         run_queued_import(job)
+    return Job.objects.get(pk=job_id).status
+
+
+@task()
+def resume_import_job(job_id: int) -> str:
+    """Carry on an interrupted import job after its last committed row (no duplicates, no gaps)."""
+    with contextlib.suppress(JobCancelled, BulkAdminError):  # the job row has its final status and why
+        resume_import(job_id)
     return Job.objects.get(pk=job_id).status

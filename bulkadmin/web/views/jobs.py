@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from bulkadmin import tasks
 from bulkadmin.cleanup import rules
 from bulkadmin.exceptions import BulkAdminError
 from bulkadmin.jobs import mark_stale_jobs
@@ -160,6 +161,32 @@ def job_rerun(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("bulkadmin:job", pk=new.pk)
 
 
+@require_POST
+@permission_required("run_import")
+def job_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    """Carry on an interrupted (or cancelled) import after its last committed row, in the background."""
+    job = get_object_or_404(Job, pk=pk)
+    reason = resume_unavailable(job)
+    if reason:
+        messages.error(request, f"Job #{job.pk} cannot be resumed: {reason}")
+        return redirect("bulkadmin:job", pk=job.pk)
+    tasks.resume_import_job.enqueue(job.pk)
+    messages.success(request, f"Job #{job.pk} carries on where it stopped, without importing a row twice.")
+    return redirect("bulkadmin:job", pk=job.pk)
+
+
+def resume_unavailable(job: Job) -> str:
+    """Why `job` cannot be resumed from the web, or '' when it can."""
+    if job.kind != Job.Kind.IMPORT:
+        return "only imports can be resumed; other jobs are run again from their page."
+    if job.status not in (Job.Status.INTERRUPTED, Job.Status.CANCELLED):
+        return f"its status is {job.get_status_display().lower()}; only interrupted or cancelled imports resume."
+    source = job.parameters.get("source")
+    if not isinstance(source, str) or not Path(source).is_file():
+        return "its file is no longer on the server."
+    return ""
+
+
 def _relaunch(job: Job, user: Any) -> Job:
     parameters = job.parameters
     if job.kind == Job.Kind.CLEANUP:
@@ -222,6 +249,7 @@ def _actions(request: HttpRequest, job: Job) -> dict[str, Any]:
     return {
         "relaunch": job.kind in RELAUNCHABLE and can_run(request.user, job.kind),
         "cancel": not job.is_finished and can_run(request.user, job.kind),
+        "resume": can(request.user, "run_import") and not resume_unavailable(job),
         "undo": may_undo and not undo_unavailable(job),
         "undo_reason": undo_unavailable(job) if may_undo else "",
         "confirm_import": _confirm_import(request, job),
