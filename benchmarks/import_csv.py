@@ -8,7 +8,7 @@ the same size into the same, freshly emptied collection with the same indexes (`
 alternates the two R times, for a server whose speed drifts); runs `import_csv --dry-run` (parse +
 validate only). Prints rows/s for each, the ratio and the peak RSS. Uses
 MONGODB_URI when set, else a private embedded server; Django's own tables go to a throwaway
-SQLite file. Targets (issue 3): ratio >= 0.8, peak RSS < 200 MB at 1M rows, dry-run >= 100k rows/s.
+SQLite file. Targets: ratio >= 0.8, peak RSS < 200 MB at 1M rows, dry-run >= 100k rows/s.
 """
 
 from __future__ import annotations
