@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, get_args, get_origin
 
@@ -116,6 +117,41 @@ def field_annotation(model: type[MongoModel], path: str) -> Any | None:
     if info is None or not info.metadata:
         return annotation if info is not None else None
     return Annotated[(annotation, *info.metadata)]
+
+
+def flatten_sub_documents(model: type[MongoModel], data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Spell the sub-documents of model-typed fields as dotted paths (`{"profile": {"bio": x}}` ->
+    `{"profile.bio": x}`), so a merge sets only the sub-fields it is given."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value and _as_model(field_annotation(model, path)) is not None:
+            flat.update(flatten_sub_documents(model, value, f"{path}."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def unflatten(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The inverse of dotted paths: `{"a.b": 1}` -> `{"a": {"b": 1}}`."""
+    nested: dict[str, Any] = {}
+    for path, value in data.items():
+        *parents, last = path.split(".")
+        target = nested
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[last] = value
+    return nested
+
+
+def get_path(document: Mapping[str, Any], path: str, default: Any = None) -> Any:
+    """The value at a dotted path of a document, or `default` when a part is missing."""
+    value: Any = document
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return default
+        value = value[part]
+    return value
 
 
 def _check_nested(model: type[MongoModel], head: str, rest: str, path: str) -> None:

@@ -18,8 +18,9 @@ from bulkadmin.bulk.batching import Row, check_batch_size
 from bulkadmin.bulk.results import BatchStat, BulkResult, RowError
 from bulkadmin.bulk.specs import delete_request, insert_request, restore_request, update_request, write_request
 from bulkadmin.bulk.validation import RowInvalid, validate_document, validate_partial
-from bulkadmin.documents import MongoModel, stored_key, to_storage
+from bulkadmin.documents import MongoModel, get_path, stored_key, to_storage, unflatten
 from bulkadmin.exceptions import BulkWriteError, InvalidSpec
+from bulkadmin.safety import coerce_value
 
 DUPLICATE_KEY = 11000
 UPSERT_MODES = ("merge", "replace", "delete")
@@ -302,7 +303,7 @@ class UpsertPlan(Plan):
             return "deleted", DeleteOne({"_id": current["_id"]}), row
         if current is None:
             if self.mode == "merge":
-                row = Pending(row.index, validate_document(self.model, row.document), row.key)
+                row = Pending(row.index, validate_document(self.model, unflatten(row.document)), row.key)
             return "created", InsertOne(row.document), row
         stored = to_storage(current)
         if self.mode == "replace":
@@ -310,15 +311,40 @@ class UpsertPlan(Plan):
             if document == stored:
                 return "unchanged", None, row
             return "updated", ReplaceOne({"_id": current["_id"]}, document), row
-        changes = {
-            key: value for key, value in row.document.items() if key != "_id" and stored.get(key, _MISSING) != value
-        }
+        changes = merge_changes(self.model, stored, row.document)
         if not changes:
             return "unchanged", None, row
         return "updated", UpdateOne({"_id": current["_id"]}, {"$set": changes}), row
 
 
 _MISSING = object()
+
+
+def merge_changes(model: type[MongoModel], stored: dict[str, Any], partial: dict[str, Any]) -> dict[str, Any]:
+    """The `$set` merging a partial document (sub-fields as dotted paths) into a stored one: only
+    changed values; sub-fields whose parent is not stored as an object set the whole parent,
+    validated with its model's defaults (MongoDB cannot set a field inside a null)."""
+    changes: dict[str, Any] = {}
+    orphans: dict[str, dict[str, Any]] = {}
+    for path, value in partial.items():
+        parent = _missing_parent(stored, path)
+        if parent:
+            orphans.setdefault(parent, {})[path[len(parent) + 1 :]] = value
+        elif path != "_id" and get_path(stored, path, _MISSING) != value:
+            changes[path] = value
+    for parent, values in orphans.items():
+        changes[parent] = coerce_value(model, parent, unflatten(values))
+    return changes
+
+
+def _missing_parent(stored: dict[str, Any], path: str) -> str:
+    """The first ancestor of a dotted path that is not an object in `stored`, or ''."""
+    parts = path.split(".")
+    for end in range(1, len(parts)):
+        prefix = ".".join(parts[:end])
+        if not isinstance(get_path(stored, prefix), dict):
+            return prefix
+    return ""
 
 
 def split_on_duplicate_keys(rows: Iterable[Pending]) -> Iterable[list[Pending]]:

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ValidationError as PydanticValidationError
 
 from bulkadmin.bulk.results import FieldError
-from bulkadmin.documents import MongoModel
+from bulkadmin.documents import MongoModel, flatten_sub_documents
 from bulkadmin.exceptions import BulkAdminError, InvalidSpec
 from bulkadmin.safety import validate_fields
 
@@ -35,13 +35,14 @@ def validate_document(model: type[MongoModel], item: Any) -> dict[str, Any]:
 
 
 def validate_partial(model: type[MongoModel], item: Any) -> dict[str, Any]:
-    """Validate only the fields present in a row (for merges); return them with stored keys."""
+    """Validate only the fields present in a row (for merges); return them with stored keys,
+    sub-documents of model-typed fields as dotted paths."""
     if isinstance(item, model):
         return item.to_document()
     if not isinstance(item, Mapping):
         raise RowInvalid((FieldError("", f"a row must be an object, not {type(item).__name__}"),))
     stored, errors = {}, []
-    for name, value in item.items():
+    for name, value in flatten_sub_documents(model, item).items():
         try:
             stored.update(validate_fields(model, {name: value}))
         except InvalidSpec as error:

@@ -113,3 +113,27 @@ def test_concurrent_insert_of_same_key_is_retried_as_update(db):
 def test_unknown_key_field_is_reported(db):
     with pytest.raises(InvalidSpec, match="nickname"):
         bulk_upsert(User, [user(1)], key_fields=["nickname"])
+
+
+def test_merge_sets_only_the_sub_fields_it_is_given(db):
+    bulk_insert(User, [user(1, profile={"bio": "old", "avatar_url": "https://example.com/a.png"}), user(2)])
+    rows = [
+        {"email": "user1@example.com", "profile": {"bio": "new"}},  # keeps avatar_url
+        {"email": "user2@example.com", "profile": {"bio": "first"}},  # profile was null: set whole
+        {"email": "user3@example.com", "name": "Three", "profile": {"bio": "created"}},
+    ]
+    result = bulk_upsert(User, rows)
+    assert (result.updated, result.created) == (2, 1)
+    profiles = {d["email"]: d["profile"] for d in db.users.find()}
+    assert profiles == {
+        "user1@example.com": {"bio": "new", "avatar_url": "https://example.com/a.png"},
+        "user2@example.com": {"bio": "first", "avatar_url": None},
+        "user3@example.com": {"bio": "created", "avatar_url": None},
+    }
+    assert bulk_upsert(User, rows).unchanged == 3
+
+
+def test_merge_names_an_invalid_sub_field(db):
+    bulk_insert(User, [user(1)])
+    result = bulk_upsert(User, [{"email": "user1@example.com", "profile": {"bio": 5, "nope": 1}}], raise_on_error=False)
+    assert sorted(e.field for e in result.errors[0].field_errors) == ["profile.bio", "profile.nope"]

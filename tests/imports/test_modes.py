@@ -204,3 +204,11 @@ def test_the_error_file_can_be_fixed_and_imported_again(db, tmp_path):
     result = import_file(model=User, source=errors, mapping=["error="])
     assert counts(result) == (1, 1, 0, 0, 0, 0, 0)
     assert db.users.find_one({"email": "ada@example.com"})["age"] == 36
+
+
+def test_merge_of_a_dotted_column_keeps_the_other_sub_fields(db, tmp_path):
+    bulk_insert(User, [{**users(1)[0], "profile": {"bio": "old", "avatar_url": "https://example.com/a.png"}}])
+    path = write_csv(tmp_path / "bios.csv", "email,profile.bio", ["user0@example.com,new bio"])
+    result = import_file(model=User, source=str(path), mode="merge")
+    assert counts(result) == (1, 0, 1, 0, 0, 0, 0)
+    assert db.users.find_one()["profile"] == {"bio": "new bio", "avatar_url": "https://example.com/a.png"}
