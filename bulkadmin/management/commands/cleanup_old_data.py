@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bulkadmin.cleanup import CleanupResult, UnknownRule, rules
 from bulkadmin.exceptions import BulkAdminError
 from bulkadmin.locks import LockHeld
+from bulkadmin.management.arguments import positive_int
 from bulkadmin.runs import cleanup_job
-
-
-def positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an integer") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} must be at least 1")
-    return number
 
 
 class Command(BaseCommand):

@@ -19,6 +19,7 @@ from bulkadmin.imports import ImportProgress, ImportResult, import_file, resume_
 from bulkadmin.imports.operation import MODES
 from bulkadmin.imports.readers import FORMATS
 from bulkadmin.jobs import JobCancelled
+from bulkadmin.management.arguments import positive_int
 from bulkadmin.models import Job
 from bulkadmin.registry import site
 
@@ -62,7 +63,7 @@ class Command(BaseCommand):
             metavar="FIELD",
             help="Key field(s) for upsert, merge and delete (default: the model's key fields).",
         )
-        parser.add_argument("--batch-size", type=int, metavar="N", help="Rows per batch (default 1000).")
+        parser.add_argument("--batch-size", type=positive_int, metavar="N", help="Rows per batch (default 1000).")
         parser.add_argument("--dry-run", action="store_true", help="Validate every row and count; write nothing.")
         parser.add_argument("--stop-on-error", action="store_true", help="Stop at the first bad row.")
         parser.add_argument(
@@ -82,7 +83,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--ignore-blanks", action="store_true", help="Leave empty cells out instead of using the field's default."
         )
-        parser.add_argument("--limit", type=int, metavar="N", help="Import only the first N rows.")
+        parser.add_argument("--limit", type=positive_int, metavar="N", help="Import only the first N rows.")
         parser.add_argument(
             "--date-format", metavar="FMT", help="strptime format of dates (e.g. %%d/%%m/%%Y); ISO 8601 is always read."
         )

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bulkadmin.exceptions import BulkAdminError
+from bulkadmin.management.arguments import non_negative_int
 from project.demo_data import flush_demo, has_users, seed_demo
-
-
-def non_negative_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an integer") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"{value!r} must not be negative")
-    return number
 
 
 class Command(BaseCommand):
