@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format install clean
+.PHONY: run test lint format install browser clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,14 @@ install: $(BIN)/.installed
 run: install
 	$(BIN)/python manage.py rundev
 
-test: install lint
+test: install lint browser
 	$(BIN)/python -m pytest
+
+# The browser tests drive Debian's Chromium; install it when we can (root with apt-get).
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } || \
+		echo "Chromium is not installed: the browser tests will be skipped (apt-get install chromium)."
 
 lint: install
 	$(BIN)/ruff check .

@@ -36,6 +36,8 @@ sync_api = pytest.importorskip("playwright.sync_api")
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
+        if os.environ.get("BULKADMIN_REQUIRE_BROWSER"):
+            pytest.fail("Chromium is not installed (apt-get install chromium) and the browser tests are required")
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
