@@ -33,8 +33,8 @@ django.setup()
 from pymongo import UpdateOne  # noqa: E402
 
 from bulkadmin.bulk import bulk_insert, bulk_upsert  # noqa: E402
-from bulkadmin.mongo import get_db  # noqa: E402
-from bulkadmin.registry import ensure_indexes, index_models  # noqa: E402
+from bulkadmin.core.mongo import get_db  # noqa: E402
+from bulkadmin.core.registry import ensure_indexes, index_models  # noqa: E402
 from project.collections import User  # noqa: E402
 
 

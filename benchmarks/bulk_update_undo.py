@@ -22,9 +22,9 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
-from bulkadmin import updates  # noqa: E402
 from bulkadmin.bulk import bulk_insert, bulk_update  # noqa: E402
-from bulkadmin.mongo import get_db  # noqa: E402
+from bulkadmin.core.mongo import get_db  # noqa: E402
+from bulkadmin.operations import updates  # noqa: E402
 from project.collections import User  # noqa: E402
 
 

@@ -42,8 +42,8 @@ def setup_django(database: Path) -> None:
 def register_bench_model():
     from pydantic import Field
 
-    from bulkadmin.documents import MongoModel
-    from bulkadmin.registry import register, site
+    from bulkadmin.core.documents import MongoModel
+    from bulkadmin.core.registry import register, site
 
     if "bench_rows" in site:
         return site.get("bench_rows")
@@ -138,8 +138,8 @@ def main() -> None:
     from django.core.management import call_command
     from pymongo import MongoClient
 
-    from bulkadmin import embedded
-    from bulkadmin.registry import ensure_indexes
+    from bulkadmin.core import embedded
+    from bulkadmin.core.registry import ensure_indexes
 
     call_command("migrate", verbosity=0)
     uri = os.environ.get("MONGODB_URI") or embedded.ensure_running(work).uri

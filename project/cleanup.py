@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bulkadmin.cleanup import Rule, ago, register_rule
+from bulkadmin.operations.cleanup import Rule, ago, register_rule
 from project.collections import ApplicationLog, FileRecord, User, UserSession
 
 register_rule(

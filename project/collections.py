@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from bulkadmin.documents import Index, MongoModel, PyObjectId
-from bulkadmin.registry import register
+from bulkadmin.core.documents import Index, MongoModel, PyObjectId
+from bulkadmin.core.registry import register
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=EMAIL_PATTERN)]

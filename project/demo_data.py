@@ -18,8 +18,8 @@ from bson import ObjectId
 from pymongo.database import Database
 
 from bulkadmin.bulk import bulk_delete, bulk_insert
-from bulkadmin.documents import MongoModel
-from bulkadmin.mongo import get_db
+from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.mongo import get_db
 from project.collections import AnalyticsEvent, ApplicationLog, FileRecord, PageStats, User, UserSession
 
 FIRST_NAMES = "ada alan barbara claude donald edsger frances grace guido hedy john katherine ken linus margaret"

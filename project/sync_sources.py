@@ -3,8 +3,8 @@ serves one on 127.0.0.1; set DEMO_FEED_URL to read another)."""
 
 from __future__ import annotations
 
-from bulkadmin.feeds import Pagination
-from bulkadmin.sync import Source, register_source
+from bulkadmin.operations.feeds import Pagination
+from bulkadmin.operations.sync import Source, register_source
 from project.collections import User
 from project.demo_feed import DEFAULT_PORT
 

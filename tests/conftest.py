@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 from pymongo.database import Database
 
-from bulkadmin import embedded, mongo
-from bulkadmin.registry import ensure_indexes, site
+from bulkadmin.core import embedded, mongo
+from bulkadmin.core.registry import ensure_indexes, site
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,11 @@
 """The bulk service: `bulk_insert`, `bulk_update`, `bulk_delete`, `bulk_write`, `bulk_upsert`.
 
-Async twins with the same names live in `bulkadmin.aio`.
+Async twins with the same names live in `bulkadmin.bulk.aio`.
 """
 
 from bulkadmin.bulk.results import BatchStat, BulkResult, FieldError, RowError
 from bulkadmin.bulk.service import bulk_delete, bulk_insert, bulk_restore, bulk_update, bulk_upsert, bulk_write
-from bulkadmin.exceptions import BulkWriteError
+from bulkadmin.core.exceptions import BulkWriteError
 
 __all__ = [
     "BatchStat",

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from itertools import islice
 from typing import Any
 
-from bulkadmin.exceptions import InvalidSpec
+from bulkadmin.core.exceptions import InvalidSpec
 
 Row = tuple[int, Any]
 

@@ -18,9 +18,9 @@ from bulkadmin.bulk.batching import Row, check_batch_size
 from bulkadmin.bulk.results import BatchStat, BulkResult, RowError
 from bulkadmin.bulk.specs import delete_request, insert_request, restore_request, update_request, write_request
 from bulkadmin.bulk.validation import RowInvalid, validate_document, validate_partial
-from bulkadmin.documents import MongoModel, get_path, stored_key, to_storage, unflatten
-from bulkadmin.exceptions import BulkWriteError, InvalidSpec
-from bulkadmin.safety import coerce_value
+from bulkadmin.core.documents import MongoModel, get_path, stored_key, to_storage, unflatten
+from bulkadmin.core.exceptions import BulkWriteError, InvalidSpec
+from bulkadmin.core.safety import coerce_value
 
 DUPLICATE_KEY = 11000
 UPSERT_MODES = ("merge", "replace", "delete")

@@ -1,6 +1,6 @@
 """The synchronous bulk service: the seed API's functions on pymongo's `MongoClient`.
 
-This module and `bulkadmin.aio` are the only code that calls pymongo's write methods.
+This module and `bulkadmin.bulk.aio` are the only code that calls pymongo's write methods.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from pymongo.database import Database
 from bulkadmin.bulk.batching import iter_batches, known_total
 from bulkadmin.bulk.plans import BulkOptions, Clock, Find, Steps, build_plan, resolve_key_fields, with_defaults
 from bulkadmin.bulk.results import BulkResult
-from bulkadmin.documents import MongoModel
-from bulkadmin.mongo import get_db
-from bulkadmin.registry import ensure_indexes
+from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.mongo import get_db
+from bulkadmin.core.registry import ensure_indexes
 
 
 def bulk_insert(model: type[MongoModel], docs: Iterable[Any], **options: Unpack[BulkOptions]) -> BulkResult:

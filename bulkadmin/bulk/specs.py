@@ -8,9 +8,9 @@ from typing import Any
 from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
 
 from bulkadmin.bulk.validation import validate_document
-from bulkadmin.documents import MongoModel, stored_key, to_storage
-from bulkadmin.exceptions import InvalidSpec
-from bulkadmin.safety import translate_filter, translate_update
+from bulkadmin.core.documents import MongoModel, stored_key, to_storage
+from bulkadmin.core.exceptions import InvalidSpec
+from bulkadmin.core.safety import translate_filter, translate_update
 
 RequestBuilder = Callable[[Any], Any]
 

@@ -8,9 +8,9 @@ from typing import Any
 from pydantic import ValidationError as PydanticValidationError
 
 from bulkadmin.bulk.results import FieldError
-from bulkadmin.documents import MongoModel, flatten_sub_documents
-from bulkadmin.exceptions import BulkAdminError, InvalidSpec
-from bulkadmin.safety import validate_fields
+from bulkadmin.core.documents import MongoModel, flatten_sub_documents
+from bulkadmin.core.exceptions import BulkAdminError, InvalidSpec
+from bulkadmin.core.safety import validate_fields
 
 
 class RowInvalid(BulkAdminError):

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bulkadmin.documents import MongoModel, unwrap_annotated
+from bulkadmin.core.documents import MongoModel, unwrap_annotated
 
 
 def field_paths(model: type[MongoModel]) -> list[tuple[str, str]]:

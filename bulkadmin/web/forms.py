@@ -1,6 +1,6 @@
 """Forms of the compose pages: filter rows, update rows, JSON alternatives, typed confirmation.
 
-Rows become filter / update documents written with model field names; `bulkadmin.safety`
+Rows become filter / update documents written with model field names; `bulkadmin.core.safety`
 then checks them (allow-listed operators, known fields, values typed by the model).
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 
-from bulkadmin.exceptions import InvalidSpec
+from bulkadmin.core.exceptions import InvalidSpec
 
 FILTER_OPERATORS = [
     ("eq", "equals"),

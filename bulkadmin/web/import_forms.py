@@ -6,9 +6,9 @@ from typing import Any
 
 from django import forms
 
-from bulkadmin.documents import MongoModel
-from bulkadmin.imports.preview import ColumnPlan
-from bulkadmin.registry import site
+from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.registry import site
+from bulkadmin.operations.imports.preview import ColumnPlan
 from bulkadmin.web.fields import field_paths
 
 MODE_CHOICES = (

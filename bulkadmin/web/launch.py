@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bulkadmin import tasks
-from bulkadmin.cleanup import Rule
-from bulkadmin.exceptions import BulkAdminError
+from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.jobs import tasks
 from bulkadmin.models import Job
-from bulkadmin.sync import Source
+from bulkadmin.operations.cleanup import Rule
+from bulkadmin.operations.sync import Source
 
 TASK_FOR_KIND = {
     Job.Kind.UPDATE: tasks.run_update_job,

@@ -14,7 +14,7 @@ from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import HttpRequest
 from django.utils.text import get_valid_filename
 
-from bulkadmin.exceptions import BulkAdminError
+from bulkadmin.core.exceptions import BulkAdminError
 
 EXTENSIONS = (".csv", ".tsv", ".txt", ".json", ".ndjson", ".jsonl")
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024

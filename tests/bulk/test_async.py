@@ -1,4 +1,4 @@
-"""The async twins (`bulkadmin.aio`) on pymongo's AsyncMongoClient give the sync functions' results."""
+"""The async twins (`bulkadmin.bulk.aio`) on pymongo's AsyncMongoClient give the sync functions' results."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from dataclasses import replace
 import pytest
 from pymongo import AsyncMongoClient
 
-from bulkadmin import aio
-from bulkadmin.bulk import BulkWriteError, bulk_insert, bulk_update, bulk_upsert
-from bulkadmin.mongo import CLIENT_OPTIONS
+from bulkadmin.bulk import BulkWriteError, aio, bulk_insert, bulk_update, bulk_upsert
+from bulkadmin.core.mongo import CLIENT_OPTIONS
 from project.collections import PageStats, User
 from tests.factories import users
 

@@ -8,7 +8,7 @@ from collections import Counter
 from pydantic import Field
 
 from bulkadmin.bulk import bulk_delete, bulk_insert, bulk_update, bulk_write
-from bulkadmin.documents import MongoModel
+from bulkadmin.core.documents import MongoModel
 from project.collections import AnalyticsEvent, ApplicationLog, FileRecord, PageStats, User, UserSession
 from tests.factories import NOW, days_ago, user
 

@@ -8,7 +8,7 @@ from pymongo import DeleteOne, InsertOne, UpdateOne
 from pymongo.errors import BulkWriteError as PyMongoBulkWriteError
 
 from bulkadmin.bulk import BulkWriteError, bulk_insert, bulk_write
-from bulkadmin.exceptions import InvalidSpec
+from bulkadmin.core.exceptions import InvalidSpec
 from project.collections import User
 from tests.factories import user, users
 

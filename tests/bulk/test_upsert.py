@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bulkadmin.bulk import bulk_insert, bulk_upsert
-from bulkadmin.exceptions import InvalidSpec
+from bulkadmin.core.exceptions import InvalidSpec
 from project.collections import User
 from tests.factories import user, users
 

@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from bulkadmin import locks
 from bulkadmin.bulk import bulk_insert
+from bulkadmin.jobs import locks
 from bulkadmin.models import Job
 from project.collections import ApplicationLog, User, UserSession
 from tests.factories import days_ago, user

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from pymongo import MongoClient
 
-from bulkadmin import embedded
+from bulkadmin.core import embedded
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,7 +50,7 @@ def test_mongo_server_start_status_stop(var_dir):
 def test_other_processes_share_the_server_and_a_dead_one_is_restarted(var_dir):
     state = embedded.ensure_running(var_dir)
     code = (
-        "import pathlib, sys; from bulkadmin import embedded as e; "
+        "import pathlib, sys; from bulkadmin.core import embedded as e; "
         "print(e.ensure_running(pathlib.Path(sys.argv[1])).pid)"
     )
     other = subprocess.run(

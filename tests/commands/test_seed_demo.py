@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from bulkadmin.cleanup import rules, run_cleanup
+from bulkadmin.operations.cleanup import rules, run_cleanup
 from project.demo_data import seed_demo
 from tests.factories import NOW
 

@@ -9,8 +9,8 @@ import datetime as dt
 import pytest
 
 from bulkadmin.bulk import bulk_insert
-from bulkadmin.imports import ImportFileError, import_file
 from bulkadmin.models import Job
+from bulkadmin.operations.imports import ImportFileError, import_file
 from project.collections import User
 from tests.imports.conftest import CORPUS
 

@@ -9,10 +9,10 @@ import tracemalloc
 import pytest
 
 from bulkadmin.bulk import bulk_insert
-from bulkadmin.exceptions import InvalidSpec
-from bulkadmin.imports import ImportFileError, import_file
-from bulkadmin.imports.errors import KEPT_ERRORS
+from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.models import Job
+from bulkadmin.operations.imports import ImportFileError, import_file
+from bulkadmin.operations.imports.errors import KEPT_ERRORS
 from project.collections import FileRecord, User
 from tests.factories import users
 from tests.imports.conftest import user_rows, write_csv

@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from bulkadmin.imports.readers import CsvReader, JsonReader, NdjsonReader, format_of, sniff_delimiter
-from bulkadmin.imports.sources import ImportFileError, detect_encoding, open_source
+from bulkadmin.operations.imports.readers import CsvReader, JsonReader, NdjsonReader, format_of, sniff_delimiter
+from bulkadmin.operations.imports.sources import ImportFileError, detect_encoding, open_source
 
 
 def source_of(data: bytes):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from pymongo.errors import AutoReconnect
 
-from bulkadmin.exceptions import InvalidSpec
-from bulkadmin.imports import ImportFileError, import_file, operation, resume_import
-from bulkadmin.jobs import JobCancelled
+from bulkadmin.core.exceptions import InvalidSpec
+from bulkadmin.jobs.runner import JobCancelled
 from bulkadmin.models import Job
+from bulkadmin.operations.imports import ImportFileError, import_file, operation, resume_import
 from project.collections import User
 from tests.imports.conftest import user_rows, write_csv
 

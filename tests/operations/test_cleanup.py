@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bulkadmin.bulk import bulk_insert
-from bulkadmin.cleanup import CleanupRegistry, Rule, ago, archive_model, copy_to_archive, rules, run_cleanup
-from bulkadmin.exceptions import AlreadyRegistered, ImproperlyDeclared
+from bulkadmin.core.exceptions import AlreadyRegistered, ImproperlyDeclared
+from bulkadmin.operations.cleanup import CleanupRegistry, Rule, ago, archive_model, copy_to_archive, rules, run_cleanup
 from project.collections import ApplicationLog, FileRecord, User, UserSession
 from tests.factories import NOW, days_ago, user
 

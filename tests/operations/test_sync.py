@@ -9,9 +9,9 @@ import datetime as dt
 import pytest
 
 from bulkadmin.bulk import bulk_insert
-from bulkadmin.exceptions import InvalidSpec
-from bulkadmin.feeds import Pagination, RetryPolicy
-from bulkadmin.sync import Source, SyncFailed, sync_source
+from bulkadmin.core.exceptions import InvalidSpec
+from bulkadmin.operations.feeds import Pagination, RetryPolicy
+from bulkadmin.operations.sync import Source, SyncFailed, sync_source
 from project.collections import User
 from tests.factories import NOW, user
 from tests.feed_server import Reply, serve

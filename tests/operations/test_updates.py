@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bulkadmin import undo, updates
 from bulkadmin.bulk import bulk_insert, bulk_update
-from bulkadmin.exceptions import InvalidSpec
+from bulkadmin.core.exceptions import InvalidSpec
+from bulkadmin.operations import undo, updates
 from project.collections import User
 from tests.factories import users
 

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from bson import ObjectId
 
-from bulkadmin.documents import MongoModel, storage_path, to_storage
-from bulkadmin.exceptions import InvalidSpec
+from bulkadmin.core.documents import MongoModel, storage_path, to_storage
+from bulkadmin.core.exceptions import InvalidSpec
 from project.collections import User
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bulkadmin.bulk import bulk_insert
-from bulkadmin.jobs import JobCancelled, track_job
+from bulkadmin.jobs.runner import JobCancelled, track_job
 from bulkadmin.models import Job
 from project.collections import User
 from tests.factories import users

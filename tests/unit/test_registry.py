@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bulkadmin.documents import MongoModel
-from bulkadmin.exceptions import AlreadyRegistered, ImproperlyDeclared, NotRegistered
-from bulkadmin.registry import CollectionRegistry, index_models, site
+from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.exceptions import AlreadyRegistered, ImproperlyDeclared, NotRegistered
+from bulkadmin.core.registry import CollectionRegistry, index_models, site
 from project.collections import User
 
 

@@ -8,8 +8,8 @@ import re
 import pytest
 from bson import ObjectId
 
-from bulkadmin.exceptions import InvalidSpec
-from bulkadmin.safety import translate_filter, translate_update
+from bulkadmin.core.exceptions import InvalidSpec
+from bulkadmin.core.safety import translate_filter, translate_update
 from project.collections import User
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bulkadmin import locks
+from bulkadmin.jobs import locks
 from bulkadmin.models import Job
 from tests.web.helpers import CLEANUP_COUNTS, cleanup_data
 

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from bulkadmin import updates
-from bulkadmin.jobs import JobCancelled, track_job
+from bulkadmin.jobs.runner import JobCancelled, track_job
 from bulkadmin.models import Job
+from bulkadmin.operations import updates
 from project.collections import User
 from tests.web.helpers import compose_data, confirm_data
 

@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from bulkadmin import locks
 from bulkadmin.bulk import bulk_insert
+from bulkadmin.jobs import locks
 from bulkadmin.models import Job
 from project.collections import User
 from tests.factories import user

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bulkadmin.cleanup import CleanupResult, UnknownRule, rules
-from bulkadmin.exceptions import BulkAdminError
-from bulkadmin.locks import LockHeld
+from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.jobs.locks import LockHeld
+from bulkadmin.jobs.runs import cleanup_job
 from bulkadmin.management.arguments import positive_int
-from bulkadmin.runs import cleanup_job
+from bulkadmin.operations.cleanup import CleanupResult, UnknownRule, rules
 
 
 class Command(BaseCommand):

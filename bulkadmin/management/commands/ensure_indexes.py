@@ -3,9 +3,9 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from pymongo.errors import OperationFailure
 
-from bulkadmin.exceptions import NotRegistered
-from bulkadmin.mongo import get_db
-from bulkadmin.registry import ensure_indexes, site
+from bulkadmin.core.exceptions import NotRegistered
+from bulkadmin.core.mongo import get_db
+from bulkadmin.core.registry import ensure_indexes, site
 
 
 class Command(BaseCommand):

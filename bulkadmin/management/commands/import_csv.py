@@ -14,14 +14,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from pymongo.errors import ConnectionFailure
 
-from bulkadmin.exceptions import BulkAdminError
-from bulkadmin.imports import ImportProgress, ImportResult, import_file, resume_import
-from bulkadmin.imports.operation import MODES
-from bulkadmin.imports.readers import FORMATS
-from bulkadmin.jobs import JobCancelled
+from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.core.registry import site
+from bulkadmin.jobs.runner import JobCancelled
 from bulkadmin.management.arguments import positive_int
 from bulkadmin.models import Job
-from bulkadmin.registry import site
+from bulkadmin.operations.imports import ImportProgress, ImportResult, import_file, resume_import
+from bulkadmin.operations.imports.operation import MODES
+from bulkadmin.operations.imports.readers import FORMATS
 
 SHOWN_ERRORS = 20
 BAR_INTERVAL = 0.1

@@ -5,8 +5,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bulkadmin import embedded
-from bulkadmin.exceptions import EmbeddedServerError
+from bulkadmin.core import embedded
+from bulkadmin.core.exceptions import EmbeddedServerError
 
 
 class Command(BaseCommand):

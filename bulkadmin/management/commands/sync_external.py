@@ -7,10 +7,10 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bulkadmin.exceptions import BulkAdminError
-from bulkadmin.locks import LockHeld
-from bulkadmin.runs import last_synced_at, sync_job
-from bulkadmin.sync import SyncFailed, SyncResult, sources
+from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.jobs.locks import LockHeld
+from bulkadmin.jobs.runs import last_synced_at, sync_job
+from bulkadmin.operations.sync import SyncFailed, SyncResult, sources
 
 ERRORS_SHOWN = 10
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from bulkadmin.documents import MongoModel
-from bulkadmin.exceptions import InvalidSpec
-from bulkadmin.mongo import get_db
-from bulkadmin.safety import translate_filter
+from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.exceptions import InvalidSpec
+from bulkadmin.core.mongo import get_db
+from bulkadmin.core.safety import translate_filter
 from bulkadmin.web.fields import choice_fields, columns, text_fields
 from bulkadmin.web.views.common import model_or_404, page, show
 

@@ -6,8 +6,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from bulkadmin.cleanup import UnknownRule, rules, run_cleanup
-from bulkadmin.exceptions import BulkAdminError
+from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.operations.cleanup import UnknownRule, rules, run_cleanup
 from bulkadmin.web.launch import launch_cleanup
 from bulkadmin.web.views.common import finished_message, page
 

@@ -11,10 +11,10 @@ from django.contrib import admin, messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from bulkadmin.documents import MongoModel
-from bulkadmin.exceptions import NotRegistered
+from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.exceptions import NotRegistered
+from bulkadmin.core.registry import site
 from bulkadmin.models import Job
-from bulkadmin.registry import site
 from bulkadmin.web.permissions import allowed
 
 MAX_SHOWN = 80

@@ -11,11 +11,11 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 
-from bulkadmin import updates
-from bulkadmin.documents import MongoModel
-from bulkadmin.exceptions import BulkAdminError
+from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.core.registry import site
 from bulkadmin.models import Job
-from bulkadmin.registry import site
+from bulkadmin.operations import updates
 from bulkadmin.web.fields import field_paths
 from bulkadmin.web.forms import ComposeForm, FilterRows, UpdateRows, filter_from, update_from
 from bulkadmin.web.launch import launch

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
-from bulkadmin.jobs import mark_stale_jobs
+from bulkadmin.core.mongo import get_db
+from bulkadmin.core.registry import site
+from bulkadmin.jobs.runner import mark_stale_jobs
 from bulkadmin.models import Job
-from bulkadmin.mongo import get_db
-from bulkadmin.registry import site
 from bulkadmin.web.views.common import page
 
 

@@ -12,11 +12,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from bulkadmin.documents import MongoModel
-from bulkadmin.exceptions import BulkAdminError
-from bulkadmin.imports import check_import_options
-from bulkadmin.imports.preview import ImportPreview, preview_file
+from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.models import Job
+from bulkadmin.operations.imports import check_import_options
+from bulkadmin.operations.imports.preview import ImportPreview, preview_file
 from bulkadmin.web.import_forms import PreviewForm, UploadForm, preview_initial
 from bulkadmin.web.launch import launch
 from bulkadmin.web.uploads import (

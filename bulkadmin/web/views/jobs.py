@@ -17,13 +17,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from bulkadmin import tasks
-from bulkadmin.cleanup import rules
-from bulkadmin.exceptions import BulkAdminError
-from bulkadmin.jobs import mark_stale_jobs
+from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.jobs import tasks
+from bulkadmin.jobs.runner import mark_stale_jobs
 from bulkadmin.models import Job
-from bulkadmin.sync import sources
-from bulkadmin.undo import undo_record_count
+from bulkadmin.operations.cleanup import rules
+from bulkadmin.operations.sync import sources
+from bulkadmin.operations.undo import undo_record_count
 from bulkadmin.web.charts import throughput_svg
 from bulkadmin.web.launch import launch, launch_cleanup, launch_sync
 from bulkadmin.web.permissions import can, can_run, permission_required

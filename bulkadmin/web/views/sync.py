@@ -8,9 +8,9 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from bulkadmin.exceptions import BulkAdminError
+from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.models import Job
-from bulkadmin.sync import Source, UnknownSource, sources
+from bulkadmin.operations.sync import Source, UnknownSource, sources
 from bulkadmin.web.launch import launch_sync
 from bulkadmin.web.views.common import finished_message, page
 

@@ -16,8 +16,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from bulkadmin import embedded
-from bulkadmin.mongo import get_uri
+from bulkadmin.core import embedded
+from bulkadmin.core.mongo import get_uri
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bulkadmin.exceptions import BulkAdminError
+from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.management.arguments import non_negative_int
 from project.demo_data import flush_demo, has_users, seed_demo
 

@@ -20,11 +20,11 @@ from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from bulkadmin.bulk import BulkResult, RowError, bulk_delete, bulk_update, bulk_upsert
-from bulkadmin.documents import MongoModel
-from bulkadmin.exceptions import AlreadyRegistered, BulkAdminError, ImproperlyDeclared
-from bulkadmin.jobs import JobCancelled
-from bulkadmin.mongo import get_db
-from bulkadmin.safety import translate_filter, translate_update
+from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.exceptions import AlreadyRegistered, BulkAdminError, ImproperlyDeclared
+from bulkadmin.core.mongo import get_db
+from bulkadmin.core.safety import translate_filter, translate_update
+from bulkadmin.jobs.runner import JobCancelled
 
 ACTIONS = ("delete", "update", "archive")
 ARCHIVE_SUFFIX = "_archive"

@@ -1,6 +1,6 @@
 """External sync sources and the sync operation.
 
-A source reads records from a paged JSON API (`bulkadmin.feeds`), maps the API's key to a key
+A source reads records from a paged JSON API (`bulkadmin.operations.feeds`), maps the API's key to a key
 field (`id` -> `external_id`) and its fields to model fields, and upserts them by key through
 `bulk_upsert(mode="merge")`, stamping `last_sync`. Records that fail validation are counted and
 reported, not fatal; an HTTP error or broken JSON part-way raises `SyncFailed` with the page.
@@ -22,12 +22,12 @@ from pymongo.database import Database
 
 from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_update, bulk_upsert
 from bulkadmin.bulk.results import FieldError
-from bulkadmin.documents import MongoModel
-from bulkadmin.exceptions import AlreadyRegistered, BulkAdminError, ImproperlyDeclared, InvalidSpec
-from bulkadmin.feeds import Feed, FetchFailed, Pagination, RetryPolicy, Sleep, value_at
-from bulkadmin.mongo import get_db
-from bulkadmin.registry import site
-from bulkadmin.safety import translate_filter
+from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.exceptions import AlreadyRegistered, BulkAdminError, ImproperlyDeclared, InvalidSpec
+from bulkadmin.core.mongo import get_db
+from bulkadmin.core.registry import site
+from bulkadmin.core.safety import translate_filter
+from bulkadmin.operations.feeds import Feed, FetchFailed, Pagination, RetryPolicy, Sleep, value_at
 
 ProgressCallback = Callable[[int, int | None], None]
 MARK_BATCH = 1000

@@ -12,8 +12,8 @@ from typing import Any, get_args, get_origin
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
-from bulkadmin.documents import MongoModel, field_annotation, storage_path, to_storage, unwrap_annotated
-from bulkadmin.exceptions import InvalidSpec
+from bulkadmin.core.documents import MongoModel, field_annotation, storage_path, to_storage, unwrap_annotated
+from bulkadmin.core.exceptions import InvalidSpec
 
 COMPARISON_OPERATORS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"})
 LIST_OPERATORS = frozenset({"$in", "$nin", "$all"})

@@ -18,9 +18,9 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from bulkadmin.documents import MongoModel, field_annotation, storage_path, unwrap_annotated
-from bulkadmin.exceptions import BulkAdminError, InvalidSpec
-from bulkadmin.imports.sources import ImportFileError
+from bulkadmin.core.documents import MongoModel, field_annotation, storage_path, unwrap_annotated
+from bulkadmin.core.exceptions import BulkAdminError, InvalidSpec
+from bulkadmin.operations.imports.sources import ImportFileError
 
 Converter = Callable[[Any], Any]
 _LEAVE_OUT = object()

@@ -19,7 +19,7 @@ from django.utils import timezone
 from pymongo.errors import ConnectionFailure
 
 from bulkadmin.bulk.results import BulkResult, RowError
-from bulkadmin.exceptions import BulkAdminError
+from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.models import Job
 
 ERROR_LIMIT = 100  # errors kept on the job row; the full list goes to the job's error file

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from bulkadmin.exceptions import BulkAdminError
+from bulkadmin.core.exceptions import BulkAdminError
 
 
 class LockHeld(BulkAdminError):

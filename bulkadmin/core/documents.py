@@ -16,7 +16,7 @@ from bson import ObjectId
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, WithJsonSchema
 from pydantic.fields import FieldInfo
 
-from bulkadmin.exceptions import ImproperlyDeclared, InvalidSpec
+from bulkadmin.core.exceptions import ImproperlyDeclared, InvalidSpec
 
 
 def _to_object_id(value: Any) -> ObjectId:

@@ -5,8 +5,8 @@ recorded as a `Job`; `resume_import(job_id)` carries on an interrupted one. `man
 is its command line.
 """
 
-from bulkadmin.imports.errors import ImportRowError
-from bulkadmin.imports.operation import (
+from bulkadmin.operations.imports.errors import ImportRowError
+from bulkadmin.operations.imports.operation import (
     ImportProgress,
     ImportResult,
     check_import_options,
@@ -14,7 +14,7 @@ from bulkadmin.imports.operation import (
     resume_import,
     run_queued_import,
 )
-from bulkadmin.imports.sources import ImportFileError
+from bulkadmin.operations.imports.sources import ImportFileError
 
 __all__ = [
     "ImportFileError",

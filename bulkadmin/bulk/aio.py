@@ -15,9 +15,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from bulkadmin.bulk.batching import aiter_batches, known_total
 from bulkadmin.bulk.plans import BulkOptions, Clock, Find, Steps, build_plan, resolve_key_fields, with_defaults
 from bulkadmin.bulk.results import BulkResult
-from bulkadmin.documents import MongoModel
-from bulkadmin.mongo import get_async_db
-from bulkadmin.registry import index_models
+from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.mongo import get_async_db
+from bulkadmin.core.registry import index_models
 
 Items = Iterable[Any] | AsyncIterable[Any]
 

@@ -14,7 +14,7 @@ from pymongo import AsyncMongoClient, MongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database
 
-from bulkadmin import embedded
+from bulkadmin.core import embedded
 
 CLIENT_OPTIONS = {"tz_aware": True, "uuidRepresentation": "standard", "serverSelectionTimeoutMS": 10_000}
 

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from bulkadmin.imports.readers import Record
+from bulkadmin.operations.imports.readers import Record
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 KEPT_ERRORS = 100

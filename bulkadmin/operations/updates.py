@@ -1,6 +1,6 @@
 """The composed bulk update / delete operation: preview, run (with undo data) and its result.
 
-A filter and an update are written with model field names and checked by `bulkadmin.safety`.
+A filter and an update are written with model field names and checked by `bulkadmin.core.safety`.
 The run collects the matching `_id`s first, then writes by `_id` in batches through the bulk
 service, saving each batch's pre-images for undo (up to `BULKADMIN_UNDO_LIMIT` documents).
 """
@@ -15,13 +15,13 @@ from typing import Any
 
 from pymongo.database import Database
 
-from bulkadmin import undo
 from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_delete, bulk_update
 from bulkadmin.bulk.plans import ProgressCallback
-from bulkadmin.documents import MongoModel
-from bulkadmin.mongo import get_db
-from bulkadmin.safety import translate_filter, translate_update
-from bulkadmin.simulate import apply_update
+from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.mongo import get_db
+from bulkadmin.core.safety import translate_filter, translate_update
+from bulkadmin.operations import undo
+from bulkadmin.operations.simulate import apply_update
 
 SAMPLE_SIZE = 5
 DEFAULT_BATCH_SIZE = 500

@@ -20,7 +20,7 @@ from typing import Any
 
 import ijson
 
-from bulkadmin.imports.sources import ImportFileError, Source, decode_errors, decode_sample
+from bulkadmin.operations.imports.sources import ImportFileError, Source, decode_errors, decode_sample
 
 FORMATS = ("csv", "tsv", "json", "ndjson")
 EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson"}

@@ -1,4 +1,4 @@
-"""Undo data of an import, kept batch by batch in `bulkadmin_undo` (see `bulkadmin.undo`).
+"""Undo data of an import, kept batch by batch in `bulkadmin_undo` (see `bulkadmin.operations.undo`).
 
 An inserted document is recorded with no pre-image (undo deletes it); a document a merge,
 replace or delete changed is recorded with its pre-image (undo restores it). Each record also
@@ -11,11 +11,11 @@ from typing import Any
 
 from pymongo.database import Database
 
-from bulkadmin import undo
 from bulkadmin.bulk import bulk_insert
 from bulkadmin.bulk.results import BulkResult
-from bulkadmin.documents import MongoModel
-from bulkadmin.registry import ensure_indexes
+from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.registry import ensure_indexes
+from bulkadmin.operations import undo
 
 
 class ImportUndo:

@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 
 import httpx
 
-from bulkadmin.exceptions import BulkAdminError
+from bulkadmin.core.exceptions import BulkAdminError
 
 Sleep = Callable[[float], None]
 

@@ -19,7 +19,7 @@ from typing import IO, Any
 
 import charset_normalizer
 
-from bulkadmin.exceptions import BulkAdminError
+from bulkadmin.core.exceptions import BulkAdminError
 
 SAMPLE_SIZE = 256 * 1024
 BOMS = (

@@ -21,9 +21,9 @@ from pymongo.database import Database
 
 from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_delete, bulk_insert, bulk_restore, bulk_write
 from bulkadmin.bulk.plans import ProgressCallback
-from bulkadmin.documents import Index, MongoModel
-from bulkadmin.mongo import get_db
-from bulkadmin.registry import ensure_indexes
+from bulkadmin.core.documents import Index, MongoModel
+from bulkadmin.core.mongo import get_db
+from bulkadmin.core.registry import ensure_indexes
 
 DEFAULT_UNDO_LIMIT = 100_000
 DEFAULT_UNDO_DAYS = 30

@@ -8,14 +8,15 @@ from typing import Any
 from django.utils import timezone
 from django_tasks import task
 
-from bulkadmin import runs, undo, updates
-from bulkadmin.cleanup import rules
-from bulkadmin.exceptions import BulkAdminError
-from bulkadmin.imports import resume_import, run_queued_import
-from bulkadmin.jobs import JobCancelled, track_job
+from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.core.registry import site
+from bulkadmin.jobs import runs
+from bulkadmin.jobs.runner import JobCancelled, track_job
 from bulkadmin.models import Job
-from bulkadmin.registry import site
-from bulkadmin.sync import SyncFailed, sources
+from bulkadmin.operations import undo, updates
+from bulkadmin.operations.cleanup import rules
+from bulkadmin.operations.imports import resume_import, run_queued_import
+from bulkadmin.operations.sync import SyncFailed, sources
 
 SYNC_MODES = ("incremental", "full", "mark_missing")
 
@@ -74,7 +75,7 @@ def _not_startable(job: Job) -> bool:
 
 
 def _run_recorded(job_id: int, operation: Any) -> str:
-    """Run an operation that records its own job (`bulkadmin.runs`) on the queued job. A failure
+    """Run an operation that records its own job (`bulkadmin.jobs.runs`) on the queued job. A failure
     before it starts (the lock is held, the source is gone) fails the job with the reason."""
     job = Job.objects.select_related("user").get(pk=job_id)
     if _not_startable(job):

@@ -35,12 +35,17 @@ from bulkadmin.bulk.batching import check_batch_size
 from bulkadmin.bulk.plans import DUPLICATE_KEY, resolve_key_fields
 from bulkadmin.bulk.results import BulkResult, RowError
 from bulkadmin.bulk.validation import field_errors
-from bulkadmin.documents import MongoModel
-from bulkadmin.exceptions import InvalidSpec
-from bulkadmin.imports.errors import KEPT_ERRORS, ErrorFile, ImportRowError
-from bulkadmin.imports.readers import CsvReader, JsonReader, NdjsonReader, Record, format_of, sniff_delimiter
-from bulkadmin.imports.shaping import RowProblem, Shaper, parse_mapping
-from bulkadmin.imports.sources import (
+from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.exceptions import InvalidSpec
+from bulkadmin.core.mongo import get_db
+from bulkadmin.core.processes import pid_exists
+from bulkadmin.core.registry import ensure_indexes, site
+from bulkadmin.jobs.runner import JobRun, track_job
+from bulkadmin.models import Job
+from bulkadmin.operations.imports.errors import KEPT_ERRORS, ErrorFile, ImportRowError
+from bulkadmin.operations.imports.readers import CsvReader, JsonReader, NdjsonReader, Record, format_of, sniff_delimiter
+from bulkadmin.operations.imports.shaping import RowProblem, Shaper, parse_mapping
+from bulkadmin.operations.imports.sources import (
     ImportFileError,
     Source,
     check_encoding,
@@ -48,12 +53,7 @@ from bulkadmin.imports.sources import (
     detect_encoding,
     open_source,
 )
-from bulkadmin.imports.undo_data import ImportUndo
-from bulkadmin.jobs import JobRun, track_job
-from bulkadmin.models import Job
-from bulkadmin.mongo import get_db
-from bulkadmin.processes import pid_exists
-from bulkadmin.registry import ensure_indexes, site
+from bulkadmin.operations.imports.undo_data import ImportUndo
 
 MODES = {"insert": "insert", "upsert": "replace", "replace": "replace", "merge": "merge", "delete": "delete"}
 CHECKPOINT_SECONDS = 1.0

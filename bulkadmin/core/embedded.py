@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bulkadmin.exceptions import EmbeddedServerError
-from bulkadmin.processes import pid_exists
+from bulkadmin.core.exceptions import EmbeddedServerError
+from bulkadmin.core.processes import pid_exists
 
 STARTUP_TIMEOUT = 30.0
 
@@ -81,12 +81,20 @@ def _start(var_dir: Path) -> ServerState:
     data_dir = var_dir / "mongo"
     data_dir.mkdir(parents=True, exist_ok=True)
     port = _free_port()
-    command = [sys.executable, "-m", "bulkadmin.embedded_server", "--data-dir", str(data_dir), "--host", "127.0.0.1"]
+    command = [
+        sys.executable,
+        "-m",
+        "bulkadmin.core.embedded_server",
+        "--data-dir",
+        str(data_dir),
+        "--host",
+        "127.0.0.1",
+    ]
     command += ["-p", str(port), "--pid-file", str(var_dir / "mongo-server.pid")]
     with open(var_dir / "mongo.log", "ab") as log:
         process = subprocess.Popen(
             command,
-            cwd=Path(__file__).resolve().parent.parent,
+            cwd=Path(__file__).resolve().parents[2],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

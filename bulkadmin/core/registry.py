@@ -8,8 +8,8 @@ from typing import TypeVar
 from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 
-from bulkadmin.documents import MongoModel, check_declaration, storage_path
-from bulkadmin.exceptions import AlreadyRegistered, NotRegistered
+from bulkadmin.core.documents import MongoModel, check_declaration, storage_path
+from bulkadmin.core.exceptions import AlreadyRegistered, NotRegistered
 
 M = TypeVar("M", bound=type[MongoModel])
 

@@ -8,12 +8,12 @@ import contextlib
 import datetime as dt
 from typing import Any
 
-from bulkadmin import locks
-from bulkadmin.cleanup import CleanupResult, Rule, run_cleanup
-from bulkadmin.exceptions import InvalidSpec
-from bulkadmin.jobs import track_job
+from bulkadmin.core.exceptions import InvalidSpec
+from bulkadmin.jobs import locks
+from bulkadmin.jobs.runner import track_job
 from bulkadmin.models import Job
-from bulkadmin.sync import Source, SyncFailed, SyncResult, sync_source
+from bulkadmin.operations.cleanup import CleanupResult, Rule, run_cleanup
+from bulkadmin.operations.sync import Source, SyncFailed, SyncResult, sync_source
 
 CLEANUP_LOCK = "cleanup"
 

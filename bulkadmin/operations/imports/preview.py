@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bulkadmin.bulk.validation import RowInvalid, validate_document, validate_partial
-from bulkadmin.documents import MongoModel, storage_path
-from bulkadmin.exceptions import BulkAdminError, InvalidSpec
-from bulkadmin.imports.readers import CsvReader, JsonReader, NdjsonReader, format_of, sniff_delimiter
-from bulkadmin.imports.shaping import RowProblem, Shaper
-from bulkadmin.imports.sources import check_encoding, decode_sample, detect_encoding, open_source
+from bulkadmin.core.documents import MongoModel, storage_path
+from bulkadmin.core.exceptions import BulkAdminError, InvalidSpec
+from bulkadmin.operations.imports.readers import CsvReader, JsonReader, NdjsonReader, format_of, sniff_delimiter
+from bulkadmin.operations.imports.shaping import RowProblem, Shaper
+from bulkadmin.operations.imports.sources import check_encoding, decode_sample, detect_encoding, open_source
 
 PREVIEW_ROWS = 50
 

@@ -1,0 +1,1 @@
+"""Jobs: the runner that records every operation as a `Job`, locks, and the background tasks."""

@@ -1,0 +1,1 @@
+"""Operations: imports, bulk updates and deletes, undo, cleanup and sync, as plain functions."""
