@@ -46,11 +46,12 @@ from bulkadmin.operations.imports.errors import KEPT_ERRORS, ErrorFile, ImportRo
 from bulkadmin.operations.imports.readers import CsvReader, JsonReader, NdjsonReader, Record, format_of, sniff_delimiter
 from bulkadmin.operations.imports.shaping import RowProblem, Shaper, parse_mapping
 from bulkadmin.operations.imports.sources import (
+    Detected,
     ImportFileError,
     Source,
     check_encoding,
     decode_sample,
-    detect_encoding,
+    detect,
     open_source,
 )
 from bulkadmin.operations.imports.undo_data import ImportUndo
@@ -111,6 +112,7 @@ class ImportResult:
     resumed_after: int | None = None
     format: str = ""
     encoding: str = ""
+    encoding_reason: str = ""  # why, when the file is not plain UTF-8: "detected: not UTF-8: ..."
     delimiter: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -134,8 +136,11 @@ class ImportResult:
         dry = " (dry run: nothing written)" if self.dry_run else ""
         return (
             f"{self.collection}{dry}: {self.rows:,} rows read: {counts} "
-            f"in {self.elapsed:.2f}s ({self.rows_per_second:,.0f} rows/s{resumed}), job {self.job_id}"
+            f"in {self.elapsed:.2f}s ({self.rows_per_second:,.0f} rows/s{resumed}), job {self.job_id}{self._read_as()}"
         )
+
+    def _read_as(self) -> str:
+        return f"; read as {self.encoding} ({self.encoding_reason})" if self.encoding_reason else ""
 
 
 def import_file(
@@ -394,8 +399,12 @@ class _Import:
         fmt = details.get("format") or params["format"]
         if not fmt:
             fmt = "csv" if source.name == "<stdin>" else format_of(source.name, None)
-        encoding = details.get("encoding") or params["encoding"] or detect_encoding(source.sample, source.at_eof)
-        details.update(format=fmt, encoding=encoding)
+        if not details.get("encoding"):
+            named = Detected(params["encoding"], "chosen") if params["encoding"] else None
+            detected = named or detect(source.sample, source.at_eof)
+            details.update(encoding=detected.encoding, encoding_reason=detected.reason if detected.notable else "")
+        encoding = details["encoding"]
+        details["format"] = fmt
         self.shaper = Shaper(
             self.model,
             mode=self.mode,
@@ -684,6 +693,7 @@ class _Import:
             resumed_after=self.resumed_after,
             format=details.get("format", ""),
             encoding=details.get("encoding", ""),
+            encoding_reason=details.get("encoding_reason", ""),
             delimiter=details.get("delimiter"),
         )
         self.job.counts = {

@@ -20,7 +20,13 @@ from typing import Any
 
 import ijson
 
-from bulkadmin.operations.imports.sources import ImportFileError, Source, decode_errors, decode_sample
+from bulkadmin.operations.imports.sources import (
+    ImportFileError,
+    Source,
+    decode_errors,
+    decode_sample,
+    undecodable_at,
+)
 
 FORMATS = ("csv", "tsv", "json", "ndjson")
 EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson"}
@@ -136,6 +142,14 @@ class CsvReader:
         if problems:
             raise ImportFileError(f"line {self.header_line}: bad header: {'; '.join(problems)}.")
 
+    def _undecodable_problem(self, cells: list[str]) -> str:
+        """Which column holds bytes that did not decode, and where (e.g. "at byte 3 (\\xc3)")."""
+        for name, cell in zip(self.header or (), cells, strict=False):
+            found = undecodable_at(cell, self.encoding)
+            if found:
+                return f"column {name!r}: {found}; if the file is not {self.encoding}, pass --encoding"
+        return f"some bytes are not valid {self.encoding}; pass --encoding"
+
     def __iter__(self) -> Iterator[Record]:
         if self.header is None:
             return
@@ -154,7 +168,7 @@ class CsvReader:
                         problem += f" (the row runs from line {start} to {end}: is a quote left open?)"
                     yield Record(number, start, cells, problem)
                 elif not joined.isascii() and any(undecodable.search(cell) for cell in cells):
-                    yield Record(number, start, cells, f"some bytes are not valid {self.encoding}; pass --encoding")
+                    yield Record(number, start, cells, self._undecodable_problem(cells))
                 else:
                     yield Record(number, start, cells)
         except csv.Error as error:
@@ -177,7 +191,8 @@ class NdjsonReader:
                 continue
             number += 1
             if not text.isascii() and self._undecodable.search(text):
-                yield Record(number, line_number, text, f"some bytes are not valid {self.encoding}; pass --encoding")
+                found = undecodable_at(text, self.encoding)
+                yield Record(number, line_number, text, f"{found}; if the file is not {self.encoding}, pass --encoding")
                 continue
             try:
                 value = json.loads(text)
