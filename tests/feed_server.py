@@ -15,12 +15,15 @@ from urllib.parse import parse_qsl, urlsplit
 
 @dataclass(frozen=True)
 class Reply:
-    """One scripted reply; `body` is JSON-encoded unless it is `bytes`."""
+    """One scripted reply; `body` is JSON-encoded unless it is `bytes`. With `trickle`, the reply
+    is sent one byte every `trickle` seconds (headers too, with `trickle_headers`)."""
 
     body: Any = None
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    trickle: float = 0.0
+    trickle_headers: bool = False
 
 
 @dataclass
@@ -87,10 +90,25 @@ class FeedServer:
                     for name, value in {"Content-Type": "application/json", **reply.headers}.items():
                         self.send_header(name, value)
                     self.send_header("Content-Length", str(len(body)))
+                    if reply.trickle:
+                        self._trickle(body, reply)
+                        return
                     self.end_headers()
                     self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout test)
+
+            def _trickle(self, body: bytes, reply: Reply) -> None:
+                head = b"".join(self._headers_buffer) + b"\r\n"
+                self._headers_buffer = []
+                if not reply.trickle_headers:
+                    self.wfile.write(head)
+                    self.wfile.flush()
+                    head = b""
+                for byte in head + body:
+                    self.wfile.write(bytes((byte,)))
+                    self.wfile.flush()
+                    time.sleep(reply.trickle)
 
             def log_message(self, format: str, *args: Any) -> None:
                 return

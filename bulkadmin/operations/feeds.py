@@ -1,5 +1,7 @@
 """Reading paged JSON from an HTTP API with httpx: timeouts, retries with backoff on connection
-errors, 429 and 5xx (honouring `Retry-After`), and page-number, next-link or cursor pagination."""
+errors, 429 and 5xx (honouring `Retry-After`), page-number, next-link or cursor pagination, and
+wall-clock deadlines per request and per run (`BULKADMIN_SYNC_REQUEST_DEADLINE`, 30 s, and
+`BULKADMIN_SYNC_RUN_DEADLINE`, 1 h, unless a source's policy names its own)."""
 
 from __future__ import annotations
 
@@ -13,10 +15,14 @@ from typing import Any, Literal
 from urllib.parse import urljoin
 
 import httpx
+from django.conf import settings
 
 from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.operations.deadlines import Deadline, DeadlineTransport, bounded_by, earliest
 
 Sleep = Callable[[float], None]
+DEFAULT_REQUEST_DEADLINE = 30.0
+DEFAULT_RUN_DEADLINE = 3600.0
 
 
 class FetchFailed(BulkAdminError):
@@ -53,12 +59,24 @@ class Pagination:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Timeouts and retries; `backoff * 2**attempt` seconds between attempts, at most `max_wait`."""
+    """Timeouts, retries and deadlines; `backoff * 2**attempt` seconds between attempts, at most
+    `max_wait`. `timeout` bounds each socket operation; `request_deadline` a page's complete
+    response, retries included, and `run_deadline` a whole run (None: the settings' values)."""
 
     timeout: float = 10.0
     retries: int = 3
     backoff: float = 0.5
     max_wait: float = 60.0
+    request_deadline: float | None = None
+    run_deadline: float | None = None
+
+    def request_seconds(self) -> float:
+        default = getattr(settings, "BULKADMIN_SYNC_REQUEST_DEADLINE", DEFAULT_REQUEST_DEADLINE)
+        return float(self.request_deadline if self.request_deadline is not None else default)
+
+    def run_seconds(self) -> float:
+        default = getattr(settings, "BULKADMIN_SYNC_RUN_DEADLINE", DEFAULT_RUN_DEADLINE)
+        return float(self.run_deadline if self.run_deadline is not None else default)
 
 
 @dataclass(frozen=True)
@@ -85,16 +103,25 @@ class Feed:
     max_pages: int = 10_000
 
     def pages(self, client: httpx.Client | None = None) -> Iterator[Page]:
-        """Yield pages in order; raise `FetchFailed` naming the page on any failure."""
+        """Yield pages in order; raise `FetchFailed` naming the page on any failure, or when the
+        run passes its deadline. A client of the caller's bounds requests by its deadlines only
+        if its transport is a `DeadlineTransport`."""
         owned = client is None
-        client = client or httpx.Client(timeout=self.policy.timeout, headers=dict(self.headers), follow_redirects=True)
+        client = client or httpx.Client(
+            timeout=self.policy.timeout,
+            headers=dict(self.headers),
+            follow_redirects=True,
+            transport=DeadlineTransport(),
+        )
+        seconds = self.policy.run_seconds()
+        run = Deadline.after(seconds, f"the run passed its deadline of {seconds:g} s (run deadline)")
         try:
-            yield from self._walk(client)
+            yield from self._walk(client, run)
         finally:
             if owned:
                 client.close()
 
-    def _walk(self, client: httpx.Client) -> Iterator[Page]:
+    def _walk(self, client: httpx.Client, run: Deadline) -> Iterator[Page]:
         paging = self.pagination
         url, params, number = self.url, dict(self.params), 1
         if paging.style == "page":
@@ -107,7 +134,12 @@ class Feed:
             if request in seen or number > self.max_pages:
                 raise FetchFailed("the pagination loops (a page repeats an earlier request)", page=number, url=url)
             seen.add(request)
-            response = get_with_retries(client, url, params, page=number, policy=self.policy, sleep=self.sleep)
+            seconds = self.policy.request_seconds()
+            reason = f"no complete response within {seconds:g} s (request deadline)"
+            deadline = earliest(Deadline.after(seconds, reason), run)
+            response = get_with_retries(
+                client, url, params, page=number, policy=self.policy, sleep=self.sleep, deadline=deadline
+            )
             body = parse_json(response, page=number)
             records = records_at(body, self.records_path, page=number, response=response)
             yield Page(number, str(response.url), records, response.status_code)
@@ -142,30 +174,54 @@ def get_with_retries(
     page: int,
     policy: RetryPolicy,
     sleep: Sleep | None = None,
+    deadline: Deadline | None = None,
 ) -> httpx.Response:
-    """GET `url`, retrying connection errors, timeouts, 429 and 5xx; other 4xx fail at once."""
+    """GET `url`, retrying connection errors, timeouts, 429 and 5xx; other 4xx fail at once; every
+    attempt and wait end by `deadline`."""
     sleep = sleep or time.sleep
     for attempt in range(policy.retries + 1):
         last = attempt == policy.retries
         try:
-            response = client.get(url, params=params or None)  # params={} would drop a next link's query
+            with bounded_by(deadline):
+                response = client.get(url, params=params or None)  # params={} would drop a next link's query
         except httpx.TransportError as error:
+            _check(deadline, page=page, url=_full_url(url, params), attempts=attempt + 1)
             if last:
                 reason = f"{type(error).__name__}: {error or 'no detail'} after {attempt + 1} attempt(s)"
                 raise FetchFailed(reason, page=page, url=url) from error
-            sleep(backoff_seconds(policy, attempt))
+            waited = backoff_seconds(policy, attempt)
+            _wait(sleep, waited, deadline, page=page, url=_full_url(url, params), attempts=attempt + 1)
             continue
         if response.status_code == 429 or response.status_code >= 500:
             if last:
                 reason = f"{response.reason_phrase} after {attempt + 1} attempt(s)"
                 raise FetchFailed(reason, page=page, url=str(response.url), status=response.status_code)
-            sleep(retry_after(response, policy) or backoff_seconds(policy, attempt))
+            seconds = retry_after(response, policy) or backoff_seconds(policy, attempt)
+            _wait(sleep, seconds, deadline, page=page, url=str(response.url), attempts=attempt + 1)
             continue
         if response.status_code >= 400:
             reason = f"{response.reason_phrase}: {response.text[:200]}".strip()
             raise FetchFailed(reason, page=page, url=str(response.url), status=response.status_code)
         return response
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _full_url(url: str, params: Mapping[str, str]) -> str:
+    return str(httpx.URL(url).copy_merge_params(dict(params))) if params else url
+
+
+def _check(deadline: Deadline | None, *, page: int, url: str, attempts: int) -> None:
+    """`FetchFailed` naming the deadline when it has passed."""
+    if deadline is not None and deadline.passed:
+        raise FetchFailed(f"{deadline.reason}, {attempts} attempt(s)", page=page, url=url)
+
+
+def _wait(sleep: Sleep, seconds: float, deadline: Deadline | None, *, page: int, url: str, attempts: int) -> None:
+    """Sleep before the next attempt, unless the deadline passes first: then fail at once."""
+    if deadline is not None and deadline.remaining <= seconds:
+        reason = f"{deadline.reason}: {attempts} attempt(s), and the next is due after it ({seconds:g} s wait)"
+        raise FetchFailed(reason, page=page, url=url)
+    sleep(seconds)
 
 
 def backoff_seconds(policy: RetryPolicy, attempt: int) -> float:
