@@ -23,6 +23,13 @@ def iso_datetime(value: str) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
 
 
+def _rejected(result: SyncResult, job_id: int) -> str:
+    """The one-line reason a sync with rejected records exits non-zero, like `import_csv`'s."""
+    first = result.errors[0] if result.errors else None
+    where = f"; first at record {first.index}: {first.message}" if first else ""
+    return f"{result.rejected:,} record(s) rejected (job #{job_id}){where}".splitlines()[0]
+
+
 class Command(BaseCommand):
     help = "Sync documents from an external HTTP API source: upsert by key, count created/updated/unchanged/rejected."
 
@@ -64,6 +71,8 @@ class Command(BaseCommand):
             raise CommandError(f"sync {source!r}: {error}") from error
         self._report(result)
         self.stdout.write(f"Job #{job.pk}: {job.get_status_display().lower()}.")
+        if result.rejected:
+            raise CommandError(_rejected(result, job.pk))
 
     def _list(self) -> None:
         for name, source in sorted(sources.all().items()):
