@@ -103,3 +103,7 @@ BULKADMIN_UNDO_DAYS = env.int("BULKADMIN_UNDO_DAYS", default=30)
 BULKADMIN_JOB_STALE_SECONDS = env.int("BULKADMIN_JOB_STALE_SECONDS", default=300)
 # The Import page streams uploads to <BULKADMIN_JOBS_DIR>/uploads/ and refuses larger files.
 BULKADMIN_UPLOAD_MAX_BYTES = env.int("BULKADMIN_UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)
+# Sync: a page's complete response (retries included) and a whole run must arrive within these
+# many seconds, unless a source's policy sets request_deadline / run_deadline.
+BULKADMIN_SYNC_REQUEST_DEADLINE = env.float("BULKADMIN_SYNC_REQUEST_DEADLINE", default=30.0)
+BULKADMIN_SYNC_RUN_DEADLINE = env.float("BULKADMIN_SYNC_RUN_DEADLINE", default=3600.0)
