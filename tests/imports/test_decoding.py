@@ -5,6 +5,9 @@ names must be text encodings."""
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,7 @@ from bulkadmin.operations.imports.sources import (
 from project.collections import User
 
 NOT_TEXT_ENCODINGS = ("zlib_codec", "base64", "hex", "uu", "bz2", "rot13", "idna", "punycode", "undefined")
+ROOT = Path(__file__).resolve().parents[2]
 SPECIAL_CODECS = ("unicode_escape", "raw_unicode_escape", "charmap")
 
 
@@ -150,3 +154,22 @@ def test_text_encodings_are_accepted_by_their_codec_name(name, codec):
 def test_an_unknown_encoding_names_the_option():
     with pytest.raises(UnknownEncoding, match="^Unknown encoding 'klingon' for --encoding"):
         check_encoding("klingon")
+
+
+@pytest.mark.django_db
+def test_a_real_process_exits_1_on_the_joerg_file(db, mongo_uri, tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "project.settings",
+        "MONGODB_URI": mongo_uri,
+        "MONGODB_DB": db.name,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'django.sqlite3'}",
+        "BULKADMIN_JOBS_DIR": str(tmp_path / "jobs"),
+    }
+    path = joerg_file(tmp_path / "joerg.csv")
+    command = [sys.executable, "manage.py", "import_csv", "users", str(path)]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "300 rows read: 299 inserted" in done.stdout
+    assert "CommandError: 1 row(s) rejected (job 1); first at line 151: " in done.stderr
+    assert db.users.count_documents({"name": "Jörg"}) == 299
