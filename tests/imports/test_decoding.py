@@ -74,9 +74,15 @@ def test_a_stray_byte_without_any_utf8_text_reads_as_a_single_byte_encoding():
     assert detect(sample, at_eof=True).encoding == "cp1252"
 
 
-def test_too_many_bad_lines_mean_the_file_is_not_utf8():
-    sample = ("name\n" + "Jörg\n" * 100).encode() + b"Fran\xe7ois\n" * 3
-    assert detect(sample, at_eof=True).encoding != "utf-8"
+def test_more_bad_lines_than_utf8_lines_mean_the_file_is_not_utf8():
+    sample = ("name\n" + "Jörg\n" * 3).encode() + b"Fran\xe7ois\n" * 4
+    assert detect(sample, at_eof=True).encoding == "cp1252"
+
+
+def test_many_bad_lines_among_more_utf8_lines_are_rejected_not_re_decoded():
+    sample = ("name\n" + "Jörg\n" * 100).encode() + b"J\xc3rg\n" * 40
+    detected = detect(sample, at_eof=True)
+    assert (detected.encoding, detected.notable) == ("utf-8", True)
 
 
 @pytest.mark.django_db

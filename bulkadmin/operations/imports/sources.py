@@ -34,7 +34,6 @@ BOMS = (
 # are named with --encoding.
 SINGLE_BYTE_CANDIDATES = ["cp1252", "latin_1"]
 WIDE_CANDIDATES = ["utf_16_le", "utf_16_be", "utf_32_le", "utf_32_be"]
-MAX_INVALID_SHARE = 0.01  # a sample with more lines of invalid bytes is not UTF-8
 _ESCAPED = re.compile("[\udc80-\udcff]+")  # bytes that did not decode (surrogateescape)
 
 # Encodings a user may name: these, and any other text codec that passes a round trip, except
@@ -180,10 +179,10 @@ class Utf8Census:
 
     @property
     def mostly_utf8(self) -> bool:
-        """At most 1 line in 100 (at least one) has invalid bytes, and as many others hold valid
-        multi-byte UTF-8: a UTF-8 file with stray bytes, not a single-byte file."""
-        allowed = max(1, int(self.lines * MAX_INVALID_SHARE))
-        return self.invalid <= allowed and self.multibyte >= self.invalid
+        """At least as many lines hold valid UTF-8 multi-byte characters as hold invalid bytes: a
+        UTF-8 file with stray bytes. (Text in a single-byte encoding is almost never valid UTF-8
+        where it is not ASCII, so its lines with accents are all invalid.)"""
+        return self.multibyte >= self.invalid
 
 
 def detect(sample: bytes, at_eof: bool = False) -> Detected:
