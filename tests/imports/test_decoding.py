@@ -179,3 +179,13 @@ def test_a_real_process_exits_1_on_the_joerg_file(db, mongo_uri, tmp_path):
     assert "300 rows read: 299 inserted" in done.stdout
     assert "CommandError: 1 row(s) rejected (job 1); first at line 151: " in done.stderr
     assert db.users.count_documents({"name": "Jörg"}) == 299
+
+
+@pytest.mark.django_db
+def test_a_json_array_with_a_stray_byte_fails_as_a_whole_naming_the_item_not_re_decoded(db, tmp_path):
+    path = tmp_path / "people.json"
+    items = [f'{{"name": "Jörg", "email": "u{n}@example.com"}}'.encode() for n in range(20)]
+    path.write_bytes(b"[" + b",\n".join([*items, b'{"name": "J\xc3rg", "email": "bad@example.com"}']) + b"]")
+    with pytest.raises(ImportFileError, match=r"^Invalid JSON after item 20: .*invalid bytes in UTF8 string"):
+        import_file(model=User, source=path)
+    assert db.users.count_documents({"name": {"$ne": "Jörg"}}) == 0
