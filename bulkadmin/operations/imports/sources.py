@@ -157,7 +157,7 @@ def open_source(source: str | os.PathLike[str] | IO[bytes]) -> Source:
 @dataclass(frozen=True)
 class Detected:
     """The encoding a file is read in, and why; `notable` when the summary should say so (the
-    file is not plain UTF-8 or has a BOM)."""
+    file is not plain UTF-8: mostly UTF-8, or another encoding)."""
 
     encoding: str
     reason: str
