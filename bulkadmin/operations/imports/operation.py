@@ -653,7 +653,8 @@ class _Import:
         if self.undo is not None:
             job.details.update(undo_records=self.undo.kept, undo_available=self.undo.available)
         now = time.perf_counter()
-        if save and now - self._saved_at >= CHECKPOINT_SECONDS:
+        first = self._saved_at == self.started  # the first batch is always saved: a crash right after resumes
+        if save and (first or now - self._saved_at >= CHECKPOINT_SECONDS):
             self._saved_at = now
             fields = ("counts", "errors", "error_count", "error_file", "batches", "details")
             self.run.progress(job.rows_done, None, last_committed_row=self.last_row, also_save=fields)
