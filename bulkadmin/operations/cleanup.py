@@ -9,9 +9,10 @@ stays short. Rules run in declared order; a failing rule is reported and the oth
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,11 +25,11 @@ from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import AlreadyRegistered, BulkAdminError, ImproperlyDeclared
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter, translate_update
-from bulkadmin.jobs.runner import JobCancelled
+from bulkadmin.operations.progress import Cancelled, Progress
+from bulkadmin.operations.results import OperationResult, from_bulk
 
 ACTIONS = ("delete", "update", "archive")
 ARCHIVE_SUFFIX = "_archive"
-ProgressCallback = Callable[[int, int | None], None]
 
 
 class UnknownRule(BulkAdminError):
@@ -212,8 +213,14 @@ class CleanupResult:
             "totals": self.totals(),
         }
 
-    def to_bulk_result(self) -> BulkResult:
-        """The run as a `BulkResult` for the job row; each failed rule is one error."""
+    def to_result(self) -> OperationResult:
+        """The run as the operations' one result type; each failed rule is one error, and an
+        archived document counts as deleted (and archived)."""
+        result = from_bulk(self._as_bulk(), target=", ".join(sorted({r.collection for r in self.rules}))[:200])
+        counts = {**result.counts, "archived": self.totals()["archived"]}
+        return dataclasses.replace(result, counts=counts, details=self.details())
+
+    def _as_bulk(self) -> BulkResult:
         totals = self.totals()
         errors = tuple(
             RowError(index, f"{result.rule}: {result.error}", code=0, kind="write", field=result.rule)
@@ -237,7 +244,7 @@ def run_cleanup(
     rules: Iterable[Rule],
     dry_run: bool = False,
     batch_size: int = 1000,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
     now: dt.datetime | None = None,
     db: Database | None = None,
 ) -> CleanupResult:
@@ -256,7 +263,7 @@ def run_cleanup(
 class _Counter:
     """Documents processed so far across rules, reported after each batch."""
 
-    progress: ProgressCallback | None
+    progress: Progress | None
     done: int = 0
 
     def add(self, count: int) -> None:
@@ -276,7 +283,7 @@ def _run_rule(
             counts = {"matched": db[rule.collection].count_documents(query)}
         else:
             counts = _apply(rule, matching_ids(db, rule.collection, query), batch_size, counter, now, db)
-    except JobCancelled:
+    except Cancelled:
         raise
     except (BulkAdminError, PyMongoError) as error:
         return _replace(base, error=str(error) or repr(error), seconds=time.perf_counter() - started)

@@ -9,10 +9,11 @@ Documents are only written by key or `_id`; `mark_missing` flags absent ones, ne
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,8 +29,9 @@ from bulkadmin.core.mongo import get_db
 from bulkadmin.core.registry import site
 from bulkadmin.core.safety import translate_filter
 from bulkadmin.operations.feeds import Feed, FetchFailed, Pagination, RetryPolicy, Sleep, value_at
+from bulkadmin.operations.progress import Progress
+from bulkadmin.operations.results import FAILED, PARTIAL, OperationResult, bulk_status, from_bulk
 
-ProgressCallback = Callable[[int, int | None], None]
 MARK_BATCH = 1000
 
 
@@ -175,8 +177,18 @@ class SyncResult:
     def details(self) -> dict[str, Any]:
         return {"source": self.source, "since": self.since.isoformat() if self.since else None, **self.counts()}
 
+    def to_result(self) -> OperationResult:
+        """The sync as the operations' one result type; rejected records are its errors. A dry
+        run with some good records is partial, not failed (nothing is written in a dry run)."""
+        bulk = self.to_bulk_result()
+        status = bulk_status(bulk)
+        if self.dry_run and status == FAILED and self.records > self.rejected:
+            status = PARTIAL
+        result = from_bulk(bulk, target=self.source, details=self.details(), status=status)
+        return dataclasses.replace(result, counts={**result.counts, **self.counts()})
+
     def to_bulk_result(self) -> BulkResult:
-        """The sync as a `BulkResult` for the job row; rejected records are its errors."""
+        """The sync's counts as the bulk service names them; rejected records are its errors."""
         return BulkResult(
             operation="sync",
             rows=self.records,
@@ -244,7 +256,7 @@ def sync_source(
     since: dt.datetime | None = None,
     mark_missing: bool = False,
     dry_run: bool = False,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
     now: dt.datetime | None = None,
     sleep: Sleep | None = None,
     db: Database | None = None,
