@@ -20,6 +20,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 from pymongo.errors import ConnectionFailure
 
+from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.models import Job
 from bulkadmin.operations.progress import Cancelled
 from bulkadmin.operations.results import OperationResult
@@ -44,6 +45,14 @@ def json_ready(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.isoformat()
     return value
+
+
+class JobTaken(BulkAdminError):
+    """Another worker started the job (or its status changed) since it was read; `.job_id` names it."""
+
+    def __init__(self, job_id: int, expected: str) -> None:
+        self.job_id = job_id
+        super().__init__(f"Job {job_id} is no longer {expected}: another worker took it or it changed.")
 
 
 class JobRun:
@@ -106,14 +115,20 @@ def start_job(
     dry_run: bool = False,
     job: Job | None = None,
 ) -> JobRun:
-    """Create a job row (or take over the queued `job`) and mark it running."""
+    """Create a job row and mark it running, or take over `job` (a new row, a queued one, or an
+    unfinished one being resumed). Taking over is a conditional update from the status `job` was
+    read with, so two workers never run the same job (`JobTaken`)."""
     if job is None:
         job = Job(kind=kind, collection=collection, parameters=parameters or {}, origin=origin, dry_run=dry_run)
         job.user = user if getattr(user, "pk", None) else None
-    job.status = Job.Status.RUNNING
-    job.started_at = timezone.now()
-    job.heartbeat_at = job.started_at
-    job.worker_pid = os.getpid()
+    now = timezone.now()
+    running = {"status": Job.Status.RUNNING, "started_at": now, "heartbeat_at": now, "worker_pid": os.getpid()}
+    if job.pk is not None:
+        if not Job.objects.filter(pk=job.pk, status=job.status).update(**running, cancel_requested=False):
+            raise JobTaken(job.pk, job.status)
+        job.cancel_requested = False
+    for name, value in running.items():
+        setattr(job, name, value)
     job.save()
     return JobRun(job)
 

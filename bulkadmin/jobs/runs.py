@@ -11,7 +11,7 @@ from typing import Any
 from bulkadmin.core.registry import site
 from bulkadmin.jobs import locks
 from bulkadmin.jobs.parameters import CleanupParameters, SyncParameters
-from bulkadmin.jobs.runner import JobRun, run_job, track_job
+from bulkadmin.jobs.runner import JobRun, json_ready, run_job, track_job
 from bulkadmin.models import Job
 from bulkadmin.operations import undo, updates
 from bulkadmin.operations.cleanup import Rule, rules, run_cleanup
@@ -40,7 +40,7 @@ def cleanup_job(
         return run_job(
             lambda run: run_cleanup(
                 rules=rules, dry_run=dry_run, batch_size=batch_size, progress=run.progress, now=now
-            ).to_result(),
+            ),
             kind=Job.Kind.CLEANUP,
             job=job,
         )
@@ -86,11 +86,11 @@ def sync_job(
             )
         except SyncFailed as error:
             error.job = run.job
-            partial = error.result.to_result()
+            partial = error.result
             run.job.counts = dict(partial.counts)
-            run.job.details = {**partial.details, "failure": error.context()}
+            run.job.details = {**json_ready(dict(partial.details)), "failure": error.context()}
             raise
-        return run.finish(result.to_result())
+        return run.finish(result)
 
 
 def update_job(job: Job) -> OperationResult:

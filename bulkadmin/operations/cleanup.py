@@ -13,7 +13,7 @@ import dataclasses
 import datetime as dt
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
@@ -184,59 +184,37 @@ class RuleResult:
         return not self.error
 
 
-@dataclass(frozen=True)
-class CleanupResult:
-    """The outcome of a cleanup run: one `RuleResult` per rule, in the order they ran."""
-
-    rules: tuple[RuleResult, ...] = ()
-    dry_run: bool = False
-    elapsed: float = 0.0
-    now: dt.datetime | None = field(default=None, compare=False)
-
-    @property
-    def ok(self) -> bool:
-        return all(result.ok for result in self.rules)
-
-    @property
-    def failed_rules(self) -> list[str]:
-        return [result.rule for result in self.rules if not result.ok]
-
-    def totals(self) -> dict[str, int]:
-        names = ("matched", "deleted", "modified", "archived")
-        return {name: sum(getattr(result, name) for result in self.rules) for name in names}
-
-    def details(self) -> dict[str, Any]:
-        """JSON-ready per-rule figures for the job row."""
-        return {
-            "now": self.now.isoformat() if self.now else None,
-            "rules": [{**vars(result), "seconds": round(result.seconds, 3)} for result in self.rules],
-            "totals": self.totals(),
-        }
-
-    def to_result(self) -> OperationResult:
-        """The run as the operations' one result type; each failed rule is one error, and an
-        archived document counts as deleted (and archived)."""
-        result = from_bulk(self._as_bulk(), target=", ".join(sorted({r.collection for r in self.rules}))[:200])
-        counts = {**result.counts, "archived": self.totals()["archived"]}
-        return dataclasses.replace(result, counts=counts, details=self.details())
-
-    def _as_bulk(self) -> BulkResult:
-        totals = self.totals()
-        errors = tuple(
-            RowError(index, f"{result.rule}: {result.error}", code=0, kind="write", field=result.rule)
-            for index, result in enumerate(self.rules)
-            if not result.ok
-        )
-        return BulkResult(
-            operation="cleanup",
-            rows=totals["matched"],
-            matched=totals["matched"],
-            modified=totals["modified"],
-            deleted=totals["deleted"] + totals["archived"],
-            errors=errors,
-            elapsed=self.elapsed,
-            dry_run=self.dry_run,
-        )
+def cleanup_result(
+    results: tuple[RuleResult, ...], *, dry_run: bool, elapsed: float, now: dt.datetime
+) -> OperationResult:
+    """A cleanup run's result: each failed rule is one error; an archived document counts as
+    deleted (and archived). Details: `rules` (one `RuleResult` each, in the order they ran),
+    `totals` per action, `failed_rules`, `now`."""
+    names = ("matched", "deleted", "modified", "archived")
+    totals = {name: sum(getattr(result, name) for result in results) for name in names}
+    errors = tuple(
+        RowError(index, f"{result.rule}: {result.error}", code=0, kind="write", field=result.rule)
+        for index, result in enumerate(results)
+        if not result.ok
+    )
+    bulk = BulkResult(
+        operation="cleanup",
+        rows=totals["matched"],
+        matched=totals["matched"],
+        modified=totals["modified"],
+        deleted=totals["deleted"] + totals["archived"],
+        errors=errors,
+        elapsed=elapsed,
+        dry_run=dry_run,
+    )
+    details = {
+        "now": now,
+        "rules": results,
+        "totals": totals,
+        "failed_rules": [result.rule for result in results if not result.ok],
+    }
+    result = from_bulk(bulk, target=", ".join(sorted({r.collection for r in results}))[:200], details=details)
+    return dataclasses.replace(result, counts={**result.counts, "archived": totals["archived"]})
 
 
 def run_cleanup(
@@ -247,7 +225,7 @@ def run_cleanup(
     progress: Progress | None = None,
     now: dt.datetime | None = None,
     db: Database | None = None,
-) -> CleanupResult:
+) -> OperationResult:
     """Run `rules` in order; a dry run counts the documents each rule would touch and writes nothing."""
     if batch_size < 1:
         raise ImproperlyDeclared(f"batch_size must be a positive integer, got {batch_size!r}.")
@@ -256,7 +234,7 @@ def run_cleanup(
     started = time.perf_counter()
     counter = _Counter(progress)
     results = [_run_rule(rule, dry_run, batch_size, counter, now, db) for rule in rules]
-    return CleanupResult(tuple(results), dry_run, time.perf_counter() - started, now)
+    return cleanup_result(tuple(results), dry_run=dry_run, elapsed=time.perf_counter() - started, now=now)
 
 
 @dataclass

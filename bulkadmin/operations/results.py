@@ -105,11 +105,10 @@ def bulk_status(result: BulkResult) -> str:
 
 def _bulk_summary(result: OperationResult) -> str:
     shown = ", ".join(f"{name} {value:,}" for name, value in result.counts.items() if value)
+    what = f"{result.operation} {result.target}" if result.target else result.operation
     dry = " (dry run, nothing written)" if result.dry_run else ""
     job = f", job {result.job_id}" if result.job_id else ""
-    return f"{result.operation} {result.target}: {shown or 'nothing to do'} in {result.elapsed:.2f}s{dry}{job}".replace(
-        "  ", " "
-    )
+    return f"{what}: {shown or 'nothing to do'} in {result.elapsed:.2f}s{dry}{job}"
 
 
 def _import_summary(result: OperationResult) -> str:
@@ -135,15 +134,13 @@ def _cleanup_summary(result: OperationResult) -> str:
     """One line per rule, then the totals."""
     lines = []
     for item in result.details.get("rules", ()):
-        if item["error"]:
-            lines.append(f"{item['rule']}: FAILED after {item['seconds']:.2f}s: {item['error']}")
+        if item.error:
+            lines.append(f"{item.rule}: FAILED after {item.seconds:.2f}s: {item.error}")
         elif result.dry_run:
-            lines.append(
-                f"{item['rule']}: would {item['action']} {item['matched']} document(s) in {item['collection']}"
-            )
+            lines.append(f"{item.rule}: would {item.action} {item.matched} document(s) in {item.collection}")
         else:
-            counts = f"deleted {item['deleted']}, modified {item['modified']}, archived {item['archived']}"
-            lines.append(f"{item['rule']}: {counts} in {item['seconds']:.2f}s")
+            counts = f"deleted {item.deleted}, modified {item.modified}, archived {item.archived}"
+            lines.append(f"{item.rule}: {counts} in {item.seconds:.2f}s")
     totals = result.details.get("totals", {})
     if result.dry_run:
         lines.append(f"Total: {totals.get('matched', 0)} document(s) would be touched (dry run, nothing written).")
@@ -155,15 +152,15 @@ def _cleanup_summary(result: OperationResult) -> str:
 
 def _sync_summary(result: OperationResult) -> str:
     since = result.details.get("since")
-    scope = f"updated since {since}" if since else "full"
-    d = result.details
+    scope = f"updated since {since.isoformat()}" if since else "full"
+    c = result.counts
     counts = (
-        f"created {d['created']}, updated {d['updated']}, unchanged {d['unchanged']}, "
-        f"rejected {d['rejected']}, marked missing {d['marked_missing']}"
+        f"created {c['created']}, updated {c['updated']}, unchanged {c['unchanged']}, "
+        f"rejected {c['rejected']}, marked missing {c['marked_missing']}"
     )
     dry = " (dry run, nothing written)" if result.dry_run else ""
     return (
-        f"{d['source']} ({scope}): {d['records']} record(s) in {d['pages']} page(s): {counts}"
+        f"{result.target} ({scope}): {c['records']} record(s) in {c['pages']} page(s): {counts}"
         f" in {result.elapsed:.2f}s{dry}."
     )
 

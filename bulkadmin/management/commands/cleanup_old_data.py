@@ -38,7 +38,7 @@ class Command(BaseCommand):
             raise CommandError(f"cleanup failed: {error}") from error
         self.stdout.write(result.summary())
         self.stdout.write(f"Job #{result.job_id}: {Job.Status(result.status).label.lower()}.")
-        failed = [item["rule"] for item in result.details["rules"] if item["error"]]
+        failed = result.failed_rules
         if failed:
             raise CommandError(f"{len(failed)} rule(s) failed: {', '.join(failed)}.")
 

@@ -51,7 +51,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Syncing {declared.name} from {declared.url} into {declared.model.collection} ...")
             result = sync_job(source=declared, mode=_mode(options), since=options["since"], dry_run=options["dry_run"])
         except SyncFailed as error:
-            self._report(error.result.to_result())
+            self._report(error.result)
             job = f" (job #{error.job.pk})" if error.job is not None else ""
             raise CommandError(f"{error}{job}; documents already written stay, and a re-run converges.") from error
         except LockHeld as error:

@@ -1,9 +1,9 @@
 """File imports: streaming CSV / TSV / JSON / NDJSON readers and the import operation.
 
 `run_import(model=..., options=check_import_options(...))` streams a file into a collection
-through the bulk service and returns an `OperationResult`; it knows nothing of jobs. To record an
-import as a job (and resume it), use `bulkadmin.jobs.import_file` / `resume_import`;
-`manage.py import_csv` is its command line.
+through the bulk service and returns an `OperationResult`; it knows nothing of jobs. The jobs
+layer's `import_file` / `resume_import` record an import as a job and resume it;
+`manage.py import_csv` is their command line.
 """
 
 from bulkadmin.operations.imports.errors import ImportRowError
