@@ -59,14 +59,17 @@ def run_import(
 
     `state` is the resume state: a state from an earlier run carries on after its last
     committed row (the same `identity` must be given); it is updated in place. Bad rows go to
-    `options.errors_path`, else to `error_file` (created on the first bad row). Raises
+    `options.errors_path`, else to `error_file` (created on the first bad row; by default in the
+    temporary folder, named after the identity). Raises
     `ImportFileError` when the file cannot be read; whatever `progress` raises stops the run."""
+    identity = identity or RunIdentity.new(0)
+    default_errors = Path(tempfile.gettempdir()) / f"bulkadmin-import-{identity.prefix.hex()}-errors.csv"
     run = _Import(
         model,
         options,
-        identity or RunIdentity.new(0),
+        identity,
         state if state is not None else ImportState(),
-        Path(error_file) if error_file else Path(tempfile.gettempdir()) / f"bulkadmin-import-{os.getpid()}.csv",
+        Path(error_file) if error_file else default_errors,
         progress,
         db if db is not None else get_db(),
     )
