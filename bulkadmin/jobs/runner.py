@@ -1,7 +1,9 @@
-"""Recording operations as `Job` rows: start, progress, finish, fail, interrupt, cancel.
+"""The one runner: every operation run from a command, a task or the web is a `Job` row that it
+starts (or takes over from the queue), heartbeats, cancels, finishes and records.
 
-Every entry point (command, web view, task) wraps its operation in `track_job`, so the job row
-always ends in a final status with its counts, even when the operation is interrupted.
+Operations know nothing of jobs: they take a progress callback (`JobRun.progress`, which
+raises `Cancelled` when a user asked to stop) and return an `OperationResult`, which
+`JobRun.finish` writes; whatever else ends the run still leaves the job in a final status.
 """
 
 from __future__ import annotations
@@ -9,8 +11,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-from collections.abc import Iterator
-from dataclasses import asdict
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, is_dataclass
 from typing import Any
 
 from django.conf import settings
@@ -18,99 +20,84 @@ from django.db import close_old_connections
 from django.utils import timezone
 from pymongo.errors import ConnectionFailure
 
-from bulkadmin.bulk.results import BulkResult, RowError
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.models import Job
+from bulkadmin.operations.progress import Cancelled
+from bulkadmin.operations.results import OperationResult
 
 ERROR_LIMIT = 100  # errors kept on the job row; the full list goes to the job's error file
-COUNT_FIELDS = (
-    "rows",
-    "inserted",
-    "matched",
-    "modified",
-    "upserted",
-    "deleted",
-    "created",
-    "updated",
-    "unchanged",
-    "skipped",
-    "failed",
-)
+JobCancelled = Cancelled  # the name earlier versions exported
 
 
-class JobCancelled(BulkAdminError):
-    """The job was cancelled by a user; raised between batches."""
+def error_row(error: Any) -> dict[str, Any]:
+    """An error (`RowError`, `ImportRowError`) as a JSON-ready dict for the job row."""
+    return json_ready(error)
 
 
-def counts_of(result: BulkResult) -> dict[str, Any]:
-    """The counts of a result as stored on a job."""
-    counts = {name: getattr(result, name) for name in COUNT_FIELDS}
-    counts["elapsed"] = round(result.elapsed, 3)
-    counts["docs_per_second"] = round(result.docs_per_second, 1)
-    return counts
+def json_ready(value: Any) -> Any:
+    """`value` with dataclasses as dicts, tuples as lists, datetimes as ISO text."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {key: json_ready(item) for key, item in asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(key): json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(item) for item in value]
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value
 
 
-def error_rows(errors: tuple[RowError, ...] | list[RowError], limit: int = ERROR_LIMIT) -> list[dict[str, Any]]:
-    """The first `limit` errors as JSON-ready dicts."""
-    rows = []
-    for error in list(errors)[:limit]:
-        row = asdict(error)
-        row["field_errors"] = [asdict(item) for item in error.field_errors]
-        rows.append(row)
-    return rows
+class JobTaken(BulkAdminError):
+    """Another worker started the job (or its status changed) since it was read; `.job_id` names it."""
 
-
-def status_for(result: BulkResult) -> str:
-    """Succeeded when no row failed; partially failed when some rows were written."""
-    if not result.failed:
-        return Job.Status.SUCCEEDED
-    written = result.inserted + result.updated + result.modified + result.deleted + result.upserted
-    return Job.Status.PARTIAL if written or result.unchanged else Job.Status.FAILED
+    def __init__(self, job_id: int, expected: str) -> None:
+        self.job_id = job_id
+        super().__init__(f"Job {job_id} is no longer {expected}: another worker took it or it changed.")
 
 
 class JobRun:
-    """A running job: progress updates (throttled), cancellation checks, and the final record."""
+    """A running job: progress (with the cancel check), checkpoints, and the final record."""
 
     def __init__(self, job: Job) -> None:
         self.job = job
-        self._last_save = 0.0
 
-    def progress(
-        self,
-        done: int,
-        total: int | None = None,
-        *,
-        last_committed_row: int | None = None,
-        also_save: tuple[str, ...] = (),
-    ) -> None:
-        """Record progress; raises `JobCancelled` when a user asked to cancel. `also_save` names
-        other job fields the caller has set, saved in the same write (a checkpoint)."""
+    def progress(self, done: int, total: int | None = None) -> None:
+        """Record progress and a heartbeat; raises `Cancelled` when a user asked to stop."""
         self.job.rows_done = done
         self.job.rows_total = total
-        if last_committed_row is not None:
-            self.job.last_committed_row = last_committed_row
-        self.job.heartbeat_at = timezone.now()
-        fields = ["rows_done", "rows_total", "last_committed_row", "heartbeat_at", *also_save]
-        self.job.save(update_fields=fields)
-        if Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
-            raise JobCancelled(f"Job {self.job.pk} was cancelled after {done} rows.")
+        self.save("rows_done", "rows_total")
+        self.check_cancel(done)
 
-    def finish(self, result: BulkResult, *, details: dict[str, Any] | None = None, error_file: str = "") -> Job:
-        """Record a finished operation's result and its status."""
-        self.job.counts = counts_of(result)
-        self.job.batches = [[batch.rows, round(batch.seconds, 4)] for batch in result.batches]
-        self.job.errors = error_rows(result.errors)
-        self.job.error_count = len(result.errors)
-        self.job.error_file = error_file
-        self.job.details = details or self.job.details
-        self.job.rows_done = result.rows
-        return self._close(status_for(result))
+    def save(self, *fields: str) -> None:
+        """Save `fields` the caller has set on `job`, with a heartbeat (a checkpoint)."""
+        self.job.heartbeat_at = timezone.now()
+        self.job.save(update_fields=["heartbeat_at", *fields])
+
+    def check_cancel(self, done: int) -> None:
+        if Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
+            raise Cancelled(f"Job {self.job.pk} was cancelled after {done} rows.")
+
+    def finish(self, result: OperationResult) -> OperationResult:
+        """Record a finished operation's result and its status; return it naming the job."""
+        result = result.for_job(self.job.pk)
+        job = self.job
+        job.counts = {
+            **result.counts,
+            "elapsed": round(result.elapsed, 3),
+            "docs_per_second": round(result.rows_per_second, 1),
+        }
+        job.batches = [[batch.rows, round(batch.seconds, 4)] for batch in result.batches]
+        job.errors = [error_row(error) for error in result.errors[:ERROR_LIMIT]]
+        job.error_count = result.error_count
+        job.error_file = result.details.get("error_file", "") or ""
+        job.details = {**job.details, **json_ready(dict(result.details))}
+        job.rows_done = result.rows
+        stopped = result.details.get("stopped_at")
+        self.close(result.status, f"Stopped at {stopped}. {result.summary()}" if stopped else result.summary())
+        return result
 
     def close(self, status: str, message: str = "") -> Job:
-        """Record a final status for an operation that set its own counts on `job`."""
-        return self._close(status, message)
-
-    def _close(self, status: str, message: str = "") -> Job:
+        """Record a final status."""
         self.job.status = status
         self.job.message = message or self.job.message
         self.job.finished_at = timezone.now()
@@ -128,40 +115,71 @@ def start_job(
     dry_run: bool = False,
     job: Job | None = None,
 ) -> JobRun:
-    """Create (or take over a queued) job row and mark it running."""
+    """Create a job row and mark it running, or take over `job` (a new row, a queued one, or an
+    unfinished one being resumed). Taking over is a conditional update from the status `job` was
+    read with, so two workers never run the same job (`JobTaken`)."""
     if job is None:
         job = Job(kind=kind, collection=collection, parameters=parameters or {}, origin=origin, dry_run=dry_run)
         job.user = user if getattr(user, "pk", None) else None
-    job.status = Job.Status.RUNNING
-    job.started_at = timezone.now()
-    job.heartbeat_at = job.started_at
-    job.worker_pid = os.getpid()
+    now = timezone.now()
+    running = {"status": Job.Status.RUNNING, "started_at": now, "heartbeat_at": now, "worker_pid": os.getpid()}
+    if job.pk is not None:
+        if not Job.objects.filter(pk=job.pk, status=job.status).update(**running, cancel_requested=False):
+            raise JobTaken(job.pk, job.status)
+        job.cancel_requested = False
+    for name, value in running.items():
+        setattr(job, name, value)
     job.save()
     return JobRun(job)
 
 
 @contextlib.contextmanager
 def track_job(**options: Any) -> Iterator[JobRun]:
-    """Run the body as a job; whatever ends it, the job row gets a final status.
+    """Run the body as a job (`start_job`'s options); whatever ends it, the job gets a final status.
 
     Ctrl-C, a kill signal turned into SystemExit, or a lost connection to MongoDB leave the job
-    `interrupted` with its last committed row; a cancellation leaves it `cancelled`; any other
-    exception leaves it `failed` with the reason. The exception is re-raised."""
+    `interrupted` with its last checkpoint; a cancellation leaves it `cancelled`; any other
+    exception leaves it `failed` with the reason. The exception is re-raised with `.job_id`."""
     close_old_connections()
     run = start_job(**options)
     try:
         yield run
-    except JobCancelled as error:
-        run._close(Job.Status.CANCELLED, str(error))
-        raise
-    except (KeyboardInterrupt, SystemExit, ConnectionFailure) as error:
-        run._close(Job.Status.INTERRUPTED, f"Interrupted: {error!r}" if str(error) else "Interrupted.")
-        raise
     except BaseException as error:
-        run._close(Job.Status.FAILED, str(error) or repr(error))
+        _close_on(run, error)
+        with contextlib.suppress(AttributeError, TypeError):
+            error.job_id = run.job.pk  # type: ignore[attr-defined]
         raise
     if not run.job.is_finished:
-        run._close(Job.Status.SUCCEEDED)
+        run.close(Job.Status.SUCCEEDED)
+
+
+def _close_on(run: JobRun, error: BaseException) -> None:
+    if isinstance(error, Cancelled):
+        run.close(Job.Status.CANCELLED, str(error))
+    elif isinstance(error, (KeyboardInterrupt, SystemExit, ConnectionFailure)):
+        run.close(Job.Status.INTERRUPTED, f"Interrupted: {error!r}" if str(error) else "Interrupted.")
+    else:
+        run.close(Job.Status.FAILED, str(error) or repr(error))
+
+
+def run_job(operation: Callable[[JobRun], OperationResult], **options: Any) -> OperationResult:
+    """Run `operation` (given the run, for its progress) as a job and record its result."""
+    with track_job(**options) as run:
+        return run.finish(operation(run))
+
+
+def take_queued(job_id: int) -> Job | None:
+    """The queued job, or None when it is finished or was cancelled while queued (then it is
+    marked so, with a conditional update: a job runs at most once)."""
+    job = Job.objects.select_related("user").get(pk=job_id)
+    if job.is_finished:
+        return None
+    if job.cancel_requested:
+        Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
+            status=Job.Status.CANCELLED, finished_at=timezone.now(), message="Cancelled before it started."
+        )
+        return None
+    return job
 
 
 def mark_stale_jobs(max_age: float | None = None) -> int:

@@ -1,6 +1,6 @@
-"""Cleanup and sync runs recorded as jobs: the one place commands, views and tasks start them.
-
-A run that writes holds a named lock, so a second run at the same time refuses (`LockHeld`)."""
+"""Cleanup, sync, bulk update / delete and undo as jobs, through the runner: the one place the
+commands, the tasks and the web start them. A real cleanup or sync holds a named lock, so a
+second one at the same time refuses (`LockHeld`)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ import contextlib
 import datetime as dt
 from typing import Any
 
-from bulkadmin.core.exceptions import InvalidSpec
+from bulkadmin.core.registry import site
 from bulkadmin.jobs import locks
-from bulkadmin.jobs.runner import track_job
+from bulkadmin.jobs.parameters import CleanupParameters, SyncParameters
+from bulkadmin.jobs.runner import JobRun, json_ready, run_job, track_job
 from bulkadmin.models import Job
-from bulkadmin.operations.cleanup import CleanupResult, Rule, run_cleanup
-from bulkadmin.operations.sync import Source, SyncFailed, SyncResult, sync_source
+from bulkadmin.operations import undo, updates
+from bulkadmin.operations.cleanup import Rule, rules, run_cleanup
+from bulkadmin.operations.results import OperationResult
+from bulkadmin.operations.sync import Source, SyncFailed, sources, sync_source
 
 CLEANUP_LOCK = "cleanup"
 
@@ -27,27 +30,20 @@ def cleanup_job(
     user: Any = None,
     now: dt.datetime | None = None,
     job: Job | None = None,
-) -> tuple[Job, CleanupResult]:
+) -> OperationResult:
     """Run cleanup rules as a `cleanup` job (or as the queued `job` given); a real run holds the cleanup lock."""
-    parameters = {"rules": [rule.name for rule in rules], "batch_size": batch_size}
-    collections = sorted({rule.collection for rule in rules})
+    parameters = CleanupParameters(tuple(rule.name for rule in rules), batch_size)
+    collection = ", ".join(sorted({rule.collection for rule in rules}))[:200]
+    job = _job(job, Job.Kind.CLEANUP, collection, parameters.to_parameters(), dry_run, origin, user)
     lock = contextlib.nullcontext() if dry_run else locks.exclusive(CLEANUP_LOCK)
-    with (
-        lock,
-        track_job(
+    with lock:
+        return run_job(
+            lambda run: run_cleanup(
+                rules=rules, dry_run=dry_run, batch_size=batch_size, progress=run.progress, now=now
+            ),
             kind=Job.Kind.CLEANUP,
-            collection=", ".join(collections)[:200],
-            parameters=parameters,
-            origin=origin,
-            user=user,
-            dry_run=dry_run,
-            job=_adopt(job, collection=", ".join(collections)[:200], parameters=parameters, dry_run=dry_run),
-        ) as run,
-    ):
-        result = run_cleanup(rules=rules, dry_run=dry_run, batch_size=batch_size, progress=run.progress, now=now)
-        job = run.finish(result.to_bulk_result(), details=result.details())
-        _add_counts(job, archived=result.totals()["archived"])
-    return job, result
+            job=job,
+        )
 
 
 def last_synced_at(source: Source) -> dt.datetime | None:
@@ -64,65 +60,100 @@ def last_synced_at(source: Source) -> dt.datetime | None:
 def sync_job(
     *,
     source: Source,
-    full: bool = False,
+    mode: str = "incremental",
     since: dt.datetime | None = None,
-    mark_missing: bool = False,
     dry_run: bool = False,
     origin: str = Job.Origin.CLI,
     user: Any = None,
     job: Job | None = None,
-) -> tuple[Job, SyncResult]:
-    """Sync `source` as a `sync` job (or as the queued `job` given). Without `full`, `since` or
-    `mark_missing` (which needs a full sync), the sync is incremental from the last completed
-    sync's start when the source supports it."""
-    if mark_missing and since is not None:
-        raise InvalidSpec("mark_missing needs a full sync: records not fetched would look missing.", field="since")
-    if not full and not mark_missing and since is None and source.updated_since_param:
-        since = last_synced_at(source)
-    parameters = {
-        "source": source.name,
-        "full": since is None,
-        "since": since.isoformat() if since else None,
-        "mark_missing": mark_missing,
-    }
+) -> OperationResult:
+    """Sync `source` as a `sync` job (or as the queued `job` given), in `mode` (see
+    `SyncParameters`). An incremental sync without `since` starts from the last completed
+    sync's start when the source supports it. `SyncFailed` carries `.job` and the partial result."""
+    checked = SyncParameters(source.name, mode, since)
+    if mode == "incremental" and since is None and source.updated_since_param:
+        checked = SyncParameters(source.name, mode, last_synced_at(source))
+    job = _job(job, Job.Kind.SYNC, source.model.collection, checked.to_parameters(), dry_run, origin, user)
     lock = contextlib.nullcontext() if dry_run else locks.exclusive(f"sync-{source.name}")
-    with (
-        lock,
-        track_job(
-            kind=Job.Kind.SYNC,
-            collection=source.model.collection,
-            parameters=parameters,
-            origin=origin,
-            user=user,
-            dry_run=dry_run,
-            job=_adopt(job, collection=source.model.collection, parameters=parameters, dry_run=dry_run),
-        ) as run,
-    ):
+    with lock, track_job(kind=Job.Kind.SYNC, job=job) as run:
         try:
             result = sync_source(
-                source=source, since=since, mark_missing=mark_missing, dry_run=dry_run, progress=run.progress
+                source=source,
+                since=checked.since,
+                mark_missing=mode == "mark_missing",
+                dry_run=dry_run,
+                progress=run.progress,
             )
         except SyncFailed as error:
             error.job = run.job
-            run.job.counts = {"rows": error.result.rows, **error.result.counts()}
-            run.job.details = {**error.result.details(), "failure": error.context()}
+            partial = error.result
+            run.job.counts = dict(partial.counts)
+            run.job.details = {**json_ready(dict(partial.details)), "failure": error.context()}
             raise
-        job = run.finish(result.to_bulk_result(), details=result.details())
-        _add_counts(job, **result.counts())
-        if dry_run and job.status == Job.Status.FAILED and result.records > result.rejected:
-            job.status = Job.Status.PARTIAL  # nothing is written in a dry run, yet some records were good
-            job.save(update_fields=["status"])
-    return job, result
+        return run.finish(result)
 
 
-def _adopt(job: Job | None, *, collection: str, parameters: dict[str, Any], dry_run: bool) -> Job | None:
-    """A queued job (from the web) takes the run's collection and parameters, keeping its own extra ones."""
-    if job is not None:
-        job.collection, job.dry_run = collection, dry_run
-        job.parameters = {**job.parameters, **parameters}
+def update_job(job: Job) -> OperationResult:
+    """Run a queued bulk update job."""
+    return run_job(lambda run: _compose(run, "update"), kind=job.kind, job=job)
+
+
+def delete_job(job: Job) -> OperationResult:
+    """Run a queued bulk delete job."""
+    return run_job(lambda run: _compose(run, "delete"), kind=job.kind, job=job)
+
+
+def undo_job(job: Job) -> OperationResult:
+    """Restore the documents of the job named in the undo job's parameters."""
+    return run_job(
+        lambda run: undo.undo_job_writes(
+            model=site.get(run.job.collection), job=run.job.parameters["job"], progress=run.progress
+        ),
+        kind=job.kind,
+        job=job,
+    )
+
+
+def queued_cleanup(job: Job) -> OperationResult:
+    """Run a queued cleanup job (a dry run when the job is one)."""
+    parameters = CleanupParameters.from_parameters(job.parameters)
+    selected = rules.select(parameters.rules or None)
+    return cleanup_job(
+        rules=selected, dry_run=job.dry_run, batch_size=parameters.batch_size, origin=job.origin, user=job.user, job=job
+    )
+
+
+def queued_sync(job: Job) -> OperationResult:
+    """Run a queued sync job in its mode."""
+    parameters = SyncParameters.from_parameters(job.parameters)
+    return sync_job(
+        source=sources.get(parameters.source),
+        mode=parameters.mode,
+        since=parameters.since,
+        dry_run=job.dry_run,
+        origin=job.origin,
+        user=job.user,
+        job=job,
+    )
+
+
+def _compose(run: JobRun, kind: str) -> OperationResult:
+    job, batch_size = run.job, run.job.parameters.get("batch_size", updates.DEFAULT_BATCH_SIZE)
+    options = {"model": site.get(job.collection), "filter": job.parameters["filter"], "undo_key": job.pk}
+    if kind == "update":
+        return updates.run_update(
+            **options, update=job.parameters["update"], batch_size=batch_size, progress=run.progress
+        )
+    return updates.run_delete(**options, batch_size=batch_size, progress=run.progress)
+
+
+def _job(
+    job: Job | None, kind: str, collection: str, parameters: dict[str, Any], dry_run: bool, origin: str, user: Any
+) -> Job:
+    """The job to run: the queued one given (taking the run's collection and parameters, keeping
+    its own extra ones), else a new one."""
+    if job is None:
+        job = Job(kind=kind, origin=origin, user=user if getattr(user, "pk", None) else None)
+    job.collection, job.dry_run = collection, dry_run
+    job.parameters = {**job.parameters, **parameters}
     return job
-
-
-def _add_counts(job: Job, **counts: int) -> None:
-    job.counts = {**job.counts, **counts}
-    job.save(update_fields=["counts"])

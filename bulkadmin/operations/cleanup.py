@@ -9,10 +9,11 @@ stays short. Rules run in declared order; a failing rule is reported and the oth
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
@@ -24,11 +25,11 @@ from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import AlreadyRegistered, BulkAdminError, ImproperlyDeclared
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter, translate_update
-from bulkadmin.jobs.runner import JobCancelled
+from bulkadmin.operations.progress import Cancelled, Progress
+from bulkadmin.operations.results import OperationResult, from_bulk
 
 ACTIONS = ("delete", "update", "archive")
 ARCHIVE_SUFFIX = "_archive"
-ProgressCallback = Callable[[int, int | None], None]
 
 
 class UnknownRule(BulkAdminError):
@@ -183,53 +184,37 @@ class RuleResult:
         return not self.error
 
 
-@dataclass(frozen=True)
-class CleanupResult:
-    """The outcome of a cleanup run: one `RuleResult` per rule, in the order they ran."""
-
-    rules: tuple[RuleResult, ...] = ()
-    dry_run: bool = False
-    elapsed: float = 0.0
-    now: dt.datetime | None = field(default=None, compare=False)
-
-    @property
-    def ok(self) -> bool:
-        return all(result.ok for result in self.rules)
-
-    @property
-    def failed_rules(self) -> list[str]:
-        return [result.rule for result in self.rules if not result.ok]
-
-    def totals(self) -> dict[str, int]:
-        names = ("matched", "deleted", "modified", "archived")
-        return {name: sum(getattr(result, name) for result in self.rules) for name in names}
-
-    def details(self) -> dict[str, Any]:
-        """JSON-ready per-rule figures for the job row."""
-        return {
-            "now": self.now.isoformat() if self.now else None,
-            "rules": [{**vars(result), "seconds": round(result.seconds, 3)} for result in self.rules],
-            "totals": self.totals(),
-        }
-
-    def to_bulk_result(self) -> BulkResult:
-        """The run as a `BulkResult` for the job row; each failed rule is one error."""
-        totals = self.totals()
-        errors = tuple(
-            RowError(index, f"{result.rule}: {result.error}", code=0, kind="write", field=result.rule)
-            for index, result in enumerate(self.rules)
-            if not result.ok
-        )
-        return BulkResult(
-            operation="cleanup",
-            rows=totals["matched"],
-            matched=totals["matched"],
-            modified=totals["modified"],
-            deleted=totals["deleted"] + totals["archived"],
-            errors=errors,
-            elapsed=self.elapsed,
-            dry_run=self.dry_run,
-        )
+def cleanup_result(
+    results: tuple[RuleResult, ...], *, dry_run: bool, elapsed: float, now: dt.datetime
+) -> OperationResult:
+    """A cleanup run's result: each failed rule is one error; an archived document counts as
+    deleted (and archived). Details: `rules` (one `RuleResult` each, in the order they ran),
+    `totals` per action, `failed_rules`, `now`."""
+    names = ("matched", "deleted", "modified", "archived")
+    totals = {name: sum(getattr(result, name) for result in results) for name in names}
+    errors = tuple(
+        RowError(index, f"{result.rule}: {result.error}", code=0, kind="write", field=result.rule)
+        for index, result in enumerate(results)
+        if not result.ok
+    )
+    bulk = BulkResult(
+        operation="cleanup",
+        rows=totals["matched"],
+        matched=totals["matched"],
+        modified=totals["modified"],
+        deleted=totals["deleted"] + totals["archived"],
+        errors=errors,
+        elapsed=elapsed,
+        dry_run=dry_run,
+    )
+    details = {
+        "now": now,
+        "rules": results,
+        "totals": totals,
+        "failed_rules": [result.rule for result in results if not result.ok],
+    }
+    result = from_bulk(bulk, target=", ".join(sorted({r.collection for r in results}))[:200], details=details)
+    return dataclasses.replace(result, counts={**result.counts, "archived": totals["archived"]})
 
 
 def run_cleanup(
@@ -237,10 +222,10 @@ def run_cleanup(
     rules: Iterable[Rule],
     dry_run: bool = False,
     batch_size: int = 1000,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
     now: dt.datetime | None = None,
     db: Database | None = None,
-) -> CleanupResult:
+) -> OperationResult:
     """Run `rules` in order; a dry run counts the documents each rule would touch and writes nothing."""
     if batch_size < 1:
         raise ImproperlyDeclared(f"batch_size must be a positive integer, got {batch_size!r}.")
@@ -249,14 +234,14 @@ def run_cleanup(
     started = time.perf_counter()
     counter = _Counter(progress)
     results = [_run_rule(rule, dry_run, batch_size, counter, now, db) for rule in rules]
-    return CleanupResult(tuple(results), dry_run, time.perf_counter() - started, now)
+    return cleanup_result(tuple(results), dry_run=dry_run, elapsed=time.perf_counter() - started, now=now)
 
 
 @dataclass
 class _Counter:
     """Documents processed so far across rules, reported after each batch."""
 
-    progress: ProgressCallback | None
+    progress: Progress | None
     done: int = 0
 
     def add(self, count: int) -> None:
@@ -276,7 +261,7 @@ def _run_rule(
             counts = {"matched": db[rule.collection].count_documents(query)}
         else:
             counts = _apply(rule, matching_ids(db, rule.collection, query), batch_size, counter, now, db)
-    except JobCancelled:
+    except Cancelled:
         raise
     except (BulkAdminError, PyMongoError) as error:
         return _replace(base, error=str(error) or repr(error), seconds=time.perf_counter() - started)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 from pymongo.database import Database
 
-from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_update, bulk_upsert
+from bulkadmin.bulk import BatchStat, RowError, bulk_update, bulk_upsert
 from bulkadmin.bulk.results import FieldError
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import AlreadyRegistered, BulkAdminError, ImproperlyDeclared, InvalidSpec
@@ -28,9 +28,11 @@ from bulkadmin.core.mongo import get_db
 from bulkadmin.core.registry import site
 from bulkadmin.core.safety import translate_filter
 from bulkadmin.operations.feeds import Feed, FetchFailed, Pagination, RetryPolicy, Sleep, value_at
+from bulkadmin.operations.progress import Progress
+from bulkadmin.operations.results import FAILED, PARTIAL, SUCCEEDED, OperationResult
 
-ProgressCallback = Callable[[int, int | None], None]
 MARK_BATCH = 1000
+SYNC_COUNTS = ("records", "created", "updated", "unchanged", "rejected", "marked_missing", "pages")
 
 
 @dataclass(frozen=True)
@@ -146,56 +148,10 @@ sources = SourceRegistry()
 register_source = sources.register
 
 
-@dataclass(frozen=True)
-class SyncResult:
-    """What a sync did: records read, created / updated / unchanged / rejected, missing flagged."""
-
-    source: str
-    records: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    marked_missing: int = 0
-    pages: int = 0
-    errors: tuple[RowError, ...] = ()
-    batches: tuple[BatchStat, ...] = ()
-    since: dt.datetime | None = None
-    dry_run: bool = False
-    elapsed: float = 0.0
-
-    @property
-    def rows(self) -> int:
-        return self.records
-
-    def counts(self) -> dict[str, int]:
-        names = ("records", "created", "updated", "unchanged", "rejected", "marked_missing", "pages")
-        return {name: getattr(self, name) for name in names}
-
-    def details(self) -> dict[str, Any]:
-        return {"source": self.source, "since": self.since.isoformat() if self.since else None, **self.counts()}
-
-    def to_bulk_result(self) -> BulkResult:
-        """The sync as a `BulkResult` for the job row; rejected records are its errors."""
-        return BulkResult(
-            operation="sync",
-            rows=self.records,
-            inserted=0 if self.dry_run else self.created,
-            modified=self.marked_missing if not self.dry_run else 0,
-            created=self.created,
-            updated=self.updated,
-            unchanged=self.unchanged,
-            errors=self.errors,
-            batches=self.batches,
-            elapsed=self.elapsed,
-            dry_run=self.dry_run,
-        )
-
-
 class SyncFailed(BulkAdminError):
     """A sync stopped part-way (HTTP error, broken JSON); `.result` holds what was done before."""
 
-    def __init__(self, source: str, failure: FetchFailed, result: SyncResult) -> None:
+    def __init__(self, source: str, failure: FetchFailed, result: OperationResult) -> None:
         self.source = source
         self.page = failure.page
         self.status = failure.status
@@ -226,15 +182,27 @@ class _Tally:
         for name, value in counts.items():
             self.counts[name] = self.counts.get(name, 0) + value
 
-    def result(self) -> SyncResult:
-        return SyncResult(
-            source=self.source.name,
-            **self.counts,
-            errors=tuple(sorted(self.errors, key=lambda error: error.index)),
+    def result(self) -> OperationResult:
+        """The sync's result: records read, created / updated / unchanged / rejected, missing
+        flagged, pages; rejected records are its errors. A dry run with some good records is
+        partial, not failed (nothing is written in a dry run)."""
+        counts = {name: self.counts.get(name, 0) for name in SYNC_COUNTS}
+        errors = tuple(sorted(self.errors, key=lambda error: error.index))
+        written = 0 if self.dry_run else counts["created"] + counts["updated"] + counts["marked_missing"]
+        status = SUCCEEDED if not errors else PARTIAL if written or counts["unchanged"] else FAILED
+        if self.dry_run and status == FAILED and counts["records"] > counts["rejected"]:
+            status = PARTIAL
+        return OperationResult(
+            operation="sync",
+            target=self.source.name,
+            counts={"rows": counts["records"], **counts, "failed": len({error.index for error in errors})},
+            errors=errors,
+            error_count=len(errors),
             batches=tuple(self.batches),
-            since=self.since,
-            dry_run=self.dry_run,
+            details={"source": self.source.name, "since": self.since},
             elapsed=time.perf_counter() - self.started,
+            dry_run=self.dry_run,
+            status=status,
         )
 
 
@@ -244,11 +212,11 @@ def sync_source(
     since: dt.datetime | None = None,
     mark_missing: bool = False,
     dry_run: bool = False,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
     now: dt.datetime | None = None,
     sleep: Sleep | None = None,
     db: Database | None = None,
-) -> SyncResult:
+) -> OperationResult:
     """Fetch every page of `source` (only records updated since `since` when given) and upsert
     them by key. `mark_missing` needs a full sync: it sets `active_field` false on the source's
     documents absent from the feed. Raises `SyncFailed` (with the partial result) part-way."""

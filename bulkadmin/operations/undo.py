@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from bson import json_util
@@ -20,14 +19,16 @@ from pydantic import Field
 from pymongo.database import Database
 
 from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_delete, bulk_insert, bulk_restore, bulk_write
-from bulkadmin.bulk.plans import ProgressCallback
 from bulkadmin.core.documents import Index, MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.registry import ensure_indexes
+from bulkadmin.operations.progress import Progress
+from bulkadmin.operations.results import OperationResult, from_bulk
 
 DEFAULT_UNDO_LIMIT = 100_000
 DEFAULT_UNDO_DAYS = 30
 CONFLICT = "conflict"
+MAX_CONFLICTS = 1000  # conflicting ids listed in the result
 
 
 def undo_limit() -> int:
@@ -96,26 +97,16 @@ def undo_record_count(job: int, *, db: Database | None = None) -> int:
     return database[UndoRecord.collection].count_documents({"job": job})
 
 
-@dataclass(frozen=True)
-class UndoOutcome:
-    """What an undo did: the bulk result (conflicts are its errors) and the conflicting ids."""
-
-    result: BulkResult
-    restored: int
-    unchanged: int
-    conflicts: tuple[str, ...]
-    deleted: int = 0  # documents an import inserted, removed
-
-
 def undo_job_writes(
     *,
     model: type[MongoModel],
     job: int,
     batch_size: int = 500,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
     db: Database | None = None,
-) -> UndoOutcome:
-    """Restore the documents `job` touched, batch by batch, skipping those changed since."""
+) -> OperationResult:
+    """Restore the documents `job` touched, batch by batch, skipping those changed since (they
+    are the result's errors, and its `conflicts` detail lists their ids)."""
     database = db if db is not None else get_db()
     total = undo_record_count(job, db=database)
     tally = _UndoTally()
@@ -123,7 +114,7 @@ def undo_job_writes(
         tally.add_batch(records, model, database)
         if progress is not None:
             progress(tally.rows, total)
-    return tally.outcome()
+    return tally.outcome(model.collection)
 
 
 def _record_batches(database: Database, job: int, batch_size: int) -> Iterator[list[dict[str, Any]]]:
@@ -173,7 +164,7 @@ class _UndoTally:
         seconds = (dt.datetime.now(dt.UTC) - clock).total_seconds()
         self.batches.append(BatchStat(len(self.batches) + 1, len(records), seconds))
 
-    def outcome(self) -> UndoOutcome:
+    def outcome(self, target: str) -> OperationResult:
         elapsed = (dt.datetime.now(dt.UTC) - self.started).total_seconds()
         result = BulkResult(
             operation="undo",
@@ -186,7 +177,14 @@ class _UndoTally:
             elapsed=elapsed,
         )
         conflicts = tuple(error.field or "" for error in self.errors)
-        return UndoOutcome(result, self.restored, self.unchanged, conflicts, self.deleted)
+        details: dict[str, Any] = {
+            "restored": self.restored,
+            "unchanged": self.unchanged,
+            "conflicts": conflicts[:MAX_CONFLICTS],
+        }
+        if self.deleted:
+            details["deleted"] = self.deleted  # documents an import inserted, removed
+        return from_bulk(result, target=target, details=details)
 
 
 def _conflict(index: int, record: dict[str, Any]) -> RowError:

@@ -16,11 +16,12 @@ from typing import Any
 from pymongo.database import Database
 
 from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_delete, bulk_update
-from bulkadmin.bulk.plans import ProgressCallback
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter, translate_update
 from bulkadmin.operations import undo
+from bulkadmin.operations.progress import Progress
+from bulkadmin.operations.results import OperationResult, from_bulk
 from bulkadmin.operations.simulate import apply_update
 
 SAMPLE_SIZE = 5
@@ -54,15 +55,6 @@ class Preview:
     @property
     def undoable(self) -> bool:
         return self.count <= self.undo_limit
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    """A finished run: the bulk result and how many pre-images were kept for undo."""
-
-    result: BulkResult
-    undo_records: int
-    undo_available: bool
 
 
 def check_spec(
@@ -100,10 +92,11 @@ def run_update(
     update: Mapping[str, Any],
     undo_key: int | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
     db: Database | None = None,
-) -> RunOutcome:
-    """Apply `update` to every document matching `filter`; keep undo data under `undo_key`."""
+) -> OperationResult:
+    """Apply `update` to every document matching `filter`; keep undo data under `undo_key`.
+    The result's details say how many pre-images were kept (`undo_records`, `undo_available`)."""
     check_spec(model=model, filter=filter, update=update)
     return _Runner(model, "update", update, undo_key, batch_size, progress, _db(db)).run(filter)
 
@@ -114,9 +107,9 @@ def run_delete(
     filter: Mapping[str, Any],
     undo_key: int | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
     db: Database | None = None,
-) -> RunOutcome:
+) -> OperationResult:
     """Delete every document matching `filter`; keep undo data under `undo_key`."""
     check_spec(model=model, filter=filter)
     return _Runner(model, "delete", None, undo_key, batch_size, progress, _db(db)).run(filter)
@@ -132,7 +125,7 @@ class _Runner:
         update: Mapping[str, Any] | None,
         undo_key: int | None,
         batch_size: int,
-        progress: ProgressCallback | None,
+        progress: Progress | None,
         db: Database,
     ) -> None:
         self.model, self.operation, self.update = model, operation, update
@@ -143,7 +136,7 @@ class _Runner:
         self.batches: list[BatchStat] = []
         self.undo_records = 0
 
-    def run(self, filter: Mapping[str, Any]) -> RunOutcome:
+    def run(self, filter: Mapping[str, Any]) -> OperationResult:
         started = time.perf_counter()
         ids = [doc["_id"] for doc in self.collection.find(translate_filter(self.model, filter), {"_id": 1})]
         keep_undo = self.undo_key is not None and len(ids) <= undo.undo_limit()
@@ -160,7 +153,8 @@ class _Runner:
             batches=tuple(self.batches),
             elapsed=time.perf_counter() - started,
         )
-        return RunOutcome(result, self.undo_records, keep_undo and self.undo_records > 0)
+        undo_data = {"undo_records": self.undo_records, "undo_available": keep_undo and self.undo_records > 0}
+        return from_bulk(result, target=self.model.collection, details=undo_data)
 
     def _batch(self, ids: list[Any], start: int, keep_undo: bool) -> None:
         clock = time.perf_counter()

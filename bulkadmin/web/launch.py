@@ -6,6 +6,7 @@ from typing import Any
 
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs import tasks
+from bulkadmin.jobs.parameters import CleanupParameters, SyncParameters
 from bulkadmin.models import Job
 from bulkadmin.operations.cleanup import Rule
 from bulkadmin.operations.sync import Source
@@ -52,7 +53,7 @@ def launch_cleanup(*, rules: list[Rule], dry_run: bool, user: Any) -> Job:
     return launch(
         kind=Job.Kind.CLEANUP,
         collection=", ".join(sorted({rule.collection for rule in rules}))[:200],
-        parameters={"rules": [rule.name for rule in rules], "batch_size": CLEANUP_BATCH_SIZE},
+        parameters=CleanupParameters(tuple(rule.name for rule in rules), CLEANUP_BATCH_SIZE).to_parameters(),
         user=user,
         dry_run=dry_run,
     )
@@ -61,8 +62,7 @@ def launch_cleanup(*, rules: list[Rule], dry_run: bool, user: Any) -> Job:
 def launch_sync(*, source: Source, mode: str, dry_run: bool, user: Any) -> Job:
     """Queue a sync of `source` in `mode` (incremental, full, mark_missing); a real run refuses
     while another real sync of the same source is queued or running."""
-    if mode not in tasks.SYNC_MODES:
-        raise BulkAdminError(f"Unknown sync mode {mode!r}; choose one of {', '.join(tasks.SYNC_MODES)}.")
+    parameters = SyncParameters(source.name, mode)
     if mode == "mark_missing" and not source.active_field:
         raise BulkAdminError(f"Sync source {source.name!r} declares no active_field, so it cannot mark missing.")
     if not dry_run:
@@ -71,7 +71,7 @@ def launch_sync(*, source: Source, mode: str, dry_run: bool, user: Any) -> Job:
     return launch(
         kind=Job.Kind.SYNC,
         collection=source.model.collection,
-        parameters={"source": source.name, "mode": mode},
+        parameters=parameters.to_parameters(),
         user=user,
         dry_run=dry_run,
     )

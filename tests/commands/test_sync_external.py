@@ -66,7 +66,13 @@ def test_a_sync_prints_its_counts_and_is_recorded_as_a_job(db, feed):
     assert "partners (full): 3 record(s) in 3 page(s): created 3, updated 0, unchanged 0, rejected 0" in output
     assert f"Job #{job.pk}: succeeded." in output
     assert (job.kind, job.collection, job.status) == (Job.Kind.SYNC, "users", Job.Status.SUCCEEDED)
-    assert job.parameters == {"source": "partners", "full": True, "since": None, "mark_missing": False}
+    assert job.parameters == {
+        "source": "partners",
+        "mode": "incremental",
+        "full": True,
+        "since": None,
+        "mark_missing": False,
+    }
     assert (job.counts["created"], job.counts["records"], job.counts["pages"]) == (3, 3, 3)
     assert db.users.count_documents({"external_id": {"$in": [1, 2, 3]}}) == 3
 

@@ -9,8 +9,9 @@ import datetime as dt
 import pytest
 
 from bulkadmin.bulk import bulk_insert
+from bulkadmin.jobs.imports import import_file
 from bulkadmin.models import Job
-from bulkadmin.operations.imports import ImportFileError, import_file
+from bulkadmin.operations.imports import ImportFileError
 from project.collections import User
 from tests.imports.conftest import CORPUS
 

@@ -10,8 +10,9 @@ import pytest
 
 from bulkadmin.bulk import bulk_insert
 from bulkadmin.core.exceptions import InvalidSpec
+from bulkadmin.jobs.imports import import_file
 from bulkadmin.models import Job
-from bulkadmin.operations.imports import ImportFileError, import_file
+from bulkadmin.operations.imports import ImportFileError
 from bulkadmin.operations.imports.errors import KEPT_ERRORS
 from project.collections import FileRecord, User
 from tests.factories import users

@@ -6,9 +6,11 @@ import pytest
 from pymongo.errors import AutoReconnect
 
 from bulkadmin.core.exceptions import InvalidSpec
-from bulkadmin.jobs.runner import JobCancelled
+from bulkadmin.jobs import imports
+from bulkadmin.jobs.imports import import_file, resume_import
 from bulkadmin.models import Job
-from bulkadmin.operations.imports import ImportFileError, import_file, operation, resume_import
+from bulkadmin.operations.imports import ImportFileError, batches
+from bulkadmin.operations.progress import Cancelled
 from project.collections import User
 from tests.imports.conftest import user_rows, write_csv
 
@@ -59,7 +61,7 @@ def test_ctrl_c_leaves_the_job_interrupted_and_resume_finishes_it(db, tmp_path):
 def test_a_crash_in_the_middle_of_a_batch_is_resumed_without_duplicates(db, tmp_path, monkeypatch):
     """The server goes away after half of the third batch was written: the resumed run finds
     those rows by their job-derived ids and counts them instead of failing on them."""
-    real_insert, calls = operation.bulk_insert, []
+    real_insert, calls = batches.bulk_insert, []
 
     def flaky_insert(model, docs, **options):
         calls.append(len(docs))
@@ -68,7 +70,7 @@ def test_a_crash_in_the_middle_of_a_batch_is_resumed_without_duplicates(db, tmp_
             raise AutoReconnect("connection closed")
         return real_insert(model, docs, **options)
 
-    monkeypatch.setattr(operation, "bulk_insert", flaky_insert)
+    monkeypatch.setattr(batches, "bulk_insert", flaky_insert)
     path = write_csv(tmp_path / "p.csv", "name,email,age", user_rows(ROWS))
     with pytest.raises(AutoReconnect):
         import_file(model=User, source=path, batch_size=10)
@@ -106,13 +108,13 @@ def test_only_unfinished_import_jobs_of_an_unchanged_file_resume(db, tmp_path):
 
 
 def test_a_cancelled_job_stops_at_the_next_checkpoint(db, tmp_path, monkeypatch):
-    monkeypatch.setattr(operation, "CHECKPOINT_SECONDS", 0)
+    monkeypatch.setattr(imports, "CHECKPOINT_SECONDS", 0)
     path = write_csv(tmp_path / "p.csv", "name,email,age", user_rows(ROWS))
 
     def cancel(state):
-        Job.objects.filter(pk=state.job_id).update(cancel_requested=True)
+        Job.objects.filter(pk=state.run_id).update(cancel_requested=True)
 
-    with pytest.raises(JobCancelled):
+    with pytest.raises(Cancelled):
         import_file(model=User, source=path, batch_size=10, progress=cancel)
     job = Job.objects.get()
     assert job.status == Job.Status.CANCELLED

@@ -106,7 +106,7 @@ def test_all_rules_run_in_declared_order_with_exact_counts(db):
         ("deleted_users", 0, 0, 0),
     ]
     assert result.ok
-    assert result.totals() == {"matched": 6, "deleted": 3, "modified": 2, "archived": 1}
+    assert result.totals == {"matched": 6, "deleted": 3, "modified": 2, "archived": 1}
 
 
 def test_rules_run_in_the_order_given_so_the_later_rule_wins(db):
@@ -145,7 +145,7 @@ def test_a_dry_run_counts_per_rule_and_writes_nothing(db):
         "unverified_users": 0,
         "deleted_users": 1,
     }
-    assert result.totals()["deleted"] == result.totals()["archived"] == 0
+    assert result.totals["deleted"] == result.totals["archived"] == 0
 
 
 def _logs(db, count: int) -> list:

@@ -165,7 +165,7 @@ def test_records_with_a_bad_field_or_no_key_are_rejected_and_reported(db, feed):
     assert [(error.index, error.field) for error in result.errors] == [(2, "email"), (3, "id")]
     assert "not-an-email" in result.errors[0].message
     assert sorted(stored(db)) == [1, 2, 5]
-    assert result.to_bulk_result().failed == 2
+    assert result.failed == 2
 
 
 def test_a_dry_run_counts_and_writes_nothing(db, feed):

@@ -43,8 +43,8 @@ def test_run_update_writes_by_id_in_batches_and_undo_restores_pre_images(db):
     outcome = updates.run_update(
         model=User, filter={"age": {"$lt": 40}}, update={"$set": {"tier": "gold"}}, undo_key=7, batch_size=4, db=db
     )
-    assert (outcome.result.rows, outcome.result.matched, outcome.result.modified) == (20, 20, 20)
-    assert len(outcome.result.batches) == 5
+    assert (outcome.rows, outcome.matched, outcome.modified) == (20, 20, 20)
+    assert len(outcome.batches) == 5
     assert outcome.undo_records == 20 and outcome.undo_available
     assert db.users.count_documents({"tier": "gold"}) == 20
     restored = undo.undo_job_writes(model=User, job=7, batch_size=6, db=db)
@@ -60,7 +60,7 @@ def test_undo_leaves_documents_changed_since_and_lists_them_as_conflicts(db):
     outcome = undo.undo_job_writes(model=User, job=3, db=db)
     assert outcome.restored == 4
     assert outcome.conflicts == (str(changed["_id"]),)
-    assert outcome.result.failed == 1
+    assert outcome.failed == 1
     assert db.users.find_one({"_id": changed["_id"]})["name"] == "Someone"
     assert sorted(doc["age"] for doc in db.users.find()) == [20, 21, 23, 23, 24]
 
@@ -69,7 +69,7 @@ def test_run_delete_keeps_pre_images_and_undo_reinserts_them(db):
     bulk_insert(User, users(10), db=db)
     before = {doc["_id"]: doc for doc in db.users.find()}
     outcome = updates.run_delete(model=User, filter={"age": {"$gte": 25}}, undo_key=9, batch_size=3, db=db)
-    assert (outcome.result.rows, outcome.result.deleted) == (5, 5)
+    assert (outcome.rows, outcome.deleted) == (5, 5)
     assert db.users.count_documents({}) == 5
     restored = undo.undo_job_writes(model=User, job=9, db=db)
     assert restored.restored == 5
@@ -80,6 +80,6 @@ def test_no_undo_data_is_kept_above_the_undo_limit(db, settings):
     settings.BULKADMIN_UNDO_LIMIT = 3
     bulk_insert(User, users(5), db=db)
     outcome = updates.run_delete(model=User, filter={}, undo_key=4, db=db)
-    assert outcome.result.deleted == 5
+    assert outcome.deleted == 5
     assert (outcome.undo_records, outcome.undo_available) == (0, False)
     assert undo.undo_record_count(4, db=db) == 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bulkadmin.jobs.imports import import_file
 from bulkadmin.models import Job
-from bulkadmin.operations.imports import import_file
 from project.collections import User
 from tests.imports.conftest import user_rows, write_csv
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from bulkadmin.jobs.imports import import_file
 from bulkadmin.models import Job
-from bulkadmin.operations.imports import import_file
 from bulkadmin.operations.undo import undo_record_count
 from tests.web.import_helpers import GOOD_AND_BAD, confirm, dry_run
 

@@ -8,7 +8,8 @@ from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs.locks import LockHeld
 from bulkadmin.jobs.runs import cleanup_job
 from bulkadmin.management.arguments import positive_int
-from bulkadmin.operations.cleanup import CleanupResult, UnknownRule, rules
+from bulkadmin.models import Job
+from bulkadmin.operations.cleanup import UnknownRule, rules
 
 
 class Command(BaseCommand):
@@ -30,34 +31,19 @@ class Command(BaseCommand):
             return
         try:
             selected = rules.select(rule_names)
-            job, result = cleanup_job(rules=selected, dry_run=dry_run, batch_size=batch_size)
+            result = cleanup_job(rules=selected, dry_run=dry_run, batch_size=batch_size)
         except (UnknownRule, LockHeld) as error:
             raise CommandError(str(error)) from error
         except BulkAdminError as error:
             raise CommandError(f"cleanup failed: {error}") from error
-        self._report(result)
-        self.stdout.write(f"Job #{job.pk}: {job.get_status_display().lower()}.")
-        if not result.ok:
-            raise CommandError(f"{len(result.failed_rules)} rule(s) failed: {', '.join(result.failed_rules)}.")
+        self.stdout.write(result.summary())
+        self.stdout.write(f"Job #{result.job_id}: {Job.Status(result.status).label.lower()}.")
+        failed = result.failed_rules
+        if failed:
+            raise CommandError(f"{len(failed)} rule(s) failed: {', '.join(failed)}.")
 
     def _list(self) -> None:
         for number, rule in enumerate(rules, start=1):
             self.stdout.write(f"{number}. {rule.name}: {rule.describe()}")
             if rule.description:
                 self.stdout.write(f"   {rule.description}")
-
-    def _report(self, result: CleanupResult) -> None:
-        for item in result.rules:
-            if not item.ok:
-                self.stdout.write(self.style.ERROR(f"{item.rule}: FAILED after {item.seconds:.2f}s: {item.error}"))
-            elif result.dry_run:
-                self.stdout.write(f"{item.rule}: would {item.action} {item.matched} document(s) in {item.collection}")
-            else:
-                counts = f"deleted {item.deleted}, modified {item.modified}, archived {item.archived}"
-                self.stdout.write(f"{item.rule}: {counts} in {item.seconds:.2f}s")
-        totals = result.totals()
-        if result.dry_run:
-            self.stdout.write(f"Total: {totals['matched']} document(s) would be touched (dry run, nothing written).")
-        else:
-            counts = f"deleted {totals['deleted']}, modified {totals['modified']}, archived {totals['archived']}"
-            self.stdout.write(f"Total: {counts} in {result.elapsed:.2f}s.")

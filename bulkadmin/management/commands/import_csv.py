@@ -16,12 +16,13 @@ from pymongo.errors import ConnectionFailure
 
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.core.registry import site
-from bulkadmin.jobs.runner import JobCancelled
+from bulkadmin.jobs.imports import import_file, resume_import
 from bulkadmin.management.arguments import positive_int
 from bulkadmin.models import Job
-from bulkadmin.operations.imports import ImportProgress, ImportResult, import_file, resume_import
-from bulkadmin.operations.imports.operation import MODES
+from bulkadmin.operations.imports import MODES, ImportProgress
 from bulkadmin.operations.imports.readers import FORMATS
+from bulkadmin.operations.progress import Cancelled
+from bulkadmin.operations.results import OperationResult
 
 SHOWN_ERRORS = 20
 BAR_INTERVAL = 0.1
@@ -98,10 +99,10 @@ class Command(BaseCommand):
             self.interrupts = interrupts
             try:
                 result = self._import(options)
-            except (KeyboardInterrupt, SystemExit, ConnectionFailure, JobCancelled) as error:
+            except (KeyboardInterrupt, SystemExit, ConnectionFailure, Cancelled) as error:
                 self._end_bar()
                 job_id = getattr(error, "job_id", None)
-                reason = "cancelled" if isinstance(error, JobCancelled) else "interrupted"
+                reason = "cancelled" if isinstance(error, Cancelled) else "interrupted"
                 if isinstance(error, ConnectionFailure):
                     reason = f"interrupted: lost the MongoDB server ({str(error).splitlines()[0][:200]})"
                 resume = f"; continue with --resume {job_id}" if job_id and reason != "cancelled" else ""
@@ -121,7 +122,7 @@ class Command(BaseCommand):
                 self.stderr.write("bulkadmin: creating Django's tables (manage.py migrate) to record jobs.")
             call_command("migrate", verbosity=0, interactive=False)
 
-    def _import(self, options: dict[str, Any]) -> ImportResult:
+    def _import(self, options: dict[str, Any]) -> OperationResult:
         progress = self._progress
         if options["resume"] is not None:
             given = [f"--{name.replace('_', '-')}" for name in IMPORT_OPTIONS if options[name] not in (None, False)]
@@ -184,7 +185,7 @@ class Command(BaseCommand):
             self._bar_shown = False
 
     # The report ------------------------------------------------------------------------------
-    def _report(self, result: ImportResult) -> None:
+    def _report(self, result: OperationResult) -> None:
         if self.verbosity >= 1:
             shown = result.errors if self.verbosity >= 2 else result.errors[:SHOWN_ERRORS]
             for error in shown:

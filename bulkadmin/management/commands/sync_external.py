@@ -10,7 +10,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs.locks import LockHeld
 from bulkadmin.jobs.runs import last_synced_at, sync_job
-from bulkadmin.operations.sync import SyncFailed, SyncResult, sources
+from bulkadmin.models import Job
+from bulkadmin.operations.results import OperationResult
+from bulkadmin.operations.sync import SyncFailed, sources
 
 ERRORS_SHOWN = 10
 
@@ -23,11 +25,11 @@ def iso_datetime(value: str) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
 
 
-def _rejected(result: SyncResult, job_id: int) -> str:
+def _rejected(result: OperationResult) -> str:
     """The one-line reason a sync with rejected records exits non-zero, like `import_csv`'s."""
     first = result.errors[0] if result.errors else None
     where = f"; first at record {first.index}: {first.message}" if first else ""
-    return f"{result.rejected:,} record(s) rejected (job #{job_id}){where}".splitlines()[0]
+    return f"{result.rejected:,} record(s) rejected (job #{result.job_id}){where}".splitlines()[0]
 
 
 class Command(BaseCommand):
@@ -54,13 +56,7 @@ class Command(BaseCommand):
                 return
             declared = sources.get(source)
             self.stdout.write(f"Syncing {declared.name} from {declared.url} into {declared.model.collection} ...")
-            job, result = sync_job(
-                source=declared,
-                full=options["full"],
-                since=options["since"],
-                mark_missing=options["mark_missing"],
-                dry_run=options["dry_run"],
-            )
+            result = sync_job(source=declared, mode=_mode(options), since=options["since"], dry_run=options["dry_run"])
         except SyncFailed as error:
             self._report(error.result)
             job = f" (job #{error.job.pk})" if error.job is not None else ""
@@ -70,9 +66,9 @@ class Command(BaseCommand):
         except BulkAdminError as error:
             raise CommandError(f"sync {source!r}: {error}") from error
         self._report(result)
-        self.stdout.write(f"Job #{job.pk}: {job.get_status_display().lower()}.")
+        self.stdout.write(f"Job #{result.job_id}: {Job.Status(result.status).label.lower()}.")
         if result.rejected:
-            raise CommandError(_rejected(result, job.pk))
+            raise CommandError(_rejected(result))
 
     def _list(self) -> None:
         for name, source in sorted(sources.all().items()):
@@ -83,18 +79,16 @@ class Command(BaseCommand):
             if source.description:
                 self.stdout.write(f"   {source.description}")
 
-    def _report(self, result: SyncResult) -> None:
-        scope = f"updated since {result.since.isoformat()}" if result.since else "full"
-        counts = (
-            f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}, "
-            f"rejected {result.rejected}, marked missing {result.marked_missing}"
-        )
-        dry = " (dry run, nothing written)" if result.dry_run else ""
-        self.stdout.write(
-            f"{result.source} ({scope}): {result.records} record(s) in {result.pages} page(s): {counts}"
-            f" in {result.elapsed:.2f}s{dry}."
-        )
+    def _report(self, result: OperationResult) -> None:
+        self.stdout.write(result.summary())
         for error in result.errors[:ERRORS_SHOWN]:
             self.stdout.write(f"  record {error.index}: {error.message}")
-        if len(result.errors) > ERRORS_SHOWN:
-            self.stdout.write(f"  ... and {len(result.errors) - ERRORS_SHOWN} more (see the job's errors).")
+        if result.error_count > ERRORS_SHOWN:
+            self.stdout.write(f"  ... and {result.error_count - ERRORS_SHOWN} more (see the job's errors).")
+
+
+def _mode(options: dict[str, object]) -> str:
+    """The sync's mode from the flags: --mark-missing, --full, else incremental (--since)."""
+    if options["mark_missing"]:
+        return "mark_missing"
+    return "full" if options["full"] else "incremental"

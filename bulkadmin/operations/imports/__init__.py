@@ -1,28 +1,25 @@
 """File imports: streaming CSV / TSV / JSON / NDJSON readers and the import operation.
 
-`import_file(model=..., source=...)` streams a file into a collection through the bulk service,
-recorded as a `Job`; `resume_import(job_id)` carries on an interrupted one. `manage.py import_csv`
-is its command line.
+`run_import(model=..., options=check_import_options(...))` streams a file into a collection
+through the bulk service and returns an `OperationResult`; it knows nothing of jobs. The jobs
+layer's `import_file` / `resume_import` record an import as a job and resume it;
+`manage.py import_csv` is their command line.
 """
 
 from bulkadmin.operations.imports.errors import ImportRowError
-from bulkadmin.operations.imports.operation import (
-    ImportProgress,
-    ImportResult,
-    check_import_options,
-    import_file,
-    resume_import,
-    run_queued_import,
-)
+from bulkadmin.operations.imports.options import MODES, ImportOptions, check_import_options
+from bulkadmin.operations.imports.pipeline import run_import
 from bulkadmin.operations.imports.sources import ImportFileError
+from bulkadmin.operations.imports.state import ImportProgress, ImportState, RunIdentity
 
 __all__ = [
+    "MODES",
     "ImportFileError",
+    "ImportOptions",
     "ImportProgress",
-    "ImportResult",
     "ImportRowError",
+    "ImportState",
+    "RunIdentity",
     "check_import_options",
-    "import_file",
-    "resume_import",
-    "run_queued_import",
+    "run_import",
 ]

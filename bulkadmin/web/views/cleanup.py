@@ -41,5 +41,5 @@ def _render(request: HttpRequest, error: str = "", status: int = 200) -> HttpRes
         {"number": number, "rule": rule, "describe": rule.describe(), "result": result}
         for number, (rule, result) in enumerate(zip(rules.select(), counted.rules, strict=True), start=1)
     ]
-    context = {"title": "Cleanup", "rows": rows, "total": counted.totals()["matched"], "error": error}
+    context = {"title": "Cleanup", "rows": rows, "total": counted.totals["matched"], "error": error}
     return page(request, "cleanup.html", context, status=status)

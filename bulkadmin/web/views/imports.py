@@ -14,8 +14,9 @@ from django.views.decorators.http import require_POST
 
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.jobs import rules as job_rules
 from bulkadmin.models import Job
-from bulkadmin.operations.imports import check_import_options
+from bulkadmin.operations.imports import MODES, check_import_options
 from bulkadmin.operations.imports.preview import ImportPreview, preview_file
 from bulkadmin.web.import_forms import PreviewForm, UploadForm, preview_initial
 from bulkadmin.web.launch import launch
@@ -32,8 +33,6 @@ from bulkadmin.web.uploads import (
     use_limited_uploads,
 )
 from bulkadmin.web.views.common import model_or_404, page
-
-CONFIRMABLE = (Job.Status.SUCCEEDED, Job.Status.PARTIAL)
 
 
 @csrf_exempt
@@ -129,7 +128,7 @@ def _preview(model: type[MongoModel], path: Path, options: dict[str, Any], mappi
         return preview_file(
             model=model,
             path=path,
-            mode=_operation_mode(options.get("mode", "insert")),
+            mode=MODES.get(options.get("mode", "insert"), "insert"),
             key_fields=keys,
             mapping=mapping,
             ignore_blanks=bool(options.get("ignore_blanks")),
@@ -138,10 +137,6 @@ def _preview(model: type[MongoModel], path: Path, options: dict[str, Any], mappi
     except BulkAdminError as error:
         fmt, encoding = chosen["format"] or "", chosen["encoding"] or ""
         return ImportPreview(fmt, encoding, chosen["delimiter"], problems=(str(error),))
-
-
-def _operation_mode(mode: str) -> str:
-    return "replace" if mode == "upsert" else mode
 
 
 def _start_dry_run(
@@ -154,10 +149,10 @@ def _start_dry_run(
     mapping = {header: target for header, target in (meta["mapping"] or {}).items() if target != header}
     mapping.update({c.header: "" for c in preview.columns if not c.known and c.header not in mapping})
     try:
-        parameters = check_import_options(model, source=str(path), dry_run=True, mapping=mapping, **options)
+        checked = check_import_options(model, source=str(path), dry_run=True, mapping=mapping, **options)
     except BulkAdminError as error:
         return None, str(error)
-    parameters["upload"] = token
+    parameters = {**checked.to_parameters(), "upload": token}
     save_meta(path, meta)
     job = launch(
         kind=Job.Kind.IMPORT, collection=model.collection, parameters=parameters, user=request.user, dry_run=True
@@ -198,26 +193,12 @@ def _preview_page(
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     """Step 3: from a dry run's result page, run the same import for real (a new job)."""
     dry_run = get_object_or_404(Job, pk=pk, kind=Job.Kind.IMPORT, dry_run=True)
-    reason = confirm_unavailable(dry_run)
+    reason = job_rules.confirm_refused(dry_run)
     if reason:
         messages.error(request, f"The import of dry run #{dry_run.pk} cannot start: {reason}")
         return redirect("bulkadmin:job", pk=dry_run.pk)
     parameters = {**dry_run.parameters, "dry_run": False, "keep_undo": True}
     job = launch(kind=Job.Kind.IMPORT, collection=dry_run.collection, parameters=parameters, user=request.user)
-    dry_run.details = {**dry_run.details, "confirmed_by": job.pk}
-    dry_run.save(update_fields=["details"])
+    job_rules.link(dry_run, "confirmed_by", job)
     messages.success(request, f"Job #{job.pk} imports the file into {job.collection}.")
     return redirect("bulkadmin:job", pk=job.pk)
-
-
-def confirm_unavailable(job: Job) -> str:
-    """Why dry run `job` cannot be confirmed, or '' when it can."""
-    if not job.is_finished:
-        return "the dry run has not finished."
-    if job.details.get("confirmed_by"):
-        return f"it was already confirmed as job #{job.details['confirmed_by']}."
-    if job.status not in CONFIRMABLE:
-        return f"the dry run {job.get_status_display().lower()}: nothing would be imported."
-    if not Path(job.parameters.get("source", "")).is_file():
-        return "the uploaded file is no longer there; upload it again."
-    return ""

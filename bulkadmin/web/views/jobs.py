@@ -14,25 +14,21 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.jobs import rules as job_rules
 from bulkadmin.jobs import tasks
+from bulkadmin.jobs.parameters import CleanupParameters, SyncParameters
 from bulkadmin.jobs.runner import mark_stale_jobs
 from bulkadmin.models import Job
 from bulkadmin.operations.cleanup import rules
 from bulkadmin.operations.sync import sources
-from bulkadmin.operations.undo import undo_record_count
 from bulkadmin.web.charts import throughput_svg
 from bulkadmin.web.launch import launch, launch_cleanup, launch_sync
 from bulkadmin.web.permissions import can, can_run, permission_required
 from bulkadmin.web.views.common import page, pretty
-from bulkadmin.web.views.imports import confirm_unavailable
 
-UNDOABLE_KINDS = (Job.Kind.UPDATE, Job.Kind.DELETE, Job.Kind.IMPORT)
-RERUNNABLE = {Job.Kind.UPDATE: "bulkadmin:update", Job.Kind.DELETE: "bulkadmin:delete"}
-RELAUNCHABLE = (Job.Kind.CLEANUP, Job.Kind.SYNC)  # re-run at once with the same parameters (a POST)
 ERRORS_PER_PAGE = 20
 DRY_RUN_LABELS = {
     "inserted": "would create",
@@ -115,16 +111,14 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(Job, pk=pk)
     if not can_run(request.user, job.kind):
         raise PermissionDenied(f"You may not cancel {job.get_kind_display().lower()} jobs.")
-    if job.is_finished:
-        messages.warning(request, f"Job #{job.pk} has already finished ({job.get_status_display().lower()}).")
-    elif job.status == Job.Status.QUEUED:
-        job.cancel_requested = True
-        job.status, job.finished_at, job.message = Job.Status.CANCELLED, timezone.now(), "Cancelled before it started."
-        job.save()
+    outcome = job_rules.request_cancel(job)
+    if outcome == "cancelled":
         messages.success(request, f"Job #{job.pk} was cancelled before it started.")
-    else:
-        Job.objects.filter(pk=job.pk).update(cancel_requested=True)
+    elif outcome == "requested":
         messages.success(request, f"Job #{job.pk} will stop after its current batch.")
+    else:
+        job.refresh_from_db()
+        messages.warning(request, f"Job #{job.pk} has already finished ({job.get_status_display().lower()}).")
     return redirect("bulkadmin:job", pk=job.pk)
 
 
@@ -132,13 +126,12 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("undo_job")
 def job_undo(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(Job, pk=pk)
-    reason = undo_unavailable(job)
+    reason = job_rules.undo_refused(job)
     if reason:
         messages.error(request, f"Job #{job.pk} cannot be undone: {reason}")
         return redirect("bulkadmin:job", pk=job.pk)
     undo_job = launch(kind=Job.Kind.UNDO, collection=job.collection, parameters={"job": job.pk}, user=request.user)
-    job.details = {**job.details, "undone_by": undo_job.pk}
-    job.save(update_fields=["details"])
+    job_rules.link(job, "undone_by", undo_job)
     messages.success(request, f"Job #{undo_job.pk} restores the documents of job #{job.pk}.")
     return redirect("bulkadmin:job", pk=undo_job.pk)
 
@@ -147,7 +140,7 @@ def job_undo(request: HttpRequest, pk: int) -> HttpResponse:
 def job_rerun(request: HttpRequest, pk: int) -> HttpResponse:
     """Run a cleanup or sync job again with the same rules or source and mode, as a new job."""
     job = get_object_or_404(Job, pk=pk)
-    if job.kind not in RELAUNCHABLE:
+    if not job_rules.can_relaunch(job):
         messages.error(request, f"{job.get_kind_display()} jobs are re-run from their page, with a new preview.")
         return redirect("bulkadmin:job", pk=job.pk)
     if not can_run(request.user, job.kind):
@@ -166,7 +159,7 @@ def job_rerun(request: HttpRequest, pk: int) -> HttpResponse:
 def job_resume(request: HttpRequest, pk: int) -> HttpResponse:
     """Carry on an interrupted (or cancelled) import after its last committed row, in the background."""
     job = get_object_or_404(Job, pk=pk)
-    reason = resume_unavailable(job)
+    reason = job_rules.resume_refused(job)
     if reason:
         messages.error(request, f"Job #{job.pk} cannot be resumed: {reason}")
         return redirect("bulkadmin:job", pk=job.pk)
@@ -175,34 +168,12 @@ def job_resume(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("bulkadmin:job", pk=job.pk)
 
 
-def resume_unavailable(job: Job) -> str:
-    """Why `job` cannot be resumed from the web, or '' when it can."""
-    if job.kind != Job.Kind.IMPORT:
-        return "only imports can be resumed; other jobs are run again from their page."
-    if job.status not in (Job.Status.INTERRUPTED, Job.Status.CANCELLED):
-        return f"its status is {job.get_status_display().lower()}; only interrupted or cancelled imports resume."
-    source = job.parameters.get("source")
-    if not isinstance(source, str) or not Path(source).is_file():
-        return "its file is no longer on the server."
-    return ""
-
-
 def _relaunch(job: Job, user: Any) -> Job:
-    parameters = job.parameters
     if job.kind == Job.Kind.CLEANUP:
-        return launch_cleanup(rules=rules.select(parameters.get("rules") or None), dry_run=job.dry_run, user=user)
-    return launch_sync(
-        source=sources.get(parameters.get("source", "")), mode=sync_mode(parameters), dry_run=job.dry_run, user=user
-    )
-
-
-def sync_mode(parameters: dict[str, Any]) -> str:
-    """The mode of a sync job: as the web launched it, or as a command-line run's options imply."""
-    if parameters.get("mode"):
-        return parameters["mode"]
-    if parameters.get("mark_missing"):
-        return "mark_missing"
-    return "full" if parameters.get("full") and not parameters.get("since") else "incremental"
+        chosen = CleanupParameters.from_parameters(job.parameters).rules
+        return launch_cleanup(rules=rules.select(chosen or None), dry_run=job.dry_run, user=user)
+    parameters = SyncParameters.from_parameters(job.parameters)
+    return launch_sync(source=sources.get(parameters.source), mode=parameters.mode, dry_run=job.dry_run, user=user)
 
 
 def job_errors(request: HttpRequest, pk: int) -> HttpResponse:
@@ -226,32 +197,16 @@ def _in_job_folders(path: Path) -> bool:
     return any(path.resolve().is_relative_to(Path(folder).resolve()) for folder in folders)
 
 
-def undo_unavailable(job: Job) -> str:
-    """Why `job` cannot be undone, or '' when it can."""
-    if job.kind not in UNDOABLE_KINDS:
-        return "only bulk updates, deletes and imports keep undo data."
-    if not job.is_finished:
-        return "it is still running."
-    if job.kind == Job.Kind.IMPORT and (job.dry_run or not job.details.get("undo_available")):
-        if job.dry_run:
-            return "a dry run wrote nothing."
-        return "no undo data was kept (an import from the command line, or more documents than the undo limit)."
-    if job.details.get("undone_by"):
-        return f"it was already undone by job #{job.details['undone_by']}."
-    if not undo_record_count(job.pk):
-        return "no undo data was kept (more documents than the undo limit, or it has expired)."
-    return ""
-
-
 def _actions(request: HttpRequest, job: Job) -> dict[str, Any]:
-    rerun = RERUNNABLE.get(job.kind)
-    may_undo = can(request.user, "undo_job") and job.kind in UNDOABLE_KINDS
+    rerun = job_rules.RERUN_PAGES.get(job.kind)
+    may_undo = can(request.user, "undo_job") and job.kind in job_rules.UNDOABLE_KINDS
+    undo_reason = job_rules.undo_refused(job) if may_undo else ""
     return {
-        "relaunch": job.kind in RELAUNCHABLE and can_run(request.user, job.kind),
-        "cancel": not job.is_finished and can_run(request.user, job.kind),
-        "resume": can(request.user, "run_import") and not resume_unavailable(job),
-        "undo": may_undo and not undo_unavailable(job),
-        "undo_reason": undo_unavailable(job) if may_undo else "",
+        "relaunch": job_rules.can_relaunch(job) and can_run(request.user, job.kind),
+        "cancel": job_rules.can_cancel(job) and can_run(request.user, job.kind),
+        "resume": can(request.user, "run_import") and not job_rules.resume_refused(job),
+        "undo": may_undo and not undo_reason,
+        "undo_reason": undo_reason,
         "confirm_import": _confirm_import(request, job),
         "rerun": f"{reverse(rerun)}?collection={job.collection}&rerun={job.pk}"
         if rerun and can_run(request.user, job.kind)
@@ -275,7 +230,7 @@ def _confirm_import(request: HttpRequest, job: Job) -> dict[str, Any] | None:
     """The confirm box of a dry-run import, for users who may import."""
     if job.kind != Job.Kind.IMPORT or not job.dry_run or not can(request.user, "run_import"):
         return None
-    return {"reason": confirm_unavailable(job), "confirmed_by": job.details.get("confirmed_by")}
+    return {"reason": job_rules.confirm_refused(job), "confirmed_by": job.details.get("confirmed_by")}
 
 
 def _percent(job: Job) -> int:

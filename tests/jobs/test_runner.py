@@ -7,6 +7,7 @@ import pytest
 from bulkadmin.bulk import bulk_insert
 from bulkadmin.jobs.runner import JobCancelled, track_job
 from bulkadmin.models import Job
+from bulkadmin.operations.results import from_bulk
 from project.collections import User
 from tests.factories import users
 
@@ -18,7 +19,7 @@ def test_a_finished_run_records_counts_batches_and_errors(db):
     data[2]["age"] = "x"
     with track_job(kind=Job.Kind.IMPORT, collection="users", parameters={"mode": "insert"}) as run:
         result = bulk_insert(User, data, batch_size=2, ordered=False, raise_on_error=False, progress=run.progress)
-        run.finish(result)
+        run.finish(from_bulk(result))
     job = Job.objects.get()
     assert job.status == Job.Status.PARTIAL
     assert (job.counts["rows"], job.counts["inserted"], job.counts["failed"]) == (5, 4, 1)

@@ -1,0 +1,65 @@
+"""One parameter schema per job kind, the same whether the command line, the web or Python
+starts the job; stored as the job's `parameters` (imports: `ImportOptions`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from bulkadmin.core.exceptions import InvalidSpec
+
+SYNC_MODES = ("incremental", "full", "mark_missing")
+DEFAULT_CLEANUP_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class SyncParameters:
+    """A sync: `incremental` fetches what changed since `since` (default: the last completed
+    sync's start, when the source supports it), `full` everything, `mark_missing` everything and
+    flags the source's documents absent from the feed."""
+
+    source: str
+    mode: str = "incremental"
+    since: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in SYNC_MODES:
+            raise InvalidSpec(f"Unknown sync mode {self.mode!r}; choose one of {', '.join(SYNC_MODES)}.", field="mode")
+        if self.mode == "mark_missing" and self.since is not None:
+            raise InvalidSpec("mark_missing needs a full sync: records not fetched would look missing.", field="since")
+
+    def to_parameters(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "mode": self.mode,
+            "full": self.since is None,
+            "since": self.since.isoformat() if self.since else None,
+            "mark_missing": self.mode == "mark_missing",
+        }
+
+    @classmethod
+    def from_parameters(cls, parameters: dict[str, Any]) -> SyncParameters:
+        """The parameters a job stored (older command-line jobs stored no mode: it is derived)."""
+        since = parameters.get("since")
+        mode = parameters.get("mode")
+        if not mode:
+            full = parameters.get("full") and not since
+            mode = "mark_missing" if parameters.get("mark_missing") else "full" if full else "incremental"
+        when = dt.datetime.fromisoformat(since) if since and mode == "incremental" else None
+        return cls(source=parameters.get("source", ""), mode=mode, since=when)
+
+
+@dataclass(frozen=True)
+class CleanupParameters:
+    """A cleanup: the rules to run (all when empty), in declared order, and the batch size."""
+
+    rules: tuple[str, ...] = ()
+    batch_size: int = DEFAULT_CLEANUP_BATCH
+
+    def to_parameters(self) -> dict[str, Any]:
+        return {"rules": list(self.rules), "batch_size": self.batch_size}
+
+    @classmethod
+    def from_parameters(cls, parameters: dict[str, Any]) -> CleanupParameters:
+        return cls(tuple(parameters.get("rules") or ()), parameters.get("batch_size", DEFAULT_CLEANUP_BATCH))

@@ -1,0 +1,139 @@
+"""Writing one batch of an import: `bulk_insert` or `bulk_upsert` (or, in a dry-run insert, only
+the model's validation), with each refused row traced back to its file row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError as PydanticValidationError
+from pymongo.database import Database
+
+from bulkadmin.bulk import bulk_insert, bulk_upsert
+from bulkadmin.bulk.plans import DUPLICATE_KEY
+from bulkadmin.bulk.results import BulkResult, RowError
+from bulkadmin.bulk.validation import field_errors
+from bulkadmin.core.documents import MongoModel
+from bulkadmin.operations.imports.errors import ImportRowError
+from bulkadmin.operations.imports.readers import Record
+from bulkadmin.operations.imports.state import RunIdentity
+from bulkadmin.operations.imports.undo_data import ImportUndo
+
+Failures = list[tuple[Record, ImportRowError]]
+WRITE_COUNTS = ("inserted", "updated", "unchanged", "deleted", "rejected", "failed")
+
+
+class BatchWriter:
+    """Writes batches for one run; used from the import's writer thread, one batch at a time."""
+
+    def __init__(
+        self,
+        model: type[MongoModel],
+        *,
+        mode: str,
+        keys: tuple[str, ...],
+        dry_run: bool,
+        ordered: bool,
+        identity: RunIdentity,
+        undo: ImportUndo | None,
+        check_replayed: bool,
+        db: Database,
+    ) -> None:
+        self.model, self.mode, self.keys, self.db = model, mode, keys, db
+        self.dry_run, self.ordered, self.identity, self.undo = dry_run, ordered, identity, undo
+        self.check_replayed = check_replayed
+
+    def write(self, docs: list[dict[str, Any]], owners: list[Record]) -> tuple[dict[str, int], Failures]:
+        """Write (or, in a dry run, check) one batch; return its counts and its bad rows."""
+        counts = dict.fromkeys(WRITE_COUNTS, 0)
+        if self.check_replayed and docs:
+            docs, owners, counts["inserted"] = self._skip_replayed(docs, owners)
+        if not docs:
+            return counts, []
+        if self.mode == "insert" and self.dry_run:
+            return self._validate_only(docs, owners, counts)
+        if self.mode == "insert":
+            result = self._insert(docs)
+            counts["inserted"] += result.inserted
+        else:
+            result = self._upsert(docs)
+            counts["inserted"] += result.created
+            counts["updated"] += result.updated
+            counts["unchanged"] += result.unchanged
+            counts["deleted"] += result.deleted
+        return counts, self._failures(result, owners)
+
+    def _insert(self, docs: list[dict[str, Any]]) -> BulkResult:
+        result = bulk_insert(
+            self.model, docs, batch_size=len(docs), ordered=self.ordered, raise_on_error=False, db=self.db
+        )
+        if self.undo is not None:
+            self.undo.after_insert(docs, result, ordered=self.ordered)
+        return result
+
+    def _upsert(self, docs: list[dict[str, Any]]) -> BulkResult:
+        result = bulk_upsert(
+            self.model,
+            docs,
+            key_fields=self.keys,
+            mode=self.mode,
+            batch_size=len(docs),
+            ordered=self.ordered,
+            dry_run=self.dry_run,
+            raise_on_error=False,
+            on_pre_images=self.undo.on_pre_images if self.undo is not None else None,
+            db=self.db,
+        )
+        if self.undo is not None:
+            self.undo.after_upsert(result)
+        return result
+
+    def _failures(self, result: BulkResult, owners: list[Record]) -> Failures:
+        failures, seen = [], set()
+        for error in result.errors:
+            if error.index in seen:
+                continue
+            seen.add(error.index)
+            record = owners[error.index]
+            kind = "rejected" if error.kind == "validation" else "failed"
+            failures.append(
+                (record, ImportRowError(record.number, record.line, error.field, self._message(error), kind))
+            )
+        return failures
+
+    def _message(self, error: RowError) -> str:
+        if error.code == DUPLICATE_KEY:
+            keys = ", ".join(self.keys or self.model.key_fields) or "_id"
+            return f"duplicate key ({keys}): already in the collection or earlier in the file [{error.message}]"
+        return error.message
+
+    def _validate_only(
+        self, docs: list[dict[str, Any]], owners: list[Record], counts: dict[str, int]
+    ) -> tuple[dict[str, int], Failures]:
+        """A dry-run insert: validation with the model, nothing read from or written to MongoDB."""
+        failures = []
+        validate = self.model.model_validate
+        for document, record in zip(docs, owners, strict=True):
+            try:
+                validate(document)
+            except PydanticValidationError as error:
+                found = field_errors(error)
+                message = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in found)
+                failures.append((record, ImportRowError(record.number, record.line, found[0].field, message)))
+                if self.ordered:
+                    break
+            else:
+                counts["inserted"] += 1
+        return counts, failures
+
+    def _skip_replayed(
+        self, docs: list[dict[str, Any]], owners: list[Record]
+    ) -> tuple[list[dict[str, Any]], list[Record], int]:
+        """After a crash, rows this import inserted past its last checkpoint are already stored:
+        they carry the `_id` derived from their row number, so count them instead of writing."""
+        ours = [doc["_id"] for doc in docs if self.identity.owns(doc.get("_id"))]
+        stored = {doc["_id"] for doc in self.db[self.model.collection].find({"_id": {"$in": ours}}, {"_id": 1})}
+        if not stored:
+            self.check_replayed = False  # the crash happened before this batch: nothing later was written
+            return docs, owners, 0
+        kept = [(doc, owner) for doc, owner in zip(docs, owners, strict=True) if doc.get("_id") not in stored]
+        return [doc for doc, _ in kept], [owner for _, owner in kept], len(docs) - len(kept)

@@ -1,0 +1,339 @@
+"""The import operation: a file streamed into a collection through the bulk service.
+
+Rows are read, shaped and written one batch at a time, so memory stays flat whatever the file's
+size; one writer thread writes a batch while the next one is read and shaped, so parsing and
+validation overlap the server's work. After each batch the resume state is brought up to date
+(counts, first errors, last committed row, error file size) and `progress` is called: whoever
+runs the import checkpoints the state there, and may stop the run by raising from it.
+
+Upserts, merges and deletes by key are idempotent, so re-running the batch that was being
+written when a run died is harmless; inserts recognise their own rows by `_id` (see `state`).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from bson import ObjectId
+from pymongo.database import Database
+
+from bulkadmin.bulk.results import BatchStat
+from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.mongo import get_db
+from bulkadmin.core.registry import ensure_indexes
+from bulkadmin.operations.imports.batches import BatchWriter, Failures
+from bulkadmin.operations.imports.errors import KEPT_ERRORS, ErrorFile, ImportRowError
+from bulkadmin.operations.imports.options import ImportOptions
+from bulkadmin.operations.imports.readers import CsvReader, JsonReader, NdjsonReader, Record, format_of, sniff_delimiter
+from bulkadmin.operations.imports.shaping import RowProblem, Shaper
+from bulkadmin.operations.imports.sources import Detected, ImportFileError, Source, decode_sample, detect, open_source
+from bulkadmin.operations.imports.state import (
+    ImportProgress,
+    ImportProgressCallback,
+    ImportState,
+    RunIdentity,
+)
+from bulkadmin.operations.imports.undo_data import ImportUndo
+from bulkadmin.operations.results import FAILED, PARTIAL, SUCCEEDED, OperationResult
+
+_DRY_RUN_ID = ObjectId(b"dry-run-row!")
+
+
+def run_import(
+    *,
+    model: type[MongoModel],
+    options: ImportOptions,
+    source: str | os.PathLike[str] | Any = None,
+    identity: RunIdentity | None = None,
+    state: ImportState | None = None,
+    error_file: str | os.PathLike[str] | None = None,
+    progress: ImportProgressCallback | None = None,
+    db: Database | None = None,
+) -> OperationResult:
+    """Import `source` (default: the file `options` name) into `model`'s collection.
+
+    `state` is the resume state: a state from an earlier run carries on after its last
+    committed row (the same `identity` must be given); it is updated in place. Bad rows go to
+    `options.errors_path`, else to `error_file` (created on the first bad row; by default in the
+    temporary folder, named after the identity). Raises
+    `ImportFileError` when the file cannot be read; whatever `progress` raises stops the run."""
+    identity = identity or RunIdentity.new(0)
+    default_errors = Path(tempfile.gettempdir()) / f"bulkadmin-import-{identity.prefix.hex()}-errors.csv"
+    run = _Import(
+        model,
+        options,
+        identity,
+        state if state is not None else ImportState(),
+        Path(error_file) if error_file else default_errors,
+        progress,
+        db if db is not None else get_db(),
+    )
+    return run.execute(source if source is not None else options.source)
+
+
+class _Import:
+    """One run of an import (a first run or a resumed one)."""
+
+    def __init__(
+        self,
+        model: type[MongoModel],
+        options: ImportOptions,
+        identity: RunIdentity,
+        state: ImportState,
+        error_path: Path,
+        progress: ImportProgressCallback | None,
+        db: Database,
+    ) -> None:
+        self.model, self.options, self.identity, self.state, self.db = model, options, identity, state, db
+        self.error_path, self.progress = error_path, progress
+        self.resumed_after = state.last_row if state.runs else None
+        state.runs += 1
+        self.rows_this_run = 0
+        self.stopped_at: ImportRowError | None = None
+        self.started = self._batch_done_at = time.perf_counter()
+        self._pending: tuple[list[Record], Failures, Future] | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"import-{identity.run_id}")
+        self.writer = BatchWriter(
+            model,
+            mode=options.mode,
+            keys=options.key_fields,
+            dry_run=options.dry_run,
+            ordered=options.stop_on_error,
+            identity=identity,
+            undo=self._undo(),
+            check_replayed=self.resumed_after is not None and options.mode == "insert" and not options.dry_run,
+            db=db,
+        )
+
+    def _undo(self) -> ImportUndo | None:
+        if not self.options.keep_undo or self.options.dry_run:
+            return None
+        return ImportUndo(job=self.identity.run_id, model=self.model, db=self.db, kept=self.state.undo_records)
+
+    # The run ---------------------------------------------------------------------------------
+    def execute(self, source_arg: Any) -> OperationResult:
+        source = open_source(source_arg)
+        self.errors: ErrorFile | None = None
+        try:
+            reader = self._open_reader(source)
+            if not self.options.dry_run:  # the key's unique index is what refuses duplicate keys
+                ensure_indexes(self.model, self.db)
+            self.errors = self._error_file(getattr(reader, "header", None))
+            self._report(source)  # the file is open: how it is read is part of the resume state
+            self._read_all(reader, source)
+            self._update_state(source)
+        finally:
+            self._thread.shutdown(wait=False, cancel_futures=True)
+            source.close()
+            if self.errors is not None:
+                self.errors.close()
+        return self._result()
+
+    def _open_reader(self, source: Source) -> Any:
+        state, options = self.state, self.options
+        if state.fingerprint and source.path is not None and state.fingerprint != source.fingerprint():
+            raise ImportFileError(
+                f"{source.name} has changed since job {self.identity.run_id} read it; it cannot be resumed."
+            )
+        state.fingerprint = source.fingerprint()
+        fmt = state.format or options.format
+        if not fmt:
+            fmt = "csv" if source.name == "<stdin>" else format_of(source.name, None)
+        state.format = fmt
+        if not state.encoding:
+            named = Detected(options.encoding, "chosen") if options.encoding else None
+            detected = named or detect(source.sample, source.at_eof)
+            state.encoding, state.encoding_reason = detected.encoding, detected.reason if detected.notable else ""
+        self.shaper = Shaper(
+            self.model,
+            mode=options.mode,
+            key_fields=options.key_fields,
+            mapping=options.mapping,
+            ignore_blanks=options.ignore_blanks,
+            date_format=options.date_format or None,
+        )
+        if fmt in ("json", "ndjson"):
+            self.shape = self.shaper.shape_object
+            return JsonReader(source, state.encoding) if fmt == "json" else NdjsonReader(source, state.encoding)
+        return self._csv_reader(source, fmt)
+
+    def _csv_reader(self, source: Source, fmt: str) -> CsvReader:
+        state = self.state
+        delimiter = state.delimiter or self.options.delimiter
+        if not delimiter:
+            sample = decode_sample(source.sample, state.encoding, source.at_eof)
+            delimiter = "\t" if fmt == "tsv" else sniff_delimiter(sample)
+        state.delimiter = delimiter
+        reader = CsvReader(source, state.encoding, delimiter)
+        if reader.header is not None:
+            self.shaper.plan_columns(reader.header, reader.header_line)
+        self.shape = self.shaper.shape_cells
+        return reader
+
+    def _error_file(self, header: list[str] | None) -> ErrorFile:
+        named = self.options.errors_path
+        path = Path(named) if named else self.error_path
+        resume_at = self.state.error_file_bytes if self.resumed_after is not None else None
+        errors = ErrorFile(path, header, resume_at=resume_at, eager=bool(named))
+        if errors.opened:
+            self.state.error_file = str(path)
+        return errors
+
+    def _read_all(self, reader: Any, source: Source) -> None:
+        skip, limit, size = self.resumed_after or 0, self.options.limit, self.options.batch_size
+        chunk: list[Record] = []
+        try:
+            for record in reader:
+                if limit is not None and record.number > limit:
+                    break
+                if record.number <= skip:
+                    continue
+                chunk.append(record)
+                if len(chunk) >= size:
+                    self._batch(chunk, source)
+                    chunk = []
+                    if self.stopped_at is not None:
+                        break
+        except ImportFileError:
+            if chunk:  # write what was read before the file broke
+                self._batch(chunk, source)
+            self._complete(source)
+            raise
+        if chunk:
+            self._batch(chunk, source)
+        self._complete(source)
+
+    # One batch -------------------------------------------------------------------------------
+    def _batch(self, chunk: list[Record], source: Source) -> None:
+        """Shape a batch, wait for the previous batch's write and record it, then start writing
+        this one: the next batch is read and shaped while the server works on this one."""
+        docs: list[dict[str, Any]] = []
+        owners: list[Record] = []
+        problems: Failures = []
+        for record in chunk:
+            error = self._shaped(record, docs)
+            if error is not None:
+                problems.append((record, error))
+                if self.options.stop_on_error:
+                    break
+                continue
+            owners.append(record)
+        self._complete(source)
+        if self.stopped_at is not None:
+            return  # the previous batch stopped the import: this one is not read
+        if self.options.mode == "insert" and self.options.dry_run:  # CPU work only: a thread gains nothing
+            future: Future = Future()
+            future.set_result(self.writer.write(docs, owners))
+        else:
+            future = self._thread.submit(self.writer.write, docs, owners)
+        self._pending = (chunk, problems, future)
+
+    def _shaped(self, record: Record, docs: list[dict[str, Any]]) -> ImportRowError | None:
+        if record.problem is not None:
+            return ImportRowError(record.number, record.line, None, record.problem)
+        try:
+            document = self.shape(record.raw)
+        except RowProblem as problem:
+            return ImportRowError(record.number, record.line, problem.field, str(problem))
+        if self.options.mode == "insert" and "_id" not in document and "id" not in document:
+            # A dry run only validates: a fixed id spares the model generating one per row.
+            document["_id"] = _DRY_RUN_ID if self.options.dry_run else self.identity.row_id(record.number)
+        docs.append(document)
+        return None
+
+    def _complete(self, source: Source) -> None:
+        """Wait for the batch being written and record its outcome (a checkpoint)."""
+        if self._pending is None:
+            return
+        chunk, problems, future = self._pending
+        self._pending = None
+        counts, failures = future.result()
+        outcomes = sorted([*problems, *failures], key=lambda item: item[0].number)
+        done = chunk
+        if self.options.stop_on_error and outcomes:
+            stop_record, self.stopped_at = outcomes[0]
+            outcomes = outcomes[:1]
+            done = [record for record in chunk if record.number <= stop_record.number]
+        state = self.state
+        for name, amount in counts.items():
+            state.counts[name] += amount
+        for record, error in outcomes:
+            self._record_error(record, error)
+        state.counts["rows"] += len(done)
+        self.rows_this_run += len(done)
+        state.last_row, state.last_line = done[-1].number, done[-1].line
+        now = time.perf_counter()
+        state.batches.append([len(done), round(now - self._batch_done_at, 4)])
+        self._batch_done_at = now
+        self._report(source)
+
+    def _record_error(self, record: Record, error: ImportRowError) -> None:
+        self.state.counts[error.kind] += 1
+        self.state.error_count += 1
+        if len(self.state.errors) < KEPT_ERRORS:
+            self.state.errors.append(error)
+        if self.errors is not None:
+            self.errors.write(record, error)
+
+    # The state and the result ----------------------------------------------------------------
+    def _update_state(self, source: Source) -> None:
+        state = self.state
+        state.bytes_read, state.bytes_total = source.stream.bytes_read, source.size
+        if self.errors is not None:
+            state.error_file_bytes = self.errors.flush()
+            if self.errors.opened:
+                state.error_file = str(self.errors.path)
+        undo = self.writer.undo
+        if undo is not None:
+            state.undo_records, state.undo_available = undo.kept, undo.available
+
+    def _report(self, source: Source) -> None:
+        self._update_state(source)
+        if self.progress is None:
+            return
+        state = self.state
+        self.progress(
+            ImportProgress(
+                self.identity.run_id,
+                state.counts["rows"],
+                state.bytes_read,
+                state.bytes_total,
+                time.perf_counter() - self.started,
+                self.rows_this_run,
+                state.mark(),
+                state,
+            )
+        )
+
+    def _result(self) -> OperationResult:
+        state, counts = self.state, self.state.counts
+        written = sum(counts[name] for name in ("inserted", "updated", "unchanged", "deleted"))
+        status = SUCCEEDED if not (counts["rejected"] or counts["failed"]) else PARTIAL if written else FAILED
+        details = {
+            "mode": self.options.mode,
+            "rows_this_run": self.rows_this_run,
+            "resumed_after": self.resumed_after,
+            "stopped_at": self.stopped_at,
+            "error_file": state.error_file if self.errors is not None and self.errors.opened else "",
+            "format": state.format,
+            "encoding": state.encoding,
+            "encoding_reason": state.encoding_reason,
+            "delimiter": state.delimiter,
+        }
+        return OperationResult(
+            operation="import",
+            target=self.model.collection,
+            counts=dict(counts),
+            errors=tuple(state.errors),
+            error_count=state.error_count,
+            batches=tuple(BatchStat(n, int(rows), seconds) for n, (rows, seconds) in enumerate(state.batches, 1)),
+            details=details,
+            elapsed=time.perf_counter() - self.started,
+            dry_run=self.options.dry_run,
+            status=status,
+        )

@@ -1,0 +1,178 @@
+"""`OperationResult`: the one frozen result every operation ends with (import, update, delete,
+undo, cleanup, sync). The command's summary, the job row and the result page all render it.
+
+`counts` reconcile with `rows` as each operation defines (an import: rows read = inserted +
+updated + unchanged + deleted + rejected + failed); each count is also an attribute
+(`result.inserted`), as is each entry of `details` (`result.mode`, `result.error_file`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bulkadmin.bulk.results import BatchStat, BulkResult
+
+SUCCEEDED, PARTIAL, FAILED = "succeeded", "partial", "failed"
+BULK_COUNTS = ("rows", "inserted", "matched", "modified", "upserted", "deleted", "created", "updated", "unchanged")
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    """What an operation did: counts, the first errors (global indexes), per-batch figures,
+    operation-specific details, and the status a job of it ends with."""
+
+    operation: str
+    target: str = ""
+    counts: Mapping[str, int] = field(default_factory=dict)
+    errors: tuple[Any, ...] = ()
+    error_count: int = 0
+    batches: tuple[BatchStat, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
+    elapsed: float = 0.0
+    dry_run: bool = False
+    status: str = SUCCEEDED
+    job_id: int | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        counts, details = self.__dict__.get("counts", {}), self.__dict__.get("details", {})
+        if name in counts:
+            return counts[name]
+        if name in details:
+            return details[name]
+        raise AttributeError(f"{self.operation} result has no count or detail {name!r}")
+
+    @property
+    def rows(self) -> int:
+        return int(self.counts.get("rows", 0))
+
+    @property
+    def failed(self) -> int:
+        return int(self.counts.get("failed", 0))
+
+    @property
+    def ok(self) -> bool:
+        return self.status == SUCCEEDED
+
+    @property
+    def rows_this_run(self) -> int:
+        return int(self.details.get("rows_this_run", self.rows))
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_this_run / self.elapsed if self.elapsed > 0 else 0.0
+
+    def for_job(self, job_id: int) -> OperationResult:
+        """The same result, naming the job that recorded it."""
+        return dataclasses.replace(self, job_id=job_id)
+
+    def summary(self) -> str:
+        """What the command prints and the job row keeps as its message."""
+        return SUMMARIES.get(self.operation, _bulk_summary)(self)
+
+
+def from_bulk(
+    result: BulkResult, *, target: str = "", details: Mapping[str, Any] | None = None, status: str | None = None
+) -> OperationResult:
+    """A bulk service result as an operation's result."""
+    counts = {name: getattr(result, name) for name in BULK_COUNTS}
+    counts["failed"] = result.failed
+    return OperationResult(
+        operation=result.operation,
+        target=target,
+        counts=counts,
+        errors=result.errors,
+        error_count=len(result.errors),
+        batches=result.batches,
+        details=dict(details or {}),
+        elapsed=result.elapsed,
+        dry_run=result.dry_run,
+        status=status or bulk_status(result),
+    )
+
+
+def bulk_status(result: BulkResult) -> str:
+    """Succeeded when no row failed; partially failed when some rows were written."""
+    if not result.failed:
+        return SUCCEEDED
+    written = result.inserted + result.updated + result.modified + result.deleted + result.upserted
+    return PARTIAL if written or result.unchanged else FAILED
+
+
+def _bulk_summary(result: OperationResult) -> str:
+    shown = ", ".join(f"{name} {value:,}" for name, value in result.counts.items() if value)
+    what = f"{result.operation} {result.target}" if result.target else result.operation
+    dry = " (dry run, nothing written)" if result.dry_run else ""
+    job = f", job {result.job_id}" if result.job_id else ""
+    return f"{what}: {shown or 'nothing to do'} in {result.elapsed:.2f}s{dry}{job}"
+
+
+def _import_summary(result: OperationResult) -> str:
+    """One line: every count (adding up to rows read), time, speed and the job id."""
+    would = "would be " if result.dry_run else ""
+    unchanged = "not found" if result.details.get("mode") == "delete" else "unchanged"
+    c = result.counts
+    counts = (
+        f"{c['inserted']:,} {would}inserted, {c['updated']:,} {would}updated, {c['unchanged']:,} {unchanged}, "
+        f"{c['deleted']:,} {would}deleted, {c['rejected']:,} rejected, {c['failed']:,} failed"
+    )
+    after = result.details.get("resumed_after")
+    resumed = f", resumed after row {after:,}" if after else ""
+    dry = " (dry run: nothing written)" if result.dry_run else ""
+    job = f", job {result.job_id}" if result.job_id else ""
+    return (
+        f"{result.target}{dry}: {result.rows:,} rows read: {counts} "
+        f"in {result.elapsed:.2f}s ({result.rows_per_second:,.0f} rows/s{resumed}){job}{_read_as(result)}"
+    )
+
+
+def _read_as(result: OperationResult) -> str:
+    """How the file was decoded, when it was not plain UTF-8."""
+    reason = result.details.get("encoding_reason")
+    return f"; read as {result.details.get('encoding')} ({reason})" if reason else ""
+
+
+def _cleanup_summary(result: OperationResult) -> str:
+    """One line per rule, then the totals."""
+    lines = []
+    for item in result.details.get("rules", ()):
+        if item.error:
+            lines.append(f"{item.rule}: FAILED after {item.seconds:.2f}s: {item.error}")
+        elif result.dry_run:
+            lines.append(f"{item.rule}: would {item.action} {item.matched} document(s) in {item.collection}")
+        else:
+            counts = f"deleted {item.deleted}, modified {item.modified}, archived {item.archived}"
+            lines.append(f"{item.rule}: {counts} in {item.seconds:.2f}s")
+    totals = result.details.get("totals", {})
+    if result.dry_run:
+        lines.append(f"Total: {totals.get('matched', 0)} document(s) would be touched (dry run, nothing written).")
+    else:
+        counts = f"deleted {totals.get('deleted', 0)}, modified {totals.get('modified', 0)}"
+        lines.append(f"Total: {counts}, archived {totals.get('archived', 0)} in {result.elapsed:.2f}s.")
+    return "\n".join(lines)
+
+
+def _sync_summary(result: OperationResult) -> str:
+    since = result.details.get("since")
+    scope = f"updated since {since.isoformat()}" if since else "full"
+    c = result.counts
+    counts = (
+        f"created {c['created']}, updated {c['updated']}, unchanged {c['unchanged']}, "
+        f"rejected {c['rejected']}, marked missing {c['marked_missing']}"
+    )
+    dry = " (dry run, nothing written)" if result.dry_run else ""
+    return (
+        f"{result.target} ({scope}): {c['records']} record(s) in {c['pages']} page(s): {counts}"
+        f" in {result.elapsed:.2f}s{dry}."
+    )
+
+
+SUMMARIES: dict[str, Callable[[OperationResult], str]] = {
+    "import": _import_summary,
+    "cleanup": _cleanup_summary,
+    "sync": _sync_summary,
+}
