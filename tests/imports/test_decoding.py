@@ -14,7 +14,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from bulkadmin.operations.imports import ImportFileError, import_file
+from bulkadmin.jobs import import_file
+from bulkadmin.operations.imports import ImportFileError
 from bulkadmin.operations.imports.preview import preview_file
 from bulkadmin.operations.imports.readers import CsvReader
 from bulkadmin.operations.imports.sources import (

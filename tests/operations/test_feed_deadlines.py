@@ -136,7 +136,7 @@ def test_a_sync_job_past_its_run_deadline_fails_naming_the_page(db, feed, settin
     policy = dataclasses.replace(PATIENT, request_deadline=30.0, run_deadline=1.5)
     started = time.monotonic()
     with pytest.raises(SyncFailed) as failed:
-        sync_job(source=source_for(feed, policy), full=True)
+        sync_job(source=source_for(feed, policy), mode="full")
     assert time.monotonic() - started < 4
     job = Job.objects.get()
     assert job.status == Job.Status.FAILED
