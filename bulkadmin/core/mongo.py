@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-from pathlib import Path
 
-from django.conf import settings
 from pymongo import AsyncMongoClient, MongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database
 
-from bulkadmin.core import embedded
+from bulkadmin.core import conf, embedded
 
 CLIENT_OPTIONS = {"tz_aware": True, "uuidRepresentation": "standard", "serverSelectionTimeoutMS": 10_000}
 
@@ -24,9 +22,7 @@ _async_clients: dict[tuple[int, str, int], AsyncMongoClient] = {}
 
 def get_uri() -> str:
     """The server's URI: `MONGODB_URI`, or the embedded server's (started when needed)."""
-    if settings.MONGODB_URI:
-        return settings.MONGODB_URI
-    return embedded.ensure_running(Path(settings.BULKADMIN_EMBEDDED_DIR)).uri
+    return conf.mongodb_uri() or embedded.ensure_running(conf.embedded_dir()).uri
 
 
 def get_client() -> MongoClient:
@@ -40,7 +36,7 @@ def get_client() -> MongoClient:
 
 def get_db(name: str | None = None) -> Database:
     """The configured database (`MONGODB_DB`), or `name`."""
-    return get_client()[name or settings.MONGODB_DB]
+    return get_client()[name or conf.mongodb_db()]
 
 
 def get_async_db(name: str | None = None) -> AsyncDatabase:
@@ -49,4 +45,4 @@ def get_async_db(name: str | None = None) -> AsyncDatabase:
     key = (os.getpid(), uri, id(asyncio.get_running_loop()))
     if key not in _async_clients:
         _async_clients[key] = AsyncMongoClient(uri, **CLIENT_OPTIONS)
-    return _async_clients[key][name or settings.MONGODB_DB]
+    return _async_clients[key][name or conf.mongodb_db()]

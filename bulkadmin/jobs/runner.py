@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
 
-from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 from pymongo.errors import ConnectionFailure
 
 from bulkadmin.bulk.results import BulkResult, RowError
+from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.models import Job
 
@@ -167,7 +167,7 @@ def track_job(**options: Any) -> Iterator[JobRun]:
 def mark_stale_jobs(max_age: float | None = None) -> int:
     """Mark running jobs whose worker stopped reporting for `max_age` seconds (default
     `BULKADMIN_JOB_STALE_SECONDS`) as interrupted; return how many were marked."""
-    seconds = max_age if max_age is not None else settings.BULKADMIN_JOB_STALE_SECONDS
+    seconds = max_age if max_age is not None else conf.job_stale_seconds()
     cutoff = timezone.now() - dt.timedelta(seconds=seconds)
     stale = Job.objects.filter(status=Job.Status.RUNNING, heartbeat_at__lt=cutoff)
     return stale.update(

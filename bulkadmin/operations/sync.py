@@ -16,12 +16,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 from pymongo.database import Database
 
 from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_update, bulk_upsert
 from bulkadmin.bulk.results import FieldError
+from bulkadmin.core import conf
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import AlreadyRegistered, BulkAdminError, ImproperlyDeclared, InvalidSpec
 from bulkadmin.core.mongo import get_db
@@ -116,7 +116,7 @@ class SourceRegistry:
         return source
 
     def all(self) -> dict[str, Source]:
-        declared = getattr(settings, "BULKADMIN_SYNC_SOURCES", {}) or {}
+        declared = conf.sync_sources()
         from_settings = {name: source_from_settings(name, config) for name, config in declared.items()}
         return {**self._sources, **from_settings}
 

@@ -15,24 +15,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from bson import json_util
-from django.conf import settings
 from pydantic import Field
 from pymongo.database import Database
 
 from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_delete, bulk_insert, bulk_restore, bulk_write
 from bulkadmin.bulk.plans import ProgressCallback
+from bulkadmin.core import conf
 from bulkadmin.core.documents import Index, MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.registry import ensure_indexes
 
-DEFAULT_UNDO_LIMIT = 100_000
-DEFAULT_UNDO_DAYS = 30
 CONFLICT = "conflict"
 
 
 def undo_limit() -> int:
     """The most documents a job keeps pre-images for (`BULKADMIN_UNDO_LIMIT`)."""
-    return int(getattr(settings, "BULKADMIN_UNDO_LIMIT", DEFAULT_UNDO_LIMIT))
+    return conf.undo_limit()
 
 
 def _utc_now() -> dt.datetime:
@@ -50,7 +48,7 @@ class UndoRecord(MongoModel):
         Index(
             (("created_at", 1),),
             name="bulkadmin_undo_expiry",
-            expire_after_seconds=int(getattr(settings, "BULKADMIN_UNDO_DAYS", DEFAULT_UNDO_DAYS)) * 86400,
+            expire_after_seconds=conf.undo_days() * 86400,
         ),
     )
 

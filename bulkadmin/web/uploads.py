@@ -8,16 +8,15 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import HttpRequest
 from django.utils.text import get_valid_filename
 
+from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
 
 EXTENSIONS = (".csv", ".tsv", ".txt", ".json", ".ndjson", ".jsonl")
-DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 FILE_FIELD = "file"
 META = "upload.json"
 SNIFF_BYTES = 8192
@@ -31,12 +30,11 @@ class UploadRejected(BulkAdminError):
 
 def max_upload_bytes() -> int:
     """The largest file accepted (`BULKADMIN_UPLOAD_MAX_BYTES`, default 200 MB)."""
-    return int(getattr(settings, "BULKADMIN_UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES))
+    return conf.upload_max_bytes()
 
 
 def uploads_dir() -> Path:
-    jobs = getattr(settings, "BULKADMIN_JOBS_DIR", Path(settings.BASE_DIR) / "var" / "jobs")
-    return Path(jobs) / "uploads"
+    return conf.jobs_dir() / "uploads"
 
 
 def upload_path(token: str) -> Path | None:

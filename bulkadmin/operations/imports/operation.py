@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from bson import ObjectId
-from django.conf import settings
 from pydantic import ValidationError as PydanticValidationError
 from pymongo.database import Database
 
@@ -35,6 +34,7 @@ from bulkadmin.bulk.batching import check_batch_size
 from bulkadmin.bulk.plans import DUPLICATE_KEY, resolve_key_fields
 from bulkadmin.bulk.results import BulkResult, RowError
 from bulkadmin.bulk.validation import field_errors
+from bulkadmin.core import conf
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.mongo import get_db
@@ -699,4 +699,4 @@ class _Import:
 
 
 def _jobs_dir() -> str:
-    return str(getattr(settings, "BULKADMIN_JOBS_DIR", Path(settings.BASE_DIR) / "var" / "jobs"))
+    return str(conf.jobs_dir())

@@ -6,7 +6,6 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -17,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs import tasks
 from bulkadmin.jobs.runner import mark_stale_jobs
@@ -222,7 +222,7 @@ def job_errors(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _in_job_folders(path: Path) -> bool:
     """Whether `path` is under the project's data folder or the jobs folder (it may be elsewhere)."""
-    folders = [settings.VAR_DIR, getattr(settings, "BULKADMIN_JOBS_DIR", settings.VAR_DIR)]
+    folders = [conf.var_dir(), conf.jobs_dir()]
     return any(path.resolve().is_relative_to(Path(folder).resolve()) for folder in folders)
 
 
