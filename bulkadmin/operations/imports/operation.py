@@ -263,19 +263,19 @@ def _checked_parameters(model: type[MongoModel], **given: Any) -> dict[str, Any]
     """The job's parameters, checked: everything a resumed run needs to read the file again."""
     mode = MODES.get(given["mode"])
     if mode is None:
-        raise InvalidSpec(f"mode must be one of {', '.join(MODES)}, got {given['mode']!r}.", field="mode")
+        raise InvalidSpec(f"mode must be one of {', '.join(MODES)}, got {given['mode']!r}.", option="mode")
     if given["key_fields"] and mode == "insert":
-        raise InvalidSpec("--key applies to the upsert, merge and delete modes, not insert.", field="key_fields")
+        raise InvalidSpec("Only the upsert, merge and delete modes take key fields, not insert.", option="key_fields")
     keys = resolve_key_fields(model, given["key_fields"]) if mode != "insert" else ()
     if mode != "insert" and not keys:
-        raise InvalidSpec(f"{model.__name__} declares no key fields; pass --key FIELD.", field="key_fields")
+        raise InvalidSpec(f"{model.__name__} declares no key fields; name the fields to match on.", option="key_fields")
     check_batch_size(given["batch_size"])
     limit = given["limit"]
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise InvalidSpec(f"limit must be a positive integer, got {limit!r}.", field="limit")
+        raise InvalidSpec(f"limit must be a positive integer, got {limit!r}.", option="limit")
     delimiter = given["delimiter"]
     if delimiter is not None and len(delimiter) != 1:
-        raise InvalidSpec(f"The delimiter must be one character, got {delimiter!r}.", field="delimiter")
+        raise InvalidSpec(f"The delimiter must be one character, got {delimiter!r}.", option="delimiter")
     source = given["source"]
     if isinstance(source, (str, os.PathLike)):
         source = "-" if str(source) == "-" else str(Path(source).resolve())

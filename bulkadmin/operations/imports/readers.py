@@ -55,7 +55,7 @@ class Record:
 
 
 def format_of(name: str, forced: str | None) -> str:
-    """The format: `forced` (`--format`), else from the file extension."""
+    """The format: `forced` (the format option), else from the file extension."""
     if forced:
         if forced not in FORMATS:
             raise ImportFileError(f"Unknown format {forced!r}; use one of {', '.join(FORMATS)}.")
@@ -64,7 +64,8 @@ def format_of(name: str, forced: str | None) -> str:
     if suffix in EXTENSIONS:
         return EXTENSIONS[suffix]
     raise ImportFileError(
-        f"Cannot tell the format of {name!r} from its extension; pass --format ({', '.join(FORMATS)})."
+        f"Cannot tell the format of {name!r} from its extension; choose one of {', '.join(FORMATS)}.",
+        option="format",
     )
 
 
@@ -127,7 +128,7 @@ class CsvReader:
             if not name:
                 problems.append(f"column {position} has no name")
             elif self._undecodable.search(name):
-                problems.append(f"column {position} header is not valid {self.encoding}; pass --encoding")
+                problems.append(f"column {position} header is not valid {self.encoding}; choose the file's encoding")
         seen: dict[str, int] = {}
         for position, name in enumerate(self.header, start=1):
             if name and name in seen:
@@ -154,7 +155,9 @@ class CsvReader:
                         problem += f" (the row runs from line {start} to {end}: is a quote left open?)"
                     yield Record(number, start, cells, problem)
                 elif not joined.isascii() and any(undecodable.search(cell) for cell in cells):
-                    yield Record(number, start, cells, f"some bytes are not valid {self.encoding}; pass --encoding")
+                    yield Record(
+                        number, start, cells, f"some bytes are not valid {self.encoding}; choose the file's encoding"
+                    )
                 else:
                     yield Record(number, start, cells)
         except csv.Error as error:
@@ -177,7 +180,9 @@ class NdjsonReader:
                 continue
             number += 1
             if not text.isascii() and self._undecodable.search(text):
-                yield Record(number, line_number, text, f"some bytes are not valid {self.encoding}; pass --encoding")
+                yield Record(
+                    number, line_number, text, f"some bytes are not valid {self.encoding}; choose the file's encoding"
+                )
                 continue
             try:
                 value = json.loads(text)
@@ -197,7 +202,7 @@ class JsonReader:
         self.source = source
         first = decode_sample(source.sample, encoding, source.at_eof).lstrip()
         if first and not first.startswith("["):
-            hint = " (for one object per line use --format ndjson)" if first.startswith("{") else ""
+            hint = " (for one object per line, choose the NDJSON format)" if first.startswith("{") else ""
             raise ImportFileError(f"Expected a JSON array at the top level{hint}.")
         self.empty = not first
         stream = source.binary()

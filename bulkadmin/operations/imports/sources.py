@@ -30,13 +30,18 @@ BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 # Without a BOM, a sample that is not UTF-8 is one of these (the issue's list); other encodings
-# are named with --encoding.
+# are named with the encoding option.
 SINGLE_BYTE_CANDIDATES = ["cp1252", "latin_1"]
 WIDE_CANDIDATES = ["utf_16_le", "utf_16_be", "utf_32_le", "utf_32_be"]
 
 
 class ImportFileError(BulkAdminError):
-    """The file as a whole cannot be imported: unreadable, undecodable, bad header, broken JSON."""
+    """The file as a whole cannot be imported: unreadable, undecodable, bad header, broken JSON;
+    `option` names the import option at fault, if any."""
+
+    def __init__(self, message: str, *, option: str | None = None) -> None:
+        self.option = option
+        super().__init__(message)
 
 
 class CountingStream(io.RawIOBase):
@@ -126,11 +131,13 @@ def detect_encoding(sample: bytes, at_eof: bool = False) -> str:
 
 
 def check_encoding(name: str) -> str:
-    """The codec name for `--encoding`, or `ImportFileError` for an unknown one."""
+    """The codec name for the encoding option, or `ImportFileError` for an unknown one."""
     try:
         return codecs.lookup(name).name
     except LookupError:
-        raise ImportFileError(f"Unknown encoding {name!r} (try utf-8, utf-16, cp1252 or latin-1).") from None
+        raise ImportFileError(
+            f"Unknown encoding {name!r} (try utf-8, utf-16, cp1252 or latin-1).", option="encoding"
+        ) from None
 
 
 def decode_sample(sample: bytes, encoding: str, at_eof: bool) -> str:

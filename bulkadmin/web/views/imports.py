@@ -19,6 +19,7 @@ from bulkadmin.operations.imports import check_import_options
 from bulkadmin.operations.imports.preview import ImportPreview, preview_file
 from bulkadmin.web.import_forms import PreviewForm, UploadForm, preview_initial
 from bulkadmin.web.launch import launch
+from bulkadmin.web.option_errors import worded
 from bulkadmin.web.uploads import (
     FILE_FIELD,
     UploadRejected,
@@ -137,7 +138,7 @@ def _preview(model: type[MongoModel], path: Path, options: dict[str, Any], mappi
         )
     except BulkAdminError as error:
         fmt, encoding = chosen["format"] or "", chosen["encoding"] or ""
-        return ImportPreview(fmt, encoding, chosen["delimiter"], problems=(str(error),))
+        return ImportPreview(fmt, encoding, chosen["delimiter"], problems=(worded(error, PreviewForm),))
 
 
 def _operation_mode(mode: str) -> str:
@@ -156,7 +157,7 @@ def _start_dry_run(
     try:
         parameters = check_import_options(model, source=str(path), dry_run=True, mapping=mapping, **options)
     except BulkAdminError as error:
-        return None, str(error)
+        return None, worded(error, PreviewForm)
     parameters["upload"] = token
     save_meta(path, meta)
     job = launch(
