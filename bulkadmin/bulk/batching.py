@@ -35,8 +35,8 @@ def iter_batches(items: Iterable[Any], batch_size: int) -> Iterator[list[Row]]:
 async def aiter_batches(items: Iterable[Any] | AsyncIterable[Any], batch_size: int) -> AsyncIterator[list[Row]]:
     """The async twin of `iter_batches`; accepts plain and async iterables."""
     if not isinstance(items, AsyncIterable):
-        for batch in iter_batches(items, batch_size):
-            yield batch
+        for whole in iter_batches(items, batch_size):
+            yield whole
         return
     batch: list[Row] = []
     index = 0

@@ -7,17 +7,23 @@ from __future__ import annotations
 
 import asyncio
 import os
+from typing import Any
 
 from pymongo import AsyncMongoClient, MongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database
 
 from bulkadmin.core import conf, embedded
+from bulkadmin.core.types import Document
 
-CLIENT_OPTIONS = {"tz_aware": True, "uuidRepresentation": "standard", "serverSelectionTimeoutMS": 10_000}
+CLIENT_OPTIONS: dict[str, Any] = {
+    "tz_aware": True,
+    "uuidRepresentation": "standard",
+    "serverSelectionTimeoutMS": 10_000,
+}
 
-_clients: dict[tuple[int, str], MongoClient] = {}
-_async_clients: dict[tuple[int, str, int], AsyncMongoClient] = {}
+_clients: dict[tuple[int, str], MongoClient[Document]] = {}
+_async_clients: dict[tuple[int, str, int], AsyncMongoClient[Document]] = {}
 
 
 def get_uri() -> str:
@@ -25,7 +31,7 @@ def get_uri() -> str:
     return conf.mongodb_uri() or embedded.ensure_running(conf.embedded_dir()).uri
 
 
-def get_client() -> MongoClient:
+def get_client() -> MongoClient[Document]:
     """The process's synchronous client for the configured server."""
     uri = get_uri()
     key = (os.getpid(), uri)
@@ -34,12 +40,12 @@ def get_client() -> MongoClient:
     return _clients[key]
 
 
-def get_db(name: str | None = None) -> Database:
+def get_db(name: str | None = None) -> Database[Document]:
     """The configured database (`MONGODB_DB`), or `name`."""
     return get_client()[name or conf.mongodb_db()]
 
 
-def get_async_db(name: str | None = None) -> AsyncDatabase:
+def get_async_db(name: str | None = None) -> AsyncDatabase[Document]:
     """The configured database on the native async client bound to the running event loop."""
     uri = get_uri()
     key = (os.getpid(), uri, id(asyncio.get_running_loop()))

@@ -111,9 +111,10 @@ class Feed:
             body = parse_json(response, page=number)
             records = records_at(body, self.records_path, page=number, response=response)
             yield Page(number, str(response.url), records, response.status_code)
-            url, params = self._next(body, records, url, params, number)
-            if url is None:
+            next_url, params = self._next(body, records, url, params, number)
+            if next_url is None:
                 return
+            url = next_url
             number += 1
 
     def _next(

@@ -279,7 +279,7 @@ def _check_options(source: Source, since: dt.datetime | None, mark_missing: bool
     if mark_missing and since is not None:
         raise InvalidSpec("mark_missing needs a full sync: records not fetched would look missing.", field="since")
     if mark_missing and not source.active_field:
-        raise InvalidSpec(f"Sync source {source.name!r} declares no active_field to flag.", field="mark_missing")
+        raise InvalidSpec(f"Sync source {source.name!r} declares no active_field to flag.", option="mark_missing")
 
 
 def _feed(source: Source, since: dt.datetime | None, sleep: Sleep | None) -> Feed:
@@ -313,7 +313,7 @@ def _sync_page(
     if not rows:
         return
     key = (source.key_target,)
-    options = {"key_fields": key, "mode": "merge", "ordered": False, "raise_on_error": False, "db": db}
+    options: dict[str, Any] = {"key_fields": key, "mode": "merge", "ordered": False, "raise_on_error": False, "db": db}
     result = bulk_upsert(source.model, rows, dry_run=dry_run, **options)
     failed = {error.index for error in result.errors}
     tally.errors.extend(_relocated(error, positions[error.index]) for error in result.errors)
@@ -360,15 +360,18 @@ def _relocated(error: RowError, index: int) -> RowError:
 
 def flag_missing(source: Source, seen: set[Any], *, dry_run: bool, db: Database) -> int:
     """Set `active_field` false on the source's active documents whose key was not in the feed;
-    return how many (a dry run only counts them)."""
-    query = source.owned_filter(**{source.active_field: True})
+    return how many (a dry run only counts them); none without an `active_field`."""
+    active = source.active_field
+    if active is None:
+        return 0
+    query = source.owned_filter(**{active: True})
     key = source.model.model_fields[source.key_target].alias or source.key_target
     ids = [doc["_id"] for doc in db[source.model.collection].find(query, {key: 1}) if doc.get(key) not in seen]
     if dry_run:
         return len(ids)
     flagged = 0
     for batch in _chunks(ids, MARK_BATCH):
-        spec = {"filter": {"id": {"$in": batch}}, "update": {"$set": {source.active_field: False}}}
+        spec = {"filter": {"id": {"$in": batch}}, "update": {"$set": {active: False}}}
         flagged += bulk_update(source.model, [spec], db=db).modified
     return flagged
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django_tasks.base import Task
+
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs import tasks
 from bulkadmin.models import Job
 from bulkadmin.operations.cleanup import Rule
 from bulkadmin.operations.sync import Source
 
-TASK_FOR_KIND = {
+TASK_FOR_KIND: dict[str, Task[[int], str]] = {
     Job.Kind.UPDATE: tasks.run_update_job,
     Job.Kind.DELETE: tasks.run_delete_job,
     Job.Kind.UNDO: tasks.run_undo_job,

@@ -26,5 +26,5 @@ class Command(BaseCommand):
             stopped = embedded.stop(var_dir)
             self.stdout.write("stopped" if stopped else "not running")
         else:
-            state = embedded.status(var_dir)
-            self.stdout.write(f"running: pid {state.pid}, {state.uri}" if state else "not running")
+            found = embedded.status(var_dir)
+            self.stdout.write(f"running: pid {found.pid}, {found.uri}" if found else "not running")

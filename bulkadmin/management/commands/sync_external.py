@@ -42,7 +42,7 @@ class Command(BaseCommand):
         if not source and not options["list"]:
             raise CommandError("Name a source to sync (see --list).")
         try:
-            if options["list"]:
+            if options["list"] or source is None:
                 self._list()
                 return
             declared = sources.get(source)
@@ -56,8 +56,8 @@ class Command(BaseCommand):
             )
         except SyncFailed as error:
             self._report(error.result)
-            job = f" (job #{error.job.pk})" if error.job is not None else ""
-            raise CommandError(f"{error}{job}; documents already written stay, and a re-run converges.") from error
+            where = f" (job #{error.job.pk})" if error.job is not None else ""
+            raise CommandError(f"{error}{where}; documents already written stay, and a re-run converges.") from error
         except LockHeld as error:
             raise CommandError(str(error)) from error
         except BulkAdminError as error:

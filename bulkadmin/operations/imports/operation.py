@@ -256,7 +256,7 @@ def _get_job(pk: int) -> Job:
 
 
 def _alive(pid: int | None) -> bool:
-    return bool(pid) and pid != os.getpid() and pid_exists(pid)
+    return pid is not None and pid > 0 and pid != os.getpid() and pid_exists(pid)
 
 
 def _checked_parameters(model: type[MongoModel], **given: Any) -> dict[str, Any]:
@@ -345,7 +345,7 @@ class _Import:
         resumed = bool(self.job.details.get("runs"))
         self.resumed_after = (self.job.last_committed_row or 0) if resumed else None
         counts = self.job.counts if self.resumed_after is not None else {}
-        self.counts = {name: int(counts.get(name, 0)) for name in COUNTS}
+        self.counts: dict[str, Any] = {name: int(counts.get(name, 0)) for name in COUNTS}
         self.kept = [ImportRowError(**error) for error in self.job.errors] if self.resumed_after is not None else []
         self.error_count = self.job.error_count if self.resumed_after is not None else 0
         self.batches: list[list[float]] = list(self.job.batches) if self.resumed_after is not None else []
@@ -405,7 +405,7 @@ class _Import:
             date_format=params["date_format"] or None,
         )
         if fmt in ("json", "ndjson"):
-            self.shape = self.shaper.shape_object
+            self.shape: Callable[[Any], dict[str, Any]] = self.shaper.shape_object
             return JsonReader(source, encoding) if fmt == "json" else NdjsonReader(source, encoding)
         delimiter = details.get("delimiter") or params["delimiter"]
         if not delimiter:

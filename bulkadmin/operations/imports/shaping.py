@@ -201,7 +201,8 @@ class Shaper:
                 f"The mapping names no column: {', '.join(map(repr, unknown_maps))} (columns: {', '.join(header)}).",
                 option="mapping",
             )
-        problems, targets = [], {}
+        problems: list[str] = []
+        targets: dict[str, str] = {}
         keys = {field_name(self.model, key) for key in self.key_fields}
         for position, name in enumerate(header):
             target = self.mapping.get(name, name)

@@ -31,7 +31,7 @@ from bulkadmin.web.views.common import page, pretty
 from bulkadmin.web.views.imports import confirm_unavailable
 
 UNDOABLE_KINDS = (Job.Kind.UPDATE, Job.Kind.DELETE, Job.Kind.IMPORT)
-RERUNNABLE = {Job.Kind.UPDATE: "bulkadmin:update", Job.Kind.DELETE: "bulkadmin:delete"}
+RERUNNABLE: dict[str, str] = {Job.Kind.UPDATE: "bulkadmin:update", Job.Kind.DELETE: "bulkadmin:delete"}
 RELAUNCHABLE = (Job.Kind.CLEANUP, Job.Kind.SYNC)  # re-run at once with the same parameters (a POST)
 ERRORS_PER_PAGE = 20
 DRY_RUN_LABELS = {
@@ -205,7 +205,7 @@ def sync_mode(parameters: dict[str, Any]) -> str:
     return "full" if parameters.get("full") and not parameters.get("since") else "incremental"
 
 
-def job_errors(request: HttpRequest, pk: int) -> HttpResponse:
+def job_errors(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
     """The job's error file, or a CSV of the errors kept on the job."""
     job = get_object_or_404(Job, pk=pk)
     path = Path(job.error_file) if job.error_file else None
