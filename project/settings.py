@@ -91,6 +91,8 @@ MONGODB_DB = env("MONGODB_DB")
 # the values); the environment may override these. Job files (an import's full error file is
 # <dir>/<job id>/errors.csv, uploads are under <dir>/uploads/) go to VAR_DIR/jobs when unset.
 BULKADMIN_JOBS_DIR = env("BULKADMIN_JOBS_DIR", default="")
+# Lock files of cleanup and sync runs: VAR_DIR/locks when unset.
+BULKADMIN_LOCK_DIR = env("BULKADMIN_LOCK_DIR", default="")
 
 LOGGING = {
     "version": 1,
