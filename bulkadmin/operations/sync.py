@@ -275,9 +275,9 @@ def sync_source(
 def _check_options(source: Source, since: dt.datetime | None, mark_missing: bool) -> None:
     if since is not None and not source.updated_since_param:
         message = f"Sync source {source.name!r} has no updated-since parameter; sync it in full."
-        raise InvalidSpec(message, field="since")
+        raise InvalidSpec(message, option="since")
     if mark_missing and since is not None:
-        raise InvalidSpec("mark_missing needs a full sync: records not fetched would look missing.", field="since")
+        raise InvalidSpec("mark_missing needs a full sync: records not fetched would look missing.", option="since")
     if mark_missing and not source.active_field:
         raise InvalidSpec(f"Sync source {source.name!r} declares no active_field to flag.", option="mark_missing")
 

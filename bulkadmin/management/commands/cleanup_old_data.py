@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs.locks import LockHeld
 from bulkadmin.jobs.runs import cleanup_job
-from bulkadmin.management.arguments import positive_int
+from bulkadmin.management.arguments import positive_int, worded
 from bulkadmin.operations.cleanup import CleanupResult, UnknownRule, rules
 
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
         except (UnknownRule, LockHeld) as error:
             raise CommandError(str(error)) from error
         except BulkAdminError as error:
-            raise CommandError(f"cleanup failed: {error}") from error
+            raise CommandError(f"cleanup failed: {worded(error)}") from error
         self._report(result)
         self.stdout.write(f"Job #{job.pk}: {job.get_status_display().lower()}.")
         if not result.ok:

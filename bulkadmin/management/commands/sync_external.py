@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs.locks import LockHeld
 from bulkadmin.jobs.runs import last_synced_at, sync_job
+from bulkadmin.management.arguments import worded
 from bulkadmin.operations.sync import SyncFailed, SyncResult, sources
 
 ERRORS_SHOWN = 10
@@ -61,7 +62,7 @@ class Command(BaseCommand):
         except LockHeld as error:
             raise CommandError(str(error)) from error
         except BulkAdminError as error:
-            raise CommandError(f"sync {source!r}: {error}") from error
+            raise CommandError(f"sync {source!r}: {worded(error)}") from error
         self._report(result)
         self.stdout.write(f"Job #{job.pk}: {job.get_status_display().lower()}.")
 
