@@ -57,12 +57,12 @@ def page_of(records: list[dict[str, Any]], query: dict[str, list[str]]) -> tuple
 
 def make_server(port: int = DEFAULT_PORT, records: list[dict[str, Any]] | None = None) -> ThreadingHTTPServer:
     """A threaded HTTP server on 127.0.0.1 serving `records` at `/users` (port 0: any free port)."""
-    records = demo_records() if records is None else records
+    served = demo_records() if records is None else records
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
-            status, body = page_of(records, parse_qs(parts.query)) if parts.path == "/users" else (404, {})
+            status, body = page_of(served, parse_qs(parts.query)) if parts.path == "/users" else (404, {})
             payload = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

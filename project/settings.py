@@ -4,14 +4,16 @@ from pathlib import Path
 
 import environ
 
+from bulkadmin.core import conf
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env(
     DEBUG=(bool, True),
     ALLOWED_HOSTS=(list, ["127.0.0.1", "localhost"]),
-    MONGODB_URI=(str, ""),
-    MONGODB_DB=(str, "bulkadmin"),
+    MONGODB_URI=(str, conf.DEFAULT_MONGODB_URI),
+    MONGODB_DB=(str, conf.DEFAULT_MONGODB_DB),
 )
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
@@ -85,9 +87,12 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # MongoDB: set MONGODB_URI for a real server; when empty an embedded server runs under var/mongo/.
 MONGODB_URI = env("MONGODB_URI")
 MONGODB_DB = env("MONGODB_DB")
-BULKADMIN_EMBEDDED_DIR = VAR_DIR
-# Job files (an import's full error file: <dir>/<job id>/errors.csv).
-BULKADMIN_JOBS_DIR = Path(env("BULKADMIN_JOBS_DIR", default="") or VAR_DIR / "jobs")
+# bulkadmin's own settings: bulkadmin/core/conf.py holds every default (and `manage.py check` checks
+# the values); the environment may override these. Job files (an import's full error file is
+# <dir>/<job id>/errors.csv, uploads are under <dir>/uploads/) go to VAR_DIR/jobs when unset.
+BULKADMIN_JOBS_DIR = env("BULKADMIN_JOBS_DIR", default="")
+# Lock files of cleanup and sync runs: VAR_DIR/locks when unset.
+BULKADMIN_LOCK_DIR = env("BULKADMIN_LOCK_DIR", default="")
 
 LOGGING = {
     "version": 1,
@@ -98,12 +103,14 @@ LOGGING = {
 
 # The web admin: undo keeps pre-images of up to this many documents per job, for this many days;
 # a running job whose worker has not reported for this many seconds is shown as interrupted.
-BULKADMIN_UNDO_LIMIT = env.int("BULKADMIN_UNDO_LIMIT", default=100_000)
-BULKADMIN_UNDO_DAYS = env.int("BULKADMIN_UNDO_DAYS", default=30)
-BULKADMIN_JOB_STALE_SECONDS = env.int("BULKADMIN_JOB_STALE_SECONDS", default=300)
+BULKADMIN_UNDO_LIMIT = env.int("BULKADMIN_UNDO_LIMIT", default=conf.DEFAULT_UNDO_LIMIT)
+BULKADMIN_UNDO_DAYS = env.int("BULKADMIN_UNDO_DAYS", default=conf.DEFAULT_UNDO_DAYS)
+BULKADMIN_JOB_STALE_SECONDS = env.int("BULKADMIN_JOB_STALE_SECONDS", default=conf.DEFAULT_JOB_STALE_SECONDS)
 # The Import page streams uploads to <BULKADMIN_JOBS_DIR>/uploads/ and refuses larger files.
-BULKADMIN_UPLOAD_MAX_BYTES = env.int("BULKADMIN_UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)
+BULKADMIN_UPLOAD_MAX_BYTES = env.int("BULKADMIN_UPLOAD_MAX_BYTES", default=conf.DEFAULT_UPLOAD_MAX_BYTES)
 # Sync: a page's complete response (retries included) and a whole run must arrive within these
 # many seconds, unless a source's policy sets request_deadline / run_deadline.
-BULKADMIN_SYNC_REQUEST_DEADLINE = env.float("BULKADMIN_SYNC_REQUEST_DEADLINE", default=30.0)
-BULKADMIN_SYNC_RUN_DEADLINE = env.float("BULKADMIN_SYNC_RUN_DEADLINE", default=3600.0)
+BULKADMIN_SYNC_REQUEST_DEADLINE = env.float(
+    "BULKADMIN_SYNC_REQUEST_DEADLINE", default=conf.DEFAULT_SYNC_REQUEST_DEADLINE
+)
+BULKADMIN_SYNC_RUN_DEADLINE = env.float("BULKADMIN_SYNC_RUN_DEADLINE", default=conf.DEFAULT_SYNC_RUN_DEADLINE)

@@ -11,6 +11,7 @@ from typing import Any, Unpack
 import pymongo.errors
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.database import Database
 
 from bulkadmin.bulk.batching import aiter_batches, known_total
 from bulkadmin.bulk.plans import BulkOptions, Clock, Find, Steps, build_plan, resolve_key_fields, with_defaults
@@ -18,6 +19,7 @@ from bulkadmin.bulk.results import BulkResult
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_async_db
 from bulkadmin.core.registry import index_models
+from bulkadmin.core.types import Document
 
 Items = Iterable[Any] | AsyncIterable[Any]
 
@@ -61,7 +63,11 @@ async def bulk_upsert(
     return await _run("upsert", model, docs, options, **plan_options)
 
 
-def _collection(model: type[MongoModel], db: AsyncDatabase | None) -> AsyncCollection:
+def _collection(
+    model: type[MongoModel], db: Database[Document] | AsyncDatabase[Document] | None
+) -> AsyncCollection[Document]:
+    if isinstance(db, Database):
+        raise TypeError("A synchronous database was given to an async bulk function; use bulkadmin.bulk.")
     return (db if db is not None else get_async_db())[model.collection]
 
 
@@ -80,7 +86,7 @@ async def _run(
     return clock.conclude(options["raise_on_error"])
 
 
-async def _drive(steps: Steps, collection: AsyncCollection) -> None:
+async def _drive(steps: Steps, collection: AsyncCollection[Document]) -> None:
     outcome: Any = None
     while True:
         try:
@@ -90,7 +96,7 @@ async def _drive(steps: Steps, collection: AsyncCollection) -> None:
         outcome = await _execute(collection, request)
 
 
-async def _execute(collection: AsyncCollection, request: Any) -> Any:
+async def _execute(collection: AsyncCollection[Document], request: Any) -> Any:
     if isinstance(request, Find):
         return await collection.find(request.filter).to_list()
     try:

@@ -14,7 +14,7 @@ Row = tuple[int, Any]
 def check_batch_size(batch_size: int) -> None:
     """Reject a batch size that is not a positive integer."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise InvalidSpec(f"batch_size must be a positive integer, got {batch_size!r}.", field="batch_size")
+        raise InvalidSpec(f"batch_size must be a positive integer, got {batch_size!r}.", option="batch_size")
 
 
 def known_total(items: object) -> int | None:
@@ -35,8 +35,8 @@ def iter_batches(items: Iterable[Any], batch_size: int) -> Iterator[list[Row]]:
 async def aiter_batches(items: Iterable[Any] | AsyncIterable[Any], batch_size: int) -> AsyncIterator[list[Row]]:
     """The async twin of `iter_batches`; accepts plain and async iterables."""
     if not isinstance(items, AsyncIterable):
-        for batch in iter_batches(items, batch_size):
-            yield batch
+        for whole in iter_batches(items, batch_size):
+            yield whole
         return
     batch: list[Row] = []
     index = 0

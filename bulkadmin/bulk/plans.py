@@ -10,17 +10,28 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from pymongo import DeleteOne, InsertOne, ReplaceOne, UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.database import Database
 
 from bulkadmin.bulk.batching import Row, check_batch_size
 from bulkadmin.bulk.results import BatchStat, BulkResult, RowError
-from bulkadmin.bulk.specs import delete_request, insert_request, restore_request, update_request, write_request
+from bulkadmin.bulk.specs import (
+    RequestBuilder,
+    WriteRequest,
+    delete_request,
+    insert_request,
+    restore_request,
+    update_request,
+    write_request,
+)
 from bulkadmin.bulk.validation import RowInvalid, validate_document, validate_partial
 from bulkadmin.core.documents import MongoModel, get_path, stored_key, to_storage, unflatten
 from bulkadmin.core.exceptions import BulkWriteError, InvalidSpec
 from bulkadmin.core.safety import coerce_value
+from bulkadmin.core.types import Document
 
 DUPLICATE_KEY = 11000
 UPSERT_MODES = ("merge", "replace", "delete")
@@ -37,7 +48,7 @@ class Find:
 class Write:
     """Run `requests` with `bulk_write`; the outcome is pymongo's `bulk_api_result` dict."""
 
-    requests: list[Any]
+    requests: list[WriteRequest]
     ordered: bool
 
 
@@ -152,14 +163,12 @@ class Plan:
 class OpsPlan(Plan):
     """Each row becomes one write request (insert, update_many, delete_many, or any op)."""
 
-    def __init__(
-        self, model: type[MongoModel], operation: str, to_request: Callable[[Any], Any], **options: Any
-    ) -> None:
+    def __init__(self, model: type[MongoModel], operation: str, to_request: RequestBuilder, **options: Any) -> None:
         self.operation = operation
         super().__init__(model, **options)
         self.to_request = to_request
 
-    def prepare_row(self, index: int, item: Any) -> Any:
+    def prepare_row(self, index: int, item: Any) -> WriteRequest:
         return self.to_request(item)
 
     def batch(self, prepared: list[Prepared]) -> Steps:
@@ -379,7 +388,7 @@ class BulkOptions(TypedDict, total=False):
     ordered: bool  # stop at the first failed row, across batches; default True
     raise_on_error: bool  # raise BulkWriteError when any row failed; default True
     progress: ProgressCallback | None  # called after each batch with (rows done, total or None)
-    db: Any  # the database to write to (pymongo's, sync or async); default: the configured one
+    db: Database[Document] | AsyncDatabase[Document] | None  # the database to write to; default: the configured one
 
 
 DEFAULT_OPTIONS: BulkOptions = {
@@ -398,7 +407,7 @@ def with_defaults(options: BulkOptions, **defaults: Any) -> BulkOptions:
         raise TypeError(f"Unknown option {sorted(unknown)[0]!r}; options are {', '.join(DEFAULT_OPTIONS)}.")
     complete = {**DEFAULT_OPTIONS, **defaults, **options}
     check_batch_size(complete["batch_size"])
-    return complete
+    return cast(BulkOptions, complete)
 
 
 class Clock:

@@ -11,6 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Unpack
 
 import pymongo.errors
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.collection import Collection
 from pymongo.database import Database
 
@@ -20,6 +21,7 @@ from bulkadmin.bulk.results import BulkResult
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.registry import ensure_indexes
+from bulkadmin.core.types import Document
 
 
 def bulk_insert(model: type[MongoModel], docs: Iterable[Any], **options: Unpack[BulkOptions]) -> BulkResult:
@@ -77,7 +79,11 @@ def bulk_upsert(
     return _run("upsert", model, docs, options, **plan_options)
 
 
-def _collection(model: type[MongoModel], db: Database | None) -> Collection:
+def _collection(
+    model: type[MongoModel], db: Database[Document] | AsyncDatabase[Document] | None
+) -> Collection[Document]:
+    if isinstance(db, AsyncDatabase):
+        raise TypeError("An async database was given to a synchronous bulk function; use bulkadmin.bulk.aio.")
     return (db if db is not None else get_db())[model.collection]
 
 
@@ -110,13 +116,13 @@ def _settle(clock: Clock, write: Future[float], rows: int) -> None:
     clock.batch_finished(rows, write.result())
 
 
-def _timed_drive(steps: Steps, collection: Collection) -> float:
+def _timed_drive(steps: Steps, collection: Collection[Document]) -> float:
     started = time.perf_counter()
     _drive(steps, collection)
     return time.perf_counter() - started
 
 
-def _drive(steps: Steps, collection: Collection) -> None:
+def _drive(steps: Steps, collection: Collection[Document]) -> None:
     outcome: Any = None
     while True:
         try:
@@ -126,7 +132,7 @@ def _drive(steps: Steps, collection: Collection) -> None:
         outcome = _execute(collection, request)
 
 
-def _execute(collection: Collection, request: Any) -> Any:
+def _execute(collection: Collection[Document], request: Any) -> Any:
     if isinstance(request, Find):
         return list(collection.find(request.filter))
     try:

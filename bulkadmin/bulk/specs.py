@@ -11,8 +11,10 @@ from bulkadmin.bulk.validation import validate_document
 from bulkadmin.core.documents import MongoModel, stored_key, to_storage
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.safety import translate_filter, translate_update
+from bulkadmin.core.types import Document
 
-RequestBuilder = Callable[[Any], Any]
+WriteRequest = InsertOne[Document] | UpdateOne | UpdateMany | ReplaceOne[Document] | DeleteOne | DeleteMany
+RequestBuilder = Callable[[Any], WriteRequest]
 
 
 def insert_request(model: type[MongoModel]) -> RequestBuilder:
@@ -24,7 +26,7 @@ def update_request(model: type[MongoModel], many: bool = True) -> RequestBuilder
     """A builder of `UpdateMany` (or `UpdateOne`) from `{"filter", "update", "upsert"}`."""
     request_class = UpdateMany if many else UpdateOne
 
-    def build(spec: Any) -> Any:
+    def build(spec: Any) -> WriteRequest:
         fields = _fields(spec, required={"filter", "update"}, optional={"upsert"})
         query = translate_filter(model, fields["filter"])
         update = translate_update(model, fields["update"])
@@ -46,7 +48,7 @@ def replace_request(model: type[MongoModel]) -> RequestBuilder:
     """A builder of `ReplaceOne` from `{"filter", "replacement", "upsert"}`; the replacement is
     validated whole, keeping the matched document's `_id` unless it names one."""
 
-    def build(spec: Any) -> ReplaceOne:
+    def build(spec: Any) -> ReplaceOne[Document]:
         fields = _fields(spec, required={"filter", "replacement"}, optional={"upsert"})
         replacement = validate_document(model, fields["replacement"])
         if "id" not in fields["replacement"] and "_id" not in fields["replacement"]:
@@ -62,7 +64,7 @@ def restore_request(model: type[MongoModel]) -> RequestBuilder:
 
     Only for pre-images read back from the database (undo); never for user input."""
 
-    def build(document: Any) -> ReplaceOne:
+    def build(document: Any) -> ReplaceOne[Document]:
         if not isinstance(document, Mapping) or "_id" not in document:
             raise InvalidSpec("A restored document needs its `_id`.", field="_id")
         return ReplaceOne({"_id": document["_id"]}, dict(document), upsert=True)
@@ -81,7 +83,7 @@ def write_request(model: type[MongoModel]) -> RequestBuilder:
         "delete_many": delete_request(model),
     }
 
-    def build(operation: Any) -> Any:
+    def build(operation: Any) -> WriteRequest:
         name, spec = _as_dict_form(operation)
         if name == "insert_one":
             return InsertOne(validate_document(model, _fields(spec, required={"document"})["document"]))
@@ -131,7 +133,7 @@ def _as_dict_form(operation: Any) -> tuple[str, Any]:
     raise InvalidSpec(f"An operation must be a one-key object such as {{'insert_one': ...}}, got {operation!r}.")
 
 
-def _fields(spec: Any, *, required: set[str], optional: set[str] = frozenset()) -> Mapping[str, Any]:
+def _fields(spec: Any, *, required: set[str], optional: frozenset[str] | set[str] = frozenset()) -> Mapping[str, Any]:
     if not isinstance(spec, Mapping):
         raise InvalidSpec(f"Expected an object with {', '.join(sorted(required))}, got {type(spec).__name__}.")
     missing = required - set(spec)

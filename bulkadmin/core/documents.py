@@ -59,7 +59,8 @@ class MongoModel(BaseModel):
 
     def to_document(self) -> dict[str, Any]:
         """The document as stored: stored keys, BSON-ready values, `_id` included."""
-        return to_storage(self.model_dump(by_alias=True))
+        document: dict[str, Any] = to_storage(self.model_dump(by_alias=True))
+        return document
 
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> MongoModel:

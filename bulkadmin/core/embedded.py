@@ -106,7 +106,7 @@ def _start(var_dir: Path) -> ServerState:
     return state
 
 
-def _wait_until_listening(process: subprocess.Popen, state: ServerState, log: Path) -> None:
+def _wait_until_listening(process: subprocess.Popen[bytes], state: ServerState, log: Path) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -145,7 +145,8 @@ def _port_open(port: int) -> bool:
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _wait_for_exit(pid: int, timeout: float) -> None:

@@ -32,7 +32,7 @@ def _patch_datetime_updates() -> None:
     def can_use_sql_updates(self: QueryHelper, update_spec: dict[str, Any], *args: Any, **kwargs: Any) -> bool:
         if _holds_datetime(update_spec):
             return False
-        return sql_path_allowed(self, update_spec, *args, **kwargs)
+        return bool(sql_path_allowed(self, update_spec, *args, **kwargs))
 
     QueryHelper._can_use_sql_updates = can_use_sql_updates
 

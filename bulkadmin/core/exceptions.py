@@ -11,7 +11,12 @@ if TYPE_CHECKING:
 
 
 class BulkAdminError(Exception):
-    """Base class of every error raised by bulkadmin."""
+    """Base class of every error raised by bulkadmin.
+
+    `option` names the operation's keyword argument the error is about (e.g. "key_fields"), for
+    the command line to word it with its flag and the web with its form label."""
+
+    option: str | None = None
 
 
 class ImproperlyDeclared(BulkAdminError):
@@ -42,17 +47,19 @@ class InvalidSpec(BulkAdminError):
         field: str | None = None,
         operator: str | None = None,
         index: int | None = None,
+        option: str | None = None,
     ) -> None:
         self.field = field
         self.operator = operator
         self.index = index
+        self.option = option
         super().__init__(message)
 
     def at(self, index: int) -> InvalidSpec:
         """Return a copy of this error located at input `index`."""
         prefix = f"Entry {index}: "
         message = str(self) if str(self).startswith(prefix) else prefix + str(self)
-        return InvalidSpec(message, field=self.field, operator=self.operator, index=index)
+        return InvalidSpec(message, field=self.field, operator=self.operator, index=index, option=self.option)
 
 
 class EmbeddedServerError(BulkAdminError):

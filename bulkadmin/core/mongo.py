@@ -7,29 +7,31 @@ from __future__ import annotations
 
 import asyncio
 import os
-from pathlib import Path
+from typing import Any
 
-from django.conf import settings
 from pymongo import AsyncMongoClient, MongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database
 
-from bulkadmin.core import embedded
+from bulkadmin.core import conf, embedded
+from bulkadmin.core.types import Document
 
-CLIENT_OPTIONS = {"tz_aware": True, "uuidRepresentation": "standard", "serverSelectionTimeoutMS": 10_000}
+CLIENT_OPTIONS: dict[str, Any] = {
+    "tz_aware": True,
+    "uuidRepresentation": "standard",
+    "serverSelectionTimeoutMS": 10_000,
+}
 
-_clients: dict[tuple[int, str], MongoClient] = {}
-_async_clients: dict[tuple[int, str, int], AsyncMongoClient] = {}
+_clients: dict[tuple[int, str], MongoClient[Document]] = {}
+_async_clients: dict[tuple[int, str, int], AsyncMongoClient[Document]] = {}
 
 
 def get_uri() -> str:
     """The server's URI: `MONGODB_URI`, or the embedded server's (started when needed)."""
-    if settings.MONGODB_URI:
-        return settings.MONGODB_URI
-    return embedded.ensure_running(Path(settings.BULKADMIN_EMBEDDED_DIR)).uri
+    return conf.mongodb_uri() or embedded.ensure_running(conf.embedded_dir()).uri
 
 
-def get_client() -> MongoClient:
+def get_client() -> MongoClient[Document]:
     """The process's synchronous client for the configured server."""
     uri = get_uri()
     key = (os.getpid(), uri)
@@ -38,15 +40,15 @@ def get_client() -> MongoClient:
     return _clients[key]
 
 
-def get_db(name: str | None = None) -> Database:
+def get_db(name: str | None = None) -> Database[Document]:
     """The configured database (`MONGODB_DB`), or `name`."""
-    return get_client()[name or settings.MONGODB_DB]
+    return get_client()[name or conf.mongodb_db()]
 
 
-def get_async_db(name: str | None = None) -> AsyncDatabase:
+def get_async_db(name: str | None = None) -> AsyncDatabase[Document]:
     """The configured database on the native async client bound to the running event loop."""
     uri = get_uri()
     key = (os.getpid(), uri, id(asyncio.get_running_loop()))
     if key not in _async_clients:
         _async_clients[key] = AsyncMongoClient(uri, **CLIENT_OPTIONS)
-    return _async_clients[key][name or settings.MONGODB_DB]
+    return _async_clients[key][name or conf.mongodb_db()]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 
 from bulkadmin.core.documents import MongoModel, check_declaration, storage_path
 from bulkadmin.core.exceptions import AlreadyRegistered, NotRegistered
+from bulkadmin.core.types import Document
 
 M = TypeVar("M", bound=type[MongoModel])
 
@@ -67,7 +68,7 @@ def index_models(model: type[MongoModel]) -> list[IndexModel]:
         indexes.append(IndexModel(keys, unique=True, name="bulkadmin_key"))
     for index in model.indexes:
         keys = [(storage_path(model, name), direction) for name, direction in index.keys]
-        options = {"unique": index.unique}
+        options: dict[str, Any] = {"unique": index.unique}
         if index.name:
             options["name"] = index.name
         if index.expire_after_seconds is not None:
@@ -76,7 +77,7 @@ def index_models(model: type[MongoModel]) -> list[IndexModel]:
     return indexes
 
 
-def ensure_indexes(model: type[MongoModel], db: Database) -> list[str]:
+def ensure_indexes(model: type[MongoModel], db: Database[Document]) -> list[str]:
     """Create the model's indexes in `db` (a no-op for those that exist); return their names."""
     indexes = index_models(model)
     return db[model.collection].create_indexes(indexes) if indexes else []

@@ -47,7 +47,7 @@ UPDATE_OPERATORS = (
 )
 ARRAY_MODIFIERS = frozenset({"$each", "$position", "$slice", "$sort"})
 
-_adapters: dict[Any, TypeAdapter] = {}
+_adapters: dict[Any, TypeAdapter[Any]] = {}
 
 
 def translate_filter(model: type[MongoModel], spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -134,7 +134,12 @@ def _operator_argument(annotation: Any, operator: str, argument: Any, path: str)
 
 
 def _simple_argument(operator: str, argument: Any, path: str) -> Any:
-    expected = {"$exists": bool, "$regex": (str, re.Pattern), "$options": str, "$size": int}
+    expected: dict[str, type | tuple[type, ...]] = {
+        "$exists": bool,
+        "$regex": (str, re.Pattern),
+        "$options": str,
+        "$size": int,
+    }
     wanted = expected.get(operator, (str, int))
     if not isinstance(argument, wanted):
         raise InvalidSpec(f"{path}: invalid argument for {operator}: {argument!r}.", field=path, operator=operator)
@@ -228,7 +233,7 @@ def _coerce(annotation: Any, value: Any, path: str) -> Any:
         raise InvalidSpec(f"{path}: {message} (got {value!r}).", field=path) from None
 
 
-def _adapter(annotation: Any) -> TypeAdapter:
+def _adapter(annotation: Any) -> TypeAdapter[Any]:
     try:
         return _adapters[annotation]
     except KeyError:

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from pymongo.database import Database
 
+from bulkadmin.core import conf
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.processes import pid_exists
@@ -227,4 +227,4 @@ def write_state(job: Job, state: ImportState, mark: Checkpoint) -> None:
 
 def jobs_dir() -> str:
     """Where jobs keep their files (error files): `BULKADMIN_JOBS_DIR`, else `var/jobs`."""
-    return str(getattr(settings, "BULKADMIN_JOBS_DIR", Path(settings.BASE_DIR) / "var" / "jobs"))
+    return str(conf.jobs_dir())

@@ -9,8 +9,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from django.conf import settings
-
+from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
 
 
@@ -26,7 +25,7 @@ class LockHeld(BulkAdminError):
 
 def lock_dir() -> Path:
     """Where lock files live: `BULKADMIN_LOCK_DIR`, else `var/locks`."""
-    return Path(getattr(settings, "BULKADMIN_LOCK_DIR", None) or Path(settings.VAR_DIR) / "locks")
+    return conf.lock_dir()
 
 
 @contextlib.contextmanager

@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 from pymongo.errors import ConnectionFailure
 
+from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.models import Job
 from bulkadmin.operations.progress import Cancelled
@@ -185,7 +185,7 @@ def take_queued(job_id: int) -> Job | None:
 def mark_stale_jobs(max_age: float | None = None) -> int:
     """Mark running jobs whose worker stopped reporting for `max_age` seconds (default
     `BULKADMIN_JOB_STALE_SECONDS`) as interrupted; return how many were marked."""
-    seconds = max_age if max_age is not None else settings.BULKADMIN_JOB_STALE_SECONDS
+    seconds = max_age if max_age is not None else conf.job_stale_seconds()
     cutoff = timezone.now() - dt.timedelta(seconds=seconds)
     stale = Job.objects.filter(status=Job.Status.RUNNING, heartbeat_at__lt=cutoff)
     return stale.update(

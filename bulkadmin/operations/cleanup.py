@@ -280,7 +280,7 @@ def matching_ids(db: Database, collection: str, query: dict[str, Any]) -> list[A
 def _apply(
     rule: Rule, ids: list[Any], batch_size: int, counter: _Counter, now: dt.datetime, db: Database
 ) -> dict[str, Any]:
-    counts = {"matched": len(ids), "deleted": 0, "modified": 0, "archived": 0}
+    counts: dict[str, Any] = {"matched": len(ids), "deleted": 0, "modified": 0, "archived": 0}
     problems: list[str] = []
     for start in range(0, len(ids), batch_size):
         batch = ids[start : start + batch_size]

@@ -15,14 +15,12 @@ from typing import Any, Literal
 from urllib.parse import urljoin
 
 import httpx
-from django.conf import settings
 
+from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.operations.deadlines import Deadline, DeadlineTransport, bounded_by, earliest
 
 Sleep = Callable[[float], None]
-DEFAULT_REQUEST_DEADLINE = 30.0
-DEFAULT_RUN_DEADLINE = 3600.0
 
 
 class FetchFailed(BulkAdminError):
@@ -71,11 +69,11 @@ class RetryPolicy:
     run_deadline: float | None = None
 
     def request_seconds(self) -> float:
-        default = getattr(settings, "BULKADMIN_SYNC_REQUEST_DEADLINE", DEFAULT_REQUEST_DEADLINE)
+        default = conf.sync_request_deadline()
         return float(self.request_deadline if self.request_deadline is not None else default)
 
     def run_seconds(self) -> float:
-        default = getattr(settings, "BULKADMIN_SYNC_RUN_DEADLINE", DEFAULT_RUN_DEADLINE)
+        default = conf.sync_run_deadline()
         return float(self.run_deadline if self.run_deadline is not None else default)
 
 
@@ -143,9 +141,10 @@ class Feed:
             body = parse_json(response, page=number)
             records = records_at(body, self.records_path, page=number, response=response)
             yield Page(number, str(response.url), records, response.status_code)
-            url, params = self._next(body, records, url, params, number)
-            if url is None:
+            next_url, params = self._next(body, records, url, params, number)
+            if next_url is None:
                 return
+            url = next_url
             number += 1
 
     def _next(

@@ -16,12 +16,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 from pymongo.database import Database
 
 from bulkadmin.bulk import BatchStat, RowError, bulk_update, bulk_upsert
 from bulkadmin.bulk.results import FieldError
+from bulkadmin.core import conf
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import AlreadyRegistered, BulkAdminError, ImproperlyDeclared, InvalidSpec
 from bulkadmin.core.mongo import get_db
@@ -118,7 +118,7 @@ class SourceRegistry:
         return source
 
     def all(self) -> dict[str, Source]:
-        declared = getattr(settings, "BULKADMIN_SYNC_SOURCES", {}) or {}
+        declared = conf.sync_sources()
         from_settings = {name: source_from_settings(name, config) for name, config in declared.items()}
         return {**self._sources, **from_settings}
 
@@ -243,11 +243,11 @@ def sync_source(
 def _check_options(source: Source, since: dt.datetime | None, mark_missing: bool) -> None:
     if since is not None and not source.updated_since_param:
         message = f"Sync source {source.name!r} has no updated-since parameter; sync it in full."
-        raise InvalidSpec(message, field="since")
+        raise InvalidSpec(message, option="since")
     if mark_missing and since is not None:
-        raise InvalidSpec("mark_missing needs a full sync: records not fetched would look missing.", field="since")
+        raise InvalidSpec("mark_missing needs a full sync: records not fetched would look missing.", option="since")
     if mark_missing and not source.active_field:
-        raise InvalidSpec(f"Sync source {source.name!r} declares no active_field to flag.", field="mark_missing")
+        raise InvalidSpec(f"Sync source {source.name!r} declares no active_field to flag.", option="mark_missing")
 
 
 def _feed(source: Source, since: dt.datetime | None, sleep: Sleep | None) -> Feed:
@@ -281,7 +281,7 @@ def _sync_page(
     if not rows:
         return
     key = (source.key_target,)
-    options = {"key_fields": key, "mode": "merge", "ordered": False, "raise_on_error": False, "db": db}
+    options: dict[str, Any] = {"key_fields": key, "mode": "merge", "ordered": False, "raise_on_error": False, "db": db}
     result = bulk_upsert(source.model, rows, dry_run=dry_run, **options)
     failed = {error.index for error in result.errors}
     tally.errors.extend(_relocated(error, positions[error.index]) for error in result.errors)
@@ -328,15 +328,18 @@ def _relocated(error: RowError, index: int) -> RowError:
 
 def flag_missing(source: Source, seen: set[Any], *, dry_run: bool, db: Database) -> int:
     """Set `active_field` false on the source's active documents whose key was not in the feed;
-    return how many (a dry run only counts them)."""
-    query = source.owned_filter(**{source.active_field: True})
+    return how many (a dry run only counts them); none without an `active_field`."""
+    active = source.active_field
+    if active is None:
+        return 0
+    query = source.owned_filter(**{active: True})
     key = source.model.model_fields[source.key_target].alias or source.key_target
     ids = [doc["_id"] for doc in db[source.model.collection].find(query, {key: 1}) if doc.get(key) not in seen]
     if dry_run:
         return len(ids)
     flagged = 0
     for batch in _chunks(ids, MARK_BATCH):
-        spec = {"filter": {"id": {"$in": batch}}, "update": {"$set": {source.active_field: False}}}
+        spec = {"filter": {"id": {"$in": batch}}, "update": {"$set": {active: False}}}
         flagged += bulk_update(source.model, [spec], db=db).modified
     return flagged
 

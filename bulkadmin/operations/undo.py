@@ -14,26 +14,24 @@ from collections.abc import Iterator
 from typing import Any
 
 from bson import json_util
-from django.conf import settings
 from pydantic import Field
 from pymongo.database import Database
 
 from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_delete, bulk_insert, bulk_restore, bulk_write
+from bulkadmin.core import conf
 from bulkadmin.core.documents import Index, MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.registry import ensure_indexes
 from bulkadmin.operations.progress import Progress
 from bulkadmin.operations.results import OperationResult, from_bulk
 
-DEFAULT_UNDO_LIMIT = 100_000
-DEFAULT_UNDO_DAYS = 30
 CONFLICT = "conflict"
 MAX_CONFLICTS = 1000  # conflicting ids listed in the result
 
 
 def undo_limit() -> int:
     """The most documents a job keeps pre-images for (`BULKADMIN_UNDO_LIMIT`)."""
-    return int(getattr(settings, "BULKADMIN_UNDO_LIMIT", DEFAULT_UNDO_LIMIT))
+    return conf.undo_limit()
 
 
 def _utc_now() -> dt.datetime:
@@ -51,7 +49,7 @@ class UndoRecord(MongoModel):
         Index(
             (("created_at", 1),),
             name="bulkadmin_undo_expiry",
-            expire_after_seconds=int(getattr(settings, "BULKADMIN_UNDO_DAYS", DEFAULT_UNDO_DAYS)) * 86400,
+            expire_after_seconds=conf.undo_days() * 86400,
         ),
     )
 

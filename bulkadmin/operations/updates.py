@@ -131,7 +131,7 @@ class _Runner:
         self.model, self.operation, self.update = model, operation, update
         self.undo_key, self.batch_size, self.progress, self.db = undo_key, batch_size, progress, db
         self.collection = db[model.collection]
-        self.counts = {"rows": 0, "matched": 0, "modified": 0, "deleted": 0}
+        self.counts: dict[str, Any] = {"rows": 0, "matched": 0, "modified": 0, "deleted": 0}
         self.errors: list[RowError] = []
         self.batches: list[BatchStat] = []
         self.undo_records = 0
@@ -159,7 +159,7 @@ class _Runner:
     def _batch(self, ids: list[Any], start: int, keep_undo: bool) -> None:
         clock = time.perf_counter()
         record_ids: list[Any] = []
-        if keep_undo:
+        if keep_undo and self.undo_key is not None:
             before = list(self.collection.find({"_id": {"$in": ids}}))
             ids = [doc["_id"] for doc in before]
             target = self.model.collection

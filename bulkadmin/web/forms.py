@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -39,7 +39,7 @@ class FilterRowForm(forms.Form):
 
     def __init__(self, *args: Any, fields: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["field"].choices = [("", "—"), *fields]
+        cast(forms.ChoiceField, self.fields["field"]).choices = [("", "—"), *fields]
 
 
 class UpdateRowForm(forms.Form):
@@ -51,7 +51,10 @@ class UpdateRowForm(forms.Form):
 
     def __init__(self, *args: Any, fields: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["field"].choices = [("", "—"), *[(path, label) for path, label in fields if path != "id"]]
+        cast(forms.ChoiceField, self.fields["field"]).choices = [
+            ("", "—"),
+            *[(path, label) for path, label in fields if path != "id"],
+        ]
 
 
 FilterRows = forms.formset_factory(FilterRowForm, extra=3, max_num=20)

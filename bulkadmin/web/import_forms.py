@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -61,7 +61,7 @@ class UploadForm(ImportOptions):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["collection"].choices = [(name, name) for name in site.names()]
+        cast(forms.ChoiceField, self.fields["collection"]).choices = [(name, name) for name in site.names()]
 
 
 class PreviewForm(ImportOptions):

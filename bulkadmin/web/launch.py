@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django_tasks.base import Task
+
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs import tasks
 from bulkadmin.jobs.parameters import CleanupParameters, SyncParameters
@@ -11,7 +13,7 @@ from bulkadmin.models import Job
 from bulkadmin.operations.cleanup import Rule
 from bulkadmin.operations.sync import Source
 
-TASK_FOR_KIND = {
+TASK_FOR_KIND: dict[str, Task[[int], str]] = {
     Job.Kind.UPDATE: tasks.run_update_job,
     Job.Kind.DELETE: tasks.run_delete_job,
     Job.Kind.UNDO: tasks.run_undo_job,

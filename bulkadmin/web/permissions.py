@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 
 from bulkadmin.models import Job
 
-KIND_PERMISSIONS = {
+KIND_PERMISSIONS: dict[str, str] = {
     Job.Kind.IMPORT: "run_import",
     Job.Kind.UPDATE: "run_update",
     Job.Kind.DELETE: "run_delete",

@@ -6,18 +6,17 @@ from __future__ import annotations
 import json
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import HttpRequest
 from django.utils.text import get_valid_filename
 
+from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
 
 EXTENSIONS = (".csv", ".tsv", ".txt", ".json", ".ndjson", ".jsonl")
-DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 FILE_FIELD = "file"
 META = "upload.json"
 SNIFF_BYTES = 8192
@@ -31,12 +30,11 @@ class UploadRejected(BulkAdminError):
 
 def max_upload_bytes() -> int:
     """The largest file accepted (`BULKADMIN_UPLOAD_MAX_BYTES`, default 200 MB)."""
-    return int(getattr(settings, "BULKADMIN_UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES))
+    return conf.upload_max_bytes()
 
 
 def uploads_dir() -> Path:
-    jobs = getattr(settings, "BULKADMIN_JOBS_DIR", Path(settings.BASE_DIR) / "var" / "jobs")
-    return Path(jobs) / "uploads"
+    return conf.jobs_dir() / "uploads"
 
 
 def upload_path(token: str) -> Path | None:
@@ -58,9 +56,21 @@ class StoredUpload(UploadedFile):
         return str(self.path)
 
 
+class UploadRequest(HttpRequest):
+    """A request whose files `use_limited_uploads` streams: why a file was refused ('' when none
+    was) and the folders its files went to."""
+
+    upload_problem: str
+    upload_folders: list[Path]
+
+
 class LimitedUploadHandler(FileUploadHandler):
     """Writes the `file` field straight to a new uploads folder, refusing other extensions and
     anything larger than `max_upload_bytes()`; the reason is left on `request.upload_problem`."""
+
+    def __init__(self, request: UploadRequest) -> None:
+        super().__init__(request)
+        self.upload_request = request
 
     def new_file(self, field_name: str, file_name: str, *args: Any, **kwargs: Any) -> None:
         super().new_file(field_name, file_name, *args, **kwargs)
@@ -71,7 +81,7 @@ class LimitedUploadHandler(FileUploadHandler):
             self._refuse(f"{file_name!r} is not a file that can be imported: use one of {', '.join(EXTENSIONS)}.")
         folder = uploads_dir() / secrets.token_hex(16)
         folder.mkdir(parents=True)
-        self.request.upload_folders.append(folder)
+        self.upload_request.upload_folders.append(folder)
         self.target = folder / (get_valid_filename(Path(file_name).name) or "upload.csv")
         self.out = self.target.open("wb")
         self.written = 0
@@ -92,23 +102,26 @@ class LimitedUploadHandler(FileUploadHandler):
         if self.target is None:
             return None
         self.out.close()
-        return StoredUpload(self.target, self.file_name, file_size, self.content_type)
+        return StoredUpload(self.target, self.file_name or self.target.name, file_size, self.content_type)
 
     def upload_interrupted(self) -> None:
-        if getattr(self, "target", None) is not None:
+        target = getattr(self, "target", None)
+        if target is not None:
             self.out.close()
-            _remove(self.target.parent)
+            _remove(target.parent)
 
     def _refuse(self, message: str) -> None:
-        self.request.upload_problem = message
+        self.upload_request.upload_problem = message
         raise SkipFile(message)
 
 
-def use_limited_uploads(request: HttpRequest) -> None:
+def use_limited_uploads(request: HttpRequest) -> UploadRequest:
     """Make `request` stream its file uploads with `LimitedUploadHandler` (before POST is read)."""
-    request.upload_handlers = [LimitedUploadHandler(request)]
-    request.upload_problem = ""
-    request.upload_folders = []
+    upload_request = cast(UploadRequest, request)
+    upload_request.upload_problem = ""
+    upload_request.upload_folders = []
+    upload_request.upload_handlers = [LimitedUploadHandler(upload_request)]
+    return upload_request
 
 
 def discard_uploads(request: HttpRequest) -> None:

@@ -95,6 +95,19 @@ def test_usage_errors(db):
         call("users", str(CORPUS / "bom.csv"), "--encoding", "klingon")
 
 
+def test_an_option_error_is_worded_with_its_flag(db, tmp_path):
+    path = write_csv(tmp_path / "p.csv", "name,email,age", user_rows(2))
+    with pytest.raises(
+        CommandError, match=r"^--key: Only the upsert, merge and delete modes take key fields, not insert\.$"
+    ):
+        call("users", str(path), "--key", "email")
+    with pytest.raises(
+        CommandError, match=r"^--map: The mapping names no column: 'Nope' \(columns: name, email, age\)"
+    ):
+        call("users", str(path), "--map", "Nope=name")
+    assert db.users.count_documents({}) == 0
+
+
 def test_options_reach_the_import(db, tmp_path):
     path = write_csv(tmp_path / "p.txt", "Who;Mail;Since", ["Ada;ada@example.com;31/12/2025", "Bob;bob@example.com;"])
     errors = tmp_path / "errors.csv"

@@ -202,7 +202,7 @@ def test_date_format_with_iso_still_accepted(db):
     assert logins["ada@example.com"] == dt.datetime(2025, 12, 31, tzinfo=dt.UTC)
     assert logins["bob@example.com"] == dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     assert result.errors[0].field == "last_login"
-    assert "matches neither --date-format '%d/%m/%Y' nor ISO 8601" in result.errors[0].message
+    assert "matches neither the date format '%d/%m/%Y' nor ISO 8601" in result.errors[0].message
 
 
 def test_without_date_format_day_first_dates_are_rejected(db):

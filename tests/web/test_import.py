@@ -172,6 +172,16 @@ def test_a_bad_key_for_the_mode_is_named_and_nothing_starts(admin_client_, db):
     assert not Job.objects.exists()
 
 
+def test_an_option_error_is_worded_with_its_form_label_not_a_flag(admin_client_, db):
+    preview_url = upload(admin_client_, GOOD_AND_BAD, mode="insert", key_fields="email")["Location"]
+    response = admin_client_.post(preview_url, preview_data(admin_client_.get(preview_url), action="dry_run"))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "<p>Key fields: Only the upsert, merge and delete modes take key fields, not insert.</p>" in page
+    assert "--key" not in page
+    assert not Job.objects.exists()
+
+
 def test_someone_elses_upload_is_not_found(admin_client_, make_user, client):
     preview_url = upload(admin_client_, GOOD_AND_BAD)["Location"]
     other = Client()

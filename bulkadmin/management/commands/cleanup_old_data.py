@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs.locks import LockHeld
 from bulkadmin.jobs.runs import cleanup_job
-from bulkadmin.management.arguments import positive_int
+from bulkadmin.management.arguments import positive_int, worded
 from bulkadmin.models import Job
 from bulkadmin.operations.cleanup import UnknownRule, rules
 
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         except (UnknownRule, LockHeld) as error:
             raise CommandError(str(error)) from error
         except BulkAdminError as error:
-            raise CommandError(f"cleanup failed: {error}") from error
+            raise CommandError(f"cleanup failed: {worded(error)}") from error
         self.stdout.write(result.summary())
         self.stdout.write(f"Job #{result.job_id}: {Job.Status(result.status).label.lower()}.")
         failed = result.failed_rules

@@ -17,7 +17,7 @@ from pymongo.errors import ConnectionFailure
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.core.registry import site
 from bulkadmin.jobs.imports import import_file, resume_import
-from bulkadmin.management.arguments import positive_int
+from bulkadmin.management.arguments import positive_int, worded
 from bulkadmin.models import Job
 from bulkadmin.operations.imports import MODES, ImportProgress
 from bulkadmin.operations.imports.readers import FORMATS
@@ -41,6 +41,7 @@ IMPORT_OPTIONS = (
     "limit",
     "date_format",
 )
+FLAGS = {"key_fields": "--key", "mapping": "--map", "errors_path": "--errors"}  # the others are --option-name
 
 
 class Command(BaseCommand):
@@ -110,7 +111,7 @@ class Command(BaseCommand):
             except BulkAdminError as error:
                 self._end_bar()
                 job_id = getattr(error, "job_id", None)
-                message = str(error).rstrip(".")
+                message = worded(error, FLAGS).rstrip(".")
                 raise CommandError(f"{message} (job {job_id})." if job_id else f"{message}.") from error
         self._end_bar()
         self._report(result)

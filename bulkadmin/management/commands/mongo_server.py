@@ -1,11 +1,8 @@
 """`manage.py mongo_server start|stop|status`: manage the embedded development MongoDB server."""
 
-from pathlib import Path
-
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bulkadmin.core import embedded
+from bulkadmin.core import conf, embedded
 from bulkadmin.core.exceptions import EmbeddedServerError
 
 
@@ -16,8 +13,8 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["start", "stop", "status"], help="What to do.")
 
     def handle(self, *args: object, action: str, **options: object) -> None:
-        var_dir = Path(settings.BULKADMIN_EMBEDDED_DIR)
-        if settings.MONGODB_URI and action == "start":
+        var_dir = conf.embedded_dir()
+        if conf.mongodb_uri() and action == "start":
             raise CommandError("MONGODB_URI is set, so the embedded server is not used.")
         if action == "start":
             try:
@@ -29,5 +26,5 @@ class Command(BaseCommand):
             stopped = embedded.stop(var_dir)
             self.stdout.write("stopped" if stopped else "not running")
         else:
-            state = embedded.status(var_dir)
-            self.stdout.write(f"running: pid {state.pid}, {state.uri}" if state else "not running")
+            found = embedded.status(var_dir)
+            self.stdout.write(f"running: pid {found.pid}, {found.uri}" if found else "not running")

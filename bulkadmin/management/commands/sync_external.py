@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs.locks import LockHeld
 from bulkadmin.jobs.runs import last_synced_at, sync_job
+from bulkadmin.management.arguments import worded
 from bulkadmin.models import Job
 from bulkadmin.operations.results import OperationResult
 from bulkadmin.operations.sync import SyncFailed, sources
@@ -51,7 +52,7 @@ class Command(BaseCommand):
         if not source and not options["list"]:
             raise CommandError("Name a source to sync (see --list).")
         try:
-            if options["list"]:
+            if options["list"] or source is None:
                 self._list()
                 return
             declared = sources.get(source)
@@ -59,12 +60,12 @@ class Command(BaseCommand):
             result = sync_job(source=declared, mode=_mode(options), since=options["since"], dry_run=options["dry_run"])
         except SyncFailed as error:
             self._report(error.result)
-            job = f" (job #{error.job.pk})" if error.job is not None else ""
-            raise CommandError(f"{error}{job}; documents already written stay, and a re-run converges.") from error
+            where = f" (job #{error.job.pk})" if error.job is not None else ""
+            raise CommandError(f"{error}{where}; documents already written stay, and a re-run converges.") from error
         except LockHeld as error:
             raise CommandError(str(error)) from error
         except BulkAdminError as error:
-            raise CommandError(f"sync {source!r}: {error}") from error
+            raise CommandError(f"sync {source!r}: {worded(error)}") from error
         self._report(result)
         self.stdout.write(f"Job #{result.job_id}: {Job.Status(result.status).label.lower()}.")
         if result.rejected:

@@ -80,9 +80,9 @@ def check_import_options(
     keys = _keys(model, operation_mode, key_fields)
     check_batch_size(batch_size)
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise InvalidSpec(f"limit must be a positive integer, got {limit!r}.", field="limit")
+        raise InvalidSpec(f"limit must be a positive integer, got {limit!r}.", option="limit")
     if delimiter is not None and len(delimiter) != 1:
-        raise InvalidSpec(f"The delimiter must be one character, got {delimiter!r}.", field="delimiter")
+        raise InvalidSpec(f"The delimiter must be one character, got {delimiter!r}.", option="delimiter")
     if format:
         format_of("", format)
     return ImportOptions(
@@ -114,14 +114,14 @@ def source_name(source: str | os.PathLike[str] | Any) -> str:
 def _mode(mode: str) -> str:
     operation_mode = MODES.get(mode)
     if operation_mode is None:
-        raise InvalidSpec(f"mode must be one of {', '.join(MODES)}, got {mode!r}.", field="mode")
+        raise InvalidSpec(f"mode must be one of {', '.join(MODES)}, got {mode!r}.", option="mode")
     return operation_mode
 
 
 def _keys(model: type[MongoModel], mode: str, key_fields: list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
     if key_fields and mode == "insert":
-        raise InvalidSpec("--key applies to the upsert, merge and delete modes, not insert.", field="key_fields")
+        raise InvalidSpec("Only the upsert, merge and delete modes take key fields, not insert.", option="key_fields")
     keys = tuple(resolve_key_fields(model, key_fields)) if mode != "insert" else ()
     if mode != "insert" and not keys:
-        raise InvalidSpec(f"{model.__name__} declares no key fields; pass --key FIELD.", field="key_fields")
+        raise InvalidSpec(f"{model.__name__} declares no key fields; name the fields to match on.", option="key_fields")
     return keys

@@ -79,7 +79,12 @@ def preview_file(
     try:
         fmt = format_of(source.name, format or None)
         chosen = check_encoding(encoding) if encoding else detect_encoding(source.sample, source.at_eof)
-        options = {"mode": mode, "key_fields": key_fields, "ignore_blanks": ignore_blanks, "date_format": None}
+        options: dict[str, Any] = {
+            "mode": mode,
+            "key_fields": key_fields,
+            "ignore_blanks": ignore_blanks,
+            "date_format": None,
+        }
         if fmt in ("json", "ndjson"):
             shaper = Shaper(model, mapping=dict(mapping or {}), **options)
             reader: Any = JsonReader(source, chosen) if fmt == "json" else NdjsonReader(source, chosen)

@@ -61,7 +61,7 @@ class Record:
 
 
 def format_of(name: str, forced: str | None) -> str:
-    """The format: `forced` (`--format`), else from the file extension."""
+    """The format: `forced` (the format option), else from the file extension."""
     if forced:
         if forced not in FORMATS:
             raise ImportFileError(f"Unknown format {forced!r}; use one of {', '.join(FORMATS)}.")
@@ -70,7 +70,8 @@ def format_of(name: str, forced: str | None) -> str:
     if suffix in EXTENSIONS:
         return EXTENSIONS[suffix]
     raise ImportFileError(
-        f"Cannot tell the format of {name!r} from its extension; pass --format ({', '.join(FORMATS)})."
+        f"Cannot tell the format of {name!r} from its extension; choose one of {', '.join(FORMATS)}.",
+        option="format",
     )
 
 
@@ -133,7 +134,7 @@ class CsvReader:
             if not name:
                 problems.append(f"column {position} has no name")
             elif self._undecodable.search(name):
-                problems.append(f"column {position} header is not valid {self.encoding}; pass --encoding")
+                problems.append(f"column {position} header is not valid {self.encoding}; choose the file's encoding")
         seen: dict[str, int] = {}
         for position, name in enumerate(self.header, start=1):
             if name and name in seen:
@@ -192,7 +193,12 @@ class NdjsonReader:
             number += 1
             if not text.isascii() and self._undecodable.search(text):
                 found = undecodable_at(text, self.encoding)
-                yield Record(number, line_number, text, f"{found}; if the file is not {self.encoding}, pass --encoding")
+                yield Record(
+                    number,
+                    line_number,
+                    text,
+                    f"{found}; if the file is not {self.encoding}, choose the file's encoding",
+                )
                 continue
             try:
                 value = json.loads(text)
@@ -212,7 +218,7 @@ class JsonReader:
         self.source = source
         first = decode_sample(source.sample, encoding, source.at_eof).lstrip()
         if first and not first.startswith("["):
-            hint = " (for one object per line use --format ndjson)" if first.startswith("{") else ""
+            hint = " (for one object per line, choose the NDJSON format)" if first.startswith("{") else ""
             raise ImportFileError(f"Expected a JSON array at the top level{hint}.")
         self.empty = not first
         stream = source.binary()

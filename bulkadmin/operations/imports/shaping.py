@@ -44,9 +44,9 @@ def parse_mapping(items: Iterable[str] | dict[str, str] | None) -> dict[str, str
     for item in items:
         header, sep, field = item.partition("=")
         if not sep or not header.strip():
-            raise ImportFileError(f"--map {item!r}: write HEADER=FIELD (or HEADER= to leave a column out).")
+            raise ImportFileError(f"{item!r}: write HEADER=FIELD (or HEADER= to leave a column out).", option="mapping")
         if header.strip() in mapping:
-            raise ImportFileError(f"--map names {header.strip()!r} twice.")
+            raise ImportFileError(f"The mapping names {header.strip()!r} twice.", option="mapping")
         mapping[header.strip()] = field.strip()
     return mapping
 
@@ -102,7 +102,7 @@ def _date_converter(path: str, date_format: str, *, as_date: bool) -> Converter:
             dt.datetime.fromisoformat(text)
             return text  # ISO 8601 is still accepted; the model parses it
         except ValueError:
-            raise RowProblem(path, f"{value!r} matches neither --date-format {date_format!r} nor ISO 8601") from None
+            raise RowProblem(path, f"{value!r} matches neither the date format {date_format!r} nor ISO 8601") from None
 
     return convert
 
@@ -198,9 +198,11 @@ class Shaper:
         unknown_maps = [name for name in self.mapping if name not in header]
         if unknown_maps:
             raise ImportFileError(
-                f"--map names no column: {', '.join(map(repr, unknown_maps))} (columns: {', '.join(header)})."
+                f"The mapping names no column: {', '.join(map(repr, unknown_maps))} (columns: {', '.join(header)}).",
+                option="mapping",
             )
-        problems, targets = [], {}
+        problems: list[str] = []
+        targets: dict[str, str] = {}
         keys = {field_name(self.model, key) for key in self.key_fields}
         for position, name in enumerate(header):
             target = self.mapping.get(name, name)

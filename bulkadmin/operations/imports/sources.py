@@ -31,7 +31,7 @@ BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 # Without a BOM, a sample that is not UTF-8 is one of these (the issue's list); other encodings
-# are named with --encoding.
+# are named with the encoding option.
 SINGLE_BYTE_CANDIDATES = ["cp1252", "latin_1"]
 WIDE_CANDIDATES = ["utf_16_le", "utf_16_be", "utf_32_le", "utf_32_be"]
 _ESCAPED = re.compile("[\udc80-\udcff]+")  # bytes that did not decode (surrogateescape)
@@ -72,7 +72,12 @@ TRY_ENCODINGS = "use a text encoding such as utf-8, utf-16, cp1252 or latin-1"
 
 
 class ImportFileError(BulkAdminError):
-    """The file as a whole cannot be imported: unreadable, undecodable, bad header, broken JSON."""
+    """The file as a whole cannot be imported: unreadable, undecodable, bad header, broken JSON;
+    `option` names the import option at fault, if any."""
+
+    def __init__(self, message: str, *, option: str | None = None) -> None:
+        self.option = option
+        super().__init__(message)
 
 
 class UnknownEncoding(ImportFileError):

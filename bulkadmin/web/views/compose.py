@@ -58,8 +58,8 @@ def _compose(request: HttpRequest, kind: str) -> HttpResponse:
     state = _bound(request, kind, model)
     if not state.errors:
         _preview(state)
-    if request.POST.get("action") == "confirm" and not state.errors:
-        job = _confirm(request, state)
+    if request.POST.get("action") == "confirm" and not state.errors and state.preview is not None:
+        job = _confirm(request, state, state.preview)
         if job is not None:
             count = state.preview.count
             messages.success(request, f"Job #{job.pk} started: {_title(kind).lower()} of {count} documents.")
@@ -133,23 +133,23 @@ def _preview(state: Composition) -> None:
         state.errors.append(str(error))
 
 
-def _confirm(request: HttpRequest, state: Composition) -> Job | None:
+def _confirm(request: HttpRequest, state: Composition, preview: updates.Preview) -> Job | None:
     """Queue the job when the typed count and the previewed specs match what runs now."""
     previewed = request.POST.get("previewed", "")
     typed = request.POST.get("typed", "").strip().replace(",", "")
     expected = request.POST.get("expected", "")
     if previewed != _fingerprint(state.specs):
         state.errors.append("The filter or update changed since the preview: check the new preview and confirm again.")
-    elif expected != str(state.preview.count):
+    elif expected != str(preview.count):
         state.errors.append(
-            f"The number of matching documents changed from {expected} to {state.preview.count} "
+            f"The number of matching documents changed from {expected} to {preview.count} "
             "since the preview: check it and confirm again."
         )
-    elif typed != str(state.preview.count):
-        state.errors.append(f"To confirm, type the number of matching documents ({state.preview.count}).")
+    elif typed != str(preview.count):
+        state.errors.append(f"To confirm, type the number of matching documents ({preview.count}).")
     if state.errors:
         return None
-    parameters = {**state.specs, "batch_size": state.form.cleaned_data["batch_size"]}
+    parameters = {**(state.specs or {}), "batch_size": state.form.cleaned_data["batch_size"]}
     return launch(kind=state.kind, collection=state.model.collection, parameters=parameters, user=request.user)
 
 

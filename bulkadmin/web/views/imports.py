@@ -20,9 +20,12 @@ from bulkadmin.operations.imports import MODES, check_import_options
 from bulkadmin.operations.imports.preview import ImportPreview, preview_file
 from bulkadmin.web.import_forms import PreviewForm, UploadForm, preview_initial
 from bulkadmin.web.launch import launch
+from bulkadmin.web.option_errors import worded
 from bulkadmin.web.uploads import (
     FILE_FIELD,
+    StoredUpload,
     UploadRejected,
+    UploadRequest,
     check_content,
     discard,
     discard_uploads,
@@ -38,46 +41,45 @@ from bulkadmin.web.views.common import model_or_404, page
 @csrf_exempt
 def import_upload(request: HttpRequest) -> HttpResponse:
     """Step 1. The upload handlers are set before anything reads the body; CSRF is checked after."""
-    use_limited_uploads(request)
-    response = _upload(request)
+    response = _upload(use_limited_uploads(request))
     if response.status_code == 403:  # a failed CSRF check after the body was read
         discard_uploads(request)
     return response
 
 
 @csrf_protect
-def _upload(request: HttpRequest) -> HttpResponse:
+def _upload(request: UploadRequest) -> HttpResponse:
     if request.method != "POST":
         form = UploadForm(initial={"collection": request.GET.get("collection", "")})
         return _upload_page(request, form)
     form = UploadForm(request.POST, request.FILES)
     valid = form.is_valid()
     stored = request.FILES.get(FILE_FIELD)
-    path = Path(stored.temporary_file_path()) if stored is not None else None
+    upload = stored if isinstance(stored, StoredUpload) else None
     if request.upload_problem:
         form.errors[FILE_FIELD] = form.error_class([request.upload_problem])
         valid = False
-    elif path is not None:
+    elif upload is not None:
         try:
-            check_content(path)
+            check_content(upload.path)
         except UploadRejected as error:
             form.errors[FILE_FIELD] = form.error_class([str(error)])
             valid = False
-    if not valid:
-        if path is not None:
-            stored.close()
-            discard(path)
+    if not valid or upload is None:
+        if upload is not None:
+            upload.close()
+            discard(upload.path)
         return _upload_page(request, form, status=400)
-    stored.close()
+    upload.close()
     meta = {
         "user": request.user.pk,
         "collection": form.cleaned_data["collection"],
-        "name": stored.name,
-        "file": path.name,
-        "size": stored.size,
+        "name": upload.name,
+        "file": upload.path.name,
+        "size": upload.size,
         "options": form.options(),
     }
-    return redirect("bulkadmin:import_preview", token=save_meta(path, meta))
+    return redirect("bulkadmin:import_preview", token=save_meta(upload.path, meta))
 
 
 def _upload_page(request: HttpRequest, form: UploadForm, status: int = 200) -> HttpResponse:
@@ -96,7 +98,8 @@ def import_preview(request: HttpRequest, token: str) -> HttpResponse:
     if not form.is_valid():
         errors = ["The choices below are not valid: check the options and the mapping."]
         return _preview_page(request, token, meta, model, None, form=form, errors=errors, status=400)
-    meta["options"], mapping = form.options(), form.mapping()
+    meta["options"] = form.options()
+    mapping: dict[str, str] | None = form.mapping()
     preview = _preview(model, path, meta["options"], mapping)
     if [column.header for column in preview.columns] != meta.get("columns"):
         mapping = None  # another delimiter or encoding gave other columns: match them again
@@ -123,7 +126,7 @@ def _upload_of(request: HttpRequest, token: str) -> tuple[Path, dict[str, Any]]:
 
 def _preview(model: type[MongoModel], path: Path, options: dict[str, Any], mapping: Any) -> ImportPreview:
     keys = tuple(options.get("key_fields") or ())
-    chosen = {name: options.get(name) for name in ("format", "encoding", "delimiter")}
+    chosen: dict[str, Any] = {name: options.get(name) for name in ("format", "encoding", "delimiter")}
     try:
         return preview_file(
             model=model,
@@ -136,7 +139,7 @@ def _preview(model: type[MongoModel], path: Path, options: dict[str, Any], mappi
         )
     except BulkAdminError as error:
         fmt, encoding = chosen["format"] or "", chosen["encoding"] or ""
-        return ImportPreview(fmt, encoding, chosen["delimiter"], problems=(str(error),))
+        return ImportPreview(fmt, encoding, chosen["delimiter"], problems=(worded(error, PreviewForm),))
 
 
 def _start_dry_run(
@@ -151,7 +154,7 @@ def _start_dry_run(
     try:
         checked = check_import_options(model, source=str(path), dry_run=True, mapping=mapping, **options)
     except BulkAdminError as error:
-        return None, str(error)
+        return None, worded(error, PreviewForm)
     parameters = {**checked.to_parameters(), "upload": token}
     save_meta(path, meta)
     job = launch(
@@ -183,7 +186,7 @@ def _preview_page(
         "meta": meta,
         "preview": preview,
         "form": form,
-        "columns": [(form.map_field(n), plan) for n, plan in enumerate(preview.columns)] if preview else [],
+        "columns": [(form.map_field(n), plan) for n, plan in enumerate(preview.columns)] if preview and form else [],
         "errors": [*errors, *(preview.problems if preview else ())],
     }
     return page(request, "import_preview.html", context, status=status)

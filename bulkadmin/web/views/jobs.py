@@ -6,7 +6,6 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -16,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs import rules as job_rules
 from bulkadmin.jobs import tasks
@@ -176,7 +176,7 @@ def _relaunch(job: Job, user: Any) -> Job:
     return launch_sync(source=sources.get(parameters.source), mode=parameters.mode, dry_run=job.dry_run, user=user)
 
 
-def job_errors(request: HttpRequest, pk: int) -> HttpResponse:
+def job_errors(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
     """The job's error file, or a CSV of the errors kept on the job."""
     job = get_object_or_404(Job, pk=pk)
     path = Path(job.error_file) if job.error_file else None
@@ -193,7 +193,7 @@ def job_errors(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _in_job_folders(path: Path) -> bool:
     """Whether `path` is under the project's data folder or the jobs folder (it may be elsewhere)."""
-    folders = [settings.VAR_DIR, getattr(settings, "BULKADMIN_JOBS_DIR", settings.VAR_DIR)]
+    folders = [conf.var_dir(), conf.jobs_dir()]
     return any(path.resolve().is_relative_to(Path(folder).resolve()) for folder in folders)
 
 

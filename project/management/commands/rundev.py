@@ -9,14 +9,13 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from bulkadmin.core import embedded
+from bulkadmin.core import conf, embedded
 from bulkadmin.core.mongo import get_uri
 
 
@@ -30,7 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args: object, port: int, no_worker: bool, **options: object) -> None:
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         call_command("migrate", interactive=False, verbosity=0)
-        owns_mongo = not settings.MONGODB_URI and embedded.status(Path(settings.BULKADMIN_EMBEDDED_DIR)) is None
+        owns_mongo = not conf.mongodb_uri() and embedded.status(conf.embedded_dir()) is None
         self.stdout.write(f"MongoDB: {get_uri()}")
         call_command("ensure_indexes", verbosity=0, stdout=io.StringIO())
         for name in ("seed_demo",):
@@ -50,7 +49,7 @@ def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
 
 def _staff_login() -> tuple[str, str]:
     """A superuser for development; its password is kept under var/ so it stays the same."""
-    password_file = Path(settings.VAR_DIR) / "admin-password.txt"
+    password_file = conf.var_dir() / "admin-password.txt"
     if not password_file.exists():
         password_file.write_text(secrets.token_urlsafe(9))
     password = password_file.read_text().strip()
