@@ -111,7 +111,7 @@ def _get_job(pk: int) -> Job:
 
 
 def _alive(pid: int | None) -> bool:
-    return bool(pid) and pid != os.getpid() and pid_exists(pid)
+    return pid is not None and pid > 0 and pid != os.getpid() and pid_exists(pid)
 
 
 def _run(

@@ -15,7 +15,11 @@ from bulkadmin.operations.undo import undo_record_count
 
 UNDOABLE_KINDS = (Job.Kind.UPDATE, Job.Kind.DELETE, Job.Kind.IMPORT)
 RELAUNCHABLE = (Job.Kind.CLEANUP, Job.Kind.SYNC)  # re-run at once with the same parameters
-RERUN_PAGES = {Job.Kind.UPDATE: "bulkadmin:update", Job.Kind.DELETE: "bulkadmin:delete"}  # re-run with a preview
+# re-run with a preview first
+RERUN_PAGES: dict[str, str] = {Job.Kind.UPDATE: "bulkadmin:update", Job.Kind.DELETE: "bulkadmin:delete"}
+    Job.Kind.UPDATE: "bulkadmin:update",
+    Job.Kind.DELETE: "bulkadmin:delete",
+}  # re-run with a preview
 CONFIRMABLE = (Job.Status.SUCCEEDED, Job.Status.PARTIAL)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -158,7 +159,7 @@ class _Import:
             date_format=options.date_format or None,
         )
         if fmt in ("json", "ndjson"):
-            self.shape = self.shaper.shape_object
+            self.shape: Callable[[Any], dict[str, Any]] = self.shaper.shape_object
             return JsonReader(source, state.encoding) if fmt == "json" else NdjsonReader(source, state.encoding)
         return self._csv_reader(source, fmt)
 
