@@ -17,9 +17,6 @@ UNDOABLE_KINDS = (Job.Kind.UPDATE, Job.Kind.DELETE, Job.Kind.IMPORT)
 RELAUNCHABLE = (Job.Kind.CLEANUP, Job.Kind.SYNC)  # re-run at once with the same parameters
 # re-run with a preview first
 RERUN_PAGES: dict[str, str] = {Job.Kind.UPDATE: "bulkadmin:update", Job.Kind.DELETE: "bulkadmin:delete"}
-    Job.Kind.UPDATE: "bulkadmin:update",
-    Job.Kind.DELETE: "bulkadmin:delete",
-}  # re-run with a preview
 CONFIRMABLE = (Job.Status.SUCCEEDED, Job.Status.PARTIAL)
 
 
