@@ -87,7 +87,7 @@ def test_pre_images_are_handed_over_before_writes(db):
 
 def test_concurrent_insert_of_same_key_is_retried_as_update(db):
     """A document that appears between the key read and the insert is updated, not duplicated."""
-    from bulkadmin.bulk.plans import UpsertPlan
+    from bulkadmin.bulk.upserts import UpsertPlan
 
     plan = UpsertPlan(User, key_fields=("email",), mode="merge", ordered=True)
     steps = plan.batch(plan.prepare([(0, user(1, age=40))]))
