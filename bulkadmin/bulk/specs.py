@@ -7,6 +7,7 @@ from typing import Any
 
 from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
 
+from bulkadmin.bulk.upsert_documents import check_upsert_document
 from bulkadmin.bulk.validation import validate_document
 from bulkadmin.core.documents import MongoModel, stored_key, to_storage
 from bulkadmin.core.exceptions import InvalidSpec
@@ -31,6 +32,7 @@ def update_request(model: type[MongoModel], many: bool = True) -> RequestBuilder
         upsert = _flag(fields.get("upsert", False), "upsert")
         if upsert:
             update = with_defaults_on_insert(model, query, update)
+            check_upsert_document(model, query, update)
         return request_class(query, update, upsert=upsert)
 
     return build
