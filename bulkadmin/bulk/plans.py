@@ -15,7 +15,7 @@ import bson.errors
 import pymongo.errors
 
 from bulkadmin.bulk.batching import Row
-from bulkadmin.bulk.results import BatchStat, BulkResult, RowError
+from bulkadmin.bulk.results import BatchStat, BulkResult, FieldError, RowError
 from bulkadmin.bulk.validation import RowInvalid
 from bulkadmin.core.documents import MongoModel, stored_key
 from bulkadmin.core.exceptions import InvalidSpec
@@ -142,6 +142,8 @@ class Plan:
             return self.prepare_row(index, item)
         except (RowInvalid, InvalidSpec) as error:
             return error
+        except RecursionError:
+            return RowInvalid((FieldError("", "the row is nested too deeply to process"),))
 
     def _accepted(self, prepared: list[Prepared]) -> tuple[list[Any], Cut | None]:
         """The accepted rows of a prepared batch. Unordered, rejected rows are recorded at once;
