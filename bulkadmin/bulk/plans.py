@@ -173,6 +173,7 @@ class Plan:
 
     def skip_unread(self, rows: int) -> None:
         """Count rows read after an ordered run stopped: skipped, never validated or written."""
+        self.rows_done += rows
         self.tally.add("rows", rows)
         self.tally.add("skipped", rows)
 
