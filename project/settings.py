@@ -116,6 +116,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "project.client_ip.client_ip"
 # How many proxies in front of the web server append to X-Forwarded-For (0: use the peer address).
 BULKADMIN_TRUSTED_PROXIES = env.int("BULKADMIN_TRUSTED_PROXIES", default=0)
