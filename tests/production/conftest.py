@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
+import secrets
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.core.management.utils import get_random_secret_key
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV_FILE_HEADER = "# /etc/bulkadmin/production.env"
@@ -26,7 +26,7 @@ def readme_production_env() -> dict[str, str]:
             name, _, value = line.partition("=")
             variables[name.strip()] = value.strip().strip('"')
     assert "SECRET_KEY" in variables, "the README's production environment must name SECRET_KEY"
-    variables["SECRET_KEY"] = get_random_secret_key()
+    variables["SECRET_KEY"] = secrets.token_urlsafe(50)  # as the README says to generate it
     return variables
 
 

@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.processes import process_database
 from tests.production.conftest import ROOT, free_port, readme_production_env
 
 HOST = "bulkadmin.example.com"
@@ -37,6 +39,19 @@ def test_check_deploy_reports_no_issues_with_the_readme_production_variables(pro
     assert "System check identified no issues (0 silenced)." in done.stdout
 
 
+def test_a_secret_key_is_taken_as_written(production_env):
+    """A key that starts with "$" is not read as the name of another variable."""
+    production_env["SECRET_KEY"] = "$" + production_env["SECRET_KEY"]
+    code = (
+        "import django, os; django.setup(); from django.conf import settings as s;"
+        " print(s.SECRET_KEY == os.environ['SECRET_KEY'])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=process_env(production_env), capture_output=True, text=True
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "True"), done.stderr
+
+
 def test_check_deploy_warns_without_them():
     bare = {"DEBUG": "false", "SECRET_KEY": readme_production_env()["SECRET_KEY"], "ALLOWED_HOSTS": HOST}
     done = manage(process_env(bare), "check", "--deploy")
@@ -48,13 +63,18 @@ def test_check_deploy_warns_without_them():
 def gunicorn(mongo_uri, tmp_path_factory) -> Iterator[str]:
     """gunicorn serving project.wsgi with the production variables, after collectstatic; its URL."""
     folder = tmp_path_factory.mktemp("gunicorn")
+    with process_database(folder) as database_url:
+        yield from serve(mongo_uri, folder, database_url)
+
+
+def serve(mongo_uri: str, folder: Path, database_url: str) -> Iterator[str]:
     env = process_env(
         {
             **readme_production_env(),
             "STATIC_ROOT": str(folder / "static"),
             "BULKADMIN_JOBS_DIR": str(folder / "jobs"),
             "MONGODB_URI": mongo_uri,
-            "DATABASE_URL": f"sqlite:///{folder / 'django.sqlite3'}",
+            "DATABASE_URL": database_url,
         }
     )
     collected = manage(env, "collectstatic", "--noinput")
