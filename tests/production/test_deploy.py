@@ -28,8 +28,10 @@ def manage(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess:
 
 
 def process_env(variables: dict[str, str]) -> dict[str, str]:
-    """This process's environment without its Django settings, plus `variables`."""
-    inherited = {name: value for name, value in os.environ.items() if name not in readme_production_env()}
+    """This process's environment without its Django settings (nor test-only switches such as
+    DJANGO_ALLOW_ASYNC_UNSAFE, which the browser tests set), plus `variables`."""
+    ours = readme_production_env()
+    inherited = {name: value for name, value in os.environ.items() if name not in ours and "DJANGO_" not in name}
     return {**inherited, "DJANGO_SETTINGS_MODULE": "project.settings", **variables}
 
 
