@@ -57,6 +57,9 @@ cleanup() {
     rm -rf "$CLUSTER"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 
 start_cluster() {
     as_owner "$PG_BIN/initdb" -D "$CLUSTER/data" -U "$OWNER" --auth=trust --encoding=UTF8 --locale=C.UTF-8 \
@@ -77,17 +80,7 @@ fi
 
 export DATABASE_URL="postgres://$OWNER@127.0.0.1:$PORT/bulkadmin"
 echo "test-postgres: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') at $DATABASE_URL"
-# Not exec: the EXIT trap stops and deletes the cluster when the command ends. The command runs in
-# the background (keeping stdin) so that a TERM or HUP sent to this script reaches it and the
-# cluster is still removed; Ctrl-C reaches it from the terminal directly.
-"$@" <&0 &
-child=$!
-trap 'kill -TERM "$child" 2>/dev/null || true' TERM HUP
-trap ':' INT
-status=0
-wait "$child" || status=$?
-while kill -0 "$child" 2>/dev/null; do
-    status=0
-    wait "$child" || status=$?
-done
-exit "$status"
+# Not exec: the EXIT trap stops and deletes the cluster when the command ends, however it ends
+# (Ctrl-C reaches the command from the terminal; a signal sent to this script alone takes effect
+# when the command has ended).
+"$@"
