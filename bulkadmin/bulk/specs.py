@@ -27,7 +27,7 @@ def update_request(model: type[MongoModel], many: bool = True) -> RequestBuilder
     def build(spec: Any) -> Any:
         fields = _fields(spec, required={"filter", "update"}, optional={"upsert"})
         query = translate_filter(model, fields["filter"])
-        update = translate_update(model, fields["update"])
+        update = translate_update(model, fields["update"], filter=query)
         upsert = _flag(fields.get("upsert", False), "upsert")
         if upsert:
             update = with_defaults_on_insert(model, query, update)
