@@ -7,11 +7,13 @@ naming the field (or operator) where they were found.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping
 from typing import Any
 
 import bson
+from bson import ObjectId
 from bson.errors import BSONError
 from django.conf import settings
 
@@ -24,6 +26,7 @@ USER_READ_MAX_TIME_MS = 5000
 """The default time limit (ms) of a read a user composed (preview, count, browse search)."""
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_SIMPLE = frozenset({str, int, float, bool, type(None), dt.datetime, ObjectId})
 
 
 def user_read_max_time_ms() -> int:
@@ -56,6 +59,9 @@ def check_spec_shape(spec: Any, what: str) -> None:
 
 def check_stored_value(value: Any, field: str, operator: str | None = None) -> None:
     """Refuse a translated value whose scalars are out of range or that BSON cannot encode."""
+    if type(value) in _SIMPLE:
+        check_scalar(value, field, operator)
+        return
     _check_scalars(value, field, operator)
     try:
         bson.encode({"v": value})
