@@ -40,7 +40,7 @@ def filter_document(root: type[BaseModel], spec: Any, where: str | None = None) 
         if key in LOGICAL_OPERATORS:
             translated[key] = [filter_document(root, clause, where) for clause in _clauses(key, value, where)]
         elif isinstance(key, str) and key.startswith("$"):
-            raise operator_error(key, "a filter", ALL_FILTER_OPERATORS, field=where)
+            raise operator_error(key, "filter", ALL_FILTER_OPERATORS, field=where)
         else:
             target = resolve(root, key)
             translated[target.stored] = condition(target.annotation, value, key)
@@ -80,7 +80,7 @@ def _argument(annotation: Any, operator: Any, argument: Any, path: str) -> Any:
         return elem_match(annotation, argument, path)
     if operator in FILTER_OPERATORS:
         return _simple_argument(annotation, operator, argument, path)
-    raise operator_error(str(operator), "a filter", ALL_FILTER_OPERATORS, field=path)
+    raise operator_error(str(operator), "filter", ALL_FILTER_OPERATORS, field=path)
 
 
 def _typed(annotation: Any, value: Any, path: str, operator: str) -> Any:

@@ -35,15 +35,15 @@ def is_operator_expression(value: Any) -> bool:
 
 def operator_error(operator: str, where: str, allowed: frozenset[str], field: str | None = None) -> InvalidSpec:
     """The error for an operator outside the allow-list of a filter or update."""
-    prefix = f"{field}: " if field else ""
+    suffix = f" (at {field!r})" if field else ""
     return InvalidSpec(
-        f"{prefix}Operator {operator} is not allowed in {where}. Allowed: {', '.join(sorted(allowed))}.",
+        f"Operator {operator} is not allowed in a {where}{suffix}. Allowed: {', '.join(sorted(allowed))}.",
         operator=operator,
         field=field,
     )
 
 
-def check_operators(value: Any, path: str, allowed: frozenset[str], where: str = "a filter") -> None:
+def check_operators(value: Any, path: str, allowed: frozenset[str], where: str = "filter") -> None:
     """Refuse any `$`-key outside `allowed` anywhere inside `value` (iteratively)."""
     stack = [value]
     while stack:

@@ -113,7 +113,7 @@ def _check_operator(operator: Any, fields: Any) -> None:
                 f"Update key {operator!r} is not an operator; write {{'$set': {{...}}}} or use a replace operation.",
                 field=str(operator),
             )
-        raise operator_error(operator, "an update", UPDATE_OPERATORS)
+        raise operator_error(operator, "update", UPDATE_OPERATORS)
     if not isinstance(fields, Mapping) or not fields:
         raise InvalidSpec(f"{operator} needs a non-empty object of fields.", operator=operator)
 

@@ -92,7 +92,7 @@ def _push(operator: str, target: Target, item: Any, value: Any) -> Any:
     allowed = ARRAY_MODIFIERS if operator == "$push" else frozenset({"$each"})
     for key in value:
         if key not in allowed:
-            raise operator_error(str(key), operator, allowed, field=target.path)
+            raise operator_error(str(key), f"{operator} on a list", allowed, field=target.path)
     if "$each" not in value:
         raise _error(target, operator, "modifiers need $each")
     if not isinstance(value["$each"], (list, tuple)):
