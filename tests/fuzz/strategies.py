@@ -153,3 +153,51 @@ def filters(model: type) -> st.SearchStrategy[dict[str, Any]]:
 def updates(model: type) -> st.SearchStrategy[dict[str, Any]]:
     """Random updates for `model`: anything at all, or plausible ones on its own fields."""
     return st.one_of(any_update, likely_update(model))
+
+
+words = st.sampled_from(["Ann", "Bob", "a", "b", "zz"])
+counts = st.integers(-3, 3)
+push = st.one_of(
+    words,
+    st.fixed_dictionaries(
+        {"$each": st.lists(words, max_size=3)},
+        optional={"$slice": counts, "$position": counts, "$sort": st.sampled_from([1, -1])},
+    ),
+)
+VALID_CHANGES: dict[str, list[tuple[str, str, st.SearchStrategy[Any]]]] = {
+    "User": [
+        ("$set", "name", words),
+        ("$min", "age", st.integers(0, 150)),
+        ("$inc", "age", counts),
+        ("$mul", "total_spent", st.floats(0, 3)),
+        ("$push", "tags", push),
+        ("$addToSet", "tags", st.one_of(words, st.fixed_dictionaries({"$each": st.lists(words, max_size=3)}))),
+        ("$pull", "tags", st.one_of(words, st.fixed_dictionaries({"$in": st.lists(words, max_size=3)}))),
+        ("$pullAll", "tags", st.lists(words, max_size=3)),
+        ("$pop", "tags", st.sampled_from([1, -1])),
+        ("$set", "tags.$[]", words),
+        ("$set", "tags.1", words),
+        ("$currentDate", "last_login", st.just(True)),
+        ("$unset", "last_login", st.just("")),
+        ("$set", "profile.bio", words),
+    ],
+    "Order": [
+        ("$push", "items", st.fixed_dictionaries({"sku": words})),
+        ("$pull", "items", st.fixed_dictionaries({"sku": words})),
+        ("$inc", "items.$[].quantity", st.integers(0, 3)),
+        ("$inc", "counts.a", counts),
+        ("$set", "meta.x.y", st.one_of(words, st.lists(counts, max_size=2))),
+        ("$push", "codes", st.fixed_dictionaries({"$each": st.lists(counts, max_size=2), "$sort": st.just(-1)})),
+        ("$max", "placed_at", st.datetimes(timezones=st.just(dt.UTC))),
+    ],
+}
+
+
+@st.composite
+def valid_update(draw: st.DrawFn, model: type) -> dict[str, Any]:
+    """An update the model allows: each change is typed for the field it targets."""
+    changes = draw(st.lists(st.sampled_from(VALID_CHANGES[model.__name__]), min_size=1, max_size=3))
+    update: dict[str, Any] = {}
+    for operator, path, operand in changes:
+        update.setdefault(operator, {})[path] = draw(operand)
+    return update

@@ -14,7 +14,7 @@ from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.safety import translate_filter, translate_update
 from bulkadmin.operations.simulate import apply_update
 from project.collections import User
-from tests.fuzz.strategies import Order, filters, updates
+from tests.fuzz.strategies import Order, filters, typed, updates, valid_update
 
 MODELS = st.sampled_from([User, Order])
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -51,6 +51,19 @@ def test_any_update_is_translated_or_refused_by_name_and_previews(data, model, p
         _names_its_field_or_operator(error)
         return
     bson.encode(translated)
+    try:
+        after = apply_update(document, translated, now=NOW)
+    except InvalidSpec as error:
+        _names_its_field_or_operator(error)
+        return
+    bson.encode(after)
+
+
+@given(st.data(), MODELS)
+def test_valid_updates_are_accepted_and_previewed_on_any_stored_document(data, model):
+    translated = translate_update(model, data.draw(valid_update(model)))
+    keys = [info.alias or name for name, info in model.model_fields.items()]
+    document = data.draw(st.fixed_dictionaries({}, optional={key: typed for key in keys}))
     try:
         after = apply_update(document, translated, now=NOW)
     except InvalidSpec as error:
