@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from bulkadmin.core.exceptions import InvalidSpec
-from bulkadmin.core.field_paths import FREE, LIST, MODEL, item_type, model_of, resolve, single_kind
+from bulkadmin.core.field_paths import FREE, LIST, MODEL, Target, item_type, model_of, resolve, single_kind
 from bulkadmin.core.operators import (
     BSON_TYPE_ALIASES,
     BSON_TYPE_CODES,
@@ -42,9 +42,20 @@ def filter_document(root: type[BaseModel], spec: Any, where: str | None = None) 
         elif isinstance(key, str) and key.startswith("$"):
             raise operator_error(key, "filter", ALL_FILTER_OPERATORS, field=where)
         else:
-            target = resolve(root, key)
-            translated[target.stored] = condition(target.annotation, value, key)
+            target = _resolve(root, key, where)
+            translated[target.stored] = condition(target.annotation, value, f"{where}.{key}" if where else key)
     return translated
+
+
+def _resolve(root: type[BaseModel], key: Any, where: str | None) -> Target:
+    """The target of `key`; inside `$elemMatch` / `$pull` (`where`) errors name the whole path."""
+    try:
+        return resolve(root, key)
+    except InvalidSpec as error:
+        if where is None:
+            raise
+        field = f"{where}.{error.field}" if error.field is not None else where
+        raise InvalidSpec(f"{where}: {error}", field=field, operator=error.operator) from None
 
 
 def condition(annotation: Any, value: Any, path: str) -> Any:

@@ -12,7 +12,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from bulkadmin.core.exceptions import InvalidSpec
-from bulkadmin.core.field_paths import DATE, FLOAT, FREE, INT, LIST, MODEL, Target, describe, item_type, model_of
+from bulkadmin.core.field_paths import (
+    DATE,
+    FLOAT,
+    FREE,
+    INT,
+    LIST,
+    MODEL,
+    Target,
+    describe,
+    item_type,
+    model_of,
+    resolve,
+)
 from bulkadmin.core.field_paths import single_kind as kind
 from bulkadmin.core.filter_rules import condition, filter_document
 from bulkadmin.core.operators import ARRAY_MODIFIERS, is_operator_expression, operator_error
@@ -90,9 +102,11 @@ def _push(operator: str, target: Target, item: Any, value: Any) -> Any:
     if not is_operator_expression(value):
         return _element(item, value, target, operator)
     allowed = ARRAY_MODIFIERS if operator == "$push" else frozenset({"$each"})
-    for key in value:
-        if key not in allowed:
-            raise operator_error(str(key), f"{operator} on a list", allowed, field=target.path)
+    unknown = sorted((str(key) for key in value if key not in allowed), key=lambda key: not key.startswith("$"))
+    if unknown and unknown[0].startswith("$"):
+        raise operator_error(unknown[0], f"{operator} on a list", allowed, field=target.path)
+    if unknown:
+        raise _error(target, operator, f"mixes modifiers with the field {unknown[0]!r}")
     if "$each" not in value:
         raise _error(target, operator, "modifiers need $each")
     if not isinstance(value["$each"], (list, tuple)):
@@ -117,11 +131,12 @@ def _sort(target: Target, item: Any, value: Any) -> Any:
         return value
     if not isinstance(value, Mapping) or not value or kind(item) != MODEL:
         raise _error(target, "$push", "$sort needs 1 or -1 (or, for sub-documents, {field: 1 or -1})", "$sort")
-    keys = filter_document(model_of(item), {path: 0 for path in value}, target.path)
-    directions = list(value.values())
-    if any(isinstance(d, bool) or d not in (1, -1) for d in directions):
-        raise _error(target, "$push", "$sort directions must be 1 or -1", "$sort")
-    return dict(zip(keys, directions, strict=True))
+    order = {}
+    for path, direction in value.items():
+        if isinstance(direction, bool) or direction not in (1, -1):
+            raise _error(target, "$push", "$sort directions must be 1 or -1", "$sort")
+        order[resolve(model_of(item), path).stored] = direction
+    return order
 
 
 def _pull(target: Target, item: Any, value: Any) -> Any:

@@ -338,3 +338,33 @@ def test_user_read_time_limit_is_a_setting(settings):
     assert user_read_max_time_ms() == USER_READ_MAX_TIME_MS
     settings.BULKADMIN_USER_READ_MAX_TIME_MS = 750
     assert user_read_max_time_ms() == 750
+
+
+def test_lists_of_sub_documents_maps_and_free_form_fields():
+    from tests.fuzz.strategies import Order
+
+    assert translate_update(Order, {"$inc": {"items.$[].quantity": 2, "counts.a": 1}}) == {
+        "$inc": {"items.$[].quantity": 2, "counts.a": 1}
+    }
+    assert translate_update(Order, {"$push": {"items": {"sku": "x"}}}) == {
+        "$push": {"items": {"sku": "x", "quantity": 1, "price": 0.0}}
+    }
+    assert translate_update(Order, {"$pull": {"items": {"sku": "x"}}}) == {"$pull": {"items": {"sku": "x"}}}
+    sort = {"$push": {"items": {"$each": [], "$sort": {"sku": 1, "price": -1}}}}
+    assert translate_update(Order, sort) == sort
+    assert translate_filter(Order, {"items.sku": "x", "meta.any.path": 1}) == {"items.sku": "x", "meta.any.path": 1}
+    refused = [
+        ({"$unset": {"items.0.sku": ""}}, "items.0.sku", "required field"),
+        ({"$inc": {"items.$[].quantity": 0.5}}, "items.$[].quantity", "whole number"),
+        ({"$inc": {"counts.a": 1.5}}, "counts.a", "whole number"),
+        ({"$set": {"meta.x": {"$where": "1"}}}, "meta.x", "cannot start with $"),
+        ({"$set": {"meta.x": {"a.b": 1}}}, "meta.x", "hold a dot"),
+        ({"$push": {"items": {"sku": "x", "$where": "1"}}}, "items", "$where"),
+        ({"$pull": {"items": {"colour": "red"}}}, "items.colour", "Unknown field"),
+        ({"$push": {"items": {"$each": [], "$sort": {"colour": 1}}}}, "colour", "Unknown field"),
+        ({"$push": {"items": {"$each": [], "$sort": {"sku": 2}}}}, "items", "directions"),
+    ]
+    for update, field, message in refused:
+        with pytest.raises(InvalidSpec, match=re.escape(message)) as caught:
+            translate_update(Order, update)
+        assert caught.value.field == field
