@@ -84,7 +84,7 @@ def translate_update(
         for path, value in fields.items():
             target = resolve(model, path, update=True)
             if _is_id(target):
-                pinned_id.append(_pinned_id(model, operator, target, value, filter))
+                pinned_id.append(_pinned_id(operator, target, value, filter))
                 continue
             _check_positional(target, operator, filter)
             translated.setdefault(operator, {})[target.stored] = update_value(operator, target, value)
@@ -122,9 +122,7 @@ def _is_id(target: Target) -> bool:
     return target.stored == "_id" or target.stored.startswith("_id.")
 
 
-def _pinned_id(
-    model: type[MongoModel], operator: str, target: Target, value: Any, filter: Mapping[str, Any] | None
-) -> Any:
+def _pinned_id(operator: str, target: Target, value: Any, filter: Mapping[str, Any] | None) -> Any:
     """The id a `$set` writes when the filter pins the document to that same id; else refused."""
     if operator == "$set" and target.stored == "_id" and filter is not None and "_id" in filter:
         wanted = filter["_id"]
