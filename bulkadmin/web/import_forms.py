@@ -8,6 +8,7 @@ from django import forms
 
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.registry import site
+from bulkadmin.operations.imports.formats import formats
 from bulkadmin.operations.imports.preview import ColumnPlan
 from bulkadmin.web.fields import field_paths
 
@@ -16,13 +17,6 @@ MODE_CHOICES = (
     ("upsert", "upsert: insert new keys, replace existing documents"),
     ("merge", "merge: insert new keys, set the given fields of existing documents"),
     ("delete", "delete: remove the documents with these keys"),
-)
-FORMAT_CHOICES = (
-    ("", "detect from the extension"),
-    ("csv", "CSV"),
-    ("tsv", "TSV"),
-    ("json", "JSON"),
-    ("ndjson", "NDJSON"),
 )
 DELIMITER_CHOICES = (("", "detect"), (",", ", comma"), (";", "; semicolon"), ("\t", "tab"), ("|", "| pipe"))
 LEAVE_OUT = ""
@@ -56,22 +50,25 @@ class UploadForm(ImportOptions):
     """Step 1: the collection, the file and the options."""
 
     collection = forms.ChoiceField()
-    file = forms.FileField(help_text="CSV, TSV, TXT, JSON, NDJSON or JSONL.")
+    file = forms.FileField()
     field_order = ("collection", "file", "mode", "key_fields", "encoding", "delimiter", "ignore_blanks")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["collection"].choices = [(name, name) for name in site.names()]
+        extensions = [extension.lstrip(".").upper() for extension in formats.upload_extensions()]
+        self.fields["file"].help_text = f"{', '.join(extensions[:-1])} or {extensions[-1]}."
 
 
 class PreviewForm(ImportOptions):
     """Step 2: the detected format, encoding and delimiter, and each column's field, editable."""
 
-    format = forms.ChoiceField(choices=FORMAT_CHOICES, required=False)
+    format = forms.ChoiceField(required=False)
     field_order = ("format", "encoding", "delimiter", "mode", "key_fields", "ignore_blanks")
 
     def __init__(self, *args: Any, model: type[MongoModel], columns: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["format"].choices = [("", "detect from the extension"), *((f.name, f.label) for f in formats)]
         self.columns = columns
         choices = [(LEAVE_OUT, "— leave out —"), *field_paths(model)]
         for position, header in enumerate(columns):

@@ -20,8 +20,8 @@ from bulkadmin.jobs.runner import JobCancelled
 from bulkadmin.management.arguments import positive_int
 from bulkadmin.models import Job
 from bulkadmin.operations.imports import ImportProgress, ImportResult, import_file, resume_import
+from bulkadmin.operations.imports.formats import formats
 from bulkadmin.operations.imports.operation import MODES
-from bulkadmin.operations.imports.readers import FORMATS
 
 SHOWN_ERRORS = 20
 BAR_INTERVAL = 0.1
@@ -69,7 +69,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--errors", metavar="PATH", help="Write the bad rows, each with an error column, to this CSV file."
         )
-        parser.add_argument("--format", choices=FORMATS, help="The file's format (default: from its extension).")
+        parser.add_argument(
+            "--format", choices=formats.names(), help="The file's format (default: from its extension)."
+        )
         parser.add_argument("--encoding", metavar="E", help="The file's encoding (default: detected).")
         parser.add_argument(
             "--delimiter", metavar="D", help="The CSV delimiter: , ; | or tab (default: detected; tab for .tsv)."

@@ -43,14 +43,13 @@ from bulkadmin.core.registry import ensure_indexes, site
 from bulkadmin.jobs.runner import JobRun, track_job
 from bulkadmin.models import Job
 from bulkadmin.operations.imports.errors import KEPT_ERRORS, ErrorFile, ImportRowError
-from bulkadmin.operations.imports.readers import CsvReader, JsonReader, NdjsonReader, Record, format_of, sniff_delimiter
+from bulkadmin.operations.imports.formats import formats, open_reader
+from bulkadmin.operations.imports.readers import ReadOptions, Record
 from bulkadmin.operations.imports.shaping import RowProblem, Shaper, parse_mapping
 from bulkadmin.operations.imports.sources import (
     ImportFileError,
     Source,
     check_encoding,
-    decode_sample,
-    detect_encoding,
     open_source,
 )
 from bulkadmin.operations.imports.undo_data import ImportUndo
@@ -282,7 +281,7 @@ def _checked_parameters(model: type[MongoModel], **given: Any) -> dict[str, Any]
     else:
         source = str(getattr(source, "name", "<stream>"))
     if given["format"]:
-        format_of("", given["format"])
+        formats.get(given["format"])
     errors_path = given["errors_path"]
     return {
         "source": source,
@@ -391,11 +390,12 @@ class _Import:
         if details.get("fingerprint") and source.path is not None and details["fingerprint"] != source.fingerprint():
             raise ImportFileError(f"{source.name} has changed since job {self.job.pk} read it; it cannot be resumed.")
         details["fingerprint"] = source.fingerprint()
-        fmt = details.get("format") or params["format"]
-        if not fmt:
-            fmt = "csv" if source.name == "<stdin>" else format_of(source.name, None)
-        encoding = details.get("encoding") or params["encoding"] or detect_encoding(source.sample, source.at_eof)
-        details.update(format=fmt, encoding=encoding)
+        fmt = formats.detect(source.name, details.get("format") or params["format"], source.sample)
+        chosen = ReadOptions(
+            **{name: details.get(name) or params.get(name) or "" for name in ("encoding", "delimiter", "sheet")}
+        )
+        reader = open_reader(fmt, source, chosen)
+        details.update(format=fmt.name, **reader.settings.given())
         self.shaper = Shaper(
             self.model,
             mode=self.mode,
@@ -404,14 +404,9 @@ class _Import:
             ignore_blanks=params["ignore_blanks"],
             date_format=params["date_format"] or None,
         )
-        if fmt in ("json", "ndjson"):
+        if not fmt.tabular:
             self.shape = self.shaper.shape_object
-            return JsonReader(source, encoding) if fmt == "json" else NdjsonReader(source, encoding)
-        delimiter = details.get("delimiter") or params["delimiter"]
-        if not delimiter:
-            delimiter = "\t" if fmt == "tsv" else sniff_delimiter(decode_sample(source.sample, encoding, source.at_eof))
-        details["delimiter"] = delimiter
-        reader = CsvReader(source, encoding, delimiter)
+            return reader
         if reader.header is not None:
             self.shaper.plan_columns(reader.header, reader.header_line)
         self.shape = self.shaper.shape_cells
