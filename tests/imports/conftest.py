@@ -23,3 +23,17 @@ def write_csv(path: Path, header: str, rows: list[str]) -> Path:
 
 def user_rows(count: int, start: int = 0) -> list[str]:
     return [f"User {n},user{n}@example.com,{20 + n % 50}" for n in range(start, start + count)]
+
+
+def write_xlsx(path: Path, rows: list[list], sheet: str = "people", **other_sheets: list[list]) -> Path:
+    """A workbook written by openpyxl (write-only mode): `rows` on sheet `sheet` (the first),
+    then each of `other_sheets`. A row `[]` is a blank row."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    for title, content in {sheet: rows, **other_sheets}.items():
+        worksheet = workbook.create_sheet(title)
+        for row in content:
+            worksheet.append(row)
+    workbook.save(path)
+    return path

@@ -1,4 +1,4 @@
-"""`manage.py import_csv`: import a CSV / TSV / JSON / NDJSON file into a registered collection."""
+"""`manage.py import_csv`: import a CSV / TSV / JSON / NDJSON / XLSX file into a registered collection."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ IMPORT_OPTIONS = (
     "format",
     "encoding",
     "delimiter",
+    "sheet",
     "map",
     "ignore_blanks",
     "limit",
@@ -44,7 +45,7 @@ IMPORT_OPTIONS = (
 
 class Command(BaseCommand):
     help = (
-        "Import a CSV, TSV, JSON (array) or NDJSON file into a registered collection, validating every "
+        "Import a CSV, TSV, JSON (array), NDJSON or XLSX file into a registered collection, validating every "
         "row with the collection's model. Recorded as a job; an interrupted import continues with --resume."
     )
 
@@ -76,6 +77,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--delimiter", metavar="D", help="The CSV delimiter: , ; | or tab (default: detected; tab for .tsv)."
         )
+        parser.add_argument("--sheet", metavar="NAME", help="The XLSX worksheet to read (default: the first).")
         parser.add_argument(
             "--map",
             action="append",
@@ -149,6 +151,7 @@ class Command(BaseCommand):
             format=options["format"],
             encoding=options["encoding"],
             delimiter=_delimiter(options["delimiter"]),
+            sheet=options["sheet"],
             mapping=options["map"],
             ignore_blanks=options["ignore_blanks"],
             limit=options["limit"],

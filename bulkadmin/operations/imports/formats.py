@@ -15,6 +15,7 @@ from typing import Protocol
 from bulkadmin.core.exceptions import AlreadyRegistered
 from bulkadmin.operations.imports.readers import ReadOptions, Record, open_delimited, open_json, open_ndjson
 from bulkadmin.operations.imports.sources import ImportFileError, Source
+from bulkadmin.operations.imports.xlsx import check_workbook, is_zip, open_xlsx
 
 SNIFF_BYTES = 8192
 TEXT_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")  # UTF-16/32 text has NUL bytes
@@ -176,5 +177,16 @@ formats.register(
         open=open_ndjson,
         check_content=check_text,
         tabular=False,
+    )
+)
+formats.register(
+    ImportFormat(
+        name="xlsx",
+        label="XLSX",
+        extensions=(".xlsx",),
+        open=open_xlsx,
+        check_content=check_workbook,
+        options=frozenset({"sheet"}),
+        sniff=is_zip,
     )
 )

@@ -150,6 +150,7 @@ def import_file(
     format: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    sheet: str | None = None,
     mapping: list[str] | dict[str, str] | None = None,
     ignore_blanks: bool = False,
     limit: int | None = None,
@@ -160,8 +161,9 @@ def import_file(
     progress: ProgressCallback | None = None,
     db: Database | None = None,
 ) -> ImportResult:
-    """Import a CSV / TSV / JSON / NDJSON file (a path, `-` for stdin, or a binary file object)
-    into `model`'s collection, recorded as a `Job`.
+    """Import a file in one of the registered formats (CSV, TSV, JSON, NDJSON, XLSX; a path, `-`
+    for stdin, or a binary file object) into `model`'s collection, recorded as a `Job`; `sheet`
+    names a workbook's sheet (default: the first).
 
     `mode`: insert; upsert (= replace by key); merge (`$set` the given fields by key); delete (by
     key). Options are checked before the job starts (`InvalidSpec`, `ImportFileError`); a file
@@ -182,6 +184,7 @@ def import_file(
         format=format,
         encoding=encoding,
         delimiter=delimiter,
+        sheet=sheet,
         mapping=mapping,
         ignore_blanks=ignore_blanks,
         limit=limit,
@@ -294,6 +297,7 @@ def _checked_parameters(model: type[MongoModel], **given: Any) -> dict[str, Any]
         "format": given["format"] or "",
         "encoding": check_encoding(given["encoding"]) if given["encoding"] else "",
         "delimiter": delimiter or "",
+        "sheet": given.get("sheet") or "",
         "mapping": parse_mapping(given["mapping"]),
         "ignore_blanks": bool(given["ignore_blanks"]),
         "limit": limit,
