@@ -10,7 +10,7 @@ import tracemalloc
 import pytest
 
 from bulkadmin.models import Job
-from bulkadmin.operations.imports import ImportFileError, import_file
+from bulkadmin.operations.imports import ImportFileError, import_file, resume_import
 from bulkadmin.operations.imports.formats import formats, open_reader
 from bulkadmin.operations.imports.readers import ReadOptions
 from bulkadmin.operations.imports.sources import open_source
@@ -172,3 +172,22 @@ def test_a_200k_row_workbook_streams_in_flat_memory(db, tmp_path):
     assert counts(result) == (200_000, 200_000, 0, 0, 0, 0, 0)
     assert peak < 15 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB: rows are being kept"
     assert Job.objects.get().details["bytes_read"] == path.stat().st_size
+
+
+def test_an_interrupted_workbook_import_resumes_on_its_sheet_without_duplicates(db, tmp_path):
+    rows = [[f"User {n}", f"user{n}@example.com", n] for n in range(50)]
+    rows.insert(25, [])  # a blank row: row numbers and sheet rows part ways
+    path = write_xlsx(tmp_path / "p.xlsx", [["x"]], sheet="first", people=[["name", "email", "age"], *rows])
+
+    def interrupt(state):
+        if state.rows_this_run >= 20:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_file(model=User, source=path, sheet="people", batch_size=10, progress=interrupt)
+    job = Job.objects.get()
+    assert (job.status, job.last_committed_row, db.users.count_documents({})) == (Job.Status.INTERRUPTED, 20, 20)
+    result = resume_import(job.pk)
+    assert counts(result) == (50, 50, 0, 0, 0, 0, 0)
+    assert (result.rows_this_run, result.resumed_after) == (30, 20)
+    assert sorted(doc["age"] for doc in db.users.find()) == list(range(50))

@@ -1,4 +1,5 @@
-"""`manage.py import_csv`: import a CSV / TSV / JSON / NDJSON / XLSX file into a registered collection."""
+"""`manage.py import_csv`: import a file in any registered format (CSV, TSV, JSON, NDJSON, XLSX) into a
+registered collection."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ IMPORT_OPTIONS = (
 
 class Command(BaseCommand):
     help = (
-        "Import a CSV, TSV, JSON (array), NDJSON or XLSX file into a registered collection, validating every "
+        f"Import a file ({', '.join(f.label for f in formats)}) into a registered collection, validating every "
         "row with the collection's model. Recorded as a job; an interrupted import continues with --resume."
     )
 

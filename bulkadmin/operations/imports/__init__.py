@@ -1,4 +1,5 @@
-"""File imports: streaming CSV / TSV / JSON / NDJSON readers and the import operation.
+"""File imports: the format registry (`formats.py`), streaming readers (CSV / TSV / JSON / NDJSON
+in `readers.py`, XLSX in `xlsx.py`) and the import operation.
 
 `import_file(model=..., source=...)` streams a file into a collection through the bulk service,
 recorded as a `Job`; `resume_import(job_id)` carries on an interrupted one. `manage.py import_csv`

@@ -161,9 +161,9 @@ def import_file(
     progress: ProgressCallback | None = None,
     db: Database | None = None,
 ) -> ImportResult:
-    """Import a file in one of the registered formats (CSV, TSV, JSON, NDJSON, XLSX; a path, `-`
-    for stdin, or a binary file object) into `model`'s collection, recorded as a `Job`; `sheet`
-    names a workbook's sheet (default: the first).
+    """Import a file in a registered format (see `formats.py`; a path, `-` for stdin, or a binary
+    file object) into `model`'s collection, recorded as a `Job`; `sheet` names a workbook's sheet
+    (default: the first).
 
     `mode`: insert; upsert (= replace by key); merge (`$set` the given fields by key); delete (by
     key). Options are checked before the job starts (`InvalidSpec`, `ImportFileError`); a file
