@@ -15,7 +15,7 @@ from bulkadmin.operations.imports.formats import formats, open_reader
 from bulkadmin.operations.imports.readers import ReadOptions
 from bulkadmin.operations.imports.sources import open_source
 from project.collections import User
-from tests.imports.conftest import write_csv, write_xlsx
+from tests.imports.conftest import write_csv, write_xlsx, write_xlsx_shared
 
 pytestmark = pytest.mark.django_db
 
@@ -143,6 +143,20 @@ def test_options_that_do_not_apply_to_the_format_are_refused(db, tmp_path):
     assert db.users.count_documents({}) == 0
 
 
+def test_texts_of_the_shared_strings_table_are_read(db, tmp_path):
+    rows = [
+        ["name", "email", "age", "tags"],
+        ["Ann & Co", "ann@example.com", 31, "a, b"],
+        ["Bob", "bob@example.com", 7],
+    ]
+    reader, records = read(write_xlsx_shared(tmp_path / "excel.xlsx", rows))
+    assert reader.header == ["name", "email", "age", "tags"]
+    assert [record.raw for record in records] == [rows[1], [*rows[2], ""]]
+    result = import_file(model=User, source=tmp_path / "excel.xlsx")
+    assert counts(result) == (2, 2, 0, 0, 0, 0, 0)
+    assert db.users.find_one({"age": 31})["name"] == "Ann & Co"
+
+
 def test_a_workbook_from_a_stream_is_recognised_by_its_content(db, tmp_path):
     path = write_xlsx(tmp_path / "people.xlsx", [["name", "email"], ["Ann", "ann@example.com"]])
     stream = io.BytesIO(path.read_bytes())
@@ -158,11 +172,10 @@ def test_a_file_that_is_not_a_workbook_fails_the_job_clearly(db, tmp_path):
     assert Job.objects.get().status == Job.Status.FAILED
 
 
-def test_a_200k_row_workbook_streams_in_flat_memory(db, tmp_path):
+@pytest.mark.parametrize("write", [write_xlsx, write_xlsx_shared], ids=["inline-texts", "shared-strings"])
+def test_a_200k_row_workbook_streams_in_flat_memory(db, tmp_path, write):
     path = tmp_path / "big.xlsx"
-    write_xlsx(
-        path, [["name", "email", "age"], *([f"User {n}", f"user{n}@example.com", n % 90] for n in range(200_000))]
-    )
+    write(path, [["name", "email", "age"], *([f"User {n}", f"user{n}@example.com", n % 90] for n in range(200_000))])
     tracemalloc.start()
     try:
         result = import_file(model=User, source=path, dry_run=True, batch_size=1000)

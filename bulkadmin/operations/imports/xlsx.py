@@ -11,15 +11,18 @@ from __future__ import annotations
 import shutil
 import tempfile
 import zipfile
+from array import array
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 from xml.etree.ElementTree import ParseError
 
+from openpyxl.cell.text import Text
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._reader import DATA_TAG, ROW_TAG, WorkSheetParser
+from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 
 from bulkadmin.operations.imports.readers import ReadOptions, Record, header_problems
@@ -30,6 +33,7 @@ CONTENT_TYPES = "[Content_Types].xml"
 WORKBOOK_TYPE = b"spreadsheetml.sheet.main+xml"  # the content type of an XLSX workbook part
 MAX_CONTENT_TYPES = 1024 * 1024
 PROGRESS_EVERY = 1000  # rows between updates of the bytes read
+STRING_TAG = f"{{{SHEET_MAIN_NS}}}si"
 _UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, TypeError, ParseError, OSError)
 
 
@@ -117,6 +121,8 @@ class XlsxReader:
     def close(self) -> None:
         if self._workbook is not None:
             self._workbook.archive.close()
+            if isinstance(self._workbook.shared_strings, SharedStrings):
+                self._workbook.shared_strings.close()
         self._file.close()
 
 
@@ -144,10 +150,45 @@ def _open_workbook(file: IO[bytes]) -> ExcelReader:
     `load_workbook` would also read each sheet that does not state its size, whole."""
     workbook = ExcelReader(file, read_only=True, data_only=True, keep_links=False)
     workbook.read_manifest()
-    workbook.read_strings()
+    part = workbook.package.find(SHARED_STRINGS)
+    if part is not None:
+        with workbook.archive.open(part.PartName[1:]) as strings:
+            workbook.shared_strings = SharedStrings(strings)
     workbook.read_workbook()
     apply_stylesheet(workbook.archive, workbook.wb)
     return workbook
+
+
+class SharedStrings:
+    """A workbook's shared strings (Excel keeps each distinct text of the workbook there, once),
+    in a temporary file: memory holds only their offsets, 8 bytes a string."""
+
+    def __init__(self, part: IO[bytes]) -> None:
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the reader)
+        self._offsets = array("q", [0])
+        end, write = 0, self._file.write
+        table = None
+        for event, element in iterparse(part, events=("start", "end")):
+            if event == "start":
+                table = element if table is None else table
+            elif element.tag == STRING_TAG:
+                data = Text.from_tree(element).content.replace("x005F_", "").encode("utf-8", "surrogatepass")
+                end += write(data)
+                self._offsets.append(end)
+                table.clear()  # iterparse keeps what it has read under the root
+
+    def __getitem__(self, index: int) -> str:
+        if not 0 <= index < len(self):
+            raise ImportFileError(f"A cell refers to shared string {index}; the workbook has {len(self)}.")
+        start, end = self._offsets[index], self._offsets[index + 1]
+        self._file.seek(start)
+        return self._file.read(end - start).decode("utf-8", "surrogatepass")
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def _parser(workbook: ExcelReader, path: str) -> _RowParser:
@@ -166,18 +207,27 @@ def _parser(workbook: ExcelReader, path: str) -> _RowParser:
 def _values(rows: Iterator[tuple[int, list[dict[str, Any]]]]) -> Iterator[tuple[int, list[Any]]]:
     """Each row with a value, with its row number: the cells' values by column, '' for an empty
     cell (or one of spaces), trailing empty cells left out."""
-    for number, cells in rows:
-        values: list[Any] = []
-        for cell in cells:
-            value = cell["value"]
-            if value is None or (isinstance(value, str) and not value.strip()):
-                continue
-            column = cell["column"]
-            if column > len(values):
-                values.extend([""] * (column - len(values)))
-            values[column - 1] = value
-        if values:
-            yield number, values
+    number = 0
+    try:
+        for number, cells in rows:
+            values = _row_values(cells)
+            if values:
+                yield number, values
+    except _UNREADABLE as error:
+        raise ImportFileError(f"The sheet cannot be read after row {number}: {error}.") from None
+
+
+def _row_values(cells: list[dict[str, Any]]) -> list[Any]:
+    values: list[Any] = []
+    for cell in cells:
+        value = cell["value"]
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        column = cell["column"]
+        if column > len(values):
+            values.extend([""] * (column - len(values)))
+        values[column - 1] = value
+    return values
 
 
 def _seekable(source: Source) -> IO[bytes]:
