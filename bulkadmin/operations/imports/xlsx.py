@@ -74,8 +74,8 @@ class XlsxReader:
         try:
             self._workbook = workbook = _open_workbook(self._file)
             paths = {
-                sheet.name: rel.target
-                for sheet, rel in workbook.parser.find_sheets()
+                entry.name: rel.target
+                for entry, rel in workbook.parser.find_sheets()
                 if rel.target in workbook.valid_files and "chartsheet" not in rel.Type
             }
         except _UNREADABLE as error:
