@@ -9,8 +9,9 @@ import tracemalloc
 
 import pytest
 
+from bulkadmin.jobs import import_file, resume_import
 from bulkadmin.models import Job
-from bulkadmin.operations.imports import ImportFileError, import_file, resume_import
+from bulkadmin.operations.imports import ImportFileError
 from bulkadmin.operations.imports.formats import formats, open_reader
 from bulkadmin.operations.imports.readers import ReadOptions
 from bulkadmin.operations.imports.sources import open_source
