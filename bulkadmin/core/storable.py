@@ -7,7 +7,9 @@ of a problem is worked out only when there is one."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -19,6 +21,31 @@ MAX_DEPTH = 100  # MongoDB's limit on nested documents and arrays
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _CONTAINERS = (dict, list, tuple)
 _LEAVES = frozenset({str, int, float, bool, type(None), dt.datetime, ObjectId})
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def loads_json(text: str, limit: int = MAX_DEPTH) -> Any:
+    """`json.loads(text)`, refusing (`InvalidSpec`) text that nests objects or arrays more than
+    `limit` levels deep before parsing it (Python's parser would recurse, then fail)."""
+    if text.count("[") + text.count("{") > limit and _json_depth_exceeds(text, limit):
+        raise InvalidSpec(f"nested deeper than {limit} levels (the limit).")
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise InvalidSpec(f"nested deeper than {limit} levels (the limit).") from None
+
+
+def _json_depth_exceeds(text: str, limit: int) -> bool:
+    depth = 0
+    for token in _JSON_TOKENS.finditer(text):
+        bracket = token.group()
+        if bracket in ("[", "{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif bracket in ("]", "}"):
+            depth -= 1
+    return False
 
 
 def check_depth(value: Any, limit: int = MAX_DEPTH) -> None:

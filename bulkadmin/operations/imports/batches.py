@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError as PydanticValidationError
 from pymongo.database import Database
 
 from bulkadmin.bulk import bulk_insert, bulk_upsert
 from bulkadmin.bulk.plans import DUPLICATE_KEY
 from bulkadmin.bulk.results import BulkResult, RowError
-from bulkadmin.bulk.validation import field_errors
+from bulkadmin.bulk.validation import RowInvalid, validate_document
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.operations.imports.errors import ImportRowError
 from bulkadmin.operations.imports.readers import Record
@@ -111,12 +110,11 @@ class BatchWriter:
     ) -> tuple[dict[str, int], Failures]:
         """A dry-run insert: validation with the model, nothing read from or written to MongoDB."""
         failures = []
-        validate = self.model.model_validate
         for document, record in zip(docs, owners, strict=True):
             try:
-                validate(document)
-            except PydanticValidationError as error:
-                found = field_errors(error)
+                validate_document(self.model, document)  # what a write checks, storability included
+            except RowInvalid as error:
+                found = error.field_errors
                 message = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in found)
                 failures.append((record, ImportRowError(record.number, record.line, found[0].field, message)))
                 if self.ordered:

@@ -6,12 +6,16 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from bulkadmin.core.exceptions import InvalidSpec
+from bulkadmin.core.storable import MAX_DEPTH, check_depth
 from bulkadmin.operations.imports.readers import Record
 
+_LONE_SURROGATE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 KEPT_ERRORS = 100
 
@@ -100,4 +104,11 @@ class ErrorFile:
 def _as_text(value: Any) -> str:
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False, default=str)
+    try:
+        if isinstance(value, dict | list):
+            check_depth(value)
+    except InvalidSpec:
+        return f"(not written: nested deeper than {MAX_DEPTH} levels)"
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    # A lone surrogate that is not an undecodable byte (a JSON "\ud800") stays escaped.
+    return text if _LONE_SURROGATE.search(text) is None else json.dumps(value, default=str)

@@ -233,7 +233,7 @@ class _Import:
 
     def _shaped(self, record: Record, docs: list[dict[str, Any]]) -> ImportRowError | None:
         if record.problem is not None:
-            return ImportRowError(record.number, record.line, None, record.problem)
+            return ImportRowError(record.number, record.line, record.field, record.problem)
         try:
             document = self.shape(record.raw)
         except RowProblem as problem:

@@ -11,7 +11,6 @@ import codecs
 import contextlib
 import csv
 import io
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -19,6 +18,8 @@ from typing import Any
 
 import ijson
 
+from bulkadmin.core.exceptions import InvalidSpec
+from bulkadmin.core.storable import loads_json
 from bulkadmin.operations.imports.sources import (
     ImportFileError,
     Source,
@@ -52,6 +53,7 @@ class Record:
     line: int | None
     raw: Any
     problem: str | None = None
+    field: str | None = None  # the column at fault, when a problem is in one
 
     @property
     def where(self) -> str:
@@ -174,13 +176,15 @@ class CsvReader:
         if problems:
             raise ImportFileError(f"line {self.header_line}: bad header: {'; '.join(problems)}.")
 
-    def _undecodable_problem(self, cells: list[str]) -> str:
-        """Which column holds bytes that did not decode, and where (e.g. "at byte 3 (\\xc3)")."""
+    def _undecodable_record(self, number: int, line: int, cells: list[str]) -> Record:
+        """The row as a rejection naming the column that holds bytes that did not decode, and
+        where (e.g. "at byte 3 (\\xc3)")."""
         for name, cell in zip(self.header or (), cells, strict=False):
             found = undecodable_at(cell, self.encoding)
             if found:
-                return f"column {name!r}: {found}; if the file is not {self.encoding}, pass --encoding"
-        return f"some bytes are not valid {self.encoding}; pass --encoding"
+                problem = f"column {name!r}: {found}; if the file is not {self.encoding}, pass --encoding"
+                return Record(number, line, cells, problem, name)
+        return Record(number, line, cells, f"some bytes are not valid {self.encoding}; pass --encoding")
 
     def __iter__(self) -> Iterator[Record]:
         if self.header is None:
@@ -200,7 +204,7 @@ class CsvReader:
                         problem += f" (the row runs from line {start} to {end}: is a quote left open?)"
                     yield Record(number, start, cells, problem)
                 elif not joined.isascii() and any(undecodable.search(cell) for cell in cells):
-                    yield Record(number, start, cells, self._undecodable_problem(cells))
+                    yield self._undecodable_record(number, start, cells)
                 else:
                     yield Record(number, start, cells)
         except csv.Error as error:
@@ -237,7 +241,10 @@ class NdjsonReader:
                 )
                 continue
             try:
-                value = json.loads(text)
+                value = loads_json(text)
+            except InvalidSpec as error:
+                yield Record(number, line_number, text, str(error))
+                continue
             except ValueError as error:
                 message = getattr(error, "msg", str(error))
                 column = getattr(error, "colno", None)
@@ -262,14 +269,20 @@ class JsonReader:
             hint = " (for one object per line, choose the NDJSON format)" if first.startswith("{") else ""
             raise ImportFileError(f"Expected a JSON array at the top level{hint}.")
         self.empty = not first
-        stream = source.binary()
-        if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
-            stream = io.BufferedReader(_Utf8Recoder(io.TextIOWrapper(stream, encoding=encoding)))
-        elif source.sample.startswith(codecs.BOM_UTF8):
+        self.encoding = encoding
+        self.stream = self._utf8(source.binary())
+
+    def _utf8(self, stream: Any) -> Any:
+        if codecs.lookup(self.encoding).name not in ("utf-8", "utf-8-sig"):
+            return io.BufferedReader(_Utf8Recoder(io.TextIOWrapper(stream, encoding=self.encoding)))
+        if self.source.sample.startswith(codecs.BOM_UTF8):
             stream.read(len(codecs.BOM_UTF8))
-        self.stream = stream
+        return stream
 
     def __iter__(self) -> Iterator[Record]:
+        """Items parsed by the fast (C) parser; when it gives up on a value it cannot hold (an
+        integer beyond 64 bits, a lone surrogate escape), a file on disk is read again from that
+        item with the pure-Python parser, so the value becomes its own item's rejection."""
         if self.empty:
             return
         number = 0
@@ -277,8 +290,22 @@ class JsonReader:
             for value in ijson.items(self.stream, "item", use_float=True):
                 number += 1
                 yield Record(number, None, value, _not_an_object(value))
-        except ijson.JSONError as error:
-            raise ImportFileError(f"Invalid JSON after item {number}: {error}.") from None
+        except (ijson.JSONError, UnicodeDecodeError) as error:
+            if self.source.path is None:
+                raise ImportFileError(f"Invalid JSON after item {number}: {_first_line(error)}.") from None
+            yield from self._carry_on_slowly(number)
+
+    def _carry_on_slowly(self, done: int) -> Iterator[Record]:
+        raw = open(self.source.path, "rb")  # noqa: SIM115 - closed with the source
+        self.source.on_close(raw.close)
+        number = 0
+        try:
+            for value in ijson.get_backend("python").items(self._utf8(raw), "item", use_float=True):
+                number += 1
+                if number > done:
+                    yield Record(number, None, value, _not_an_object(value))
+        except (ijson.JSONError, UnicodeDecodeError) as error:
+            raise ImportFileError(f"Invalid JSON after item {number}: {_first_line(error)}.") from None
 
 
 class _Utf8Recoder(io.RawIOBase):
@@ -302,6 +329,10 @@ class _Utf8Recoder(io.RawIOBase):
         buffer[:count] = self.pending[:count]
         self.pending = self.pending[count:]
         return count
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _not_an_object(value: Any) -> str | None:

@@ -10,7 +10,7 @@ dates are then coerced by the model's own (pydantic) validation.
 from __future__ import annotations
 
 import datetime as dt
-import json
+import re
 import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from bulkadmin.core.documents import MongoModel, field_annotation, storage_path, unwrap_annotated
 from bulkadmin.core.exceptions import BulkAdminError, InvalidSpec
+from bulkadmin.core.storable import loads_json
 from bulkadmin.operations.imports.sources import ImportFileError
 
 Converter = Callable[[Any], Any]
@@ -114,7 +115,9 @@ def _list_converter(path: str) -> Converter:
         text = value.strip()
         if text.startswith("["):
             try:
-                return json.loads(text)
+                return loads_json(text)
+            except InvalidSpec as error:
+                raise RowProblem(path, str(error)) from None
             except ValueError as error:
                 raise RowProblem(path, f"invalid JSON list: {getattr(error, 'msg', error)}") from None
         return [item.strip() for item in text.split(",") if item.strip()]
@@ -126,7 +129,9 @@ def _object_converter(path: str) -> Converter:
     def convert(value: Any) -> Any:
         if isinstance(value, str) and value.strip().startswith("{"):
             try:
-                return json.loads(value)
+                return loads_json(value)
+            except InvalidSpec as error:
+                raise RowProblem(path, str(error)) from None
             except ValueError as error:
                 raise RowProblem(path, f"invalid JSON object: {getattr(error, 'msg', error)}") from None
         return value
@@ -290,6 +295,9 @@ class Shaper:
         return document
 
     def _plan_key(self, key: str) -> tuple[str | None, tuple[str, ...], Converter | None]:
+        if not _encodable(key):
+            shown = key.encode("utf-8", "backslashreplace").decode()
+            raise RowProblem(shown, "the field name is not valid Unicode (a lone surrogate such as \\udc80)")
         target = self.mapping.get(key, key)
         if not target:
             return None, (), None
@@ -299,6 +307,13 @@ class Shaper:
         except InvalidSpec:
             convert = None  # left for validation to reject, naming the field
         return target, tuple(target.split(".")), convert
+
+
+def _encodable(text: str) -> bool:
+    return text.isascii() or not _LONE_SURROGATE.search(text)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _put(document: dict[str, Any], parts: tuple[str, ...], value: Any, target: str | None = None) -> None:
