@@ -81,7 +81,7 @@ class ErrorFile:
         if self._file is None:
             self._open()
         raw = record.raw
-        cells = raw if isinstance(raw, list) and self.header is not None else [_as_text(raw)]
+        cells = raw if isinstance(raw, list) and self.header is not None else [cell_text(raw)]
         self._writer.writerow([neutralise(str(error)), *(neutralise(str(cell)) for cell in cells)])
         self.count += 1
 
@@ -101,7 +101,8 @@ class ErrorFile:
             self._file.close()
 
 
-def _as_text(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A read value as text for a person: JSON for objects and arrays (never too deep to write)."""
     if isinstance(value, str):
         return value
     try:

@@ -10,6 +10,7 @@ from typing import Any
 from bulkadmin.bulk.validation import RowInvalid, validate_document, validate_partial
 from bulkadmin.core.documents import MongoModel, storage_path
 from bulkadmin.core.exceptions import BulkAdminError, InvalidSpec
+from bulkadmin.operations.imports.errors import cell_text
 from bulkadmin.operations.imports.formats import formats, open_reader
 from bulkadmin.operations.imports.readers import ReadOptions
 from bulkadmin.operations.imports.shaping import RowProblem, Shaper
@@ -160,5 +161,5 @@ def _checked_row(record: Any, shape: Any, validate: Any, model: type[MongoModel]
 
 
 def _short(value: Any, limit: int = 200) -> str:
-    text = str(value)
+    text = cell_text(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -291,11 +291,14 @@ class JsonReader:
                 number += 1
                 yield Record(number, None, value, _not_an_object(value))
         except (ijson.JSONError, UnicodeDecodeError) as error:
+            failure = ImportFileError(f"Invalid JSON after item {number}: {_first_line(error)}.")
             if self.source.path is None:
-                raise ImportFileError(f"Invalid JSON after item {number}: {_first_line(error)}.") from None
-            yield from self._carry_on_slowly(number)
+                raise failure from None
+            yield from self._carry_on_slowly(number, failure)
 
-    def _carry_on_slowly(self, done: int) -> Iterator[Record]:
+    def _carry_on_slowly(self, done: int, failure: ImportFileError) -> Iterator[Record]:
+        """The items after `done`, parsed again; `failure` is raised if the slow parser cannot
+        get past the point the fast one gave up at either (bytes that are not UTF-8)."""
         raw = open(self.source.path, "rb")  # noqa: SIM115 - closed with the source
         self.source.on_close(raw.close)
         number = 0
@@ -305,6 +308,8 @@ class JsonReader:
                 if number > done:
                     yield Record(number, None, value, _not_an_object(value))
         except (ijson.JSONError, UnicodeDecodeError) as error:
+            if number <= done:
+                raise failure from None
             raise ImportFileError(f"Invalid JSON after item {number}: {_first_line(error)}.") from None
 
 
