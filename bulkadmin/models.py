@@ -66,6 +66,7 @@ class Job(models.Model):
             ("run_sync", "Can run syncs"),
             ("run_cleanup", "Can run cleanups"),
             ("undo_job", "Can undo jobs"),
+            ("view_job_rows", "Can see the rows of jobs (rejected rows, error files)"),
         ]
 
     def __str__(self) -> str:

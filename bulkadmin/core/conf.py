@@ -18,6 +18,8 @@ DEFAULT_UNDO_LIMIT = 100_000
 DEFAULT_UNDO_DAYS = 30
 DEFAULT_JOB_STALE_SECONDS = 300
 DEFAULT_UPLOAD_MAX_BYTES = 200 * 1024 * 1024
+DEFAULT_UPLOAD_MAX_AGE_HOURS = 24  # an upload older than this, used by no queued or running job, is deleted
+DEFAULT_UPLOAD_QUOTA_BYTES = 1024 * 1024 * 1024  # what one user's uploads may hold at a time
 DEFAULT_SYNC_REQUEST_DEADLINE = 30.0  # seconds for one page's complete response, retries included
 DEFAULT_SYNC_RUN_DEADLINE = 3600.0  # seconds for a whole sync run
 DEFAULT_HEALTH_TIMEOUT = 2.0  # seconds /healthz waits for MongoDB
@@ -105,6 +107,16 @@ def upload_max_bytes() -> int:
     return int(_get("BULKADMIN_UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX_BYTES))
 
 
+def upload_max_age_hours() -> float:
+    """`BULKADMIN_UPLOAD_MAX_AGE_HOURS`: how long an upload is kept (`purge_uploads`)."""
+    return float(_get("BULKADMIN_UPLOAD_MAX_AGE_HOURS", DEFAULT_UPLOAD_MAX_AGE_HOURS))
+
+
+def upload_quota_bytes() -> int:
+    """`BULKADMIN_UPLOAD_QUOTA_BYTES`: what one user's kept uploads may hold together."""
+    return int(_get("BULKADMIN_UPLOAD_QUOTA_BYTES", DEFAULT_UPLOAD_QUOTA_BYTES))
+
+
 def sync_sources() -> dict[str, Mapping[str, Any]]:
     """`BULKADMIN_SYNC_SOURCES`: sync sources declared in settings, by name."""
     return dict(_get("BULKADMIN_SYNC_SOURCES", None) or {})
@@ -116,6 +128,7 @@ POSITIVE_INTEGERS = (
     ("BULKADMIN_UNDO_DAYS", DEFAULT_UNDO_DAYS, "bulkadmin.E002"),
     ("BULKADMIN_JOB_STALE_SECONDS", DEFAULT_JOB_STALE_SECONDS, "bulkadmin.E003"),
     ("BULKADMIN_UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX_BYTES, "bulkadmin.E004"),
+    ("BULKADMIN_UPLOAD_QUOTA_BYTES", DEFAULT_UPLOAD_QUOTA_BYTES, "bulkadmin.E004"),
 )
 FOLDERS: tuple[tuple[str, Callable[[], Path], str], ...] = (
     ("BULKADMIN_JOBS_DIR", jobs_dir, "bulkadmin.E005"),

@@ -78,6 +78,7 @@ class LimitedUploadHandler(FileUploadHandler):
         extensions = formats.upload_extensions()
         if Path(file_name).suffix.lower() not in extensions:
             self._refuse(f"{file_name!r} is not a file that can be imported: use one of {', '.join(extensions)}.")
+        self.room = self._room_left()
         folder = uploads_dir() / secrets.token_hex(16)
         folder.mkdir(parents=True)
         self.upload_request.upload_folders.append(folder)
@@ -89,6 +90,12 @@ class LimitedUploadHandler(FileUploadHandler):
         if self.target is None:
             return None
         self.written += len(raw_data)
+        if self.written > self.room:
+            self.out.close()
+            _remove(self.target.parent)
+            self.target = None
+            quota = _size(conf.upload_quota_bytes())
+            self._refuse(f"Your uploads would hold more than your quota of {quota}; wait for old ones to expire.")
         if self.written > max_upload_bytes():
             self.out.close()
             _remove(self.target.parent)
@@ -96,6 +103,13 @@ class LimitedUploadHandler(FileUploadHandler):
             self._refuse(f"{self.file_name!r} is larger than the upload limit of {_size(max_upload_bytes())}.")
         self.out.write(raw_data)
         return None
+
+    def _room_left(self) -> int:
+        """Abandoned uploads are purged first; then what this user may still upload."""
+        from bulkadmin.web.upload_lifetime import purge_uploads, used_bytes
+
+        purge_uploads()
+        return conf.upload_quota_bytes() - used_bytes(getattr(self.upload_request.user, "pk", None))
 
     def file_complete(self, file_size: int) -> StoredUpload | None:
         if self.target is None:

@@ -26,7 +26,7 @@ urlpatterns = [
     path("jobs/<int:pk>/undo/", staff(jobs.job_undo), name="job_undo"),
     path("jobs/<int:pk>/rerun/", staff(jobs.job_rerun), name="job_rerun"),
     path("jobs/<int:pk>/resume/", staff(jobs.job_resume), name="job_resume"),
-    path("jobs/<int:pk>/errors/", staff(jobs.job_errors), name="job_errors"),
+    path("jobs/<int:pk>/errors/", staff(permission_required("view_job_rows")(jobs.job_errors)), name="job_errors"),
     # Import: upload, preview and dry run, then confirm from the dry run's result page.
     path("import/", staff(may_import(imports.import_upload)), name="import"),
     path("import/<str:token>/", staff(may_import(imports.import_preview)), name="import_preview"),

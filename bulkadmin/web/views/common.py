@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+from pathlib import PurePath
 from typing import Any
 
 from bson import ObjectId, json_util
@@ -45,6 +47,20 @@ def show(value: Any, limit: int = MAX_SHOWN) -> str:
     else:
         text = json.dumps(json.loads(json_util.dumps(value)), ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def without_paths(value: Any) -> Any:
+    """A job's parameters or details with every absolute server path cut to the file's name."""
+    if isinstance(value, dict):
+        return {key: without_paths(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_paths(item) for item in value]
+    if isinstance(value, str) and _ABSOLUTE_PATH.fullmatch(value):
+        return PurePath(value).name
+    return value
+
+
+_ABSOLUTE_PATH = re.compile(r"/(?:[^/\0]+/)+[^/\0]+")
 
 
 def pretty(value: Any) -> str:

@@ -202,6 +202,8 @@ def _shown(meta: dict[str, Any]) -> dict[str, Any]:
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     """Step 3: from a dry run's result page, run the same import for real (a new job)."""
     dry_run = get_object_or_404(Job, pk=pk, kind=Job.Kind.IMPORT, dry_run=True)
+    if dry_run.user_id != request.user.pk:  # the rule of its upload's preview: one's own uploads only
+        raise Http404("There is no such dry run among yours.")
     reason = job_rules.confirm_refused(dry_run)
     if reason:
         messages.error(request, f"The import of dry run #{dry_run.pk} cannot start: {reason}")

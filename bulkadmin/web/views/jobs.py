@@ -27,7 +27,7 @@ from bulkadmin.operations.sync import sources
 from bulkadmin.web.charts import throughput_svg
 from bulkadmin.web.launch import launch, launch_cleanup, launch_sync
 from bulkadmin.web.permissions import can, can_run, permission_required
-from bulkadmin.web.views.common import page, pretty
+from bulkadmin.web.views.common import page, pretty, without_paths
 
 ERRORS_PER_PAGE = 20
 DRY_RUN_LABELS = {
@@ -74,8 +74,9 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "title": f"Job #{job.pk}: {job.get_kind_display()}",
         "job": job,
-        "parameters": pretty(job.parameters),
-        "details": pretty(job.details) if job.details else "",
+        "parameters": pretty(without_paths(job.parameters)),
+        "details": pretty(without_paths(job.details)) if job.details else "",
+        "may_see_rows": can(request.user, "view_job_rows"),
         "counts": _counts(job),
         "labelled_counts": _labelled(_counts(job), job),
         "rate": _rate(job),

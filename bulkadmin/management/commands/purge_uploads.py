@@ -1,0 +1,22 @@
+"""`manage.py purge_uploads`: delete the web Import's abandoned uploads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from bulkadmin.web.upload_lifetime import purge_uploads
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete uploads older than BULKADMIN_UPLOAD_MAX_AGE_HOURS (default 24) that no queued or running import uses."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--max-age-hours", type=float, help="Delete uploads older than this (hours).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        purged = purge_uploads(options["max_age_hours"])
+        self.stdout.write(f"{purged.uploads} upload(s) deleted, {purged.bytes:,} bytes freed.")
