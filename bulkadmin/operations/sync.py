@@ -177,6 +177,7 @@ class _Tally:
     errors: list[RowError] = field(default_factory=list)
     batches: list[BatchStat] = field(default_factory=list)
     seen: set[Any] = field(default_factory=set)
+    missing_check: str = ""
 
     def add(self, **counts: int) -> None:
         for name, value in counts.items():
@@ -199,7 +200,8 @@ class _Tally:
             errors=errors,
             error_count=len(errors),
             batches=tuple(self.batches),
-            details={"source": self.source.name, "since": self.since},
+            details={"source": self.source.name, "since": self.since}
+            | ({"missing_check": self.missing_check} if self.missing_check else {}),
             elapsed=time.perf_counter() - self.started,
             dry_run=self.dry_run,
             status=status,
@@ -236,8 +238,29 @@ def sync_source(
     except FetchFailed as error:
         raise SyncFailed(source.name, error, tally.result()) from error
     if mark_missing:
-        tally.add(marked_missing=flag_missing(source, tally.seen, dry_run=dry_run, db=db))
+        seen = tally.seen
+        try:
+            seen, tally.missing_check = _confirmed_seen(source, seen, sleep)
+        except FetchFailed as error:
+            raise SyncFailed(source.name, error, tally.result()) from error
+        tally.add(marked_missing=flag_missing(source, seen, dry_run=dry_run, db=db))
     return tally.result()
+
+
+def _confirmed_seen(source: Source, seen: set[Any], sleep: Sleep | None) -> tuple[set[Any], str]:
+    """The keys a full sync saw, made safe for flagging missing records, and how. A cursor walks a
+    snapshot the source keeps; with page numbers or next links a record deleted mid-run shifts
+    the pages and hides another, so the listing is read a second time and only keys missing from
+    both readings count as missing."""
+    if source.pagination.style in ("cursor", "none"):
+        return seen, f"{source.pagination.style} paging reads one snapshot: flagged what it lacked"
+    again = {
+        value_at(record, source.key_field)
+        for page in _feed(source, None, sleep).pages()
+        for record in page.records
+        if isinstance(record, Mapping)
+    }
+    return seen | again, "pages can shift: the listing was read twice and only keys missing from both are flagged"
 
 
 def _check_options(source: Source, since: dt.datetime | None, mark_missing: bool) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.feed_server import serve
-from tests.operations.test_sync import record, stored, sync
+from bulkadmin.operations.feeds import Pagination
+from tests.operations.test_sync import record, source_for, stored, sync
 
 
 @pytest.fixture
@@ -35,3 +36,28 @@ def test_overflowing_dates_and_ids_beyond_int64_are_rejected_records_and_the_syn
         (6, "external_updated_at"),
         (7, "name"),
     ]
+
+
+def test_mark_missing_never_flags_a_record_hidden_by_pages_shifting(db, feed):
+    feed.pages("/users", [[record(1), record(2)], [record(3), record(4)], [record(5)]])
+    sync(feed)
+    # Record 1 is deleted at the source after page 1 was read: record 3 moves up to page 1, so
+    # page 2 now starts with record 4 and record 3 is read on neither page of this pass.
+    feed.on("/users", {"data": [record(1), record(2)]}, {"data": [record(2), record(3)]}, page="1")
+    feed.on("/users", {"data": [record(4), record(5)]}, page="2")
+    feed.on("/users", {"data": []}, page="3")
+    result = sync(feed, mark_missing=True)
+    assert stored(db)[3]["is_active"] is True
+    assert result.marked_missing == 0
+    assert "read twice" in result.details["missing_check"]
+    again = sync(feed, mark_missing=True)  # record 1 is really gone: flagged now
+    assert again.marked_missing == 1 and stored(db)[1]["is_active"] is False
+
+
+def test_mark_missing_with_cursor_paging_trusts_the_snapshot(db, feed):
+    feed.pages("/users", [[record(1), record(2)]])
+    sync(feed)
+    feed.on("/users", {"data": [record(2)], "next_cursor": ""})
+    cursor = sync(feed, mark_missing=True, source=source_for(feed, pagination=Pagination(style="cursor")))
+    assert cursor.marked_missing == 1 and "snapshot" in cursor.details["missing_check"]
+    assert [request.query.get("cursor") for request in feed.requests[-1:]] == [None]
