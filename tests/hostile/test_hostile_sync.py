@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.feed_server import serve
 from bulkadmin.operations.feeds import Pagination
+from tests.feed_server import serve
 from tests.operations.test_sync import record, source_for, stored, sync
 
 

@@ -90,7 +90,7 @@ def open_delimited(default_delimiter: str = "") -> Any:
     delimiter given, else `default_delimiter`, else sniffed from the sample."""
 
     def open_reader(source: Source, options: ReadOptions) -> CsvReader:
-        encoding = options.encoding or detect_encoding(source.sample, source.at_eof)
+        encoding = encoding_for(source, options)
         delimiter = options.delimiter or default_delimiter
         if not delimiter:
             delimiter = sniff_delimiter(decode_sample(source.sample, encoding, source.at_eof))
@@ -100,11 +100,32 @@ def open_delimited(default_delimiter: str = "") -> Any:
 
 
 def open_json(source: Source, options: ReadOptions) -> JsonReader:
-    return JsonReader(source, options.encoding or detect_encoding(source.sample, source.at_eof))
+    return JsonReader(source, encoding_for(source, options))
 
 
 def open_ndjson(source: Source, options: ReadOptions) -> NdjsonReader:
-    return NdjsonReader(source, options.encoding or detect_encoding(source.sample, source.at_eof))
+    return NdjsonReader(source, encoding_for(source, options))
+
+
+def encoding_for(source: Source, options: ReadOptions) -> str:
+    """The encoding chosen, else the one detected. UTF-16 or UTF-32 named without an endianness
+    needs the file's byte-order mark: without one the choice is refused, naming the option."""
+    named = options.encoding
+    if not named:
+        return detect_encoding(source.sample, source.at_eof)
+    wide = codecs.lookup(named).name
+    if wide in ("utf-16", "utf-32") and source.sample and not source.sample.startswith(_BOMS[wide]):
+        raise ImportFileError(
+            f"The file has no byte-order mark, so {named!r} cannot tell its byte order: choose {wide}-le or {wide}-be.",
+            option="encoding",
+        )
+    return named
+
+
+_BOMS = {
+    "utf-16": (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE),
+    "utf-32": (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE),
+}
 
 
 def sniff_delimiter(text: str) -> str:
