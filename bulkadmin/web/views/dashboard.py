@@ -1,4 +1,6 @@
-"""The dashboard: every collection with its size and last job, and the recent jobs."""
+"""The dashboard: every collection with its estimated size and last job, and the recent jobs.
+
+Sizes are the servers' estimates (collection metadata, no scan), shown as "about N"."""
 
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "name": model.collection,
             "model": model.__name__,
             "doc": (model.__doc__ or "").strip().split("\n")[0],
-            "count": db[model.collection].count_documents({}),
+            "count": (count := db[model.collection].estimated_document_count()),
+            "count_text": f"{count:,}",
             "last_job": Job.objects.filter(collection=model.collection).first(),
         }
         for model in site
