@@ -30,7 +30,7 @@ from bulkadmin.core.mongo import get_db
 from bulkadmin.models import Job
 
 COLLECTION = "bulkadmin_counts"
-DEFAULT_INLINE_LIMIT = 10_000
+DEFAULT_INLINE_LIMIT = 5_000
 DEFAULT_MAX_AGE = 300.0
 RETRY_PENDING_AFTER = 600.0  # a count queued this long ago and not done is queued again
 
@@ -77,9 +77,9 @@ class Count:
         }
 
 
-def count_key(collection: str, filter: dict[str, Any], name: str = "") -> str:
-    """The key of a count: a hash of the collection, the filter as stored (and an optional name)."""
-    text = json_util.dumps([collection, name, filter], sort_keys=True)
+def count_key(collection: str, filter: dict[str, Any]) -> str:
+    """The key of a count: a hash of the collection and the filter as stored."""
+    text = json_util.dumps([collection, filter], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
@@ -87,16 +87,17 @@ def counted(
     *,
     collection: str,
     filter: dict[str, Any],
-    name: str = "",
+    key: str = "",
     max_age: float = DEFAULT_MAX_AGE,
     db: Database | None = None,
 ) -> Count:
     """The count of documents of `collection` matching `filter` (stored keys), as far as known now.
 
     Counted at once for a small collection; otherwise the stored count, and a new one is queued
-    when there is none, or it is older than `max_age` seconds or than the last job's writes."""
+    when there is none, or it is older than `max_age` seconds or than the last job's writes.
+    `key` names a count whose filter changes over time (a cleanup rule's relative dates)."""
     database = db if db is not None else get_db()
-    key = count_key(collection, filter, name)
+    key = key or count_key(collection, filter)
     if database[collection].estimated_document_count() <= inline_limit():
         return _store(database, key, collection, filter, count_now(database[collection], filter))
     known = lookup(key, db=database)
@@ -112,10 +113,9 @@ def lookup(key: str, *, db: Database | None = None) -> Count:
 
 
 def count_now(collection: Collection, filter: dict[str, Any]) -> int:
-    """Count exactly with a `$match` + `$count` pipeline (the same stage `count_documents` uses,
-    and far faster than its `$group` on the embedded server)."""
-    result = list(collection.aggregate([{"$match": filter}, {"$count": "n"}]))
-    return int(result[0]["n"]) if result else 0
+    """Count exactly (`count_documents`; the embedded server's faster `$count` stage miscounts
+    datetime comparisons, so it is not used)."""
+    return collection.count_documents(filter)
 
 
 @task()
