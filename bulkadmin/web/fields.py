@@ -74,7 +74,7 @@ def value_kinds(model: type[MongoModel]) -> dict[str, dict[str, Any]]:
 
 
 def text_fields(model: type[MongoModel]) -> list[str]:
-    """Top-level fields holding plain text, searched by the browser."""
+    """Top-level fields holding plain text (`str`, `str | None`), searched by the browser."""
     return [name for name, info in model.model_fields.items() if _is_text(info.annotation)]
 
 
@@ -112,9 +112,13 @@ def _sub_model(annotation: Any) -> type[BaseModel] | None:
 
 
 def _is_text(annotation: Any) -> bool:
+    """`str` or `str | None` (not `int | str`: a text search of numbers finds nothing)."""
     annotation = unwrap_annotated(annotation)
+    if annotation is str:
+        return True
     options = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, types.UnionType) else ()
-    return annotation is str or str in options or any(unwrap_annotated(arg) is str for arg in options)
+    kept = [unwrap_annotated(arg) for arg in options if arg is not type(None)]
+    return kept == [str]
 
 
 def _choices(annotation: Any) -> list[Any]:

@@ -13,11 +13,13 @@ the client too, since the embedded server ignores `maxTimeMS`).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pymongo
+from bson import ObjectId
 from django.conf import settings
 from pymongo import MongoClient
 from pymongo.collection import Collection
@@ -27,6 +29,7 @@ from bulkadmin.web.ids import id_candidates, id_text
 
 PER_PAGE = 50
 SKIP_PAGES = 20
+UNION_PAGES = 20  # pages of a search over several fields (each read up to the page's end)
 DEFAULT_READ_TIMEOUT_MS = 2000
 _embedded: dict[int, bool] = {}
 
@@ -127,6 +130,49 @@ def read_page(
     next_after = id_text(shown[-1]["_id"]) if number + 1 > SKIP_PAGES else ""
     previous_before = id_text(shown[0]["_id"]) if number - 1 > SKIP_PAGES else ""
     return Page(number, shown, page.has_next, next_after, previous_before)
+
+
+def read_union_page(
+    collection: Collection,
+    filters: list[dict[str, Any]],
+    sort: Sort,
+    number: int,
+    *,
+    projection: dict[str, int] | None = None,
+) -> Page:
+    """Page `number` of the documents matching any of `filters`, in `sort` order: each filter is
+    read up to the page's end and the results are merged. Both servers answer a single-field
+    filter in index order and stop early, where an `$or` of text searches is a full scan on
+    the embedded server; the cost grows with the page number, so only `UNION_PAGES` are offered."""
+    if number > UNION_PAGES:
+        raise BulkAdminError(
+            f"A search over several fields shows its first {UNION_PAGES} pages: search for something longer."
+        )
+    merged: dict[Any, dict[str, Any]] = {}
+    with time_limited():
+        for filter in filters:
+            cursor = collection.find(filter, projection).sort(sort.key, sort.direction)
+            for document in cursor.limit(number * PER_PAGE + 1):
+                merged.setdefault(document["_id"], document)
+    ordered = sorted(merged.values(), key=lambda doc: (_rank(doc.get(sort.key)), _rank(doc["_id"])))
+    if sort.direction < 0:
+        ordered.reverse()
+    documents = ordered[(number - 1) * PER_PAGE : number * PER_PAGE + 1]
+    return Page(number, documents[:PER_PAGE], len(documents) > PER_PAGE)
+
+
+_TYPE_ORDER: tuple[tuple[type, ...], ...] = ((int, float), (str,), (ObjectId,), (bool,), (dt.datetime,))
+
+
+def _rank(value: Any) -> tuple[int, Any]:
+    """A sort key in MongoDB's order of types (null, numbers, text, ObjectId, booleans, dates),
+    so values of mixed types compare."""
+    if value is None:
+        return 0, 0
+    for rank, types in enumerate(_TYPE_ORDER, start=1):
+        if isinstance(value, types) and not (rank == 1 and isinstance(value, bool)):
+            return rank, value
+    return len(_TYPE_ORDER) + 1, str(value)
 
 
 def _range(

@@ -16,7 +16,7 @@ from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter
 from bulkadmin.web import counts
 from bulkadmin.web.fields import choice_fields, columns, default_columns, sortable_fields, text_fields
-from bulkadmin.web.paging import PER_PAGE, Sort, read_page
+from bulkadmin.web.paging import PER_PAGE, Sort, read_page, read_union_page
 from bulkadmin.web.views.common import model_or_404, page, show
 from bulkadmin.web.views.documents import find_document
 
@@ -32,33 +32,31 @@ def browse(request: HttpRequest, name: str) -> HttpResponse:
     chosen = {field: request.GET[field] for field in choice_fields(model) if request.GET.get(field)}
     error = ""
     try:
-        spec = translate_filter(model, _filter(model, query, chosen))
+        parts = [translate_filter(model, part) for part in _filters(model, query, chosen)]
     except InvalidSpec as problem:
-        error, spec = str(problem), {}
-    context = _listing(request, model, spec, error)
+        error, parts = str(problem), [{}]
+    context = _listing(request, model, parts, error)
     choices = choice_fields(model).items()
     filters = [(field, [str(value) for value in values], chosen.get(field, "")) for field, values in choices]
     context.update(query=query, search_fields=text_fields(model), filters=filters)
     return page(request, "browse.html", context)
 
 
-def _listing(request: HttpRequest, model: type[MongoModel], spec: dict[str, Any], error: str) -> dict[str, Any]:
-    """The page of documents asked for, its links, and what is known of the total."""
+def _listing(request: HttpRequest, model: type[MongoModel], parts: list[dict[str, Any]], error: str) -> dict[str, Any]:
+    """The page of documents matching any of `parts` (stored keys), its links, and what is known of the total."""
+    spec = parts[0] if len(parts) == 1 else {"$or": parts}
     collection = get_db()[model.collection]
     sort = _sort(model, request.GET.get("sort", ""))
     shown = _columns(request, model)
     number = max(_int(request.GET.get("page"), 1), 1)
     total, count = _total(collection, spec)
+    position = {"after": request.GET.get("after", ""), "before": request.GET.get("before", "")}
+    projection = {key: 1 for _, key in shown}
     try:
-        listing = read_page(
-            collection,
-            spec,
-            sort,
-            number,
-            after=request.GET.get("after", ""),
-            before=request.GET.get("before", ""),
-            projection={key: 1 for _, key in shown},
-        )
+        if len(parts) == 1:
+            listing = read_page(collection, spec, sort, number, projection=projection, **position)
+        else:
+            listing = read_union_page(collection, parts, sort, number, projection=projection)
     except BulkAdminError as problem:
         error, listing = str(problem), None
     documents = listing.documents if listing else []
@@ -95,12 +93,16 @@ def _total(collection: Any, spec: dict[str, Any]) -> tuple[int | None, counts.Co
     return count.value, count
 
 
-def _filter(model: type[MongoModel], query: str, chosen: dict[str, str]) -> dict[str, Any]:
-    clauses: list[dict[str, Any]] = [{field: value} for field, value in chosen.items()]
-    if query and text_fields(model):
-        pattern = {"$regex": re.escape(query), "$options": "i"}
-        clauses.append({"$or": [{field: pattern} for field in text_fields(model)]})
-    return {"$and": clauses} if clauses else {}
+def _filters(model: type[MongoModel], query: str, chosen: dict[str, str]) -> list[dict[str, Any]]:
+    """The filter as a union of flat parts (model field names): one per searched text field.
+
+    Chosen values are written `{"$in": [value]}` and the search as `(?i)` regexes, one field a
+    part: the shapes both servers answer in `_id` order, stopping at the page's end (see README)."""
+    base: dict[str, Any] = {field: {"$in": [value]} for field, value in chosen.items()}
+    if not query or not text_fields(model):
+        return [base]
+    pattern = {"$regex": "(?i)" + re.escape(query)}
+    return [{**base, field: pattern} for field in text_fields(model)]
 
 
 def _sort(model: type[MongoModel], param: str) -> Sort:
@@ -147,7 +149,7 @@ def _jump(request: HttpRequest, model: type[MongoModel]) -> HttpResponse:
         error = f"No document of {model.collection} has the {keys} {text!r}."
     if document is not None:
         return redirect(_document_url(model, document))
-    context = _listing(request, model, {}, error)
+    context = _listing(request, model, [{}], error)
     context.update(query="", search_fields=text_fields(model), filters=[], go=text)
     return page(request, "browse.html", context, status=404)
 
