@@ -65,7 +65,9 @@ def jobs_touching(db: Database, collection: str, doc_id: Any) -> tuple[list[Job]
     document; otherwise the collection's recent jobs, with False (nothing is scanned)."""
     if _undo_indexed_by_document(db):
         with time_limited():
-            records = db[UNDO_COLLECTION].find({"doc_id": doc_id, "target": collection}, {"job": 1}).limit(200)
+            # `$in`: the embedded server misses an ObjectId compared by plain equality outside `_id`
+            query = {"doc_id": {"$in": [doc_id]}, "target": collection}
+            records = db[UNDO_COLLECTION].find(query, {"job": 1}).limit(200)
             numbers = {record["job"] for record in records}
         return list(Job.objects.filter(pk__in=numbers).select_related("user")[:JOBS_SHOWN]), True
     return list(Job.objects.filter(collection=collection).select_related("user")[:JOBS_SHOWN]), False
