@@ -11,11 +11,13 @@ caller's `max_age`, or when a bulkadmin job that writes finished after it was co
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+import bson
 from bson import json_util
 from django.conf import settings
 from django.db.models import Q
@@ -126,7 +128,7 @@ def count_documents_task(key: str) -> int | None:
     if record is None:
         return None
     try:
-        value = count_now(database[record["collection"]], json_util.loads(record["filter"]))
+        value = count_now(database[record["collection"]], _decoded(record["filter"]))
     except PyMongoError as error:
         database[COLLECTION].update_one({"_id": key}, {"$set": {"error": str(error), "computed_at": timezone.now()}})
         return None
@@ -164,7 +166,7 @@ def _recently_requested(known: Count) -> bool:
 
 
 def _request(database: Database, key: str, collection: str, filter: dict[str, Any]) -> Count:
-    fields = {"collection": collection, "filter": json_util.dumps(filter), "requested_at": timezone.now()}
+    fields = {"collection": collection, "filter": _encoded(filter), "requested_at": timezone.now()}
     database[COLLECTION].update_one({"_id": key}, {"$set": fields}, upsert=True)
     count_documents_task.enqueue(key)
     return lookup(key, db=database)  # computed already when tasks run at once
@@ -173,11 +175,21 @@ def _request(database: Database, key: str, collection: str, filter: dict[str, An
 def _store(database: Database, key: str, collection: str, filter: dict[str, Any] | None, value: int) -> Count:
     fields: dict[str, Any] = {"collection": collection, "value": value, "computed_at": timezone.now(), "error": ""}
     if filter is not None:
-        fields["filter"] = json_util.dumps(filter)
+        fields["filter"] = _encoded(filter)
     record = database[COLLECTION].find_one_and_update(
         {"_id": key}, {"$set": fields}, upsert=True, return_document=ReturnDocument.AFTER
     )
     return _as_count(key, record)
+
+
+def _encoded(filter: dict[str, Any]) -> str:
+    """The filter as base64 BSON text, read back exactly (as extended JSON, `{"$regex": ...}`
+    would come back a Regex; the embedded server drops bytes set together with a datetime)."""
+    return base64.b64encode(bson.encode(filter)).decode("ascii")
+
+
+def _decoded(text: str) -> dict[str, Any]:
+    return bson.decode(base64.b64decode(text))
 
 
 def _as_count(key: str, record: dict[str, Any] | None) -> Count:
