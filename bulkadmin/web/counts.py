@@ -34,6 +34,7 @@ from bulkadmin.models import Job
 COLLECTION = "bulkadmin_counts"
 DEFAULT_INLINE_LIMIT = 5_000
 DEFAULT_MAX_AGE = 300.0
+ESTIMATE_MAX_AGE = 60.0
 RETRY_PENDING_AFTER = 600.0  # a count queued this long ago and not done is queued again
 
 
@@ -108,6 +109,24 @@ def counted(
     return _request(database, key, collection, filter)
 
 
+def estimated(collection: str, *, max_age: float = ESTIMATE_MAX_AGE, db: Database | None = None) -> Count:
+    """The collection's estimated size, kept like a count: the embedded server's estimate grows
+    with the collection, so a large one is estimated again in the background once `max_age`
+    seconds old, and the page shows the last value meanwhile. Small ones are estimated at once."""
+    database = db if db is not None else get_db()
+    key = f"estimate:{collection}"
+    known = lookup(key, db=database)
+    if not known.ready or known.value <= inline_limit():
+        value = database[collection].estimated_document_count()
+        return _store(database, key, collection, None, value, kind="estimate")
+    if (known.age or 0) <= max_age or _recently_requested(known):
+        return known
+    fields = {"collection": collection, "kind": "estimate", "requested_at": timezone.now()}
+    database[COLLECTION].update_one({"_id": key}, {"$set": fields}, upsert=True)
+    count_documents_task.enqueue(key)
+    return lookup(key, db=database)
+
+
 def lookup(key: str, *, db: Database | None = None) -> Count:
     """The stored state of the count `key` (an empty `Count` when never asked for)."""
     database = db if db is not None else get_db()
@@ -128,11 +147,15 @@ def count_documents_task(key: str) -> int | None:
     if record is None:
         return None
     try:
-        value = count_now(database[record["collection"]], _decoded(record["filter"]))
+        target = database[record["collection"]]
+        if record.get("kind") == "estimate":
+            value = target.estimated_document_count()
+        else:
+            value = count_now(target, _decoded(record["filter"]))
     except PyMongoError as error:
         database[COLLECTION].update_one({"_id": key}, {"$set": {"error": str(error), "computed_at": timezone.now()}})
         return None
-    _store(database, key, record["collection"], None, value)
+    _store(database, key, record["collection"], None, value, kind=record.get("kind", "count"))
     return value
 
 
@@ -172,8 +195,11 @@ def _request(database: Database, key: str, collection: str, filter: dict[str, An
     return lookup(key, db=database)  # computed already when tasks run at once
 
 
-def _store(database: Database, key: str, collection: str, filter: dict[str, Any] | None, value: int) -> Count:
+def _store(
+    database: Database, key: str, collection: str, filter: dict[str, Any] | None, value: int, kind: str = "count"
+) -> Count:
     fields: dict[str, Any] = {"collection": collection, "value": value, "computed_at": timezone.now(), "error": ""}
+    fields["kind"] = kind
     if filter is not None:
         fields["filter"] = _encoded(filter)
     record = database[COLLECTION].find_one_and_update(

@@ -113,3 +113,19 @@ def test_confirmation_waits_for_the_background_count_then_uses_it(admin_client_,
     assert response.status_code == 302 and job.status == "queued"
     work()
     assert people.count_documents({"tier": "gold"}) == 10
+
+
+def test_estimates_of_large_collections_are_kept_and_renewed_in_the_background(admin_client_, people, queued):
+    from bulkadmin.bulk import bulk_insert
+    from project.collections import User
+    from tests.factories import users
+
+    first = counts.estimated("users")
+    assert (first.value, first.pending) == (30, False)  # never estimated: estimated at once
+    bulk_insert(User, users(5, start=30), db=people.database)
+    assert counts.estimated("users").value == 30  # kept for a minute
+    assert admin_client_.get("/admin/bulk/").context["collections"][-1]["count"] == 30
+    renewing = counts.estimated("users", max_age=0)
+    assert (renewing.value, renewing.pending) == (30, True)
+    work()
+    assert counts.estimated("users").value == 35

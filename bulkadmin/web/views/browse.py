@@ -88,7 +88,7 @@ def _listing(request: HttpRequest, model: type[MongoModel], parts: list[dict[str
 def _total(collection: Any, spec: dict[str, Any]) -> tuple[int | None, counts.Count | None]:
     """The collection's estimated size when nothing is filtered; else the background count, if known."""
     if not spec:
-        return collection.estimated_document_count(), None
+        return counts.estimated(collection.name).value, None
     count = counts.counted(collection=collection.name, filter=spec, max_age=BROWSE_COUNT_MAX_AGE)
     return count.value, count
 
