@@ -164,3 +164,16 @@ def test_document_with_a_text_id(admin_client_, db):
     bulk_insert(PageStats, [{"page": "/docs"}], db=db)
     response = admin_client_.get("/admin/bulk/collections/page_stats/documents/home/")
     assert response.context["label"] == "/" and '"_id": "home"' in response.context["stored"]
+
+
+def test_a_read_over_the_time_limit_says_so_instead_of_waiting(admin_client_, many, settings):
+    settings.BULKADMIN_READ_TIMEOUT_MS = 1
+    response = admin_client_.get(URL, {"q": "nothing like this"})
+    assert response.status_code == 200 and response.context["rows"] == []
+    assert "The query took longer than 0.001 s and was stopped: narrow it" in response.context["error"]
+
+
+def test_a_search_over_several_fields_offers_its_first_twenty_pages(admin_client_, many):
+    response = admin_client_.get(URL, {"q": "user", "page": 21})
+    assert "A search over several fields shows its first 20 pages" in response.context["error"]
+    assert len(admin_client_.get(URL, {"q": "user", "page": 3}).context["rows"]) == 20
