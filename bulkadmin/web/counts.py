@@ -101,7 +101,7 @@ def counted(
     `key` names a count whose filter changes over time (a cleanup rule's relative dates)."""
     database = db if db is not None else get_db()
     key = key or count_key(collection, filter)
-    if database[collection].estimated_document_count() <= inline_limit():
+    if (estimated(collection, db=database).value or 0) <= inline_limit():
         return _store(database, key, collection, filter, count_now(database[collection], filter))
     known = lookup(key, db=database)
     if _fresh(known, collection, max_age) or _recently_requested(known):

@@ -16,7 +16,7 @@ from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter
 from bulkadmin.web import counts
 from bulkadmin.web.fields import choice_fields, columns, default_columns, sortable_fields, text_fields
-from bulkadmin.web.paging import PER_PAGE, Sort, read_page, read_union_page
+from bulkadmin.web.paging import PER_PAGE, Page, Sort, read_page, read_union_page
 from bulkadmin.web.views.common import model_or_404, page, show
 from bulkadmin.web.views.documents import find_document
 
@@ -50,13 +50,8 @@ def _listing(request: HttpRequest, model: type[MongoModel], parts: list[dict[str
     shown = _columns(request, model)
     number = max(_int(request.GET.get("page"), 1), 1)
     total, count = _total(collection, spec)
-    position = {"after": request.GET.get("after", ""), "before": request.GET.get("before", "")}
-    projection = {key: 1 for _, key in shown}
     try:
-        if len(parts) == 1:
-            listing = read_page(collection, spec, sort, number, projection=projection, **position)
-        else:
-            listing = read_union_page(collection, parts, sort, number, projection=projection)
+        listing = _read(request, collection, parts, sort, number, {key: 1 for _, key in shown})
     except BulkAdminError as problem:
         error, listing = str(problem), None
     documents = listing.documents if listing else []
@@ -83,6 +78,16 @@ def _listing(request: HttpRequest, model: type[MongoModel], parts: list[dict[str
         "base_query_without_sort": _base_query(request, "sort"),
         "key_fields": model.key_fields,
     }
+
+
+def _read(
+    request: HttpRequest, collection: Any, parts: list[dict[str, Any]], sort: Sort, number: int, projection: Any
+) -> Page:
+    """Page `number`: of the one filter (by skip or keyset), or merged from the parts of a search."""
+    if len(parts) > 1:
+        return read_union_page(collection, parts, sort, number, projection=projection)
+    after, before = request.GET.get("after", ""), request.GET.get("before", "")
+    return read_page(collection, parts[0], sort, number, after=after, before=before, projection=projection)
 
 
 def _total(collection: Any, spec: dict[str, Any]) -> tuple[int | None, counts.Count | None]:
