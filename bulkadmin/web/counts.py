@@ -116,7 +116,7 @@ def estimated(collection: str, *, max_age: float = ESTIMATE_MAX_AGE, db: Databas
     database = db if db is not None else get_db()
     key = f"estimate:{collection}"
     known = lookup(key, db=database)
-    if not known.ready or known.value <= inline_limit():
+    if known.value is None or known.value <= inline_limit():
         value = database[collection].estimated_document_count()
         return _store(database, key, collection, None, value, kind="estimate")
     if (known.age or 0) <= max_age or _recently_requested(known):
@@ -221,5 +221,6 @@ def _decoded(text: str) -> dict[str, Any]:
 def _as_count(key: str, record: dict[str, Any] | None) -> Count:
     if record is None:
         return Count(key)
-    fields = ("value", "computed_at", "requested_at")
-    return Count(key, *(record.get(name) for name in fields), error=record.get("error", ""))
+    return Count(
+        key, record.get("value"), record.get("computed_at"), record.get("requested_at"), record.get("error", "")
+    )

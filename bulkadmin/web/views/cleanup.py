@@ -78,7 +78,8 @@ def _render(request: HttpRequest, error: str = "", status: int = 200) -> HttpRes
         {"number": number, "rule": rule, "describe": rule.describe(), "result": result}
         for number, (rule, result) in enumerate(zip(declared, results, strict=True), start=1)
     ]
-    known = [result.matched for result in results]
-    total = sum(known) if None not in known else None
+    known = [result.matched or 0 for result in results]
+    waiting = any(result.ok and result.matched is None for result in results)
+    total = None if waiting else sum(known)
     context = {"title": "Cleanup", "rows": rows, "total": total, "error": error}
     return page(request, "cleanup.html", context, status=status)

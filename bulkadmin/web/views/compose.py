@@ -143,10 +143,11 @@ def _confirm(request: HttpRequest, state: Composition) -> Job | None:
     previewed = request.POST.get("previewed", "")
     typed = request.POST.get("typed", "").strip().replace(",", "")
     expected = request.POST.get("expected", "")
-    count = state.preview.count if state.preview else None
+    shown = state.preview
+    count = shown.count if shown else None
     if previewed != _fingerprint(state.specs):
         state.errors.append("The filter or update changed since the preview: check the new preview and confirm again.")
-    elif count is None or state.preview.count_state.pending:
+    elif shown is None or count is None or shown.count_state.pending:
         state.errors.append("The matching documents are still being counted: wait for the number, then confirm.")
     elif expected != str(count):
         state.errors.append(
@@ -155,7 +156,7 @@ def _confirm(request: HttpRequest, state: Composition) -> Job | None:
         )
     elif typed != str(count):
         state.errors.append(f"To confirm, type the number of matching documents ({count}).")
-    if state.errors:
+    if state.errors or state.specs is None:
         return None
     parameters = {**state.specs, "batch_size": state.form.cleaned_data["batch_size"]}
     return launch(kind=state.kind, collection=state.model.collection, parameters=parameters, user=request.user)
