@@ -80,6 +80,13 @@ class JobRun:
     def finish(self, result: OperationResult) -> OperationResult:
         """Record a finished operation's result and its status; return it naming the job."""
         result = result.for_job(self.job.pk)
+        self.record(result)
+        stopped = result.details.get("stopped_at")
+        self.close(result.status, f"Stopped at {stopped}. {result.summary()}" if stopped else result.summary())
+        return result
+
+    def record(self, result: OperationResult) -> None:
+        """Set the job's counts, batches, errors and details from `result` (not saved)."""
         job = self.job
         job.counts = {
             **result.counts,
@@ -92,9 +99,6 @@ class JobRun:
         job.error_file = result.details.get("error_file", "") or ""
         job.details = {**job.details, **json_ready(dict(result.details))}
         job.rows_done = result.rows
-        stopped = result.details.get("stopped_at")
-        self.close(result.status, f"Stopped at {stopped}. {result.summary()}" if stopped else result.summary())
-        return result
 
     def close(self, status: str, message: str = "") -> Job:
         """Record a final status."""
@@ -156,6 +160,10 @@ def track_job(**options: Any) -> Iterator[JobRun]:
 
 def _close_on(run: JobRun, error: BaseException) -> None:
     if isinstance(error, Cancelled):
+        if isinstance(error.result, OperationResult):  # what it did before stopping
+            run.record(error.result)
+        elif not run.job.counts:
+            run.job.counts = {"rows": run.job.rows_done}
         run.close(Job.Status.CANCELLED, str(error))
     elif isinstance(error, (KeyboardInterrupt, SystemExit, ConnectionFailure)):
         run.close(Job.Status.INTERRUPTED, f"Interrupted: {error!r}" if str(error) else "Interrupted.")
