@@ -166,7 +166,7 @@ def _cells(record: bytes) -> list[str]:
 def _line(number: int, cells: list[str]) -> ErrorLine:
     error, *rest = cells or [""]
     match = WHERE.match(error)
-    where, message = (f"{match[1]} {int(match[2]):,}", match[3]) if match else ("", error)
+    where, message = (f"{match[1]} {match[2]}", match[3]) if match else ("", error)
     return ErrorLine(number, where, message, tuple(rest))
 
 
