@@ -22,6 +22,8 @@ from bulkadmin.models import Job
 
 STEP = 1000  # rows between two cached offsets
 TAIL = 32  # bytes before the index's end kept to notice a file changed under it
+CHUNK = 1 << 20
+RECORD = re.compile(rb'(?:[^"\n]++|"[^"]*+")*+\n')  # one CSV record: a line break outside quotes ends it
 WHERE = re.compile(r"^(line|item) (\d+): (.*)$", re.DOTALL)
 
 
@@ -107,27 +109,34 @@ class ErrorFileRows:
 
     def _save(self, index: ErrorIndex) -> None:
         self.job.error_index = index.as_dict()
-        Job.objects.filter(pk=self.job.pk).update(error_index=self.job.error_index)
+        if self.job.pk is not None:
+            Job.objects.filter(pk=self.job.pk).update(error_index=self.job.error_index)
 
 
 def _scan_to(handle: IO[bytes], index: ErrorIndex, stop: int) -> bool:
-    """Scan on from the index's end until it covers `stop` rows or the file ends; True if it moved."""
+    """Scan on from the index's end until it covers `stop` rows or the file ends (a record still
+    being written is left for later); True if it moved. Reads the file in chunks."""
     if index.rows >= stop:
         return False
     handle.seek(index.end)
-    moved = False
+    start_rows, carry = index.rows, b""
     while index.rows < stop:
-        position = handle.tell()
-        if _next_record(handle) is None:
+        chunk = handle.read(CHUNK)
+        if not chunk:
             break
-        if index.rows % STEP == 0 and index.rows // STEP == len(index.offsets):
-            index.offsets.append(position)
-        index.rows += 1
-        index.end = handle.tell()
-        moved = True
-    if moved:
+        data, base, position = carry + chunk, index.end, 0
+        while index.rows < stop and (match := RECORD.match(data, position)) is not None:
+            if index.rows % STEP == 0 and index.rows // STEP == len(index.offsets):
+                index.offsets.append(base + position)
+            position = match.end()
+            index.rows += 1
+        index.end = base + position
+        carry = data[position:]
+        if index.rows >= stop:
+            break
+    if index.rows > start_rows:
         index.tail = _tail(handle, index.end)
-    return moved
+    return index.rows > start_rows
 
 
 def _read(handle: IO[bytes], index: ErrorIndex, start: int, stop: int) -> Iterator[ErrorLine]:
