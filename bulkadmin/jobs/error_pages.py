@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, overload
 
 from bulkadmin.core import conf
 from bulkadmin.models import Job
@@ -85,8 +85,24 @@ class ErrorFileRows:
     def __len__(self) -> int:
         return int(self.job.error_count)
 
-    def __getitem__(self, chosen: slice) -> list[ErrorLine]:
-        start, stop = chosen.start or 0, chosen.stop if chosen.stop is not None else len(self)
+    @overload
+    def __getitem__(self, chosen: int) -> ErrorLine: ...
+    @overload
+    def __getitem__(self, chosen: slice) -> list[ErrorLine]: ...
+    def __getitem__(self, chosen: int | slice) -> ErrorLine | list[ErrorLine]:
+        if isinstance(chosen, int):
+            found = self.rows(chosen, chosen + 1)
+            if not found:
+                raise IndexError(chosen)
+            return found[0]
+        return self.rows(chosen.start or 0, chosen.stop if chosen.stop is not None else len(self))
+
+    def __iter__(self) -> Iterator[ErrorLine]:
+        for start in range(0, len(self), STEP):
+            yield from self.rows(start, start + STEP)
+
+    def rows(self, start: int, stop: int) -> list[ErrorLine]:
+        """Errors `start` to `stop` (0-based, `stop` excluded), reading only those rows."""
         handle = open_error_file(self.job)
         if handle is None:
             return []

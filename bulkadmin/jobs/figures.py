@@ -24,7 +24,7 @@ LABELS = {
     "inserted": "created",
     "marked_missing": "marked missing",
 }
-KIND_LABELS = {
+KIND_LABELS: dict[str, dict[str, str]] = {
     Job.Kind.UPDATE: {"rows": "documents"},
     Job.Kind.DELETE: {"rows": "documents"},
     Job.Kind.UNDO: {"rows": "documents", "updated": "restored", "deleted": "removed", "unchanged": "already as before"},
