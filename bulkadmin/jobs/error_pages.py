@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, overload
@@ -72,6 +72,20 @@ def open_error_file(job: Job) -> IO[bytes] | None:
     """The job's error file opened for reading in binary, or None when it has none."""
     path = error_file_path(job)
     return path.open("rb") if path is not None else None
+
+
+def write_error_file(job: Job, errors: Iterable[Any]) -> str:
+    """Write every error of a job that has no error file of its own (a sync, an update, an undo
+    with more errors than the job row keeps) to `<jobs folder>/<job>/errors.csv`; return its path."""
+    path = Path(conf.jobs_dir()) / str(job.pk) / "errors.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["error", "kind", "field", "code"])
+        for error in errors:
+            where = getattr(error, "where", "") or f"item {error.index + 1}"
+            writer.writerow([f"{where}: {error.message}", error.kind, error.field or "", getattr(error, "code", "")])
+    return str(path)
 
 
 class ErrorFileRows:

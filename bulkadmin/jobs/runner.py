@@ -21,6 +21,7 @@ from pymongo.errors import ConnectionFailure
 
 from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.jobs.error_pages import write_error_file
 from bulkadmin.models import Job
 from bulkadmin.operations.progress import Cancelled
 from bulkadmin.operations.results import OperationResult
@@ -97,6 +98,8 @@ class JobRun:
         job.errors = [error_row(error) for error in result.errors[:ERROR_LIMIT]]
         job.error_count = result.error_count
         job.error_file = result.details.get("error_file", "") or ""
+        if not job.error_file and len(result.errors) > ERROR_LIMIT and job.pk is not None:
+            job.error_file = write_error_file(job, result.errors)  # every error, not only the first kept
         job.details = {**job.details, **json_ready(dict(result.details))}
         job.rows_done = result.rows
 

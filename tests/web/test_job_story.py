@@ -175,3 +175,17 @@ def test_a_running_sync_without_a_total_shows_an_unknown_share_not_zero(admin_cl
     status = admin_client_.get(f"/admin/bulk/jobs/{job.pk}/status/").json()
     assert (status["percent"], status["eta"]) == (None, None)
     assert "bulk-progress-unknown" in admin_client_.get(f"/admin/bulk/jobs/{job.pk}/").content.decode()
+
+
+def test_a_sync_with_more_errors_than_the_job_keeps_lists_every_one(admin_client_, db, monkeypatch, settings):
+    settings.BULKADMIN_LOCK_DIR = settings.BULKADMIN_JOBS_DIR
+    records = [{"id": n, "name": f"Partner {n}", "email": f"broken{n}"} for n in range(1, 151)]
+    for server in serve():
+        monkeypatch.setenv("DEMO_FEED_URL", f"{server.url}/users")
+        server.pages("/users", [records])
+        admin_client_.post("/admin/bulk/sync/", {"source": "demo_users", "action": "run"})
+    job = Job.objects.get(kind="sync")
+    assert (job.error_count, len(job.errors), job.error_file.endswith(f"{job.pk}/errors.csv")) == (150, 100, True)
+    last = list(admin_client_.get(f"/admin/bulk/jobs/{job.pk}/", {"errors_page": 8}).context["errors"])
+    assert [(error.number, error.where) for error in last][-1] == (150, "item 150")
+    assert "got 'broken150'" in last[-1].message and last[-1].cells == ("validation", "email", "121")
