@@ -282,3 +282,16 @@ APPLIERS: dict[str, Applier] = {
     "$pullAll": _pull_all,
     "$pop": _pop,
 }
+
+
+EXACT_OPERATORS = frozenset({"$set", "$unset", "$inc", "$mul"})
+
+
+def is_exact(update: Mapping[str, Any]) -> bool:
+    """Whether `apply_update` gives exactly what MongoDB stores for `update`: only `$set`,
+    `$unset`, `$inc` and `$mul` on plain paths (no clock, array matching, type ordering or
+    positional operator involved)."""
+    return all(
+        operator in EXACT_OPERATORS and isinstance(fields, Mapping) and all("$" not in str(path) for path in fields)
+        for operator, fields in update.items()
+    )

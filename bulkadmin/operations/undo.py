@@ -1,9 +1,11 @@
 """Undo data for bulk updates and deletes, and the undo operation.
 
 Before a job writes a batch, the documents it touches are saved, as stored, in the
-`bulkadmin_undo` collection (expired by a TTL index). After the write, a fingerprint of each
-document as the job left it is recorded. Undo restores the saved documents whose current
-state still matches that fingerprint; the others changed since and are reported as conflicts.
+`bulkadmin_undo` collection (expired by a TTL index), with one insert per batch. Each record
+also keeps a fingerprint of the document as the job left it: computed from the pre-image when
+the update's result is known exactly (`expected_fingerprints`), else read back after the write.
+Undo restores the saved documents whose current state still matches that fingerprint; the
+others changed since and are reported as conflicts.
 """
 
 from __future__ import annotations
@@ -13,17 +15,20 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-from bson import json_util
+from bson import ObjectId, decode, encode, json_util
+from bson.codec_options import CodecOptions
 from pydantic import Field
+from pymongo import UpdateOne
 from pymongo.database import Database
 
-from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_delete, bulk_insert, bulk_restore, bulk_write
+from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_delete, bulk_restore
 from bulkadmin.core import conf
 from bulkadmin.core.documents import Index, MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.registry import ensure_indexes
 from bulkadmin.operations.progress import Progress
 from bulkadmin.operations.results import OperationResult, from_bulk
+from bulkadmin.operations.simulate import apply_update, is_exact
 
 CONFLICT = "conflict"
 MAX_CONFLICTS = 1000  # conflicting ids listed in the result
@@ -68,25 +73,79 @@ def fingerprint(document: dict[str, Any] | None) -> str | None:
     return hashlib.sha256(json_util.dumps(document, sort_keys=True).encode()).hexdigest()
 
 
-def save_pre_images(*, job: int, target: str, documents: list[dict[str, Any]], db: Database) -> list[Any]:
-    """Save documents as they are before a write; return the undo records' ids in order."""
+def stored_fingerprint(document: dict[str, Any], codec_options: CodecOptions) -> str:
+    """The fingerprint of `document` as the server would store and return it (a BSON round
+    trip: datetimes to milliseconds, numbers and sub-documents as read back)."""
+    return fingerprint(decode(encode(document, codec_options=codec_options), codec_options=codec_options)) or ""
+
+
+def expected_fingerprints(
+    documents: list[dict[str, Any]], update: dict[str, Any], *, now: dt.datetime, codec_options: CodecOptions
+) -> list[str | None] | None:
+    """The fingerprint each document will have after `update` (stored keys), computed from its
+    pre-image; None when the server's result can't be known exactly here (see `is_exact`)."""
+    if not is_exact(update):
+        return None
+    try:
+        return [stored_fingerprint(apply_update(doc, update, now=now), codec_options) for doc in documents]
+    except Exception:  # the server decides; the fingerprints are then read back after the write
+        return None
+
+
+def save_pre_images(
+    *,
+    job: int,
+    target: str,
+    documents: list[dict[str, Any]],
+    db: Database,
+    after: list[str | None] | None = None,
+) -> list[Any]:
+    """Save documents as they are before a write, with the fingerprint each will have after it
+    when known (`after`, in order), in one insert; return the undo records' ids in order."""
+    if not documents:
+        return []
     ensure_indexes(UndoRecord, db)
-    records = [UndoRecord(job=job, target=target, doc_id=doc["_id"], before=doc) for doc in documents]
-    bulk_insert(UndoRecord, records, db=db, batch_size=max(len(records), 1))
-    return [record.id for record in records]
+    created = _utc_now()
+    fingerprints = after if after is not None else [None] * len(documents)
+    records = [
+        {
+            "_id": ObjectId(),
+            "job": job,
+            "target": target,
+            "doc_id": doc["_id"],
+            "before": doc,
+            "after": fp,
+            "created_at": created,
+        }
+        for doc, fp in zip(documents, fingerprints, strict=True)
+    ]
+    db[UndoRecord.collection].insert_many(records, ordered=True)
+    return [record["_id"] for record in records]
 
 
 def record_post_images(
-    *, record_ids: list[Any], documents: dict[Any, dict[str, Any]], doc_ids: list[Any], db: Database
+    *,
+    record_ids: list[Any],
+    documents: dict[Any, dict[str, Any]],
+    doc_ids: list[Any],
+    db: Database,
+    expected: list[str | None] | None = None,
 ) -> None:
-    """Store the fingerprint of each document as the job left it."""
-    operations = [
-        {"update_one": {"filter": {"id": record_id}, "update": {"$set": {"after": fingerprint(documents.get(doc_id))}}}}
-        for record_id, doc_id in zip(record_ids, doc_ids, strict=True)
-        if doc_id in documents
-    ]
+    """Store the fingerprint of each document as the job left it (`documents`, read back after
+    the write), rewriting only the records whose `expected` fingerprint was wrong or missing."""
+    known = expected if expected is not None else [None] * len(record_ids)
+    operations = []
+    for record_id, doc_id, guess in zip(record_ids, doc_ids, known, strict=True):
+        actual = fingerprint(documents.get(doc_id))
+        if doc_id in documents and actual != guess:
+            operations.append(UpdateOne({"_id": record_id}, {"$set": {"after": actual}}))
     if operations:
-        bulk_write(UndoRecord, operations, db=db, ordered=False, batch_size=len(operations))
+        db[UndoRecord.collection].bulk_write(operations, ordered=False)
+
+
+def discard(job: int, *, db: Database) -> None:
+    """Drop the undo data of `job` (it went over the undo limit)."""
+    db[UndoRecord.collection].delete_many({"job": job})
 
 
 def undo_record_count(job: int, *, db: Database | None = None) -> int:

@@ -1,8 +1,11 @@
 """The composed bulk update / delete operation: preview, run (with undo data) and its result.
 
 A filter and an update are written with model field names and checked by `bulkadmin.core.safety`.
-The run collects the matching `_id`s first, then writes by `_id` in batches through the bulk
-service, saving each batch's pre-images for undo (up to `BULKADMIN_UNDO_LIMIT` documents).
+The run reads the matching `_id`s from one cursor, a batch at a time (memory stays flat), and
+writes each batch by `_id` through the bulk service. With undo data, each batch's pre-images are
+read first and saved in one insert, with the fingerprint each document will have after the
+write (computed from the pre-image; read back only when the update's result can't be known
+exactly). Past `BULKADMIN_UNDO_LIMIT` documents the undo data is dropped and undo is off.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_delete, bulk_up
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter, translate_update
+from bulkadmin.core.streams import id_batches
 from bulkadmin.operations import undo
 from bulkadmin.operations.progress import Progress
 from bulkadmin.operations.results import OperationResult, from_bulk
@@ -116,7 +120,8 @@ def run_delete(
 
 
 class _Runner:
-    """Writes one batch of `_id`s at a time: pre-images, the write, post-image fingerprints."""
+    """Writes one batch of `_id`s at a time: pre-images with expected fingerprints, the write,
+    and (only when they can't be computed) fingerprints read back."""
 
     def __init__(
         self,
@@ -131,21 +136,21 @@ class _Runner:
         self.model, self.operation, self.update = model, operation, update
         self.undo_key, self.batch_size, self.progress, self.db = undo_key, batch_size, progress, db
         self.collection = db[model.collection]
+        self.stored_update = translate_update(model, update) if update is not None else None
         self.counts: dict[str, Any] = {"rows": 0, "matched": 0, "modified": 0, "deleted": 0}
         self.errors: list[RowError] = []
         self.batches: list[BatchStat] = []
         self.undo_records = 0
+        self.keep_undo = undo_key is not None
 
     def run(self, filter: Mapping[str, Any]) -> OperationResult:
         started = time.perf_counter()
-        ids = [doc["_id"] for doc in self.collection.find(translate_filter(self.model, filter), {"_id": 1})]
-        keep_undo = self.undo_key is not None and len(ids) <= undo.undo_limit()
         if self.progress is not None:
-            self.progress(0, len(ids))
-        for start in range(0, len(ids), self.batch_size):
-            self._batch(ids[start : start + self.batch_size], start, keep_undo)
+            self.progress(0, None)
+        for ids in id_batches(self.collection, translate_filter(self.model, filter), self.batch_size):
+            self._batch(ids)
             if self.progress is not None:
-                self.progress(self.counts["rows"], len(ids))
+                self.progress(self.counts["rows"], None)
         result = BulkResult(
             operation=self.operation,
             **self.counts,
@@ -153,24 +158,45 @@ class _Runner:
             batches=tuple(self.batches),
             elapsed=time.perf_counter() - started,
         )
-        undo_data = {"undo_records": self.undo_records, "undo_available": keep_undo and self.undo_records > 0}
+        undo_data = {"undo_records": self.undo_records, "undo_available": self.keep_undo and self.undo_records > 0}
         return from_bulk(result, target=self.model.collection, details=undo_data)
 
-    def _batch(self, ids: list[Any], start: int, keep_undo: bool) -> None:
-        clock = time.perf_counter()
-        record_ids: list[Any] = []
-        if keep_undo and self.undo_key is not None:
+    def _batch(self, ids: list[Any]) -> None:
+        clock, start = time.perf_counter(), self.counts["rows"]
+        self._check_undo_limit(len(ids))
+        pending: _PendingUndo | None = None
+        if self.keep_undo:
             before = list(self.collection.find({"_id": {"$in": ids}}))
+            # The pre-images are in hand: the documents to write are those still there.
             ids = [doc["_id"] for doc in before]
-            target = self.model.collection
-            record_ids = undo.save_pre_images(job=self.undo_key, target=target, documents=before, db=self.db)
-            self.undo_records += len(record_ids)
+            pending = self._save_undo(before)
         result = self._write(ids)
-        if keep_undo and self.operation == "update":
-            after = {doc["_id"]: doc for doc in self.collection.find({"_id": {"$in": ids}})}
-            undo.record_post_images(record_ids=record_ids, documents=after, doc_ids=ids, db=self.db)
+        if pending is not None and pending.expected is None and self.operation == "update":
+            after = {doc["_id"]: doc for doc in self.collection.find({"_id": {"$in": pending.doc_ids}})}
+            undo.record_post_images(record_ids=pending.record_ids, documents=after, doc_ids=pending.doc_ids, db=self.db)
         self._count(result, len(ids), start)
         self.batches.append(BatchStat(len(self.batches) + 1, len(ids), time.perf_counter() - clock))
+
+    def _check_undo_limit(self, coming: int) -> None:
+        """Stop keeping undo data, and drop what was kept, once the job goes over the limit."""
+        if self.keep_undo and self.undo_key is not None and self.counts["rows"] + coming > undo.undo_limit():
+            undo.discard(self.undo_key, db=self.db)
+            self.keep_undo, self.undo_records = False, 0
+
+    def _save_undo(self, before: list[dict[str, Any]]) -> _PendingUndo:
+        """Save the pre-images with the fingerprints the documents will have after the write."""
+        expected: list[str | None] | None = [None] * len(before)
+        if self.stored_update is not None:
+            now = dt.datetime.now(dt.UTC)
+            options = self.collection.codec_options
+            expected = undo.expected_fingerprints(before, self.stored_update, now=now, codec_options=options)
+        assert self.undo_key is not None
+        target = self.model.collection
+        record_ids = undo.save_pre_images(
+            job=self.undo_key, target=target, documents=before, db=self.db, after=expected
+        )
+        self.undo_records += len(record_ids)
+        return _PendingUndo(record_ids, [doc["_id"] for doc in before], expected)
 
     def _write(self, ids: list[Any]) -> BulkResult:
         spec: dict[str, Any] = {"filter": {"id": {"$in": ids}}}
@@ -186,6 +212,15 @@ class _Runner:
         for error in result.errors:
             message = f"Batch of {rows} documents from row {start} failed: {error.message}"
             self.errors.append(RowError(start, message, code=error.code, kind=error.kind, field=error.field))
+
+
+@dataclass(frozen=True)
+class _PendingUndo:
+    """A batch's saved undo records; `expected` is None when fingerprints must be read back."""
+
+    record_ids: list[Any]
+    doc_ids: list[Any]
+    expected: list[str | None] | None
 
 
 def _db(db: Database | None) -> Database:
