@@ -20,9 +20,12 @@ Applier = Callable[[dict[str, Any], str, Any, dt.datetime], None]
 _MISSING = object()
 
 
-def apply_update(document: Mapping[str, Any], update: Mapping[str, Any], *, now: dt.datetime) -> dict[str, Any]:
-    """A copy of `document` with `update` (stored keys, e.g. from `translate_update`) applied."""
-    result = copy.deepcopy(dict(document))
+def apply_update(
+    document: Mapping[str, Any], update: Mapping[str, Any], *, now: dt.datetime, in_place: bool = False
+) -> dict[str, Any]:
+    """A copy of `document` with `update` (stored keys, e.g. from `translate_update`) applied
+    (`document` itself, changed, with `in_place`)."""
+    result = document if in_place and isinstance(document, dict) else copy.deepcopy(dict(document))
     for operator, fields in update.items():
         applier = APPLIERS.get(operator)
         if applier is None or not isinstance(fields, Mapping):

@@ -23,7 +23,7 @@ from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter, translate_update
 from bulkadmin.core.streams import id_batches
-from bulkadmin.operations import undo
+from bulkadmin.operations import undo, undo_batches
 from bulkadmin.operations.progress import Progress
 from bulkadmin.operations.results import OperationResult, from_bulk
 from bulkadmin.operations.simulate import apply_update
@@ -145,6 +145,8 @@ class _Runner:
 
     def run(self, filter: Mapping[str, Any]) -> OperationResult:
         started = time.perf_counter()
+        if self.keep_undo:
+            undo.prepare(self.db)
         if self.progress is not None:
             self.progress(0, None)
         for ids in id_batches(self.collection, translate_filter(self.model, filter), self.batch_size):
@@ -171,9 +173,9 @@ class _Runner:
             ids = [doc["_id"] for doc in before]
             pending = self._save_undo(before)
         result = self._write(ids)
-        if pending is not None and pending.expected is None and self.operation == "update":
-            after = {doc["_id"]: doc for doc in self.collection.find({"_id": {"$in": pending.doc_ids}})}
-            undo.record_post_images(record_ids=pending.record_ids, documents=after, doc_ids=pending.doc_ids, db=self.db)
+        if pending is not None and pending.read_back:
+            after = {doc["_id"]: doc for doc in self.collection.find({"_id": {"$in": ids}})}
+            undo_batches.record_after(records=pending.records, doc_ids=ids, documents=after, db=self.db)
         self._count(result, len(ids), start)
         self.batches.append(BatchStat(len(self.batches) + 1, len(ids), time.perf_counter() - clock))
 
@@ -184,19 +186,18 @@ class _Runner:
             self.keep_undo, self.undo_records = False, 0
 
     def _save_undo(self, before: list[dict[str, Any]]) -> _PendingUndo:
-        """Save the pre-images with the fingerprints the documents will have after the write."""
-        expected: list[str | None] | None = [None] * len(before)
-        if self.stored_update is not None:
+        """Save the pre-images with the digests the documents will have after the write (read
+        back after it when they can't be computed here)."""
+        if self.stored_update is None:
+            expected: list[bytes] | None = [undo_batches.GONE] * len(before)
+        else:
             now = dt.datetime.now(dt.UTC)
-            options = self.collection.codec_options
-            expected = undo.expected_fingerprints(before, self.stored_update, now=now, codec_options=options)
-        assert self.undo_key is not None
-        target = self.model.collection
-        record_ids = undo.save_pre_images(
-            job=self.undo_key, target=target, documents=before, db=self.db, after=expected
-        )
-        self.undo_records += len(record_ids)
-        return _PendingUndo(record_ids, [doc["_id"] for doc in before], expected)
+            after = undo_batches.after_images(before, self.stored_update, now=now, db=self.db)
+            expected = [undo_batches.digest(document) for document in after] if after is not None else None
+        job, target = self.undo_key or 0, self.model.collection
+        records = undo_batches.save_batch(job=job, target=target, documents=before, after=expected, db=self.db)
+        self.undo_records += len(before)
+        return _PendingUndo(records, read_back=expected is None)
 
     def _write(self, ids: list[Any]) -> BulkResult:
         spec: dict[str, Any] = {"filter": {"id": {"$in": ids}}}
@@ -216,11 +217,10 @@ class _Runner:
 
 @dataclass(frozen=True)
 class _PendingUndo:
-    """A batch's saved undo records; `expected` is None when fingerprints must be read back."""
+    """A batch's saved undo records (id, documents held); `read_back`: digests still to record."""
 
-    record_ids: list[Any]
-    doc_ids: list[Any]
-    expected: list[str | None] | None
+    records: list[tuple[Any, int]]
+    read_back: bool
 
 
 def _db(db: Database | None) -> Database:
