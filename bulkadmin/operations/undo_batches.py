@@ -36,13 +36,19 @@ def digest(document: dict[str, Any] | None) -> bytes:
 
 
 def _canonical(value: Any) -> Any:
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict or (kind is not list and isinstance(value, dict)):
         return {key: _canonical(value[key]) for key in sorted(value)}
-    if isinstance(value, list):
+    if kind is list:
         return [_canonical(item) for item in value]
-    if isinstance(value, int) and not isinstance(value, bool):
+    if kind is Int64 or (isinstance(value, int) and not isinstance(value, bool)):
         return Int64(value)
     return value
+
+
+_PLAIN = frozenset({str, float, bool, type(None), dt.datetime, ObjectId, bytes})
 
 
 def after_images(
