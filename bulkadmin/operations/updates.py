@@ -7,6 +7,7 @@ service, saving each batch's pre-images for undo (up to `BULKADMIN_UNDO_LIMIT` d
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter, translate_update
 from bulkadmin.operations import undo
+from bulkadmin.operations.post_images import InvalidResult, split_valid
 from bulkadmin.operations.progress import Progress
 from bulkadmin.operations.results import OperationResult, from_bulk
 from bulkadmin.operations.simulate import apply_update
@@ -93,12 +95,21 @@ def run_update(
     undo_key: int | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
+    validate_results: bool = True,
     db: Database | None = None,
 ) -> OperationResult:
     """Apply `update` to every document matching `filter`; keep undo data under `undo_key`.
-    The result's details say how many pre-images were kept (`undo_records`, `undo_available`)."""
-    check_spec(model=model, filter=filter, update=update)
-    return _Runner(model, "update", update, undo_key, batch_size, progress, _db(db)).run(filter)
+    The result's details say how many pre-images were kept (`undo_records`, `undo_available`).
+
+    With `validate_results` (the default) each batch's documents are read, the update applied to
+    them in Python and the results validated with the model: a document the update would make
+    invalid (`age` over its cap after `$inc`) is not written but rejected, by `_id` and field
+    (count `rejected`). It costs one read per batch (none more when undo data is kept) and one
+    model validation per document."""
+    _, stored_update = check_spec(model=model, filter=filter, update=update)
+    runner = _Runner(model, "update", update, undo_key, batch_size, progress, _db(db))
+    runner.stored_update = stored_update if validate_results else None
+    return runner.run(filter)
 
 
 def run_delete(
@@ -131,7 +142,9 @@ class _Runner:
         self.model, self.operation, self.update = model, operation, update
         self.undo_key, self.batch_size, self.progress, self.db = undo_key, batch_size, progress, db
         self.collection = db[model.collection]
-        self.counts: dict[str, Any] = {"rows": 0, "matched": 0, "modified": 0, "deleted": 0}
+        self.counts: dict[str, Any] = {"rows": 0, "matched": 0, "modified": 0, "deleted": 0, "rejected": 0}
+        self.stored_update: dict[str, Any] | None = None  # set: validate each result before writing
+        self.now = dt.datetime.now(dt.UTC)
         self.errors: list[RowError] = []
         self.batches: list[BatchStat] = []
         self.undo_records = 0
@@ -146,31 +159,50 @@ class _Runner:
             self._batch(ids[start : start + self.batch_size], start, keep_undo)
             if self.progress is not None:
                 self.progress(self.counts["rows"], len(ids))
+        counts = {name: value for name, value in self.counts.items() if name != "rejected"}
         result = BulkResult(
             operation=self.operation,
-            **self.counts,
+            **counts,
             errors=tuple(self.errors),
             batches=tuple(self.batches),
             elapsed=time.perf_counter() - started,
         )
         undo_data = {"undo_records": self.undo_records, "undo_available": keep_undo and self.undo_records > 0}
-        return from_bulk(result, target=self.model.collection, details=undo_data)
+        done = from_bulk(result, target=self.model.collection, details=undo_data)
+        if self.operation != "update":
+            return done
+        return dataclasses.replace(done, counts={**done.counts, "rejected": self.counts["rejected"]})
 
     def _batch(self, ids: list[Any], start: int, keep_undo: bool) -> None:
         clock = time.perf_counter()
         record_ids: list[Any] = []
-        if keep_undo and self.undo_key is not None:
+        keep_undo = keep_undo and self.undo_key is not None
+        if keep_undo or self.stored_update is not None:
             before = list(self.collection.find({"_id": {"$in": ids}}))
+            before = self._valid(before, start)
             ids = [doc["_id"] for doc in before]
+        if keep_undo and self.undo_key is not None:  # (for the type checker)
             target = self.model.collection
             record_ids = undo.save_pre_images(job=self.undo_key, target=target, documents=before, db=self.db)
             self.undo_records += len(record_ids)
-        result = self._write(ids)
+        result = self._write(ids) if ids else BulkResult(operation=self.operation)
         if keep_undo and self.operation == "update":
             after = {doc["_id"]: doc for doc in self.collection.find({"_id": {"$in": ids}})}
             undo.record_post_images(record_ids=record_ids, documents=after, doc_ids=ids, db=self.db)
         self._count(result, len(ids), start)
         self.batches.append(BatchStat(len(self.batches) + 1, len(ids), time.perf_counter() - clock))
+
+    def _valid(self, documents: list[dict[str, Any]], start: int) -> list[dict[str, Any]]:
+        """The documents the update leaves valid; the others are rejected rows, not written."""
+        if self.stored_update is None:
+            return documents
+        valid, invalid = split_valid(self.model, documents, self.stored_update, now=self.now)
+        rejected = {problem.doc_id for problem in invalid}
+        positions = {doc["_id"]: start + number for number, doc in enumerate(documents)}
+        self.counts["rows"] += len(invalid)
+        self.counts["rejected"] += len(invalid)
+        self.errors.extend(_rejected(problem, positions[problem.doc_id]) for problem in invalid)
+        return [doc for doc in valid if doc["_id"] not in rejected]
 
     def _write(self, ids: list[Any]) -> BulkResult:
         spec: dict[str, Any] = {"filter": {"id": {"$in": ids}}}
@@ -186,6 +218,10 @@ class _Runner:
         for error in result.errors:
             message = f"Batch of {rows} documents from row {start} failed: {error.message}"
             self.errors.append(RowError(start, message, code=error.code, kind=error.kind, field=error.field))
+
+
+def _rejected(problem: InvalidResult, index: int) -> RowError:
+    return RowError(index, f"Not updated: {problem.describe()}", field=problem.field)
 
 
 def _db(db: Database | None) -> Database:
