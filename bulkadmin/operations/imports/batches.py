@@ -13,6 +13,7 @@ from bulkadmin.bulk.plans import DUPLICATE_KEY
 from bulkadmin.bulk.results import BulkResult, RowError
 from bulkadmin.bulk.validation import field_errors
 from bulkadmin.core.documents import MongoModel
+from bulkadmin.operations.imports.dry_keys import DuplicateKeys
 from bulkadmin.operations.imports.errors import ImportRowError
 from bulkadmin.operations.imports.readers import Record
 from bulkadmin.operations.imports.state import RunIdentity
@@ -37,10 +38,13 @@ class BatchWriter:
         undo: ImportUndo | None,
         check_replayed: bool,
         db: Database,
+        placeholder_id: Any = None,
     ) -> None:
         self.model, self.mode, self.keys, self.db = model, mode, keys, db
         self.dry_run, self.ordered, self.identity, self.undo = dry_run, ordered, identity, undo
         self.check_replayed = check_replayed
+        self.placeholder_id = placeholder_id  # the `_id` a dry run gives rows that have none
+        self.duplicate_keys: DuplicateKeys | None = None
 
     def write(self, docs: list[dict[str, Any]], owners: list[Record]) -> tuple[dict[str, int], Failures]:
         """Write (or, in a dry run, check) one batch; return its counts and its bad rows."""
@@ -109,21 +113,37 @@ class BatchWriter:
     def _validate_only(
         self, docs: list[dict[str, Any]], owners: list[Record], counts: dict[str, int]
     ) -> tuple[dict[str, int], Failures]:
-        """A dry-run insert: validation with the model, nothing read from or written to MongoDB."""
-        failures = []
-        validate = self.model.model_validate
+        """A dry-run insert: validation with the model, then the unique keys a real insert would
+        refuse (already stored, or earlier in the file); nothing is written."""
+        failures: Failures = []
+        valid: list[tuple[dict[str, Any], Record]] = []
         for document, record in zip(docs, owners, strict=True):
             try:
-                validate(document)
+                valid.append((self.model.model_validate(document).to_document(), record))
             except PydanticValidationError as error:
                 found = field_errors(error)
                 message = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in found)
                 failures.append((record, ImportRowError(record.number, record.line, found[0].field, message)))
                 if self.ordered:
                     break
-            else:
+        for (_, record), problem in zip(valid, self._duplicates([doc for doc, _ in valid]), strict=True):
+            if problem is None:
                 counts["inserted"] += 1
-        return counts, failures
+                continue
+            failures.append((record, ImportRowError(record.number, record.line, None, problem, "failed")))
+            if self.ordered:
+                break
+        return counts, sorted(failures, key=lambda item: item[0].number)[: 1 if self.ordered else None]
+
+    def close(self) -> None:
+        """Drop what the run kept aside (a dry run's scratch keys)."""
+        if self.duplicate_keys is not None:
+            self.duplicate_keys.close()
+
+    def _duplicates(self, documents: list[dict[str, Any]]) -> list[str | None]:
+        if self.duplicate_keys is None:
+            self.duplicate_keys = DuplicateKeys(self.model, self.db, placeholder=self.placeholder_id)
+        return self.duplicate_keys.check(documents)
 
     def _skip_replayed(
         self, docs: list[dict[str, Any]], owners: list[Record]

@@ -109,6 +109,7 @@ class _Import:
             undo=self._undo(),
             check_replayed=self.resumed_after is not None and options.mode == "insert" and not options.dry_run,
             db=db,
+            placeholder_id=_DRY_RUN_ID,
         )
 
     def _undo(self) -> ImportUndo | None:
@@ -130,6 +131,7 @@ class _Import:
             self._update_state(source)
         finally:
             self._thread.shutdown(wait=False, cancel_futures=True)
+            self.writer.close()
             source.close()
             if self.errors is not None:
                 self.errors.close()
