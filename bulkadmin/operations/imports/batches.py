@@ -12,7 +12,7 @@ from bulkadmin.bulk import bulk_insert, bulk_upsert
 from bulkadmin.bulk.plans import DUPLICATE_KEY
 from bulkadmin.bulk.results import BulkResult, RowError
 from bulkadmin.bulk.validation import field_errors
-from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.documents import MongoModel, to_storage
 from bulkadmin.operations.imports.dry_keys import DuplicateKeys
 from bulkadmin.operations.imports.errors import ImportRowError
 from bulkadmin.operations.imports.readers import Record
@@ -149,11 +149,39 @@ class BatchWriter:
         self, docs: list[dict[str, Any]], owners: list[Record]
     ) -> tuple[list[dict[str, Any]], list[Record], int]:
         """After a crash, rows this import inserted past its last checkpoint are already stored:
-        they carry the `_id` derived from their row number, so count them instead of writing."""
-        ours = [doc["_id"] for doc in docs if self.identity.owns(doc.get("_id"))]
-        stored = {doc["_id"] for doc in self.db[self.model.collection].find({"_id": {"$in": ours}}, {"_id": 1})}
-        if not stored:
+        they carry the `_id` derived from their row number, or the file's own `_id` with the
+        same values, so count them instead of writing them again."""
+        wanted = self._stored_forms(docs)
+        found = self.db[self.model.collection].find({"_id": {"$in": list(wanted)}})
+        replayed = {wanted[doc["_id"]][0] for doc in found if self._replayed(*wanted[doc["_id"]][1:], doc)}
+        if not replayed:
             self.check_replayed = False  # the crash happened before this batch: nothing later was written
             return docs, owners, 0
-        kept = [(doc, owner) for doc, owner in zip(docs, owners, strict=True) if doc.get("_id") not in stored]
+        kept = [
+            (doc, owner) for number, (doc, owner) in enumerate(zip(docs, owners, strict=True)) if number not in replayed
+        ]
         return [doc for doc, _ in kept], [owner for _, owner in kept], len(docs) - len(kept)
+
+    def _stored_forms(self, docs: list[dict[str, Any]]) -> dict[Any, tuple[int, dict[str, Any], dict[str, Any]]]:
+        """By stored `_id`: each valid row's position, the row and its stored form."""
+        forms = {}
+        for number, doc in enumerate(docs):
+            try:
+                document = self.model.model_validate(doc).to_document()
+            except PydanticValidationError:
+                continue
+            forms[document["_id"]] = (number, doc, document)
+        return forms
+
+    def _replayed(self, row: dict[str, Any], document: dict[str, Any], stored: dict[str, Any]) -> bool:
+        """Whether `stored` is what this import wrote for `row`: the `_id` derived from its row
+        number, or the file's own `_id` with every field the row gives equal to the stored one."""
+        if self.identity.owns(stored["_id"]):
+            return True
+        given = [key for key in document if key in row or _named_in(self.model, key, row)]
+        return all(to_storage(stored.get(key)) == document[key] for key in given)
+
+
+def _named_in(model: type[MongoModel], key: str, row: dict[str, Any]) -> bool:
+    """Whether `row` gives the field stored under `key` by its model name."""
+    return any((info.alias or name) == key and name in row for name, info in model.model_fields.items())

@@ -139,7 +139,7 @@ class _Import:
 
     def _open_reader(self, source: Source) -> Any:
         state, options = self.state, self.options
-        if state.fingerprint and source.path is not None and state.fingerprint != source.fingerprint():
+        if self._changed(source):
             raise ImportFileError(
                 f"{source.name} has changed since job {self.identity.run_id} read it; it cannot be resumed."
             )
@@ -164,6 +164,17 @@ class _Import:
             self.shape: Callable[[Any], dict[str, Any]] = self.shaper.shape_object
             return JsonReader(source, state.encoding) if fmt == "json" else NdjsonReader(source, state.encoding)
         return self._csv_reader(source, fmt)
+
+    def _changed(self, source: Source) -> bool:
+        """Whether the file's size, or any byte an earlier run read (all of them, hashed as they
+        were read), has changed since."""
+        state = self.state
+        if self.resumed_after is None or source.path is None or not state.fingerprint:
+            return False
+        if state.bytes_sha256:
+            resized = state.fingerprint.get("size") != source.size
+            return resized or source.changed_before(state.bytes_read, state.bytes_sha256)
+        return state.fingerprint != source.fingerprint()
 
     def _csv_reader(self, source: Source, fmt: str) -> CsvReader:
         state = self.state
@@ -287,6 +298,7 @@ class _Import:
     def _update_state(self, source: Source) -> None:
         state = self.state
         state.bytes_read, state.bytes_total = source.stream.bytes_read, source.size
+        state.bytes_sha256 = source.stream.digest()
         if self.errors is not None:
             state.error_file_bytes = self.errors.flush()
             if self.errors.opened:
