@@ -14,7 +14,8 @@ import os
 import re
 import stat
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -132,6 +133,7 @@ class Source:
     at_eof: bool  # the sample holds the whole input
     stream: CountingStream
     _owned: IO[bytes] | None = None
+    _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def fingerprint(self) -> dict[str, Any]:
         """What identifies the file for `--resume`: its size and the hash of its sample."""
@@ -155,7 +157,13 @@ class Source:
     def binary(self) -> io.BufferedReader:
         return io.BufferedReader(self.stream, buffer_size=64 * 1024)
 
+    def on_close(self, close: Callable[[], None]) -> None:
+        """Have `close` called when the source is closed (a reader's own files)."""
+        self._closers.append(close)
+
     def close(self) -> None:
+        while self._closers:
+            self._closers.pop()()
         if self._owned is not None:
             self._owned.close()
 
@@ -275,15 +283,15 @@ def undecodable_at(text: str, encoding: str) -> str | None:
     return f"bytes not valid {encoding} at byte {offset + 1} ({shown})"
 
 
-def check_encoding(name: str, option: str = "--encoding") -> str:
+def check_encoding(name: str, option: str = "encoding") -> str:
     """The codec name for an encoding a user names (`option`), or `UnknownEncoding` for one that
     does not exist or is no text encoding (base64, zlib, rot13, idna, unicode_escape, ...)."""
     try:
         info = codecs.lookup(name)
     except (LookupError, ValueError, TypeError):
-        raise UnknownEncoding(f"Unknown encoding {name!r} for {option} ({TRY_ENCODINGS}).", option, name) from None
+        raise UnknownEncoding(f"Unknown encoding {name!r} ({TRY_ENCODINGS}).", option, name) from None
     if info.name not in COMMON_ENCODINGS and not _is_text_codec(info):
-        message = f"{option}: {name!r} is not a text encoding ({TRY_ENCODINGS})."
+        message = f"{name!r} is not a text encoding ({TRY_ENCODINGS})."
         raise UnknownEncoding(message, option, name)
     return info.name
 
