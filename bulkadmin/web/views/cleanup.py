@@ -1,17 +1,44 @@
-"""Cleanup: the declared rules in order with what each would touch now; run all or one, or a dry run."""
+"""Cleanup: the declared rules in order with what each would touch (counted in the background,
+shown with their age); run all or one, or a dry run."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
 
 from bulkadmin.core.exceptions import BulkAdminError
-from bulkadmin.operations.cleanup import UnknownRule, rules, run_cleanup
+from bulkadmin.operations.cleanup import Rule, UnknownRule, rules
+from bulkadmin.web import counts
 from bulkadmin.web.launch import launch_cleanup
 from bulkadmin.web.views.common import finished_message, page
 
 ACTIONS = {"run": False, "dry_run": True}
+COUNT_MAX_AGE = 300.0
+
+
+@dataclass(frozen=True)
+class RuleCount:
+    """What a rule would touch as far as known: the count (maybe old or on its way) or an error."""
+
+    count: counts.Count | None = None
+    error: str = ""
+
+    @property
+    def matched(self) -> int | None:
+        return self.count.value if self.count else None
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+    @property
+    def url(self) -> str:
+        return reverse("bulkadmin:count", args=[self.count.key]) if self.count else ""
 
 
 def cleanup_page(request: HttpRequest) -> HttpResponse:
@@ -34,12 +61,25 @@ def cleanup_page(request: HttpRequest) -> HttpResponse:
     return redirect("bulkadmin:job", pk=job.pk)
 
 
+def rule_count(rule: Rule) -> RuleCount:
+    """The documents `rule` would touch now, from the background count of its filter."""
+    try:
+        query, key = rule.query(timezone.now()), f"cleanup:{rule.name}"
+        count = counts.counted(collection=rule.collection, filter=query, key=key, max_age=COUNT_MAX_AGE)
+    except BulkAdminError as error:
+        return RuleCount(error=str(error))
+    return RuleCount(count, count.error)
+
+
 def _render(request: HttpRequest, error: str = "", status: int = 200) -> HttpResponse:
-    """The rules, each with its count now: the dry-run counting, one `count_documents` per rule."""
-    counted = run_cleanup(rules=rules.select(), dry_run=True)
+    declared = rules.select()
+    results = [rule_count(rule) for rule in declared]
     rows = [
         {"number": number, "rule": rule, "describe": rule.describe(), "result": result}
-        for number, (rule, result) in enumerate(zip(rules.select(), counted.rules, strict=True), start=1)
+        for number, (rule, result) in enumerate(zip(declared, results, strict=True), start=1)
     ]
-    context = {"title": "Cleanup", "rows": rows, "total": counted.totals["matched"], "error": error}
+    known = [result.matched or 0 for result in results]
+    waiting = any(result.ok and result.matched is None for result in results)
+    total = None if waiting else sum(known)
+    context = {"title": "Cleanup", "rows": rows, "total": total, "error": error}
     return page(request, "cleanup.html", context, status=status)
