@@ -90,6 +90,11 @@ def resume_import(
     return _run(site.get(job.collection), job, source=chosen, progress=progress, db=db)
 
 
+def resume_queued(job: Job, *, progress: ImportProgressCallback | None = None) -> OperationResult:
+    """Carry on an import job queued to resume (see `rules.queue_resume`), from its own file."""
+    return _run(site.get(job.collection), job, source=job.parameters["source"], progress=progress, db=None)
+
+
 def resume_refused(job: Job) -> str:
     """Why `job` cannot be resumed from the command line or Python, or ''."""
     if job.kind != Job.Kind.IMPORT:
