@@ -35,6 +35,7 @@ class User(MongoModel):
 
     collection = "users"
     key_fields = ("email",)
+    label_fields = ("name", "email")
     indexes = (
         Index((("external_id", 1),)),
         Index((("last_login", 1),)),
@@ -64,6 +65,7 @@ class UserSession(MongoModel):
     """A login session; expired ones are deleted by cleanup."""
 
     collection = "user_sessions"
+    label_fields = ("token",)
     indexes = (Index((("expires_at", 1),)),)
 
     user_id: PyObjectId | None = None
@@ -77,6 +79,7 @@ class ApplicationLog(MongoModel):
     """An application log line; old ones are archived by cleanup."""
 
     collection = "application_logs"
+    label_fields = ("level", "message")
     indexes = (Index((("created_at", 1),)),)
 
     level: Literal["debug", "info", "warning", "error"] = "info"
@@ -91,6 +94,7 @@ class FileRecord(MongoModel):
     """A stored file; temporary ones are deleted by cleanup after 30 days."""
 
     collection = "file_records"
+    label_fields = ("path",)
     indexes = (Index((("file_type", 1), ("created_at", 1))),)
 
     path: str
@@ -116,6 +120,7 @@ class AnalyticsEvent(MongoModel):
     """A raw analytics event (page views and user actions)."""
 
     collection = "analytics_events"
+    label_fields = ("type", "page", "action")
     indexes = (Index((("type", 1), ("timestamp", 1))),)
 
     type: Literal["page_view", "user_action"]

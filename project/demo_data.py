@@ -77,10 +77,21 @@ def seed_demo(
     db: Database | None = None,
 ) -> SeedResult:
     """Insert demo documents into every example collection; `now` defaults to today's midnight (UTC)."""
-    today = now or dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     started = time.perf_counter()
+    counts = {}
+    for model, documents in demo_documents(users=users, seed=seed, now=now):
+        result = bulk_insert(model, documents, batch_size=batch_size, progress=progress, db=db)
+        counts[model.collection] = result.inserted
+    return SeedResult(counts, time.perf_counter() - started)
+
+
+def demo_documents(
+    *, users: int = 2000, seed: int = 42, now: dt.datetime | None = None
+) -> list[tuple[type[MongoModel], Iterator[dict[str, Any]]]]:
+    """Each example collection with a generator of its demo documents (as stored), in insert order."""
+    today = now or dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     user_ids = _ids(random.Random(f"{seed}:ids"), users, today)
-    plan: list[tuple[type[MongoModel], Iterator[dict[str, Any]]]] = [
+    return [
         (User, _users(random.Random(f"{seed}:users"), user_ids, today)),
         (UserSession, _sessions(random.Random(f"{seed}:sessions"), user_ids, today, users * 3 // 2)),
         (ApplicationLog, _logs(random.Random(f"{seed}:logs"), today, users * 5 // 2)),
@@ -88,11 +99,6 @@ def seed_demo(
         (PageStats, _page_stats(random.Random(f"{seed}:pages"), today)),
         (AnalyticsEvent, _events(random.Random(f"{seed}:events"), user_ids, today, users * 5 // 2)),
     ]
-    counts = {}
-    for model, documents in plan:
-        result = bulk_insert(model, documents, batch_size=batch_size, progress=progress, db=db)
-        counts[model.collection] = result.inserted
-    return SeedResult(counts, time.perf_counter() - started)
 
 
 def flush_demo(*, db: Database | None = None) -> int:

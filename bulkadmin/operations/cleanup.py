@@ -27,6 +27,7 @@ from bulkadmin.core.exceptions import AlreadyRegistered, BulkAdminError, Imprope
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter, translate_update
 from bulkadmin.core.streams import id_batches
+from bulkadmin.operations.post_images import split_valid
 from bulkadmin.operations.progress import Cancelled, Progress
 from bulkadmin.operations.results import OperationResult, from_bulk
 
@@ -284,16 +285,31 @@ def _apply(
         if rule.action == "delete":
             counts["deleted"] += delete_ids(rule.model, batch, db=db)
         elif rule.action == "update":
-            spec = {"filter": {"id": {"$in": batch}}, "update": rule.update_spec(now)}
-            counts["modified"] += bulk_update(rule.model, [spec], db=db).modified
+            modified, invalid = update_valid(rule, batch, now=now, db=db)
+            counts["modified"] += modified
+            kept, first_problem = kept + len(invalid), first_problem or (invalid[0] if invalid else "")
         else:
             archived, failed = archive_ids(rule.model, batch, now=now, db=db)
             counts["archived"] += archived
             kept, first_problem = kept + len(failed), first_problem or (failed[0] if failed else "")
         counter.add(len(batch))
     if kept:
-        counts["error"] = f"{kept} document(s) could not be archived and were kept; first: {first_problem}"
+        what = "would become invalid and were not updated" if rule.action == "update" else "could not be archived"
+        counts["error"] = f"{kept} document(s) {what} and were kept; first: {first_problem}"
     return counts
+
+
+def update_valid(rule: Rule, ids: list[Any], *, now: dt.datetime, db: Database) -> tuple[int, list[str]]:
+    """Apply the rule's update to the documents it leaves valid (each result is validated with
+    the model first); return how many were modified and the documents refused, by `_id` and field."""
+    update = rule.update_spec(now)
+    documents = list(db[rule.collection].find({"_id": {"$in": ids}}))
+    valid, invalid = split_valid(rule.model, documents, translate_update(rule.model, update), now=now)
+    modified = 0
+    if valid:
+        spec = {"filter": {"id": {"$in": [document["_id"] for document in valid]}}, "update": update}
+        modified = bulk_update(rule.model, [spec], db=db).modified
+    return modified, [problem.describe() for problem in invalid]
 
 
 def delete_ids(model: type[MongoModel], ids: list[Any], *, db: Database) -> int:

@@ -10,6 +10,7 @@ exactly). Past `BULKADMIN_UNDO_LIMIT` documents the undo data is dropped and und
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Mapping
@@ -24,6 +25,7 @@ from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter, translate_update
 from bulkadmin.core.streams import id_batches
 from bulkadmin.operations import undo, undo_batches
+from bulkadmin.operations.post_images import InvalidResult, split_valid
 from bulkadmin.operations.progress import Progress
 from bulkadmin.operations.results import OperationResult, from_bulk
 from bulkadmin.operations.simulate import apply_update
@@ -97,12 +99,21 @@ def run_update(
     undo_key: int | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
+    validate_results: bool = True,
     db: Database | None = None,
 ) -> OperationResult:
     """Apply `update` to every document matching `filter`; keep undo data under `undo_key`.
-    The result's details say how many pre-images were kept (`undo_records`, `undo_available`)."""
-    check_spec(model=model, filter=filter, update=update)
-    return _Runner(model, "update", update, undo_key, batch_size, progress, _db(db)).run(filter)
+    The result's details say how many pre-images were kept (`undo_records`, `undo_available`).
+
+    With `validate_results` (the default) each batch's documents are read, the update applied to
+    them in Python and the results validated with the model: a document the update would make
+    invalid (`age` over its cap after `$inc`) is not written but rejected, by `_id` and field
+    (count `rejected`). It costs one read per batch (none more when undo data is kept) and one
+    model validation per document."""
+    _, stored_update = check_spec(model=model, filter=filter, update=update)
+    runner = _Runner(model, "update", update, undo_key, batch_size, progress, _db(db))
+    runner.validate_update = stored_update if validate_results else None
+    return runner.run(filter)
 
 
 def run_delete(
@@ -136,8 +147,10 @@ class _Runner:
         self.model, self.operation, self.update = model, operation, update
         self.undo_key, self.batch_size, self.progress, self.db = undo_key, batch_size, progress, db
         self.collection = db[model.collection]
-        self.stored_update = translate_update(model, update) if update is not None else None
-        self.counts: dict[str, Any] = {"rows": 0, "matched": 0, "modified": 0, "deleted": 0}
+        self.translated_update = translate_update(model, update) if update is not None else None
+        self.counts: dict[str, Any] = {"rows": 0, "matched": 0, "modified": 0, "deleted": 0, "rejected": 0}
+        self.validate_update: dict[str, Any] | None = None  # set: validate each result before writing
+        self.now = dt.datetime.now(dt.UTC)
         self.errors: list[RowError] = []
         self.batches: list[BatchStat] = []
         self.undo_records = 0
@@ -153,26 +166,32 @@ class _Runner:
             self._batch(ids)
             if self.progress is not None:
                 self.progress(self.counts["rows"], None)
+        counts = {name: value for name, value in self.counts.items() if name != "rejected"}
         result = BulkResult(
             operation=self.operation,
-            **self.counts,
+            **counts,
             errors=tuple(self.errors),
             batches=tuple(self.batches),
             elapsed=time.perf_counter() - started,
         )
         undo_data = {"undo_records": self.undo_records, "undo_available": self.keep_undo and self.undo_records > 0}
-        return from_bulk(result, target=self.model.collection, details=undo_data)
+        done = from_bulk(result, target=self.model.collection, details=undo_data)
+        if self.operation != "update":
+            return done
+        return dataclasses.replace(done, counts={**done.counts, "rejected": self.counts["rejected"]})
 
     def _batch(self, ids: list[Any]) -> None:
         clock, start = time.perf_counter(), self.counts["rows"]
         self._check_undo_limit(len(ids))
         pending: _PendingUndo | None = None
-        if self.keep_undo:
+        if self.keep_undo or self.validate_update is not None:
             before = list(self.collection.find({"_id": {"$in": ids}}))
-            # The pre-images are in hand: the documents to write are those still there.
+            # The pre-images are in hand: the documents to write are those still there and valid.
+            before = self._valid(before, start)
             ids = [doc["_id"] for doc in before]
-            pending = self._save_undo(before)
-        result = self._write(ids)
+            if self.keep_undo and before:
+                pending = self._save_undo(before)
+        result = self._write(ids) if ids else BulkResult(operation=self.operation)
         if pending is not None and pending.read_back:
             after = {doc["_id"]: doc for doc in self.collection.find({"_id": {"$in": ids}})}
             undo_batches.record_after(records=pending.records, doc_ids=ids, documents=after, db=self.db)
@@ -185,14 +204,26 @@ class _Runner:
             undo.discard(self.undo_key, db=self.db)
             self.keep_undo, self.undo_records = False, 0
 
+    def _valid(self, documents: list[dict[str, Any]], start: int) -> list[dict[str, Any]]:
+        """The documents the update leaves valid; the others are rejected rows, not written."""
+        if self.validate_update is None:
+            return documents
+        valid, invalid = split_valid(self.model, documents, self.validate_update, now=self.now)
+        rejected = {problem.doc_id for problem in invalid}
+        positions = {doc["_id"]: start + number for number, doc in enumerate(documents)}
+        self.counts["rows"] += len(invalid)
+        self.counts["rejected"] += len(invalid)
+        self.errors.extend(_rejected(problem, positions[problem.doc_id]) for problem in invalid)
+        return [doc for doc in valid if doc["_id"] not in rejected]
+
     def _save_undo(self, before: list[dict[str, Any]]) -> _PendingUndo:
         """Save the pre-images with the digests the documents will have after the write (read
         back after it when they can't be computed here)."""
-        if self.stored_update is None:
+        if self.translated_update is None:
             expected: list[bytes] | None = [undo_batches.GONE] * len(before)
         else:
             now = dt.datetime.now(dt.UTC)
-            after = undo_batches.after_images(before, self.stored_update, now=now, db=self.db)
+            after = undo_batches.after_images(before, self.translated_update, now=now, db=self.db)
             expected = [undo_batches.digest(document) for document in after] if after is not None else None
         job, target = self.undo_key or 0, self.model.collection
         records = undo_batches.save_batch(job=job, target=target, documents=before, after=expected, db=self.db)
@@ -221,6 +252,10 @@ class _PendingUndo:
 
     records: list[tuple[Any, int]]
     read_back: bool
+
+
+def _rejected(problem: InvalidResult, index: int) -> RowError:
+    return RowError(index, f"Not updated: {problem.describe()}", field=problem.field)
 
 
 def _db(db: Database | None) -> Database:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 import types
 import typing
 from typing import Any
 
 from pydantic import BaseModel
 
-from bulkadmin.core.documents import MongoModel, unwrap_annotated
+from bulkadmin.core.documents import MongoModel, field_annotation, get_path, storage_path, unwrap_annotated
+
+DEFAULT_COLUMNS = 8
 
 
 def field_paths(model: type[MongoModel]) -> list[tuple[str, str]]:
@@ -29,8 +33,48 @@ def columns(model: type[MongoModel]) -> list[tuple[str, str]]:
     return [(name, info.alias or name) for name, info in model.model_fields.items()]
 
 
+def default_columns(model: type[MongoModel]) -> list[str]:
+    """The columns shown until a user picks others: `id` and the first fields."""
+    return [name for name, _ in columns(model)][:DEFAULT_COLUMNS]
+
+
+def sortable_fields(model: type[MongoModel]) -> list[str]:
+    """Top-level fields a listing may be sorted by: `id` and the first key of each index."""
+    firsts = [model.key_fields[0]] if model.key_fields else []
+    firsts += [index.keys[0][0] for index in model.indexes]
+    return ["id", *dict.fromkeys(name for name in firsts if "." not in name and name in model.model_fields)]
+
+
+def label_fields(model: type[MongoModel]) -> tuple[str, ...]:
+    """The fields that name a document for people: `label_fields`, else the key fields."""
+    return tuple(getattr(model, "label_fields", ()) or model.key_fields)
+
+
+def document_label(model: type[MongoModel], document: dict[str, Any]) -> str:
+    """A readable name of a stored document (`Ada Lovelace · ada@example.com`), else its `_id`."""
+    values = [get_path(document, storage_path(model, name)) for name in label_fields(model)]
+    shown = [str(value) for value in values if value not in (None, "")]
+    return " · ".join(shown) if shown else str(document.get("_id", "—"))
+
+
+def value_kinds(model: type[MongoModel]) -> dict[str, dict[str, Any]]:
+    """For each field path with a fixed set of values or a date type, how the composer asks for
+    its value: `{"kind": "choice", "choices": [...]}`, `{"kind": "datetime"}` or `{"kind": "date"}`."""
+    kinds = {}
+    for path, _ in field_paths(model):
+        annotation = field_annotation(model, path)
+        choices = _choices(annotation)
+        if choices:
+            kinds[path] = {"kind": "choice", "choices": [_choice_text(value) for value in choices]}
+        elif _is_type(annotation, dt.datetime):
+            kinds[path] = {"kind": "datetime"}
+        elif _is_type(annotation, dt.date):
+            kinds[path] = {"kind": "date"}
+    return kinds
+
+
 def text_fields(model: type[MongoModel]) -> list[str]:
-    """Top-level fields holding plain text, searched by the browser."""
+    """Top-level fields holding plain text (`str`, `str | None`), searched by the browser."""
     return [name for name, info in model.model_fields.items() if _is_text(info.annotation)]
 
 
@@ -68,9 +112,13 @@ def _sub_model(annotation: Any) -> type[BaseModel] | None:
 
 
 def _is_text(annotation: Any) -> bool:
+    """`str` or `str | None` (not `int | str`: a text search of numbers finds nothing)."""
     annotation = unwrap_annotated(annotation)
+    if annotation is str:
+        return True
     options = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, types.UnionType) else ()
-    return annotation is str or str in options or any(unwrap_annotated(arg) is str for arg in options)
+    kept = [unwrap_annotated(arg) for arg in options if arg is not type(None)]
+    return kept == [str]
 
 
 def _choices(annotation: Any) -> list[Any]:
@@ -79,7 +127,21 @@ def _choices(annotation: Any) -> list[Any]:
         return [True, False]
     if typing.get_origin(annotation) is typing.Literal:
         return list(typing.get_args(annotation))
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return [member.value for member in annotation]
     for arg in typing.get_args(annotation):
-        if typing.get_origin(arg) is typing.Literal:
-            return list(typing.get_args(arg))
+        inner = _choices(arg) if unwrap_annotated(arg) is not bool else []
+        if inner:
+            return inner
     return []
+
+
+def _choice_text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _is_type(annotation: Any, wanted: type) -> bool:
+    """Whether `annotation` is `wanted` or an optional / annotated `wanted` (a datetime is not a date here)."""
+    annotation = unwrap_annotated(annotation)
+    options = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, types.UnionType) else ()
+    return annotation is wanted or any(unwrap_annotated(arg) is wanted for arg in options)

@@ -57,8 +57,9 @@ class UpdateRowForm(forms.Form):
         ]
 
 
-FilterRows = forms.formset_factory(FilterRowForm, extra=3, max_num=20)
-UpdateRows = forms.formset_factory(UpdateRowForm, extra=3, max_num=20)
+MAX_ROWS = 200  # rows are added and removed on the page; the server takes any number up to this
+FilterRows = forms.formset_factory(FilterRowForm, extra=3, max_num=MAX_ROWS, absolute_max=MAX_ROWS, validate_max=True)
+UpdateRows = forms.formset_factory(UpdateRowForm, extra=3, max_num=MAX_ROWS, absolute_max=MAX_ROWS, validate_max=True)
 
 
 class ComposeForm(forms.Form):

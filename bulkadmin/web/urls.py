@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import path
 
 from bulkadmin.web.permissions import permission_required
-from bulkadmin.web.views import browse, cleanup, compose, dashboard, imports, jobs, sync
+from bulkadmin.web.views import browse, cleanup, compose, counts, dashboard, documents, imports, jobs, sync
 
 app_name = "bulkadmin"
 staff = admin.site.admin_view
@@ -15,6 +15,8 @@ may_import = permission_required("run_import")
 urlpatterns = [
     path("", staff(dashboard.dashboard), name="dashboard"),
     path("collections/<str:name>/", staff(browse.browse), name="browse"),
+    path("collections/<str:name>/documents/<path:doc_id>/", staff(documents.document), name="document"),
+    path("counts/<str:key>/", staff(counts.count_status), name="count"),
     path("update/", staff(permission_required("run_update")(compose.compose_update)), name="update"),
     path("delete/", staff(permission_required("run_delete")(compose.compose_delete)), name="delete"),
     path("sync/", staff(permission_required("run_sync")(sync.sync_page)), name="sync"),

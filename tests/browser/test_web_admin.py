@@ -25,7 +25,7 @@ def test_bulk_update_preview_confirm_result_and_undo(page, people, shot):
     page.fill("#id_filter-0-value", "30")
     page.select_option("#id_update-0-operator", "$set")
     page.select_option("#id_update-0-field", "tier")
-    page.fill("#id_update-0-value", "gold")
+    page.select_option("#id_update-0-value", "gold")  # tier offers its choices
     page.fill("#id_batch_size", "3")
     page.click("#preview-button")
     expect(page.locator("#preview-count strong")).to_have_text("10")

@@ -1,68 +1,173 @@
-"""The collection browser: read-only, paginated, searchable, with simple filters."""
+"""The collection browser: read-only pages of a collection, searchable, filterable, sortable by
+indexed fields, with chosen columns; no page counts the whole collection (see `web.paging`)."""
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 
-from bulkadmin.core.documents import MongoModel
-from bulkadmin.core.exceptions import InvalidSpec
+from bulkadmin.core.documents import MongoModel, stored_key
+from bulkadmin.core.exceptions import BulkAdminError, InvalidSpec
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter
-from bulkadmin.web.fields import choice_fields, columns, text_fields
+from bulkadmin.web import counts
+from bulkadmin.web.fields import choice_fields, columns, default_columns, sortable_fields, text_fields
+from bulkadmin.web.paging import PER_PAGE, Page, Sort, read_page, read_union_page
 from bulkadmin.web.views.common import model_or_404, page, show
+from bulkadmin.web.views.documents import find_document
 
-PER_PAGE = 50
+SESSION_COLUMNS = "bulkadmin_columns"
+BROWSE_COUNT_MAX_AGE = 300.0
 
 
 def browse(request: HttpRequest, name: str) -> HttpResponse:
     model = model_or_404(name)
+    if request.GET.get("go", "").strip():
+        return _jump(request, model)
     query = request.GET.get("q", "").strip()
-    choices = choice_fields(model)
-    chosen = {field: request.GET[field] for field in choices if request.GET.get(field)}
+    chosen = {field: request.GET[field] for field in choice_fields(model) if request.GET.get(field)}
     error = ""
     try:
-        spec = translate_filter(model, _filter(model, query, chosen))
+        parts = [translate_filter(model, part) for part in _filters(model, query, chosen)]
     except InvalidSpec as problem:
-        error, spec = str(problem), {}
-    collection = get_db()[model.collection]
-    total = collection.count_documents(spec)
-    pages = max(1, math.ceil(total / PER_PAGE))
-    number = min(max(_int(request.GET.get("page"), 1), 1), pages)
-    cursor = collection.find(spec).sort("_id", -1).skip((number - 1) * PER_PAGE).limit(PER_PAGE)
-    shown = columns(model)
-    rows = [[show(doc.get(key)) for _, key in shown] for doc in cursor]
-    context = {
-        "title": f"Collection {model.collection}",
-        "collection": model.collection,
-        "columns": [name for name, _ in shown],
-        "rows": rows,
-        "total": total,
-        "page_number": number,
-        "pages": pages,
-        "query": query,
-        "search_fields": text_fields(model),
-        "filters": [(field, [str(v) for v in values], chosen.get(field, "")) for field, values in choices.items()],
-        "error": error,
-        "base_query": _base_query(request),
-    }
+        error, parts = str(problem), [{}]
+    context = _listing(request, model, parts, error)
+    choices = choice_fields(model).items()
+    filters = [(field, [str(value) for value in values], chosen.get(field, "")) for field, values in choices]
+    context.update(query=query, search_fields=text_fields(model), filters=filters)
     return page(request, "browse.html", context)
 
 
-def _filter(model: type[MongoModel], query: str, chosen: dict[str, str]) -> dict[str, Any]:
-    clauses: list[dict[str, Any]] = [{field: value} for field, value in chosen.items()]
-    if query and text_fields(model):
-        pattern = {"$regex": re.escape(query), "$options": "i"}
-        clauses.append({"$or": [{field: pattern} for field in text_fields(model)]})
-    return {"$and": clauses} if clauses else {}
+def _listing(request: HttpRequest, model: type[MongoModel], parts: list[dict[str, Any]], error: str) -> dict[str, Any]:
+    """The page of documents matching any of `parts` (stored keys), its links, and what is known of the total."""
+    spec = parts[0] if len(parts) == 1 else {"$or": parts}
+    collection = get_db()[model.collection]
+    sort = _sort(model, request.GET.get("sort", ""))
+    shown = _columns(request, model)
+    number = max(_int(request.GET.get("page"), 1), 1)
+    total, count = _total(collection, spec)
+    try:
+        listing = _read(request, collection, parts, sort, number, {key: 1 for _, key in shown})
+    except BulkAdminError as problem:
+        error, listing = str(problem), None
+    documents = listing.documents if listing else []
+    rows = [[show(doc.get(key)) for _, key in shown] for doc in documents]
+    return {
+        "title": f"Collection {model.collection}",
+        "collection": model.collection,
+        "columns": [name for name, _ in shown],
+        "all_columns": [(name, name in dict(shown)) for name, _ in columns(model)],
+        "headers": _headers(model, shown, sort),
+        "sort": sort.param,
+        "rows": rows,
+        "table": [(_document_url(model, doc), row) for doc, row in zip(documents, rows, strict=True)],
+        "total": total,
+        "count": count,
+        "estimated": not spec,
+        "pages": -(-total // PER_PAGE) if total is not None else None,
+        "page_number": number,
+        "has_next": bool(listing and listing.has_next),
+        "next_after": listing.next_after if listing else "",
+        "previous_before": listing.previous_before if listing else "",
+        "error": error,
+        "base_query": _base_query(request),
+        "base_query_without_sort": _base_query(request, "sort"),
+        "key_fields": model.key_fields,
+    }
 
 
-def _base_query(request: HttpRequest) -> str:
+def _read(
+    request: HttpRequest, collection: Any, parts: list[dict[str, Any]], sort: Sort, number: int, projection: Any
+) -> Page:
+    """Page `number`: of the one filter (by skip or keyset), or merged from the parts of a search."""
+    if len(parts) > 1:
+        return read_union_page(collection, parts, sort, number, projection=projection)
+    after, before = request.GET.get("after", ""), request.GET.get("before", "")
+    return read_page(collection, parts[0], sort, number, after=after, before=before, projection=projection)
+
+
+def _total(collection: Any, spec: dict[str, Any]) -> tuple[int | None, counts.Count | None]:
+    """The collection's estimated size when nothing is filtered; else the background count, if known."""
+    if not spec:
+        return counts.estimated(collection.name).value, None
+    count = counts.counted(collection=collection.name, filter=spec, max_age=BROWSE_COUNT_MAX_AGE)
+    return count.value, count
+
+
+def _filters(model: type[MongoModel], query: str, chosen: dict[str, str]) -> list[dict[str, Any]]:
+    """The filter as a union of flat parts (model field names): one per searched text field.
+
+    Chosen values are written `{"$in": [value]}` and the search as `(?i)` regexes, one field a
+    part: the shapes both servers answer in `_id` order, stopping at the page's end (see README)."""
+    base: dict[str, Any] = {field: {"$in": [value]} for field, value in chosen.items()}
+    if not query or not text_fields(model):
+        return [base]
+    pattern = {"$regex": "(?i)" + re.escape(query)}
+    return [{**base, field: pattern} for field in text_fields(model)]
+
+
+def _sort(model: type[MongoModel], param: str) -> Sort:
+    """The `sort` parameter (`-last_login`) when it names an indexed field; else newest first."""
+    field = param.lstrip("-")
+    if field not in sortable_fields(model):
+        return Sort("id", "_id", -1)
+    return Sort(field, stored_key(model, field), -1 if param.startswith("-") else 1)
+
+
+def _columns(request: HttpRequest, model: type[MongoModel]) -> list[tuple[str, str]]:
+    """The columns picked (`?columns=1&cols=name&cols=email`), remembered per collection in the session."""
+    every = dict(columns(model))
+    remembered = request.session.get(SESSION_COLUMNS, {})
+    if "columns" in request.GET:
+        picked = [name for name in request.GET.getlist("cols") if name in every and name != "id"]
+        remembered = {**remembered, model.collection: picked}
+        request.session[SESSION_COLUMNS] = remembered
+    names = [name for name in remembered.get(model.collection, []) if name in every] or default_columns(model)
+    return [("id", every["id"]), *((name, every[name]) for name in names if name != "id")]
+
+
+def _headers(model: type[MongoModel], shown: list[tuple[str, str]], sort: Sort) -> list[dict[str, Any]]:
+    """Each column's header: sortable ones link to their order (a second click reverses it)."""
+    sortable = sortable_fields(model)
+    headers = []
+    for name, _ in shown:
+        current = sort.field == name
+        next_param = ("-" if sort.direction == 1 else "") + name if current else f"-{name}"
+        arrow = ("▲" if sort.direction == 1 else "▼") if current else ""
+        headers.append({"name": name, "sortable": name in sortable, "param": next_param, "arrow": arrow})
+    return headers
+
+
+def _jump(request: HttpRequest, model: type[MongoModel]) -> HttpResponse:
+    """Go to the document whose id or key is typed in `go`, or say none has it."""
+    text = request.GET["go"].strip()
+    try:
+        document = find_document(model, text, by_key=True)
+    except BulkAdminError as problem:
+        document, error = None, str(problem)
+    else:
+        keys = " or ".join(("id", *model.key_fields))
+        error = f"No document of {model.collection} has the {keys} {text!r}."
+    if document is not None:
+        return redirect(_document_url(model, document))
+    context = _listing(request, model, [{}], error)
+    context.update(query="", search_fields=text_fields(model), filters=[], go=text)
+    return page(request, "browse.html", context, status=404)
+
+
+def _document_url(model: type[MongoModel], document: dict[str, Any]) -> str:
+    return reverse("bulkadmin:document", args=[model.collection, str(document["_id"])])
+
+
+def _base_query(request: HttpRequest, *dropped: str) -> str:
+    """The query string of this listing without its position (and without `dropped`)."""
     params = request.GET.copy()
-    params.pop("page", None)
+    for name in ("page", "after", "before", "go", "columns", "cols", *dropped):
+        params.pop(name, None)
     return params.urlencode()
 
 

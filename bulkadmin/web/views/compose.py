@@ -1,5 +1,6 @@
-"""Bulk update and bulk delete: compose a filter (and update), preview, confirm by typing the
-count, then run as a background job."""
+"""Bulk update and bulk delete: compose a filter (and update) with any number of rows, preview a
+few documents by their labels and the final JSON, confirm by typing the count (computed in the
+background for large collections), then run as a background job."""
 
 from __future__ import annotations
 
@@ -7,16 +8,20 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from bson import json_util
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.core.registry import site
+from bulkadmin.jobs import once
 from bulkadmin.models import Job
 from bulkadmin.operations import updates
-from bulkadmin.web.fields import field_paths
+from bulkadmin.web.compose_preview import Preview, preview
+from bulkadmin.web.fields import document_label, field_paths, value_kinds
 from bulkadmin.web.forms import ComposeForm, FilterRows, UpdateRows, filter_from, update_from
 from bulkadmin.web.launch import launch
 from bulkadmin.web.views.common import model_or_404, page, show
@@ -32,7 +37,7 @@ class Composition:
     filter_rows: Any
     update_rows: Any
     specs: dict[str, Any] | None = None
-    preview: updates.Preview | None = None
+    preview: Preview | None = None
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -55,13 +60,17 @@ def _compose(request: HttpRequest, kind: str) -> HttpResponse:
     model = model_or_404(name)
     if request.method != "POST":
         return _render(request, _blank(request, kind, model))
+    done = once.existing(_key(request, kind)) if request.POST.get("action") == "confirm" else None
+    if done is not None:  # the same confirmation again (a double click, Back + resubmit)
+        messages.info(request, f"This confirmation already started job #{done.pk}.")
+        return redirect("bulkadmin:job", pk=done.pk)
     state = _bound(request, kind, model)
     if not state.errors:
         _preview(state)
-    if request.POST.get("action") == "confirm" and not state.errors and state.preview is not None:
-        job = _confirm(request, state, state.preview)
+    if request.POST.get("action") == "confirm" and not state.errors:
+        job = _confirm(request, state)
         if job is not None:
-            count = state.preview.count
+            count = state.preview.count if state.preview else 0
             messages.success(request, f"Job #{job.pk} started: {_title(kind).lower()} of {count} documents.")
             return redirect("bulkadmin:job", pk=job.pk)
     return _render(request, state, status=400 if state.errors else 200)
@@ -128,29 +137,39 @@ def _filled(formset: Any) -> list[dict[str, Any]]:
 def _preview(state: Composition) -> None:
     try:
         specs = state.specs or {}
-        state.preview = updates.preview(model=state.model, filter=specs["filter"], update=specs.get("update"))
+        state.preview = preview(model=state.model, filter=specs["filter"], update=specs.get("update"))
     except BulkAdminError as error:
         state.errors.append(str(error))
 
 
-def _confirm(request: HttpRequest, state: Composition, preview: updates.Preview) -> Job | None:
-    """Queue the job when the typed count and the previewed specs match what runs now."""
+def _confirm(request: HttpRequest, state: Composition) -> Job | None:
+    """Queue the job when the typed number is the count shown, the count is current, and the
+    previewed specs are what runs now."""
     previewed = request.POST.get("previewed", "")
     typed = request.POST.get("typed", "").strip().replace(",", "")
     expected = request.POST.get("expected", "")
+    shown = state.preview
+    count = shown.count if shown else None
     if previewed != _fingerprint(state.specs):
         state.errors.append("The filter or update changed since the preview: check the new preview and confirm again.")
-    elif expected != str(preview.count):
+    elif shown is None or count is None or shown.count_state.pending:
+        state.errors.append("The matching documents are still being counted: wait for the number, then confirm.")
+    elif expected != str(count):
         state.errors.append(
-            f"The number of matching documents changed from {expected} to {preview.count} "
+            f"The number of matching documents changed from {expected or 'not yet counted'} to {count} "
             "since the preview: check it and confirm again."
         )
-    elif typed != str(preview.count):
-        state.errors.append(f"To confirm, type the number of matching documents ({preview.count}).")
-    if state.errors:
+    elif typed != str(count):
+        state.errors.append(f"To confirm, type the number of matching documents ({count}).")
+    if state.errors or state.specs is None:
         return None
     parameters = {**(state.specs or {}), "batch_size": state.form.cleaned_data["batch_size"]}
-    return launch(kind=state.kind, collection=state.model.collection, parameters=parameters, user=request.user)
+    key = _key(request, state.kind)
+    return launch(kind=state.kind, collection=state.model.collection, parameters=parameters, user=request.user, key=key)
+
+
+def _key(request: HttpRequest, kind: str) -> str | None:
+    return once.form_key(kind, request.user, request.POST.get(once.FIELD))
 
 
 def _fingerprint(specs: dict[str, Any] | None) -> str:
@@ -158,26 +177,44 @@ def _fingerprint(specs: dict[str, Any] | None) -> str:
 
 
 def _render(request: HttpRequest, state: Composition, status: int = 200) -> HttpResponse:
+    shown = state.preview
     context = {
         "title": f"{_title(state.kind)}: {state.model.collection}",
         "kind": state.kind,
         "state": state,
         "collection": state.model.collection,
         "collections": site.names(),
-        "samples": _samples(state.preview) if state.preview else [],
-        "previewed": _fingerprint(state.specs) if state.preview else "",
+        "samples": _samples(state.model, shown) if shown else [],
+        "previewed": _fingerprint(state.specs) if shown else "",
+        "count_url": reverse("bulkadmin:count", args=[shown.count_state.key]) if shown else "",
+        "final_json": _pretty(state.specs) if shown else "",
+        "stored_json": _pretty(shown.stored) if shown else "",
+        "value_kinds": value_kinds(state.model),
     }
     return page(request, "compose.html", context, status=status)
 
 
-def _samples(preview: updates.Preview) -> list[dict[str, Any]]:
-    shown = []
-    for sample in preview.samples:
+def _samples(model: type[MongoModel], shown: Preview) -> list[dict[str, Any]]:
+    """Each sample with its readable label, a link to it, and its changes (or its first fields)."""
+    samples = []
+    for sample in shown.samples:
         keys = sample.changed_keys if sample.after is not None else [k for k in sample.before if k != "_id"][:6]
         after = sample.after or {}
         changes = [(key, show(sample.before.get(key)), show(after.get(key)) if sample.after else "") for key in keys]
-        shown.append({"id": show(sample.before.get("_id")), "changes": changes})
-    return shown
+        doc_id = sample.before.get("_id")
+        samples.append(
+            {
+                "id": show(doc_id),
+                "label": document_label(model, sample.before),
+                "url": reverse("bulkadmin:document", args=[model.collection, str(doc_id)]),
+                "changes": changes,
+            }
+        )
+    return samples
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(json.loads(json_util.dumps(value)), indent=2, ensure_ascii=False)
 
 
 def _title(kind: str) -> str:

@@ -1,25 +1,27 @@
-"""The dashboard: every collection with its size and last job, and the recent jobs."""
+"""The dashboard: every collection with its estimated size and last job, and the recent jobs.
+
+Sizes are the servers' estimates (no scan; kept for a minute, see `web.counts.estimated`), shown as "about N"."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
-from bulkadmin.core.mongo import get_db
 from bulkadmin.core.registry import site
 from bulkadmin.jobs.runner import mark_stale_jobs
 from bulkadmin.models import Job
+from bulkadmin.web.counts import estimated
 from bulkadmin.web.views.common import page
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
     mark_stale_jobs()
-    db = get_db()
     collections = [
         {
             "name": model.collection,
             "model": model.__name__,
             "doc": (model.__doc__ or "").strip().split("\n")[0],
-            "count": db[model.collection].count_documents({}),
+            "count": (count := estimated(model.collection).value or 0),
+            "count_text": f"{count:,}",
             "last_job": Job.objects.filter(collection=model.collection).first(),
         }
         for model in site

@@ -1,0 +1,88 @@
+"""The preview of a composed bulk update or delete: a few matching documents before and after,
+and the number of matches from the background counts (exact; for a large collection it may
+still be on its way, and the page shows it arriving). Nothing is written."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from pymongo.database import Database
+
+from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.mongo import get_db
+from bulkadmin.core.safety import translate_filter, translate_update
+from bulkadmin.operations.simulate import apply_update
+from bulkadmin.web import counts
+from bulkadmin.web.paging import ReadTimeout, time_limited
+
+SAMPLE_SIZE = 5
+COUNT_MAX_AGE = 60.0  # a count older than this is computed again before a confirmation
+DEFAULT_UNDO_LIMIT = 100_000
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One matching document before, and after the update (None for a delete)."""
+
+    before: dict[str, Any]
+    after: dict[str, Any] | None
+
+    @property
+    def changed_keys(self) -> list[str]:
+        """Top-level stored keys whose value the update changes."""
+        if self.after is None:
+            return []
+        keys = list(self.before) + [key for key in self.after if key not in self.before]
+        return [key for key in keys if self.before.get(key) != self.after.get(key)]
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a composed operation would do: its count as far as known, samples, the specs as sent."""
+
+    count_state: counts.Count
+    samples: tuple[Sample, ...]
+    stored: dict[str, Any]
+    undo_limit: int
+    samples_note: str = ""
+
+    @property
+    def count(self) -> int | None:
+        return self.count_state.value
+
+    @property
+    def undoable(self) -> bool:
+        return self.count is not None and self.count <= self.undo_limit
+
+
+def preview(
+    *,
+    model: type[MongoModel],
+    filter: Mapping[str, Any],
+    update: Mapping[str, Any] | None = None,
+    db: Database | None = None,
+) -> Preview:
+    """Check the specs, read `SAMPLE_SIZE` matches (time-limited) and ask for the count."""
+    stored_filter = translate_filter(model, filter)
+    stored: dict[str, Any] = {"filter": stored_filter}
+    if update is not None:
+        stored["update"] = translate_update(model, update)
+    database = db if db is not None else get_db()
+    samples, note = _samples(database[model.collection], stored_filter, stored.get("update"))
+    count = counts.counted(collection=model.collection, filter=stored_filter, max_age=COUNT_MAX_AGE, db=database)
+    limit = int(getattr(settings, "BULKADMIN_UNDO_LIMIT", DEFAULT_UNDO_LIMIT))
+    return Preview(count, samples, stored, limit, note)
+
+
+def _samples(collection: Any, filter: dict[str, Any], update: dict[str, Any] | None) -> tuple[tuple[Sample, ...], str]:
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    try:
+        with time_limited():
+            documents = list(collection.find(filter).sort("_id", 1).limit(SAMPLE_SIZE))
+    except ReadTimeout as error:
+        return (), f"No sample could be read: {error}"
+    return tuple(Sample(doc, None if update is None else apply_update(doc, update, now=now)) for doc in documents), ""

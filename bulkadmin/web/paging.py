@@ -1,0 +1,184 @@
+"""One page of a collection at any depth, fast on the embedded server and on MongoDB.
+
+Pages are numbered and read with `skip` + `limit` (one more than a page, to know whether a
+next page exists; no total is counted). On the embedded server a skip is cheap at any depth
+while an `_id` range is a scan, so every page is read with skip. On MongoDB a skip walks the
+index, so beyond the first `SKIP_PAGES` pages in `_id` order the previous / next links carry
+the neighbouring page's last (or first) `_id` and the page is read as an `_id` range (keyset);
+a page number typed in still uses skip. `BULKADMIN_BROWSE_PAGING` forces "skip" or "keyset".
+Every read carries a time limit (`BULKADMIN_READ_TIMEOUT_MS`, sent as `maxTimeMS` and kept by
+the client too, since the embedded server ignores `maxTimeMS`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pymongo
+from bson import ObjectId
+from django.conf import settings
+from pymongo import MongoClient
+from pymongo.collection import Collection
+
+from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.web.ids import id_candidates, id_text
+
+PER_PAGE = 50
+SKIP_PAGES = 20
+UNION_PAGES = 20  # pages of a search over several fields (each read up to the page's end)
+DEFAULT_READ_TIMEOUT_MS = 2000
+_embedded: dict[int, bool] = {}
+
+
+class ReadTimeout(BulkAdminError):
+    """A read composed on a page took longer than the time limit."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(
+            f"The query took longer than {seconds:g} s and was stopped: narrow it "
+            "(filter on an indexed field, or search for a longer text)."
+        )
+
+
+@dataclass(frozen=True)
+class Sort:
+    """The order of a listing: a model field, its stored key, and 1 (ascending) or -1."""
+
+    field: str
+    key: str
+    direction: int
+
+    @property
+    def param(self) -> str:
+        return self.field if self.direction == 1 else f"-{self.field}"
+
+
+@dataclass(frozen=True)
+class Page:
+    """The documents of page `number`, whether a next page exists, and keyset bounds for the links."""
+
+    number: int
+    documents: list[dict[str, Any]]
+    has_next: bool
+    next_after: str = ""
+    previous_before: str = ""
+
+
+def read_timeout() -> float:
+    """Seconds a read composed on a page may take."""
+    return int(getattr(settings, "BULKADMIN_READ_TIMEOUT_MS", DEFAULT_READ_TIMEOUT_MS)) / 1000
+
+
+@contextlib.contextmanager
+def time_limited() -> Iterator[None]:
+    """Run the reads inside with the time limit; raise `ReadTimeout` when it is exceeded."""
+    seconds = read_timeout()
+    try:
+        with pymongo.timeout(seconds):
+            yield
+    except pymongo.errors.PyMongoError as error:
+        if getattr(error, "timeout", False):
+            raise ReadTimeout(seconds) from None
+        raise
+
+
+def uses_keyset(client: MongoClient) -> bool:
+    """Whether deep pages in `_id` order are read as `_id` ranges (MongoDB) rather than with skip."""
+    mode = getattr(settings, "BULKADMIN_BROWSE_PAGING", "auto")
+    if mode in ("skip", "keyset"):
+        return mode == "keyset"
+    return not is_embedded(client)
+
+
+def is_embedded(client: MongoClient) -> bool:
+    """Whether `client` talks to the embedded development server (nx-27017)."""
+    if id(client) not in _embedded:
+        _embedded[id(client)] = client.admin.command("buildInfo").get("process") == "nx_27017"
+    return _embedded[id(client)]
+
+
+def read_page(
+    collection: Collection,
+    filter: dict[str, Any],
+    sort: Sort,
+    number: int,
+    *,
+    after: str = "",
+    before: str = "",
+    projection: dict[str, int] | None = None,
+) -> Page:
+    """Page `number` (1-based) of the documents matching `filter` in `sort` order."""
+    keyset = sort.key == "_id" and uses_keyset(collection.database.client)
+    with time_limited():
+        if keyset and after and number > 1:
+            documents = _range(collection, filter, sort.direction, after, projection)
+        elif keyset and before:
+            earlier = _range(collection, filter, -sort.direction, before, projection)[:PER_PAGE]
+            documents = [*earlier[::-1], {}]  # the page it was reached from follows
+        else:
+            cursor = collection.find(filter, projection).sort(sort.key, sort.direction)
+            documents = list(cursor.skip((number - 1) * PER_PAGE).limit(PER_PAGE + 1))
+    shown = documents[:PER_PAGE]
+    page = Page(number, shown, len(documents) > PER_PAGE)
+    if not keyset or not shown:
+        return page
+    next_after = id_text(shown[-1]["_id"]) if number + 1 > SKIP_PAGES else ""
+    previous_before = id_text(shown[0]["_id"]) if number - 1 > SKIP_PAGES else ""
+    return Page(number, shown, page.has_next, next_after, previous_before)
+
+
+def read_union_page(
+    collection: Collection,
+    filters: list[dict[str, Any]],
+    sort: Sort,
+    number: int,
+    *,
+    projection: dict[str, int] | None = None,
+) -> Page:
+    """Page `number` of the documents matching any of `filters`, in `sort` order: each filter is
+    read up to the page's end and the results are merged. Both servers answer a single-field
+    filter in index order and stop early, where an `$or` of text searches is a full scan on
+    the embedded server; the cost grows with the page number, so only `UNION_PAGES` are offered."""
+    if number > UNION_PAGES:
+        raise BulkAdminError(
+            f"A search over several fields shows its first {UNION_PAGES} pages: search for something longer."
+        )
+    merged: dict[Any, dict[str, Any]] = {}
+    with time_limited():
+        for filter in filters:
+            cursor = collection.find(filter, projection).sort(sort.key, sort.direction)
+            for document in cursor.limit(number * PER_PAGE + 1):
+                merged.setdefault(document["_id"], document)
+    ordered = sorted(merged.values(), key=lambda doc: (_rank(doc.get(sort.key)), _rank(doc["_id"])))
+    if sort.direction < 0:
+        ordered.reverse()
+    documents = ordered[(number - 1) * PER_PAGE : number * PER_PAGE + 1]
+    return Page(number, documents[:PER_PAGE], len(documents) > PER_PAGE)
+
+
+_TYPE_ORDER: tuple[tuple[type, ...], ...] = ((int, float), (str,), (ObjectId,), (bool,), (dt.datetime,))
+
+
+def _rank(value: Any) -> tuple[int, Any]:
+    """A sort key in MongoDB's order of types (null, numbers, text, ObjectId, booleans, dates),
+    so values of mixed types compare."""
+    if value is None:
+        return 0, 0
+    for rank, types in enumerate(_TYPE_ORDER, start=1):
+        if isinstance(value, types) and not (rank == 1 and isinstance(value, bool)):
+            return rank, value
+    return len(_TYPE_ORDER) + 1, str(value)
+
+
+def _range(
+    collection: Collection, filter: dict[str, Any], direction: int, bound: str, projection: dict[str, int] | None
+) -> list[dict[str, Any]]:
+    """Up to a page and one of the documents past `bound` in `_id` order `direction`."""
+    condition = {"_id": {"$lt" if direction < 0 else "$gt": id_candidates(bound)[0]}}
+    query = {"$and": [filter, condition]} if filter else condition
+    return list(collection.find(query, projection).sort("_id", direction).limit(PER_PAGE + 1))
