@@ -27,6 +27,7 @@ def seed(db, count: int = 7) -> dict:
             "tags": ["a"],
             "profile": {"bio": f"b{i % 3}", "avatar_url": None},
             "created_at": WHEN,
+            "external_id": 2**31 - 3,
         }
         for i in range(count)
     ]
@@ -38,7 +39,7 @@ UPDATES = [
     {"$inc": {"age": 1}, "$mul": {"total_spent": 1.5}},
     {"$set": {"tier": "gold", "last_login": WHEN + dt.timedelta(microseconds=999), "profile.bio": "there"}},
     {"$unset": {"profile": ""}, "$set": {"discount": 0.25, "tags": ["x", "y"]}},
-    {"$inc": {"age": 2_000_000_000}, "$set": {"external_id": 2**40}},
+    {"$inc": {"age": 1}, "$set": {"external_id": 2**40}},  # an int64
     {"$push": {"tags": "b"}, "$currentDate": {"last_sync": True}},
     {"$min": {"age": 31}, "$addToSet": {"tags": "a"}, "$pull": {"tags": "zz"}},
 ]
