@@ -19,6 +19,7 @@ RELAUNCHABLE = (Job.Kind.CLEANUP, Job.Kind.SYNC)  # re-run at once with the same
 # re-run with a preview first
 RERUN_PAGES: dict[str, str] = {Job.Kind.UPDATE: "bulkadmin:update", Job.Kind.DELETE: "bulkadmin:delete"}
 CONFIRMABLE = (Job.Status.SUCCEEDED, Job.Status.PARTIAL)
+RESUMABLE_FROM_WEB = (Job.Status.INTERRUPTED, Job.Status.CANCELLED)
 
 
 def can_cancel(job: Job) -> bool:
@@ -46,12 +47,22 @@ def resume_refused(job: Job) -> str:
     """Why `job` cannot be resumed from the web, or '' when it can."""
     if job.kind != Job.Kind.IMPORT:
         return "only imports can be resumed; other jobs are run again from their page."
-    if job.status not in (Job.Status.INTERRUPTED, Job.Status.CANCELLED):
+    if job.status not in RESUMABLE_FROM_WEB:
         return f"its status is {job.get_status_display().lower()}; only interrupted or cancelled imports resume."
     source = job.parameters.get("source")
     if not isinstance(source, str) or not Path(source).is_file():
         return "its file is no longer on the server."
     return ""
+
+
+def queue_resume(job: Job) -> bool:
+    """Queue an interrupted or cancelled import to carry on (a conditional update: of several
+    requests at once, one queues it and the others find it queued). True when this call did."""
+    resumable = Job.objects.filter(pk=job.pk, kind=Job.Kind.IMPORT, status__in=RESUMABLE_FROM_WEB)
+    queued = resumable.update(
+        status=Job.Status.QUEUED, cancel_requested=False, finished_at=None, message="Queued to resume."
+    )
+    return bool(queued)
 
 
 def undo_refused(job: Job) -> str:

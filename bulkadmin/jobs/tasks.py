@@ -54,9 +54,14 @@ def run_import_job(job_id: int) -> str:
 
 @task()
 def resume_import_job(job_id: int) -> str:
-    """Carry on an interrupted import job after its last committed row (no duplicates, no gaps)."""
+    """Carry on an import job queued to resume after its last committed row (no duplicates, no
+    gaps); an interrupted one (queued by an earlier version) is resumed as before."""
+    job = Job.objects.get(pk=job_id)
     with contextlib.suppress(BulkAdminError):  # the job row has its final status and why
-        imports.resume_import(job_id)
+        if job.status == Job.Status.QUEUED:
+            _run(job_id, imports.resume_queued)
+        else:
+            imports.resume_import(job_id)
     return Job.objects.get(pk=job_id).status
 
 

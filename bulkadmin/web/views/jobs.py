@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from bulkadmin.core.exceptions import BulkAdminError
-from bulkadmin.jobs import figures, tasks
+from bulkadmin.jobs import figures, once, tasks
 from bulkadmin.jobs import rules as job_rules
 from bulkadmin.jobs.error_pages import ErrorFileRows, error_file_path
 from bulkadmin.jobs.parameters import CleanupParameters, SyncParameters
@@ -24,7 +24,7 @@ from bulkadmin.models import Job
 from bulkadmin.operations.cleanup import rules
 from bulkadmin.operations.sync import sources
 from bulkadmin.web.charts import throughput_svg
-from bulkadmin.web.launch import launch, launch_cleanup, launch_sync
+from bulkadmin.web.launch import launch_cleanup, launch_once, launch_sync
 from bulkadmin.web.permissions import can, can_run, permission_required
 from bulkadmin.web.views.common import page, pretty
 
@@ -116,28 +116,43 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("undo_job")
 def job_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    """Restore the job's documents, once: the undo job's key is the job's, so a repeated POST
+    finds the undo job the first one started."""
     job = get_object_or_404(Job, pk=pk)
+    done = once.existing(once.undo_key(job))
+    if done is not None:
+        messages.info(request, f"Job #{job.pk} is already undone by job #{done.pk}.")
+        return redirect("bulkadmin:job", pk=done.pk)
     reason = job_rules.undo_refused(job)
     if reason:
         messages.error(request, f"Job #{job.pk} cannot be undone: {reason}")
         return redirect("bulkadmin:job", pk=job.pk)
-    undo_job = launch(kind=Job.Kind.UNDO, collection=job.collection, parameters={"job": job.pk}, user=request.user)
-    job_rules.link(job, "undone_by", undo_job)
-    messages.success(request, f"Job #{undo_job.pk} restores the documents of job #{job.pk}.")
-    return redirect("bulkadmin:job", pk=undo_job.pk)
+    parameters = {"job": job.pk}
+    started = launch_once(
+        kind=Job.Kind.UNDO, collection=job.collection, parameters=parameters, user=request.user, key=once.undo_key(job)
+    )
+    if started.created:
+        job_rules.link(job, "undone_by", started.job)
+    messages.success(request, f"Job #{started.job.pk} restores the documents of job #{job.pk}.")
+    return redirect("bulkadmin:job", pk=started.job.pk)
 
 
 @require_POST
 def job_rerun(request: HttpRequest, pk: int) -> HttpResponse:
-    """Run a cleanup or sync job again with the same rules or source and mode, as a new job."""
+    """Run a cleanup or sync job again with the same rules or source and mode, as a new job (once
+    per form: the form's token). A real cleanup is re-run from the Cleanup page, where the number
+    of documents it will touch is shown and typed first."""
     job = get_object_or_404(Job, pk=pk)
     if not job_rules.can_relaunch(job):
         messages.error(request, f"{job.get_kind_display()} jobs are re-run from their page, with a new preview.")
         return redirect("bulkadmin:job", pk=job.pk)
     if not can_run(request.user, job.kind):
         raise PermissionDenied(f"You may not run {job.get_kind_display().lower()} jobs.")
+    if job.kind == Job.Kind.CLEANUP and not job.dry_run:
+        return redirect(f"{reverse('bulkadmin:cleanup')}?rerun={job.pk}")
+    key = once.form_key(f"rerun-{job.pk}", request.user, request.POST.get(once.FIELD))
     try:
-        new = _relaunch(job, request.user)
+        new = _relaunch(job, request.user, key)
     except BulkAdminError as error:
         messages.error(request, f"Job #{job.pk} cannot be re-run: {error}")
         return redirect("bulkadmin:job", pk=job.pk)
@@ -148,23 +163,26 @@ def job_rerun(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("run_import")
 def job_resume(request: HttpRequest, pk: int) -> HttpResponse:
-    """Carry on an interrupted (or cancelled) import after its last committed row, in the background."""
+    """Carry on an interrupted (or cancelled) import after its last committed row, in the
+    background; queuing it is a conditional update, so several POSTs resume it once."""
     job = get_object_or_404(Job, pk=pk)
     reason = job_rules.resume_refused(job)
     if reason:
         messages.error(request, f"Job #{job.pk} cannot be resumed: {reason}")
         return redirect("bulkadmin:job", pk=job.pk)
-    tasks.resume_import_job.enqueue(job.pk)
+    if job_rules.queue_resume(job):
+        tasks.resume_import_job.enqueue(job.pk)
     messages.success(request, f"Job #{job.pk} carries on where it stopped, without importing a row twice.")
     return redirect("bulkadmin:job", pk=job.pk)
 
 
-def _relaunch(job: Job, user: Any) -> Job:
+def _relaunch(job: Job, user: Any, key: str | None) -> Job:
     if job.kind == Job.Kind.CLEANUP:
         chosen = CleanupParameters.from_parameters(job.parameters).rules
-        return launch_cleanup(rules=rules.select(chosen or None), dry_run=job.dry_run, user=user)
+        return launch_cleanup(rules=rules.select(chosen or None), dry_run=job.dry_run, user=user, key=key)
     parameters = SyncParameters.from_parameters(job.parameters)
-    return launch_sync(source=sources.get(parameters.source), mode=parameters.mode, dry_run=job.dry_run, user=user)
+    source = sources.get(parameters.source)
+    return launch_sync(source=source, mode=parameters.mode, dry_run=job.dry_run, user=user, key=key)
 
 
 def job_errors(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
