@@ -52,10 +52,14 @@ class Job(models.Model):
     errors = models.JSONField(default=list, blank=True)
     error_count = models.BigIntegerField(default=0)
     error_file = models.CharField(max_length=500, blank=True)
+    error_index = models.JSONField(default=dict, blank=True)  # byte offsets into the error file, for paging
     message = models.TextField(blank=True)
     cancel_requested = models.BooleanField(default=False)
     worker_pid = models.IntegerField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The one-time key of the confirmation that created the job: a second POST of the same form
+    # (a double click, Back + resubmit, a retry) finds this job instead of creating another.
+    request_token = models.CharField(max_length=200, null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

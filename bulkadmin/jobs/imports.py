@@ -90,6 +90,11 @@ def resume_import(
     return _run(site.get(job.collection), job, source=chosen, progress=progress, db=db)
 
 
+def resume_queued(job: Job, *, progress: ImportProgressCallback | None = None) -> OperationResult:
+    """Carry on an import job queued to resume (see `rules.queue_resume`), from its own file."""
+    return _run(site.get(job.collection), job, source=job.parameters["source"], progress=progress, db=None)
+
+
 def resume_refused(job: Job) -> str:
     """Why `job` cannot be resumed from the command line or Python, or ''."""
     if job.kind != Job.Kind.IMPORT:
@@ -195,6 +200,8 @@ def state_of(job: Job) -> ImportState:
     state.last_line = details.get("last_committed_line")
     state.error_file = job.error_file
     state.error_file_bytes = details.get("error_file_bytes", 0)
+    state.bytes_read = int(details.get("bytes_read", 0))
+    state.bytes_sha256 = details.get("bytes_sha256", "")
     state.undo_records = int(details.get("undo_records", 0))
     state.undo_available = bool(details.get("undo_available"))
     return state
@@ -220,6 +227,7 @@ def write_state(job: Job, state: ImportState, mark: Checkpoint) -> None:
         "sheet": state.sheet,
         "error_file_bytes": mark.error_file_bytes,
         "bytes_read": mark.bytes_read,
+        "bytes_sha256": mark.bytes_sha256,
         "bytes_total": state.bytes_total,
         "last_committed_line": mark.last_line,
         "undo_records": mark.undo_records,

@@ -6,18 +6,20 @@ changes are conditional updates, so two requests at once change a job once.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from django.utils import timezone
 
+from bulkadmin.core import conf
 from bulkadmin.models import Job
-from bulkadmin.operations.undo import undo_record_count
 
 UNDOABLE_KINDS = (Job.Kind.UPDATE, Job.Kind.DELETE, Job.Kind.IMPORT)
 RELAUNCHABLE = (Job.Kind.CLEANUP, Job.Kind.SYNC)  # re-run at once with the same parameters
 # re-run with a preview first
 RERUN_PAGES: dict[str, str] = {Job.Kind.UPDATE: "bulkadmin:update", Job.Kind.DELETE: "bulkadmin:delete"}
 CONFIRMABLE = (Job.Status.SUCCEEDED, Job.Status.PARTIAL)
+RESUMABLE_FROM_WEB = (Job.Status.INTERRUPTED, Job.Status.CANCELLED)
 
 
 def can_cancel(job: Job) -> bool:
@@ -45,7 +47,7 @@ def resume_refused(job: Job) -> str:
     """Why `job` cannot be resumed from the web, or '' when it can."""
     if job.kind != Job.Kind.IMPORT:
         return "only imports can be resumed; other jobs are run again from their page."
-    if job.status not in (Job.Status.INTERRUPTED, Job.Status.CANCELLED):
+    if job.status not in RESUMABLE_FROM_WEB:
         return f"its status is {job.get_status_display().lower()}; only interrupted or cancelled imports resume."
     source = job.parameters.get("source")
     if not isinstance(source, str) or not Path(source).is_file():
@@ -53,21 +55,42 @@ def resume_refused(job: Job) -> str:
     return ""
 
 
+def queue_resume(job: Job) -> bool:
+    """Queue an interrupted or cancelled import to carry on (a conditional update: of several
+    requests at once, one queues it and the others find it queued). True when this call did."""
+    resumable = Job.objects.filter(pk=job.pk, kind=Job.Kind.IMPORT, status__in=RESUMABLE_FROM_WEB)
+    queued = resumable.update(
+        status=Job.Status.QUEUED, cancel_requested=False, finished_at=None, message="Queued to resume."
+    )
+    return bool(queued)
+
+
 def undo_refused(job: Job) -> str:
-    """Why `job` cannot be undone, or '' when it can."""
+    """Why `job` cannot be undone, or '' when it can: from the figures stored on the job when it
+    finished (how many pre-images it kept), never by counting the undo collection."""
     if job.kind not in UNDOABLE_KINDS:
         return "only bulk updates, deletes and imports keep undo data."
     if not job.is_finished:
         return "it is still running."
-    if job.kind == Job.Kind.IMPORT and (job.dry_run or not job.details.get("undo_available")):
-        if job.dry_run:
-            return "a dry run wrote nothing."
-        return "no undo data was kept (an import from the command line, or more documents than the undo limit)."
+    if job.dry_run:
+        return "a dry run wrote nothing."
     if job.details.get("undone_by"):
         return f"it was already undone by job #{job.details['undone_by']}."
-    if not undo_record_count(job.pk):
-        return "no undo data was kept (more documents than the undo limit, or it has expired)."
+    if not _wrote_anything(job):
+        return "it wrote nothing."
+    if not job.details.get("undo_available") or not job.details.get("undo_records"):
+        if job.kind == Job.Kind.IMPORT:
+            return "no undo data was kept (an import from the command line, or more documents than the undo limit)."
+        return "no undo data was kept (more documents than the undo limit)."
+    if job.finished_at and job.finished_at < timezone.now() - dt.timedelta(days=conf.undo_days()):
+        return f"its undo data has expired (kept {conf.undo_days()} days)."
     return ""
+
+
+def _wrote_anything(job: Job) -> bool:
+    """Whether the job's stored counts say it changed a document (a failed update may not have)."""
+    names = ("inserted", "updated", "modified", "deleted", "upserted")
+    return any(job.counts.get(name) for name in names) or job.status == Job.Status.CANCELLED
 
 
 def confirm_refused(job: Job) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
 from django_tasks import task
 
 from bulkadmin.core.exceptions import BulkAdminError
-from bulkadmin.jobs import imports, runs
+from bulkadmin.jobs import imports, runs, scans
 from bulkadmin.jobs.runner import take_queued
 from bulkadmin.models import Job
 
@@ -53,10 +54,21 @@ def run_import_job(job_id: int) -> str:
 
 @task()
 def resume_import_job(job_id: int) -> str:
-    """Carry on an interrupted import job after its last committed row (no duplicates, no gaps)."""
+    """Carry on an import job queued to resume after its last committed row (no duplicates, no
+    gaps); an interrupted one (queued by an earlier version) is resumed as before."""
+    job = Job.objects.get(pk=job_id)
     with contextlib.suppress(BulkAdminError):  # the job row has its final status and why
-        imports.resume_import(job_id)
+        if job.status == Job.Status.QUEUED:
+            _run(job_id, imports.resume_queued)
+        else:
+            imports.resume_import(job_id)
     return Job.objects.get(pk=job_id).status
+
+
+@task()
+def scan_import_file(folder: str, key: str) -> str:
+    """Check a whole uploaded file before its dry run (bounded), writing the scan's record."""
+    return str(scans.run_scan(Path(folder), key)["state"])
 
 
 def _run(job_id: int, operation: Callable[[Job], Any]) -> str:

@@ -87,3 +87,13 @@ def cleanup_data(db) -> None:
         user(6, **verified),
     ]
     bulk_insert(User, rows, db=db)
+
+
+def run_cleanup(client, url: str = "/admin/bulk/cleanup/", follow: bool = False, **data: Any):
+    """Run cleanup rules as a browser does: ask to run, read the number to type, type it."""
+    asked = client.post(url, {**data, "action": "run"})
+    confirm = asked.context["confirm"] if asked.status_code == 200 and asked.context else None
+    if confirm is None or confirm["count"] is None:
+        return asked
+    typed = {"rules": confirm["rules"], "expected": str(confirm["count"]), "typed": str(confirm["count"])}
+    return client.post(url, {**data, **typed, "action": "run"}, follow=follow)

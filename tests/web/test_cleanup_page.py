@@ -6,7 +6,7 @@ import pytest
 
 from bulkadmin.jobs import locks
 from bulkadmin.models import Job
-from tests.web.helpers import CLEANUP_COUNTS, cleanup_data
+from tests.web.helpers import CLEANUP_COUNTS, cleanup_data, run_cleanup
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,7 @@ def test_dry_run_of_all_rules_is_a_job_with_per_rule_counts_and_writes_nothing(a
 
 
 def test_running_one_rule_touches_only_its_documents(admin_client_, old_data):
-    response = admin_client_.post(URL, {"action": "run", "rule": "temporary_files"})
+    response = run_cleanup(admin_client_, rule="temporary_files")
     job = Job.objects.get()
     assert response["Location"] == f"/admin/bulk/jobs/{job.pk}/"
     assert (job.status, job.dry_run, job.collection, job.parameters["rules"]) == (
@@ -80,7 +80,7 @@ def test_running_one_rule_touches_only_its_documents(admin_client_, old_data):
 
 
 def test_running_all_rules_gives_exact_counts_in_mongodb(admin_client_, old_data):
-    admin_client_.post(URL, {"action": "run"})
+    run_cleanup(admin_client_)
     job = Job.objects.get()
     figures = {rule["rule"]: rule for rule in job.details["rules"]}
     assert figures["archive_old_logs"]["archived"] == 2 and figures["dormant_users"]["modified"] == 1
@@ -96,7 +96,7 @@ def test_running_all_rules_gives_exact_counts_in_mongodb(admin_client_, old_data
 
 
 def test_result_page_shows_the_per_rule_counts_from_the_details(admin_client_, old_data):
-    admin_client_.post(URL, {"action": "run", "rule": "expired_sessions"})
+    run_cleanup(admin_client_, rule="expired_sessions")
     page = admin_client_.get(f"/admin/bulk/jobs/{Job.objects.get().pk}/").content.decode()
     assert '<tr data-rule="expired_sessions">' in page
     assert '<td data-rule-count="matched">3</td><td data-rule-count="deleted">3</td>' in page
@@ -117,7 +117,7 @@ def test_unknown_action_is_refused(admin_client_, old_data):
 
 def test_a_run_while_the_cleanup_lock_is_held_fails_with_the_reason(admin_client_, old_data):
     with locks.exclusive("cleanup"):
-        response = admin_client_.post(URL, {"action": "run"}, follow=True)
+        response = run_cleanup(admin_client_, follow=True)
     job = Job.objects.get()
     assert (job.status, job.started_at) == ("failed", None)
     assert job.message.startswith("Not run: cleanup is already running by process ")
@@ -133,7 +133,7 @@ def test_a_dry_run_does_not_need_the_lock(admin_client_, old_data):
 
 def test_a_second_run_is_refused_while_one_is_queued(admin_client_, old_data):
     queued = Job.objects.create(kind="cleanup", status="queued")
-    response = admin_client_.post(URL, {"action": "run"}, follow=True)
+    response = run_cleanup(admin_client_, follow=True)
     assert f"A cleanup is already waiting in the queue as job #{queued.pk}" in response.content.decode()
     assert Job.objects.count() == 1 and old_data.user_sessions.count_documents({}) == 5
 

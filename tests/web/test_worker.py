@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
 from bulkadmin.models import Job
-from tests.web.helpers import compose_data, confirm_data
+from tests.web.helpers import compose_data, confirm_data, run_cleanup
 
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -39,10 +39,10 @@ def test_a_cleanup_from_the_page_waits_in_the_queue_until_a_worker_runs_it(admin
     settings.TASKS = DB_TASKS
     settings.BULKADMIN_LOCK_DIR = tmp_path
     cleanup_data(db)
-    response = admin_client_.post("/admin/bulk/cleanup/", {"action": "run", "rule": "expired_sessions"}, follow=True)
+    response = run_cleanup(admin_client_, rule="expired_sessions", follow=True)
     job = Job.objects.get()
     assert job.status == "queued" and f"job #{job.pk} is queued" in response.content.decode()
-    again = admin_client_.post("/admin/bulk/cleanup/", {"action": "run"}, follow=True)
+    again = run_cleanup(admin_client_, follow=True)
     assert f"A cleanup is already waiting in the queue as job #{job.pk}" in again.content.decode()
 
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--max-tasks", "1", verbosity=0)

@@ -11,7 +11,8 @@ from bulkadmin.bulk import bulk_insert, bulk_upsert
 from bulkadmin.bulk.plans import DUPLICATE_KEY
 from bulkadmin.bulk.results import BulkResult, RowError
 from bulkadmin.bulk.validation import RowInvalid, validate_document
-from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.documents import MongoModel, to_storage
+from bulkadmin.operations.imports.dry_keys import DuplicateKeys
 from bulkadmin.operations.imports.errors import ImportRowError
 from bulkadmin.operations.imports.readers import Record
 from bulkadmin.operations.imports.state import RunIdentity
@@ -36,10 +37,13 @@ class BatchWriter:
         undo: ImportUndo | None,
         check_replayed: bool,
         db: Database,
+        placeholder_id: Any = None,
     ) -> None:
         self.model, self.mode, self.keys, self.db = model, mode, keys, db
         self.dry_run, self.ordered, self.identity, self.undo = dry_run, ordered, identity, undo
         self.check_replayed = check_replayed
+        self.placeholder_id = placeholder_id  # the `_id` a dry run gives rows that have none
+        self.duplicate_keys: DuplicateKeys | None = None
 
     def write(self, docs: list[dict[str, Any]], owners: list[Record]) -> tuple[dict[str, int], Failures]:
         """Write (or, in a dry run, check) one batch; return its counts and its bad rows."""
@@ -108,30 +112,76 @@ class BatchWriter:
     def _validate_only(
         self, docs: list[dict[str, Any]], owners: list[Record], counts: dict[str, int]
     ) -> tuple[dict[str, int], Failures]:
-        """A dry-run insert: validation with the model, nothing read from or written to MongoDB."""
-        failures = []
+        """A dry-run insert: validation with the model, then the unique keys a real insert would
+        refuse (already stored, or earlier in the file); nothing is written."""
+        failures: Failures = []
+        valid: list[tuple[dict[str, Any], Record]] = []
         for document, record in zip(docs, owners, strict=True):
             try:
-                validate_document(self.model, document)  # what a write checks, storability included
+                # what a write checks, storability included
+                valid.append((validate_document(self.model, document), record))
             except RowInvalid as error:
                 found = error.field_errors
                 message = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in found)
                 failures.append((record, ImportRowError(record.number, record.line, found[0].field, message)))
                 if self.ordered:
                     break
-            else:
+        for (_, record), problem in zip(valid, self._duplicates([doc for doc, _ in valid]), strict=True):
+            if problem is None:
                 counts["inserted"] += 1
-        return counts, failures
+                continue
+            failures.append((record, ImportRowError(record.number, record.line, None, problem, "failed")))
+            if self.ordered:
+                break
+        return counts, sorted(failures, key=lambda item: item[0].number)[: 1 if self.ordered else None]
+
+    def close(self) -> None:
+        """Drop what the run kept aside (a dry run's scratch keys)."""
+        if self.duplicate_keys is not None:
+            self.duplicate_keys.close()
+
+    def _duplicates(self, documents: list[dict[str, Any]]) -> list[str | None]:
+        if self.duplicate_keys is None:
+            self.duplicate_keys = DuplicateKeys(self.model, self.db, placeholder=self.placeholder_id)
+        return self.duplicate_keys.check(documents)
 
     def _skip_replayed(
         self, docs: list[dict[str, Any]], owners: list[Record]
     ) -> tuple[list[dict[str, Any]], list[Record], int]:
         """After a crash, rows this import inserted past its last checkpoint are already stored:
-        they carry the `_id` derived from their row number, so count them instead of writing."""
-        ours = [doc["_id"] for doc in docs if self.identity.owns(doc.get("_id"))]
-        stored = {doc["_id"] for doc in self.db[self.model.collection].find({"_id": {"$in": ours}}, {"_id": 1})}
-        if not stored:
+        they carry the `_id` derived from their row number, or the file's own `_id` with the
+        same values, so count them instead of writing them again."""
+        wanted = self._stored_forms(docs)
+        found = self.db[self.model.collection].find({"_id": {"$in": list(wanted)}})
+        replayed = {wanted[doc["_id"]][0] for doc in found if self._replayed(*wanted[doc["_id"]][1:], doc)}
+        if not replayed:
             self.check_replayed = False  # the crash happened before this batch: nothing later was written
             return docs, owners, 0
-        kept = [(doc, owner) for doc, owner in zip(docs, owners, strict=True) if doc.get("_id") not in stored]
+        kept = [
+            (doc, owner) for number, (doc, owner) in enumerate(zip(docs, owners, strict=True)) if number not in replayed
+        ]
         return [doc for doc, _ in kept], [owner for _, owner in kept], len(docs) - len(kept)
+
+    def _stored_forms(self, docs: list[dict[str, Any]]) -> dict[Any, tuple[int, dict[str, Any], dict[str, Any]]]:
+        """By stored `_id`: each valid row's position, the row and its stored form."""
+        forms = {}
+        for number, doc in enumerate(docs):
+            try:
+                document = validate_document(self.model, doc)
+            except RowInvalid:
+                continue
+            forms[document["_id"]] = (number, doc, document)
+        return forms
+
+    def _replayed(self, row: dict[str, Any], document: dict[str, Any], stored: dict[str, Any]) -> bool:
+        """Whether `stored` is what this import wrote for `row`: the `_id` derived from its row
+        number, or the file's own `_id` with every field the row gives equal to the stored one."""
+        if self.identity.owns(stored["_id"]):
+            return True
+        given = [key for key in document if key in row or _named_in(self.model, key, row)]
+        return all(to_storage(stored.get(key)) == document[key] for key in given)
+
+
+def _named_in(model: type[MongoModel], key: str, row: dict[str, Any]) -> bool:
+    """Whether `row` gives the field stored under `key` by its model name."""
+    return any((info.alias or name) == key and name in row for name, info in model.model_fields.items())

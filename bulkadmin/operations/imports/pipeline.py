@@ -110,6 +110,7 @@ class _Import:
             undo=self._undo(),
             check_replayed=self.resumed_after is not None and options.mode == "insert" and not options.dry_run,
             db=db,
+            placeholder_id=_DRY_RUN_ID,
         )
 
     def _undo(self) -> ImportUndo | None:
@@ -131,6 +132,7 @@ class _Import:
             self._update_state(source)
         finally:
             self._thread.shutdown(wait=False, cancel_futures=True)
+            self.writer.close()
             source.close()
             if self.errors is not None:
                 self.errors.close()
@@ -138,7 +140,7 @@ class _Import:
 
     def _open_reader(self, source: Source) -> Any:
         state, options = self.state, self.options
-        if state.fingerprint and source.path is not None and state.fingerprint != source.fingerprint():
+        if self._changed(source):
             raise ImportFileError(
                 f"{source.name} has changed since job {self.identity.run_id} read it; it cannot be resumed."
             )
@@ -172,6 +174,17 @@ class _Import:
             self.shaper.plan_columns(reader.header, reader.header_line)
         self.shape = self.shaper.shape_cells
         return reader
+
+    def _changed(self, source: Source) -> bool:
+        """Whether the file's size, or any byte an earlier run read (all of them, hashed as they
+        were read), has changed since."""
+        state = self.state
+        if self.resumed_after is None or source.path is None or not state.fingerprint:
+            return False
+        if state.bytes_sha256:
+            resized = state.fingerprint.get("size") != source.size
+            return resized or source.changed_before(state.bytes_read, state.bytes_sha256)
+        return state.fingerprint != source.fingerprint()
 
     def _error_file(self, header: list[str] | None) -> ErrorFile:
         named = self.options.errors_path
@@ -282,6 +295,7 @@ class _Import:
     def _update_state(self, source: Source) -> None:
         state = self.state
         state.bytes_read, state.bytes_total = source.stream.bytes_read, source.size
+        state.bytes_sha256 = source.stream.digest()
         if self.errors is not None:
             state.error_file_bytes = self.errors.flush()
             if self.errors.opened:

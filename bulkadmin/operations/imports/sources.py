@@ -91,13 +91,19 @@ class UnknownEncoding(ImportFileError):
 
 
 class CountingStream(io.RawIOBase):
-    """A raw binary stream serving `prefix` and then the rest of `stream`, counting bytes."""
+    """A raw binary stream serving `prefix` and then the rest of `stream`, counting and hashing
+    (SHA-256) the bytes served, so a resumed import can tell whether what it read has changed."""
 
     def __init__(self, prefix: bytes, stream: IO[bytes]) -> None:
         super().__init__()
         self._prefix = memoryview(prefix)
         self._stream = stream
         self.bytes_read = 0
+        self._hash = hashlib.sha256()
+
+    def digest(self) -> str:
+        """The SHA-256 of the `bytes_read` bytes served so far."""
+        return self._hash.copy().hexdigest()
 
     def readable(self) -> bool:
         return True
@@ -111,6 +117,7 @@ class CountingStream(io.RawIOBase):
             data = self._stream.read(len(buffer))
             count = len(data)
             buffer[:count] = data
+        self._hash.update(buffer[:count])
         self.bytes_read += count
         return count
 
@@ -131,6 +138,21 @@ class Source:
     def fingerprint(self) -> dict[str, Any]:
         """What identifies the file for `--resume`: its size and the hash of its sample."""
         return {"size": self.size, "sample_sha256": hashlib.sha256(self.sample).hexdigest()}
+
+    def changed_before(self, size: int, sha256: str) -> bool:
+        """Whether the file's first `size` bytes differ from those hashed to `sha256` (read
+        again from its path; bytes after them may have been added)."""
+        if self.path is None:
+            return False
+        digest, left = hashlib.sha256(), size
+        with self.path.open("rb") as file:
+            while left > 0:
+                chunk = file.read(min(left, 1024 * 1024))
+                if not chunk:
+                    return True
+                digest.update(chunk)
+                left -= len(chunk)
+        return digest.hexdigest() != sha256
 
     def binary(self) -> io.BufferedReader:
         return io.BufferedReader(self.stream, buffer_size=64 * 1024)

@@ -63,6 +63,7 @@ class ImportState:
     error_file: str = ""
     error_file_bytes: int = 0
     bytes_read: int = 0
+    bytes_sha256: str = ""  # the SHA-256 of the file's first `bytes_read` bytes
     bytes_total: int | None = None
     fingerprint: dict[str, Any] | None = None
     format: str = ""
@@ -85,6 +86,7 @@ class ImportState:
             self.error_file,
             self.error_file_bytes,
             self.bytes_read,
+            self.bytes_sha256,
             self.undo_records,
             self.undo_available,
         )
@@ -103,6 +105,7 @@ class Checkpoint:
     error_file: str
     error_file_bytes: int
     bytes_read: int
+    bytes_sha256: str
     undo_records: int
     undo_available: bool
 

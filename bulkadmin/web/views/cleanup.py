@@ -4,14 +4,18 @@ shown with their age); run all or one, or a dry run."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 
 from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.jobs.once import FIELD, form_key
+from bulkadmin.jobs.parameters import CleanupParameters
+from bulkadmin.models import Job
 from bulkadmin.operations.cleanup import Rule, UnknownRule, rules
 from bulkadmin.web import counts
 from bulkadmin.web.launch import launch_cleanup
@@ -42,23 +46,80 @@ class RuleCount:
 
 
 def cleanup_page(request: HttpRequest) -> HttpResponse:
+    """The rules; a dry run starts at once, a real run first shows what it would touch and runs
+    when that number is typed (as a bulk delete does)."""
     if request.method != "POST":
-        return _render(request)
-    action, name = request.POST.get("action", ""), request.POST.get("rule", "")
+        return _render(request, confirm=_rerun_confirmation(request))
+    action = request.POST.get("action", "")
     if action not in ACTIONS:
         return _render(request, f"Unknown action {action!r}: choose run or dry_run.", status=400)
+    names = request.POST.getlist("rules") or [name for name in [request.POST.get("rule", "")] if name]
     try:
-        selected = [rules.get(name)] if name else rules.select()
+        selected = rules.select(names) if names else rules.select()
     except UnknownRule as error:
         return _render(request, str(error), status=404)
+    if not ACTIONS[action]:
+        problem = _typed_problem(request, selected)
+        if problem is not None:
+            return _render(request, problem, confirm=_confirmation(selected), status=200 if not problem else 400)
+    return _launch(request, selected, ACTIONS[action], names)
+
+
+def _launch(request: HttpRequest, selected: list[Rule], dry_run: bool, names: list[str]) -> HttpResponse:
+    key = form_key("cleanup", request.user, request.POST.get(FIELD))
     try:
-        job = launch_cleanup(rules=selected, dry_run=ACTIONS[action], user=request.user)
+        job = launch_cleanup(rules=selected, dry_run=dry_run, user=request.user, key=key)
     except BulkAdminError as error:
         messages.error(request, str(error))
         return redirect("bulkadmin:cleanup")
-    what = f"rule {name}" if name else f"all {len(selected)} rules"
+    what = f"rule {names[0]}" if len(names) == 1 else f"all {len(selected)} rules" if not names else "the rules"
     finished_message(request, job, f"Cleanup {'dry run ' if job.dry_run else ''}of {what}")
     return redirect("bulkadmin:job", pk=job.pk)
+
+
+def _typed_problem(request: HttpRequest, selected: list[Rule]) -> str | None:
+    """None when the typed number is the count shown and still current; else why not ('' when
+    nothing was typed yet: the confirmation is shown first)."""
+    if "typed" not in request.POST:
+        return ""
+    count = touched(selected)
+    expected = request.POST.get("expected", "")
+    typed = request.POST.get("typed", "").strip().replace(",", "")
+    if count is None:
+        return "The documents are still being counted: wait for the number, then type it."
+    if expected != str(count):
+        shown = expected or "not yet counted"
+        return f"The number of documents changed from {shown} to {count}: check and confirm again."
+    if typed != str(count):
+        return f"To run the cleanup, type the number of documents it will touch ({count})."
+    return None
+
+
+def touched(selected: list[Rule]) -> int | None:
+    """How many documents the rules would touch now (each rule's count), None while counting."""
+    results = [rule_count(rule) for rule in selected]
+    if any(not result.ok or result.matched is None for result in results):
+        return None
+    return sum(result.matched or 0 for result in results)
+
+
+def _confirmation(selected: list[Rule]) -> dict[str, Any]:
+    """The typed confirmation of a real run of `selected`: the rules and the count to type."""
+    everything = [rule.name for rule in selected] == rules.names()
+    return {"rules": [rule.name for rule in selected], "all": everything, "count": touched(selected)}
+
+
+def _rerun_confirmation(request: HttpRequest) -> dict[str, Any] | None:
+    """The confirmation of re-running the real cleanup job given as `?rerun=`."""
+    number = request.GET.get("rerun", "")
+    if not number.isdigit():
+        return None
+    job = get_object_or_404(Job, pk=number, kind=Job.Kind.CLEANUP)
+    try:
+        selected = rules.select(CleanupParameters.from_parameters(job.parameters).rules or None)
+    except UnknownRule as error:
+        raise Http404(str(error)) from None
+    return {**_confirmation(selected), "rerun": job.pk}
 
 
 def rule_count(rule: Rule) -> RuleCount:
@@ -71,7 +132,9 @@ def rule_count(rule: Rule) -> RuleCount:
     return RuleCount(count, count.error)
 
 
-def _render(request: HttpRequest, error: str = "", status: int = 200) -> HttpResponse:
+def _render(
+    request: HttpRequest, error: str = "", status: int = 200, confirm: dict[str, Any] | None = None
+) -> HttpResponse:
     declared = rules.select()
     results = [rule_count(rule) for rule in declared]
     rows = [
@@ -81,5 +144,5 @@ def _render(request: HttpRequest, error: str = "", status: int = 200) -> HttpRes
     known = [result.matched or 0 for result in results]
     waiting = any(result.ok and result.matched is None for result in results)
     total = None if waiting else sum(known)
-    context = {"title": "Cleanup", "rows": rows, "total": total, "error": error}
+    context = {"title": "Cleanup", "rows": rows, "total": total, "error": error, "confirm": confirm}
     return page(request, "cleanup.html", context, status=status)

@@ -17,6 +17,7 @@ from django.urls import reverse
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.core.registry import site
+from bulkadmin.jobs import once
 from bulkadmin.models import Job
 from bulkadmin.operations import updates
 from bulkadmin.web.compose_preview import Preview, preview
@@ -59,6 +60,10 @@ def _compose(request: HttpRequest, kind: str) -> HttpResponse:
     model = model_or_404(name)
     if request.method != "POST":
         return _render(request, _blank(request, kind, model))
+    done = once.existing(_key(request, kind)) if request.POST.get("action") == "confirm" else None
+    if done is not None:  # the same confirmation again (a double click, Back + resubmit)
+        messages.info(request, f"This confirmation already started job #{done.pk}.")
+        return redirect("bulkadmin:job", pk=done.pk)
     state = _bound(request, kind, model)
     if not state.errors:
         _preview(state)
@@ -159,7 +164,12 @@ def _confirm(request: HttpRequest, state: Composition) -> Job | None:
     if state.errors or state.specs is None:
         return None
     parameters = {**(state.specs or {}), "batch_size": state.form.cleaned_data["batch_size"]}
-    return launch(kind=state.kind, collection=state.model.collection, parameters=parameters, user=request.user)
+    key = _key(request, state.kind)
+    return launch(kind=state.kind, collection=state.model.collection, parameters=parameters, user=request.user, key=key)
+
+
+def _key(request: HttpRequest, kind: str) -> str | None:
+    return once.form_key(kind, request.user, request.POST.get(once.FIELD))
 
 
 def _fingerprint(specs: dict[str, Any] | None) -> str:

@@ -14,12 +14,13 @@ from django.views.decorators.http import require_POST
 
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.jobs import once
 from bulkadmin.jobs import rules as job_rules
 from bulkadmin.models import Job
 from bulkadmin.operations.imports import MODES, check_import_options
 from bulkadmin.operations.imports.preview import ImportPreview, preview_file
 from bulkadmin.web.import_forms import PreviewForm, UploadForm, preview_initial
-from bulkadmin.web.launch import launch
+from bulkadmin.web.launch import launch, launch_once
 from bulkadmin.web.option_errors import worded
 from bulkadmin.web.uploads import (
     FILE_FIELD,
@@ -36,6 +37,7 @@ from bulkadmin.web.uploads import (
     use_limited_uploads,
 )
 from bulkadmin.web.views.common import model_or_404, page
+from bulkadmin.web.views.import_scan import scan_context
 
 
 @csrf_exempt
@@ -190,6 +192,7 @@ def _preview_page(
         "columns": [(form.map_field(n), plan) for n, plan in enumerate(preview.columns)] if preview and form else [],
         "errors": [*errors, *(preview.problems if preview else ())],
     }
+    context.update(scan_context(token, meta, preview))
     return page(request, "import_preview.html", context, status=status)
 
 
@@ -200,16 +203,28 @@ def _shown(meta: dict[str, Any]) -> dict[str, Any]:
 
 @require_POST
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    """Step 3: from a dry run's result page, run the same import for real (a new job)."""
+    """Step 3: from a dry run's result page, run the same import for real (a new job), once: the
+    import job's key is the dry run's, so a repeated POST finds the import the first one started."""
     dry_run = get_object_or_404(Job, pk=pk, kind=Job.Kind.IMPORT, dry_run=True)
     if dry_run.user_id != request.user.pk:  # the rule of its upload's preview: one's own uploads only
         raise Http404("There is no such dry run among yours.")
+    done = once.existing(once.confirm_key(dry_run))
+    if done is not None:
+        messages.info(request, f"Dry run #{dry_run.pk} was already confirmed as job #{done.pk}.")
+        return redirect("bulkadmin:job", pk=done.pk)
     reason = job_rules.confirm_refused(dry_run)
     if reason:
         messages.error(request, f"The import of dry run #{dry_run.pk} cannot start: {reason}")
         return redirect("bulkadmin:job", pk=dry_run.pk)
     parameters = {**dry_run.parameters, "dry_run": False, "keep_undo": True}
-    job = launch(kind=Job.Kind.IMPORT, collection=dry_run.collection, parameters=parameters, user=request.user)
-    job_rules.link(dry_run, "confirmed_by", job)
-    messages.success(request, f"Job #{job.pk} imports the file into {job.collection}.")
-    return redirect("bulkadmin:job", pk=job.pk)
+    started = launch_once(
+        kind=Job.Kind.IMPORT,
+        collection=dry_run.collection,
+        parameters=parameters,
+        user=request.user,
+        key=once.confirm_key(dry_run),
+    )
+    if started.created:
+        job_rules.link(dry_run, "confirmed_by", started.job)
+    messages.success(request, f"Job #{started.job.pk} imports the file into {started.job.collection}.")
+    return redirect("bulkadmin:job", pk=started.job.pk)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -15,28 +14,21 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.jobs import figures, once, tasks
 from bulkadmin.jobs import rules as job_rules
-from bulkadmin.jobs import tasks
+from bulkadmin.jobs.error_pages import ErrorFileRows, error_file_path
 from bulkadmin.jobs.parameters import CleanupParameters, SyncParameters
 from bulkadmin.jobs.runner import mark_stale_jobs
 from bulkadmin.models import Job
 from bulkadmin.operations.cleanup import rules
 from bulkadmin.operations.sync import sources
 from bulkadmin.web.charts import throughput_svg
-from bulkadmin.web.launch import launch, launch_cleanup, launch_sync
+from bulkadmin.web.launch import launch_cleanup, launch_once, launch_sync
 from bulkadmin.web.permissions import can, can_run, permission_required
 from bulkadmin.web.views.common import page, pretty, without_paths
 
 ERRORS_PER_PAGE = 20
-DRY_RUN_LABELS = {
-    "inserted": "would create",
-    "updated": "would update",
-    "unchanged": "would leave unchanged",
-    "deleted": "would delete",
-    "rejected": "would reject",
-}
 
 
 def job_list(request: HttpRequest) -> HttpResponse:
@@ -70,19 +62,20 @@ def job_list(request: HttpRequest) -> HttpResponse:
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     mark_stale_jobs()
     job = get_object_or_404(Job.objects.select_related("user"), pk=pk)
-    errors = Paginator(job.errors, ERRORS_PER_PAGE).get_page(request.GET.get("errors_page"))
+    errors, error_file = _errors(job, request.GET.get("errors_page"))
+    counts = figures.counts(job)
     context = {
         "title": f"Job #{job.pk}: {job.get_kind_display()}",
         "job": job,
         "parameters": pretty(without_paths(job.parameters)),
         "details": pretty(without_paths(job.details)) if job.details else "",
         "may_see_rows": can(request.user, "view_job_rows"),
-        "counts": _counts(job),
-        "labelled_counts": _labelled(_counts(job), job),
-        "rate": _rate(job),
-        "percent": _percent(job),
+        "counts": [(count.name, count.value) for count in counts],
+        "labelled_counts": [(count.name, count.value, count.label) for count in counts],
+        "figures": figures.status(job),
         "chart": throughput_svg(job.batches),
         "errors": errors,
+        "error_file": error_file,
         "actions": _actions(request, job),
         "status_url": reverse("bulkadmin:job_status", args=[job.pk]),
     }
@@ -93,18 +86,16 @@ def job_status(request: HttpRequest, pk: int) -> JsonResponse:
     """The job's live figures for the progress bar."""
     mark_stale_jobs()
     job = get_object_or_404(Job, pk=pk)
-    return JsonResponse(
-        {
-            "status": job.status,
-            "status_label": job.get_status_display(),
-            "finished": job.is_finished,
-            "rows_done": job.rows_done,
-            "rows_total": job.rows_total,
-            "percent": _percent(job),
-            "rate": _rate(job),
-            "message": job.message,
-        }
-    )
+    return JsonResponse(figures.status(job))
+
+
+def _errors(job: Job, number: str | None) -> tuple[Any, ErrorFileRows | None]:
+    """A page of the job's errors: read from its full error file when it has one, else from
+    the first errors kept on the job."""
+    if error_file_path(job) is not None:
+        rows = ErrorFileRows(job)
+        return Paginator(rows, ERRORS_PER_PAGE).get_page(number), rows
+    return Paginator(job.errors, ERRORS_PER_PAGE).get_page(number), None
 
 
 @require_POST
@@ -126,28 +117,43 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("undo_job")
 def job_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    """Restore the job's documents, once: the undo job's key is the job's, so a repeated POST
+    finds the undo job the first one started."""
     job = get_object_or_404(Job, pk=pk)
+    done = once.existing(once.undo_key(job))
+    if done is not None:
+        messages.info(request, f"Job #{job.pk} is already undone by job #{done.pk}.")
+        return redirect("bulkadmin:job", pk=done.pk)
     reason = job_rules.undo_refused(job)
     if reason:
         messages.error(request, f"Job #{job.pk} cannot be undone: {reason}")
         return redirect("bulkadmin:job", pk=job.pk)
-    undo_job = launch(kind=Job.Kind.UNDO, collection=job.collection, parameters={"job": job.pk}, user=request.user)
-    job_rules.link(job, "undone_by", undo_job)
-    messages.success(request, f"Job #{undo_job.pk} restores the documents of job #{job.pk}.")
-    return redirect("bulkadmin:job", pk=undo_job.pk)
+    parameters = {"job": job.pk}
+    started = launch_once(
+        kind=Job.Kind.UNDO, collection=job.collection, parameters=parameters, user=request.user, key=once.undo_key(job)
+    )
+    if started.created:
+        job_rules.link(job, "undone_by", started.job)
+    messages.success(request, f"Job #{started.job.pk} restores the documents of job #{job.pk}.")
+    return redirect("bulkadmin:job", pk=started.job.pk)
 
 
 @require_POST
 def job_rerun(request: HttpRequest, pk: int) -> HttpResponse:
-    """Run a cleanup or sync job again with the same rules or source and mode, as a new job."""
+    """Run a cleanup or sync job again with the same rules or source and mode, as a new job (once
+    per form: the form's token). A real cleanup is re-run from the Cleanup page, where the number
+    of documents it will touch is shown and typed first."""
     job = get_object_or_404(Job, pk=pk)
     if not job_rules.can_relaunch(job):
         messages.error(request, f"{job.get_kind_display()} jobs are re-run from their page, with a new preview.")
         return redirect("bulkadmin:job", pk=job.pk)
     if not can_run(request.user, job.kind):
         raise PermissionDenied(f"You may not run {job.get_kind_display().lower()} jobs.")
+    if job.kind == Job.Kind.CLEANUP and not job.dry_run:
+        return redirect(f"{reverse('bulkadmin:cleanup')}?rerun={job.pk}")
+    key = once.form_key(f"rerun-{job.pk}", request.user, request.POST.get(once.FIELD))
     try:
-        new = _relaunch(job, request.user)
+        new = _relaunch(job, request.user, key)
     except BulkAdminError as error:
         messages.error(request, f"Job #{job.pk} cannot be re-run: {error}")
         return redirect("bulkadmin:job", pk=job.pk)
@@ -158,30 +164,33 @@ def job_rerun(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("run_import")
 def job_resume(request: HttpRequest, pk: int) -> HttpResponse:
-    """Carry on an interrupted (or cancelled) import after its last committed row, in the background."""
+    """Carry on an interrupted (or cancelled) import after its last committed row, in the
+    background; queuing it is a conditional update, so several POSTs resume it once."""
     job = get_object_or_404(Job, pk=pk)
     reason = job_rules.resume_refused(job)
     if reason:
         messages.error(request, f"Job #{job.pk} cannot be resumed: {reason}")
         return redirect("bulkadmin:job", pk=job.pk)
-    tasks.resume_import_job.enqueue(job.pk)
+    if job_rules.queue_resume(job):
+        tasks.resume_import_job.enqueue(job.pk)
     messages.success(request, f"Job #{job.pk} carries on where it stopped, without importing a row twice.")
     return redirect("bulkadmin:job", pk=job.pk)
 
 
-def _relaunch(job: Job, user: Any) -> Job:
+def _relaunch(job: Job, user: Any, key: str | None) -> Job:
     if job.kind == Job.Kind.CLEANUP:
         chosen = CleanupParameters.from_parameters(job.parameters).rules
-        return launch_cleanup(rules=rules.select(chosen or None), dry_run=job.dry_run, user=user)
+        return launch_cleanup(rules=rules.select(chosen or None), dry_run=job.dry_run, user=user, key=key)
     parameters = SyncParameters.from_parameters(job.parameters)
-    return launch_sync(source=sources.get(parameters.source), mode=parameters.mode, dry_run=job.dry_run, user=user)
+    source = sources.get(parameters.source)
+    return launch_sync(source=source, mode=parameters.mode, dry_run=job.dry_run, user=user, key=key)
 
 
 def job_errors(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
     """The job's error file, or a CSV of the errors kept on the job."""
     job = get_object_or_404(Job, pk=pk)
-    path = Path(job.error_file) if job.error_file else None
-    if path is not None and path.is_file() and _in_job_folders(path):
+    path = error_file_path(job)
+    if path is not None:
         return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-errors.csv"'
@@ -190,12 +199,6 @@ def job_errors(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
     for error in job.errors:
         writer.writerow([error.get(name) for name in ("index", "kind", "field", "code", "message")])
     return response
-
-
-def _in_job_folders(path: Path) -> bool:
-    """Whether `path` is under the project's data folder or the jobs folder (it may be elsewhere)."""
-    folders = [conf.var_dir(), conf.jobs_dir()]
-    return any(path.resolve().is_relative_to(Path(folder).resolve()) for folder in folders)
 
 
 def _actions(request: HttpRequest, job: Job) -> dict[str, Any]:
@@ -215,37 +218,8 @@ def _actions(request: HttpRequest, job: Job) -> dict[str, Any]:
     }
 
 
-def _counts(job: Job) -> list[tuple[str, Any]]:
-    """The job's counts worth showing: rows, failed, and every other count that is not zero."""
-    hidden = ("elapsed", "docs_per_second")
-    return [(k, v) for k, v in job.counts.items() if k not in hidden and (v or k in ("rows", "failed"))]
-
-
-def _labelled(counts: list[tuple[str, Any]], job: Job) -> list[tuple[str, Any, str]]:
-    """Each count with its label: what a dry run would have done."""
-    labels = DRY_RUN_LABELS if job.dry_run else {}
-    return [(name, value, labels.get(name, name)) for name, value in counts]
-
-
 def _confirm_import(request: HttpRequest, job: Job) -> dict[str, Any] | None:
     """The confirm box of a dry-run import, for users who may import."""
     if job.kind != Job.Kind.IMPORT or not job.dry_run or not can(request.user, "run_import"):
         return None
     return {"reason": job_rules.confirm_refused(job), "confirmed_by": job.details.get("confirmed_by")}
-
-
-def _percent(job: Job) -> int:
-    if job.is_finished and job.status == Job.Status.SUCCEEDED:
-        return 100
-    if not job.rows_total and job.details.get("bytes_total"):  # an import: how far into the file
-        return min(100, int(job.details.get("bytes_read", 0) * 100 / job.details["bytes_total"]))
-    if not job.rows_total:
-        return 0
-    return min(100, int(job.rows_done * 100 / job.rows_total))
-
-
-def _rate(job: Job) -> float:
-    if job.is_finished and job.counts.get("docs_per_second") is not None:
-        return job.counts["docs_per_second"]
-    elapsed = job.elapsed
-    return round(job.rows_done / elapsed, 1) if elapsed else 0.0

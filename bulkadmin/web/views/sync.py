@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.jobs.once import FIELD, form_key
 from bulkadmin.models import Job
 from bulkadmin.operations.sync import Source, UnknownSource, sources
 from bulkadmin.web.launch import launch_sync
@@ -34,7 +35,8 @@ def sync_page(request: HttpRequest) -> HttpResponse:
         return _render(request, str(error), status=404)
     mode, dry_run, label = ACTIONS[action]
     try:
-        job = launch_sync(source=source, mode=mode, dry_run=dry_run, user=request.user)
+        key = form_key("sync", request.user, request.POST.get(FIELD))
+        job = launch_sync(source=source, mode=mode, dry_run=dry_run, user=request.user, key=key)
     except BulkAdminError as error:
         messages.error(request, str(error))
         return redirect("bulkadmin:sync")

@@ -1,0 +1,71 @@
+"""Validity that depends on the stored value: apply an update to each pre-image in Python and
+validate the result with the model before writing, so `$inc age 1000` never stores `age` 1075
+where the model caps it at 150.
+
+Runs that read pre-images anyway (the composed update job, cleanup update rules) use it; its
+cost is one read of each batch's documents (when not kept for undo already) and one model
+validation per document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from bulkadmin.core.documents import MongoModel
+from bulkadmin.operations.simulate import apply_update
+
+
+@dataclass(frozen=True)
+class InvalidResult:
+    """A document the update would make invalid: its `_id`, the field (model name) and why."""
+
+    doc_id: Any
+    field: str
+    message: str
+
+    def describe(self) -> str:
+        return f"_id {self.doc_id}: {self.field} would become invalid: {self.message}"
+
+
+def split_valid(
+    model: type[MongoModel], documents: list[dict[str, Any]], update: Mapping[str, Any], *, now: dt.datetime
+) -> tuple[list[dict[str, Any]], list[InvalidResult]]:
+    """The documents `update` (stored keys) leaves valid, and those it would make invalid.
+
+    Only problems in the fields the update touches count: a document that was already invalid
+    elsewhere is not the update's doing."""
+    touched = {path.split(".")[0] for fields in update.values() if isinstance(fields, Mapping) for path in fields}
+    valid: list[dict[str, Any]] = []
+    invalid: list[InvalidResult] = []
+    for document in documents:
+        problem = _problem(model, apply_update(document, update, now=now), touched)
+        if problem is None:
+            valid.append(document)
+        else:
+            invalid.append(InvalidResult(document.get("_id"), *problem))
+    return valid, invalid
+
+
+def _problem(model: type[MongoModel], document: dict[str, Any], touched: set[str]) -> tuple[str, str] | None:
+    try:
+        model.model_validate(document)
+    except ValidationError as error:
+        for item in error.errors():
+            key = str(item["loc"][0]) if item["loc"] else ""
+            if key in touched:
+                value = document.get(key)
+                return _field_name(model, key), f"{item['msg']} (would be {value!r})"
+    return None
+
+
+def _field_name(model: type[MongoModel], key: str) -> str:
+    """The model field name of stored key `key`."""
+    for name, info in model.model_fields.items():
+        if (info.alias or name) == key:
+            return name
+    return key
