@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bulkadmin", "0001_initial"),
+        ("bulkadmin", "0003_merge_0002_job_error_index_0002_job_request_token"),
     ]
 
     operations = [
