@@ -7,7 +7,8 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from bulkadmin.models import Job
 
@@ -37,12 +38,12 @@ def allowed(user: Any) -> dict[str, bool]:
     return {codename: can(user, codename) for codename in KIND_PERMISSIONS.values()}
 
 
-def permission_required(codename: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def permission_required(codename: str) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """A view decorator answering 403 to users without `codename` (checked on every method)."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not can(request.user, codename):
                 raise PermissionDenied(f"You need the permission {codename!r} for this page.")
             return view(request, *args, **kwargs)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import secrets
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
@@ -123,7 +123,7 @@ class LimitedUploadHandler(FileUploadHandler):
             self.out.close()
             _remove(target.parent)
 
-    def _refuse(self, message: str) -> None:
+    def _refuse(self, message: str) -> NoReturn:
         self.upload_request.upload_problem = message
         raise SkipFile(message)
 

@@ -320,7 +320,10 @@ class JsonReader:
     def _carry_on_slowly(self, done: int, failure: ImportFileError) -> Iterator[Record]:
         """The items after `done`, parsed again; `failure` is raised if the slow parser cannot
         get past the point the fast one gave up at either (bytes that are not UTF-8)."""
-        raw = open(self.source.path, "rb")  # noqa: SIM115 - closed with the source
+        path = self.source.path
+        if path is None:  # only a file on disk can be read again
+            raise failure
+        raw = open(path, "rb")  # noqa: SIM115 - closed with the source
         self.source.on_close(raw.close)
         number = 0
         try:
