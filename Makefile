@@ -16,8 +16,9 @@ install: $(BIN)/.installed
 run: install
 	$(BIN)/python manage.py rundev
 
+# Django's tables on a throwaway PostgreSQL cluster (SQLite when none can run; see the script).
 test: install lint browser
-	$(BIN)/python -m pytest
+	scripts/test-postgres.sh $(BIN)/python -m pytest
 
 # The browser tests drive Debian's Chromium; install it when we can (root with apt-get).
 browser:

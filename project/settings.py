@@ -1,8 +1,11 @@
 """Settings for the bulkadmin project, read from the environment (and `.env` when present)."""
 
+import datetime as dt
+import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from bulkadmin.core import conf
 
@@ -18,7 +21,10 @@ env = environ.Env(
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env("DEBUG")
-SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key" if DEBUG else environ.Env.NOTSET)
+# Read as written: django-environ would take a key starting with "$" for the name of another variable.
+SECRET_KEY = os.environ.get("SECRET_KEY") or ("dev-only-insecure-key" if DEBUG else "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("Set the SECRET_KEY environment variable (required when DEBUG=false)")
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 
 INSTALLED_APPS = [
@@ -30,18 +36,21 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "bulkadmin",
     "project",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -78,8 +87,46 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Static files: `manage.py collectstatic` copies them to STATIC_ROOT, where WhiteNoise serves them
+# (compressed, with content-hashed names and long cache headers) when DEBUG is off.
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env("STATIC_ROOT", default="") or VAR_DIR / "static")
+STATIC_STORAGE = "django.contrib.staticfiles.storage.StaticFilesStorage"
+if not DEBUG:
+    STATIC_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": STATIC_STORAGE},
+}
+WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = DEBUG
+
+# HTTPS: all off by default (development); the README's production variables switch them on.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Behind a TLS-terminating proxy: "HTTP_X_FORWARDED_PROTO,https" (the header the proxy sets, and its value).
+SECURE_PROXY_SSL_HEADER = tuple(env.list("SECURE_PROXY_SSL_HEADER", default=[])) or None
+
+# Sign-in: django-axes counts failed sign-ins per user name and client address and locks that pair
+# out after AXES_FAILURE_LIMIT failures for AXES_COOLOFF_MINUTES; a successful sign-in resets the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "project.client_ip.client_ip"
+# How many proxies in front of the web server append to X-Forwarded-For (0: use the peer address).
+BULKADMIN_TRUSTED_PROXIES = env.int("BULKADMIN_TRUSTED_PROXIES", default=0)
 
 # Background work: Django's Tasks API with the database backend (`manage.py db_worker`).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -106,6 +153,8 @@ LOGGING = {
 BULKADMIN_UNDO_LIMIT = env.int("BULKADMIN_UNDO_LIMIT", default=conf.DEFAULT_UNDO_LIMIT)
 BULKADMIN_UNDO_DAYS = env.int("BULKADMIN_UNDO_DAYS", default=conf.DEFAULT_UNDO_DAYS)
 BULKADMIN_JOB_STALE_SECONDS = env.int("BULKADMIN_JOB_STALE_SECONDS", default=conf.DEFAULT_JOB_STALE_SECONDS)
+# The health endpoint (/healthz) gives MongoDB this many seconds to answer a ping.
+BULKADMIN_HEALTH_TIMEOUT = env.float("BULKADMIN_HEALTH_TIMEOUT", default=2.0)
 # The Import page streams uploads to <BULKADMIN_JOBS_DIR>/uploads/ and refuses larger files.
 BULKADMIN_UPLOAD_MAX_BYTES = env.int("BULKADMIN_UPLOAD_MAX_BYTES", default=conf.DEFAULT_UPLOAD_MAX_BYTES)
 # Sync: a page's complete response (retries included) and a whole run must arrive within these

@@ -12,6 +12,7 @@ from pymongo.database import Database
 
 from bulkadmin.core import embedded, mongo
 from bulkadmin.core.registry import ensure_indexes, site
+from tests.processes import process_database
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +37,11 @@ def db(mongo_uri: str, settings) -> Iterator[Database]:
         ensure_indexes(model, database)
     yield database
     database.client.drop_database(database.name)
+
+
+@pytest.fixture
+def process_database_url(tmp_path) -> Iterator[str]:
+    """Django's database for the `manage.py` processes this test starts (empty; they migrate it):
+    a new database on the tests' PostgreSQL server, dropped afterwards, or an SQLite file."""
+    with process_database(tmp_path) as url:
+        yield url

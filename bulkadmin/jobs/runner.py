@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 from pymongo.errors import ConnectionFailure
 
@@ -140,7 +140,8 @@ def track_job(**options: Any) -> Iterator[JobRun]:
     Ctrl-C, a kill signal turned into SystemExit, or a lost connection to MongoDB leave the job
     `interrupted` with its last checkpoint; a cancellation leaves it `cancelled`; any other
     exception leaves it `failed` with the reason. The exception is re-raised with `.job_id`."""
-    close_old_connections()
+    if not connection.in_atomic_block:  # a long-lived worker drops stale connections; a transaction keeps its own
+        close_old_connections()
     run = start_job(**options)
     try:
         yield run

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from django.core.management.base import CommandError
 
 from bulkadmin.models import Job
 from tests.imports.conftest import CORPUS, user_rows, write_csv
+from tests.processes import fetch_one
 
 pytestmark = pytest.mark.django_db
 
@@ -151,14 +151,14 @@ def test_options_reach_the_import(db, tmp_path):
 
 
 @pytest.fixture
-def env(db, mongo_uri, tmp_path):
+def env(db, mongo_uri, tmp_path, process_database_url):
     """The environment of a `manage.py` process using this test's MongoDB database."""
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "project.settings",  # not the tests' (in-memory jobs)
         "MONGODB_URI": mongo_uri,
         "MONGODB_DB": db.name,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'django.sqlite3'}",
+        "DATABASE_URL": process_database_url,
         "BULKADMIN_JOBS_DIR": str(tmp_path / "jobs"),
     }
 
@@ -176,15 +176,8 @@ def manage(env, *arguments: str, stdin: str | None = None) -> subprocess.Complet
 
 
 def job_row(env) -> tuple | None:
-    """(id, status, last_committed_row) of the process's job, read from its SQLite file."""
-    path = env["DATABASE_URL"].removeprefix("sqlite:///")
-    if not Path(path).exists():
-        return None
-    with sqlite3.connect(path, timeout=5) as connection:
-        try:
-            return connection.execute("SELECT id, status, last_committed_row FROM bulkadmin_job").fetchone()
-        except sqlite3.OperationalError:
-            return None
+    """(id, status, last_committed_row) of the process's job, read from its database."""
+    return fetch_one(env["DATABASE_URL"], "SELECT id, status, last_committed_row FROM bulkadmin_job")
 
 
 def test_a_real_process_imports_a_file_and_stdin(db, env):
