@@ -18,9 +18,9 @@ from pymongo.database import Database
 from bulkadmin.core import conf
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import InvalidSpec
-from bulkadmin.core.processes import pid_exists
 from bulkadmin.core.registry import site
-from bulkadmin.jobs.runner import JobRun, error_row, track_job
+from bulkadmin.jobs import leases
+from bulkadmin.jobs.runner import JobRun, error_row, job_lease_name, track_job
 from bulkadmin.models import Job
 from bulkadmin.operations.imports.errors import ImportRowError
 from bulkadmin.operations.imports.options import ImportOptions, check_import_options
@@ -96,8 +96,9 @@ def resume_refused(job: Job) -> str:
         return f"Job {job.pk} is a {job.get_kind_display().lower()} job, not an import."
     if job.status not in RESUMABLE:
         return f"Job {job.pk} has finished ({job.get_status_display().lower()}); there is nothing to resume."
-    if job.status == Job.Status.RUNNING and _alive(job.worker_pid):
-        return f"Job {job.pk} is still running (pid {job.worker_pid})."
+    holder = leases.holder_of(job_lease_name(job.pk)) if job.status == Job.Status.RUNNING else None
+    if holder is not None:
+        return f"Job {job.pk} is still running on host {holder.host} (pid {holder.pid}); {_expiry(holder)}."
     if job.status == Job.Status.FAILED and job.last_committed_row is None:
         return f"Job {job.pk} failed before importing anything ({job.message}); start a new import."
     return ""
@@ -110,8 +111,13 @@ def _get_job(pk: int) -> Job:
         raise InvalidSpec(f"There is no job {pk}.") from None
 
 
-def _alive(pid: int | None) -> bool:
-    return pid is not None and pid > 0 and pid != os.getpid() and pid_exists(pid)
+def _expiry(holder: Any) -> str:
+    return f"if that process died, it can be resumed after its lease expires at {leases.when(holder.expires_at)}"
+
+
+def resume_queued(job: Job, *, db: Database | None = None) -> OperationResult:
+    """Carry on an import a worker queued again after its worker died (`watch.resume_interrupted`)."""
+    return _run(site.get(job.collection), job, source=job.parameters["source"], progress=None, db=db)
 
 
 def _run(

@@ -53,7 +53,10 @@ def run_import_job(job_id: int) -> str:
 
 @task()
 def resume_import_job(job_id: int) -> str:
-    """Carry on an interrupted import job after its last committed row (no duplicates, no gaps)."""
+    """Carry on an interrupted import job after its last committed row (no duplicates, no gaps):
+    one a user resumed, or one a worker queued again after its worker died."""
+    if Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).exists():
+        return _run(job_id, imports.resume_queued)
     with contextlib.suppress(BulkAdminError):  # the job row has its final status and why
         imports.resume_import(job_id)
     return Job.objects.get(pk=job_id).status

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bulkadmin.jobs import locks
+from bulkadmin.jobs import leases
 from bulkadmin.models import Job
 from tests.web.helpers import CLEANUP_COUNTS, cleanup_data
 
@@ -116,17 +116,17 @@ def test_unknown_action_is_refused(admin_client_, old_data):
 
 
 def test_a_run_while_the_cleanup_lock_is_held_fails_with_the_reason(admin_client_, old_data):
-    with locks.exclusive("cleanup"):
+    with leases.exclusive("cleanup"):
         response = admin_client_.post(URL, {"action": "run"}, follow=True)
     job = Job.objects.get()
     assert (job.status, job.started_at) == ("failed", None)
-    assert job.message.startswith("Not run: cleanup is already running by process ")
+    assert job.message.startswith("Not run: cleanup is already running on host ")
     assert "cleanup is already running" in response.content.decode()
     assert old_data.user_sessions.count_documents({}) == 5
 
 
 def test_a_dry_run_does_not_need_the_lock(admin_client_, old_data):
-    with locks.exclusive("cleanup"):
+    with leases.exclusive("cleanup"):
         admin_client_.post(URL, {"action": "dry_run", "rule": "expired_sessions"})
     assert Job.objects.get().status == "succeeded"
 

@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from bulkadmin.bulk import bulk_insert
-from bulkadmin.jobs import locks
+from bulkadmin.jobs import leases
 from bulkadmin.models import Job
 from project.collections import User
 from tests.factories import user
@@ -140,10 +140,10 @@ def test_an_unreachable_source_fails_the_job_with_the_reason(admin_client_, unre
 
 
 def test_a_run_while_the_source_is_locked_fails_with_the_reason(admin_client_, feed, db):
-    with locks.exclusive("sync-demo_users"):
+    with leases.exclusive("sync-demo_users"):
         response = admin_client_.post(URL, {"source": "demo_users", "action": "run"}, follow=True)
     job = Job.objects.get()
-    assert job.status == "failed" and job.message.startswith("Not run: sync-demo_users is already running by process")
+    assert job.status == "failed" and job.message.startswith("Not run: sync-demo_users is already running on host")
     assert "sync-demo_users is already running" in response.content.decode()
     assert db.users.count_documents({}) == 0 and feed.requests == []
 

@@ -6,13 +6,11 @@ from django.http import HttpRequest, HttpResponse
 
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.registry import site
-from bulkadmin.jobs.runner import mark_stale_jobs
 from bulkadmin.models import Job
 from bulkadmin.web.views.common import page
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
-    mark_stale_jobs()
     db = get_db()
     collections = [
         {

@@ -20,7 +20,6 @@ from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs import rules as job_rules
 from bulkadmin.jobs import tasks
 from bulkadmin.jobs.parameters import CleanupParameters, SyncParameters
-from bulkadmin.jobs.runner import mark_stale_jobs
 from bulkadmin.models import Job
 from bulkadmin.operations.cleanup import rules
 from bulkadmin.operations.sync import sources
@@ -40,7 +39,6 @@ DRY_RUN_LABELS = {
 
 
 def job_list(request: HttpRequest) -> HttpResponse:
-    mark_stale_jobs()
     jobs = Job.objects.select_related("user")
     chosen = {name: request.GET.get(name, "") for name in ("kind", "status", "collection", "user")}
     if chosen["kind"]:
@@ -68,7 +66,6 @@ def job_list(request: HttpRequest) -> HttpResponse:
 
 
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    mark_stale_jobs()
     job = get_object_or_404(Job.objects.select_related("user"), pk=pk)
     errors = Paginator(job.errors, ERRORS_PER_PAGE).get_page(request.GET.get("errors_page"))
     context = {
@@ -90,7 +87,6 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def job_status(request: HttpRequest, pk: int) -> JsonResponse:
     """The job's live figures for the progress bar."""
-    mark_stale_jobs()
     job = get_object_or_404(Job, pk=pk)
     return JsonResponse(
         {
