@@ -6,10 +6,9 @@ changes are conditional updates, so two requests at once change a job once.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.utils import timezone
 
+from bulkadmin.jobs import files
 from bulkadmin.models import Job
 from bulkadmin.operations.undo import undo_record_count
 
@@ -47,8 +46,7 @@ def resume_refused(job: Job) -> str:
         return "only imports can be resumed; other jobs are run again from their page."
     if job.status not in (Job.Status.INTERRUPTED, Job.Status.CANCELLED):
         return f"its status is {job.get_status_display().lower()}; only interrupted or cancelled imports resume."
-    source = job.parameters.get("source")
-    if not isinstance(source, str) or not Path(source).is_file():
+    if not files.source_exists(job.parameters.get("source")):
         return "its file is no longer on the server."
     return ""
 
@@ -78,7 +76,7 @@ def confirm_refused(job: Job) -> str:
         return f"it was already confirmed as job #{job.details['confirmed_by']}."
     if job.status not in CONFIRMABLE:
         return f"the dry run {job.get_status_display().lower()}: nothing would be imported."
-    if not Path(job.parameters.get("source", "")).is_file():
+    if not files.source_exists(job.parameters.get("source", "")):
         return "the uploaded file is no longer there; upload it again."
     return ""
 

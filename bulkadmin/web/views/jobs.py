@@ -8,17 +8,16 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, SuspiciousFileOperation
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.jobs import files, tasks
 from bulkadmin.jobs import rules as job_rules
-from bulkadmin.jobs import tasks
 from bulkadmin.jobs.parameters import CleanupParameters, SyncParameters
 from bulkadmin.models import Job
 from bulkadmin.operations.cleanup import rules
@@ -173,11 +172,11 @@ def _relaunch(job: Job, user: Any) -> Job:
 
 
 def job_errors(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
-    """The job's error file, or a CSV of the errors kept on the job."""
+    """The job's error file (from the job files' storage), or a CSV of the errors kept on the job."""
     job = get_object_or_404(Job, pk=pk)
-    path = Path(job.error_file) if job.error_file else None
-    if path is not None and path.is_file() and _in_job_folders(path):
-        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
+    stored = _stored_error_file(job.error_file)
+    if stored is not None:
+        return FileResponse(stored, as_attachment=True, filename=Path(job.error_file).name)
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-errors.csv"'
     writer = csv.writer(response)
@@ -187,10 +186,15 @@ def job_errors(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
     return response
 
 
-def _in_job_folders(path: Path) -> bool:
-    """Whether `path` is under the project's data folder or the jobs folder (it may be elsewhere)."""
-    folders = [conf.var_dir(), conf.jobs_dir()]
-    return any(path.resolve().is_relative_to(Path(folder).resolve()) for folder in folders)
+def _stored_error_file(name: str) -> Any:
+    """The open error file a job names in the storage; None for none, a file named on the command
+    line (a local path, not shared), or one no longer there."""
+    if not name or Path(name).is_absolute() or ".." in Path(name).parts:
+        return None
+    try:
+        return files.storage().open(name, "rb")
+    except (FileNotFoundError, SuspiciousFileOperation):
+        return None
 
 
 def _actions(request: HttpRequest, job: Job) -> dict[str, Any]:
