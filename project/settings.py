@@ -161,7 +161,7 @@ BULKADMIN_UNDO_LIMIT = env.int("BULKADMIN_UNDO_LIMIT", default=conf.DEFAULT_UNDO
 BULKADMIN_UNDO_DAYS = env.int("BULKADMIN_UNDO_DAYS", default=conf.DEFAULT_UNDO_DAYS)
 BULKADMIN_JOB_STALE_SECONDS = env.int("BULKADMIN_JOB_STALE_SECONDS", default=conf.DEFAULT_JOB_STALE_SECONDS)
 # The health endpoint (/healthz) gives MongoDB this many seconds to answer a ping.
-BULKADMIN_HEALTH_TIMEOUT = env.float("BULKADMIN_HEALTH_TIMEOUT", default=2.0)
+BULKADMIN_HEALTH_TIMEOUT = env.float("BULKADMIN_HEALTH_TIMEOUT", default=conf.DEFAULT_HEALTH_TIMEOUT)
 # The Import page streams uploads to <BULKADMIN_JOBS_DIR>/uploads/ and refuses larger files.
 BULKADMIN_UPLOAD_MAX_BYTES = env.int("BULKADMIN_UPLOAD_MAX_BYTES", default=conf.DEFAULT_UPLOAD_MAX_BYTES)
 # Sync: a page's complete response (retries included) and a whole run must arrive within these

@@ -14,7 +14,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database
 
 from bulkadmin.bulk.batching import aiter_batches, known_total
-from bulkadmin.bulk.plans import BulkOptions, Clock, Find, Steps, build_plan, resolve_key_fields, with_defaults
+from bulkadmin.bulk.options import BulkOptions, Clock, build_plan, with_defaults
+from bulkadmin.bulk.plans import REFUSED_WHOLE, Find, Steps, resolve_key_fields, write_failed
 from bulkadmin.bulk.results import BulkResult
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_async_db
@@ -78,11 +79,12 @@ async def _run(
     collection = _collection(model, options["db"])
     clock = Clock(plan, known_total(items), options["progress"])
     async for batch in aiter_batches(items, options["batch_size"]):
+        if plan.stopped:
+            plan.skip_unread(len(batch))
+            continue
         started = time.perf_counter()
         await _drive(plan.batch(plan.prepare(batch)), collection)
         clock.batch_finished(len(batch), time.perf_counter() - started)
-        if plan.stopped:
-            break
     return clock.conclude(options["raise_on_error"])
 
 
@@ -103,3 +105,5 @@ async def _execute(collection: AsyncCollection[Document], request: Any) -> Any:
         return (await collection.bulk_write(request.requests, ordered=request.ordered)).bulk_api_result
     except pymongo.errors.BulkWriteError as error:
         return error.details
+    except REFUSED_WHOLE as error:
+        return write_failed(error)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, SupportsIndex, cast
 
 VALIDATION_FAILED = 121  # MongoDB's DocumentValidationFailure code, used for rejected rows
 
@@ -115,6 +116,25 @@ class BulkResult:
 
     __index__ = __int__
 
+    # The guide uses what `bulk_insert` returns as its count: `total += count`, `count + 1`,
+    # `f"Inserted {count} documents"`, `f"{count:,}"`. These give the headline count; `str()` and
+    # `repr()` stay the full result, for debugging.
+    def __add__(self, other: object) -> int:
+        return int(self) + operator.index(cast(SupportsIndex, other)) if _is_count(other) else NotImplemented
+
+    def __radd__(self, other: object) -> int:
+        return operator.index(cast(SupportsIndex, other)) + int(self) if _is_count(other) else NotImplemented
+
+    def __sub__(self, other: object) -> int:
+        return int(self) - operator.index(cast(SupportsIndex, other)) if _is_count(other) else NotImplemented
+
+    def __rsub__(self, other: object) -> int:
+        return operator.index(cast(SupportsIndex, other)) - int(self) if _is_count(other) else NotImplemented
+
+    def __format__(self, spec: str) -> str:
+        """`f"{result}"` and `f"{result:,}"` format the headline count."""
+        return format(int(self), spec)
+
     def details(self) -> dict[str, Any]:
         """The result in pymongo's `BulkWriteError.details` shape, indexes global."""
         return {
@@ -145,6 +165,10 @@ class BulkResult:
         }
         shown = ", ".join(f"{name} {value}" for name, value in counts.items() if value)
         return f"{self.operation}: {shown or 'nothing to do'} in {self.elapsed:.2f}s"
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int | BulkResult) and not isinstance(value, bool)
 
 
 def _by_index(error: RowError) -> int:

@@ -16,7 +16,8 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 
 from bulkadmin.bulk.batching import iter_batches, known_total
-from bulkadmin.bulk.plans import BulkOptions, Clock, Find, Steps, build_plan, resolve_key_fields, with_defaults
+from bulkadmin.bulk.options import BulkOptions, Clock, build_plan, with_defaults
+from bulkadmin.bulk.plans import REFUSED_WHOLE, Find, Steps, resolve_key_fields, write_failed
 from bulkadmin.bulk.results import BulkResult
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_db
@@ -95,20 +96,24 @@ def _run(
     plan = build_plan(kind, model, ordered=options["ordered"], **plan_options)
     collection = _collection(model, options["db"])
     clock = Clock(plan, known_total(items), options["progress"])
+    batches = iter_batches(items, options["batch_size"])
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulkadmin-writer") as writer:
         in_flight: tuple[Future[float], int] | None = None
         try:
-            for batch in iter_batches(items, options["batch_size"]):
+            for batch in batches:
                 prepared = plan.prepare(batch)
                 if in_flight is not None:
                     _settle(clock, *in_flight)
                     in_flight = None
                     if plan.stopped:
+                        plan.skip_unread(len(batch))
                         break
                 in_flight = (writer.submit(_timed_drive, plan.batch(prepared), collection), len(batch))
         finally:
             if in_flight is not None:
                 _settle(clock, *in_flight)
+    for batch in batches if plan.stopped else ():
+        plan.skip_unread(len(batch))
     return clock.conclude(options["raise_on_error"])
 
 
@@ -139,6 +144,8 @@ def _execute(collection: Collection[Document], request: Any) -> Any:
         return collection.bulk_write(request.requests, ordered=request.ordered).bulk_api_result
     except pymongo.errors.BulkWriteError as error:
         return error.details
+    except REFUSED_WHOLE as error:
+        return write_failed(error)
 
 
 __all__ = ["bulk_delete", "bulk_insert", "bulk_restore", "bulk_update", "bulk_upsert", "bulk_write"]

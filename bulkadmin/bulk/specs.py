@@ -7,10 +7,12 @@ from typing import Any
 
 from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
 
-from bulkadmin.bulk.validation import validate_document
+from bulkadmin.bulk.upsert_documents import check_upsert_document
+from bulkadmin.bulk.validation import storable_or_row_invalid, validate_document
 from bulkadmin.core.documents import MongoModel, stored_key, to_storage
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.safety import translate_filter, translate_update
+from bulkadmin.core.storable import check_depth, check_storable
 from bulkadmin.core.types import Document
 
 WriteRequest = InsertOne[Document] | UpdateOne | UpdateMany | ReplaceOne[Document] | DeleteOne | DeleteMany
@@ -28,11 +30,12 @@ def update_request(model: type[MongoModel], many: bool = True) -> RequestBuilder
 
     def build(spec: Any) -> WriteRequest:
         fields = _fields(spec, required={"filter", "update"}, optional={"upsert"})
-        query = translate_filter(model, fields["filter"])
-        update = translate_update(model, fields["update"])
+        query = _checked(translate_filter, model, fields["filter"])
+        update = _checked(translate_update, model, fields["update"])
         upsert = _flag(fields.get("upsert", False), "upsert")
         if upsert:
             update = with_defaults_on_insert(model, query, update)
+            check_upsert_document(model, query, update)
         return request_class(query, update, upsert=upsert)
 
     return build
@@ -41,7 +44,7 @@ def update_request(model: type[MongoModel], many: bool = True) -> RequestBuilder
 def delete_request(model: type[MongoModel], many: bool = True) -> RequestBuilder:
     """A builder of `DeleteMany` (or `DeleteOne`) from `{"filter"}`."""
     request_class = DeleteMany if many else DeleteOne
-    return lambda spec: request_class(translate_filter(model, _fields(spec, required={"filter"})["filter"]))
+    return lambda spec: request_class(_checked(translate_filter, model, _fields(spec, required={"filter"})["filter"]))
 
 
 def replace_request(model: type[MongoModel]) -> RequestBuilder:
@@ -54,7 +57,7 @@ def replace_request(model: type[MongoModel]) -> RequestBuilder:
         if "id" not in fields["replacement"] and "_id" not in fields["replacement"]:
             replacement.pop("_id")
         upsert = _flag(fields.get("upsert", False), "upsert")
-        return ReplaceOne(translate_filter(model, fields["filter"]), replacement, upsert=upsert)
+        return ReplaceOne(_checked(translate_filter, model, fields["filter"]), replacement, upsert=upsert)
 
     return build
 
@@ -108,6 +111,20 @@ def with_defaults_on_insert(model: type[MongoModel], query: dict[str, Any], upda
     if not defaults:
         return update
     return {**update, "$setOnInsert": {**to_storage(defaults), **update.get("$setOnInsert", {})}}
+
+
+def _checked(
+    translate: Callable[[type[MongoModel], Any], dict[str, Any]], model: type[MongoModel], spec: Any
+) -> dict[str, Any]:
+    """A filter or update translated by `translate`, no deeper than MongoDB nests and storable
+    (an update's fields are named without their operator)."""
+    with storable_or_row_invalid():
+        check_depth(spec)
+    translated = translate(model, spec)
+    with storable_or_row_invalid():
+        for part in translated.values() if translate is translate_update else [translated]:
+            check_storable(part)
+    return translated
 
 
 def _as_dict_form(operation: Any) -> tuple[str, Any]:

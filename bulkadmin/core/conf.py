@@ -24,6 +24,7 @@ DEFAULT_STORAGE = "bulkadmin"
 DEFAULT_UPLOAD_MAX_BYTES = 200 * 1024 * 1024
 DEFAULT_SYNC_REQUEST_DEADLINE = 30.0  # seconds for one page's complete response, retries included
 DEFAULT_SYNC_RUN_DEADLINE = 3600.0  # seconds for a whole sync run
+DEFAULT_HEALTH_TIMEOUT = 2.0  # seconds /healthz waits for MongoDB
 URI_SCHEMES = ("mongodb://", "mongodb+srv://")
 
 
@@ -70,6 +71,11 @@ def sync_request_deadline() -> float:
 def sync_run_deadline() -> float:
     """`BULKADMIN_SYNC_RUN_DEADLINE`: seconds a whole sync run may take."""
     return float(_get("BULKADMIN_SYNC_RUN_DEADLINE", DEFAULT_SYNC_RUN_DEADLINE))
+
+
+def health_timeout() -> float:
+    """`BULKADMIN_HEALTH_TIMEOUT`: seconds the health endpoint waits for MongoDB's answer."""
+    return float(_get("BULKADMIN_HEALTH_TIMEOUT", DEFAULT_HEALTH_TIMEOUT))
 
 
 def undo_limit() -> int:

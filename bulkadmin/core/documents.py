@@ -197,22 +197,39 @@ def unwrap_annotated(annotation: Any) -> Any:
 _STORED_AS_IS = frozenset({str, int, float, bool, type(None), ObjectId})
 
 
-def to_storage(value: Any) -> Any:
+def to_storage(value: Any, path: str = "") -> Any:
     """Normalise a value to what MongoDB stores and returns: UTC datetimes with millisecond
-    precision, dates as midnight datetimes, enums as their values, tuples and sets as lists."""
+    precision, dates as midnight datetimes, enums as their values, tuples and sets as lists.
+
+    A datetime that leaves the calendar when converted to UTC (`9999-12-31T23:59:59-14:00`)
+    raises `InvalidSpec` naming its `path` within the value."""
     if type(value) in _STORED_AS_IS:
         return value
     if isinstance(value, BaseModel):
-        return to_storage(value.model_dump(by_alias=True))
+        return to_storage(value.model_dump(by_alias=True), path)
     if isinstance(value, dict):
-        return {key: to_storage(item) for key, item in value.items()}
+        return {key: to_storage(item, _join(path, key)) for key, item in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [to_storage(item) for item in value]
+        return [to_storage(item, _join(path, position)) for position, item in enumerate(value)]
     if isinstance(value, dt.datetime):
-        aware = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-        return aware.replace(microsecond=aware.microsecond // 1000 * 1000)
+        return _utc_milliseconds(value, path)
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
     if isinstance(value, enum.Enum):
         return value.value
     return value
+
+
+def _utc_milliseconds(value: dt.datetime, path: str) -> dt.datetime:
+    try:
+        aware = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    except OverflowError:
+        where = f"{path}: " if path else ""
+        raise InvalidSpec(
+            f"{where}{value.isoformat()} is outside the dates MongoDB stores (years 1-9999 in UTC).", field=path or None
+        ) from None
+    return aware.replace(microsecond=aware.microsecond // 1000 * 1000)
+
+
+def _join(path: str, key: object) -> str:
+    return f"{path}.{key}" if path else str(key)

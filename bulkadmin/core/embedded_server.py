@@ -1,9 +1,15 @@
-"""Entry point of the embedded development server: nx-27017 with one correctness fix.
+"""Entry point of the embedded development server: nx-27017 with correctness fixes.
 
-nx-27017 0.8.1 (neosqlite 1.17) stores a datetime written by `$set`, `$min` or `$max` on an
-existing document as a string when it takes its SQL update path. Updates whose values hold a
-datetime are sent down its Python update path instead, which keeps them as dates. Nothing
-here is used with a real MongoDB server.
+nx-27017 0.8.1 (neosqlite 1.17) deviates from MongoDB where bulkadmin relies on it:
+
+- its SQL update path stores a datetime written by `$set`, `$min` or `$max` on an existing
+  document as a string, and a boolean as the integer 0 / 1. Updates whose values hold a datetime
+  or a boolean are sent down its Python update path instead, which keeps their types;
+- its SQL filters treat a field holding null as missing: `{"x": {"$ne": null}}` matched
+  documents without `x`, and `$exists` ignored fields set to null. `$ne: null` and `$exists` are
+  translated here with `json_type`, which tells null (`'null'`) from missing (SQL NULL).
+
+Nothing here is used with a real MongoDB server.
 """
 
 from __future__ import annotations
@@ -12,31 +18,112 @@ import datetime as dt
 import sys
 from typing import Any
 
+from neosqlite import query_operators
 from neosqlite.collection.query_helper import QueryHelper
+from neosqlite.collection.query_helper._sql_query_builder import SqlQueryBuilderMixin
+from neosqlite.collection.sql_translator_unified import SQLOperatorTranslator
 from nx_27017.nx_27017 import main
 
 
-def _holds_datetime(value: Any) -> bool:
-    if isinstance(value, dt.datetime | dt.date):
+def _holds_retyped_value(value: Any) -> bool:
+    """True when `value` holds a datetime or a boolean, which the SQL update path re-types."""
+    if isinstance(value, bool | dt.datetime | dt.date):
         return True
     if isinstance(value, dict):
-        return any(_holds_datetime(item) for item in value.values())
+        return any(_holds_retyped_value(item) for item in value.values())
     if isinstance(value, list | tuple):
-        return any(_holds_datetime(item) for item in value)
+        return any(_holds_retyped_value(item) for item in value)
     return False
 
 
-def _patch_datetime_updates() -> None:
+def _patch_typed_updates() -> None:
     sql_path_allowed = QueryHelper._can_use_sql_updates
 
     def can_use_sql_updates(self: QueryHelper, update_spec: dict[str, Any], *args: Any, **kwargs: Any) -> bool:
-        if _holds_datetime(update_spec):
+        if _holds_retyped_value(update_spec):
             return False
         return bool(sql_path_allowed(self, update_spec, *args, **kwargs))
 
     QueryHelper._can_use_sql_updates = can_use_sql_updates
 
 
+def _null_aware_clause(type_of: str, operator: str, value: Any) -> str | None:
+    """MongoDB's `$ne: null` (present and not null) and `$exists` (present, null included) as
+    SQL on `type_of`, a `json_type(...)` expression; None for other operators."""
+    if operator == "$ne" and value is None:
+        return f"{type_of} != 'null'"
+    if operator == "$exists" and isinstance(value, bool):
+        return f"{type_of} IS {'NOT ' if value else ''}NULL"
+    return None
+
+
+def _patch_null_filters() -> None:
+    build_operator_clause = SqlQueryBuilderMixin._build_operator_clause
+
+    def build(self: Any, json_path: str, operators: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        own = [_null_aware_clause(f"json_type(data, {json_path})", op, value) for op, value in operators.items()]
+        if not any(own):
+            return build_operator_clause(self, json_path, operators, *args, **kwargs)
+        rest = {op: value for (op, value), clause in zip(operators.items(), own, strict=True) if clause is None}
+        clauses, params = [clause for clause in own if clause], []
+        if rest:
+            clause, params = build_operator_clause(self, json_path, rest, *args, **kwargs)
+            if clause is None:
+                return None, []
+            clauses.append(clause)
+        return " AND ".join(clauses), params
+
+    SqlQueryBuilderMixin._build_operator_clause = build
+
+    translate_operator = SQLOperatorTranslator.translate_operator
+
+    def translate(self: Any, field_access: str, operator: str, value: Any) -> Any:
+        if "extract(" in field_access:
+            type_of = field_access.replace("jsonb_extract(", "json_type(").replace("json_extract(", "json_type(")
+            clause = _null_aware_clause(type_of, operator, value)
+            if clause is not None:
+                return clause, []
+        return translate_operator(self, field_access, operator, value)
+
+    SQLOperatorTranslator.translate_operator = translate
+    _patch_python_null_matching()
+
+
+def _patch_python_null_matching() -> None:
+    """The Python matcher (used when a filter cannot be SQL, and by aggregations such as
+    `count_documents`): `$ne: null` must not match a missing field, `{x: null}` must."""
+    not_equal = query_operators._ne
+
+    def ne(field: str, value: Any, document: dict[str, Any]) -> bool:
+        if value is None and not query_operators._field_exists(field, document):
+            return False
+        return bool(not_equal(field, value, document))
+
+    query_operators._ne = ne
+    apply_query = QueryHelper._apply_query
+
+    def apply(self: QueryHelper, query: dict[str, Any], document: dict[str, Any]) -> bool:
+        return bool(apply_query(self, _null_equalities(query), document))
+
+    QueryHelper._apply_query = apply
+
+
+def _null_equalities(query: Any) -> Any:
+    """`{x: null}` spelled `{x: {"$eq": null}}`, which the Python matcher gets right for a missing x."""
+    if not isinstance(query, dict):
+        return query
+    rewritten: dict[str, Any] = {}
+    for key, value in query.items():
+        if key in ("$and", "$or", "$nor") and isinstance(value, list):
+            rewritten[key] = [_null_equalities(clause) for clause in value]
+        elif value is None and not key.startswith("$"):
+            rewritten[key] = {"$eq": None}
+        else:
+            rewritten[key] = value
+    return rewritten
+
+
 if __name__ == "__main__":
-    _patch_datetime_updates()
+    _patch_typed_updates()
+    _patch_null_filters()
     sys.exit(main())

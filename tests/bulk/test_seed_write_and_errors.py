@@ -93,8 +93,8 @@ def test_ordered_insert_stops_at_first_duplicate_across_batches(db):
     assert error.details["nInserted"] == 22
     assert [e["index"] for e in error.details["writeErrors"]] == [22]
     assert error.details["writeErrors"][0]["code"] == 11000
-    assert error.result.skipped == 7  # the rest of the third batch; later batches are never read
-    assert error.result.rows == 30
+    assert error.result.skipped == 27  # every row after the failed one, read but never written
+    assert error.result.rows == 50
     assert db.users.count_documents({}) == 22
 
 
@@ -111,7 +111,7 @@ def test_ordered_insert_stops_at_first_invalid_row(db):
     data = users(10)
     data[6]["age"] = "x"
     result = bulk_insert(User, data, batch_size=4, ordered=True, raise_on_error=False)
-    assert (result.inserted, result.failed, result.skipped, result.rows) == (6, 1, 1, 8)
+    assert (result.inserted, result.failed, result.skipped, result.rows) == (6, 1, 3, 10)
     assert db.users.count_documents({}) == 6
 
 

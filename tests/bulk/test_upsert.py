@@ -87,7 +87,7 @@ def test_pre_images_are_handed_over_before_writes(db):
 
 def test_concurrent_insert_of_same_key_is_retried_as_update(db):
     """A document that appears between the key read and the insert is updated, not duplicated."""
-    from bulkadmin.bulk.plans import UpsertPlan
+    from bulkadmin.bulk.upserts import UpsertPlan
 
     plan = UpsertPlan(User, key_fields=("email",), mode="merge", ordered=True)
     steps = plan.batch(plan.prepare([(0, user(1, age=40))]))
@@ -137,3 +137,16 @@ def test_merge_names_an_invalid_sub_field(db):
     bulk_insert(User, [user(1)])
     result = bulk_upsert(User, [{"email": "user1@example.com", "profile": {"bio": 5, "nope": 1}}], raise_on_error=False)
     assert sorted(e.field for e in result.errors[0].field_errors) == ["profile.bio", "profile.nope"]
+
+
+def test_merge_of_booleans_stores_booleans(db):
+    """`$set` of a boolean on an existing document stays a boolean (not 0 / 1) on every server."""
+    bulk_insert(User, [user(1), user(2, is_verified=True)])
+    rows = [
+        {"email": "user1@example.com", "is_active": False, "is_verified": True},
+        {"email": "user2@example.com", "is_verified": False},
+    ]
+    assert bulk_upsert(User, rows).updated == 2
+    stored = {d["email"]: (d["is_active"], d["is_verified"]) for d in db.users.find()}
+    assert stored == {"user1@example.com": (False, True), "user2@example.com": (True, False)}
+    assert all(type(value) is bool for pair in stored.values() for value in pair)

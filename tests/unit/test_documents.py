@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pytest
 from bson import ObjectId
 
 from bulkadmin.core.documents import MongoModel, storage_path, to_storage
 from bulkadmin.core.exceptions import InvalidSpec
+from bulkadmin.core.storable import MAX_DEPTH, check_depth, check_storable
 from project.collections import User
 
 
@@ -52,3 +54,52 @@ def test_extra_fields_are_rejected():
 
     with pytest.raises(ValueError, match="colour"):
         Thing(name="x", colour="red")
+
+
+@pytest.mark.parametrize("text", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_a_date_leaving_the_calendar_in_utc_is_named_not_an_overflow(text):
+    with pytest.raises(InvalidSpec, match="outside the dates MongoDB stores") as caught:
+        to_storage({"events": [{"at": dt.datetime.fromisoformat(text)}]})
+    assert caught.value.field == "events.0.at"
+    with pytest.raises(InvalidSpec) as caught:
+        User(name="A", email="a@example.com", created_at=text).to_document()
+    assert caught.value.field == "created_at"
+
+
+def test_depth_is_checked_without_recursion_at_any_depth():
+    deep: dict = {}
+    for _ in range(20_000):
+        deep = {"n": deep}
+    with pytest.raises(InvalidSpec, match="nested deeper than 100 levels") as caught:
+        check_depth({"data": deep})
+    assert caught.value.field == "data" + ".n" * 99
+    at_limit: dict = {}
+    for _ in range(MAX_DEPTH - 1):
+        at_limit = {"n": at_limit}
+    check_depth(at_limit)  # 100 levels, none deeper: accepted
+    with pytest.raises(InvalidSpec):
+        check_depth({"x": at_limit})
+    check_depth([[[1]]], limit=3)
+
+
+@pytest.mark.parametrize(
+    ("document", "field", "words"),
+    [
+        ({"a": {"b": 2**63}}, "a.b", "64-bit"),
+        ({"a": [-(2**63) - 1]}, "a.0", "64-bit"),
+        ({"x": math.nan}, "x", "NaN and Infinity"),
+        ({"x": [1.5, -math.inf]}, "x.1", "NaN and Infinity"),
+        ({"name": "J\udc80rg"}, "name", "not valid Unicode"),
+        ({"sub": {"k\ud800": 1}}, "sub", "field name is not valid Unicode"),
+    ],
+)
+def test_unstorable_values_are_named_by_path(document, field, words):
+    with pytest.raises(InvalidSpec, match=words) as caught:
+        check_storable(document)
+    assert caught.value.field == field
+
+
+def test_storable_values_pass():
+    check_storable(
+        {"i": 2**63 - 1, "j": -(2**63), "f": 1.5, "s": "Jörg ✓", "l": [True, None, {"d": dt.datetime(2026, 1, 1)}]}
+    )

@@ -25,7 +25,7 @@ def test_a_codec_that_is_not_a_text_encoding_is_a_message_and_the_preview_recove
     shown = admin_client_.get(uploaded["Location"])
     assert shown.status_code == 200
     assert shown.context["preview"].problems == (
-        f"--encoding: '{name}' is not a text encoding (use a text encoding such as utf-8, utf-16, cp1252 or latin-1).",
+        f"Encoding: '{name}' is not a text encoding (use a text encoding such as utf-8, utf-16, cp1252 or latin-1).",
     )
     repaired = admin_client_.post(uploaded["Location"], preview_data(shown, encoding="utf-8"))
     assert repaired.status_code == 200

@@ -253,15 +253,15 @@ def undecodable_at(text: str, encoding: str) -> str | None:
     return f"bytes not valid {encoding} at byte {offset + 1} ({shown})"
 
 
-def check_encoding(name: str, option: str = "--encoding") -> str:
+def check_encoding(name: str, option: str = "encoding") -> str:
     """The codec name for an encoding a user names (`option`), or `UnknownEncoding` for one that
     does not exist or is no text encoding (base64, zlib, rot13, idna, unicode_escape, ...)."""
     try:
         info = codecs.lookup(name)
     except (LookupError, ValueError, TypeError):
-        raise UnknownEncoding(f"Unknown encoding {name!r} for {option} ({TRY_ENCODINGS}).", option, name) from None
+        raise UnknownEncoding(f"Unknown encoding {name!r} ({TRY_ENCODINGS}).", option, name) from None
     if info.name not in COMMON_ENCODINGS and not _is_text_codec(info):
-        message = f"{option}: {name!r} is not a text encoding ({TRY_ENCODINGS})."
+        message = f"{name!r} is not a text encoding ({TRY_ENCODINGS})."
         raise UnknownEncoding(message, option, name)
     return info.name
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 import logging
 
 import pymongo
-from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from bulkadmin.core import mongo
+from bulkadmin.core import conf, mongo
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +22,7 @@ def _database() -> None:
 
 
 def _mongodb() -> None:
-    with pymongo.timeout(settings.BULKADMIN_HEALTH_TIMEOUT):
+    with pymongo.timeout(conf.health_timeout()):
         mongo.get_client().admin.command("ping")
 
 

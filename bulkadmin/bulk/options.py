@@ -1,0 +1,78 @@
+"""The bulk functions' options, their run clock and the plan behind each function (shared by the
+sync and async drivers)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, TypedDict, cast
+
+from bulkadmin.bulk.batching import check_batch_size
+from bulkadmin.bulk.plans import OpsPlan, Plan, ProgressCallback
+from bulkadmin.bulk.results import BulkResult
+from bulkadmin.bulk.specs import delete_request, insert_request, restore_request, update_request, write_request
+from bulkadmin.bulk.upserts import UpsertPlan
+from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.exceptions import BulkWriteError
+
+
+class BulkOptions(TypedDict, total=False):
+    """The keyword-only options of every bulk function, sync and async."""
+
+    batch_size: int  # rows sent per server call; default 1000
+    ordered: bool  # stop at the first failed row, across batches; default True
+    raise_on_error: bool  # raise BulkWriteError when any row failed; default True
+    progress: ProgressCallback | None  # called after each batch with (rows done, total or None)
+    db: Any  # the database to write to (pymongo's, sync or async); default: the configured one
+
+
+DEFAULT_OPTIONS: BulkOptions = {
+    "batch_size": 1000,
+    "ordered": True,
+    "raise_on_error": True,
+    "progress": None,
+    "db": None,
+}
+
+
+def with_defaults(options: BulkOptions, **defaults: Any) -> BulkOptions:
+    """`options` completed with the defaults; an unknown option is a TypeError naming it."""
+    unknown = set(options) - set(DEFAULT_OPTIONS)
+    if unknown:
+        raise TypeError(f"Unknown option {sorted(unknown)[0]!r}; options are {', '.join(DEFAULT_OPTIONS)}.")
+    complete = cast(BulkOptions, {**DEFAULT_OPTIONS, **defaults, **options})
+    check_batch_size(complete["batch_size"])
+    return complete
+
+
+class Clock:
+    """Times a run and its batches and reports progress after each batch."""
+
+    def __init__(self, plan: Plan, total: int | None, progress: ProgressCallback | None) -> None:
+        self.plan, self.total, self.progress = plan, total, progress
+        self.started = time.perf_counter()
+
+    def batch_finished(self, rows: int, seconds: float) -> None:
+        self.plan.batch_done(rows, seconds)
+        if self.progress is not None:
+            self.progress(self.plan.rows_done, self.total)
+
+    def conclude(self, raise_on_error: bool) -> BulkResult:
+        """Freeze the result; raise `BulkWriteError` carrying it when rows failed."""
+        result = self.plan.finish(time.perf_counter() - self.started)
+        if raise_on_error and result.errors:
+            raise BulkWriteError(result)
+        return result
+
+
+def build_plan(kind: str, model: type[MongoModel], **options: Any) -> Plan:
+    """The plan behind each public bulk function (shared by the sync and async APIs)."""
+    if kind == "upsert":
+        return UpsertPlan(model, **options)
+    builders = {
+        "insert": insert_request,
+        "update": update_request,
+        "delete": delete_request,
+        "write": write_request,
+        "restore": restore_request,
+    }
+    return OpsPlan(model, kind, builders[kind](model), **options)

@@ -1,0 +1,61 @@
+"""Indexes bulkadmin declares (MongoDB manual: "TTL Indexes", "Unique Indexes")."""
+
+from __future__ import annotations
+
+import pytest
+from pymongo import ASCENDING
+from pymongo.errors import DocumentTooLarge, DuplicateKeyError, OperationFailure
+
+from tests.conformance.conftest import on_embedded_server_xfail
+
+
+def _index_on(coll, field: str) -> dict:
+    [index] = [info for info in coll.index_information().values() if info["key"] == [(field, 1)]]
+    return index
+
+
+def test_ttl_index_shows_expire_after_seconds(coll):
+    coll.create_index([("expires_at", ASCENDING)], expireAfterSeconds=3600)
+    assert _index_on(coll, "expires_at")["expireAfterSeconds"] == 3600
+
+
+@on_embedded_server_xfail("nx-27017: indexes are listed as idx_<collection>_<field>, not the name create_index returns")
+def test_index_is_listed_under_the_name_create_index_returns(coll):
+    name = coll.create_index([("expires_at", ASCENDING)], expireAfterSeconds=3600)
+    assert coll.index_information()[name]["expireAfterSeconds"] == 3600
+
+
+def test_unique_index_is_listed_as_unique_and_refuses_duplicates(coll):
+    coll.create_index([("email", ASCENDING)], unique=True)
+    assert _index_on(coll, "email").get("unique") is True
+    coll.insert_one({"email": "a@example.com"})
+    with pytest.raises(DuplicateKeyError) as caught:
+        coll.insert_one({"email": "a@example.com"})
+    assert caught.value.code == 11000
+    assert coll.count_documents({}) == 1
+
+
+def test_compound_unique_index_allows_each_part_to_repeat(coll):
+    coll.create_index([("a", ASCENDING), ("b", ASCENDING)], unique=True)
+    coll.insert_many([{"a": 1, "b": 1}, {"a": 1, "b": 2}, {"a": 2, "b": 1}])
+    with pytest.raises(DuplicateKeyError):
+        coll.insert_one({"a": 1, "b": 2})
+
+
+def test_creating_an_index_that_exists_is_a_no_op(coll):
+    first = coll.create_index([("email", ASCENDING)], unique=True)
+    assert coll.create_index([("email", ASCENDING)], unique=True) == first
+
+
+@on_embedded_server_xfail("nx-27017: building a unique index over duplicates fails without a code")
+def test_unique_index_over_duplicates_fails_with_11000(coll):
+    coll.insert_many([{"email": "a@example.com"}, {"email": "a@example.com"}])
+    with pytest.raises(OperationFailure) as caught:
+        coll.create_index([("email", ASCENDING)], unique=True)
+    assert caught.value.code == 11000
+
+
+def test_a_document_over_16_megabytes_is_refused(coll):
+    with pytest.raises(DocumentTooLarge):
+        coll.insert_one({"blob": "x" * (17 * 1024 * 1024)})
+    assert coll.count_documents({}) == 0
