@@ -183,7 +183,7 @@ def track_job(**options: Any) -> Iterator[JobRun]:
         close_old_connections()
     run = start_job(**options)
     try:
-        with Heartbeat(run.beat, interval=conf.heartbeat_seconds()):
+        with Heartbeat(run.beat, interval=min(conf.heartbeat_seconds(), conf.lease_seconds() / 3)):
             yield run
     except BaseException as error:
         _close_on(run, error)

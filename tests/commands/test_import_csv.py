@@ -149,6 +149,8 @@ def test_options_reach_the_import(db, tmp_path):
 
 # Real processes --------------------------------------------------------------------------------
 
+LEASE_SECONDS = 3
+
 
 @pytest.fixture
 def env(db, mongo_uri, tmp_path, process_database_url):
@@ -160,6 +162,7 @@ def env(db, mongo_uri, tmp_path, process_database_url):
         "MONGODB_DB": db.name,
         "DATABASE_URL": process_database_url,
         "BULKADMIN_JOBS_DIR": str(tmp_path / "jobs"),
+        "BULKADMIN_LEASE_SECONDS": str(LEASE_SECONDS),  # a killed process's job is free this soon
     }
 
 
@@ -231,6 +234,9 @@ def test_an_import_killed_part_way_resumes_with_no_duplicates_and_no_gaps(db, en
         assert (status, stored) == ("interrupted", committed)
     else:  # no chance to record anything: the job still says running, rows past the checkpoint exist
         assert (status, stored >= committed) == ("running", True)
+        refused = manage(env, "--resume", str(job_id))  # its lease has not expired yet
+        assert refused.returncode == 1 and f"Job {job_id} is still running on host " in refused.stderr
+        time.sleep(LEASE_SECONDS)
 
     resumed = manage(env, "--resume", str(job_id))
     assert resumed.returncode == 0, resumed.stderr
