@@ -33,11 +33,11 @@ CHUNK = 1024 * 1024
 class JobFilesStorage(FileSystemStorage):
     """The default: files under `BULKADMIN_JOBS_DIR` (read when used, so overrides apply at once)."""
 
-    @property  # type: ignore[override]
+    @property
     def base_location(self) -> str:
-        return str(self._location or conf.jobs_dir())
+        return str(getattr(self, "_location", None) or conf.jobs_dir())
 
-    @property  # type: ignore[override]
+    @property
     def location(self) -> str:
         return str(Path(self.base_location).resolve())
 
