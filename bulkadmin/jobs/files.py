@@ -52,10 +52,8 @@ def storage() -> Storage:
 
 def local_path(name: str) -> Path | None:
     """Where `name` lives on this machine when the storage is a local folder, else None."""
-    try:
-        return Path(storage().path(name))
-    except NotImplementedError:
-        return None
+    target = storage()
+    return Path(target.path(name)) if isinstance(target, FileSystemStorage) else None
 
 
 def stored_source(name: str) -> str:
