@@ -70,9 +70,10 @@ class Holder:
         self.lost = False
 
     def renew(self) -> bool:
-        """Push the expiry `seconds` ahead; False (and `lost`) when another process took it over."""
+        """Push the expiry `seconds` ahead; False (and `lost` from then on) when it had expired or
+        another process took it over."""
         now = timezone.now()
-        renewed = Lease.objects.filter(name=self.name, token=self.token).update(
+        renewed = Lease.objects.filter(name=self.name, token=self.token, expires_at__gte=now).update(
             heartbeat_at=now, expires_at=now + dt.timedelta(seconds=self.seconds)
         )
         self.lost = self.lost or not renewed

@@ -8,6 +8,7 @@ storage with their metadata, and fetched into that folder by a web process that 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import shutil
@@ -199,7 +200,8 @@ def discard(path: Path) -> None:
 def _remove(folder: Path) -> None:
     for child in folder.iterdir():
         if files.local_path(UPLOADS) is None:
-            files.storage().delete(f"{UPLOADS}/{folder.name}/{child.name}")
+            with contextlib.suppress(FileNotFoundError):  # refused before it was saved
+                files.storage().delete(f"{UPLOADS}/{folder.name}/{child.name}")
         child.unlink()
     folder.rmdir()
 
