@@ -19,12 +19,6 @@ from tests.factories import days_ago, user
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def lock_dir(tmp_path, settings):
-    settings.BULKADMIN_LOCK_DIR = tmp_path
-    return tmp_path
-
-
 def cleanup(*arguments: str) -> str:
     out = io.StringIO()
     call_command("cleanup_old_data", *arguments, stdout=out)

@@ -27,7 +27,6 @@ def record(number: int, **fields) -> dict:
 
 @pytest.fixture
 def feed(settings, tmp_path):
-    settings.BULKADMIN_LOCK_DIR = tmp_path
     for server in serve():
         settings.BULKADMIN_SYNC_SOURCES = {
             "partners": {

@@ -13,12 +13,6 @@ pytestmark = pytest.mark.django_db
 URL = "/admin/bulk/cleanup/"
 
 
-@pytest.fixture(autouse=True)
-def lock_dir(tmp_path, settings):
-    settings.BULKADMIN_LOCK_DIR = tmp_path
-    return tmp_path
-
-
 @pytest.fixture
 def old_data(db):
     cleanup_data(db)

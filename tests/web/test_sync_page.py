@@ -26,7 +26,6 @@ def record(number: int, **fields) -> dict:
 @pytest.fixture
 def feed(monkeypatch, settings, tmp_path):
     """The project's `demo_users` source reading a scripted feed: 5 records on 3 pages, one with a bad email."""
-    settings.BULKADMIN_LOCK_DIR = tmp_path
     for server in serve():
         monkeypatch.setenv("DEMO_FEED_URL", f"{server.url}/users")
         server.pages("/users", [[record(1), record(2)], [record(3), record(4, email="broken")], [record(5)]])
@@ -36,7 +35,6 @@ def feed(monkeypatch, settings, tmp_path):
 @pytest.fixture
 def unreachable(settings, tmp_path):
     """A settings source whose URL answers nothing (a port no server listens on)."""
-    settings.BULKADMIN_LOCK_DIR = tmp_path
     with socket.socket() as probe:  # a free port, closed again: nothing listens there
         probe.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{probe.getsockname()[1]}"
