@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import threading
 
-from django.db import DatabaseError, close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, connections, transaction
 from django.utils import timezone
 
 from bulkadmin.core import conf
@@ -90,11 +90,14 @@ class Watcher:
         self.stopped.set()
 
     def _run(self) -> None:
-        while not self.stopped.wait(self.interval):
-            try:
-                watch_once()
-            except DatabaseError as error:  # the next round tries again
-                logger.warning("watching jobs failed: %s", error)
+        try:
+            while not self.stopped.wait(self.interval):
+                try:
+                    watch_once()
+                except DatabaseError as error:  # the next round tries again
+                    logger.warning("watching jobs failed: %s", error)
+        finally:
+            connections.close_all()  # this thread's own connections
 
 
 def _worker(job: Job) -> str:
