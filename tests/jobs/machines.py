@@ -4,6 +4,7 @@ and the job files' storage location."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import signal
 import subprocess
@@ -124,6 +125,16 @@ def lease(url: str, name: str) -> tuple[str, int] | None:
     """(host, pid) of the lease `name`, or None."""
     row = fetch_one(url, f"SELECT host, pid FROM bulkadmin_lease WHERE name = '{name}'")
     return (row[0], int(row[1])) if row else None
+
+
+def lease_expiry(url: str, name: str) -> dt.datetime:
+    """When the lease `name` expires (an aware datetime)."""
+    row = fetch_one(url, f"SELECT expires_at FROM bulkadmin_lease WHERE name = '{name}'")
+    assert row is not None, f"no lease {name}"
+    value = row[0]
+    if isinstance(value, str):  # SQLite
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def wait_for(condition: Any, timeout: float, what: str) -> Any:

@@ -5,6 +5,7 @@ import finished by another worker; cleanup's lease holds across machines and fre
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import socket
@@ -22,6 +23,7 @@ from tests.jobs.machines import (
     STALE_SECONDS,
     job,
     lease,
+    lease_expiry,
     make_machines,
     wait_for,
 )
@@ -87,7 +89,6 @@ def test_a_worker_killed_mid_import_is_noticed_and_another_worker_finishes_the_i
     survivor = second.start_worker()
     doomed.send_signal(signal.SIGKILL)
     doomed.wait(timeout=10)
-    killed_at = time.monotonic()
     assert 0 < started["last_committed_row"] < rows
 
     finished = wait_for(
@@ -95,7 +96,6 @@ def test_a_worker_killed_mid_import_is_noticed_and_another_worker_finishes_the_i
         180,
         "the resumed import",
     )
-    assert time.monotonic() - killed_at < 60 + 180  # noticed within a minute at the defaults; here seconds
     assert (finished["status"], finished["worker_pid"], finished["resume_attempts"]) == ("succeeded", survivor.pid, 1)
     assert finished["details"]["runs"] == 2
     counts = finished["counts"]
@@ -106,6 +106,7 @@ def test_a_worker_killed_mid_import_is_noticed_and_another_worker_finishes_the_i
     logs = second.logs()
     assert f'"event": "job_finished", "job": {job_id}, "kind": "import"' in logs
     assert '"status": "interrupted"' in logs  # the watcher's line for the dead worker's run
+    assert f"stopped reporting for more than {STALE_SECONDS} seconds" in logs
 
 
 def test_two_cleanups_at_once_on_two_machines_one_runs_the_other_is_refused_naming_the_holder(db, machines):
@@ -124,16 +125,18 @@ def test_two_cleanups_at_once_on_two_machines_one_runs_the_other_is_refused_nami
 
     holder.send_signal(signal.SIGKILL)
     holder.wait(timeout=10)
-    killed_at = time.monotonic()
+    expires = lease_expiry(url, "cleanup")  # nobody renews it any more
     assert db.user_sessions.count_documents({}) > 0
-    wait_for(lambda: not _refused(third.manage(*slow[:3])), LEASE_SECONDS + 30, "the lease to expire")
-    assert time.monotonic() - killed_at < LEASE_SECONDS + 5
+    deadline = time.monotonic() + LEASE_SECONDS + 120
+    while time.monotonic() < deadline:  # each attempt is refused until the lease expires, then one runs
+        began = dt.datetime.now(dt.UTC)
+        done = third.manage(*slow[:3])
+        if "is already running on host" not in done.stderr:
+            assert done.returncode == 0, done.stderr
+            break
+        assert began < expires, "refused although the dead holder's lease had expired"
+        time.sleep(0.2)
+    else:
+        pytest.fail("no cleanup could run after the holder's lease expired")
     assert db.user_sessions.count_documents({}) == 0
     assert lease(url, "cleanup") is None  # released when the run ended
-
-
-def _refused(done) -> bool:
-    if "is already running on host" in done.stderr:
-        return True
-    assert done.returncode == 0, done.stderr
-    return False
