@@ -170,3 +170,5 @@ BULKADMIN_SYNC_REQUEST_DEADLINE = env.float(
     "BULKADMIN_SYNC_REQUEST_DEADLINE", default=conf.DEFAULT_SYNC_REQUEST_DEADLINE
 )
 BULKADMIN_SYNC_RUN_DEADLINE = env.float("BULKADMIN_SYNC_RUN_DEADLINE", default=conf.DEFAULT_SYNC_RUN_DEADLINE)
+# Previews, counts and browse searches a user composes stop after this many milliseconds.
+BULKADMIN_USER_READ_MAX_TIME_MS = env.int("BULKADMIN_USER_READ_MAX_TIME_MS", default=conf.DEFAULT_USER_READ_MAX_TIME_MS)

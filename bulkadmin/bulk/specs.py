@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
@@ -31,7 +32,7 @@ def update_request(model: type[MongoModel], many: bool = True) -> RequestBuilder
     def build(spec: Any) -> WriteRequest:
         fields = _fields(spec, required={"filter", "update"}, optional={"upsert"})
         query = _checked(translate_filter, model, fields["filter"])
-        update = _checked(translate_update, model, fields["update"])
+        update = _checked(partial(translate_update, filter=query), model, fields["update"], is_update=True)
         upsert = _flag(fields.get("upsert", False), "upsert")
         if upsert:
             update = with_defaults_on_insert(model, query, update)
@@ -114,7 +115,11 @@ def with_defaults_on_insert(model: type[MongoModel], query: dict[str, Any], upda
 
 
 def _checked(
-    translate: Callable[[type[MongoModel], Any], dict[str, Any]], model: type[MongoModel], spec: Any
+    translate: Callable[[type[MongoModel], Any], dict[str, Any]],
+    model: type[MongoModel],
+    spec: Any,
+    *,
+    is_update: bool = False,
 ) -> dict[str, Any]:
     """A filter or update translated by `translate`, no deeper than MongoDB nests and storable
     (an update's fields are named without their operator)."""
@@ -122,7 +127,7 @@ def _checked(
         check_depth(spec)
     translated = translate(model, spec)
     with storable_or_row_invalid():
-        for part in translated.values() if translate is translate_update else [translated]:
+        for part in translated.values() if is_update else [translated]:
             check_storable(part)
     return translated
 

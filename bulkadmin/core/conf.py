@@ -25,6 +25,7 @@ DEFAULT_UPLOAD_MAX_BYTES = 200 * 1024 * 1024
 DEFAULT_SYNC_REQUEST_DEADLINE = 30.0  # seconds for one page's complete response, retries included
 DEFAULT_SYNC_RUN_DEADLINE = 3600.0  # seconds for a whole sync run
 DEFAULT_HEALTH_TIMEOUT = 2.0  # seconds /healthz waits for MongoDB
+DEFAULT_USER_READ_MAX_TIME_MS = 5000  # a read a user composed (preview, count, browse search)
 URI_SCHEMES = ("mongodb://", "mongodb+srv://")
 
 
@@ -76,6 +77,11 @@ def sync_run_deadline() -> float:
 def health_timeout() -> float:
     """`BULKADMIN_HEALTH_TIMEOUT`: seconds the health endpoint waits for MongoDB's answer."""
     return float(_get("BULKADMIN_HEALTH_TIMEOUT", DEFAULT_HEALTH_TIMEOUT))
+
+
+def user_read_max_time_ms() -> int:
+    """`BULKADMIN_USER_READ_MAX_TIME_MS`: the time limit of a read a user composed."""
+    return int(_get("BULKADMIN_USER_READ_MAX_TIME_MS", DEFAULT_USER_READ_MAX_TIME_MS))
 
 
 def undo_limit() -> int:

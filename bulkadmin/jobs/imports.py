@@ -51,7 +51,7 @@ def import_file(
     db: Database | None = None,
     **options: Any,
 ) -> OperationResult:
-    """Import a CSV / TSV / JSON / NDJSON file (a path, `-` for stdin, or a binary file object)
+    """Import a file in a registered format (a path, `-` for stdin, or a binary file object)
     into `model`'s collection, recorded as a `Job`; `options` are `check_import_options`'.
 
     Options are checked before the job starts (`InvalidSpec`, `ImportFileError`); a file that
@@ -208,6 +208,7 @@ def state_of(job: Job, errors: files.StoredErrorFile | None = None) -> ImportSta
         encoding=details.get("encoding", ""),
         encoding_reason=details.get("encoding_reason", ""),
         delimiter=details.get("delimiter"),
+        sheet=details.get("sheet", ""),
     )
     if not details.get("runs"):
         return state
@@ -243,6 +244,7 @@ def write_state(job: Job, state: ImportState, mark: Checkpoint, errors: files.St
         "encoding": state.encoding,
         "encoding_reason": state.encoding_reason,
         "delimiter": state.delimiter,
+        "sheet": state.sheet,
         "error_file_bytes": mark.error_file_bytes,
         "bytes_read": mark.bytes_read,
         "bytes_total": state.bytes_total,

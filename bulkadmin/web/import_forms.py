@@ -8,6 +8,7 @@ from django import forms
 
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.registry import site
+from bulkadmin.operations.imports.formats import formats
 from bulkadmin.operations.imports.preview import ColumnPlan
 from bulkadmin.web.fields import field_paths
 
@@ -17,15 +18,9 @@ MODE_CHOICES = (
     ("merge", "merge: insert new keys, set the given fields of existing documents"),
     ("delete", "delete: remove the documents with these keys"),
 )
-FORMAT_CHOICES = (
-    ("", "detect from the extension"),
-    ("csv", "CSV"),
-    ("tsv", "TSV"),
-    ("json", "JSON"),
-    ("ndjson", "NDJSON"),
-)
 DELIMITER_CHOICES = (("", "detect"), (",", ", comma"), (";", "; semicolon"), ("\t", "tab"), ("|", "| pipe"))
 LEAVE_OUT = ""
+READ_OPTIONS = frozenset({"encoding", "delimiter", "sheet"})  # fields shown when the format takes them
 
 
 class ImportOptions(forms.Form):
@@ -46,8 +41,8 @@ class ImportOptions(forms.Form):
         return {
             "mode": data["mode"],
             "key_fields": keys or None,
-            "encoding": data["encoding"].strip() or None,
-            "delimiter": data["delimiter"] or None,
+            "encoding": data.get("encoding", "").strip() or None,
+            "delimiter": data.get("delimiter") or None,
             "ignore_blanks": data["ignore_blanks"],
         }
 
@@ -56,22 +51,44 @@ class UploadForm(ImportOptions):
     """Step 1: the collection, the file and the options."""
 
     collection = forms.ChoiceField()
-    file = forms.FileField(help_text="CSV, TSV, TXT, JSON, NDJSON or JSONL.")
+    file = forms.FileField()
     field_order = ("collection", "file", "mode", "key_fields", "encoding", "delimiter", "ignore_blanks")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["collection"]).choices = [(name, name) for name in site.names()]
+        extensions = [extension.lstrip(".").upper() for extension in formats.upload_extensions()]
+        self.fields["file"].help_text = f"{', '.join(extensions[:-1])} or {extensions[-1]}."
 
 
 class PreviewForm(ImportOptions):
-    """Step 2: the detected format, encoding and delimiter, and each column's field, editable."""
+    """Step 2: the detected format, its read options (encoding and delimiter, or a workbook's
+    sheet) and each column's field, editable."""
 
-    format = forms.ChoiceField(choices=FORMAT_CHOICES, required=False)
-    field_order = ("format", "encoding", "delimiter", "mode", "key_fields", "ignore_blanks")
+    format = forms.ChoiceField(required=False)
+    sheet = forms.ChoiceField(required=False, help_text="The worksheet to import.")
+    field_order = ("format", "sheet", "encoding", "delimiter", "mode", "key_fields", "ignore_blanks")
 
-    def __init__(self, *args: Any, model: type[MongoModel], columns: list[str], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        model: type[MongoModel],
+        columns: list[str],
+        fmt: str = "",
+        sheets: list[str] | tuple[str, ...] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["format"]).choices = [
+            ("", "detect from the extension"),
+            *((f.name, f.label) for f in formats),
+        ]
+        cast(forms.ChoiceField, self.fields["sheet"]).choices = [(name, name) for name in sheets]
+        applies = formats.get(fmt).options if fmt in formats.names() else READ_OPTIONS
+        if not sheets:
+            applies = applies - {"sheet"}
+        for name in READ_OPTIONS - applies:
+            del self.fields[name]
         self.columns = columns
         choices = [(LEAVE_OUT, "— leave out —"), *field_paths(model)]
         for position, header in enumerate(columns):
@@ -82,7 +99,11 @@ class PreviewForm(ImportOptions):
         return {header: self.cleaned_data[f"map_{n}"] for n, header in enumerate(self.columns)}
 
     def options(self) -> dict[str, Any]:
-        return {**super().options(), "format": self.cleaned_data["format"] or None}
+        return {
+            **super().options(),
+            "format": self.cleaned_data["format"] or None,
+            "sheet": self.cleaned_data.get("sheet") or None,
+        }
 
     def map_field(self, position: int) -> forms.BoundField:
         return self[f"map_{position}"]
@@ -97,6 +118,7 @@ def preview_initial(options: dict[str, Any], plans: tuple[ColumnPlan, ...]) -> d
         "delimiter": options.get("delimiter") or "",
         "ignore_blanks": options.get("ignore_blanks", False),
         "format": options.get("format") or "",
+        "sheet": options.get("sheet") or "",
     }
     initial.update({f"map_{n}": plan.target for n, plan in enumerate(plans)})
     return initial

@@ -24,14 +24,12 @@ from django.utils.text import get_valid_filename
 from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs import files
+from bulkadmin.operations.imports.formats import formats
+from bulkadmin.operations.imports.sources import ImportFileError
 
 UPLOADS = "uploads"  # the uploads' folder in the job files' storage
-EXTENSIONS = (".csv", ".tsv", ".txt", ".json", ".ndjson", ".jsonl")
 FILE_FIELD = "file"
 META = "upload.json"
-SNIFF_BYTES = 8192
-TEXT_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")  # UTF-16/32 text has NUL bytes
-BINARY_MAGIC = (b"PK\x03\x04", b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b", b"\x7fELF", b"MZ")
 
 
 class UploadRejected(BulkAdminError):
@@ -109,8 +107,9 @@ class LimitedUploadHandler(FileUploadHandler):
         self.target: Path | None = None
         if field_name != FILE_FIELD:
             raise SkipFile()
-        if Path(file_name).suffix.lower() not in EXTENSIONS:
-            self._refuse(f"{file_name!r} is not a file that can be imported: use one of {', '.join(EXTENSIONS)}.")
+        extensions = formats.upload_extensions()
+        if Path(file_name).suffix.lower() not in extensions:
+            self._refuse(f"{file_name!r} is not a file that can be imported: use one of {', '.join(extensions)}.")
         folder = uploads_dir() / secrets.token_hex(16)
         folder.mkdir(parents=True)
         self.upload_request.upload_folders.append(folder)
@@ -164,15 +163,22 @@ def discard_uploads(request: HttpRequest) -> None:
 
 
 def check_content(path: Path) -> None:
-    """Refuse a file whose first bytes are not text (NUL bytes without a UTF-16/32 BOM, or the
-    signature of a known binary format)."""
-    with path.open("rb") as handle:
-        head = handle.read(SNIFF_BYTES)
-    if not head.strip():
+    """Refuse an empty file, or one whose content cannot be of the format its extension names
+    (binary content for a text format, say)."""
+    if not _head(path).strip():
         raise UploadRejected(f"{path.name} is empty.")
-    binary = head.startswith(BINARY_MAGIC) or (b"\x00" in head and not head.startswith(TEXT_BOMS))
-    if binary:
-        raise UploadRejected(f"{path.name} is not a text file (binary content); upload CSV, TSV, JSON or NDJSON.")
+    fmt = formats.by_extension(path.name, loose=True)
+    if fmt is None:
+        raise UploadRejected(f"{path.name} is not a file that can be imported.")
+    try:
+        fmt.check_content(path)
+    except ImportFileError as error:
+        raise UploadRejected(str(error)) from None
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(8192)
 
 
 def save_meta(path: Path, meta: dict[str, Any]) -> str:

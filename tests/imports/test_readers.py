@@ -7,7 +7,8 @@ import io
 
 import pytest
 
-from bulkadmin.operations.imports.readers import CsvReader, JsonReader, NdjsonReader, format_of, sniff_delimiter
+from bulkadmin.operations.imports.formats import format_of
+from bulkadmin.operations.imports.readers import CsvReader, JsonReader, NdjsonReader, sniff_delimiter
 from bulkadmin.operations.imports.sources import ImportFileError, detect_encoding, open_source
 
 

@@ -1,4 +1,5 @@
-"""`manage.py import_csv`: import a CSV / TSV / JSON / NDJSON file into a registered collection."""
+"""`manage.py import_csv`: import a file in any registered format (CSV, TSV, JSON, NDJSON, XLSX) into a
+registered collection."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from bulkadmin.jobs.imports import import_file, resume_import
 from bulkadmin.management.arguments import positive_int, worded
 from bulkadmin.models import Job
 from bulkadmin.operations.imports import MODES, ImportProgress
-from bulkadmin.operations.imports.readers import FORMATS
+from bulkadmin.operations.imports.formats import formats
 from bulkadmin.operations.progress import Cancelled
 from bulkadmin.operations.results import OperationResult
 
@@ -36,6 +37,7 @@ IMPORT_OPTIONS = (
     "format",
     "encoding",
     "delimiter",
+    "sheet",
     "map",
     "ignore_blanks",
     "limit",
@@ -46,7 +48,7 @@ FLAGS = {"key_fields": "--key", "mapping": "--map", "errors_path": "--errors"}  
 
 class Command(BaseCommand):
     help = (
-        "Import a CSV, TSV, JSON (array) or NDJSON file into a registered collection, validating every "
+        f"Import a file ({', '.join(f.label for f in formats)}) into a registered collection, validating every "
         "row with the collection's model. Recorded as a job; an interrupted import continues with --resume."
     )
 
@@ -71,11 +73,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--errors", metavar="PATH", help="Write the bad rows, each with an error column, to this CSV file."
         )
-        parser.add_argument("--format", choices=FORMATS, help="The file's format (default: from its extension).")
+        parser.add_argument(
+            "--format", choices=formats.names(), help="The file's format (default: from its extension)."
+        )
         parser.add_argument("--encoding", metavar="E", help="The file's encoding (default: detected).")
         parser.add_argument(
             "--delimiter", metavar="D", help="The CSV delimiter: , ; | or tab (default: detected; tab for .tsv)."
         )
+        parser.add_argument("--sheet", metavar="NAME", help="The XLSX worksheet to read (default: the first).")
         parser.add_argument(
             "--map",
             action="append",
@@ -149,6 +154,7 @@ class Command(BaseCommand):
             format=options["format"],
             encoding=options["encoding"],
             delimiter=_delimiter(options["delimiter"]),
+            sheet=options["sheet"],
             mapping=options["map"],
             ignore_blanks=options["ignore_blanks"],
             limit=options["limit"],

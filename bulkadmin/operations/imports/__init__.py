@@ -1,4 +1,5 @@
-"""File imports: streaming CSV / TSV / JSON / NDJSON readers and the import operation.
+"""File imports: the format registry (`formats.py`), streaming readers (CSV / TSV / JSON / NDJSON
+in `readers.py`, XLSX in `xlsx.py`) and the import operation.
 
 `run_import(model=..., options=check_import_options(...))` streams a file into a collection
 through the bulk service and returns an `OperationResult`; it knows nothing of jobs. The jobs

@@ -13,7 +13,7 @@ from bulkadmin.bulk.batching import check_batch_size
 from bulkadmin.bulk.plans import resolve_key_fields
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import InvalidSpec
-from bulkadmin.operations.imports.readers import format_of
+from bulkadmin.operations.imports.formats import formats
 from bulkadmin.operations.imports.shaping import parse_mapping
 from bulkadmin.operations.imports.sources import check_encoding
 
@@ -35,6 +35,7 @@ class ImportOptions:
     format: str = ""
     encoding: str = ""
     delimiter: str = ""
+    sheet: str = ""
     mapping: dict[str, str] = dataclasses.field(default_factory=dict)
     ignore_blanks: bool = False
     limit: int | None = None
@@ -69,6 +70,7 @@ def check_import_options(
     format: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    sheet: str | None = None,
     mapping: list[str] | dict[str, str] | None = None,
     ignore_blanks: bool = False,
     limit: int | None = None,
@@ -84,7 +86,7 @@ def check_import_options(
     if delimiter is not None and len(delimiter) != 1:
         raise InvalidSpec(f"The delimiter must be one character, got {delimiter!r}.", option="delimiter")
     if format:
-        format_of("", format)
+        formats.get(format)
     return ImportOptions(
         source=source_name(source),
         mode=operation_mode,
@@ -96,6 +98,7 @@ def check_import_options(
         format=format or "",
         encoding=check_encoding(encoding) if encoding else "",
         delimiter=delimiter or "",
+        sheet=sheet or "",
         mapping=parse_mapping(mapping),
         ignore_blanks=bool(ignore_blanks),
         limit=limit,

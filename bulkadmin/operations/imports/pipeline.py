@@ -29,10 +29,11 @@ from bulkadmin.core.mongo import get_db
 from bulkadmin.core.registry import ensure_indexes
 from bulkadmin.operations.imports.batches import BatchWriter, Failures
 from bulkadmin.operations.imports.errors import KEPT_ERRORS, ErrorFile, ImportRowError
+from bulkadmin.operations.imports.formats import formats, open_reader
 from bulkadmin.operations.imports.options import ImportOptions
-from bulkadmin.operations.imports.readers import CsvReader, JsonReader, NdjsonReader, Record, format_of, sniff_delimiter
+from bulkadmin.operations.imports.readers import ReadOptions, Record
 from bulkadmin.operations.imports.shaping import RowProblem, Shaper
-from bulkadmin.operations.imports.sources import Detected, ImportFileError, Source, decode_sample, detect, open_source
+from bulkadmin.operations.imports.sources import Detected, ImportFileError, Source, detect, open_source
 from bulkadmin.operations.imports.state import (
     ImportProgress,
     ImportProgressCallback,
@@ -142,14 +143,20 @@ class _Import:
                 f"{source.name} has changed since job {self.identity.run_id} read it; it cannot be resumed."
             )
         state.fingerprint = source.fingerprint()
-        fmt = state.format or options.format
-        if not fmt:
-            fmt = "csv" if source.name == "<stdin>" else format_of(source.name, None)
-        state.format = fmt
-        if not state.encoding:
+        fmt = formats.detect(source.name, state.format or options.format, source.sample)
+        state.format = fmt.name
+        if "encoding" in fmt.options and not state.encoding:
             named = Detected(options.encoding, "chosen") if options.encoding else None
             detected = named or detect(source.sample, source.at_eof)
             state.encoding, state.encoding_reason = detected.encoding, detected.reason if detected.notable else ""
+        chosen = ReadOptions(
+            encoding=state.encoding or options.encoding,
+            delimiter=state.delimiter or options.delimiter,
+            sheet=state.sheet or options.sheet,
+        )
+        reader = open_reader(fmt, source, chosen)
+        state.delimiter = reader.settings.delimiter or None
+        state.sheet = reader.settings.sheet
         self.shaper = Shaper(
             self.model,
             mode=options.mode,
@@ -158,19 +165,9 @@ class _Import:
             ignore_blanks=options.ignore_blanks,
             date_format=options.date_format or None,
         )
-        if fmt in ("json", "ndjson"):
+        if not fmt.tabular:
             self.shape: Callable[[Any], dict[str, Any]] = self.shaper.shape_object
-            return JsonReader(source, state.encoding) if fmt == "json" else NdjsonReader(source, state.encoding)
-        return self._csv_reader(source, fmt)
-
-    def _csv_reader(self, source: Source, fmt: str) -> CsvReader:
-        state = self.state
-        delimiter = state.delimiter or self.options.delimiter
-        if not delimiter:
-            sample = decode_sample(source.sample, state.encoding, source.at_eof)
-            delimiter = "\t" if fmt == "tsv" else sniff_delimiter(sample)
-        state.delimiter = delimiter
-        reader = CsvReader(source, state.encoding, delimiter)
+            return reader
         if reader.header is not None:
             self.shaper.plan_columns(reader.header, reader.header_line)
         self.shape = self.shaper.shape_cells

@@ -4,15 +4,16 @@ first rows are valid. Uses the import's own readers, shaping and validation; wri
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bulkadmin.bulk.validation import RowInvalid, validate_document, validate_partial
 from bulkadmin.core.documents import MongoModel, storage_path
 from bulkadmin.core.exceptions import BulkAdminError, InvalidSpec
-from bulkadmin.operations.imports.readers import CsvReader, JsonReader, NdjsonReader, format_of, sniff_delimiter
+from bulkadmin.operations.imports.formats import formats, open_reader
+from bulkadmin.operations.imports.readers import ReadOptions
 from bulkadmin.operations.imports.shaping import RowProblem, Shaper
-from bulkadmin.operations.imports.sources import check_encoding, decode_sample, detect_encoding, open_source
+from bulkadmin.operations.imports.sources import check_encoding, open_source
 
 PREVIEW_ROWS = 50
 
@@ -42,7 +43,8 @@ class PreviewRow:
 
 @dataclass(frozen=True)
 class ImportPreview:
-    """How a file would be imported: format, encoding, delimiter, mapping, first rows, problems."""
+    """How a file would be imported: format, encoding, delimiter (or sheet, and the workbook's
+    sheets), mapping, first rows, problems."""
 
     format: str
     encoding: str
@@ -50,6 +52,8 @@ class ImportPreview:
     columns: tuple[ColumnPlan, ...] = ()
     rows: tuple[PreviewRow, ...] = ()
     problems: tuple[str, ...] = field(default_factory=tuple)
+    sheet: str | None = None
+    sheets: tuple[str, ...] = ()
 
     @property
     def valid_rows(self) -> int:
@@ -71,34 +75,36 @@ def preview_file(
     delimiter: str | None = None,
     mapping: dict[str, str] | None = None,
     ignore_blanks: bool = False,
+    sheet: str | None = None,
     rows: int = PREVIEW_ROWS,
 ) -> ImportPreview:
     """Read the first `rows` rows of the file at `path` as an import would, and check each one.
     `mapping` (header -> field, '' to leave out) overrides the automatic match by name."""
     source = open_source(path)
     try:
-        fmt = format_of(source.name, format or None)
-        chosen = check_encoding(encoding) if encoding else detect_encoding(source.sample, source.at_eof)
+        fmt = formats.detect(source.name, format or None, source.sample)
+        chosen = ReadOptions(check_encoding(encoding) if encoding else "", delimiter or "", sheet or "")
+        reader = open_reader(fmt, source, chosen)
+        used = reader.settings
+        plan = ImportPreview(
+            fmt.name, used.encoding, used.delimiter or None, sheet=used.sheet or None, sheets=reader.sheets
+        )
         options: dict[str, Any] = {
             "mode": mode,
             "key_fields": key_fields,
             "ignore_blanks": ignore_blanks,
             "date_format": None,
         }
-        if fmt in ("json", "ndjson"):
+        if not fmt.tabular:
             shaper = Shaper(model, mapping=dict(mapping or {}), **options)
-            reader: Any = JsonReader(source, chosen) if fmt == "json" else NdjsonReader(source, chosen)
-            return _rows_of(ImportPreview(fmt, chosen, None), reader, shaper.shape_object, model, mode, rows)
-        sep = delimiter or ("\t" if fmt == "tsv" else sniff_delimiter(decode_sample(source.sample, chosen, True)))
-        reader = CsvReader(source, chosen, sep)
+            return _rows_of(plan, reader, shaper.shape_object, model, mode, rows)
         header = reader.header or []
-        columns = tuple(column_plan(model, header, mapping or {}))
-        plan = ImportPreview(fmt, chosen, sep, columns=columns)
-        shaper = Shaper(model, mapping={c.header: c.target for c in columns if c.target != c.header}, **options)
+        plan = replace(plan, columns=tuple(column_plan(model, header, mapping or {})))
+        shaper = Shaper(model, mapping={c.header: c.target for c in plan.columns if c.target != c.header}, **options)
         try:
             shaper.plan_columns(header, reader.header_line)
         except BulkAdminError as error:
-            return ImportPreview(fmt, chosen, sep, plan.columns, problems=(str(error),))
+            return replace(plan, problems=(str(error),))
         return _rows_of(plan, reader, shaper.shape_cells, model, mode, rows)
     finally:
         source.close()
@@ -136,7 +142,7 @@ def _rows_of(
             shown.append(_checked_row(record, shape, validate, model))
     except BulkAdminError as error:
         problems.append(str(error))
-    return ImportPreview(plan.format, plan.encoding, plan.delimiter, plan.columns, tuple(shown), tuple(problems))
+    return replace(plan, rows=tuple(shown), problems=tuple(problems))
 
 
 def _checked_row(record: Any, shape: Any, validate: Any, model: type[MongoModel]) -> PreviewRow:

@@ -14,8 +14,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import ijson
@@ -25,11 +24,10 @@ from bulkadmin.operations.imports.sources import (
     Source,
     decode_errors,
     decode_sample,
+    detect_encoding,
     undecodable_at,
 )
 
-FORMATS = ("csv", "tsv", "json", "ndjson")
-EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson"}
 DELIMITERS = (",", ";", "\t", "|")  # sniffed in this order of preference
 SNIFF_ROWS = 50
 MAX_FIELD_SIZE = 16 * 1024 * 1024  # MongoDB's document size limit
@@ -60,19 +58,51 @@ class Record:
         return f"line {self.line}" if self.line is not None else f"item {self.number}"
 
 
-def format_of(name: str, forced: str | None) -> str:
-    """The format: `forced` (the format option), else from the file extension."""
-    if forced:
-        if forced not in FORMATS:
-            raise ImportFileError(f"Unknown format {forced!r}; use one of {', '.join(FORMATS)}.")
-        return forced
-    suffix = Path(name).suffix.lower()
-    if suffix in EXTENSIONS:
-        return EXTENSIONS[suffix]
-    raise ImportFileError(
-        f"Cannot tell the format of {name!r} from its extension; choose one of {', '.join(FORMATS)}.",
-        option="format",
-    )
+@dataclass(frozen=True)
+class ReadOptions:
+    """How a file is read: the encoding, delimiter and sheet, as chosen ('' = detect / default)
+    or, on a reader's `settings`, as used."""
+
+    encoding: str = ""
+    delimiter: str = ""
+    sheet: str = ""
+
+    def given(self) -> dict[str, str]:
+        """The options that are set, by name."""
+        return {name: value for name, value in asdict(self).items() if value}
+
+
+def header_problems(header: list[str]) -> list[str]:
+    """What is wrong with a header row: a column without a name, two columns with the same name."""
+    problems = [f"column {position} has no name" for position, name in enumerate(header, start=1) if not name]
+    seen: dict[str, int] = {}
+    for position, name in enumerate(header, start=1):
+        if name and name in seen:
+            problems.append(f"columns {seen[name]} and {position} are both named {name!r}")
+        seen.setdefault(name, position)
+    return problems
+
+
+def open_delimited(default_delimiter: str = "") -> Any:
+    """The reader factory of a delimited text format: the encoding detected unless given, the
+    delimiter given, else `default_delimiter`, else sniffed from the sample."""
+
+    def open_reader(source: Source, options: ReadOptions) -> CsvReader:
+        encoding = options.encoding or detect_encoding(source.sample, source.at_eof)
+        delimiter = options.delimiter or default_delimiter
+        if not delimiter:
+            delimiter = sniff_delimiter(decode_sample(source.sample, encoding, source.at_eof))
+        return CsvReader(source, encoding, delimiter)
+
+    return open_reader
+
+
+def open_json(source: Source, options: ReadOptions) -> JsonReader:
+    return JsonReader(source, options.encoding or detect_encoding(source.sample, source.at_eof))
+
+
+def open_ndjson(source: Source, options: ReadOptions) -> NdjsonReader:
+    return NdjsonReader(source, options.encoding or detect_encoding(source.sample, source.at_eof))
 
 
 def sniff_delimiter(text: str) -> str:
@@ -99,8 +129,11 @@ def sniff_delimiter(text: str) -> str:
 class CsvReader:
     """CSV / TSV rows as lists of cells, after the header (trimmed, checked)."""
 
+    sheets: tuple[str, ...] = ()
+
     def __init__(self, source: Source, encoding: str, delimiter: str) -> None:
         self.source, self.encoding, self.delimiter = source, encoding, delimiter
+        self.settings = ReadOptions(encoding=encoding, delimiter=delimiter)
         self._undecodable = undecodable_pattern(encoding)
         self.text = io.TextIOWrapper(source.binary(), encoding=encoding, errors=decode_errors(encoding), newline="")
         csv.field_size_limit(MAX_FIELD_SIZE)
@@ -129,17 +162,15 @@ class CsvReader:
         if cells:
             cells[0] = cells[0].removeprefix("\ufeff")
         self.header = [cell.strip() for cell in cells]
-        problems = []
+        problems = header_problems(self.header)
+        problems += [
+            f"column {position} header is not valid {self.encoding}; pass --encoding"
+            for position, name in enumerate(self.header, start=1)
+            if name and self._undecodable.search(name)
+        ]
         for position, name in enumerate(self.header, start=1):
-            if not name:
-                problems.append(f"column {position} has no name")
-            elif self._undecodable.search(name):
+            if name and self._undecodable.search(name):
                 problems.append(f"column {position} header is not valid {self.encoding}; choose the file's encoding")
-        seen: dict[str, int] = {}
-        for position, name in enumerate(self.header, start=1):
-            if name and name in seen:
-                problems.append(f"columns {seen[name]} and {position} are both named {name!r}")
-            seen.setdefault(name, position)
         if problems:
             raise ImportFileError(f"line {self.header_line}: bad header: {'; '.join(problems)}.")
 
@@ -179,8 +210,13 @@ class CsvReader:
 class NdjsonReader:
     """One JSON object per line; blank lines are skipped, broken lines are rejected rows."""
 
+    header: list[str] | None = None  # rows are objects, not cells under a header
+    header_line: int | None = None
+    sheets: tuple[str, ...] = ()
+
     def __init__(self, source: Source, encoding: str) -> None:
         self.encoding = encoding
+        self.settings = ReadOptions(encoding=encoding)
         self._undecodable = undecodable_pattern(encoding)
         self.text = io.TextIOWrapper(source.binary(), encoding=encoding, errors=decode_errors(encoding))
 
@@ -214,8 +250,13 @@ class NdjsonReader:
 class JsonReader:
     """The items of a top-level JSON array, streamed with ijson."""
 
+    header: list[str] | None = None  # rows are objects, not cells under a header
+    header_line: int | None = None
+    sheets: tuple[str, ...] = ()
+
     def __init__(self, source: Source, encoding: str) -> None:
         self.source = source
+        self.settings = ReadOptions(encoding=encoding)
         first = decode_sample(source.sample, encoding, source.at_eof).lstrip()
         if first and not first.startswith("["):
             hint = " (for one object per line, choose the NDJSON format)" if first.startswith("{") else ""

@@ -14,7 +14,8 @@ import os
 import re
 import stat
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -125,6 +126,7 @@ class Source:
     at_eof: bool  # the sample holds the whole input
     stream: CountingStream
     _owned: IO[bytes] | None = None
+    _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def fingerprint(self) -> dict[str, Any]:
         """What identifies the file for `--resume`: its size and the hash of its sample."""
@@ -133,7 +135,13 @@ class Source:
     def binary(self) -> io.BufferedReader:
         return io.BufferedReader(self.stream, buffer_size=64 * 1024)
 
+    def on_close(self, close: Callable[[], None]) -> None:
+        """Have `close` called when the source is closed (a reader's own files)."""
+        self._closers.append(close)
+
     def close(self) -> None:
+        while self._closers:
+            self._closers.pop()()
         if self._owned is not None:
             self._owned.close()
 

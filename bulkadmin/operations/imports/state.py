@@ -68,6 +68,7 @@ class ImportState:
     format: str = ""
     encoding: str = ""
     encoding_reason: str = ""  # why, when the file is not plain UTF-8
+    sheet: str = ""
     delimiter: str | None = None
     undo_records: int = 0
     undo_available: bool = False

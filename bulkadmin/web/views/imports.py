@@ -95,7 +95,7 @@ def import_preview(request: HttpRequest, token: str) -> HttpResponse:
     path = folder / meta["file"]
     if request.method != "POST":
         return _preview_page(request, token, meta, model, _preview(model, path, meta["options"], meta.get("mapping")))
-    form = PreviewForm(request.POST, model=model, columns=meta.get("columns", []))
+    form = PreviewForm(request.POST, model=model, **_shown(meta))
     if not form.is_valid():
         errors = ["The choices below are not valid: check the options and the mapping."]
         return _preview_page(request, token, meta, model, None, form=form, errors=errors, status=400)
@@ -127,7 +127,7 @@ def _upload_of(request: HttpRequest, token: str) -> tuple[Path, dict[str, Any]]:
 
 def _preview(model: type[MongoModel], path: Path, options: dict[str, Any], mapping: Any) -> ImportPreview:
     keys = tuple(options.get("key_fields") or ())
-    chosen: dict[str, Any] = {name: options.get(name) for name in ("format", "encoding", "delimiter")}
+    chosen: dict[str, Any] = {name: options.get(name) for name in ("format", "encoding", "delimiter", "sheet")}
     try:
         return preview_file(
             model=model,
@@ -140,7 +140,8 @@ def _preview(model: type[MongoModel], path: Path, options: dict[str, Any], mappi
         )
     except BulkAdminError as error:
         fmt, encoding = chosen["format"] or "", chosen["encoding"] or ""
-        return ImportPreview(fmt, encoding, chosen["delimiter"], problems=(worded(error, PreviewForm),))
+        problems = (worded(error, PreviewForm),)
+        return ImportPreview(fmt, encoding, chosen["delimiter"], problems=problems, sheet=chosen["sheet"])
 
 
 def _start_dry_run(
@@ -149,7 +150,7 @@ def _start_dry_run(
     if preview.problems:
         return None, "Fix the problems shown before the dry run."
     options = {**meta["options"], "format": preview.format, "encoding": preview.encoding}
-    options["delimiter"] = preview.delimiter
+    options.update(delimiter=preview.delimiter, sheet=preview.sheet)
     mapping = {header: target for header, target in (meta["mapping"] or {}).items() if target != header}
     mapping.update({c.header: "" for c in preview.columns if not c.known and c.header not in mapping})
     try:
@@ -176,11 +177,11 @@ def _preview_page(
     status: int = 200,
 ) -> HttpResponse:
     if preview is not None:
-        meta["columns"] = [column.header for column in preview.columns]
+        meta.update(columns=[c.header for c in preview.columns], format=preview.format, sheets=list(preview.sheets))
         save_meta(upload_path(token) / meta["file"], meta)
         detected = {**meta["options"], "format": preview.format, "encoding": preview.encoding}
-        detected["delimiter"] = preview.delimiter or ""
-        form = PreviewForm(initial=preview_initial(detected, preview.columns), model=model, columns=meta["columns"])
+        detected.update(delimiter=preview.delimiter or "", sheet=preview.sheet or "")
+        form = PreviewForm(initial=preview_initial(detected, preview.columns), model=model, **_shown(meta))
     context = {
         "title": f"Import into {model.collection}: preview",
         "collection": model.collection,
@@ -191,6 +192,11 @@ def _preview_page(
         "errors": [*errors, *(preview.problems if preview else ())],
     }
     return page(request, "import_preview.html", context, status=status)
+
+
+def _shown(meta: dict[str, Any]) -> dict[str, Any]:
+    """What the preview form was built from: the columns, format and sheets last shown."""
+    return {"columns": meta.get("columns", []), "fmt": meta.get("format", ""), "sheets": meta.get("sheets", [])}
 
 
 @require_POST
