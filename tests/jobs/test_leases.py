@@ -13,8 +13,9 @@ import time
 import pytest
 from django.utils import timezone
 
+from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.jobs import leases, watch
-from bulkadmin.jobs.imports import import_file
+from bulkadmin.jobs.imports import import_file, resume_import
 from bulkadmin.jobs.runner import JobTaken, job_lease_name, track_job
 from bulkadmin.models import Job, Lease
 from project.collections import User
@@ -130,3 +131,18 @@ def test_every_job_start_and_finish_is_one_json_line(db, tmp_path, caplog, admin
     assert (started["status"], finished["status"]) == ("running", "succeeded")
     assert finished["counts"]["inserted"] == 3 and finished["rows"] == 3 and finished["errors"] == 0
     assert finished["elapsed"] >= 0
+
+
+def test_a_running_import_is_not_resumed_while_its_lease_is_held_and_is_after_it_expires(db, tmp_path):
+    path = write_csv(tmp_path / "p.csv", "name,email,age", user_rows(30))
+    job = Job.objects.create(
+        kind="import", collection="users", status="running", parameters={"source": str(path), "batch_size": 10}
+    )
+    held = leases.acquire(job_lease_name(job.pk), seconds=60)  # as a worker elsewhere would
+    Lease.objects.filter(pk=Lease.objects.get().pk).update(host="worker-7", pid=4242)
+    with pytest.raises(InvalidSpec, match=rf"Job {job.pk} is still running on host worker-7 \(pid 4242\); if that"):
+        resume_import(job.pk)
+    Lease.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))  # it died: nobody renews
+    result = resume_import(job.pk)
+    assert (result.rows, result.inserted, db.users.count_documents({})) == (30, 30, 30)
+    assert held.renew() is False
