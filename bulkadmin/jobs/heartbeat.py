@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from types import TracebackType
 
-from django.db import DatabaseError, connection, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 logger = logging.getLogger("bulkadmin.jobs")
 
@@ -23,7 +23,7 @@ class Heartbeat:
     def __init__(self, beat: Callable[[], object], *, interval: float) -> None:
         self.beat, self.interval = beat, max(float(interval), 0.05)
         self.stopped = threading.Event()
-        self.owner_connection = connection  # the starting thread's connection
+        self.owner_connection = connections[DEFAULT_DB_ALIAS]  # the starting thread's own (not the proxy)
         self.thread = threading.Thread(target=self._run, name="bulkadmin-heartbeat", daemon=True)
 
     def __enter__(self) -> Heartbeat:

@@ -146,3 +146,14 @@ def test_a_running_import_is_not_resumed_while_its_lease_is_held_and_is_after_it
     result = resume_import(job.pk)
     assert (result.rows, result.inserted, db.users.count_documents({})) == (30, 30, 30)
     assert held.renew() is False
+
+
+def test_the_heartbeat_waits_while_the_starting_thread_is_in_a_transaction(settings):
+    """Inside a transaction (here the test's) the rows the run wrote are invisible to the beat's
+    connection: a beat would find no lease and wrongly stop the run."""
+    settings.BULKADMIN_HEARTBEAT_SECONDS = 0.05
+    with track_job(kind=Job.Kind.UPDATE, collection="users") as run:
+        time.sleep(0.3)
+        assert run.lease is not None and not run.lease.lost
+        run.progress(5)
+    assert Job.objects.get().status == Job.Status.SUCCEEDED
