@@ -60,6 +60,7 @@ class Job(models.Model):
     # The one-time key of the confirmation that created the job: a second POST of the same form
     # (a double click, Back + resubmit, a retry) finds this job instead of creating another.
     request_token = models.CharField(max_length=200, null=True, blank=True, unique=True, editable=False)
+    resume_attempts = models.IntegerField(default=0)  # automatic resumes after a worker died
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -88,3 +89,21 @@ class Job(models.Model):
         from django.utils import timezone
 
         return ((self.finished_at or timezone.now()) - self.started_at).total_seconds()
+
+
+class Lease(models.Model):
+    """A named exclusive right held by one process on one machine until `expires_at` (see
+    `bulkadmin.jobs.leases`): the owner is `host`, `pid` and `process_started`; `token` names
+    one acquisition."""
+
+    name = models.CharField(max_length=200, unique=True)
+    host = models.CharField(max_length=200)
+    pid = models.IntegerField()
+    process_started = models.DateTimeField()
+    token = models.CharField(max_length=32)
+    acquired_at = models.DateTimeField()
+    heartbeat_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.host} (pid {self.pid}) until {self.expires_at:%Y-%m-%d %H:%M:%S}"

@@ -34,10 +34,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "bulkadmin",  # before django_tasks_db: its db_worker also watches for dead workers' jobs
     "django_tasks",
     "django_tasks_db",
     "axes",
-    "bulkadmin",
     "project",
 ]
 
@@ -97,6 +97,9 @@ if not DEBUG:
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": STATIC_STORAGE},
+    # Uploads and error files, shared by the web and every worker: a local folder
+    # (BULKADMIN_JOBS_DIR) by default; on several machines a shared one or S3 (see the README).
+    "bulkadmin": {"BACKEND": "bulkadmin.jobs.files.JobFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = DEBUG
 WHITENOISE_USE_FINDERS = DEBUG
@@ -138,8 +141,12 @@ MONGODB_DB = env("MONGODB_DB")
 # the values); the environment may override these. Job files (an import's full error file is
 # <dir>/<job id>/errors.csv, uploads are under <dir>/uploads/) go to VAR_DIR/jobs when unset.
 BULKADMIN_JOBS_DIR = env("BULKADMIN_JOBS_DIR", default="")
-# Lock files of cleanup and sync runs: VAR_DIR/locks when unset.
-BULKADMIN_LOCK_DIR = env("BULKADMIN_LOCK_DIR", default="")
+# Workers: a running job's heartbeat ticks this often; a lease (cleanup, sync, a running job) whose
+# holder stops renewing it expires after this long; an import whose worker died is resumed by
+# another worker at most this many times (0: never).
+BULKADMIN_HEARTBEAT_SECONDS = env.int("BULKADMIN_HEARTBEAT_SECONDS", default=conf.DEFAULT_HEARTBEAT_SECONDS)
+BULKADMIN_LEASE_SECONDS = env.int("BULKADMIN_LEASE_SECONDS", default=conf.DEFAULT_LEASE_SECONDS)
+BULKADMIN_AUTO_RESUME = env.int("BULKADMIN_AUTO_RESUME", default=conf.DEFAULT_AUTO_RESUME)
 
 LOGGING = {
     "version": 1,
@@ -149,7 +156,7 @@ LOGGING = {
 }
 
 # The web admin: undo keeps pre-images of up to this many documents per job, for this many days;
-# a running job whose worker has not reported for this many seconds is shown as interrupted.
+# a running job whose worker has not reported for this many seconds is marked interrupted.
 BULKADMIN_UNDO_LIMIT = env.int("BULKADMIN_UNDO_LIMIT", default=conf.DEFAULT_UNDO_LIMIT)
 BULKADMIN_UNDO_DAYS = env.int("BULKADMIN_UNDO_DAYS", default=conf.DEFAULT_UNDO_DAYS)
 BULKADMIN_JOB_STALE_SECONDS = env.int("BULKADMIN_JOB_STALE_SECONDS", default=conf.DEFAULT_JOB_STALE_SECONDS)

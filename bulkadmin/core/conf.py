@@ -16,7 +16,11 @@ DEFAULT_MONGODB_URI = ""  # empty: the embedded server, started under BULKADMIN_
 DEFAULT_MONGODB_DB = "bulkadmin"
 DEFAULT_UNDO_LIMIT = 100_000
 DEFAULT_UNDO_DAYS = 30
-DEFAULT_JOB_STALE_SECONDS = 300
+DEFAULT_JOB_STALE_SECONDS = 60
+DEFAULT_HEARTBEAT_SECONDS = 10
+DEFAULT_LEASE_SECONDS = 60
+DEFAULT_AUTO_RESUME = 3
+DEFAULT_STORAGE = "bulkadmin"
 DEFAULT_UPLOAD_MAX_BYTES = 200 * 1024 * 1024
 DEFAULT_UPLOAD_MAX_AGE_HOURS = 24  # an upload older than this, used by no queued or running job, is deleted
 DEFAULT_UPLOAD_QUOTA_BYTES = 1024 * 1024 * 1024  # what one user's uploads may hold at a time
@@ -94,11 +98,6 @@ def browse_paging() -> str:
     return str(_get("BULKADMIN_BROWSE_PAGING", "auto"))
 
 
-def lock_dir() -> Path:
-    """`BULKADMIN_LOCK_DIR`: lock files of exclusive runs; default `<data folder>/locks`."""
-    return _path("BULKADMIN_LOCK_DIR", var_dir() / "locks")
-
-
 def undo_limit() -> int:
     """`BULKADMIN_UNDO_LIMIT`: the most documents a job keeps pre-images for."""
     return int(_get("BULKADMIN_UNDO_LIMIT", DEFAULT_UNDO_LIMIT))
@@ -112,6 +111,27 @@ def undo_days() -> int:
 def job_stale_seconds() -> int:
     """`BULKADMIN_JOB_STALE_SECONDS`: a running job silent this long is shown as interrupted."""
     return int(_get("BULKADMIN_JOB_STALE_SECONDS", DEFAULT_JOB_STALE_SECONDS))
+
+
+def heartbeat_seconds() -> float:
+    """`BULKADMIN_HEARTBEAT_SECONDS`: a running job reports it is alive at least this often."""
+    return float(_get("BULKADMIN_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS))
+
+
+def lease_seconds() -> float:
+    """`BULKADMIN_LEASE_SECONDS`: a lease (cleanup, sync, a running job) whose holder stopped
+    renewing it is free after this long."""
+    return float(_get("BULKADMIN_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
+
+
+def auto_resume() -> int:
+    """`BULKADMIN_AUTO_RESUME`: how many times workers resume an import whose worker died (0: never)."""
+    return int(_get("BULKADMIN_AUTO_RESUME", DEFAULT_AUTO_RESUME))
+
+
+def storage_name() -> str:
+    """`BULKADMIN_STORAGE`: the entry of `STORAGES` holding uploads and error files."""
+    return str(_get("BULKADMIN_STORAGE", DEFAULT_STORAGE))
 
 
 def upload_max_bytes() -> int:
@@ -140,12 +160,11 @@ POSITIVE_INTEGERS = (
     ("BULKADMIN_UNDO_DAYS", DEFAULT_UNDO_DAYS, "bulkadmin.E002"),
     ("BULKADMIN_JOB_STALE_SECONDS", DEFAULT_JOB_STALE_SECONDS, "bulkadmin.E003"),
     ("BULKADMIN_UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX_BYTES, "bulkadmin.E004"),
-    ("BULKADMIN_UPLOAD_QUOTA_BYTES", DEFAULT_UPLOAD_QUOTA_BYTES, "bulkadmin.E004"),
+    ("BULKADMIN_UPLOAD_QUOTA_BYTES", DEFAULT_UPLOAD_QUOTA_BYTES, "bulkadmin.E012"),
+    ("BULKADMIN_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS, "bulkadmin.E010"),
+    ("BULKADMIN_LEASE_SECONDS", DEFAULT_LEASE_SECONDS, "bulkadmin.E011"),
 )
-FOLDERS: tuple[tuple[str, Callable[[], Path], str], ...] = (
-    ("BULKADMIN_JOBS_DIR", jobs_dir, "bulkadmin.E005"),
-    ("BULKADMIN_LOCK_DIR", lock_dir, "bulkadmin.E006"),
-)
+FOLDERS: tuple[tuple[str, Callable[[], Path], str], ...] = (("BULKADMIN_JOBS_DIR", jobs_dir, "bulkadmin.E005"),)
 
 
 def check_settings(app_configs: Iterable[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:

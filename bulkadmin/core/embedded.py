@@ -1,13 +1,12 @@
 """The embedded development MongoDB server (nx-27017 on SQLite), shared by the project's processes.
 
-Its pid and port are recorded in `<var>/mongo.json`; a file lock stops two processes from
-starting two servers, and a dead server is started again on next use.
+Its pid and port are recorded in `<var>/mongo.json`; a lock file holding a pid stops two
+processes on this machine from starting two servers, and a dead server is started again on next use.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import signal
@@ -20,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bulkadmin.core.exceptions import EmbeddedServerError
-from bulkadmin.core.processes import pid_exists
+from bulkadmin.core.processes import pid_exists, pid_lock
 
 STARTUP_TIMEOUT = 30.0
 
@@ -121,12 +120,8 @@ def _wait_until_listening(process: subprocess.Popen[bytes], state: ServerState, 
 
 @contextlib.contextmanager
 def _locked(var_dir: Path) -> Iterator[None]:
-    with open(var_dir / "mongo.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with pid_lock(var_dir / "mongo.lock"):
+        yield
 
 
 def _read_state(var_dir: Path) -> ServerState | None:

@@ -12,12 +12,16 @@ from __future__ import annotations
 import csv
 import io
 import re
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, overload
+from typing import IO, Any, cast, overload
+
+from django.core.exceptions import SuspiciousFileOperation
 
 from bulkadmin.core import conf
+from bulkadmin.jobs import files
 from bulkadmin.models import Job
 
 STEP = 1000  # rows between two cached offsets
@@ -58,10 +62,15 @@ class ErrorIndex:
 
 
 def error_file_path(job: Job) -> Path | None:
-    """The job's error file when it exists in the jobs or data folder (a path elsewhere is never served)."""
-    if not job.error_file:
+    """The job's error file on this machine, when it has one there: a storage name on a local
+    storage, or a path in the jobs or data folder (a path elsewhere is never served)."""
+    name = job.error_file
+    if not name:
         return None
-    path = Path(job.error_file)
+    if not Path(name).is_absolute():
+        local = files.local_path(name) if ".." not in Path(name).parts else None
+        return local if local is not None and local.is_file() else None
+    path = Path(name)
     folders = [Path(conf.var_dir()).resolve(), Path(conf.jobs_dir()).resolve()]
     if not path.is_file() or not any(path.resolve().is_relative_to(folder) for folder in folders):
         return None
@@ -69,23 +78,36 @@ def error_file_path(job: Job) -> Path | None:
 
 
 def open_error_file(job: Job) -> IO[bytes] | None:
-    """The job's error file opened for reading in binary, or None when it has none."""
+    """The job's error file opened for reading in binary (from the storage when it is not on
+    this machine), or None when it has none."""
     path = error_file_path(job)
-    return path.open("rb") if path is not None else None
+    if path is not None:
+        return path.open("rb")
+    name = job.error_file
+    if not name or Path(name).is_absolute() or ".." in Path(name).parts:
+        return None
+    try:
+        return cast(IO[bytes], files.storage().open(name, "rb"))
+    except (FileNotFoundError, SuspiciousFileOperation):
+        return None
 
 
 def write_error_file(job: Job, errors: Iterable[Any]) -> str:
     """Write every error of a job that has no error file of its own (a sync, an update, an undo
-    with more errors than the job row keeps) to `<jobs folder>/<job>/errors.csv`; return its path."""
-    path = Path(conf.jobs_dir()) / str(job.pk) / "errors.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["error", "kind", "field", "code"])
-        for error in errors:
-            where = getattr(error, "where", "") or f"item {error.index + 1}"
-            writer.writerow([f"{where}: {error.message}", error.kind, error.field or "", getattr(error, "code", "")])
-    return str(path)
+    with more errors than the job row keeps) and save it as `<job>/errors.csv` in the storage;
+    return that name."""
+    name = f"{job.pk}/errors.csv"
+    with tempfile.TemporaryDirectory(prefix="bulkadmin-") as folder:
+        path = Path(folder) / "errors.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["error", "kind", "field", "code"])
+            for error in errors:
+                where = getattr(error, "where", "") or f"item {error.index + 1}"
+                writer.writerow(
+                    [f"{where}: {error.message}", error.kind, error.field or "", getattr(error, "code", "")]
+                )
+        return files.save(name, path)
 
 
 class ErrorFileRows:

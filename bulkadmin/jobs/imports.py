@@ -8,19 +8,20 @@ the state from the row and carries on after the last committed row, with the sam
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import time
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from pymongo.database import Database
 
-from bulkadmin.core import conf
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import InvalidSpec
-from bulkadmin.core.processes import pid_exists
 from bulkadmin.core.registry import site
-from bulkadmin.jobs.runner import JobRun, error_row, track_job
+from bulkadmin.jobs import files, leases
+from bulkadmin.jobs.runner import JobRun, error_row, job_lease_name, track_job
 from bulkadmin.models import Job
 from bulkadmin.operations.imports.errors import ImportRowError
 from bulkadmin.operations.imports.options import ImportOptions, check_import_options
@@ -90,19 +91,15 @@ def resume_import(
     return _run(site.get(job.collection), job, source=chosen, progress=progress, db=db)
 
 
-def resume_queued(job: Job, *, progress: ImportProgressCallback | None = None) -> OperationResult:
-    """Carry on an import job queued to resume (see `rules.queue_resume`), from its own file."""
-    return _run(site.get(job.collection), job, source=job.parameters["source"], progress=progress, db=None)
-
-
 def resume_refused(job: Job) -> str:
     """Why `job` cannot be resumed from the command line or Python, or ''."""
     if job.kind != Job.Kind.IMPORT:
         return f"Job {job.pk} is a {job.get_kind_display().lower()} job, not an import."
     if job.status not in RESUMABLE:
         return f"Job {job.pk} has finished ({job.get_status_display().lower()}); there is nothing to resume."
-    if job.status == Job.Status.RUNNING and _alive(job.worker_pid):
-        return f"Job {job.pk} is still running (pid {job.worker_pid})."
+    holder = leases.holder_of(job_lease_name(job.pk)) if job.status == Job.Status.RUNNING else None
+    if holder is not None:
+        return f"Job {job.pk} is still running on host {holder.host} (pid {holder.pid}); {_expiry(holder)}."
     if job.status == Job.Status.FAILED and job.last_committed_row is None:
         return f"Job {job.pk} failed before importing anything ({job.message}); start a new import."
     return ""
@@ -115,40 +112,65 @@ def _get_job(pk: int) -> Job:
         raise InvalidSpec(f"There is no job {pk}.") from None
 
 
-def _alive(pid: int | None) -> bool:
-    return pid is not None and pid > 0 and pid != os.getpid() and pid_exists(pid)
+def _expiry(holder: Any) -> str:
+    return f"if that process died, it can be resumed after its lease expires at {leases.when(holder.expires_at)}"
+
+
+def resume_queued(
+    job: Job, *, progress: ImportProgressCallback | None = None, db: Database | None = None
+) -> OperationResult:
+    """Carry on an import job queued to resume, from its own file: one a user resumed
+    (`rules.queue_resume`) or one a worker queued again after its worker died (`watch`)."""
+    return _run(site.get(job.collection), job, source=job.parameters["source"], progress=progress, db=db)
 
 
 def _run(
     model: type[MongoModel], job: Job, *, source: Any, progress: ImportProgressCallback | None, db: Database | None
 ) -> OperationResult:
     with track_job(kind=Job.Kind.IMPORT, job=job) as run:
-        state = state_of(run.job)
-        checkpoints = Checkpoints(run, progress)
+        errors = files.StoredErrorFile(run.job.pk)
+        state = state_of(run.job, errors)
+        if state.runs:
+            errors.fetch()
+        checkpoints = Checkpoints(run, progress, errors)
         try:
-            result = run_import(
-                model=model,
-                options=ImportOptions.from_parameters(run.job.parameters),
-                source=source,
-                identity=identity_of(run.job),
-                state=state,
-                error_file=Path(jobs_dir()) / str(run.job.pk) / "errors.csv",
-                progress=checkpoints,
-                db=db,
-            )
+            with readable(source) as local_source:
+                result = run_import(
+                    model=model,
+                    options=ImportOptions.from_parameters(run.job.parameters),
+                    source=local_source,
+                    identity=identity_of(run.job),
+                    state=state,
+                    error_file=errors.local,
+                    progress=checkpoints,
+                    db=db,
+                )
         except BaseException:
             checkpoints.keep_last()
             raise
-        write_state(run.job, state, state.mark())
-        return run.finish(result)
+        errors.push()
+        write_state(run.job, state, state.mark(), errors)
+        recorded = errors.names(str(result.details.get("error_file", "") or ""))
+        return run.finish(dataclasses.replace(result, details={**result.details, "error_file": recorded}))
+
+
+@contextlib.contextmanager
+def readable(source: Any) -> Iterator[Any]:
+    """What the reader opens for a job's source: a stored file as a local file, else the source."""
+    name = files.stored_name(source)
+    if name is None:
+        yield source
+        return
+    with files.local_file(name) as path:
+        yield str(path)
 
 
 class Checkpoints:
     """The import's progress callback: saves its state on the job (the first two at once, then
     at most once a second), checks for a cancel request, then calls the caller's callback."""
 
-    def __init__(self, run: JobRun, progress: ImportProgressCallback | None) -> None:
-        self.run, self.progress = run, progress
+    def __init__(self, run: JobRun, progress: ImportProgressCallback | None, errors: files.StoredErrorFile) -> None:
+        self.run, self.progress, self.errors = run, progress, errors
         self.saves = 0
         self.saved_at = 0.0
         self.last: ImportProgress | None = None
@@ -158,7 +180,8 @@ class Checkpoints:
         now = time.perf_counter()
         if self.saves < 2 or now - self.saved_at >= CHECKPOINT_SECONDS:
             self.saves, self.saved_at = self.saves + 1, now
-            write_state(self.run.job, state.state, state.checkpoint)
+            self.errors.push()  # before the row records it: the stored copy is never shorter
+            write_state(self.run.job, state.state, state.checkpoint, self.errors)
             self.run.save(*CHECKPOINT_FIELDS, "details")
             self.run.check_cancel(state.rows)
         if self.progress is not None and state.rows_this_run:
@@ -167,7 +190,8 @@ class Checkpoints:
     def keep_last(self) -> None:
         """Set the job's fields to the last checkpoint (the runner saves them with the status)."""
         if self.last is not None:
-            write_state(self.run.job, self.last.state, self.last.checkpoint)
+            self.errors.push()
+            write_state(self.run.job, self.last.state, self.last.checkpoint, self.errors)
 
 
 def identity_of(job: Job) -> RunIdentity:
@@ -178,7 +202,7 @@ def identity_of(job: Job) -> RunIdentity:
     return RunIdentity(job.pk, job.details["id_time"], job.details["id_seed"])
 
 
-def state_of(job: Job) -> ImportState:
+def state_of(job: Job, errors: files.StoredErrorFile | None = None) -> ImportState:
     """The resume state kept on the job (a fresh one before its first run)."""
     details = job.details
     state = ImportState(
@@ -198,7 +222,7 @@ def state_of(job: Job) -> ImportState:
     state.batches = list(job.batches)
     state.last_row = job.last_committed_row or 0
     state.last_line = details.get("last_committed_line")
-    state.error_file = job.error_file
+    state.error_file = errors.local_of(job.error_file) if errors is not None else job.error_file
     state.error_file_bytes = details.get("error_file_bytes", 0)
     state.bytes_read = int(details.get("bytes_read", 0))
     state.bytes_sha256 = details.get("bytes_sha256", "")
@@ -207,15 +231,16 @@ def state_of(job: Job) -> ImportState:
     return state
 
 
-def write_state(job: Job, state: ImportState, mark: Checkpoint) -> None:
-    """Set the job's fields to `state` as of checkpoint `mark` (not saved)."""
+def write_state(job: Job, state: ImportState, mark: Checkpoint, errors: files.StoredErrorFile | None = None) -> None:
+    """Set the job's fields to `state` as of checkpoint `mark` (not saved); the error file by its
+    storage name."""
     job.counts = {**mark.counts}
     job.rows_done = mark.counts["rows"]
     job.last_committed_row = mark.last_row or None
     job.errors = [error_row(error) for error in state.errors[: mark.kept_errors]]
     job.error_count = mark.error_count
     job.batches = state.batches[: mark.batch_count]
-    job.error_file = mark.error_file
+    job.error_file = errors.names(mark.error_file) if errors is not None else mark.error_file
     job.details = {
         **job.details,
         "runs": state.runs,
@@ -233,8 +258,3 @@ def write_state(job: Job, state: ImportState, mark: Checkpoint) -> None:
         "undo_records": mark.undo_records,
         "undo_available": mark.undo_available,
     }
-
-
-def jobs_dir() -> str:
-    """Where jobs keep their files (error files): `BULKADMIN_JOBS_DIR`, else `var/jobs`."""
-    return str(conf.jobs_dir())

@@ -7,11 +7,11 @@ changes are conditional updates, so two requests at once change a job once.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from django.utils import timezone
 
 from bulkadmin.core import conf
+from bulkadmin.jobs import files
 from bulkadmin.models import Job
 
 UNDOABLE_KINDS = (Job.Kind.UPDATE, Job.Kind.DELETE, Job.Kind.IMPORT)
@@ -49,8 +49,7 @@ def resume_refused(job: Job) -> str:
         return "only imports can be resumed; other jobs are run again from their page."
     if job.status not in RESUMABLE_FROM_WEB:
         return f"its status is {job.get_status_display().lower()}; only interrupted or cancelled imports resume."
-    source = job.parameters.get("source")
-    if not isinstance(source, str) or not Path(source).is_file():
+    if not files.source_exists(job.parameters.get("source")):
         return "its file is no longer on the server."
     return ""
 
@@ -101,7 +100,7 @@ def confirm_refused(job: Job) -> str:
         return f"it was already confirmed as job #{job.details['confirmed_by']}."
     if job.status not in CONFIRMABLE:
         return f"the dry run {job.get_status_display().lower()}: nothing would be imported."
-    if not Path(job.parameters.get("source", "")).is_file():
+    if not files.source_exists(job.parameters.get("source", "")):
         return "the uploaded file is no longer there; upload it again."
     return ""
 

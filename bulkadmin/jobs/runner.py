@@ -21,7 +21,9 @@ from pymongo.errors import ConnectionFailure
 
 from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.jobs import joblog, leases
 from bulkadmin.jobs.error_pages import write_error_file
+from bulkadmin.jobs.heartbeat import Heartbeat
 from bulkadmin.models import Job
 from bulkadmin.operations.progress import Cancelled
 from bulkadmin.operations.results import OperationResult
@@ -57,10 +59,28 @@ class JobTaken(BulkAdminError):
 
 
 class JobRun:
-    """A running job: progress (with the cancel check), checkpoints, and the final record."""
+    """A running job: progress (with the cancel check), checkpoints, the heartbeat, and the final
+    record. It holds the job's lease (`job-<id>`) until it ends."""
 
-    def __init__(self, job: Job) -> None:
+    def __init__(self, job: Job, lease: leases.Holder | None = None) -> None:
         self.job = job
+        self.lease = lease
+
+    def beat(self) -> None:
+        """The heartbeat (from `Heartbeat`'s thread): the job's `heartbeat_at` and its lease."""
+        Job.objects.filter(pk=self.job.pk, status=Job.Status.RUNNING).update(heartbeat_at=timezone.now())
+        if self.lease is not None:
+            self.lease.renew()
+
+    def check_lease(self) -> None:
+        """Raise `JobTaken` when this run lost its lease (it stopped reporting and another worker
+        took the job over): it must stop without writing anything more."""
+        if self.lease is not None and self.lease.lost:
+            raise JobTaken(self.job.pk, "ours")
+
+    def release(self) -> None:
+        if self.lease is not None:
+            self.lease.release()
 
     def progress(self, done: int, total: int | None = None) -> None:
         """Record progress and a heartbeat; raises `Cancelled` when a user asked to stop."""
@@ -71,6 +91,7 @@ class JobRun:
 
     def save(self, *fields: str) -> None:
         """Save `fields` the caller has set on `job`, with a heartbeat (a checkpoint)."""
+        self.check_lease()
         self.job.heartbeat_at = timezone.now()
         self.job.save(update_fields=["heartbeat_at", *fields])
 
@@ -105,10 +126,12 @@ class JobRun:
 
     def close(self, status: str, message: str = "") -> Job:
         """Record a final status."""
+        self.check_lease()
         self.job.status = status
         self.job.message = message or self.job.message
         self.job.finished_at = timezone.now()
         self.job.save()
+        joblog.finished(self.job)
         return self.job
 
 
@@ -124,20 +147,36 @@ def start_job(
 ) -> JobRun:
     """Create a job row and mark it running, or take over `job` (a new row, a queued one, or an
     unfinished one being resumed). Taking over is a conditional update from the status `job` was
-    read with, so two workers never run the same job (`JobTaken`)."""
+    read with, under the job's lease, so two workers never run the same job (`JobTaken`)."""
     if job is None:
         job = Job(kind=kind, collection=collection, parameters=parameters or {}, origin=origin, dry_run=dry_run)
         job.user = user if getattr(user, "pk", None) else None
+    lease = _job_lease(job) if job.pk is not None else None
     now = timezone.now()
     running = {"status": Job.Status.RUNNING, "started_at": now, "heartbeat_at": now, "worker_pid": os.getpid()}
     if job.pk is not None:
         if not Job.objects.filter(pk=job.pk, status=job.status).update(**running, cancel_requested=False):
+            if lease is not None:
+                lease.release()
             raise JobTaken(job.pk, job.status)
         job.cancel_requested = False
     for name, value in running.items():
         setattr(job, name, value)
     job.save()
-    return JobRun(job)
+    run = JobRun(job, lease or _job_lease(job))
+    joblog.started(job)
+    return run
+
+
+def job_lease_name(job_id: int) -> str:
+    return f"job-{job_id}"
+
+
+def _job_lease(job: Job) -> leases.Holder:
+    try:
+        return leases.acquire(job_lease_name(job.pk))
+    except leases.LeaseHeld:
+        raise JobTaken(job.pk, job.status) from None
 
 
 @contextlib.contextmanager
@@ -151,17 +190,23 @@ def track_job(**options: Any) -> Iterator[JobRun]:
         close_old_connections()
     run = start_job(**options)
     try:
-        yield run
+        with Heartbeat(run.beat, interval=min(conf.heartbeat_seconds(), conf.lease_seconds() / 3)):
+            yield run
     except BaseException as error:
         _close_on(run, error)
         with contextlib.suppress(AttributeError, TypeError):
             error.job_id = run.job.pk  # type: ignore[attr-defined]
         raise
-    if not run.job.is_finished:
-        run.close(Job.Status.SUCCEEDED)
+    else:
+        if not run.job.is_finished:
+            run.close(Job.Status.SUCCEEDED)
+    finally:
+        run.release()
 
 
 def _close_on(run: JobRun, error: BaseException) -> None:
+    if run.lease is not None and run.lease.lost:
+        return  # another worker took the job over: its row is theirs
     if isinstance(error, Cancelled):
         if isinstance(error.result, OperationResult):  # what it did before stopping
             run.record(error.result)
@@ -192,16 +237,3 @@ def take_queued(job_id: int) -> Job | None:
         )
         return None
     return job
-
-
-def mark_stale_jobs(max_age: float | None = None) -> int:
-    """Mark running jobs whose worker stopped reporting for `max_age` seconds (default
-    `BULKADMIN_JOB_STALE_SECONDS`) as interrupted; return how many were marked."""
-    seconds = max_age if max_age is not None else conf.job_stale_seconds()
-    cutoff = timezone.now() - dt.timedelta(seconds=seconds)
-    stale = Job.objects.filter(status=Job.Status.RUNNING, heartbeat_at__lt=cutoff)
-    return stale.update(
-        status=Job.Status.INTERRUPTED,
-        finished_at=timezone.now(),
-        message=f"Interrupted: the worker stopped reporting for more than {int(seconds)} seconds.",
-    )

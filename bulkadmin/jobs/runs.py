@@ -1,6 +1,6 @@
 """Cleanup, sync, bulk update / delete and undo as jobs, through the runner: the one place the
-commands, the tasks and the web start them. A real cleanup or sync holds a named lock, so a
-second one at the same time refuses (`LockHeld`)."""
+commands, the tasks and the web start them. A real cleanup or sync holds a lease in the shared
+database, so a second one at the same time, on any machine, refuses (`LeaseHeld`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from bulkadmin.core.registry import site
-from bulkadmin.jobs import locks
+from bulkadmin.jobs import leases
 from bulkadmin.jobs.parameters import CleanupParameters, SyncParameters
 from bulkadmin.jobs.runner import JobRun, json_ready, run_job, track_job
 from bulkadmin.models import Job
@@ -31,11 +31,11 @@ def cleanup_job(
     now: dt.datetime | None = None,
     job: Job | None = None,
 ) -> OperationResult:
-    """Run cleanup rules as a `cleanup` job (or as the queued `job` given); a real run holds the cleanup lock."""
+    """Run cleanup rules as a `cleanup` job (or as the queued `job` given); a real run holds the cleanup lease."""
     parameters = CleanupParameters(tuple(rule.name for rule in rules), batch_size)
     collection = ", ".join(sorted({rule.collection for rule in rules}))[:200]
     job = _job(job, Job.Kind.CLEANUP, collection, parameters.to_parameters(), dry_run, origin, user)
-    lock = contextlib.nullcontext() if dry_run else locks.exclusive(CLEANUP_LOCK)
+    lock = contextlib.nullcontext() if dry_run else leases.exclusive(CLEANUP_LOCK)
     with lock:
         return run_job(
             lambda run: run_cleanup(
@@ -74,7 +74,7 @@ def sync_job(
     if mode == "incremental" and since is None and source.updated_since_param:
         checked = SyncParameters(source.name, mode, last_synced_at(source))
     job = _job(job, Job.Kind.SYNC, source.model.collection, checked.to_parameters(), dry_run, origin, user)
-    lock = contextlib.nullcontext() if dry_run else locks.exclusive(f"sync-{source.name}")
+    lock = contextlib.nullcontext() if dry_run else leases.exclusive(f"sync-{source.name}")
     with lock, track_job(kind=Job.Kind.SYNC, job=job) as run:
         try:
             result = sync_source(

@@ -54,8 +54,8 @@ def run_import_job(job_id: int) -> str:
 
 @task()
 def resume_import_job(job_id: int) -> str:
-    """Carry on an import job queued to resume after its last committed row (no duplicates, no
-    gaps); an interrupted one (queued by an earlier version) is resumed as before."""
+    """Carry on an interrupted import job after its last committed row (no duplicates, no gaps):
+    one a user resumed, or one a worker queued again after its worker died."""
     job = Job.objects.get(pk=job_id)
     with contextlib.suppress(BulkAdminError):  # the job row has its final status and why
         if job.status == Job.Status.QUEUED:

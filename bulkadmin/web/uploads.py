@@ -1,10 +1,18 @@
 """Uploaded import files: streamed chunk by chunk to the uploads folder (never held in memory),
-capped in size, checked for extension and content, and described by a small metadata file."""
+capped in size, checked for extension and content, and described by a small metadata file.
+
+Uploads live in the job files' storage as `uploads/<token>/<file>` and `uploads/<token>/upload.json`,
+so any web process and any worker finds them. On a local storage the uploads folder is the
+storage's own; on any other the files are streamed to a local staging folder, saved to the
+storage with their metadata, and fetched into that folder by a web process that lacks them."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, NoReturn, cast
 
@@ -15,9 +23,11 @@ from django.utils.text import get_valid_filename
 
 from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.jobs import files
 from bulkadmin.operations.imports.formats import formats
 from bulkadmin.operations.imports.sources import ImportFileError
 
+UPLOADS = "uploads"  # the uploads' folder in the job files' storage
 FILE_FIELD = "file"
 META = "upload.json"
 
@@ -32,15 +42,37 @@ def max_upload_bytes() -> int:
 
 
 def uploads_dir() -> Path:
-    return conf.jobs_dir() / "uploads"
+    """The local uploads folder: the storage's own when it is local, else a staging folder."""
+    return files.local_path(UPLOADS) or Path(tempfile.gettempdir()) / "bulkadmin-uploads"
 
 
 def upload_path(token: str) -> Path | None:
-    """The folder of upload `token`, or None for a malformed or unknown token."""
+    """The local folder of upload `token` (fetched from the storage when this process lacks it),
+    or None for a malformed or unknown token."""
     if len(token) != 32 or any(c not in "0123456789abcdef" for c in token):
         return None
     folder = uploads_dir() / token
+    if not (folder / META).is_file() and files.local_path(UPLOADS) is None:
+        _fetch(token, folder)
     return folder if (folder / META).is_file() else None
+
+
+def stored_source(token: str, meta: dict[str, Any]) -> str:
+    """How a job names upload `token`'s file: by its name in the storage, read by any worker."""
+    return files.stored_source(f"{UPLOADS}/{token}/{meta['file']}")
+
+
+def _fetch(token: str, folder: Path) -> None:
+    storage = files.storage()
+    meta_name = f"{UPLOADS}/{token}/{META}"
+    if not storage.exists(meta_name):
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    with storage.open(meta_name, "rb") as stored:
+        meta = json.loads(stored.read())
+    for name in (meta["file"], META):
+        with storage.open(f"{UPLOADS}/{token}/{name}", "rb") as stored, (folder / name).open("wb") as out:
+            shutil.copyfileobj(stored, out, files.CHUNK)
 
 
 class StoredUpload(UploadedFile):
@@ -164,9 +196,16 @@ def _head(path: Path) -> bytes:
 
 
 def save_meta(path: Path, meta: dict[str, Any]) -> str:
-    """Write the upload's description next to it; return its token."""
+    """Write the upload's description next to it, and both to the storage when it is not this
+    folder; return its token."""
     (path.parent / META).write_text(json.dumps(meta, indent=2))
-    return path.parent.name
+    token = path.parent.name
+    if files.local_path(UPLOADS) is None:
+        for local in (path, path.parent / META):
+            if local == path and files.storage().exists(f"{UPLOADS}/{token}/{path.name}"):
+                continue  # the file never changes once saved
+            files.save(f"{UPLOADS}/{token}/{local.name}", local)
+    return token
 
 
 def load_meta(folder: Path) -> dict[str, Any]:
@@ -180,6 +219,9 @@ def discard(path: Path) -> None:
 
 def _remove(folder: Path) -> None:
     for child in folder.iterdir():
+        if files.local_path(UPLOADS) is None:
+            with contextlib.suppress(FileNotFoundError):  # refused before it was saved
+                files.storage().delete(f"{UPLOADS}/{folder.name}/{child.name}")
         child.unlink()
     folder.rmdir()
 

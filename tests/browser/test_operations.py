@@ -17,11 +17,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 JOB_URL = re.compile(r"/admin/bulk/jobs/\d+/$")
 
 
-@pytest.fixture(autouse=True)
-def lock_dir(settings, tmp_path):
-    settings.BULKADMIN_LOCK_DIR = tmp_path
-
-
 def test_cleanup_dry_run_then_one_rule(page, db, shot):
     cleanup_data(db)
     page.click(".bulk-nav a[href='/admin/bulk/cleanup/']")

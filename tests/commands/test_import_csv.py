@@ -3,6 +3,7 @@ SIGTERM and kill -9 followed by --resume)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import signal
@@ -17,6 +18,7 @@ from django.core.management.base import CommandError
 
 from bulkadmin.models import Job
 from tests.imports.conftest import CORPUS, user_rows, write_csv
+from tests.jobs.machines import lease, lease_expiry
 from tests.processes import fetch_one
 
 pytestmark = pytest.mark.django_db
@@ -149,6 +151,8 @@ def test_options_reach_the_import(db, tmp_path):
 
 # Real processes --------------------------------------------------------------------------------
 
+LEASE_SECONDS = 3
+
 
 @pytest.fixture
 def env(db, mongo_uri, tmp_path, process_database_url):
@@ -160,6 +164,7 @@ def env(db, mongo_uri, tmp_path, process_database_url):
         "MONGODB_DB": db.name,
         "DATABASE_URL": process_database_url,
         "BULKADMIN_JOBS_DIR": str(tmp_path / "jobs"),
+        "BULKADMIN_LEASE_SECONDS": str(LEASE_SECONDS),  # a killed process's job is free this soon
     }
 
 
@@ -214,6 +219,21 @@ def start_big_import(env, tmp_path, rows: int, batch_size: int = 100) -> tuple[s
     pytest.fail("no checkpoint within 60 s")
 
 
+def resume_when_free(env, job_id: int) -> subprocess.CompletedProcess:
+    """`--resume`, refused (naming the holder) while the killed process's lease has not expired."""
+    name = f"job-{job_id}"
+    expires = lease_expiry(env["DATABASE_URL"], name) if lease(env["DATABASE_URL"], name) else None
+    deadline = time.monotonic() + LEASE_SECONDS + 120
+    while time.monotonic() < deadline:
+        began = dt.datetime.now(dt.UTC)
+        done = manage(env, "--resume", str(job_id))
+        if f"Job {job_id} is still running on host " not in done.stderr:
+            return done
+        assert done.returncode == 1 and expires is not None and began < expires, done.stderr
+        time.sleep(0.2)
+    pytest.fail(f"job {job_id} could not be resumed after its lease expired")
+
+
 @pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGKILL])
 def test_an_import_killed_part_way_resumes_with_no_duplicates_and_no_gaps(db, env, tmp_path, sent):
     # The first batch is checkpointed at once; the signal follows within a poll, long before the
@@ -232,7 +252,7 @@ def test_an_import_killed_part_way_resumes_with_no_duplicates_and_no_gaps(db, en
     else:  # no chance to record anything: the job still says running, rows past the checkpoint exist
         assert (status, stored >= committed) == ("running", True)
 
-    resumed = manage(env, "--resume", str(job_id))
+    resumed = resume_when_free(env, job_id)
     assert resumed.returncode == 0, resumed.stderr
     assert f"{rows:,} rows read: {rows:,} inserted" in resumed.stdout
     assert f"resumed after row {committed:,}" in resumed.stdout

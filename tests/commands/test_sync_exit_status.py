@@ -27,7 +27,6 @@ def record(number: int, **fields) -> dict:
 
 @pytest.fixture
 def feed(settings, tmp_path):
-    settings.BULKADMIN_LOCK_DIR = tmp_path
     for server in serve():
         settings.BULKADMIN_SYNC_SOURCES = {
             "partners": {
@@ -82,6 +81,7 @@ def test_a_real_process_exits_1_with_the_reason_on_stderr(db, mongo_uri, tmp_pat
             "DATABASE_URL": f"sqlite:///{tmp_path / 'django.sqlite3'}",
             "BULKADMIN_JOBS_DIR": str(tmp_path / "jobs"),
             "DEMO_FEED_URL": f"{server.url}/users",
+            "LOG_LEVEL": "WARNING",  # no job log lines: stderr is the reason alone
         }
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=120)
         done = subprocess.run(

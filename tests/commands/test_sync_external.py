@@ -19,7 +19,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def feed(settings, tmp_path):
-    settings.BULKADMIN_LOCK_DIR = tmp_path
     for server in serve():
         settings.BULKADMIN_SYNC_SOURCES = {
             "partners": {

@@ -6,7 +6,7 @@ import pytest
 from pymongo.errors import AutoReconnect
 
 from bulkadmin.core.exceptions import InvalidSpec
-from bulkadmin.jobs import imports
+from bulkadmin.jobs import files, imports
 from bulkadmin.jobs.imports import import_file, resume_import
 from bulkadmin.models import Job
 from bulkadmin.operations.imports import ImportFileError, batches
@@ -54,7 +54,7 @@ def test_ctrl_c_leaves_the_job_interrupted_and_resume_finishes_it(db, tmp_path):
     assert emails(db) == sorted(e for e in expected() if e != "user3@example.com")
     job.refresh_from_db()
     assert (job.status, job.error_count, job.details["runs"]) == (Job.Status.PARTIAL, 1, 2)
-    with open(job.error_file, encoding="utf-8") as file:
+    with files.storage().open(job.error_file, "rb") as file:  # the error file by its storage name
         assert len(file.readlines()) == 2  # the header and the one bad row, not written twice
 
 

@@ -129,7 +129,6 @@ def test_the_run_deadline_defaults_to_the_setting(feed, settings):
 
 @pytest.mark.django_db
 def test_a_sync_job_past_its_run_deadline_fails_naming_the_page(db, feed, settings, tmp_path):
-    settings.BULKADMIN_LOCK_DIR = tmp_path
     feed.pages("/users", [[record(n)] for n in range(1, 11)])
     for number in range(1, 11):
         feed.on("/users", Reply({"data": [record(number)]}, delay=0.3), page=str(number))

@@ -27,9 +27,11 @@ def test_defaults_apply_when_a_setting_is_unset(settings, tmp_path):
         delattr(settings, name)
     del settings.BULKADMIN_UPLOAD_MAX_BYTES, settings.BULKADMIN_JOBS_DIR
     settings.VAR_DIR = tmp_path
-    assert (conf.undo_limit(), conf.undo_days(), conf.job_stale_seconds()) == (100_000, 30, 300)
+    assert (conf.undo_limit(), conf.undo_days(), conf.job_stale_seconds()) == (100_000, 30, 60)
+    assert (conf.heartbeat_seconds(), conf.lease_seconds(), conf.auto_resume()) == (10, 60, 3)
+    assert conf.storage_name() == "bulkadmin"
     assert conf.upload_max_bytes() == 200 * 1024 * 1024
-    assert (conf.jobs_dir(), conf.lock_dir(), conf.embedded_dir()) == (tmp_path / "jobs", tmp_path / "locks", tmp_path)
+    assert (conf.jobs_dir(), conf.embedded_dir()) == (tmp_path / "jobs", tmp_path)
     del settings.VAR_DIR
     settings.BASE_DIR = tmp_path / "site"
     assert conf.jobs_dir() == tmp_path / "site" / "var" / "jobs"
@@ -54,6 +56,8 @@ def test_overrides_are_read_when_asked(settings, tmp_path):
         ("BULKADMIN_JOB_STALE_SECONDS", -30, "bulkadmin.E003"),
         ("BULKADMIN_UPLOAD_MAX_BYTES", 0, "bulkadmin.E004"),
         ("BULKADMIN_UPLOAD_MAX_BYTES", True, "bulkadmin.E004"),
+        ("BULKADMIN_HEARTBEAT_SECONDS", 0, "bulkadmin.E010"),
+        ("BULKADMIN_LEASE_SECONDS", -1, "bulkadmin.E011"),
         ("BULKADMIN_SYNC_SOURCES", ["partners"], "bulkadmin.E007"),
         ("BULKADMIN_SYNC_SOURCES", {"partners": {"url_env": "X"}}, "bulkadmin.E007"),
         ("BULKADMIN_SYNC_SOURCES", {"partners": "users"}, "bulkadmin.E007"),
@@ -73,12 +77,6 @@ def test_a_jobs_folder_that_is_a_file_fails_its_check(settings, tmp_path):
     problems = conf.check_settings()
     assert [problem.id for problem in problems] == ["bulkadmin.E005"]
     assert f"{tmp_path / 'taken'} is not a folder" in problems[0].msg
-
-
-def test_a_lock_folder_that_is_a_file_fails_its_check(settings, tmp_path):
-    settings.BULKADMIN_LOCK_DIR = tmp_path / "locks.txt"
-    settings.BULKADMIN_LOCK_DIR.write_text("")
-    assert check_ids() == ["bulkadmin.E006"]
 
 
 def test_a_missing_folder_under_a_writable_one_passes(settings, tmp_path):

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bulkadmin.jobs import locks
+from bulkadmin.jobs import leases
 from bulkadmin.models import Job
 from tests.web.helpers import CLEANUP_COUNTS, cleanup_data, run_cleanup
 
 pytestmark = pytest.mark.django_db
 
 URL = "/admin/bulk/cleanup/"
-
-
-@pytest.fixture(autouse=True)
-def lock_dir(tmp_path, settings):
-    settings.BULKADMIN_LOCK_DIR = tmp_path
-    return tmp_path
 
 
 @pytest.fixture
@@ -116,17 +110,17 @@ def test_unknown_action_is_refused(admin_client_, old_data):
 
 
 def test_a_run_while_the_cleanup_lock_is_held_fails_with_the_reason(admin_client_, old_data):
-    with locks.exclusive("cleanup"):
+    with leases.exclusive("cleanup"):
         response = run_cleanup(admin_client_, follow=True)
     job = Job.objects.get()
     assert (job.status, job.started_at) == ("failed", None)
-    assert job.message.startswith("Not run: cleanup is already running by process ")
+    assert job.message.startswith("Not run: cleanup is already running on host ")
     assert "cleanup is already running" in response.content.decode()
     assert old_data.user_sessions.count_documents({}) == 5
 
 
 def test_a_dry_run_does_not_need_the_lock(admin_client_, old_data):
-    with locks.exclusive("cleanup"):
+    with leases.exclusive("cleanup"):
         admin_client_.post(URL, {"action": "dry_run", "rule": "expired_sessions"})
     assert Job.objects.get().status == "succeeded"
 

@@ -68,7 +68,6 @@ class Browser:
 @pytest.fixture
 def browser(live_server, db, settings, tmp_path) -> Browser:
     settings.BULKADMIN_JOBS_DIR = tmp_path / "jobs"
-    settings.BULKADMIN_LOCK_DIR = tmp_path / "locks"
     DjangoUser.objects.create_superuser("root", "root@example.com", "pw")
     return Browser(live_server.url)
 

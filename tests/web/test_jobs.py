@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from bulkadmin.jobs import watch
 from bulkadmin.jobs.runner import JobCancelled, track_job
 from bulkadmin.models import Job
 from bulkadmin.operations import updates
@@ -42,13 +43,15 @@ def test_status_endpoint_reports_progress_as_json(admin_client_, db):
     assert (status["status"], status["finished"], status["percent"], status["rows_done"]) == ("running", False, 25, 25)
 
 
-def test_running_job_whose_worker_stopped_reporting_is_shown_interrupted(admin_client_, db, settings):
+def test_running_job_whose_worker_stopped_reporting_is_marked_interrupted_by_the_workers(admin_client_, db, settings):
     settings.BULKADMIN_JOB_STALE_SECONDS = 60
     stale = timezone.now() - dt.timedelta(seconds=120)
     job = Job.objects.create(kind="update", collection="users", status="running", started_at=stale, heartbeat_at=stale)
     fresh = Job.objects.create(
         kind="update", collection="users", status="running", started_at=stale, heartbeat_at=timezone.now()
     )
+    assert admin_client_.get(f"/admin/bulk/jobs/{job.pk}/status/").json()["status"] == "running"  # GET writes nothing
+    assert watch.mark_stale_jobs() == 1  # what every worker does every few seconds
     assert admin_client_.get(f"/admin/bulk/jobs/{job.pk}/status/").json()["status"] == "interrupted"
     job.refresh_from_db()
     fresh.refresh_from_db()

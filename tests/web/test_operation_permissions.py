@@ -17,7 +17,6 @@ POSTS = {"/admin/bulk/sync/": {"source": "demo_users", "action": "dry_run"}, "/a
 
 @pytest.fixture
 def finished(db, settings, tmp_path) -> dict[str, Job]:
-    settings.BULKADMIN_LOCK_DIR = tmp_path
     return {
         "run_sync": Job.objects.create(kind="sync", status="failed", parameters={"source": "demo_users"}),
         "run_cleanup": Job.objects.create(kind="cleanup", status="succeeded", parameters={"rules": ["deleted_users"]}),

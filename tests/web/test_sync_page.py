@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from bulkadmin.bulk import bulk_insert
-from bulkadmin.jobs import locks
+from bulkadmin.jobs import leases
 from bulkadmin.models import Job
 from project.collections import User
 from tests.factories import user
@@ -26,7 +26,6 @@ def record(number: int, **fields) -> dict:
 @pytest.fixture
 def feed(monkeypatch, settings, tmp_path):
     """The project's `demo_users` source reading a scripted feed: 5 records on 3 pages, one with a bad email."""
-    settings.BULKADMIN_LOCK_DIR = tmp_path
     for server in serve():
         monkeypatch.setenv("DEMO_FEED_URL", f"{server.url}/users")
         server.pages("/users", [[record(1), record(2)], [record(3), record(4, email="broken")], [record(5)]])
@@ -36,7 +35,6 @@ def feed(monkeypatch, settings, tmp_path):
 @pytest.fixture
 def unreachable(settings, tmp_path):
     """A settings source whose URL answers nothing (a port no server listens on)."""
-    settings.BULKADMIN_LOCK_DIR = tmp_path
     with socket.socket() as probe:  # a free port, closed again: nothing listens there
         probe.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{probe.getsockname()[1]}"
@@ -140,10 +138,10 @@ def test_an_unreachable_source_fails_the_job_with_the_reason(admin_client_, unre
 
 
 def test_a_run_while_the_source_is_locked_fails_with_the_reason(admin_client_, feed, db):
-    with locks.exclusive("sync-demo_users"):
+    with leases.exclusive("sync-demo_users"):
         response = admin_client_.post(URL, {"source": "demo_users", "action": "run"}, follow=True)
     job = Job.objects.get()
-    assert job.status == "failed" and job.message.startswith("Not run: sync-demo_users is already running by process")
+    assert job.status == "failed" and job.message.startswith("Not run: sync-demo_users is already running on host")
     assert "sync-demo_users is already running" in response.content.decode()
     assert db.users.count_documents({}) == 0 and feed.requests == []
 

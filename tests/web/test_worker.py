@@ -37,7 +37,6 @@ def test_a_cleanup_from_the_page_waits_in_the_queue_until_a_worker_runs_it(admin
     from tests.web.helpers import cleanup_data
 
     settings.TASKS = DB_TASKS
-    settings.BULKADMIN_LOCK_DIR = tmp_path
     cleanup_data(db)
     response = run_cleanup(admin_client_, rule="expired_sessions", follow=True)
     job = Job.objects.get()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bulkadmin.core.exceptions import BulkAdminError
-from bulkadmin.jobs.locks import LockHeld
+from bulkadmin.jobs.leases import LeaseHeld
 from bulkadmin.jobs.runs import cleanup_job
 from bulkadmin.management.arguments import positive_int, worded
 from bulkadmin.models import Job
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         try:
             selected = rules.select(rule_names)
             result = cleanup_job(rules=selected, dry_run=dry_run, batch_size=batch_size)
-        except (UnknownRule, LockHeld) as error:
+        except (UnknownRule, LeaseHeld) as error:
             raise CommandError(str(error)) from error
         except BulkAdminError as error:
             raise CommandError(f"cleanup failed: {worded(error)}") from error

@@ -8,7 +8,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bulkadmin.core.exceptions import BulkAdminError
-from bulkadmin.jobs.locks import LockHeld
+from bulkadmin.jobs.leases import LeaseHeld
 from bulkadmin.jobs.runs import last_synced_at, sync_job
 from bulkadmin.management.arguments import worded
 from bulkadmin.models import Job
@@ -62,7 +62,7 @@ class Command(BaseCommand):
             self._report(error.result)
             where = f" (job #{error.job.pk})" if error.job is not None else ""
             raise CommandError(f"{error}{where}; documents already written stay, and a re-run converges.") from error
-        except LockHeld as error:
+        except LeaseHeld as error:
             raise CommandError(str(error)) from error
         except BulkAdminError as error:
             raise CommandError(f"sync {source!r}: {worded(error)}") from error

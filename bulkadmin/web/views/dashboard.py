@@ -7,14 +7,12 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 
 from bulkadmin.core.registry import site
-from bulkadmin.jobs.runner import mark_stale_jobs
 from bulkadmin.models import Job
 from bulkadmin.web.counts import estimated
 from bulkadmin.web.views.common import page
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
-    mark_stale_jobs()
     collections = [
         {
             "name": model.collection,

@@ -33,6 +33,7 @@ from bulkadmin.web.uploads import (
     load_meta,
     max_upload_bytes,
     save_meta,
+    stored_source,
     upload_path,
     use_limited_uploads,
 )
@@ -158,7 +159,7 @@ def _start_dry_run(
         checked = check_import_options(model, source=str(path), dry_run=True, mapping=mapping, **options)
     except BulkAdminError as error:
         return None, worded(error, PreviewForm)
-    parameters = {**checked.to_parameters(), "upload": token}
+    parameters = {**checked.to_parameters(), "upload": token, "source": stored_source(token, meta)}
     save_meta(path, meta)
     job = launch(
         kind=Job.Kind.IMPORT, collection=model.collection, parameters=parameters, user=request.user, dry_run=True

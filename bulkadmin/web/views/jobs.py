@@ -19,7 +19,6 @@ from bulkadmin.jobs import figures, once, tasks
 from bulkadmin.jobs import rules as job_rules
 from bulkadmin.jobs.error_pages import ErrorFileRows, error_file_path
 from bulkadmin.jobs.parameters import CleanupParameters, SyncParameters
-from bulkadmin.jobs.runner import mark_stale_jobs
 from bulkadmin.models import Job
 from bulkadmin.operations.cleanup import rules
 from bulkadmin.operations.sync import sources
@@ -32,7 +31,6 @@ ERRORS_PER_PAGE = 20
 
 
 def job_list(request: HttpRequest) -> HttpResponse:
-    mark_stale_jobs()
     jobs = Job.objects.select_related("user")
     chosen = {name: request.GET.get(name, "") for name in ("kind", "status", "collection", "user")}
     if chosen["kind"]:
@@ -60,7 +58,6 @@ def job_list(request: HttpRequest) -> HttpResponse:
 
 
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    mark_stale_jobs()
     job = get_object_or_404(Job.objects.select_related("user"), pk=pk)
     errors, error_file = _errors(job, request.GET.get("errors_page"))
     counts = figures.counts(job)
@@ -84,7 +81,6 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def job_status(request: HttpRequest, pk: int) -> JsonResponse:
     """The job's live figures for the progress bar."""
-    mark_stale_jobs()
     job = get_object_or_404(Job, pk=pk)
     return JsonResponse(figures.status(job))
 
@@ -187,7 +183,7 @@ def _relaunch(job: Job, user: Any, key: str | None) -> Job:
 
 
 def job_errors(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
-    """The job's error file, or a CSV of the errors kept on the job."""
+    """The job's error file (from the job files' storage), or a CSV of the errors kept on the job."""
     job = get_object_or_404(Job, pk=pk)
     path = error_file_path(job)
     if path is not None:

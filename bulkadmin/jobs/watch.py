@@ -1,0 +1,107 @@
+"""What the workers do besides running tasks: notice jobs whose worker died and resume imports.
+
+A running job heartbeats every `BULKADMIN_HEARTBEAT_SECONDS`; one silent for longer than
+`BULKADMIN_JOB_STALE_SECONDS` whose lease has expired is marked interrupted, with how far it got.
+An interrupted import started by the web or a task is queued again for another worker, at most
+`BULKADMIN_AUTO_RESUME` times; it carries on after its last committed row exactly as `--resume`
+would. Every step is a conditional update, so any number of workers may watch at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+
+from django.db import DatabaseError, close_old_connections, connections, transaction
+from django.utils import timezone
+
+from bulkadmin.core import conf
+from bulkadmin.jobs import joblog, leases
+from bulkadmin.jobs.runner import job_lease_name
+from bulkadmin.models import Job
+
+logger = logging.getLogger("bulkadmin.jobs")
+AUTO_RESUMED_ORIGINS = (Job.Origin.WEB, Job.Origin.TASK)
+
+
+def mark_stale_jobs(max_age: float | None = None) -> int:
+    """Mark running jobs whose worker stopped reporting for `max_age` seconds (default
+    `BULKADMIN_JOB_STALE_SECONDS`) and whose lease expired as interrupted; return how many."""
+    seconds = max_age if max_age is not None else conf.job_stale_seconds()
+    cutoff = timezone.now() - dt.timedelta(seconds=seconds)
+    marked = 0
+    for job in Job.objects.filter(status=Job.Status.RUNNING, heartbeat_at__lt=cutoff):
+        if leases.holder_of(job_lease_name(job.pk)) is not None:
+            continue
+        silent = f"stopped reporting for more than {int(seconds)} seconds"
+        message = f"Interrupted after {job.rows_done} rows: {_worker(job)} {silent}."
+        stale = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, heartbeat_at__lt=cutoff)
+        if stale.update(status=Job.Status.INTERRUPTED, finished_at=timezone.now(), message=message):
+            marked += 1
+            job.refresh_from_db()
+            joblog.finished(job)
+    return marked
+
+
+def resume_interrupted(attempts: int | None = None) -> list[int]:
+    """Queue interrupted imports (started from the web or a task) to resume on a worker, each at
+    most `attempts` times (default `BULKADMIN_AUTO_RESUME`); return the job ids queued."""
+    from bulkadmin.jobs.tasks import resume_import_job
+
+    limit = attempts if attempts is not None else conf.auto_resume()
+    candidates = Job.objects.filter(
+        kind=Job.Kind.IMPORT, status=Job.Status.INTERRUPTED, origin__in=AUTO_RESUMED_ORIGINS, resume_attempts__lt=limit
+    )
+    queued = []
+    for job in candidates:
+        attempt = job.resume_attempts + 1
+        message = f"Resuming on another worker (automatic attempt {attempt} of {limit}). {job.message}"
+        with transaction.atomic():
+            claimed = Job.objects.filter(pk=job.pk, status=Job.Status.INTERRUPTED, resume_attempts=job.resume_attempts)
+            if claimed.update(status=Job.Status.QUEUED, resume_attempts=attempt, finished_at=None, message=message):
+                resume_import_job.enqueue(job.pk)
+                queued.append(job.pk)
+    for pk in queued:
+        logger.info("job %s: queued to resume automatically", pk)
+    return queued
+
+
+def watch_once() -> None:
+    """One round: mark dead workers' jobs interrupted, then queue the imports to resume."""
+    close_old_connections()
+    mark_stale_jobs()
+    resume_interrupted()
+
+
+class Watcher:
+    """A daemon thread running `watch_once` every `interval` seconds (default: the heartbeat)."""
+
+    def __init__(self, interval: float | None = None) -> None:
+        self.interval = interval if interval is not None else conf.heartbeat_seconds()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="bulkadmin-watch", daemon=True)
+
+    def start(self) -> Watcher:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def _run(self) -> None:
+        try:
+            while not self.stopped.wait(self.interval):
+                try:
+                    watch_once()
+                except DatabaseError as error:  # the next round tries again
+                    logger.warning("watching jobs failed: %s", error)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+
+def _worker(job: Job) -> str:
+    lease = leases.Lease.objects.filter(name=job_lease_name(job.pk)).first()
+    if lease is not None:
+        return f"its worker on host {lease.host} (pid {lease.pid})"
+    return f"its worker (pid {job.worker_pid})" if job.worker_pid else "its worker"

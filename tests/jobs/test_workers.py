@@ -1,0 +1,142 @@
+"""Several workers on several "machines" (real `manage.py` processes, each in its own working
+directory, sharing only the database, MongoDB and the job files' storage): jobs queued on one
+machine are run once on another; a worker killed with SIGKILL mid-import is noticed and its
+import finished by another worker; cleanup's lease holds across machines and frees itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import socket
+import time
+
+import pytest
+
+from bulkadmin.bulk import bulk_insert
+from project.collections import UserSession
+from tests.factories import days_ago
+from tests.imports.conftest import user_rows, write_csv
+from tests.jobs.machines import (
+    HEARTBEAT_SECONDS,
+    LEASE_SECONDS,
+    STALE_SECONDS,
+    job,
+    lease,
+    lease_expiry,
+    make_machines,
+    wait_for,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def machines(db, mongo_uri, tmp_path, process_database_url):
+    """Three machines; their job files' storage is one shared folder (as a network share or S3 would be)."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "project.settings",
+        "MONGODB_URI": mongo_uri,
+        "MONGODB_DB": db.name,
+        "DATABASE_URL": process_database_url,
+        "BULKADMIN_JOBS_DIR": str(tmp_path / "shared-storage"),
+        "BULKADMIN_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
+        "BULKADMIN_JOB_STALE_SECONDS": str(STALE_SECONDS),
+        "BULKADMIN_LEASE_SECONDS": str(LEASE_SECONDS),
+        "LOG_LEVEL": "INFO",
+    }
+    found = make_machines(tmp_path, 3, env)
+    migrated = found[0].manage("migrate", "-v0")
+    assert migrated.returncode == 0, migrated.stderr
+    yield found
+    for machine in found:
+        machine.stop()
+
+
+def emails(db) -> list[str]:
+    return sorted(doc["email"] for doc in db.users.find({}, {"email": 1}))
+
+
+def test_imports_queued_on_one_machine_are_run_once_by_the_workers_of_others(db, machines, tmp_path):
+    web, first, second = machines
+    pids = {first.start_worker().pid, second.start_worker().pid}
+    jobs = [
+        web.queue_import(write_csv(web.folder / f"part{n}.csv", "name,email,age", user_rows(500, start=n * 500)), 100)
+        for n in range(4)
+    ]
+    url = web.env["DATABASE_URL"]
+    for job_id in jobs:
+        wait_for(lambda job_id=job_id: job(url, job_id)["status"] == "succeeded", 120, f"job {job_id} to succeed")
+    rows = [job(url, job_id) for job_id in jobs]
+    assert {row["worker_pid"] for row in rows} <= pids
+    assert [(row["counts"]["rows"], row["counts"]["inserted"]) for row in rows] == [(500, 500)] * 4
+    assert emails(db) == sorted(f"user{n}@example.com" for n in range(2000))
+    logs = first.logs() + second.logs()
+    for job_id in jobs:  # one start line and one finish line per job, on the machine that ran it
+        assert logs.count(f'"event": "job_started", "job": {job_id}, "kind": "import"') == 1
+        assert logs.count(f'"event": "job_finished", "job": {job_id}, "kind": "import"') == 1
+
+
+def test_a_worker_killed_mid_import_is_noticed_and_another_worker_finishes_the_import(db, machines):
+    web, first, second = machines
+    rows = 30_000
+    job_id = web.queue_import(write_csv(web.folder / "big.csv", "name,email,age", user_rows(rows)), 200)
+    url = web.env["DATABASE_URL"]
+    doomed = first.start_worker()
+    started = wait_for(lambda: (row := job(url, job_id))["last_committed_row"] and row, 60, "the first checkpoint")
+    assert (started["status"], started["worker_pid"]) == ("running", doomed.pid)
+    survivor = second.start_worker()
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=10)
+    assert 0 < started["last_committed_row"] < rows
+
+    finished = wait_for(
+        lambda: (row := job(url, job_id))["status"] in ("succeeded", "partial", "failed") and row,
+        180,
+        "the resumed import",
+    )
+    assert (finished["status"], finished["worker_pid"], finished["resume_attempts"]) == ("succeeded", survivor.pid, 1)
+    assert finished["details"]["runs"] == 2
+    counts = finished["counts"]
+    assert (counts["rows"], counts["inserted"], counts["rejected"], counts["failed"]) == (rows, rows, 0, 0)
+    assert finished["last_committed_row"] == finished["rows_done"] == rows
+    assert db.users.count_documents({}) == rows  # each row exactly once: no duplicates, no gaps
+    assert emails(db) == sorted(f"user{n}@example.com" for n in range(rows))
+    logs = second.logs()
+    assert f'"event": "job_finished", "job": {job_id}, "kind": "import"' in logs
+    assert '"status": "interrupted"' in logs  # the watcher's line for the dead worker's run
+    assert f"stopped reporting for more than {STALE_SECONDS} seconds" in logs
+
+
+def test_two_cleanups_at_once_on_two_machines_one_runs_the_other_is_refused_naming_the_holder(db, machines):
+    bulk_insert(UserSession, [{"token": f"t{n}", "expires_at": days_ago(400)} for n in range(20_000)])
+    first, second, third = machines
+    slow = ("cleanup_old_data", "--rule", "expired_sessions", "--batch-size", "5")
+    url = first.env["DATABASE_URL"]
+    holder = first.start(*slow)
+    host, pid = wait_for(lambda: lease(url, "cleanup"), 60, "the first cleanup's lease")
+    assert (host, pid) == (socket.gethostname(), holder.pid)
+    refused = second.manage(*slow)
+    assert refused.returncode == 1
+    assert f"cleanup is already running on host {host} (pid {pid}) since " in refused.stderr
+    assert "its lease expires at" in refused.stderr
+    assert holder.poll() is None, "the first cleanup ended before it could be killed"
+
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(timeout=10)
+    expires = lease_expiry(url, "cleanup")  # nobody renews it any more
+    assert db.user_sessions.count_documents({}) > 0
+    deadline = time.monotonic() + LEASE_SECONDS + 120
+    while time.monotonic() < deadline:  # each attempt is refused until the lease expires, then one runs
+        began = dt.datetime.now(dt.UTC)
+        done = third.manage(*slow[:3])
+        if "is already running on host" not in done.stderr:
+            assert done.returncode == 0, done.stderr
+            break
+        assert began < expires, "refused although the dead holder's lease had expired"
+        time.sleep(0.2)
+    else:
+        pytest.fail("no cleanup could run after the holder's lease expired")
+    assert db.user_sessions.count_documents({}) == 0
+    assert lease(url, "cleanup") is None  # released when the run ended
