@@ -77,6 +77,16 @@ def error_file_path(job: Job) -> Path | None:
     return path
 
 
+def has_error_file(job: Job) -> bool:
+    """Whether the job's full error file can be read (here or from the storage)."""
+    if error_file_path(job) is not None:
+        return True
+    name = job.error_file
+    if not name or Path(name).is_absolute() or ".." in Path(name).parts:
+        return False
+    return bool(files.storage().exists(name))
+
+
 def open_error_file(job: Job) -> IO[bytes] | None:
     """The job's error file opened for reading in binary (from the storage when it is not on
     this machine), or None when it has none."""

@@ -79,7 +79,13 @@ def log_file(tmp_path: Path, rows: int = 50) -> Path:
 
 
 def test_an_import_confirmed_four_times_at_once_runs_once(browser, db, tmp_path):
-    dry = import_file(model=ApplicationLog, source=log_file(tmp_path), dry_run=True, origin="web")
+    dry = import_file(
+        model=ApplicationLog,
+        source=log_file(tmp_path),
+        dry_run=True,
+        origin="web",
+        user=DjangoUser.objects.get(username="root"),
+    )
     statuses = browser.fire(f"/admin/bulk/import/confirm/{dry.job_id}/")
     assert statuses == [302] * TIMES
     imports = Job.objects.filter(kind="import", dry_run=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_POST
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs import figures, once, tasks
 from bulkadmin.jobs import rules as job_rules
-from bulkadmin.jobs.error_pages import ErrorFileRows, error_file_path
+from bulkadmin.jobs.error_pages import ErrorFileRows, has_error_file, open_error_file
 from bulkadmin.jobs.parameters import CleanupParameters, SyncParameters
 from bulkadmin.models import Job
 from bulkadmin.operations.cleanup import rules
@@ -88,7 +89,7 @@ def job_status(request: HttpRequest, pk: int) -> JsonResponse:
 def _errors(job: Job, number: str | None) -> tuple[Any, ErrorFileRows | None]:
     """A page of the job's errors: read from its full error file when it has one, else from
     the first errors kept on the job."""
-    if error_file_path(job) is not None:
+    if has_error_file(job):
         rows = ErrorFileRows(job)
         return Paginator(rows, ERRORS_PER_PAGE).get_page(number), rows
     return Paginator(job.errors, ERRORS_PER_PAGE).get_page(number), None
@@ -185,9 +186,9 @@ def _relaunch(job: Job, user: Any, key: str | None) -> Job:
 def job_errors(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
     """The job's error file (from the job files' storage), or a CSV of the errors kept on the job."""
     job = get_object_or_404(Job, pk=pk)
-    path = error_file_path(job)
-    if path is not None:
-        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
+    stored = open_error_file(job)
+    if stored is not None:
+        return FileResponse(stored, as_attachment=True, filename=Path(job.error_file).name)
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-errors.csv"'
     writer = csv.writer(response)
