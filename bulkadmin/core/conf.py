@@ -21,7 +21,9 @@ DEFAULT_UPLOAD_MAX_BYTES = 200 * 1024 * 1024
 DEFAULT_SYNC_REQUEST_DEADLINE = 30.0  # seconds for one page's complete response, retries included
 DEFAULT_SYNC_RUN_DEADLINE = 3600.0  # seconds for a whole sync run
 DEFAULT_HEALTH_TIMEOUT = 2.0  # seconds /healthz waits for MongoDB
-DEFAULT_USER_READ_MAX_TIME_MS = 5000  # a read a user composed (preview, count, browse search)
+DEFAULT_USER_READ_MAX_TIME_MS = 2000  # a read a user composed (preview, count, browse search)
+DEFAULT_INLINE_COUNT_LIMIT = 5000  # collections this small are counted on the page, not in the background
+BROWSE_PAGING_MODES = ("auto", "skip", "keyset")
 URI_SCHEMES = ("mongodb://", "mongodb+srv://")
 
 
@@ -78,6 +80,16 @@ def health_timeout() -> float:
 def user_read_max_time_ms() -> int:
     """`BULKADMIN_USER_READ_MAX_TIME_MS`: the time limit of a read a user composed."""
     return int(_get("BULKADMIN_USER_READ_MAX_TIME_MS", DEFAULT_USER_READ_MAX_TIME_MS))
+
+
+def inline_count_limit() -> int:
+    """`BULKADMIN_INLINE_COUNT_LIMIT`: collections of at most this many documents are counted at once."""
+    return int(_get("BULKADMIN_INLINE_COUNT_LIMIT", DEFAULT_INLINE_COUNT_LIMIT))
+
+
+def browse_paging() -> str:
+    """`BULKADMIN_BROWSE_PAGING`: how deep browse pages are read: auto (by server), skip or keyset."""
+    return str(_get("BULKADMIN_BROWSE_PAGING", "auto"))
 
 
 def lock_dir() -> Path:

@@ -9,35 +9,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from pymongo.database import Database
 
+from bulkadmin.core import conf
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter, translate_update
 from bulkadmin.operations.simulate import apply_update
+from bulkadmin.operations.updates import SAMPLE_SIZE, Sample
 from bulkadmin.web import counts
 from bulkadmin.web.paging import ReadTimeout, time_limited
 
-SAMPLE_SIZE = 5
 COUNT_MAX_AGE = 60.0  # a count older than this is computed again before a confirmation
-DEFAULT_UNDO_LIMIT = 100_000
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One matching document before, and after the update (None for a delete)."""
-
-    before: dict[str, Any]
-    after: dict[str, Any] | None
-
-    @property
-    def changed_keys(self) -> list[str]:
-        """Top-level stored keys whose value the update changes."""
-        if self.after is None:
-            return []
-        keys = list(self.before) + [key for key in self.after if key not in self.before]
-        return [key for key in keys if self.before.get(key) != self.after.get(key)]
 
 
 @dataclass(frozen=True)
@@ -74,7 +57,7 @@ def preview(
     database = db if db is not None else get_db()
     samples, note = _samples(database[model.collection], stored_filter, stored.get("update"))
     count = counts.counted(collection=model.collection, filter=stored_filter, max_age=COUNT_MAX_AGE, db=database)
-    limit = int(getattr(settings, "BULKADMIN_UNDO_LIMIT", DEFAULT_UNDO_LIMIT))
+    limit = conf.undo_limit()
     return Preview(count, samples, stored, limit, note)
 
 

@@ -19,7 +19,6 @@ from typing import Any
 
 import bson
 from bson import json_util
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
@@ -28,11 +27,11 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
+from bulkadmin.core import conf
 from bulkadmin.core.mongo import get_db
 from bulkadmin.models import Job
 
 COLLECTION = "bulkadmin_counts"
-DEFAULT_INLINE_LIMIT = 5_000
 DEFAULT_MAX_AGE = 300.0
 ESTIMATE_MAX_AGE = 60.0
 RETRY_PENDING_AFTER = 600.0  # a count queued this long ago and not done is queued again
@@ -160,7 +159,7 @@ def count_documents_task(key: str) -> int | None:
 
 
 def inline_limit() -> int:
-    return int(getattr(settings, "BULKADMIN_INLINE_COUNT_LIMIT", DEFAULT_INLINE_LIMIT))
+    return conf.inline_count_limit()
 
 
 def describe_age(seconds: float | None) -> str:

@@ -20,17 +20,16 @@ from typing import Any
 
 import pymongo
 from bson import ObjectId
-from django.conf import settings
 from pymongo import MongoClient
 from pymongo.collection import Collection
 
+from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.web.ids import id_candidates, id_text
 
 PER_PAGE = 50
 SKIP_PAGES = 20
 UNION_PAGES = 20  # pages of a search over several fields (each read up to the page's end)
-DEFAULT_READ_TIMEOUT_MS = 2000
 _embedded: dict[int, bool] = {}
 
 
@@ -71,7 +70,7 @@ class Page:
 
 def read_timeout() -> float:
     """Seconds a read composed on a page may take."""
-    return int(getattr(settings, "BULKADMIN_READ_TIMEOUT_MS", DEFAULT_READ_TIMEOUT_MS)) / 1000
+    return conf.user_read_max_time_ms() / 1000
 
 
 @contextlib.contextmanager
@@ -89,7 +88,7 @@ def time_limited() -> Iterator[None]:
 
 def uses_keyset(client: MongoClient) -> bool:
     """Whether deep pages in `_id` order are read as `_id` ranges (MongoDB) rather than with skip."""
-    mode = getattr(settings, "BULKADMIN_BROWSE_PAGING", "auto")
+    mode = conf.browse_paging()
     if mode in ("skip", "keyset"):
         return mode == "keyset"
     return not is_embedded(client)

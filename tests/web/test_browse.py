@@ -167,7 +167,7 @@ def test_document_with_a_text_id(admin_client_, db):
 
 
 def test_a_read_over_the_time_limit_says_so_instead_of_waiting(admin_client_, many, settings):
-    settings.BULKADMIN_READ_TIMEOUT_MS = 1
+    settings.BULKADMIN_USER_READ_MAX_TIME_MS = 1
     response = admin_client_.get(URL, {"q": "nothing like this"})
     assert response.status_code == 200 and response.context["rows"] == []
     assert "The query took longer than 0.001 s and was stopped: narrow it" in response.context["error"]
