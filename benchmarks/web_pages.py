@@ -188,9 +188,11 @@ def write_error_file(job: Any) -> None:
     path = Path(settings.BULKADMIN_JOBS_DIR) / str(job.pk) / "errors.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as handle:
-        handle.write("name,email,age,error\n")
+        handle.write("error,name,email,age\r\n")  # as an import writes it: the error, then the row's cells
         for row in range(1, 100_001):
-            handle.write(f"User {row},user{row}@example.com,old,line {row + 1}: age: Input should be a valid integer\n")
+            handle.write(
+                f"line {row + 1}: age: Input should be a valid integer,User {row},user{row}@example.com,old\r\n"
+            )
     job.error_file = str(path)
     job.save(update_fields=["error_file"])
 
@@ -229,6 +231,7 @@ def pages(users: int) -> dict[str, tuple[str, str, dict[str, str] | None]]:
     )
     job = Job.objects.filter(error_count=100_000).first()
     listed["job with 100,000 errors"] = ("GET", f"/admin/bulk/jobs/{job.pk}/", None)
+    listed["job with 100,000 errors, page 4,000"] = ("GET", f"/admin/bulk/jobs/{job.pk}/?errors_page=4000", None)
     return listed
 
 

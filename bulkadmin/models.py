@@ -52,6 +52,7 @@ class Job(models.Model):
     errors = models.JSONField(default=list, blank=True)
     error_count = models.BigIntegerField(default=0)
     error_file = models.CharField(max_length=500, blank=True)
+    error_index = models.JSONField(default=dict, blank=True)  # byte offsets into the error file, for paging
     message = models.TextField(blank=True)
     cancel_requested = models.BooleanField(default=False)
     worker_pid = models.IntegerField(null=True, blank=True)

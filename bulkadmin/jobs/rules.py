@@ -6,12 +6,13 @@ changes are conditional updates, so two requests at once change a job once.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from django.utils import timezone
 
+from bulkadmin.core import conf
 from bulkadmin.models import Job
-from bulkadmin.operations.undo import undo_record_count
 
 UNDOABLE_KINDS = (Job.Kind.UPDATE, Job.Kind.DELETE, Job.Kind.IMPORT)
 RELAUNCHABLE = (Job.Kind.CLEANUP, Job.Kind.SYNC)  # re-run at once with the same parameters
@@ -65,20 +66,31 @@ def queue_resume(job: Job) -> bool:
 
 
 def undo_refused(job: Job) -> str:
-    """Why `job` cannot be undone, or '' when it can."""
+    """Why `job` cannot be undone, or '' when it can: from the figures stored on the job when it
+    finished (how many pre-images it kept), never by counting the undo collection."""
     if job.kind not in UNDOABLE_KINDS:
         return "only bulk updates, deletes and imports keep undo data."
     if not job.is_finished:
         return "it is still running."
-    if job.kind == Job.Kind.IMPORT and (job.dry_run or not job.details.get("undo_available")):
-        if job.dry_run:
-            return "a dry run wrote nothing."
-        return "no undo data was kept (an import from the command line, or more documents than the undo limit)."
+    if job.dry_run:
+        return "a dry run wrote nothing."
     if job.details.get("undone_by"):
         return f"it was already undone by job #{job.details['undone_by']}."
-    if not undo_record_count(job.pk):
-        return "no undo data was kept (more documents than the undo limit, or it has expired)."
+    if not _wrote_anything(job):
+        return "it wrote nothing."
+    if not job.details.get("undo_available") or not job.details.get("undo_records"):
+        if job.kind == Job.Kind.IMPORT:
+            return "no undo data was kept (an import from the command line, or more documents than the undo limit)."
+        return "no undo data was kept (more documents than the undo limit)."
+    if job.finished_at and job.finished_at < timezone.now() - dt.timedelta(days=conf.undo_days()):
+        return f"its undo data has expired (kept {conf.undo_days()} days)."
     return ""
+
+
+def _wrote_anything(job: Job) -> bool:
+    """Whether the job's stored counts say it changed a document (a failed update may not have)."""
+    names = ("inserted", "updated", "modified", "deleted", "upserted")
+    return any(job.counts.get(name) for name in names) or job.status == Job.Status.CANCELLED
 
 
 def confirm_refused(job: Job) -> str:

@@ -21,6 +21,7 @@ from pymongo.errors import ConnectionFailure
 
 from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.jobs.error_pages import write_error_file
 from bulkadmin.models import Job
 from bulkadmin.operations.progress import Cancelled
 from bulkadmin.operations.results import OperationResult
@@ -80,6 +81,13 @@ class JobRun:
     def finish(self, result: OperationResult) -> OperationResult:
         """Record a finished operation's result and its status; return it naming the job."""
         result = result.for_job(self.job.pk)
+        self.record(result)
+        stopped = result.details.get("stopped_at")
+        self.close(result.status, f"Stopped at {stopped}. {result.summary()}" if stopped else result.summary())
+        return result
+
+    def record(self, result: OperationResult) -> None:
+        """Set the job's counts, batches, errors and details from `result` (not saved)."""
         job = self.job
         job.counts = {
             **result.counts,
@@ -90,11 +98,10 @@ class JobRun:
         job.errors = [error_row(error) for error in result.errors[:ERROR_LIMIT]]
         job.error_count = result.error_count
         job.error_file = result.details.get("error_file", "") or ""
+        if not job.error_file and len(result.errors) > ERROR_LIMIT and job.pk is not None:
+            job.error_file = write_error_file(job, result.errors)  # every error, not only the first kept
         job.details = {**job.details, **json_ready(dict(result.details))}
         job.rows_done = result.rows
-        stopped = result.details.get("stopped_at")
-        self.close(result.status, f"Stopped at {stopped}. {result.summary()}" if stopped else result.summary())
-        return result
 
     def close(self, status: str, message: str = "") -> Job:
         """Record a final status."""
@@ -156,6 +163,10 @@ def track_job(**options: Any) -> Iterator[JobRun]:
 
 def _close_on(run: JobRun, error: BaseException) -> None:
     if isinstance(error, Cancelled):
+        if isinstance(error.result, OperationResult):  # what it did before stopping
+            run.record(error.result)
+        elif not run.job.counts:
+            run.job.counts = {"rows": run.job.rows_done}
         run.close(Job.Status.CANCELLED, str(error))
     elif isinstance(error, (KeyboardInterrupt, SystemExit, ConnectionFailure)):
         run.close(Job.Status.INTERRUPTED, f"Interrupted: {error!r}" if str(error) else "Interrupted.")

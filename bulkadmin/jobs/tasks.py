@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
 from django_tasks import task
 
 from bulkadmin.core.exceptions import BulkAdminError
-from bulkadmin.jobs import imports, runs
+from bulkadmin.jobs import imports, runs, scans
 from bulkadmin.jobs.runner import take_queued
 from bulkadmin.models import Job
 
@@ -62,6 +63,12 @@ def resume_import_job(job_id: int) -> str:
         else:
             imports.resume_import(job_id)
     return Job.objects.get(pk=job_id).status
+
+
+@task()
+def scan_import_file(folder: str, key: str) -> str:
+    """Check a whole uploaded file before its dry run (bounded), writing the scan's record."""
+    return str(scans.run_scan(Path(folder), key)["state"])
 
 
 def _run(job_id: int, operation: Callable[[Job], Any]) -> str:

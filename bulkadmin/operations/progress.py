@@ -8,6 +8,7 @@ operation lets the exception through: the batches already written stay written.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from bulkadmin.core.exceptions import BulkAdminError
 
@@ -15,4 +16,7 @@ Progress = Callable[[int, int | None], None]  # rows done so far, the total when
 
 
 class Cancelled(BulkAdminError):
-    """The run was cancelled (a user asked); raised from a progress callback between batches."""
+    """The run was cancelled (a user asked); raised from a progress callback between batches.
+    An operation may set `.result` to what it did before stopping (its partial result)."""
+
+    result: Any = None

@@ -28,7 +28,7 @@ from bulkadmin.core.mongo import get_db
 from bulkadmin.core.registry import site
 from bulkadmin.core.safety import translate_filter
 from bulkadmin.operations.feeds import Feed, FetchFailed, Pagination, RetryPolicy, Sleep, value_at
-from bulkadmin.operations.progress import Progress
+from bulkadmin.operations.progress import Cancelled, Progress
 from bulkadmin.operations.results import FAILED, PARTIAL, SUCCEEDED, OperationResult
 
 MARK_BATCH = 1000
@@ -235,6 +235,9 @@ def sync_source(
                 progress(tally.counts.get("records", 0), None)
     except FetchFailed as error:
         raise SyncFailed(source.name, error, tally.result()) from error
+    except Cancelled as stop:
+        stop.result = tally.result()
+        raise
     if mark_missing:
         tally.add(marked_missing=flag_missing(source, tally.seen, dry_run=dry_run, db=db))
     return tally.result()

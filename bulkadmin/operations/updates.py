@@ -22,7 +22,7 @@ from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter, translate_update
 from bulkadmin.operations import undo
 from bulkadmin.operations.post_images import InvalidResult, split_valid
-from bulkadmin.operations.progress import Progress
+from bulkadmin.operations.progress import Cancelled, Progress
 from bulkadmin.operations.results import OperationResult, from_bulk
 from bulkadmin.operations.simulate import apply_update
 
@@ -155,10 +155,17 @@ class _Runner:
         keep_undo = self.undo_key is not None and len(ids) <= undo.undo_limit()
         if self.progress is not None:
             self.progress(0, len(ids))
-        for start in range(0, len(ids), self.batch_size):
-            self._batch(ids[start : start + self.batch_size], start, keep_undo)
-            if self.progress is not None:
-                self.progress(self.counts["rows"], len(ids))
+        try:
+            for start in range(0, len(ids), self.batch_size):
+                self._batch(ids[start : start + self.batch_size], start, keep_undo)
+                if self.progress is not None:
+                    self.progress(self.counts["rows"], len(ids))
+        except Cancelled as stop:  # what was written before the stop, for the job's counts and undo
+            stop.result = self._result(started, keep_undo)
+            raise
+        return self._result(started, keep_undo)
+
+    def _result(self, started: float, keep_undo: bool) -> OperationResult:
         counts = {name: value for name, value in self.counts.items() if name != "rejected"}
         result = BulkResult(
             operation=self.operation,

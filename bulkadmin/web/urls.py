@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import path
 
 from bulkadmin.web.permissions import permission_required
-from bulkadmin.web.views import browse, cleanup, compose, counts, dashboard, documents, imports, jobs, sync
+from bulkadmin.web.views import browse, cleanup, compose, counts, dashboard, documents, import_scan, imports, jobs, sync
 
 app_name = "bulkadmin"
 staff = admin.site.admin_view
@@ -32,5 +32,6 @@ urlpatterns = [
     # Import: upload, preview and dry run, then confirm from the dry run's result page.
     path("import/", staff(may_import(imports.import_upload)), name="import"),
     path("import/<str:token>/", staff(may_import(imports.import_preview)), name="import_preview"),
+    path("import/<str:token>/scan/<str:key>/", staff(may_import(import_scan.import_scan)), name="import_scan"),
     path("import/confirm/<int:pk>/", staff(may_import(imports.import_confirm)), name="import_confirm"),
 ]

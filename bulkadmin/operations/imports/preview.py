@@ -3,7 +3,9 @@ first rows are valid. Uses the import's own readers, shaping and validation; wri
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -68,6 +70,29 @@ def preview_file(
     *,
     model: type[MongoModel],
     path: str | os.PathLike[str],
+    rows: int = PREVIEW_ROWS,
+    **read: Any,
+) -> ImportPreview:
+    """Read the first `rows` rows of the file at `path` as an import would, and check each one.
+    `read` are `checked_rows`' options (mode, key fields, format, encoding, delimiter, mapping...)."""
+    with checked_rows(model=model, path=path, **read) as (plan, checked):
+        shown: list[PreviewRow] = []
+        problems = list(plan.problems)
+        try:
+            for row in checked:
+                if row.number > rows:
+                    break
+                shown.append(row)
+        except BulkAdminError as error:
+            problems.append(str(error))
+        return replace(plan, rows=tuple(shown), problems=tuple(problems))
+
+
+@contextlib.contextmanager
+def checked_rows(
+    *,
+    model: type[MongoModel],
+    path: str | os.PathLike[str],
     mode: str = "insert",
     key_fields: tuple[str, ...] = (),
     format: str | None = None,
@@ -76,10 +101,10 @@ def preview_file(
     mapping: dict[str, str] | None = None,
     ignore_blanks: bool = False,
     sheet: str | None = None,
-    rows: int = PREVIEW_ROWS,
-) -> ImportPreview:
-    """Read the first `rows` rows of the file at `path` as an import would, and check each one.
-    `mapping` (header -> field, '' to leave out) overrides the automatic match by name."""
+) -> Iterator[tuple[ImportPreview, Iterator[PreviewRow]]]:
+    """The file at `path` as an import would read it: how (format, columns, problems found before
+    the first row) and its rows one by one, each checked, streamed. `mapping` (header -> field, ''
+    to leave out) overrides the automatic match by name. Nothing is written."""
     source = open_source(path)
     try:
         fmt = formats.detect(source.name, format or None, source.sample)
@@ -95,17 +120,20 @@ def preview_file(
             "ignore_blanks": ignore_blanks,
             "date_format": None,
         }
+        validate = validate_partial if mode in ("merge", "delete") else validate_document
         if not fmt.tabular:
             shaper = Shaper(model, mapping=dict(mapping or {}), **options)
-            return _rows_of(plan, reader, shaper.shape_object, model, mode, rows)
+            yield plan, (_checked_row(record, shaper.shape_object, validate, model) for record in reader)
+            return
         header = reader.header or []
         plan = replace(plan, columns=tuple(column_plan(model, header, mapping or {})))
         shaper = Shaper(model, mapping={c.header: c.target for c in plan.columns if c.target != c.header}, **options)
         try:
             shaper.plan_columns(header, reader.header_line)
         except BulkAdminError as error:
-            return replace(plan, problems=(str(error),))
-        return _rows_of(plan, reader, shaper.shape_cells, model, mode, rows)
+            yield replace(plan, problems=(str(error),)), iter(())
+            return
+        yield plan, (_checked_row(record, shaper.shape_cells, validate, model) for record in reader)
     finally:
         source.close()
 
@@ -127,22 +155,6 @@ def _is_field(model: type[MongoModel], name: str) -> bool:
     except InvalidSpec:
         return False
     return True
-
-
-def _rows_of(
-    plan: ImportPreview, reader: Any, shape: Any, model: type[MongoModel], mode: str, limit: int
-) -> ImportPreview:
-    validate = validate_partial if mode in ("merge", "delete") else validate_document
-    shown: list[PreviewRow] = []
-    problems: list[str] = []
-    try:
-        for record in reader:
-            if record.number > limit:
-                break
-            shown.append(_checked_row(record, shape, validate, model))
-    except BulkAdminError as error:
-        problems.append(str(error))
-    return replace(plan, rows=tuple(shown), problems=tuple(problems))
 
 
 def _checked_row(record: Any, shape: Any, validate: Any, model: type[MongoModel]) -> PreviewRow:

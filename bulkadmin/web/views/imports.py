@@ -37,6 +37,7 @@ from bulkadmin.web.uploads import (
     use_limited_uploads,
 )
 from bulkadmin.web.views.common import model_or_404, page
+from bulkadmin.web.views.import_scan import scan_context
 
 
 @csrf_exempt
@@ -191,6 +192,7 @@ def _preview_page(
         "columns": [(form.map_field(n), plan) for n, plan in enumerate(preview.columns)] if preview and form else [],
         "errors": [*errors, *(preview.problems if preview else ())],
     }
+    context.update(scan_context(token, meta, preview))
     return page(request, "import_preview.html", context, status=status)
 
 

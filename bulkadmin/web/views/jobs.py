@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -15,10 +14,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
-from bulkadmin.jobs import once, tasks
+from bulkadmin.jobs import figures, once, tasks
 from bulkadmin.jobs import rules as job_rules
+from bulkadmin.jobs.error_pages import ErrorFileRows, error_file_path
 from bulkadmin.jobs.parameters import CleanupParameters, SyncParameters
 from bulkadmin.jobs.runner import mark_stale_jobs
 from bulkadmin.models import Job
@@ -30,13 +29,6 @@ from bulkadmin.web.permissions import can, can_run, permission_required
 from bulkadmin.web.views.common import page, pretty
 
 ERRORS_PER_PAGE = 20
-DRY_RUN_LABELS = {
-    "inserted": "would create",
-    "updated": "would update",
-    "unchanged": "would leave unchanged",
-    "deleted": "would delete",
-    "rejected": "would reject",
-}
 
 
 def job_list(request: HttpRequest) -> HttpResponse:
@@ -70,18 +62,19 @@ def job_list(request: HttpRequest) -> HttpResponse:
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     mark_stale_jobs()
     job = get_object_or_404(Job.objects.select_related("user"), pk=pk)
-    errors = Paginator(job.errors, ERRORS_PER_PAGE).get_page(request.GET.get("errors_page"))
+    errors, error_file = _errors(job, request.GET.get("errors_page"))
+    counts = figures.counts(job)
     context = {
         "title": f"Job #{job.pk}: {job.get_kind_display()}",
         "job": job,
         "parameters": pretty(job.parameters),
         "details": pretty(job.details) if job.details else "",
-        "counts": _counts(job),
-        "labelled_counts": _labelled(_counts(job), job),
-        "rate": _rate(job),
-        "percent": _percent(job),
+        "counts": [(count.name, count.value) for count in counts],
+        "labelled_counts": [(count.name, count.value, count.label) for count in counts],
+        "figures": figures.status(job),
         "chart": throughput_svg(job.batches),
         "errors": errors,
+        "error_file": error_file,
         "actions": _actions(request, job),
         "status_url": reverse("bulkadmin:job_status", args=[job.pk]),
     }
@@ -92,18 +85,16 @@ def job_status(request: HttpRequest, pk: int) -> JsonResponse:
     """The job's live figures for the progress bar."""
     mark_stale_jobs()
     job = get_object_or_404(Job, pk=pk)
-    return JsonResponse(
-        {
-            "status": job.status,
-            "status_label": job.get_status_display(),
-            "finished": job.is_finished,
-            "rows_done": job.rows_done,
-            "rows_total": job.rows_total,
-            "percent": _percent(job),
-            "rate": _rate(job),
-            "message": job.message,
-        }
-    )
+    return JsonResponse(figures.status(job))
+
+
+def _errors(job: Job, number: str | None) -> tuple[Any, ErrorFileRows | None]:
+    """A page of the job's errors: read from its full error file when it has one, else from
+    the first errors kept on the job."""
+    if error_file_path(job) is not None:
+        rows = ErrorFileRows(job)
+        return Paginator(rows, ERRORS_PER_PAGE).get_page(number), rows
+    return Paginator(job.errors, ERRORS_PER_PAGE).get_page(number), None
 
 
 @require_POST
@@ -197,8 +188,8 @@ def _relaunch(job: Job, user: Any, key: str | None) -> Job:
 def job_errors(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
     """The job's error file, or a CSV of the errors kept on the job."""
     job = get_object_or_404(Job, pk=pk)
-    path = Path(job.error_file) if job.error_file else None
-    if path is not None and path.is_file() and _in_job_folders(path):
+    path = error_file_path(job)
+    if path is not None:
         return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-errors.csv"'
@@ -207,12 +198,6 @@ def job_errors(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
     for error in job.errors:
         writer.writerow([error.get(name) for name in ("index", "kind", "field", "code", "message")])
     return response
-
-
-def _in_job_folders(path: Path) -> bool:
-    """Whether `path` is under the project's data folder or the jobs folder (it may be elsewhere)."""
-    folders = [conf.var_dir(), conf.jobs_dir()]
-    return any(path.resolve().is_relative_to(Path(folder).resolve()) for folder in folders)
 
 
 def _actions(request: HttpRequest, job: Job) -> dict[str, Any]:
@@ -232,37 +217,8 @@ def _actions(request: HttpRequest, job: Job) -> dict[str, Any]:
     }
 
 
-def _counts(job: Job) -> list[tuple[str, Any]]:
-    """The job's counts worth showing: rows, failed, and every other count that is not zero."""
-    hidden = ("elapsed", "docs_per_second")
-    return [(k, v) for k, v in job.counts.items() if k not in hidden and (v or k in ("rows", "failed"))]
-
-
-def _labelled(counts: list[tuple[str, Any]], job: Job) -> list[tuple[str, Any, str]]:
-    """Each count with its label: what a dry run would have done."""
-    labels = DRY_RUN_LABELS if job.dry_run else {}
-    return [(name, value, labels.get(name, name)) for name, value in counts]
-
-
 def _confirm_import(request: HttpRequest, job: Job) -> dict[str, Any] | None:
     """The confirm box of a dry-run import, for users who may import."""
     if job.kind != Job.Kind.IMPORT or not job.dry_run or not can(request.user, "run_import"):
         return None
     return {"reason": job_rules.confirm_refused(job), "confirmed_by": job.details.get("confirmed_by")}
-
-
-def _percent(job: Job) -> int:
-    if job.is_finished and job.status == Job.Status.SUCCEEDED:
-        return 100
-    if not job.rows_total and job.details.get("bytes_total"):  # an import: how far into the file
-        return min(100, int(job.details.get("bytes_read", 0) * 100 / job.details["bytes_total"]))
-    if not job.rows_total:
-        return 0
-    return min(100, int(job.rows_done * 100 / job.rows_total))
-
-
-def _rate(job: Job) -> float:
-    if job.is_finished and job.counts.get("docs_per_second") is not None:
-        return job.counts["docs_per_second"]
-    elapsed = job.elapsed
-    return round(job.rows_done / elapsed, 1) if elapsed else 0.0

@@ -1,0 +1,69 @@
+"""The preview's check of the whole file: started in the background when the preview is shown,
+polled by the page until its first bad rows and counts arrive."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from django.http import Http404, HttpRequest, JsonResponse
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from bulkadmin.jobs import scans
+from bulkadmin.operations.imports import MODES
+from bulkadmin.operations.imports.preview import ImportPreview
+from bulkadmin.web.uploads import load_meta, upload_path
+
+KEY = re.compile(r"^[0-9a-f]{16}$")
+FRAGMENT = "bulkadmin/import_scan.html"
+
+
+def scan_context(token: str, meta: dict[str, Any], preview: ImportPreview | None) -> dict[str, Any]:
+    """The scan of the file as previewed (started when there is none yet), for the preview page."""
+    folder = upload_path(token)
+    if preview is None or preview.problems or folder is None:
+        return {"scan": None}
+    options = meta["options"]
+    read = {
+        "mode": MODES.get(options.get("mode", "insert"), "insert"),
+        "key_fields": list(options.get("key_fields") or ()),
+        "ignore_blanks": bool(options.get("ignore_blanks")),
+        "format": preview.format,
+        "encoding": preview.encoding or None,
+        "delimiter": preview.delimiter,
+        "sheet": preview.sheet,
+        "mapping": meta.get("mapping"),
+    }
+    key, record = scans.request_scan(folder, file=meta["file"], collection=meta["collection"], read=read)
+    return {"scan": _shown(record), "scan_url": reverse("bulkadmin:import_scan", args=[token, key])}
+
+
+def import_scan(request: HttpRequest, token: str, key: str) -> JsonResponse:
+    """The scan's state and its section of the page, rendered."""
+    folder = upload_path(token)
+    if folder is None or not KEY.match(key) or load_meta(folder)["user"] != request.user.pk:
+        raise Http404("There is no such upload among yours.")
+    record = scans.read_scan(Path(folder), key)
+    if record is None:
+        raise Http404("There is no such check of this file.")
+    shown = _shown(record)
+    html = render_to_string(FRAGMENT, {"scan": shown}, request=request)
+    return JsonResponse({"state": record["state"], "finished": shown["finished"], "html": html})
+
+
+def _shown(record: dict[str, Any]) -> dict[str, Any]:
+    """The record as the page shows it."""
+    result = record.get("result") or {}
+    return {
+        "state": record["state"],
+        "finished": record["state"] in ("done", "failed"),
+        "problem": record.get("problem", "") or result.get("problem", ""),
+        "rows": result.get("rows", 0),
+        "bad": result.get("bad", 0),
+        "first_bad": result.get("first_bad", []),
+        "complete": result.get("complete", False),
+        "stopped": result.get("stopped", ""),
+        "seconds": result.get("seconds", 0.0),
+    }
