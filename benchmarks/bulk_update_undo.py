@@ -1,7 +1,7 @@
 """Cost of undo data: a composed bulk update (ids first, pre-images, writes by `_id` in batches)
 against one plain `update_many` through the bulk service, on the same documents in one process.
 
-    python benchmarks/bulk_update_undo.py [--docs 10000] [--batch-size 500]
+    python benchmarks/bulk_update_undo.py [--docs 10000] [--batch-size 500] [--no-validation]
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=10_000, help="documents to update (default: %(default)s)")
     parser.add_argument("--batch-size", type=int, default=500, help="batch size (default: %(default)s)")
+    parser.add_argument(
+        "--no-validation", action="store_true", help="don't validate each result with the model (undo data only)"
+    )
     options = parser.parse_args()
     settings.MONGODB_DB = f"bench_{uuid.uuid4().hex[:8]}"
     db = get_db()
@@ -43,7 +46,13 @@ def main() -> None:
         plain = time.perf_counter() - started
         started = time.perf_counter()
         outcome = updates.run_update(
-            model=User, filter={}, update={"$inc": {"age": 1}}, undo_key=1, batch_size=options.batch_size, db=db
+            model=User,
+            filter={},
+            update={"$inc": {"age": 1}},
+            undo_key=1,
+            batch_size=options.batch_size,
+            validate_results=not options.no_validation,
+            db=db,
         )
         composed = time.perf_counter() - started
         print(f"documents: {options.docs}, batch size {options.batch_size}")

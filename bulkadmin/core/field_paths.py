@@ -8,6 +8,7 @@ positional `$` / `$[]`), and anywhere inside a free-form field (`dict`, `Any`). 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import types
 from collections.abc import Mapping
@@ -179,10 +180,21 @@ def _class_kind(member: type) -> str:
 
 
 def kinds(annotation: Any) -> frozenset[str]:
-    """The kinds of every alternative of `annotation` (None -> {free})."""
+    """The kinds of every alternative of `annotation` (None -> {free}); remembered per
+    annotation, since a filter on a list of values asks once per value."""
+    try:
+        return _cached_kinds(annotation)
+    except TypeError:  # an annotation that can't be hashed
+        return _kinds(annotation)
+
+
+def _kinds(annotation: Any) -> frozenset[str]:
     if annotation is None:
         return frozenset({FREE})
     return frozenset(kind_of(member) for member in members(annotation)) or frozenset({OTHER})
+
+
+_cached_kinds = functools.lru_cache(maxsize=1024)(_kinds)
 
 
 def single_kind(annotation: Any) -> str:

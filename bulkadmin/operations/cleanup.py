@@ -3,8 +3,9 @@
 A rule names a collection model, a filter written with model field names (relative dates such
 as `ago(days=30)` are resolved when the rule runs, in UTC) and an action: `delete`, an
 allow-listed `update`, or `archive` (copy into `<collection>_archive`, then delete). Matching
-`_id`s are read first with a projection and written by `_id` in batches, so every server call
-stays short. Rules run in declared order; a failing rule is reported and the others still run.
+`_id`s are read from one cursor with a projection, a batch at a time, and each batch is written
+by `_id`, so every server call stays short and memory stays flat however many documents match.
+Rules run in declared order; a failing rule is reported and the others still run.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import AlreadyRegistered, BulkAdminError, ImproperlyDeclared
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter, translate_update
+from bulkadmin.core.streams import id_batches
 from bulkadmin.operations.post_images import split_valid
 from bulkadmin.operations.progress import Cancelled, Progress
 from bulkadmin.operations.results import OperationResult, from_bulk
@@ -261,7 +263,7 @@ def _run_rule(
         if dry_run:
             counts = {"matched": db[rule.collection].count_documents(query)}
         else:
-            counts = _apply(rule, matching_ids(db, rule.collection, query), batch_size, counter, now, db)
+            counts = _apply(rule, id_batches(db[rule.collection], query, batch_size), counter, now, db)
     except Cancelled:
         raise
     except (BulkAdminError, PyMongoError) as error:
@@ -273,32 +275,27 @@ def _replace(result: RuleResult, **changes: Any) -> RuleResult:
     return RuleResult(**{**vars(result), **changes})
 
 
-def matching_ids(db: Database, collection: str, query: dict[str, Any]) -> list[Any]:
-    """The `_id`s matching `query`, in `_id` order, read with a projection (one scan)."""
-    return [document["_id"] for document in db[collection].find(query, {"_id": 1}).sort("_id", 1)]
-
-
 def _apply(
-    rule: Rule, ids: list[Any], batch_size: int, counter: _Counter, now: dt.datetime, db: Database
+    rule: Rule, batches: Iterator[list[Any]], counter: _Counter, now: dt.datetime, db: Database
 ) -> dict[str, Any]:
-    counts: dict[str, Any] = {"matched": len(ids), "deleted": 0, "modified": 0, "archived": 0}
-    problems: list[str] = []
-    for start in range(0, len(ids), batch_size):
-        batch = ids[start : start + batch_size]
+    counts: dict[str, Any] = {"matched": 0, "deleted": 0, "modified": 0, "archived": 0}
+    kept, first_problem = 0, ""
+    for batch in batches:
+        counts["matched"] += len(batch)
         if rule.action == "delete":
             counts["deleted"] += delete_ids(rule.model, batch, db=db)
         elif rule.action == "update":
             modified, invalid = update_valid(rule, batch, now=now, db=db)
             counts["modified"] += modified
-            problems.extend(invalid)
+            kept, first_problem = kept + len(invalid), first_problem or (invalid[0] if invalid else "")
         else:
             archived, failed = archive_ids(rule.model, batch, now=now, db=db)
             counts["archived"] += archived
-            problems.extend(failed)
+            kept, first_problem = kept + len(failed), first_problem or (failed[0] if failed else "")
         counter.add(len(batch))
-    if problems:
+    if kept:
         what = "would become invalid and were not updated" if rule.action == "update" else "could not be archived"
-        counts["error"] = f"{len(problems)} document(s) {what} and were kept; first: {problems[0]}"
+        counts["error"] = f"{kept} document(s) {what} and were kept; first: {first_problem}"
     return counts
 
 

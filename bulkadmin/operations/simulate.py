@@ -20,9 +20,12 @@ Applier = Callable[[dict[str, Any], str, Any, dt.datetime], None]
 _MISSING = object()
 
 
-def apply_update(document: Mapping[str, Any], update: Mapping[str, Any], *, now: dt.datetime) -> dict[str, Any]:
-    """A copy of `document` with `update` (stored keys, e.g. from `translate_update`) applied."""
-    result = copy.deepcopy(dict(document))
+def apply_update(
+    document: Mapping[str, Any], update: Mapping[str, Any], *, now: dt.datetime, in_place: bool = False
+) -> dict[str, Any]:
+    """A copy of `document` with `update` (stored keys, e.g. from `translate_update`) applied
+    (`document` itself, changed, with `in_place`)."""
+    result = document if in_place and isinstance(document, dict) else copy.deepcopy(dict(document))
     for operator, fields in update.items():
         applier = APPLIERS.get(operator)
         if applier is None or not isinstance(fields, Mapping):
@@ -282,3 +285,16 @@ APPLIERS: dict[str, Applier] = {
     "$pullAll": _pull_all,
     "$pop": _pop,
 }
+
+
+EXACT_OPERATORS = frozenset({"$set", "$unset", "$inc", "$mul"})
+
+
+def is_exact(update: Mapping[str, Any]) -> bool:
+    """Whether `apply_update` gives exactly what MongoDB stores for `update`: only `$set`,
+    `$unset`, `$inc` and `$mul` on plain paths (no clock, array matching, type ordering or
+    positional operator involved)."""
+    return all(
+        operator in EXACT_OPERATORS and isinstance(fields, Mapping) and all("$" not in str(path) for path in fields)
+        for operator, fields in update.items()
+    )

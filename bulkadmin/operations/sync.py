@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from bulkadmin.core.exceptions import AlreadyRegistered, BulkAdminError, Imprope
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.registry import site
 from bulkadmin.core.safety import translate_filter
+from bulkadmin.core.streams import matching_batches
 from bulkadmin.operations.feeds import Feed, FetchFailed, Pagination, RetryPolicy, Sleep, value_at
 from bulkadmin.operations.progress import Cancelled, Progress
 from bulkadmin.operations.results import FAILED, PARTIAL, SUCCEEDED, OperationResult
@@ -337,16 +338,12 @@ def flag_missing(source: Source, seen: set[Any], *, dry_run: bool, db: Database)
         return 0
     query = source.owned_filter(**{active: True})
     key = source.model.model_fields[source.key_target].alias or source.key_target
-    ids = [doc["_id"] for doc in db[source.model.collection].find(query, {key: 1}) if doc.get(key) not in seen]
-    if dry_run:
-        return len(ids)
     flagged = 0
-    for batch in _chunks(ids, MARK_BATCH):
-        spec = {"filter": {"id": {"$in": batch}}, "update": {"$set": {active: False}}}
+    for batch in matching_batches(db[source.model.collection], query, MARK_BATCH, fields=(key,)):
+        ids = [doc["_id"] for doc in batch if doc.get(key) not in seen]
+        if dry_run or not ids:
+            flagged += len(ids)
+            continue
+        spec = {"filter": {"id": {"$in": ids}}, "update": {"$set": {active: False}}}
         flagged += bulk_update(source.model, [spec], db=db).modified
     return flagged
-
-
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

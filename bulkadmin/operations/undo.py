@@ -1,9 +1,11 @@
 """Undo data for bulk updates and deletes, and the undo operation.
 
 Before a job writes a batch, the documents it touches are saved, as stored, in the
-`bulkadmin_undo` collection (expired by a TTL index). After the write, a fingerprint of each
-document as the job left it is recorded. Undo restores the saved documents whose current
-state still matches that fingerprint; the others changed since and are reported as conflicts.
+`bulkadmin_undo` collection (expired by a TTL index), with one insert per batch: one record per
+document (imports) or one per batch (composed updates and deletes, `undo_batches`). Each record
+also keeps a fingerprint of the document as the job left it.
+Undo restores the saved documents whose current state still matches that fingerprint; the
+others changed since and are reported as conflicts.
 """
 
 from __future__ import annotations
@@ -13,15 +15,17 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-from bson import json_util
+from bson import ObjectId, json_util
 from pydantic import Field
+from pymongo import UpdateOne
 from pymongo.database import Database
 
-from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_delete, bulk_insert, bulk_restore, bulk_write
+from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_delete, bulk_restore
 from bulkadmin.core import conf
 from bulkadmin.core.documents import Index, MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.registry import ensure_indexes
+from bulkadmin.operations import undo_batches
 from bulkadmin.operations.progress import Progress
 from bulkadmin.operations.results import OperationResult, from_bulk
 
@@ -43,7 +47,7 @@ class UndoRecord(MongoModel):
     (`after` is None for a deleted document; `before` is None for one the job inserted, which
     undo deletes). Not registered: it is bulkadmin's own data."""
 
-    collection = "bulkadmin_undo"
+    collection = undo_batches.COLLECTION
     indexes = (
         Index((("job", 1),), name="bulkadmin_undo_job"),
         Index(
@@ -68,31 +72,60 @@ def fingerprint(document: dict[str, Any] | None) -> str | None:
     return hashlib.sha256(json_util.dumps(document, sort_keys=True).encode()).hexdigest()
 
 
-def save_pre_images(*, job: int, target: str, documents: list[dict[str, Any]], db: Database) -> list[Any]:
-    """Save documents as they are before a write; return the undo records' ids in order."""
-    ensure_indexes(UndoRecord, db)
-    records = [UndoRecord(job=job, target=target, doc_id=doc["_id"], before=doc) for doc in documents]
-    bulk_insert(UndoRecord, records, db=db, batch_size=max(len(records), 1))
-    return [record.id for record in records]
+def save_pre_images(
+    *,
+    job: int,
+    target: str,
+    documents: list[dict[str, Any]],
+    db: Database,
+) -> list[Any]:
+    """Save documents as they are before a write, one record each, in one insert; return the
+    undo records' ids in order."""
+    if not documents:
+        return []
+    prepare(db)
+    created = _utc_now()
+    records = [
+        {"_id": ObjectId(), "job": job, "target": target, "doc_id": doc["_id"], "before": doc, "created_at": created}
+        for doc in documents
+    ]
+    db[UndoRecord.collection].insert_many(records, ordered=True)
+    return [record["_id"] for record in records]
 
 
 def record_post_images(
-    *, record_ids: list[Any], documents: dict[Any, dict[str, Any]], doc_ids: list[Any], db: Database
+    *,
+    record_ids: list[Any],
+    documents: dict[Any, dict[str, Any]],
+    doc_ids: list[Any],
+    db: Database,
 ) -> None:
-    """Store the fingerprint of each document as the job left it."""
+    """Store the fingerprint of each document as the job left it (`documents`, read back after
+    the write)."""
     operations = [
-        {"update_one": {"filter": {"id": record_id}, "update": {"$set": {"after": fingerprint(documents.get(doc_id))}}}}
+        UpdateOne({"_id": record_id}, {"$set": {"after": fingerprint(documents.get(doc_id))}})
         for record_id, doc_id in zip(record_ids, doc_ids, strict=True)
         if doc_id in documents
     ]
     if operations:
-        bulk_write(UndoRecord, operations, db=db, ordered=False, batch_size=len(operations))
+        db[UndoRecord.collection].bulk_write(operations, ordered=False)
+
+
+def prepare(db: Database) -> None:
+    """Make the undo collection's indexes (job, expiry) if they are missing."""
+    ensure_indexes(UndoRecord, db)
+
+
+def discard(job: int, *, db: Database) -> None:
+    """Drop the undo data of `job` (it went over the undo limit)."""
+    db[UndoRecord.collection].delete_many({"job": job})
 
 
 def undo_record_count(job: int, *, db: Database | None = None) -> int:
-    """How many documents of `job` can be restored."""
+    """How many documents of `job` can be restored (a batch record holds `count` of them)."""
     database = db if db is not None else get_db()
-    return database[UndoRecord.collection].count_documents({"job": job})
+    records = database[UndoRecord.collection].find({"job": job}, {"_id": 0, "count": 1})
+    return sum(record.get("count", 1) for record in records)
 
 
 def undo_job_writes(
@@ -116,13 +149,14 @@ def undo_job_writes(
 
 
 def _record_batches(database: Database, job: int, batch_size: int) -> Iterator[list[dict[str, Any]]]:
-    cursor = database[UndoRecord.collection].find({"job": job}).sort("_id", 1)
+    """The job's undo entries, one per document, `batch_size` at a time (batch records expanded)."""
     batch: list[dict[str, Any]] = []
-    for record in cursor:
-        batch.append(record)
-        if len(batch) >= batch_size:
-            yield batch
-            batch = []
+    for record in database[UndoRecord.collection].find({"job": job}).sort("_id", 1):
+        for entry in undo_batches.entries(record, database) if undo_batches.is_batch(record) else [record]:
+            batch.append(entry)
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
     if batch:
         yield batch
 
@@ -142,10 +176,11 @@ class _UndoTally:
         current = {doc["_id"]: doc for doc in database[model.collection].find({"_id": {"$in": ids}})}
         to_restore, to_delete = [], []
         for offset, record in enumerate(records):
-            state = current.get(record["doc_id"])
-            if fingerprint(state) == fingerprint(record.get("before")):
+            check = record.get("check", fingerprint)
+            state = check(current.get(record["doc_id"]))
+            if state == check(record.get("before")):
                 self.unchanged += 1
-            elif fingerprint(state) == record.get("after"):
+            elif state == record.get("after"):
                 if record.get("before") is None:
                     to_delete.append(record["doc_id"])
                 else:

@@ -1,8 +1,11 @@
 """The composed bulk update / delete operation: preview, run (with undo data) and its result.
 
 A filter and an update are written with model field names and checked by `bulkadmin.core.safety`.
-The run collects the matching `_id`s first, then writes by `_id` in batches through the bulk
-service, saving each batch's pre-images for undo (up to `BULKADMIN_UNDO_LIMIT` documents).
+The run reads the matching `_id`s from one cursor, a batch at a time (memory stays flat), and
+writes each batch by `_id` through the bulk service. With undo data, each batch's pre-images are
+read first and saved in one insert, with the fingerprint each document will have after the
+write (computed from the pre-image; read back only when the update's result can't be known
+exactly). Past `BULKADMIN_UNDO_LIMIT` documents the undo data is dropped and undo is off.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_delete, bulk_up
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter, translate_update
-from bulkadmin.operations import undo
+from bulkadmin.core.streams import id_batches
+from bulkadmin.operations import undo, undo_batches
 from bulkadmin.operations.post_images import InvalidResult, split_valid
 from bulkadmin.operations.progress import Cancelled, Progress
 from bulkadmin.operations.results import OperationResult, from_bulk
@@ -108,7 +112,7 @@ def run_update(
     model validation per document."""
     _, stored_update = check_spec(model=model, filter=filter, update=update)
     runner = _Runner(model, "update", update, undo_key, batch_size, progress, _db(db))
-    runner.stored_update = stored_update if validate_results else None
+    runner.validate_update = stored_update if validate_results else None
     return runner.run(filter)
 
 
@@ -127,7 +131,8 @@ def run_delete(
 
 
 class _Runner:
-    """Writes one batch of `_id`s at a time: pre-images, the write, post-image fingerprints."""
+    """Writes one batch of `_id`s at a time: pre-images with expected fingerprints, the write,
+    and (only when they can't be computed) fingerprints read back."""
 
     def __init__(
         self,
@@ -142,30 +147,32 @@ class _Runner:
         self.model, self.operation, self.update = model, operation, update
         self.undo_key, self.batch_size, self.progress, self.db = undo_key, batch_size, progress, db
         self.collection = db[model.collection]
+        self.translated_update = translate_update(model, update) if update is not None else None
         self.counts: dict[str, Any] = {"rows": 0, "matched": 0, "modified": 0, "deleted": 0, "rejected": 0}
-        self.stored_update: dict[str, Any] | None = None  # set: validate each result before writing
+        self.validate_update: dict[str, Any] | None = None  # set: validate each result before writing
         self.now = dt.datetime.now(dt.UTC)
         self.errors: list[RowError] = []
         self.batches: list[BatchStat] = []
         self.undo_records = 0
+        self.keep_undo = undo_key is not None
 
     def run(self, filter: Mapping[str, Any]) -> OperationResult:
         started = time.perf_counter()
-        ids = [doc["_id"] for doc in self.collection.find(translate_filter(self.model, filter), {"_id": 1})]
-        keep_undo = self.undo_key is not None and len(ids) <= undo.undo_limit()
+        if self.keep_undo:
+            undo.prepare(self.db)
         if self.progress is not None:
-            self.progress(0, len(ids))
+            self.progress(0, None)
         try:
-            for start in range(0, len(ids), self.batch_size):
-                self._batch(ids[start : start + self.batch_size], start, keep_undo)
+            for ids in id_batches(self.collection, translate_filter(self.model, filter), self.batch_size):
+                self._batch(ids)
                 if self.progress is not None:
-                    self.progress(self.counts["rows"], len(ids))
+                    self.progress(self.counts["rows"], None)
         except Cancelled as stop:  # what was written before the stop, for the job's counts and undo
-            stop.result = self._result(started, keep_undo)
+            stop.result = self._result(started)
             raise
-        return self._result(started, keep_undo)
+        return self._result(started)
 
-    def _result(self, started: float, keep_undo: bool) -> OperationResult:
+    def _result(self, started: float) -> OperationResult:
         counts = {name: value for name, value in self.counts.items() if name != "rejected"}
         result = BulkResult(
             operation=self.operation,
@@ -174,42 +181,61 @@ class _Runner:
             batches=tuple(self.batches),
             elapsed=time.perf_counter() - started,
         )
-        undo_data = {"undo_records": self.undo_records, "undo_available": keep_undo and self.undo_records > 0}
+        undo_data = {"undo_records": self.undo_records, "undo_available": self.keep_undo and self.undo_records > 0}
         done = from_bulk(result, target=self.model.collection, details=undo_data)
         if self.operation != "update":
             return done
         return dataclasses.replace(done, counts={**done.counts, "rejected": self.counts["rejected"]})
 
-    def _batch(self, ids: list[Any], start: int, keep_undo: bool) -> None:
-        clock = time.perf_counter()
-        record_ids: list[Any] = []
-        keep_undo = keep_undo and self.undo_key is not None
-        if keep_undo or self.stored_update is not None:
+    def _batch(self, ids: list[Any]) -> None:
+        clock, start = time.perf_counter(), self.counts["rows"]
+        self._check_undo_limit(len(ids))
+        pending: _PendingUndo | None = None
+        if self.keep_undo or self.validate_update is not None:
             before = list(self.collection.find({"_id": {"$in": ids}}))
+            # The pre-images are in hand: the documents to write are those still there and valid.
             before = self._valid(before, start)
             ids = [doc["_id"] for doc in before]
-        if keep_undo and self.undo_key is not None:  # (for the type checker)
-            target = self.model.collection
-            record_ids = undo.save_pre_images(job=self.undo_key, target=target, documents=before, db=self.db)
-            self.undo_records += len(record_ids)
+            if self.keep_undo and before:
+                pending = self._save_undo(before)
         result = self._write(ids) if ids else BulkResult(operation=self.operation)
-        if keep_undo and self.operation == "update":
+        if pending is not None and pending.read_back:
             after = {doc["_id"]: doc for doc in self.collection.find({"_id": {"$in": ids}})}
-            undo.record_post_images(record_ids=record_ids, documents=after, doc_ids=ids, db=self.db)
+            undo_batches.record_after(records=pending.records, doc_ids=ids, documents=after, db=self.db)
         self._count(result, len(ids), start)
         self.batches.append(BatchStat(len(self.batches) + 1, len(ids), time.perf_counter() - clock))
 
+    def _check_undo_limit(self, coming: int) -> None:
+        """Stop keeping undo data, and drop what was kept, once the job goes over the limit."""
+        if self.keep_undo and self.undo_key is not None and self.counts["rows"] + coming > undo.undo_limit():
+            undo.discard(self.undo_key, db=self.db)
+            self.keep_undo, self.undo_records = False, 0
+
     def _valid(self, documents: list[dict[str, Any]], start: int) -> list[dict[str, Any]]:
         """The documents the update leaves valid; the others are rejected rows, not written."""
-        if self.stored_update is None:
+        if self.validate_update is None:
             return documents
-        valid, invalid = split_valid(self.model, documents, self.stored_update, now=self.now)
+        valid, invalid = split_valid(self.model, documents, self.validate_update, now=self.now)
         rejected = {problem.doc_id for problem in invalid}
         positions = {doc["_id"]: start + number for number, doc in enumerate(documents)}
         self.counts["rows"] += len(invalid)
         self.counts["rejected"] += len(invalid)
         self.errors.extend(_rejected(problem, positions[problem.doc_id]) for problem in invalid)
         return [doc for doc in valid if doc["_id"] not in rejected]
+
+    def _save_undo(self, before: list[dict[str, Any]]) -> _PendingUndo:
+        """Save the pre-images with the digests the documents will have after the write (read
+        back after it when they can't be computed here)."""
+        if self.translated_update is None:
+            expected: list[bytes] | None = [undo_batches.GONE] * len(before)
+        else:
+            now = dt.datetime.now(dt.UTC)
+            after = undo_batches.after_images(before, self.translated_update, now=now, db=self.db)
+            expected = [undo_batches.digest(document) for document in after] if after is not None else None
+        job, target = self.undo_key or 0, self.model.collection
+        records = undo_batches.save_batch(job=job, target=target, documents=before, after=expected, db=self.db)
+        self.undo_records += len(before)
+        return _PendingUndo(records, read_back=expected is None)
 
     def _write(self, ids: list[Any]) -> BulkResult:
         spec: dict[str, Any] = {"filter": {"id": {"$in": ids}}}
@@ -225,6 +251,14 @@ class _Runner:
         for error in result.errors:
             message = f"Batch of {rows} documents from row {start} failed: {error.message}"
             self.errors.append(RowError(start, message, code=error.code, kind=error.kind, field=error.field))
+
+
+@dataclass(frozen=True)
+class _PendingUndo:
+    """A batch's saved undo records (id, documents held); `read_back`: digests still to record."""
+
+    records: list[tuple[Any, int]]
+    read_back: bool
 
 
 def _rejected(problem: InvalidResult, index: int) -> RowError:

@@ -1,0 +1,125 @@
+"""Undo data of a composed update or delete: one `bulkadmin_undo` record per written batch.
+
+A batch record keeps the batch's pre-images as stored (concatenated BSON in one binary field)
+and the digest of each document as the job left it (concatenated, in the same order), so a
+batch costs one small insert. The digests come from the after-images (`after_images`: the
+update applied to the pre-images) when the update's result is known exactly (see
+`simulate.is_exact`), else they are read back after the write. Undo
+(`bulkadmin.operations.undo`) reads both these and per-document records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+from bson import Binary, Int64, ObjectId, decode_all, encode
+from pymongo import UpdateOne
+from pymongo.database import Database
+
+from bulkadmin.operations.simulate import apply_update, is_exact
+
+COLLECTION = "bulkadmin_undo"
+DIGEST_SIZE = 16
+GONE = bytes(DIGEST_SIZE)  # the digest of a missing (deleted) document
+MAX_RECORD_BYTES = 8 * 2**20  # pre-images per record, well under MongoDB's 16 MB document limit
+
+
+def digest(document: dict[str, Any] | None) -> bytes:
+    """A stable digest of a document as stored: key order, int32/int64 and sub-millisecond
+    time make no difference (as in MongoDB); `GONE` for a missing one."""
+    if document is None:
+        return GONE
+    return hashlib.blake2b(encode(_canonical(document)), digest_size=DIGEST_SIZE).digest()
+
+
+def _canonical(value: Any) -> Any:
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict or (kind is not list and isinstance(value, dict)):
+        return {key: _canonical(value[key]) for key in sorted(value)}
+    if kind is list:
+        return [_canonical(item) for item in value]
+    if kind is Int64 or (isinstance(value, int) and not isinstance(value, bool)):
+        return Int64(value)
+    return value
+
+
+_PLAIN = frozenset({str, float, bool, type(None), dt.datetime, ObjectId, bytes})
+
+
+def after_images(
+    documents: list[dict[str, Any]], update: dict[str, Any], *, now: dt.datetime, db: Database
+) -> list[dict[str, Any]] | None:
+    """Each document as `update` (stored keys) will leave it, computed from its pre-image; None
+    when the server's result can't be known exactly here (see `is_exact`)."""
+    if not is_exact(update) or not documents:
+        return None
+    copies = decode_all(b"".join(encode(document) for document in documents), codec_options=db.codec_options)
+    try:
+        return [apply_update(document, update, now=now, in_place=True) for document in copies]
+    except Exception:  # the server decides; the digests are then read back after the write
+        return None
+
+
+def save_batch(
+    *, job: int, target: str, documents: list[dict[str, Any]], after: list[bytes] | None, db: Database
+) -> list[tuple[Any, int]]:
+    """Save a batch's pre-images (and their digests after the write, when known) in one insert
+    (the collection's indexes are made by `undo.prepare`); return each record's id and how many
+    documents it holds, in order."""
+    created = dt.datetime.now(dt.UTC)
+    records = []
+    for start, encoded in _chunks([encode(document) for document in documents]):
+        record: dict[str, Any] = {"_id": ObjectId(), "job": job, "target": target, "count": len(encoded)}
+        record["before"] = Binary(b"".join(encoded))
+        if after is not None:
+            record["after"] = Binary(b"".join(after[start : start + len(encoded)]))
+        records.append({**record, "created_at": created})
+    if records:
+        db[COLLECTION].insert_many(records, ordered=True)
+    return [(record["_id"], record["count"]) for record in records]
+
+
+def _chunks(encoded: list[bytes]) -> Iterator[tuple[int, list[bytes]]]:
+    """(offset, documents) runs of at most `MAX_RECORD_BYTES` (at least one document each)."""
+    start, size = 0, 0
+    run: list[bytes] = []
+    for offset, item in enumerate(encoded):
+        if run and size + len(item) > MAX_RECORD_BYTES:
+            yield start, run
+            start, size, run = offset, 0, []
+        run.append(item)
+        size += len(item)
+    if run:
+        yield start, run
+
+
+def record_after(
+    *, records: list[tuple[Any, int]], doc_ids: list[Any], documents: dict[Any, dict[str, Any]], db: Database
+) -> None:
+    """Store the digests of a batch's documents read back after the write (`documents` by `_id`)."""
+    operations, start = [], 0
+    for record_id, count in records:
+        digests = b"".join(digest(documents.get(doc_id)) for doc_id in doc_ids[start : start + count])
+        operations.append(UpdateOne({"_id": record_id}, {"$set": {"after": Binary(digests)}}))
+        start += count
+    if operations:
+        db[COLLECTION].bulk_write(operations, ordered=False)
+
+
+def is_batch(record: dict[str, Any]) -> bool:
+    return "count" in record
+
+
+def entries(record: dict[str, Any], db: Database) -> Iterator[dict[str, Any]]:
+    """A batch record as one entry per document: `doc_id`, `before`, `after` (its digest after
+    the write, None when never recorded) and `check` (the digest function to compare with)."""
+    before = decode_all(bytes(record["before"]), codec_options=db.codec_options)
+    after = bytes(record["after"]) if record.get("after") is not None else None
+    for index, document in enumerate(before):
+        known = after[index * DIGEST_SIZE : (index + 1) * DIGEST_SIZE] if after is not None else None
+        yield {"doc_id": document["_id"], "before": document, "after": known, "check": digest}
