@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bulkadmin", "0002_job_error_index"),
+        ("bulkadmin", "0001_initial"),
     ]
 
     operations = [
