@@ -1,9 +1,10 @@
 """Test settings: the project's settings with a throwaway Django database.
 
 With `DATABASE_URL` set (as `make test` does, pointing at a throwaway PostgreSQL cluster) the tests
-use that server, where pytest-django creates and drops a `test_` database; otherwise SQLite in a
-temporary file of this process (a file, not memory, so that each thread of a live server has its
-own connection, as in production, and concurrent requests can be tested)."""
+use that server, where pytest-django creates and drops a `test_` database; otherwise the tests'
+database is SQLite in a temporary file of this process (a file, not memory, so that each thread of
+a live server has its own connection, as in production, and concurrent requests can be tested;
+`tests/conftest.py` starts the live server after that database exists)."""
 
 import os
 import tempfile
@@ -17,7 +18,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.path.join(tempfile.gettempdir(), f"bulkadmin-{os.getpid()}.sqlite3"),  # never used
+            "NAME": ":memory:",
             "TEST": {"NAME": os.path.join(tempfile.gettempdir(), f"bulkadmin-test-{os.getpid()}.sqlite3")},
             "OPTIONS": {"timeout": 60, "transaction_mode": "IMMEDIATE"},
         }

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from pymongo.database import Database
+from pytest_django.live_server_helper import LiveServer
 
 from bulkadmin.core import embedded, mongo
 from bulkadmin.core.registry import ensure_indexes, site
@@ -45,3 +46,14 @@ def process_database_url(tmp_path) -> Iterator[str]:
     a new database on the tests' PostgreSQL server, dropped afterwards, or an SQLite file."""
     with process_database(tmp_path) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest, django_db_setup: None) -> Iterator[LiveServer]:
+    """pytest-django's live server, started once the tests' database exists: on SQLite that is a
+    file, so each request thread opens its own connection (as in production) instead of sharing
+    the test thread's, and concurrent requests can be tested."""
+    address = request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
+    server = LiveServer(address)
+    yield server
+    server.stop()

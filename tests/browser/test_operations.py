@@ -32,8 +32,10 @@ def test_cleanup_dry_run_then_one_rule(page, db, shot):
     assert db.user_sessions.count_documents({}) == 5
 
     page.goto("/admin/bulk/cleanup/")
-    page.once("dialog", lambda dialog: dialog.accept())
     page.click("button[data-run=expired_sessions]")
+    expect(page.locator("#cleanup-confirm-count")).to_have_text("3")
+    page.fill("#id_typed", "3")
+    page.click("#cleanup-confirm-button")
     page.wait_for_url(JOB_URL)
     expect(page.locator("#job-status")).to_have_text("Succeeded")
     rule = page.locator("#job-rules tr[data-rule=expired_sessions]")
