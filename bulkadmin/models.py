@@ -2,8 +2,37 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates: PostgreSQL refuses both
+
+
+def storable_text(text: str) -> str:
+    """`text` with the characters a database cannot store (NUL, lone surrogates) replaced by U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, dict):
+        return {storable_text(str(key)): _storable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_storable(item) for item in value]
+    return value
+
+
+class StorableJSONEncoder(DjangoJSONEncoder):
+    """JSON every database accepts: text from hostile files (NUL bytes, lone surrogates) is kept
+    readable on the job, with those characters replaced by U+FFFD."""
+
+    def iterencode(self, o: Any, _one_shot: bool = False) -> Any:
+        return super().iterencode(_storable(o), _one_shot)
 
 
 class Job(models.Model):
@@ -35,7 +64,7 @@ class Job(models.Model):
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     collection = models.CharField(max_length=200, blank=True)
-    parameters = models.JSONField(default=dict, blank=True)
+    parameters = models.JSONField(default=dict, blank=True, encoder=StorableJSONEncoder)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.CLI)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
@@ -43,16 +72,17 @@ class Job(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    counts = models.JSONField(default=dict, blank=True)
-    details = models.JSONField(default=dict, blank=True)
-    batches = models.JSONField(default=list, blank=True)
+    counts = models.JSONField(default=dict, blank=True, encoder=StorableJSONEncoder)
+    details = models.JSONField(default=dict, blank=True, encoder=StorableJSONEncoder)
+    batches = models.JSONField(default=list, blank=True, encoder=StorableJSONEncoder)
     rows_done = models.BigIntegerField(default=0)
     rows_total = models.BigIntegerField(null=True, blank=True)
     last_committed_row = models.BigIntegerField(null=True, blank=True)
-    errors = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(default=list, blank=True, encoder=StorableJSONEncoder)
     error_count = models.BigIntegerField(default=0)
     error_file = models.CharField(max_length=500, blank=True)
-    error_index = models.JSONField(default=dict, blank=True)  # byte offsets into the error file, for paging
+    # byte offsets into the error file, for paging
+    error_index = models.JSONField(default=dict, blank=True, encoder=StorableJSONEncoder)
     message = models.TextField(blank=True)
     cancel_requested = models.BooleanField(default=False)
     worker_pid = models.IntegerField(null=True, blank=True)
@@ -73,6 +103,10 @@ class Job(models.Model):
             ("undo_job", "Can undo jobs"),
             ("view_job_rows", "Can see the rows of jobs (rejected rows, error files)"),
         ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.message = storable_text(self.message or "")
+        super().save(*args, **kwargs)
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_kind_display()} {self.collection} ({self.get_status_display()})"

@@ -4,12 +4,12 @@ or earlier in the file), so its counts equal the real run's on the same data."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from bulkadmin.bulk import bulk_insert
+from bulkadmin.jobs import files
 from bulkadmin.jobs.imports import import_file
 from bulkadmin.models import Job
 from project.collections import User
@@ -51,7 +51,8 @@ def test_a_dry_run_insert_counts_exactly_what_the_real_run_does(db, tmp_path):
     assert db.users.count_documents({}) == 987 + 8_968
     assert [e.kind for e in dry.errors[:6]] == ["rejected"] * 5 + ["failed"]
     assert dry.errors[5].message == "duplicate key (email): already in the collection"
-    error_file = Path(command.error_file).read_text(encoding="utf-8")
+    with files.storage().open(command.error_file, "rb") as stored:
+        error_file = stored.read().decode("utf-8")
     assert error_file.count("duplicate key (email): earlier in the file") == 40
     assert error_file.count("duplicate key (email): already in the collection") == 987
 

@@ -11,12 +11,12 @@ from typing import Any
 from bson import ObjectId, json_util
 from django.contrib import admin, messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.template.loader import render_to_string
 
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import NotRegistered
 from bulkadmin.core.registry import site
-from bulkadmin.models import Job
+from bulkadmin.models import Job, storable_text
 from bulkadmin.web.permissions import allowed
 
 MAX_SHOWN = 80
@@ -25,7 +25,8 @@ MAX_SHOWN = 80
 def page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
     """Render a bulkadmin template with the admin site's context and the user's permissions."""
     full = {**admin.site.each_context(request), "can": allowed(request.user), **context}
-    return render(request, f"bulkadmin/{template}", full, status=status)
+    content = render_to_string(f"bulkadmin/{template}", full, request=request)
+    return HttpResponse(storable_text(content), status=status)  # bytes a file held undecoded show as U+FFFD
 
 
 def model_or_404(name: str) -> type[MongoModel]:
