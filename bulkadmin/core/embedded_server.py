@@ -7,7 +7,11 @@ nx-27017 0.8.1 (neosqlite 1.17) deviates from MongoDB where bulkadmin relies on 
   or a boolean are sent down its Python update path instead, which keeps their types;
 - its SQL filters treat a field holding null as missing: `{"x": {"$ne": null}}` matched
   documents without `x`, and `$exists` ignored fields set to null. `$ne: null` and `$exists` are
-  translated here with `json_type`, which tells null (`'null'`) from missing (SQL NULL).
+  translated here with `json_type`, which tells null (`'null'`) from missing (SQL NULL);
+- it reads every document for an `_id` range (`{"_id": {"$gt": oid}}`), an `_id` `$type` test,
+  and an `_id` `$in` in updates and deletes. These are sent to the indexed `_id` column here when
+  their values are ObjectIds (stored there as 24 lowercase hex digits, which sort as the
+  ObjectIds do), so keyset paging and writes by `_id` cost the same at any size.
 
 Nothing here is used with a real MongoDB server.
 """
@@ -22,6 +26,7 @@ from neosqlite import query_operators
 from neosqlite.collection.query_helper import QueryHelper
 from neosqlite.collection.query_helper._sql_query_builder import SqlQueryBuilderMixin
 from neosqlite.collection.sql_translator_unified import SQLOperatorTranslator
+from neosqlite.objectid import ObjectId
 from nx_27017.nx_27017 import main
 
 
@@ -123,7 +128,56 @@ def _null_equalities(query: Any) -> Any:
     return rewritten
 
 
+_RANGES = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
+_HEX_24 = "[0-9a-f]" * 24  # a GLOB matching the column's ObjectIds only (their type bracket)
+_OBJECT_ID_TYPES = ("objectId", 7)
+
+
+def _object_id_clause(column: str, operator: str, value: Any) -> tuple[str, list[Any]] | None:
+    """An `_id` condition on ObjectIds as SQL on the indexed `_id` column; None for others."""
+    if operator in _RANGES and isinstance(value, ObjectId):
+        return f"({column} {_RANGES[operator]} ? AND {column} GLOB '{_HEX_24}')", [str(value)]
+    if operator == "$in" and isinstance(value, list) and value and all(isinstance(v, ObjectId) for v in value):
+        return f"{column} IN ({', '.join('?' for _ in value)})", [str(v) for v in value]
+    if operator == "$type" and value in _OBJECT_ID_TYPES:
+        return f"{column} GLOB '{_HEX_24}'", []
+    if (
+        operator == "$not"
+        and isinstance(value, dict)
+        and list(value) == ["$type"]
+        and value["$type"] in _OBJECT_ID_TYPES
+    ):
+        return f"NOT ({column} GLOB '{_HEX_24}')", []
+    return None
+
+
+def _patch_object_id_conditions() -> None:
+    build_id_clause = SqlQueryBuilderMixin._build_id_operator_clause
+
+    def build(self: Any, value: dict[str, Any]) -> Any:
+        own = {op: _object_id_clause(self._id_column_ref(), op, operand) for op, operand in value.items()}
+        rest = {op: operand for op, operand in value.items() if own[op] is None}
+        clauses = [clause for clause in own.values() if clause is not None]
+        if rest:
+            other = build_id_clause(self, rest)
+            if other is None:
+                return None
+            clauses.append(other)
+        return " AND ".join(sql for sql, _ in clauses), [param for _, params in clauses for param in params]
+
+    SqlQueryBuilderMixin._build_id_operator_clause = build
+    translate_operator = SQLOperatorTranslator.translate_operator
+
+    def translate(self: Any, field_access: str, operator: str, value: Any) -> Any:
+        if field_access == "_id" and (clause := _object_id_clause("_id", operator, value)) is not None:
+            return clause
+        return translate_operator(self, field_access, operator, value)
+
+    SQLOperatorTranslator.translate_operator = translate
+
+
 if __name__ == "__main__":
     _patch_typed_updates()
     _patch_null_filters()
+    _patch_object_id_conditions()
     sys.exit(main())

@@ -1,9 +1,14 @@
-"""Matching documents read in batches from one cursor, so memory stays flat however many match.
+"""Matching documents read in batches, so memory stays flat however many match.
 
 Operations that write by `_id` (cleanup rules, composed updates and deletes, sync's
-mark-missing) read the `_id`s of the documents to touch from one cursor sorted by `_id`,
-`batch_size` at a time, instead of collecting them all first. Sorting by `_id` also means a
-document the operation itself changes is never met twice.
+mark-missing) read the documents to touch a batch at a time, in `_id` order, each batch just
+before it is written: its documents are fresh (they serve as undo pre-images) and a document
+the operation itself changes is never met twice.
+
+When every matching `_id` is an ObjectId (one indexed check), each batch is one indexed query:
+the matches past the previous batch's last `_id` (keyset paging). Otherwise (`_id`s of other or
+mixed types, where a range stays inside one type) the `_id`s come from one cursor and each
+batch's documents are read by `_id` (cursors of the embedded server are snapshots).
 """
 
 from __future__ import annotations
@@ -11,36 +16,91 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from bson import ObjectId
 from pymongo.collection import Collection
+from pymongo.errors import OperationFailure
 
 from bulkadmin.core.types import Document
+
+Query = Mapping[str, Any]
 
 
 def matching_batches(
     collection: Collection[Document],
-    query: Mapping[str, Any],
+    query: Query,
     batch_size: int,
     *,
-    fields: Sequence[str] = (),
+    fields: Sequence[str] | None = (),
 ) -> Iterator[list[dict[str, Any]]]:
     """The documents matching `query` in `_id` order, `batch_size` at a time, each with its
-    `_id` and `fields` only."""
-    projection = {"_id": 1, **{field: 1 for field in fields}}
-    cursor = collection.find(dict(query), projection).sort("_id", 1).batch_size(batch_size)
-    batch: list[dict[str, Any]] = []
+    `_id` and `fields` only (whole documents when `fields` is None)."""
+    projection = None if fields is None else {"_id": 1, **{field: 1 for field in fields}}
+    if _only_object_ids(collection, query):
+        return _keyset_batches(collection, query, batch_size, projection)
+    return _cursor_batches(collection, query, batch_size, projection)
+
+
+def id_batches(collection: Collection[Document], query: Query, batch_size: int) -> Iterator[list[Any]]:
+    """The `_id`s matching `query` in `_id` order, `batch_size` at a time (see `matching_batches`)."""
+    for batch in matching_batches(collection, query, batch_size):
+        yield [document["_id"] for document in batch]
+
+
+def _only_object_ids(collection: Collection[Document], query: Query) -> bool:
+    other = with_id_condition(query, {"$not": {"$type": "objectId"}})
     try:
-        for document in cursor:
-            batch.append(document)
-            if len(batch) >= batch_size:
-                yield batch
-                batch = []
+        return collection.find_one(other, {"_id": 1}) is None
+    except OperationFailure:  # a server without `$not` for this query: read by cursor
+        return False
+
+
+def _keyset_batches(
+    collection: Collection[Document], query: Query, batch_size: int, projection: dict[str, int] | None
+) -> Iterator[list[dict[str, Any]]]:
+    last: ObjectId | None = None
+    while True:
+        page = query if last is None else with_id_condition(query, {"$gt": last})
+        batch = list(collection.find(dict(page), projection).sort("_id", 1).limit(batch_size))
         if batch:
             yield batch
+        if len(batch) < batch_size:
+            return
+        last = batch[-1]["_id"]
+
+
+def _cursor_batches(
+    collection: Collection[Document], query: Query, batch_size: int, projection: dict[str, int] | None
+) -> Iterator[list[dict[str, Any]]]:
+    cursor = collection.find(dict(query), {"_id": 1}).sort("_id", 1).batch_size(batch_size)
+    try:
+        ids: list[Any] = []
+        for document in cursor:
+            ids.append(document["_id"])
+            if len(ids) >= batch_size:
+                yield _read(collection, ids, projection)
+                ids = []
+        if ids:
+            yield _read(collection, ids, projection)
     finally:
         cursor.close()
 
 
-def id_batches(collection: Collection[Document], query: Mapping[str, Any], batch_size: int) -> Iterator[list[Any]]:
-    """The `_id`s matching `query` in `_id` order, `batch_size` at a time (see `matching_batches`)."""
-    for batch in matching_batches(collection, query, batch_size):
-        yield [document["_id"] for document in batch]
+def _read(collection: Collection[Document], ids: list[Any], projection: dict[str, int] | None) -> list[dict[str, Any]]:
+    """The documents with these `_id`s as they are now, in `_id` order (those gone are left out)."""
+    if projection == {"_id": 1}:
+        return [{"_id": doc_id} for doc_id in ids]
+    found = {document["_id"]: document for document in collection.find({"_id": {"$in": ids}}, projection)}
+    return [found[doc_id] for doc_id in ids if doc_id in found]
+
+
+def with_id_condition(query: Query, condition: dict[str, Any]) -> dict[str, Any]:
+    """`query` with a condition on `_id` added, as a plain field condition where possible (both
+    servers answer it from the `_id` index; the embedded server reads every document for `$and`)."""
+    if "_id" not in query:
+        return {**query, "_id": condition}
+    present = query["_id"]
+    if not (isinstance(present, Mapping) and all(str(key).startswith("$") for key in present)):
+        present = {"$eq": present}
+    if present.keys().isdisjoint(condition):
+        return {**query, "_id": {**present, **condition}}
+    return {"$and": [dict(query), {"_id": condition}]}

@@ -27,7 +27,7 @@ from bulkadmin.core.exceptions import AlreadyRegistered, BulkAdminError, Imprope
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter, translate_update
 from bulkadmin.core.streams import id_batches
-from bulkadmin.operations.post_images import split_valid
+from bulkadmin.operations.post_images import results, split_valid
 from bulkadmin.operations.progress import Cancelled, Progress
 from bulkadmin.operations.results import OperationResult, from_bulk
 
@@ -304,7 +304,9 @@ def update_valid(rule: Rule, ids: list[Any], *, now: dt.datetime, db: Database) 
     the model first); return how many were modified and the documents refused, by `_id` and field."""
     update = rule.update_spec(now)
     documents = list(db[rule.collection].find({"_id": {"$in": ids}}))
-    valid, invalid = split_valid(rule.model, documents, translate_update(rule.model, update), now=now)
+    stored_update = translate_update(rule.model, update)
+    after = results(documents, stored_update, now=now, codec_options=db.codec_options)
+    valid, invalid = split_valid(rule.model, documents, after, stored_update)
     modified = 0
     if valid:
         spec = {"filter": {"id": {"$in": [document["_id"] for document in valid]}}, "update": update}

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bson import decode_all, encode
+from bson.codec_options import CodecOptions
 from pydantic import ValidationError
 
 from bulkadmin.core.documents import MongoModel
@@ -32,18 +34,28 @@ class InvalidResult:
         return f"_id {self.doc_id}: {self.field} would become invalid: {self.message}"
 
 
+def results(
+    documents: list[dict[str, Any]], update: Mapping[str, Any], *, now: dt.datetime, codec_options: CodecOptions
+) -> list[dict[str, Any]]:
+    """Each document as `update` (stored keys) leaves it, computed on copies (a BSON round
+    trip, many times faster than `copy.deepcopy`); the documents themselves are not changed."""
+    copies = decode_all(b"".join(encode(document) for document in documents), codec_options=codec_options)
+    return [apply_update(copy, update, now=now, in_place=True) for copy in copies]
+
+
 def split_valid(
-    model: type[MongoModel], documents: list[dict[str, Any]], update: Mapping[str, Any], *, now: dt.datetime
+    model: type[MongoModel], documents: list[dict[str, Any]], after: list[dict[str, Any]], update: Mapping[str, Any]
 ) -> tuple[list[dict[str, Any]], list[InvalidResult]]:
-    """The documents `update` (stored keys) leaves valid, and those it would make invalid.
+    """The documents `update` (stored keys) leaves valid, and those it would make invalid;
+    `after` holds their results (see `results`), in the same order.
 
     Only problems in the fields the update touches count: a document that was already invalid
     elsewhere is not the update's doing."""
     touched = {path.split(".")[0] for fields in update.values() if isinstance(fields, Mapping) for path in fields}
     valid: list[dict[str, Any]] = []
     invalid: list[InvalidResult] = []
-    for document in documents:
-        problem = _problem(model, apply_update(document, update, now=now), touched)
+    for document, result in zip(documents, after, strict=True):
+        problem = _problem(model, result, touched)
         if problem is None:
             valid.append(document)
         else:

@@ -2,8 +2,8 @@
 
 A batch record keeps the batch's pre-images as stored (concatenated BSON in one binary field)
 and the digest of each document as the job left it (concatenated, in the same order), so a
-batch costs one small insert. The digests come from the after-images (`after_images`: the
-update applied to the pre-images) when the update's result is known exactly (see
+batch costs one small insert. The digests come from the after-images (the update applied to
+the pre-images, `post_images.results`) when the update's result is known exactly (see
 `simulate.is_exact`), else they are read back after the write. Undo
 (`bulkadmin.operations.undo`) reads both these and per-document records.
 """
@@ -18,8 +18,6 @@ from typing import Any
 from bson import Binary, Int64, ObjectId, decode_all, encode
 from pymongo import UpdateOne
 from pymongo.database import Database
-
-from bulkadmin.operations.simulate import apply_update, is_exact
 
 COLLECTION = "bulkadmin_undo"
 DIGEST_SIZE = 16
@@ -49,20 +47,6 @@ def _canonical(value: Any) -> Any:
 
 
 _PLAIN = frozenset({str, float, bool, type(None), dt.datetime, ObjectId, bytes})
-
-
-def after_images(
-    documents: list[dict[str, Any]], update: dict[str, Any], *, now: dt.datetime, db: Database
-) -> list[dict[str, Any]] | None:
-    """Each document as `update` (stored keys) will leave it, computed from its pre-image; None
-    when the server's result can't be known exactly here (see `is_exact`)."""
-    if not is_exact(update) or not documents:
-        return None
-    copies = decode_all(b"".join(encode(document) for document in documents), codec_options=db.codec_options)
-    try:
-        return [apply_update(document, update, now=now, in_place=True) for document in copies]
-    except Exception:  # the server decides; the digests are then read back after the write
-        return None
 
 
 def save_batch(

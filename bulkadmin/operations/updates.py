@@ -1,11 +1,12 @@
 """The composed bulk update / delete operation: preview, run (with undo data) and its result.
 
 A filter and an update are written with model field names and checked by `bulkadmin.core.safety`.
-The run reads the matching `_id`s from one cursor, a batch at a time (memory stays flat), and
-writes each batch by `_id` through the bulk service. With undo data, each batch's pre-images are
-read first and saved in one insert, with the fingerprint each document will have after the
-write (computed from the pre-image; read back only when the update's result can't be known
-exactly). Past `BULKADMIN_UNDO_LIMIT` documents the undo data is dropped and undo is off.
+The run reads the matching documents a batch at a time by `_id` ranges (`core.streams`; memory
+stays flat) and writes each batch by `_id` through the bulk service. A batch read just before
+its write is its pre-images: each document's result is computed once in Python, validated with
+the model and digested for undo; the pre-images and digests are saved in one insert (digests
+read back after the write only when the update's result can't be known exactly). Past
+`BULKADMIN_UNDO_LIMIT` documents the undo data is dropped and undo is off.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_delete, bulk_up
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter, translate_update
-from bulkadmin.core.streams import id_batches
-from bulkadmin.operations import undo, undo_batches
-from bulkadmin.operations.post_images import InvalidResult, split_valid
+from bulkadmin.core.streams import matching_batches
+from bulkadmin.operations import simulate, undo, undo_batches
+from bulkadmin.operations.post_images import InvalidResult, results, split_valid
 from bulkadmin.operations.progress import Cancelled, Progress
 from bulkadmin.operations.results import OperationResult, from_bulk
 from bulkadmin.operations.simulate import apply_update
@@ -155,6 +156,7 @@ class _Runner:
         self.batches: list[BatchStat] = []
         self.undo_records = 0
         self.keep_undo = undo_key is not None
+        self.read = 0  # documents read so far: the position of the next batch's first row
 
     def run(self, filter: Mapping[str, Any]) -> OperationResult:
         started = time.perf_counter()
@@ -162,11 +164,11 @@ class _Runner:
             undo.prepare(self.db)
         if self.progress is not None:
             self.progress(0, None)
+        query = translate_filter(self.model, filter)
         try:
-            for ids in id_batches(self.collection, translate_filter(self.model, filter), self.batch_size):
-                self._batch(ids)
-                if self.progress is not None:
-                    self.progress(self.counts["rows"], None)
+            for documents in matching_batches(self.collection, query, self.batch_size, fields=self._fields()):
+                batch = self._prepare(documents)
+                self._finish(self._write(batch.ids), batch)
         except Cancelled as stop:  # what was written before the stop, for the job's counts and undo
             stop.result = self._result(started)
             raise
@@ -187,57 +189,91 @@ class _Runner:
             return done
         return dataclasses.replace(done, counts={**done.counts, "rejected": self.counts["rejected"]})
 
-    def _batch(self, ids: list[Any]) -> None:
-        clock, start = time.perf_counter(), self.counts["rows"]
-        self._check_undo_limit(len(ids))
-        pending: _PendingUndo | None = None
-        if self.keep_undo or self.validate_update is not None:
-            before = list(self.collection.find({"_id": {"$in": ids}}))
-            # The pre-images are in hand: the documents to write are those still there and valid.
-            before = self._valid(before, start)
-            ids = [doc["_id"] for doc in before]
-            if self.keep_undo and before:
-                pending = self._save_undo(before)
-        result = self._write(ids) if ids else BulkResult(operation=self.operation)
-        if pending is not None and pending.read_back:
-            after = {doc["_id"]: doc for doc in self.collection.find({"_id": {"$in": ids}})}
-            undo_batches.record_after(records=pending.records, doc_ids=ids, documents=after, db=self.db)
-        self._count(result, len(ids), start)
-        self.batches.append(BatchStat(len(self.batches) + 1, len(ids), time.perf_counter() - clock))
+    def _fields(self) -> tuple[str, ...] | None:
+        """What each batch is read with: whole documents (pre-images) when they are kept for
+        undo or validated, else `_id`s only."""
+        return None if self.keep_undo or self.validate_update is not None else ()
 
-    def _check_undo_limit(self, coming: int) -> None:
+    def _prepare(self, documents: list[dict[str, Any]]) -> _Batch:
+        """The `_id`s of a batch to write: the valid documents (the others are rejected rows),
+        with their undo data saved first."""
+        batch = _Batch(self.read, time.perf_counter(), [doc["_id"] for doc in documents])
+        self.read += len(documents)
+        self._check_undo_limit()
+        if self.keep_undo or self.validate_update is not None:
+            # Read just now, the documents are the pre-images: those to write are the valid ones.
+            before, after = self._valid(documents, self._after_images(documents), batch.start)
+            batch.ids = [doc["_id"] for doc in before]
+            if self.keep_undo and before:
+                batch.undo = self._save_undo(before, after)
+        return batch
+
+    def _finish(self, result: BulkResult, batch: _Batch) -> None:
+        """Count a written batch (reading its documents back first when undo needs their
+        digests) and report progress."""
+        if batch.undo is not None and batch.undo.read_back:
+            after_write = {doc["_id"]: doc for doc in self.collection.find({"_id": {"$in": batch.ids}})}
+            undo_batches.record_after(records=batch.undo.records, doc_ids=batch.ids, documents=after_write, db=self.db)
+        self._count(result, len(batch.ids), batch.start)
+        self.batches.append(BatchStat(len(self.batches) + 1, len(batch.ids), time.perf_counter() - batch.clock))
+        if self.progress is not None:
+            self.progress(self.counts["rows"], None)
+
+    def _check_undo_limit(self) -> None:
         """Stop keeping undo data, and drop what was kept, once the job goes over the limit."""
-        if self.keep_undo and self.undo_key is not None and self.counts["rows"] + coming > undo.undo_limit():
+        if self.keep_undo and self.undo_key is not None and self.read > undo.undo_limit():
             undo.discard(self.undo_key, db=self.db)
             self.keep_undo, self.undo_records = False, 0
 
-    def _valid(self, documents: list[dict[str, Any]], start: int) -> list[dict[str, Any]]:
-        """The documents the update leaves valid; the others are rejected rows, not written."""
-        if self.validate_update is None:
-            return documents
-        valid, invalid = split_valid(self.model, documents, self.validate_update, now=self.now)
+    def _after_images(self, before: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        """The batch's documents as the update will leave them, computed once for validation and
+        undo digests; None when neither needs them (or, for undo only, they can't be computed)."""
+        update = self.translated_update
+        if update is None or not before:
+            return None
+        if self.validate_update is None and not simulate.is_exact(update):
+            return None
+        try:
+            return results(before, update, now=self.now, codec_options=self.db.codec_options)
+        except Exception:
+            if self.validate_update is not None:
+                raise
+            return None  # the server decides; the undo digests are read back after the write
+
+    def _valid(
+        self, documents: list[dict[str, Any]], after: list[dict[str, Any]] | None, start: int
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
+        """The documents the update leaves valid (and their after-images); the others are
+        rejected rows, not written."""
+        if self.validate_update is None or after is None:
+            return documents, after
+        valid, invalid = split_valid(self.model, documents, after, self.validate_update)
+        if not invalid:
+            return documents, after
         rejected = {problem.doc_id for problem in invalid}
         positions = {doc["_id"]: start + number for number, doc in enumerate(documents)}
         self.counts["rows"] += len(invalid)
         self.counts["rejected"] += len(invalid)
         self.errors.extend(_rejected(problem, positions[problem.doc_id]) for problem in invalid)
-        return [doc for doc in valid if doc["_id"] not in rejected]
+        kept = [doc["_id"] not in rejected for doc in documents]
+        return valid, [image for image, keep in zip(after, kept, strict=True) if keep]
 
-    def _save_undo(self, before: list[dict[str, Any]]) -> _PendingUndo:
+    def _save_undo(self, before: list[dict[str, Any]], after: list[dict[str, Any]] | None) -> _PendingUndo:
         """Save the pre-images with the digests the documents will have after the write (read
         back after it when they can't be computed here)."""
+        expected: list[bytes] | None = None
         if self.translated_update is None:
-            expected: list[bytes] | None = [undo_batches.GONE] * len(before)
-        else:
-            now = dt.datetime.now(dt.UTC)
-            after = undo_batches.after_images(before, self.translated_update, now=now, db=self.db)
-            expected = [undo_batches.digest(document) for document in after] if after is not None else None
+            expected = [undo_batches.GONE] * len(before)
+        elif after is not None and simulate.is_exact(self.translated_update):
+            expected = [undo_batches.digest(document) for document in after]
         job, target = self.undo_key or 0, self.model.collection
         records = undo_batches.save_batch(job=job, target=target, documents=before, after=expected, db=self.db)
         self.undo_records += len(before)
         return _PendingUndo(records, read_back=expected is None)
 
     def _write(self, ids: list[Any]) -> BulkResult:
+        if not ids:
+            return BulkResult(operation=self.operation)
         spec: dict[str, Any] = {"filter": {"id": {"$in": ids}}}
         if self.operation == "update":
             return bulk_update(self.model, [{**spec, "update": self.update}], raise_on_error=False, db=self.db)
@@ -251,6 +287,17 @@ class _Runner:
         for error in result.errors:
             message = f"Batch of {rows} documents from row {start} failed: {error.message}"
             self.errors.append(RowError(start, message, code=error.code, kind=error.kind, field=error.field))
+
+
+@dataclass
+class _Batch:
+    """A batch on its way: its first row's position, when it was read, the `_id`s to write and
+    its saved undo data."""
+
+    start: int
+    clock: float
+    ids: list[Any]
+    undo: _PendingUndo | None = None
 
 
 @dataclass(frozen=True)

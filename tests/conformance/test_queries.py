@@ -67,3 +67,36 @@ def test_in_with_compound_keys_through_or(coll):
     coll.insert_many([{"a": 1, "b": "x"}, {"a": 1, "b": "y"}, {"a": 2, "b": "x"}])
     query = {"$or": [{"a": 1, "b": "y"}, {"a": 2, "b": "x"}]}
     assert sorted((d["a"], d["b"]) for d in coll.find(query)) == [(1, "y"), (2, "x")]
+
+
+@pytest.fixture
+def mixed_ids(coll):
+    """ObjectId `_id`s with an int and two strings among them (one that sorts like a hex id)."""
+    oids = [ObjectId() for _ in range(5)]
+    coll.insert_many([{"_id": oid, "n": number} for number, oid in enumerate(oids)])
+    coll.insert_many([{"_id": 5, "n": 10}, {"_id": "abc", "n": 11}, {"_id": str(oids[2])[:3], "n": 12}])
+    return coll, oids
+
+
+def test_an_object_id_range_stays_inside_object_ids(mixed_ids):
+    coll, oids = mixed_ids
+    assert [d["_id"] for d in coll.find({"_id": {"$gt": oids[1]}}).sort("_id", 1)] == oids[2:]
+    assert [d["_id"] for d in coll.find({"_id": {"$lte": oids[1]}}).sort("_id", 1)] == oids[:2]
+    assert [d["_id"] for d in coll.find({"_id": {"$gt": oids[0], "$lt": oids[3]}, "n": {"$gte": 2}})] == oids[2:3]
+
+
+def test_update_and_delete_by_object_id_in_and_range(mixed_ids):
+    coll, oids = mixed_ids
+    assert coll.update_many({"_id": {"$in": oids[:3]}}, {"$inc": {"n": 100}}).modified_count == 3
+    assert sorted(d["n"] for d in coll.find({"n": {"$gte": 100}})) == [100, 101, 102]
+    assert coll.update_many({"_id": {"$gte": oids[3]}}, {"$set": {"late": True}}).matched_count == 2
+    assert coll.delete_many({"_id": {"$lt": oids[2]}}).deleted_count == 2
+    assert coll.count_documents({}) == 6
+
+
+def test_object_id_type_tests_on_id(mixed_ids):
+    coll, oids = mixed_ids
+    assert sorted(d["_id"] for d in coll.find({"_id": {"$type": "objectId"}})) == oids
+    others = [d["_id"] for d in coll.find({"_id": {"$not": {"$type": "objectId"}}})]
+    assert sorted(others, key=str) == sorted([5, "abc", str(oids[2])[:3]], key=str)
+    assert coll.find_one({"_id": {"$not": {"$type": "objectId"}}, "n": {"$lt": 10}}) is None

@@ -1,0 +1,56 @@
+"""Batches of matching documents for writes by `_id`: every match met once, in `_id` order, fresh,
+whatever the `_id`s' types."""
+
+from __future__ import annotations
+
+from bson import ObjectId
+
+from bulkadmin.core.streams import id_batches, matching_batches
+
+
+def _ids(batches) -> list:
+    return [doc["_id"] for batch in batches for doc in batch]
+
+
+def test_object_ids_come_in_keyset_batches_each_once(db):
+    coll = db["streamed"]
+    coll.insert_many([{"n": n, "even": n % 2 == 0} for n in range(1_003)])
+    expected = sorted(d["_id"] for d in coll.find({"even": True}))
+    batches = list(matching_batches(coll, {"even": True}, 100, fields=("n",)))
+    assert [len(batch) for batch in batches] == [100] * 5 + [2]
+    assert _ids(batches) == expected
+    assert all(set(doc) == {"_id", "n"} for batch in batches for doc in batch)
+
+
+def test_a_batch_is_read_when_it_is_reached(db):
+    coll = db["streamed"]
+    coll.insert_many([{"n": n} for n in range(10)])
+    batches = matching_batches(coll, {}, 4, fields=None)
+    first = next(batches)
+    coll.update_many({"n": {"$gte": 4}}, {"$set": {"changed": True}})
+    later = [doc for batch in batches for doc in batch]
+    assert [doc["n"] for doc in first] == [0, 1, 2, 3]
+    assert [doc.get("changed") for doc in later] == [True] * 6
+
+
+def test_writes_that_take_documents_out_of_the_filter_lose_none(db):
+    coll = db["streamed"]
+    coll.insert_many([{"active": True} for _ in range(250)])
+    touched = 0
+    for ids in id_batches(coll, {"active": True}, 40):
+        touched += coll.update_many({"_id": {"$in": ids}}, {"$set": {"active": False}}).modified_count
+    assert touched == 250
+    assert coll.count_documents({"active": True}) == 0
+
+
+def test_ids_of_other_and_mixed_types_are_all_met(db):
+    coll = db["streamed"]
+    oids = [ObjectId() for _ in range(7)]
+    coll.insert_many([{"_id": oid} for oid in oids] + [{"_id": n} for n in range(5)] + [{"_id": "k1"}, {"_id": "k2"}])
+    seen = _ids(matching_batches(coll, {}, 3, fields=None))
+    assert len(seen) == len(set(seen)) == 14
+    assert set(seen) == {*oids, *range(5), "k1", "k2"}
+    assert _ids(matching_batches(coll, {"_id": {"$in": [1, "k2", oids[3]]}}, 2)) != []
+    assert sorted(map(str, _ids(matching_batches(coll, {"_id": {"$in": [1, "k2", oids[3]]}}, 2)))) == sorted(
+        [str(oids[3]), "1", "k2"]
+    )
