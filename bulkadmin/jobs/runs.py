@@ -15,6 +15,7 @@ from bulkadmin.jobs.runner import JobRun, json_ready, run_job, track_job
 from bulkadmin.models import Job
 from bulkadmin.operations import undo, updates
 from bulkadmin.operations.cleanup import Rule, rules, run_cleanup
+from bulkadmin.operations.progress import Progress
 from bulkadmin.operations.results import OperationResult
 from bulkadmin.operations.sync import Source, SyncFailed, sources, sync_source
 
@@ -140,11 +141,20 @@ def queued_sync(job: Job) -> OperationResult:
 def _compose(run: JobRun, kind: str) -> OperationResult:
     job, batch_size = run.job, run.job.parameters.get("batch_size", updates.DEFAULT_BATCH_SIZE)
     options = {"model": site.get(job.collection), "filter": job.parameters["filter"], "undo_key": job.pk}
+    progress = _towards(run, job.parameters.get("expected"))
     if kind == "update":
-        return updates.run_update(
-            **options, update=job.parameters["update"], batch_size=batch_size, progress=run.progress
-        )
-    return updates.run_delete(**options, batch_size=batch_size, progress=run.progress)
+        return updates.run_update(**options, update=job.parameters["update"], batch_size=batch_size, progress=progress)
+    return updates.run_delete(**options, batch_size=batch_size, progress=progress)
+
+
+def _towards(run: JobRun, expected: int | None) -> Progress:
+    """Progress against the count confirmed when the job was started (None: not known); more
+    documents may match by now, so the total is never below the rows done."""
+
+    def progress(done: int, total: int | None = None) -> None:
+        run.progress(done, max(expected, done) if expected is not None else total)
+
+    return progress
 
 
 def _job(

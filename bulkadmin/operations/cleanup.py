@@ -26,7 +26,7 @@ from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import AlreadyRegistered, BulkAdminError, ImproperlyDeclared
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter, translate_update
-from bulkadmin.core.streams import id_batches
+from bulkadmin.core.streams import matching_batches
 from bulkadmin.operations.post_images import results, split_valid
 from bulkadmin.operations.progress import Cancelled, Progress
 from bulkadmin.operations.results import OperationResult, from_bulk
@@ -263,7 +263,9 @@ def _run_rule(
         if dry_run:
             counts = {"matched": db[rule.collection].count_documents(query)}
         else:
-            counts = _apply(rule, id_batches(db[rule.collection], query, batch_size), counter, now, db)
+            fields = () if rule.action == "delete" else None  # whole documents to check or archive
+            batches = matching_batches(db[rule.collection], query, batch_size, fields=fields)
+            counts = _apply(rule, batches, counter, now, db)
     except Cancelled:
         raise
     except (BulkAdminError, PyMongoError) as error:
@@ -276,20 +278,20 @@ def _replace(result: RuleResult, **changes: Any) -> RuleResult:
 
 
 def _apply(
-    rule: Rule, batches: Iterator[list[Any]], counter: _Counter, now: dt.datetime, db: Database
+    rule: Rule, batches: Iterator[list[dict[str, Any]]], counter: _Counter, now: dt.datetime, db: Database
 ) -> dict[str, Any]:
     counts: dict[str, Any] = {"matched": 0, "deleted": 0, "modified": 0, "archived": 0}
     kept, first_problem = 0, ""
     for batch in batches:
         counts["matched"] += len(batch)
         if rule.action == "delete":
-            counts["deleted"] += delete_ids(rule.model, batch, db=db)
+            counts["deleted"] += delete_ids(rule.model, [document["_id"] for document in batch], db=db)
         elif rule.action == "update":
             modified, invalid = update_valid(rule, batch, now=now, db=db)
             counts["modified"] += modified
             kept, first_problem = kept + len(invalid), first_problem or (invalid[0] if invalid else "")
         else:
-            archived, failed = archive_ids(rule.model, batch, now=now, db=db)
+            archived, failed = archive_documents(rule.model, batch, now=now, db=db)
             counts["archived"] += archived
             kept, first_problem = kept + len(failed), first_problem or (failed[0] if failed else "")
         counter.add(len(batch))
@@ -299,11 +301,13 @@ def _apply(
     return counts
 
 
-def update_valid(rule: Rule, ids: list[Any], *, now: dt.datetime, db: Database) -> tuple[int, list[str]]:
-    """Apply the rule's update to the documents it leaves valid (each result is validated with
-    the model first); return how many were modified and the documents refused, by `_id` and field."""
+def update_valid(
+    rule: Rule, documents: list[dict[str, Any]], *, now: dt.datetime, db: Database
+) -> tuple[int, list[str]]:
+    """Apply the rule's update to the documents (as just read) it leaves valid (each result is
+    validated with the model first); return how many were modified and the documents refused,
+    by `_id` and field."""
     update = rule.update_spec(now)
-    documents = list(db[rule.collection].find({"_id": {"$in": ids}}))
     stored_update = translate_update(rule.model, update)
     after = results(documents, stored_update, now=now, codec_options=db.codec_options)
     valid, invalid = split_valid(rule.model, documents, after, stored_update)
@@ -331,11 +335,10 @@ def archive_model(model: type[MongoModel]) -> type[MongoModel]:
 
 
 def copy_to_archive(
-    model: type[MongoModel], ids: list[Any], *, now: dt.datetime, db: Database
+    model: type[MongoModel], documents: list[dict[str, Any]], *, now: dt.datetime, db: Database
 ) -> tuple[list[Any], list[str]]:
-    """Copy the documents with these `_id`s into the archive (replace by `_id`, so a copy made
+    """Copy the documents (as just read) into the archive (replace by `_id`, so a copy made
     before a crash is overwritten, never duplicated). Return the copied `_id`s and problems."""
-    documents = list(db[model.collection].find({"_id": {"$in": ids}}))
     stamp = {name: value for name, value in (("archived", True), ("archived_at", now)) if name in model.model_fields}
     result = bulk_upsert(
         archive_model(model),
@@ -352,8 +355,10 @@ def copy_to_archive(
     return copied, problems
 
 
-def archive_ids(model: type[MongoModel], ids: list[Any], *, now: dt.datetime, db: Database) -> tuple[int, list[str]]:
+def archive_documents(
+    model: type[MongoModel], documents: list[dict[str, Any]], *, now: dt.datetime, db: Database
+) -> tuple[int, list[str]]:
     """Move documents into the archive: copy, then delete the copied ones by `_id`."""
-    copied, problems = copy_to_archive(model, ids, now=now, db=db)
+    copied, problems = copy_to_archive(model, documents, now=now, db=db)
     deleted = delete_ids(model, copied, db=db) if copied else 0
     return deleted, problems

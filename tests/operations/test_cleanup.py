@@ -164,7 +164,8 @@ def _copies(db, ids) -> dict:
 
 def test_a_crash_between_copy_and_delete_is_finished_by_the_rerun_without_duplicates(db):
     ids = _logs(db, 5)
-    copy_to_archive(ApplicationLog, ids[:3], now=NOW, db=db)  # the copy happened; the process died before deleting
+    first = list(db.application_logs.find({"_id": {"$in": ids[:3]}}))
+    copy_to_archive(ApplicationLog, first, now=NOW, db=db)  # the copy happened; the process died before deleting
     assert db.application_logs_archive.count_documents({}) == 3
     result = run("archive_old_logs", batch_size=2)
     assert (result.rules[0].matched, result.rules[0].archived) == (5, 5)

@@ -80,6 +80,8 @@ def test_confirmed_five_row_update_writes_exactly_the_matches(admin_client_, peo
     updates = [("$set", "tier", "silver")]
     preview = admin_client_.post(UPDATE_URL, compose_data(filters=FIVE, updates=updates))
     admin_client_.post(UPDATE_URL, confirm_data(preview, filters=FIVE, updates=updates))
-    assert Job.objects.get().counts["modified"] == 18
+    job = Job.objects.get()
+    assert job.counts["modified"] == 18
+    assert (job.parameters["expected"], job.rows_done, job.rows_total) == (18, 18, 18)  # the confirmed count
     assert people.count_documents({"tier": "silver"}) == 18
     assert people.count_documents({"tier": "silver", "age": {"$gte": 40}}) == 0

@@ -163,7 +163,8 @@ def _confirm(request: HttpRequest, state: Composition) -> Job | None:
         state.errors.append(f"To confirm, type the number of matching documents ({count}).")
     if state.errors or state.specs is None:
         return None
-    parameters = {**(state.specs or {}), "batch_size": state.form.cleaned_data["batch_size"]}
+    # The confirmed count is the job's expected total (its progress bar); documents are not counted again.
+    parameters = {**(state.specs or {}), "batch_size": state.form.cleaned_data["batch_size"], "expected": count}
     key = _key(request, state.kind)
     return launch(kind=state.kind, collection=state.model.collection, parameters=parameters, user=request.user, key=key)
 
