@@ -50,6 +50,8 @@ class UndoRecord(MongoModel):
     collection = undo_batches.COLLECTION
     indexes = (
         Index((("job", 1),), name="bulkadmin_undo_job"),
+        Index((("doc_ids", 1),), name="bulkadmin_undo_documents"),  # batch records (multikey)
+        Index((("doc_id", 1),), name="bulkadmin_undo_document"),  # per-document records
         Index(
             (("created_at", 1),),
             name="bulkadmin_undo_expiry",
@@ -60,6 +62,7 @@ class UndoRecord(MongoModel):
     job: int
     target: str
     doc_id: Any
+    doc_ids: list[Any] | None = None  # a batch record's documents (see `undo_batches`)
     before: dict[str, Any] | None = None
     after: str | None = None
     created_at: dt.datetime = Field(default_factory=_utc_now)

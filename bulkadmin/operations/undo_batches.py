@@ -1,9 +1,10 @@
 """Undo data of a composed update or delete: one `bulkadmin_undo` record per written batch.
 
-A batch record keeps the batch's pre-images as stored (concatenated BSON in one binary field)
-and the digest of each document as the job left it (concatenated, in the same order), so a
-batch costs one small insert. The digests come from the after-images (the update applied to
-the pre-images, `post_images.results`) when the update's result is known exactly (see
+A batch record keeps the batch's `_id`s (`doc_ids`, indexed, so the jobs that touched a
+document can be found), its pre-images as stored (concatenated BSON in one binary field) and
+the digest of each document as the job left it (concatenated, in the same order), so a batch
+costs one small insert. The digests come from the after-images (the update applied to the
+pre-images, `post_images.results`) when the update's result is known exactly (see
 `simulate.is_exact`), else they are read back after the write. Undo
 (`bulkadmin.operations.undo`) reads both these and per-document records.
 """
@@ -59,6 +60,7 @@ def save_batch(
     records = []
     for start, encoded in _chunks([encode(document) for document in documents]):
         record: dict[str, Any] = {"_id": ObjectId(), "job": job, "target": target, "count": len(encoded)}
+        record["doc_ids"] = [document["_id"] for document in documents[start : start + len(encoded)]]
         record["before"] = Binary(b"".join(encoded))
         if after is not None:
             record["after"] = Binary(b"".join(after[start : start + len(encoded)]))

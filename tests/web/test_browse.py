@@ -3,13 +3,9 @@ indexed columns, chosen columns, jumping to a page or a document, and the docume
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from bson import ObjectId
 
 from bulkadmin.bulk import bulk_insert
-from bulkadmin.models import Job
 from project.collections import PageStats, User
 from tests.factories import users
 
@@ -133,30 +129,6 @@ def test_header_is_sticky_and_rows_link_to_their_document(admin_client_, many):
     stored = many.find_one({"name": "User 119"})
     assert 'class="bulk-sticky"' in page and "position: sticky" in page
     assert f'href="{URL}documents/{stored["_id"]}/" class="bulk-doc-link">{stored["_id"]}</a>' in page
-
-
-def test_document_view_shows_the_stored_json_and_the_collections_recent_jobs(admin_client_, many):
-    stored = many.find_one({"email": "user3@example.com"})
-    job = Job.objects.create(kind="update", collection="users", status="succeeded")
-    Job.objects.create(kind="update", collection="page_stats", status="succeeded")
-    response = admin_client_.get(f"{URL}documents/{stored['_id']}/")
-    assert response.status_code == 200
-    assert json.loads(response.context["stored"])["email"] == "user3@example.com"
-    assert response.context["label"] == "User 3 · user3@example.com"
-    assert response.context["jobs"] == [job] and response.context["jobs_exact"] is False
-    assert "undo data is not indexed by document" in response.content.decode()
-    assert admin_client_.get(f"{URL}documents/{ObjectId()}/").status_code == 404
-
-
-def test_document_view_lists_the_jobs_that_touched_it_when_undo_data_is_indexed(admin_client_, many, db):
-    stored = many.find_one({"email": "user3@example.com"})
-    touched = Job.objects.create(kind="update", collection="users", status="succeeded")
-    Job.objects.create(kind="delete", collection="users", status="succeeded")
-    db.bulkadmin_undo.create_index([("doc_id", 1)])
-    db.bulkadmin_undo.insert_one({"job": touched.pk, "target": "users", "doc_id": stored["_id"], "before": stored})
-    response = admin_client_.get(f"{URL}documents/{stored['_id']}/")
-    assert response.context["jobs"] == [touched] and response.context["jobs_exact"] is True
-    assert "Jobs that touched this document" in response.content.decode()
 
 
 def test_document_with_a_text_id(admin_client_, db):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
-from bson import json_util
+from bson import ObjectId, json_util
 from django.http import Http404, HttpRequest, HttpResponse
 from pymongo.database import Database
 
@@ -16,7 +17,7 @@ from bulkadmin.core.safety import coerce_value
 from bulkadmin.models import Job
 from bulkadmin.web.fields import document_label
 from bulkadmin.web.ids import id_candidates
-from bulkadmin.web.paging import time_limited
+from bulkadmin.web.paging import is_embedded, time_limited
 from bulkadmin.web.views.common import model_or_404, page
 
 UNDO_COLLECTION = "bulkadmin_undo"
@@ -61,19 +62,38 @@ def find_document(model: type[MongoModel], text: str, *, by_key: bool = False) -
 
 
 def jobs_touching(db: Database, collection: str, doc_id: Any) -> tuple[list[Job], bool]:
-    """The recent jobs that touched the document, with True, when undo data is indexed by
-    document; otherwise the collection's recent jobs, with False (nothing is scanned)."""
-    if _undo_indexed_by_document(db):
-        with time_limited():
-            # `$in`: the embedded server misses an ObjectId compared by plain equality outside `_id`
-            query = {"doc_id": {"$in": [doc_id]}, "target": collection}
-            records = db[UNDO_COLLECTION].find(query, {"job": 1}).limit(200)
-            numbers = {record["job"] for record in records}
-        return list(Job.objects.filter(pk__in=numbers).select_related("user")[:JOBS_SHOWN]), True
-    return list(Job.objects.filter(collection=collection).select_related("user")[:JOBS_SHOWN]), False
+    """The jobs that touched the document, newest first, with True: the import that created it
+    (named by its `_id`) and the update / delete jobs whose undo data holds it, each found by an
+    index. Where undo data cannot be looked up by document (the embedded server has no multikey
+    index), the creating import and the collection's recent jobs, with False."""
+    created_by = list(_creating_import(collection, doc_id))
+    if not undo_indexed_by_document(db):
+        recent = Job.objects.filter(collection=collection).exclude(pk__in=created_by)[:JOBS_SHOWN]
+        return [*_jobs(created_by), *recent.select_related("user")], False
+    with time_limited():
+        # `$in`: the embedded server misses an ObjectId compared by plain equality outside `_id`
+        records = db[UNDO_COLLECTION].find(
+            {"$or": [{"doc_ids": {"$in": [doc_id]}}, {"doc_id": {"$in": [doc_id]}}], "target": collection},
+            {"job": 1},
+        )
+        numbers = {record["job"] for record in records.limit(200)}
+    return _jobs([*created_by, *numbers])[:JOBS_SHOWN], True
 
 
-def _undo_indexed_by_document(db: Database) -> bool:
-    """Whether `bulkadmin_undo` has an index led by `doc_id` (so a lookup by document is cheap)."""
-    indexes = db[UNDO_COLLECTION].index_information()
-    return any(index["key"][0][0] == "doc_id" for index in indexes.values())
+def undo_indexed_by_document(db: Database) -> bool:
+    """Whether undo data can be looked up by document without a scan (MongoDB's multikey index)."""
+    return not is_embedded(db.client)
+
+
+def _creating_import(collection: str, doc_id: Any) -> Iterator[int]:
+    """The import job whose rows start their `_id` with this one's time and seed (see
+    `operations.imports.state.RunIdentity`)."""
+    if isinstance(doc_id, ObjectId):
+        prefix = doc_id.binary
+        time, seed = int.from_bytes(prefix[:4], "big"), prefix[4:7].hex()
+        found = Job.objects.filter(kind=Job.Kind.IMPORT, collection=collection, details__id_time=time)
+        yield from found.filter(details__id_seed=seed).values_list("pk", flat=True)[:1]
+
+
+def _jobs(numbers: list[int]) -> list[Job]:
+    return list(Job.objects.filter(pk__in=numbers).select_related("user").order_by("-pk"))
