@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
@@ -76,6 +78,18 @@ def test_a_dry_run_is_confirmed_only_once(admin_client_, db):
     assert "already confirmed" in again.content.decode()
     assert Job.objects.filter(kind="import", dry_run=False).count() == 1
     assert db.users.count_documents({}) == 3
+
+
+def test_the_dry_run_form_posted_twice_starts_one_dry_run(admin_client_, db):
+    preview_url = upload(admin_client_, GOOD_AND_BAD)["Location"]
+    shown = admin_client_.get(preview_url)
+    token = re.search(r'name="once" value="([^"]+)"', shown.content.decode()).group(1)
+    form = preview_data(shown, action="dry_run", once=token)
+    first, second = admin_client_.post(preview_url, form), admin_client_.post(preview_url, form)
+    assert first.status_code == second.status_code == 302 and first["Location"] == second["Location"]
+    dry = Job.objects.get(kind="import", dry_run=True)
+    assert first["Location"].endswith(f"/jobs/{dry.pk}/") and dry.counts["inserted"] == 3
+    assert db.users.count_documents({}) == 0
 
 
 def test_edited_mapping_renames_a_column_and_unknown_columns_are_flagged_and_left_out(admin_client_, db):

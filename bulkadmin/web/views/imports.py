@@ -161,8 +161,14 @@ def _start_dry_run(
         return None, worded(error, PreviewForm)
     parameters = {**checked.to_parameters(), "upload": token, "source": stored_source(token, meta)}
     save_meta(path, meta)
+    key = once.form_key("import-dry-run", request.user, request.POST.get(once.FIELD))  # one dry run per form
     job = launch(
-        kind=Job.Kind.IMPORT, collection=model.collection, parameters=parameters, user=request.user, dry_run=True
+        kind=Job.Kind.IMPORT,
+        collection=model.collection,
+        parameters=parameters,
+        user=request.user,
+        dry_run=True,
+        key=key,
     )
     return job, ""
 
