@@ -4,7 +4,8 @@ A running job heartbeats every `BULKADMIN_HEARTBEAT_SECONDS`; one silent for lon
 `BULKADMIN_JOB_STALE_SECONDS` whose lease has expired is marked interrupted, with how far it got.
 An interrupted import started by the web or a task is queued again for another worker, at most
 `BULKADMIN_AUTO_RESUME` times; it carries on after its last committed row exactly as `--resume`
-would. Every step is a conditional update, so any number of workers may watch at once.
+would. Every step is a conditional update, so any number of workers may watch at once. Expired
+uploads of the web Import are deleted once an hour.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 
 from django.db import DatabaseError, close_old_connections, connections, transaction
 from django.utils import timezone
@@ -23,6 +25,8 @@ from bulkadmin.models import Job
 
 logger = logging.getLogger("bulkadmin.jobs")
 AUTO_RESUMED_ORIGINS = (Job.Origin.WEB, Job.Origin.TASK)
+PURGE_EVERY_SECONDS = 3600
+_last_purge: list[float] = []  # when this process last purged uploads (time.monotonic)
 
 
 def mark_stale_jobs(max_age: float | None = None) -> int:
@@ -68,10 +72,27 @@ def resume_interrupted(attempts: int | None = None) -> list[int]:
 
 
 def watch_once() -> None:
-    """One round: mark dead workers' jobs interrupted, then queue the imports to resume."""
+    """One round: mark dead workers' jobs interrupted, queue the imports to resume, and (at most
+    once every `PURGE_EVERY_SECONDS`) delete expired uploads."""
     close_old_connections()
     mark_stale_jobs()
     resume_interrupted()
+    purge_expired_uploads()
+
+
+def purge_expired_uploads(now: float | None = None) -> bool:
+    """Delete the web Import's expired uploads if this process has not for `PURGE_EVERY_SECONDS`
+    (uploads are also purged before each new one); return whether it did."""
+    from bulkadmin.web.upload_lifetime import purge_uploads
+
+    moment = time.monotonic() if now is None else now
+    if _last_purge and moment - _last_purge[-1] < PURGE_EVERY_SECONDS:
+        return False
+    _last_purge[:] = [moment]
+    purged = purge_uploads()
+    if purged.uploads:
+        logger.info("deleted %s expired upload(s), %s bytes", purged.uploads, purged.bytes)
+    return True
 
 
 class Watcher:

@@ -13,6 +13,7 @@ from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.test import Client
 
+from bulkadmin.jobs import watch
 from bulkadmin.models import Job
 from tests.web.import_helpers import GOOD_AND_BAD, IMPORT_URL, dry_run, upload
 
@@ -54,6 +55,22 @@ def test_abandoned_uploads_are_purged_after_the_max_age_unless_a_job_uses_them(l
     Job.objects.update(status="succeeded")
     assert upload(client, GOOD_AND_BAD).status_code == 302  # every upload purges first
     assert fresh not in uploads(jobs_dir) and len(uploads(jobs_dir)) == 1
+
+
+def test_the_workers_watch_purges_expired_uploads_once_an_hour(login, jobs_dir, monkeypatch):
+    monkeypatch.setattr(watch, "_last_purge", [])  # this process has not purged yet
+    client = login("run_import")
+    assert upload(client, GOOD_AND_BAD).status_code == 302
+    assert upload(client, GOOD_AND_BAD).status_code == 302
+    old, fresh = uploads(jobs_dir)
+    age(jobs_dir, old, 25)
+    assert watch.purge_expired_uploads(now=1_000_000.0) is True
+    assert uploads(jobs_dir) == [fresh]
+    age(jobs_dir, fresh, 25)
+    assert watch.purge_expired_uploads(now=1_000_000.0 + watch.PURGE_EVERY_SECONDS - 1) is False
+    assert uploads(jobs_dir) == [fresh]  # not yet: the last purge was less than an hour ago
+    assert watch.purge_expired_uploads(now=1_000_000.0 + watch.PURGE_EVERY_SECONDS) is True
+    assert uploads(jobs_dir) == []
 
 
 def test_each_users_uploads_count_against_a_quota(make_user, jobs_dir, settings):
