@@ -129,3 +129,17 @@ def serve() -> Iterator[FeedServer]:
     server.start()
     yield server
     server.stop()
+
+
+def users_source(url: str, **extra: Any) -> dict[str, Any]:
+    """A settings sync source writing `users` from the feed at `url` (`{"data": [...]}` pages of
+    name / email records), quick to give up; `extra` adds or replaces settings."""
+    return {
+        "collection": "users",
+        "url_env": "BULKADMIN_TEST_UNSET_URL",
+        "default_url": url,
+        "records_path": "data",
+        "fields": {"name": "name", "email": "email"},
+        "policy": {"timeout": 2, "retries": 1, "backoff": 0.01, "max_wait": 0.01},
+        **extra,
+    }

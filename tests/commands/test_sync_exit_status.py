@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from bulkadmin.models import Job
-from tests.feed_server import serve
+from tests.feed_server import serve, users_source
 
 pytestmark = pytest.mark.django_db
 
@@ -28,16 +28,7 @@ def record(number: int, **fields) -> dict:
 @pytest.fixture
 def feed(settings, tmp_path):
     for server in serve():
-        settings.BULKADMIN_SYNC_SOURCES = {
-            "partners": {
-                "collection": "users",
-                "url_env": "BULKADMIN_TEST_UNSET_URL",
-                "default_url": f"{server.url}/users",
-                "records_path": "data",
-                "fields": {"name": "name", "email": "email"},
-                "policy": {"timeout": 2, "retries": 1, "backoff": 0.01, "max_wait": 0.01},
-            }
-        }
+        settings.BULKADMIN_SYNC_SOURCES = {"partners": users_source(f"{server.url}/users")}
         yield server
 
 

@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 
 from bulkadmin.models import Job
 from project.demo_feed import demo_records, make_server
-from tests.feed_server import Reply, serve
+from tests.feed_server import Reply, serve, users_source
 
 pytestmark = pytest.mark.django_db
 
@@ -20,17 +20,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def feed(settings, tmp_path):
     for server in serve():
-        settings.BULKADMIN_SYNC_SOURCES = {
-            "partners": {
-                "collection": "users",
-                "url_env": "BULKADMIN_TEST_UNSET_URL",
-                "default_url": f"{server.url}/users",
-                "records_path": "data",
-                "fields": {"name": "name", "email": "email"},
-                "updated_since_param": "updated_since",
-                "policy": {"timeout": 2, "retries": 1, "backoff": 0.01, "max_wait": 0.01},
-            }
-        }
+        source = users_source(f"{server.url}/users", updated_since_param="updated_since")
+        settings.BULKADMIN_SYNC_SOURCES = {"partners": source}
         server.pages("/users", [[record(1), record(2)], [record(3)]])
         yield server
 

@@ -12,7 +12,7 @@ from bulkadmin.jobs import leases
 from bulkadmin.models import Job
 from project.collections import User
 from tests.factories import user
-from tests.feed_server import serve
+from tests.feed_server import serve, users_source
 
 pytestmark = pytest.mark.django_db
 
@@ -38,16 +38,8 @@ def unreachable(settings, tmp_path):
     with socket.socket() as probe:  # a free port, closed again: nothing listens there
         probe.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    settings.BULKADMIN_SYNC_SOURCES = {
-        "offline": {
-            "collection": "users",
-            "url_env": "BULKADMIN_TEST_UNSET_URL",
-            "default_url": f"{url}/users",
-            "records_path": "data",
-            "fields": {"name": "name", "email": "email"},
-            "policy": {"timeout": 1, "retries": 1, "backoff": 0.01, "max_wait": 0.01},
-        }
-    }
+    policy = {"timeout": 1, "retries": 1, "backoff": 0.01, "max_wait": 0.01}
+    settings.BULKADMIN_SYNC_SOURCES = {"offline": users_source(f"{url}/users", policy=policy)}
     return url
 
 
