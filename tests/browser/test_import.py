@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from bulkadmin.models import Job
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.uploads import upload_for_preview
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,12 +34,7 @@ def people_csv(tmp_path):
 
 def test_import_upload_preview_dry_run_confirm_and_result(page, db, shot, tmp_path, settings):
     settings.BULKADMIN_JOBS_DIR = tmp_path / "jobs"
-    page.click("#content-main a[href='/admin/bulk/import/']")
-    page.select_option("#id_collection", "users")
-    page.set_input_files("#id_file", str(people_csv(tmp_path)))
-    page.click("#upload-button")
-
-    page.wait_for_url(re.compile(r"/admin/bulk/import/[0-9a-f]{32}/$"))
+    upload_for_preview(page, people_csv(tmp_path))
     expect(page.locator("#id_format")).to_have_value("csv")
     expect(page.locator("#id_encoding")).to_have_value("utf-8")
     expect(page.locator("tr[data-column=shoe_size] .unknown-column")).to_contain_text("unknown column")

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bulkadmin.models import Job
+from tests.browser.uploads import upload_for_preview
 from tests.imports.conftest import write_xlsx
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,12 +30,7 @@ def people_xlsx(tmp_path):
 
 def test_an_xlsx_upload_with_a_chosen_sheet_is_dry_run_and_imported(page, db, shot, tmp_path, settings):
     settings.BULKADMIN_JOBS_DIR = tmp_path / "jobs"
-    page.click("#content-main a[href='/admin/bulk/import/']")
-    page.select_option("#id_collection", "users")
-    page.set_input_files("#id_file", str(people_xlsx(tmp_path)))
-    page.click("#upload-button")
-
-    page.wait_for_url(re.compile(r"/admin/bulk/import/[0-9a-f]{32}/$"))
+    upload_for_preview(page, people_xlsx(tmp_path))
     expect(page.locator("#id_format")).to_have_value("xlsx")
     expect(page.locator("#id_sheet")).to_have_value("summary")
     expect(page.locator("#id_encoding")).to_have_count(0)
