@@ -4,6 +4,7 @@ naming its field or operator; the preview's apply_update answers the same way.""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import bson
@@ -24,6 +25,17 @@ DOCUMENTS = {
 }
 
 
+def _stored_or_refused_by_name(step: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+    """What `step` returns, checked to be storable as BSON; None when it refused by name."""
+    try:
+        done = step()
+    except InvalidSpec as error:
+        _names_its_field_or_operator(error)
+        return None
+    bson.encode(done)
+    return done
+
+
 def _names_its_field_or_operator(error: InvalidSpec) -> None:
     assert error.field is not None or error.operator, f"rejection names nothing: {error}"
     assert str(error)
@@ -32,12 +44,7 @@ def _names_its_field_or_operator(error: InvalidSpec) -> None:
 @given(st.data(), MODELS)
 def test_any_filter_is_translated_or_refused_by_name(data, model):
     spec = data.draw(filters(model))
-    try:
-        translated = translate_filter(model, spec)
-    except InvalidSpec as error:
-        _names_its_field_or_operator(error)
-        return
-    bson.encode(translated)
+    _stored_or_refused_by_name(lambda: translate_filter(model, spec))
 
 
 @given(st.data(), MODELS, st.booleans())
@@ -45,18 +52,9 @@ def test_any_update_is_translated_or_refused_by_name_and_previews(data, model, p
     spec = data.draw(updates(model))
     document = DOCUMENTS[model]
     query: dict[str, Any] | None = {"_id": document["_id"], "tags": "a"} if pinned else None
-    try:
-        translated = translate_update(model, spec, filter=query)
-    except InvalidSpec as error:
-        _names_its_field_or_operator(error)
-        return
-    bson.encode(translated)
-    try:
-        after = apply_update(document, translated, now=NOW)
-    except InvalidSpec as error:
-        _names_its_field_or_operator(error)
-        return
-    bson.encode(after)
+    translated = _stored_or_refused_by_name(lambda: translate_update(model, spec, filter=query))
+    if translated is not None:
+        _stored_or_refused_by_name(lambda: apply_update(document, translated, now=NOW))
 
 
 @given(st.data(), MODELS)
@@ -64,9 +62,4 @@ def test_valid_updates_are_accepted_and_previewed_on_any_stored_document(data, m
     translated = translate_update(model, data.draw(valid_update(model)))
     keys = [info.alias or name for name, info in model.model_fields.items()]
     document = data.draw(st.fixed_dictionaries({}, optional={key: typed for key in keys}))
-    try:
-        after = apply_update(document, translated, now=NOW)
-    except InvalidSpec as error:
-        _names_its_field_or_operator(error)
-        return
-    bson.encode(after)
+    _stored_or_refused_by_name(lambda: apply_update(document, translated, now=NOW))
