@@ -101,7 +101,7 @@ def browse_paging() -> str:
 
 def browse_mark_pages() -> int:
     """`BULKADMIN_BROWSE_MARK_PAGES`: every how many pages the browser marks where a page begins."""
-    return max(int(_get("BULKADMIN_BROWSE_MARK_PAGES", DEFAULT_BROWSE_MARK_PAGES)), 1)
+    return int(_get("BULKADMIN_BROWSE_MARK_PAGES", DEFAULT_BROWSE_MARK_PAGES))
 
 
 def undo_limit() -> int:
@@ -169,6 +169,7 @@ POSITIVE_INTEGERS = (
     ("BULKADMIN_UPLOAD_QUOTA_BYTES", DEFAULT_UPLOAD_QUOTA_BYTES, "bulkadmin.E012"),
     ("BULKADMIN_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS, "bulkadmin.E010"),
     ("BULKADMIN_LEASE_SECONDS", DEFAULT_LEASE_SECONDS, "bulkadmin.E011"),
+    ("BULKADMIN_BROWSE_MARK_PAGES", DEFAULT_BROWSE_MARK_PAGES, "bulkadmin.E013"),
 )
 FOLDERS: tuple[tuple[str, Callable[[], Path], str], ...] = (("BULKADMIN_JOBS_DIR", jobs_dir, "bulkadmin.E005"),)
 

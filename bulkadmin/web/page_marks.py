@@ -1,19 +1,20 @@
 """Page marks: a page number typed in, read at the cost of a shallow page at any depth.
 
 For a listing in `_id` order (collection + filter + direction) the `_id` that starts every
-`BULKADMIN_BROWSE_MARK_PAGES`-th page is remembered (a "mark"). Page N is then read as the
-documents at or past the nearest mark below it, skipping less than that many pages. Marks are
-found by a chain of skips, each from the previous mark, only as deep as a page asks; they are
-kept in Django's cache with when they were taken and the collection's estimated size then, and
-taken again when the estimate has changed (inserts and deletes move positions) or after
-`MAX_AGE` seconds. Page numbers read through marks are positions as of the marks.
+`BULKADMIN_BROWSE_MARK_PAGES`-th page may be remembered (a "mark"). Page N is read as the
+documents at or past the mark below it, skipping fewer than that many pages. Only the marks
+pages ask for are taken, each with one skip: from the nearest mark below it on MongoDB, from the
+start on the embedded server (where a skip within an `_id` range costs ten times a plain skip).
+Marks are kept in Django's cache with when they were taken and the collection's estimated size
+then, and taken again when the estimate has changed (inserts and deletes move positions) or
+after `MAX_AGE` seconds. Page numbers read through marks are positions as of the marks.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -30,13 +31,13 @@ MAX_AGE = 300.0
 
 @dataclass(frozen=True)
 class Marks:
-    """The `_id`s starting pages `1 + k * pages` (k = 1, 2, ...), when taken, and the estimate then;
-    `complete` when no further mark exists (the listing ends, or an `_id` cannot be a bound)."""
+    """Mark k (the `_id` starting page `1 + k * pages`) by k, when taken, the estimate then, and
+    the first k known to have no mark (the listing ends, or its `_id` cannot be a bound)."""
 
-    ids: tuple[Any, ...]
+    ids: dict[int, Any]
     estimate: int | None
     taken_at: float
-    complete: bool = False
+    missing_from: int | None = None
 
 
 @dataclass(frozen=True)
@@ -65,62 +66,54 @@ def page_start(
     *,
     per_page: int,
     usable: Callable[[Any], bool],
+    from_start: bool = False,
 ) -> Start | None:
     """Where page `number` of `filter` in `_id` order `direction` begins, from the nearest mark
-    below it; None when it has no mark (a shallow page, or `_id`s that `usable` refuses as bounds)."""
+    below it (taken now when missing: from the start when `from_start`); None when there is no
+    mark below it (a shallow page, or `_id`s that `usable` refuses as bounds)."""
     pages = conf.browse_mark_pages()
     wanted = (number - 1) // pages
     if wanted < 1:
         return None
-    marks = _marks(collection, filter, direction, wanted, pages * per_page, usable)
-    found = min(wanted, len(marks.ids))
-    if found < 1:
+    key = _key(collection, filter, direction, pages * per_page)
+    marks = _kept(key, counts.estimated(collection.name, db=collection.database).value)
+    if wanted not in marks.ids and (marks.missing_from is None or wanted < marks.missing_from):
+        step = pages * per_page
+        found = _take(collection, filter, direction, marks, wanted, step, from_start)
+        if found is None or not usable(found):
+            marks = replace(marks, missing_from=min(wanted, marks.missing_from or wanted))
+        else:
+            marks = replace(marks, ids={**marks.ids, wanted: found})
+        cache.set(key, marks, MAX_AGE)
+    below = max((k for k in marks.ids if k <= wanted), default=0)
+    if below < 1:
         return None
-    return Start(marks.ids[found - 1], (number - 1 - found * pages) * per_page, marks.taken_at)
+    return Start(marks.ids[below], (number - 1 - below * pages) * per_page, marks.taken_at)
 
 
-def _marks(
-    collection: Collection,
-    filter: dict[str, Any],
-    direction: int,
-    wanted: int,
-    step: int,
-    usable: Callable[[Any], bool],
-) -> Marks:
-    """The kept marks, taken again when stale, extended up to `wanted` marks (what was found is
-    kept even when the time limit stops the chain)."""
-    key = _key(collection, filter, direction, step)
-    estimate = counts.estimated(collection.name, db=collection.database).value
+def _kept(key: str, estimate: int | None) -> Marks:
+    """The marks kept under `key`, unless taken at another estimate or too long ago."""
     marks = cache.get(key)
     if not isinstance(marks, Marks) or marks.estimate != estimate or time.time() - marks.taken_at > MAX_AGE:
-        marks = Marks((), estimate, time.time())
-    if len(marks.ids) >= wanted or marks.complete:
-        return marks
-    ids, complete = list(marks.ids), False
-    chain = _chain(collection, filter, direction, ids[-1] if ids else None, step)
-    try:
-        while len(ids) < wanted and not complete:
-            found = next(chain)
-            complete = found is None or not usable(found)
-            ids.extend([] if complete else [found])
-    finally:
-        marks = replace(marks, ids=tuple(ids), complete=complete)
-        cache.set(key, marks, MAX_AGE)
+        return Marks({}, estimate, time.time())
     return marks
 
 
-def _chain(
-    collection: Collection, filter: dict[str, Any], direction: int, last: Any, step: int
-) -> Iterator[Any | None]:
-    """The marks after `last` (None: from the start), each one skip of `step` documents on from
-    the previous one; None when the listing ends."""
-    while True:
-        query = with_id_condition(filter, from_bound(last, direction)) if last is not None else filter
-        found = list(collection.find(query, {"_id": 1}).sort("_id", direction).skip(step).limit(1))
-        last = found[0]["_id"] if found else None
-        yield last
-        if last is None:
-            return
+def _take(
+    collection: Collection,
+    filter: dict[str, Any],
+    direction: int,
+    marks: Marks,
+    wanted: int,
+    step: int,
+    from_start: bool,
+) -> Any:
+    """Mark `wanted`: one skip from the nearest mark below it (or the start); None past the end."""
+    below = 0 if from_start else max((k for k in marks.ids if k < wanted), default=0)
+    query = with_id_condition(filter, from_bound(marks.ids[below], direction)) if below else filter
+    cursor = collection.find(query, {"_id": 1}).sort("_id", direction).skip((wanted - below) * step).limit(1)
+    found = list(cursor)
+    return found[0]["_id"] if found else None
 
 
 def _key(collection: Collection, filter: dict[str, Any], direction: int, step: int) -> str:

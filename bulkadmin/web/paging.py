@@ -6,8 +6,9 @@ so in `_id` order two things keep deep pages cheap:
 
 - beyond the first `SKIP_PAGES` pages the previous / next links carry the neighbouring page's
   last (or first) `_id`, and the page is read as an `_id` range (keyset);
-- a page number typed in is read from the nearest page mark below it (`web.page_marks`): the
-  documents at or past a remembered `_id`, skipping fewer than `BULKADMIN_BROWSE_MARK_PAGES` pages.
+- a page number typed in is read from the page mark below it (`web.page_marks`): the documents
+  at or past a remembered `_id`, skipping fewer than `BULKADMIN_BROWSE_MARK_PAGES` pages; its
+  first view takes the mark with one skip.
 
 The embedded server answers an `_id` range from its index only for ObjectIds, so there other
 `_id`s are read with skip. `BULKADMIN_BROWSE_PAGING` forces "skip" or "keyset" (ranges for any
@@ -150,8 +151,16 @@ def _numbered(
     the start; and when the mark was taken."""
     start = None
     if sort.key == "_id" and conf.browse_paging() != "skip":
-        usable = functools.partial(bounds_by_id, collection.database.client)
-        start = page_marks.page_start(collection, filter, sort.direction, number, per_page=PER_PAGE, usable=usable)
+        client = collection.database.client
+        start = page_marks.page_start(
+            collection,
+            filter,
+            sort.direction,
+            number,
+            per_page=PER_PAGE,
+            usable=functools.partial(bounds_by_id, client),
+            from_start=is_embedded(client),
+        )
     query = with_id_condition(filter, start.condition(sort.direction)) if start else filter
     skip = start.skip if start else (number - 1) * PER_PAGE
     cursor = collection.find(query, projection).sort(sort.key, sort.direction)

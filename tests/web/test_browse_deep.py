@@ -5,6 +5,7 @@ documents before a mark were inserted or deleted; `_id`s other than ObjectIds ar
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 
 from bulkadmin.bulk import bulk_insert
 from bulkadmin.web import page_marks, paging
@@ -67,16 +68,28 @@ def test_typed_page_numbers_read_from_marks_give_the_skip_pages_in_both_orders(a
     assert "Pages this deep are counted from positions taken just now." in page
 
 
-def test_marks_are_taken_only_as_deep_as_a_page_needs_and_kept(admin_client_, thousand, settings):
-    admin_client_.get(URL, {"page": 8})
+def test_only_the_marks_pages_ask_for_are_taken_and_kept(admin_client_, thousand):
     key = page_marks._key(thousand, {}, -1, 3 * PER_PAGE)
-    from django.core.cache import cache
+    admin_client_.get(URL, {"page": 8})
+    assert cache.get(key).ids == {2: thousand.find_one({"name": "User 699"})["_id"]}
+    admin_client_.get(URL, {"page": 14})
+    assert cache.get(key).ids[4] == thousand.find_one({"name": "User 399"})["_id"] and len(cache.get(key).ids) == 2
+    beyond = admin_client_.get(URL, {"page": 25})  # mark 8 would be past the end
+    assert beyond.context["rows"] == [] and cache.get(key).missing_from == 8
 
-    kept = cache.get(key)
-    expected = [thousand.find_one({"name": f"User {999 - 150 * k}"})["_id"] for k in (1, 2)]
-    assert list(kept.ids) == expected and not kept.complete
-    admin_client_.get(URL, {"page": 25})  # beyond the end: every mark, then the end of the listing
-    assert len(cache.get(key).ids) == 6 and cache.get(key).complete
+
+@pytest.mark.parametrize("direction", [1, -1])
+def test_a_mark_taken_from_the_mark_below_it_is_the_one_taken_from_the_start(thousand, direction):
+    """On MongoDB a mark is one skip on from the nearest mark below it (an `_id` range)."""
+    collection, usable = thousand, lambda value: True
+    for number in (8, 14, 20, 17):
+        chained = page_marks.page_start(collection, {}, direction, number, per_page=PER_PAGE, usable=usable)
+        assert chained is not None and chained.skip == ((number - 1) % 3) * PER_PAGE
+        query = {"_id": chained.condition(direction)}
+        cursor = collection.find(query).sort("_id", direction).skip(chained.skip).limit(PER_PAGE)
+        assert [document["name"] for document in cursor] == skipped(collection, number, direction)
+    key = page_marks._key(collection, {}, direction, 3 * PER_PAGE)
+    assert sorted(cache.get(key).ids) == [2, 4, 5, 6]
 
 
 def test_a_filtered_listing_has_marks_of_its_own(admin_client_, thousand):
