@@ -12,7 +12,7 @@ so in `_id` order two things keep deep pages cheap:
 
 The embedded server answers an `_id` range from its index only for ObjectIds, so there other
 `_id`s are read with skip. `BULKADMIN_BROWSE_PAGING` forces "skip" or "keyset" (ranges for any
-`_id`). Every read carries a time limit (`BULKADMIN_READ_TIMEOUT_MS`, sent as `maxTimeMS` and
+`_id`). Every read carries a time limit (`BULKADMIN_USER_READ_MAX_TIME_MS`, sent as `maxTimeMS` and
 kept by the client too, since the embedded server ignores `maxTimeMS`).
 """
 
