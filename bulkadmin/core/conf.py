@@ -29,6 +29,7 @@ DEFAULT_SYNC_RUN_DEADLINE = 3600.0  # seconds for a whole sync run
 DEFAULT_HEALTH_TIMEOUT = 2.0  # seconds /healthz waits for MongoDB
 DEFAULT_USER_READ_MAX_TIME_MS = 2000  # a read a user composed (preview, count, browse search)
 DEFAULT_INLINE_COUNT_LIMIT = 5000  # collections this small are counted on the page, not in the background
+DEFAULT_BROWSE_MARK_PAGES = 100  # a typed page number is read from a mark at most this many pages before it
 BROWSE_PAGING_MODES = ("auto", "skip", "keyset")
 URI_SCHEMES = ("mongodb://", "mongodb+srv://")
 
@@ -98,6 +99,11 @@ def browse_paging() -> str:
     return str(_get("BULKADMIN_BROWSE_PAGING", "auto"))
 
 
+def browse_mark_pages() -> int:
+    """`BULKADMIN_BROWSE_MARK_PAGES`: every how many pages the browser marks where a page begins."""
+    return int(_get("BULKADMIN_BROWSE_MARK_PAGES", DEFAULT_BROWSE_MARK_PAGES))
+
+
 def undo_limit() -> int:
     """`BULKADMIN_UNDO_LIMIT`: the most documents a job keeps pre-images for."""
     return int(_get("BULKADMIN_UNDO_LIMIT", DEFAULT_UNDO_LIMIT))
@@ -163,6 +169,7 @@ POSITIVE_INTEGERS = (
     ("BULKADMIN_UPLOAD_QUOTA_BYTES", DEFAULT_UPLOAD_QUOTA_BYTES, "bulkadmin.E012"),
     ("BULKADMIN_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS, "bulkadmin.E010"),
     ("BULKADMIN_LEASE_SECONDS", DEFAULT_LEASE_SECONDS, "bulkadmin.E011"),
+    ("BULKADMIN_BROWSE_MARK_PAGES", DEFAULT_BROWSE_MARK_PAGES, "bulkadmin.E013"),
 )
 FOLDERS: tuple[tuple[str, Callable[[], Path], str], ...] = (("BULKADMIN_JOBS_DIR", jobs_dir, "bulkadmin.E005"),)
 

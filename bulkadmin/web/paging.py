@@ -1,21 +1,28 @@
-"""One page of a collection at any depth, fast on the embedded server and on MongoDB.
+"""One page of a collection at any depth, at the same cost on the embedded server and on MongoDB.
 
 Pages are numbered and read with `skip` + `limit` (one more than a page, to know whether a
-next page exists; no total is counted). On the embedded server a skip is cheap at any depth
-while an `_id` range is a scan, so every page is read with skip. On MongoDB a skip walks the
-index, so beyond the first `SKIP_PAGES` pages in `_id` order the previous / next links carry
-the neighbouring page's last (or first) `_id` and the page is read as an `_id` range (keyset);
-a page number typed in still uses skip. `BULKADMIN_BROWSE_PAGING` forces "skip" or "keyset".
-Every read carries a time limit (`BULKADMIN_READ_TIMEOUT_MS`, sent as `maxTimeMS` and kept by
-the client too, since the embedded server ignores `maxTimeMS`).
+next page exists; no total is counted). A skip costs in proportion to its depth on both servers,
+so in `_id` order two things keep deep pages cheap:
+
+- beyond the first `SKIP_PAGES` pages the previous / next links carry the neighbouring page's
+  last (or first) `_id`, and the page is read as an `_id` range (keyset);
+- a page number typed in is read from the page mark below it (`web.page_marks`): the documents
+  at or past a remembered `_id`, skipping fewer than `BULKADMIN_BROWSE_MARK_PAGES` pages; its
+  first view takes the mark with one skip.
+
+The embedded server answers an `_id` range from its index only for ObjectIds, so there other
+`_id`s are read with skip. `BULKADMIN_BROWSE_PAGING` forces "skip" or "keyset" (ranges for any
+`_id`). Every read carries a time limit (`BULKADMIN_USER_READ_MAX_TIME_MS`, sent as `maxTimeMS` and
+kept by the client too, since the embedded server ignores `maxTimeMS`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pymongo
@@ -25,6 +32,8 @@ from pymongo.collection import Collection
 
 from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.core.streams import with_id_condition
+from bulkadmin.web import page_marks
 from bulkadmin.web.ids import id_candidates, id_text
 
 PER_PAGE = 50
@@ -59,13 +68,15 @@ class Sort:
 
 @dataclass(frozen=True)
 class Page:
-    """The documents of page `number`, whether a next page exists, and keyset bounds for the links."""
+    """The documents of page `number`, whether a next page exists, keyset bounds for the links,
+    and when the page marks it was read from were taken (its number is a position as of then)."""
 
     number: int
     documents: list[dict[str, Any]]
     has_next: bool
     next_after: str = ""
     previous_before: str = ""
+    positions_taken_at: float | None = None
 
 
 def read_timeout() -> float:
@@ -86,12 +97,13 @@ def time_limited() -> Iterator[None]:
         raise
 
 
-def uses_keyset(client: MongoClient) -> bool:
-    """Whether deep pages in `_id` order are read as `_id` ranges (MongoDB) rather than with skip."""
+def bounds_by_id(client: MongoClient, value: Any) -> bool:
+    """Whether pages in `_id` order may be read as `_id` ranges bounded by `value`: on MongoDB
+    always, on the embedded server for ObjectIds only (it scans for other ranges)."""
     mode = conf.browse_paging()
     if mode in ("skip", "keyset"):
         return mode == "keyset"
-    return not is_embedded(client)
+    return isinstance(value, ObjectId) or not is_embedded(client)
 
 
 def is_embedded(client: MongoClient) -> bool:
@@ -112,23 +124,63 @@ def read_page(
     projection: dict[str, int] | None = None,
 ) -> Page:
     """Page `number` (1-based) of the documents matching `filter` in `sort` order."""
-    keyset = sort.key == "_id" and uses_keyset(collection.database.client)
+    client = collection.database.client
+    by_id = sort.key == "_id"
+    text, backwards = (after, False) if after and number > 1 else (before, True)
+    bound = id_candidates(text)[0] if by_id and text else None
+    taken_at = None
     with time_limited():
-        if keyset and after and number > 1:
-            documents = _range(collection, filter, sort.direction, after, projection)
-        elif keyset and before:
-            earlier = _range(collection, filter, -sort.direction, before, projection)[:PER_PAGE]
-            documents = [*earlier[::-1], {}]  # the page it was reached from follows
+        if bound is not None and bounds_by_id(client, bound):
+            documents = _keyset(collection, filter, sort.direction, bound, backwards, projection)
         else:
-            cursor = collection.find(filter, projection).sort(sort.key, sort.direction)
-            documents = list(cursor.skip((number - 1) * PER_PAGE).limit(PER_PAGE + 1))
+            documents, taken_at = _numbered(collection, filter, sort, number, projection)
     shown = documents[:PER_PAGE]
-    page = Page(number, shown, len(documents) > PER_PAGE)
-    if not keyset or not shown:
+    page = Page(number, shown, len(documents) > PER_PAGE, positions_taken_at=taken_at)
+    if not by_id or not shown:
         return page
-    next_after = id_text(shown[-1]["_id"]) if number + 1 > SKIP_PAGES else ""
-    previous_before = id_text(shown[0]["_id"]) if number - 1 > SKIP_PAGES else ""
-    return Page(number, shown, page.has_next, next_after, previous_before)
+    last, first = shown[-1]["_id"], shown[0]["_id"]
+    next_after = id_text(last) if number + 1 > SKIP_PAGES and bounds_by_id(client, last) else ""
+    previous_before = id_text(first) if number - 1 > SKIP_PAGES and bounds_by_id(client, first) else ""
+    return replace(page, next_after=next_after, previous_before=previous_before)
+
+
+def _numbered(
+    collection: Collection, filter: dict[str, Any], sort: Sort, number: int, projection: dict[str, int] | None
+) -> tuple[list[dict[str, Any]], float | None]:
+    """Page `number` read with skip: from the nearest page mark below it in `_id` order, else from
+    the start; and when the mark was taken."""
+    start = None
+    if sort.key == "_id" and conf.browse_paging() != "skip":
+        client = collection.database.client
+        start = page_marks.page_start(
+            collection,
+            filter,
+            sort.direction,
+            number,
+            per_page=PER_PAGE,
+            usable=functools.partial(bounds_by_id, client),
+            from_start=is_embedded(client),
+        )
+    query = with_id_condition(filter, start.condition(sort.direction)) if start else filter
+    skip = start.skip if start else (number - 1) * PER_PAGE
+    cursor = collection.find(query, projection).sort(sort.key, sort.direction)
+    return list(cursor.skip(skip).limit(PER_PAGE + 1)), start.taken_at if start else None
+
+
+def _keyset(
+    collection: Collection,
+    filter: dict[str, Any],
+    direction: int,
+    bound: Any,
+    backwards: bool,
+    projection: dict[str, int] | None,
+) -> list[dict[str, Any]]:
+    """The page after `bound` (or, `backwards`, the page before it, followed by a stand-in for
+    the page it was reached from, so that it has a next link)."""
+    if not backwards:
+        return _range(collection, filter, direction, bound, projection)
+    earlier = _range(collection, filter, -direction, bound, projection)[:PER_PAGE]
+    return [*earlier[::-1], {}]
 
 
 def read_union_page(
@@ -175,9 +227,8 @@ def _rank(value: Any) -> tuple[int, Any]:
 
 
 def _range(
-    collection: Collection, filter: dict[str, Any], direction: int, bound: str, projection: dict[str, int] | None
+    collection: Collection, filter: dict[str, Any], direction: int, bound: Any, projection: dict[str, int] | None
 ) -> list[dict[str, Any]]:
     """Up to a page and one of the documents past `bound` in `_id` order `direction`."""
-    condition = {"_id": {"$lt" if direction < 0 else "$gt": id_candidates(bound)[0]}}
-    query = {"$and": [filter, condition]} if filter else condition
+    query = with_id_condition(filter, {"$lt" if direction < 0 else "$gt": bound})
     return list(collection.find(query, projection).sort("_id", direction).limit(PER_PAGE + 1))

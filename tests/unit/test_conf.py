@@ -58,6 +58,7 @@ def test_overrides_are_read_when_asked(settings, tmp_path):
         ("BULKADMIN_UPLOAD_MAX_BYTES", True, "bulkadmin.E004"),
         ("BULKADMIN_HEARTBEAT_SECONDS", 0, "bulkadmin.E010"),
         ("BULKADMIN_LEASE_SECONDS", -1, "bulkadmin.E011"),
+        ("BULKADMIN_BROWSE_MARK_PAGES", 0, "bulkadmin.E013"),
         ("BULKADMIN_SYNC_SOURCES", ["partners"], "bulkadmin.E007"),
         ("BULKADMIN_SYNC_SOURCES", {"partners": {"url_env": "X"}}, "bulkadmin.E007"),
         ("BULKADMIN_SYNC_SOURCES", {"partners": "users"}, "bulkadmin.E007"),

@@ -4,6 +4,7 @@ indexed fields, with chosen columns; no page counts the whole collection (see `w
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -73,6 +74,7 @@ def _listing(request: HttpRequest, model: type[MongoModel], parts: list[dict[str
         "has_next": bool(listing and listing.has_next),
         "next_after": listing.next_after if listing else "",
         "previous_before": listing.previous_before if listing else "",
+        "positions_age": _positions_age(listing),
         "error": error,
         "base_query": _base_query(request),
         "base_query_without_sort": _base_query(request, "sort"),
@@ -88,6 +90,13 @@ def _read(
         return read_union_page(collection, parts, sort, number, projection=projection)
     after, before = request.GET.get("after", ""), request.GET.get("before", "")
     return read_page(collection, parts[0], sort, number, after=after, before=before, projection=projection)
+
+
+def _positions_age(listing: Page | None) -> str:
+    """How old the page marks are that this page's number was counted from ("" when none)."""
+    if listing is None or listing.positions_taken_at is None:
+        return ""
+    return counts.describe_age(time.time() - listing.positions_taken_at)
 
 
 def _total(collection: Any, spec: dict[str, Any]) -> tuple[int | None, counts.Count | None]:

@@ -1,0 +1,122 @@
+"""Page marks: a page number typed in, read at the cost of a shallow page at any depth.
+
+For a listing in `_id` order (collection + filter + direction) the `_id` that starts every
+`BULKADMIN_BROWSE_MARK_PAGES`-th page may be remembered (a "mark"). Page N is read as the
+documents at or past the mark below it, skipping fewer than that many pages. Only the marks
+pages ask for are taken, each with one skip: from the nearest mark below it on MongoDB, from the
+start on the embedded server (where a skip within an `_id` range costs ten times a plain skip).
+Marks are kept in Django's cache with when they were taken and the collection's estimated size
+then, and taken again when the estimate has changed (inserts and deletes move positions) or
+after `MAX_AGE` seconds. Page numbers read through marks are positions as of the marks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bson import json_util
+from django.core.cache import cache
+from pymongo.collection import Collection
+
+from bulkadmin.core import conf
+from bulkadmin.core.streams import with_id_condition
+from bulkadmin.web import counts
+
+MAX_AGE = 300.0
+
+
+@dataclass(frozen=True)
+class Marks:
+    """Mark k (the `_id` starting page `1 + k * pages`) by k, when taken, the estimate then, and
+    the first k known to have no mark (the listing ends, or its `_id` cannot be a bound)."""
+
+    ids: dict[int, Any]
+    estimate: int | None
+    taken_at: float
+    missing_from: int | None = None
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where a page begins: `skip` documents on from `bound` (included), positions as of `taken_at`."""
+
+    bound: Any
+    skip: int
+    taken_at: float
+
+    def condition(self, direction: int) -> dict[str, Any]:
+        """The page's `_id` condition in order `direction`: at or past the bound."""
+        return from_bound(self.bound, direction)
+
+
+def from_bound(bound: Any, direction: int) -> dict[str, Any]:
+    """An `_id` condition: `bound` and what follows it in order `direction`."""
+    return {"$lte" if direction < 0 else "$gte": bound}
+
+
+def page_start(
+    collection: Collection,
+    filter: dict[str, Any],
+    direction: int,
+    number: int,
+    *,
+    per_page: int,
+    usable: Callable[[Any], bool],
+    from_start: bool = False,
+) -> Start | None:
+    """Where page `number` of `filter` in `_id` order `direction` begins, from the nearest mark
+    below it (taken now when missing: from the start when `from_start`); None when there is no
+    mark below it (a shallow page, or `_id`s that `usable` refuses as bounds)."""
+    pages = conf.browse_mark_pages()
+    wanted = (number - 1) // pages
+    if wanted < 1:
+        return None
+    key = _key(collection, filter, direction, pages * per_page)
+    marks = _kept(key, counts.estimated(collection.name, db=collection.database).value)
+    if wanted not in marks.ids and (marks.missing_from is None or wanted < marks.missing_from):
+        step = pages * per_page
+        found = _take(collection, filter, direction, marks, wanted, step, from_start)
+        if found is None or not usable(found):
+            marks = replace(marks, missing_from=min(wanted, marks.missing_from or wanted))
+        else:
+            marks = replace(marks, ids={**marks.ids, wanted: found})
+        cache.set(key, marks, MAX_AGE)
+    below = max((k for k in marks.ids if k <= wanted), default=0)
+    if below < 1:
+        return None
+    return Start(marks.ids[below], (number - 1 - below * pages) * per_page, marks.taken_at)
+
+
+def _kept(key: str, estimate: int | None) -> Marks:
+    """The marks kept under `key`, unless taken at another estimate or too long ago."""
+    marks = cache.get(key)
+    if not isinstance(marks, Marks) or marks.estimate != estimate or time.time() - marks.taken_at > MAX_AGE:
+        return Marks({}, estimate, time.time())
+    return marks
+
+
+def _take(
+    collection: Collection,
+    filter: dict[str, Any],
+    direction: int,
+    marks: Marks,
+    wanted: int,
+    step: int,
+    from_start: bool,
+) -> Any:
+    """Mark `wanted`: one skip from the nearest mark below it (or the start); None past the end."""
+    below = 0 if from_start else max((k for k in marks.ids if k < wanted), default=0)
+    query = with_id_condition(filter, from_bound(marks.ids[below], direction)) if below else filter
+    cursor = collection.find(query, {"_id": 1}).sort("_id", direction).skip((wanted - below) * step).limit(1)
+    found = list(cursor)
+    return found[0]["_id"] if found else None
+
+
+def _key(collection: Collection, filter: dict[str, Any], direction: int, step: int) -> str:
+    """The cache key of a listing's marks."""
+    listing = [collection.database.name, collection.name, filter, direction, step]
+    return "bulkadmin:marks:" + hashlib.sha256(json_util.dumps(listing, sort_keys=True).encode()).hexdigest()[:40]
