@@ -11,7 +11,10 @@ nx-27017 0.8.1 (neosqlite 1.17) deviates from MongoDB where bulkadmin relies on 
 - it reads every document for an `_id` range (`{"_id": {"$gt": oid}}`), an `_id` `$type` test,
   and an `_id` `$in` in updates and deletes. These are sent to the indexed `_id` column here when
   their values are ObjectIds (stored there as 24 lowercase hex digits, which sort as the
-  ObjectIds do), so keyset paging and writes by `_id` cost the same at any size.
+  ObjectIds do; a string of 24 hex digits is stored there alike, so the document's `_id` must
+  also be an object), so keyset paging and writes by `_id` cost the same at any size;
+- its writes matched in Python (e.g. `_id` `$in` mixing ObjectIds and integers) took an integer
+  `_id` for the row's number and wrote another document, or none. They find the row by `_id` here.
 
 Nothing here is used with a real MongoDB server.
 """
