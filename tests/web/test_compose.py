@@ -38,7 +38,12 @@ def test_confirmed_update_runs_as_a_job_and_writes_exactly_the_matches(admin_cli
     job = Job.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/admin/bulk/jobs/{job.pk}/"
     assert (job.kind, job.status, job.origin, job.user.username) == ("update", "succeeded", "web", "root")
-    assert job.parameters == {"filter": {"age": {"$lt": "30"}}, "update": {"$set": {"tier": "gold"}}, "batch_size": 7}
+    assert job.parameters == {
+        "filter": {"age": {"$lt": "30"}},
+        "update": {"$set": {"tier": "gold"}},
+        "batch_size": 7,
+        "expected": 10,
+    }
     assert (job.counts["matched"], job.counts["modified"], len(job.batches)) == (10, 10, 2)
     assert people.count_documents({"tier": "gold"}) == 10
     assert people.count_documents({"tier": "gold", "age": {"$gte": 30}}) == 0
