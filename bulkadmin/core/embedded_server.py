@@ -11,7 +11,10 @@ nx-27017 0.8.1 (neosqlite 1.17) deviates from MongoDB where bulkadmin relies on 
 - it reads every document for an `_id` range (`{"_id": {"$gt": oid}}`), an `_id` `$type` test,
   and an `_id` `$in` in updates and deletes. These are sent to the indexed `_id` column here when
   their values are ObjectIds (stored there as 24 lowercase hex digits, which sort as the
-  ObjectIds do), so keyset paging and writes by `_id` cost the same at any size.
+  ObjectIds do; a string of 24 hex digits is stored there alike, so the document's `_id` must
+  also be an object), so keyset paging and writes by `_id` cost the same at any size;
+- its writes matched in Python (e.g. `_id` `$in` mixing ObjectIds and integers) took an integer
+  `_id` for the row's number and wrote another document, or none. They find the row by `_id` here.
 
 Nothing here is used with a real MongoDB server.
 """
@@ -23,10 +26,12 @@ import sys
 from typing import Any
 
 from neosqlite import query_operators
+from neosqlite.collection.query_engine import QueryEngine
 from neosqlite.collection.query_helper import QueryHelper
-from neosqlite.collection.query_helper._sql_query_builder import SqlQueryBuilderMixin
+from neosqlite.collection.query_helper._sql_query_builder import SqlQueryBuilderMixin, _normalize_id_value
 from neosqlite.collection.sql_translator_unified import SQLOperatorTranslator
 from neosqlite.objectid import ObjectId
+from neosqlite.sql_utils import quote_table_name
 from nx_27017.nx_27017 import main
 
 
@@ -129,25 +134,28 @@ def _null_equalities(query: Any) -> Any:
 
 
 _RANGES = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
-_HEX_24 = "[0-9a-f]" * 24  # a GLOB matching the column's ObjectIds only (their type bracket)
+_HEX_24 = "[0-9a-f]" * 24
 _OBJECT_ID_TYPES = ("objectId", 7)
 
 
-def _object_id_clause(column: str, operator: str, value: Any) -> tuple[str, list[Any]] | None:
-    """An `_id` condition on ObjectIds as SQL on the indexed `_id` column; None for others."""
+def _object_id_clause(column: str, data: str, operator: str, value: Any) -> tuple[str, list[Any]] | None:
+    """An `_id` condition on ObjectIds as SQL on the indexed `_id` column (`data`: the document
+    column); None for others. The column holds an ObjectId and a string of the same 24 hex
+    digits alike: only the document tells them apart (an ObjectId is stored there as an object)."""
+    is_object_id = f"({column} GLOB '{_HEX_24}' AND json_type({data}, '$._id') = 'object')"
     if operator in _RANGES and isinstance(value, ObjectId):
-        return f"({column} {_RANGES[operator]} ? AND {column} GLOB '{_HEX_24}')", [str(value)]
+        return f"({column} {_RANGES[operator]} ? AND {is_object_id})", [str(value)]
     if operator == "$in" and isinstance(value, list) and value and all(isinstance(v, ObjectId) for v in value):
-        return f"{column} IN ({', '.join('?' for _ in value)})", [str(v) for v in value]
+        return f"({column} IN ({', '.join('?' for _ in value)}) AND {is_object_id})", [str(v) for v in value]
     if operator == "$type" and value in _OBJECT_ID_TYPES:
-        return f"{column} GLOB '{_HEX_24}'", []
+        return is_object_id, []
     if (
         operator == "$not"
         and isinstance(value, dict)
         and list(value) == ["$type"]
         and value["$type"] in _OBJECT_ID_TYPES
     ):
-        return f"NOT ({column} GLOB '{_HEX_24}')", []
+        return f"NOT {is_object_id}", []
     return None
 
 
@@ -155,7 +163,9 @@ def _patch_object_id_conditions() -> None:
     build_id_clause = SqlQueryBuilderMixin._build_id_operator_clause
 
     def build(self: Any, value: dict[str, Any]) -> Any:
-        own = {op: _object_id_clause(self._id_column_ref(), op, operand) for op, operand in value.items()}
+        column = self._id_column_ref()
+        data = f"{quote_table_name(self.collection.name)}.data"
+        own = {op: _object_id_clause(column, data, op, operand) for op, operand in value.items()}
         rest = {op: operand for op, operand in value.items() if own[op] is None}
         clauses = [clause for clause in own.values() if clause is not None]
         if rest:
@@ -169,15 +179,33 @@ def _patch_object_id_conditions() -> None:
     translate_operator = SQLOperatorTranslator.translate_operator
 
     def translate(self: Any, field_access: str, operator: str, value: Any) -> Any:
-        if field_access == "_id" and (clause := _object_id_clause("_id", operator, value)) is not None:
+        data = self.field_accessor.data_column
+        if field_access == "_id" and (clause := _object_id_clause("_id", data, operator, value)) is not None:
             return clause
         return translate_operator(self, field_access, operator, value)
 
     SQLOperatorTranslator.translate_operator = translate
 
 
+def _patch_rows_by_id() -> None:
+    """Writes whose filter is matched in Python find each document's row by its `_id`; an integer
+    `_id` was taken for the row's number, so the write went to another document (or none)."""
+
+    def row_of(self: Any, doc_id: Any) -> int:
+        name = quote_table_name(self.collection.name)
+        row = self.collection.db.execute(
+            f"SELECT id FROM {name} WHERE _id = ?", (_normalize_id_value(doc_id),)
+        ).fetchone()
+        if row is None:
+            raise ValueError(f"No document with _id {doc_id!r}")
+        return int(row[0])
+
+    QueryEngine._get_integer_id_for_oid = row_of
+
+
 if __name__ == "__main__":
     _patch_typed_updates()
     _patch_null_filters()
     _patch_object_id_conditions()
+    _patch_rows_by_id()
     sys.exit(main())

@@ -100,3 +100,43 @@ def test_object_id_type_tests_on_id(mixed_ids):
     others = [d["_id"] for d in coll.find({"_id": {"$not": {"$type": "objectId"}}})]
     assert sorted(others, key=str) == sorted([5, "abc", str(oids[2])[:3]], key=str)
     assert coll.find_one({"_id": {"$not": {"$type": "objectId"}}, "n": {"$lt": 10}}) is None
+
+
+@pytest.fixture
+def hex_strings(coll):
+    """ObjectId `_id`s among strings of 24 hex digits, one sorting below them and one above
+    (MongoDB: a string is never of type objectId, and an ObjectId range holds ObjectIds only)."""
+    oids = sorted(ObjectId() for _ in range(3))
+    coll.insert_many([{"_id": oid, "n": number} for number, oid in enumerate(oids)])
+    coll.insert_many([{"_id": "0" * 24, "n": 10}, {"_id": "f" * 24, "n": 11}])
+    return coll, oids
+
+
+def test_strings_of_hex_digits_are_not_object_ids(hex_strings):
+    coll, oids = hex_strings
+    assert sorted(d["_id"] for d in coll.find({"_id": {"$type": "objectId"}})) == oids
+    assert sorted(d["_id"] for d in coll.find({"_id": {"$not": {"$type": "objectId"}}})) == ["0" * 24, "f" * 24]
+    assert [d["_id"] for d in coll.find({"_id": {"$gt": oids[0]}}).sort("_id", 1)] == oids[1:]
+    assert [d["_id"] for d in coll.find({"_id": {"$lte": oids[1]}}).sort("_id", 1)] == oids[:2]
+    assert list(coll.find({"_id": {"$in": [ObjectId("f" * 24)]}})) == []
+    assert coll.delete_many({"_id": {"$lt": oids[2]}}).deleted_count == 2
+    assert sorted(d["n"] for d in coll.find()) == [2, 10, 11]
+
+
+def test_writes_by_in_of_object_ids_and_integers_touch_those_documents(coll):
+    """The documents with integer `_id`s are written, not those stored at that position."""
+    oids = sorted(ObjectId() for _ in range(3))
+    coll.insert_many([{"_id": oid, "n": number} for number, oid in enumerate(oids)] + [{"_id": 1, "n": 3}])
+    assert coll.update_many({"_id": {"$in": [oids[2], 1]}}, {"$inc": {"n": 100}}).modified_count == 2
+    assert sorted(d["n"] for d in coll.find()) == [0, 1, 102, 103]
+    assert coll.delete_many({"_id": {"$in": [oids[1], 2]}}).deleted_count == 1
+    assert sorted(d["_id"] for d in coll.find({}, {"_id": 1}) if isinstance(d["_id"], ObjectId)) == [oids[0], oids[2]]
+    assert coll.delete_many({"_id": {"$in": [oids[0], 1]}}).deleted_count == 2
+    assert [d["_id"] for d in coll.find()] == [oids[2]]
+
+
+@on_embedded_server_xfail("nx-27017: count_documents and $match find no document for an ObjectId _id condition")
+def test_counts_of_object_id_conditions_agree_with_find(mixed_ids):
+    coll, oids = mixed_ids
+    for query in ({"_id": oids[0]}, {"_id": {"$in": oids[:2]}}, {"_id": {"$gt": oids[2]}}):
+        assert coll.count_documents(query) == len(list(coll.find(query))), query
