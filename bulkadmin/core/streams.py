@@ -13,9 +13,10 @@ batch's documents are read by `_id` (cursors of the embedded server are snapshot
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+import bson
 from bson import ObjectId
 from pymongo.collection import Collection
 from pymongo.errors import OperationFailure
@@ -89,8 +90,25 @@ def _read(collection: Collection[Document], ids: list[Any], projection: dict[str
     """The documents with these `_id`s as they are now, in `_id` order (those gone are left out)."""
     if projection == {"_id": 1}:
         return [{"_id": doc_id} for doc_id in ids]
-    found = {document["_id"]: document for document in collection.find({"_id": {"$in": ids}}, projection)}
-    return [found[doc_id] for doc_id in ids if doc_id in found]
+    found = by_id(collection.find({"_id": {"$in": ids}}, projection))
+    return [found[id_key(doc_id)] for doc_id in ids if id_key(doc_id) in found]
+
+
+def id_key(value: Any) -> Hashable:
+    """A dictionary key for an `_id` that is equal where MongoDB's `_id`s are: any `_id` (an
+    embedded document or Decimal128 too), `True` apart from `1`, `1` the same as `1.0`."""
+    if isinstance(value, ObjectId | str):
+        return value
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, int | float):
+        return ("number", value)
+    return ("bson", bson.encode({"_id": value}))
+
+
+def by_id(documents: Iterable[dict[str, Any]]) -> dict[Hashable, dict[str, Any]]:
+    """`documents` by `id_key` of their `_id`."""
+    return {id_key(document["_id"]): document for document in documents}
 
 
 def with_id_condition(query: Query, condition: dict[str, Any]) -> dict[str, Any]:

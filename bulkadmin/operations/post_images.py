@@ -24,11 +24,13 @@ from bulkadmin.operations.simulate import apply_update
 
 @dataclass(frozen=True)
 class InvalidResult:
-    """A document the update would make invalid: its `_id`, the field (model name) and why."""
+    """A document the update would make invalid: its `_id`, the field (model name), why, and
+    its position among the documents checked."""
 
     doc_id: Any
     field: str
     message: str
+    index: int = 0
 
     def describe(self) -> str:
         return f"_id {self.doc_id}: {self.field} would become invalid: {self.message}"
@@ -54,12 +56,12 @@ def split_valid(
     touched = {path.split(".")[0] for fields in update.values() if isinstance(fields, Mapping) for path in fields}
     valid: list[dict[str, Any]] = []
     invalid: list[InvalidResult] = []
-    for document, result in zip(documents, after, strict=True):
+    for index, (document, result) in enumerate(zip(documents, after, strict=True)):
         problem = _problem(model, result, touched)
         if problem is None:
             valid.append(document)
         else:
-            invalid.append(InvalidResult(document.get("_id"), *problem))
+            invalid.append(InvalidResult(document.get("_id"), *problem, index=index))
     return valid, invalid
 
 

@@ -25,6 +25,7 @@ from bulkadmin.core import conf
 from bulkadmin.core.documents import Index, MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.registry import ensure_indexes
+from bulkadmin.core.streams import by_id, id_key
 from bulkadmin.operations import undo_batches
 from bulkadmin.operations.progress import Progress
 from bulkadmin.operations.results import OperationResult, from_bulk
@@ -176,11 +177,11 @@ class _UndoTally:
     def add_batch(self, records: list[dict[str, Any]], model: type[MongoModel], database: Database) -> None:
         clock = dt.datetime.now(dt.UTC)
         ids = [record["doc_id"] for record in records]
-        current = {doc["_id"]: doc for doc in database[model.collection].find({"_id": {"$in": ids}})}
+        current = by_id(database[model.collection].find({"_id": {"$in": ids}}))
         to_restore, to_delete = [], []
         for offset, record in enumerate(records):
             check = record.get("check", fingerprint)
-            state = check(current.get(record["doc_id"]))
+            state = check(current.get(id_key(record["doc_id"])))
             if state == check(record.get("before")):
                 self.unchanged += 1
             elif state == record.get("after"):

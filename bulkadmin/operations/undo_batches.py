@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from typing import Any
 
 from bson import Binary, Int64, ObjectId, decode_all, encode
 from pymongo import UpdateOne
 from pymongo.database import Database
+
+from bulkadmin.core.streams import id_key
 
 COLLECTION = "bulkadmin_undo"
 DIGEST_SIZE = 16
@@ -85,12 +87,13 @@ def _chunks(encoded: list[bytes]) -> Iterator[tuple[int, list[bytes]]]:
 
 
 def record_after(
-    *, records: list[tuple[Any, int]], doc_ids: list[Any], documents: dict[Any, dict[str, Any]], db: Database
+    *, records: list[tuple[Any, int]], doc_ids: list[Any], documents: dict[Hashable, dict[str, Any]], db: Database
 ) -> None:
-    """Store the digests of a batch's documents read back after the write (`documents` by `_id`)."""
+    """Store the digests of a batch's documents read back after the write (`documents` by
+    `streams.id_key` of their `_id`)."""
     operations, start = [], 0
     for record_id, count in records:
-        digests = b"".join(digest(documents.get(doc_id)) for doc_id in doc_ids[start : start + count])
+        digests = b"".join(digest(documents.get(id_key(doc_id))) for doc_id in doc_ids[start : start + count])
         operations.append(UpdateOne({"_id": record_id}, {"$set": {"after": Binary(digests)}}))
         start += count
     if operations:

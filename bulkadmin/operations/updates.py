@@ -24,7 +24,7 @@ from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_delete, bulk_up
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter, translate_update
-from bulkadmin.core.streams import matching_batches
+from bulkadmin.core.streams import by_id, matching_batches
 from bulkadmin.operations import simulate, undo, undo_batches
 from bulkadmin.operations.post_images import InvalidResult, results, split_valid
 from bulkadmin.operations.progress import Cancelled, Progress
@@ -212,7 +212,7 @@ class _Runner:
         """Count a written batch (reading its documents back first when undo needs their
         digests) and report progress."""
         if batch.undo is not None and batch.undo.read_back:
-            after_write = {doc["_id"]: doc for doc in self.collection.find({"_id": {"$in": batch.ids}})}
+            after_write = by_id(self.collection.find({"_id": {"$in": batch.ids}}))
             undo_batches.record_after(records=batch.undo.records, doc_ids=batch.ids, documents=after_write, db=self.db)
         self._count(result, len(batch.ids), batch.start)
         self.batches.append(BatchStat(len(self.batches) + 1, len(batch.ids), time.perf_counter() - batch.clock))
@@ -250,13 +250,12 @@ class _Runner:
         valid, invalid = split_valid(self.model, documents, after, self.validate_update)
         if not invalid:
             return documents, after
-        rejected = {problem.doc_id for problem in invalid}
-        positions = {doc["_id"]: start + number for number, doc in enumerate(documents)}
         self.counts["rows"] += len(invalid)
         self.counts["rejected"] += len(invalid)
-        self.errors.extend(_rejected(problem, positions[problem.doc_id]) for problem in invalid)
-        kept = [doc["_id"] not in rejected for doc in documents]
-        return valid, [image for image, keep in zip(after, kept, strict=True) if keep]
+        self.errors.extend(_rejected(problem, start + problem.index) for problem in invalid)
+        rejected = {problem.index for problem in invalid}
+        kept = [image for number, image in enumerate(after) if number not in rejected]
+        return valid, kept
 
     def _save_undo(self, before: list[dict[str, Any]], after: list[dict[str, Any]] | None) -> _PendingUndo:
         """Save the pre-images with the digests the documents will have after the write (read

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bson import ObjectId
 
-from bulkadmin.core.streams import id_batches, matching_batches
+from bulkadmin.core.streams import by_id, id_batches, id_key, matching_batches
 
 
 def _ids(batches) -> list:
@@ -54,3 +54,12 @@ def test_ids_of_other_and_mixed_types_are_all_met(db):
     assert sorted(map(str, _ids(matching_batches(coll, {"_id": {"$in": [1, "k2", oids[3]]}}, 2)))) == sorted(
         [str(oids[3]), "1", "k2"]
     )
+
+
+def test_id_keys_are_equal_where_mongodb_ids_are():
+    assert id_key({"a": 1, "b": 2}) == id_key({"a": 1, "b": 2}) != id_key({"b": 2, "a": 1})
+    assert id_key(True) != id_key(1) and id_key(1) == id_key(1.0) and id_key(0) != id_key(False)
+    oid = ObjectId()
+    assert id_key(oid) == oid and id_key(str(oid)) != id_key(oid)
+    found = by_id([{"_id": {"a": 1}, "n": 1}, {"_id": 1, "n": 2}, {"_id": True, "n": 3}])
+    assert [found[id_key(value)]["n"] for value in ({"a": 1}, 1.0, True)] == [1, 2, 3]
