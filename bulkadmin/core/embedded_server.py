@@ -13,6 +13,8 @@ nx-27017 0.8.1 (neosqlite 1.17) deviates from MongoDB where bulkadmin relies on 
   their values are ObjectIds (stored there as 24 lowercase hex digits, which sort as the
   ObjectIds do; a string of 24 hex digits is stored there alike, so the document's `_id` must
   also be an object), so keyset paging and writes by `_id` cost the same at any size;
+- an aggregation (so `count_documents`) got the client's ObjectIds unconverted and found no
+  document for an ObjectId condition; they are converted here as for every other command;
 - its writes matched in Python (e.g. `_id` `$in` mixing ObjectIds and integers) took an integer
   `_id` for the row's number and wrote another document, or none. They find the row by `_id` here.
 
@@ -26,6 +28,7 @@ import sys
 from typing import Any
 
 from neosqlite import query_operators
+from neosqlite.collection import Collection
 from neosqlite.collection.query_engine import QueryEngine
 from neosqlite.collection.query_helper import QueryHelper
 from neosqlite.collection.query_helper._sql_query_builder import SqlQueryBuilderMixin, _normalize_id_value
@@ -33,6 +36,7 @@ from neosqlite.collection.sql_translator_unified import SQLOperatorTranslator
 from neosqlite.objectid import ObjectId
 from neosqlite.sql_utils import quote_table_name
 from nx_27017.nx_27017 import main
+from nx_27017.utils import convert_bson_to_neo_objectids
 
 
 def _holds_retyped_value(value: Any) -> bool:
@@ -203,7 +207,19 @@ def _patch_rows_by_id() -> None:
     QueryEngine._get_integer_id_for_oid = row_of
 
 
+def _patch_aggregate_object_ids() -> None:
+    """An aggregation (`count_documents` is one) gets the client's ObjectIds as the server's own
+    type, as every other command does; it found no document for an ObjectId condition."""
+    aggregate = Collection.aggregate
+
+    def aggregate_with_object_ids(self: Collection, pipeline: list[Any], *args: Any, **kwargs: Any) -> Any:
+        return aggregate(self, convert_bson_to_neo_objectids(pipeline), *args, **kwargs)
+
+    Collection.aggregate = aggregate_with_object_ids
+
+
 if __name__ == "__main__":
+    _patch_aggregate_object_ids()
     _patch_typed_updates()
     _patch_null_filters()
     _patch_object_id_conditions()

@@ -6,8 +6,6 @@ from __future__ import annotations
 import pytest
 from bson import ObjectId
 
-from tests.conformance.conftest import on_embedded_server_xfail
-
 
 @pytest.fixture
 def nulls(coll):
@@ -56,7 +54,6 @@ def test_find_with_in_resolves_object_id_keys(coll):
     assert sorted(d["_id"] for d in coll.find({"key": {"$in": [oid]}})) == [1]
 
 
-@on_embedded_server_xfail("nx-27017: count_documents with $in of an ObjectId on a field other than _id counts 0")
 def test_count_with_in_of_object_ids_agrees_with_find(coll):
     oid = ObjectId()
     coll.insert_many([{"_id": 1, "key": oid}, {"_id": 2, "key": ObjectId()}])
@@ -135,7 +132,6 @@ def test_writes_by_in_of_object_ids_and_integers_touch_those_documents(coll):
     assert [d["_id"] for d in coll.find()] == [oids[2]]
 
 
-@on_embedded_server_xfail("nx-27017: count_documents and $match find no document for an ObjectId _id condition")
 def test_counts_of_object_id_conditions_agree_with_find(mixed_ids):
     coll, oids = mixed_ids
     for query in ({"_id": oids[0]}, {"_id": {"$in": oids[:2]}}, {"_id": {"$gt": oids[2]}}):
