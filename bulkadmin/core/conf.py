@@ -29,7 +29,7 @@ DEFAULT_SYNC_RUN_DEADLINE = 3600.0  # seconds for a whole sync run
 DEFAULT_HEALTH_TIMEOUT = 2.0  # seconds /healthz waits for MongoDB
 DEFAULT_USER_READ_MAX_TIME_MS = 2000  # a read a user composed (preview, count, browse search)
 DEFAULT_INLINE_COUNT_LIMIT = 5000  # collections this small are counted on the page, not in the background
-DEFAULT_BROWSE_MARK_PAGES = 100  # a typed page number is read from a mark at most this many pages before it
+DEFAULT_BROWSE_MARK_PAGES = 10  # a typed page number is read from a mark at most this many pages before it
 BROWSE_PAGING_MODES = ("auto", "skip", "keyset")
 URI_SCHEMES = ("mongodb://", "mongodb+srv://")
 
