@@ -140,13 +140,16 @@ def _null_equalities(query: Any) -> Any:
 _RANGES = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 _HEX_24 = "[0-9a-f]" * 24
 _OBJECT_ID_TYPES = ("objectId", 7)
+# How a document whose `_id` (its first key, as inserted) is an ObjectId starts, as stored.
+_OBJECT_ID_FIRST = ('{"_id":{"__neosqlite_objectid__":', '{"_id": {"__neosqlite_objectid__":')
 
 
 def _object_id_clause(column: str, data: str, operator: str, value: Any) -> tuple[str, list[Any]] | None:
     """An `_id` condition on ObjectIds as SQL on the indexed `_id` column (`data`: the document
     column); None for others. The column holds an ObjectId and a string of the same 24 hex
     digits alike: only the document tells them apart (an ObjectId is stored there as an object)."""
-    is_object_id = f"({column} GLOB '{_HEX_24}' AND json_type({data}, '$._id') = 'object')"
+    stored_first = " OR ".join(f"{data} GLOB '{prefix}*'" for prefix in _OBJECT_ID_FIRST)  # no parse needed
+    is_object_id = f"({column} GLOB '{_HEX_24}' AND ({stored_first} OR json_type({data}, '$._id') = 'object'))"
     if operator in _RANGES and isinstance(value, ObjectId):
         return f"({column} {_RANGES[operator]} ? AND {is_object_id})", [str(value)]
     if operator == "$in" and isinstance(value, list) and value and all(isinstance(v, ObjectId) for v in value):
