@@ -19,6 +19,7 @@ from bson.codec_options import CodecOptions
 from pydantic import ValidationError
 
 from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.operations.simulate import apply_update
 
 
@@ -31,22 +32,35 @@ class InvalidResult:
     field: str
     message: str
     index: int = 0
+    refused: bool = False  # the update cannot be applied to its stored value at all
 
     def describe(self) -> str:
-        return f"_id {self.doc_id}: {self.field} would become invalid: {self.message}"
+        outcome = "cannot be updated" if self.refused else "would become invalid"
+        return f"_id {self.doc_id}: {self.field} {outcome}: {self.message}"
+
+
+Result = dict[str, Any] | InvalidSpec  # a document as an update leaves it, or why it cannot apply
 
 
 def results(
     documents: list[dict[str, Any]], update: Mapping[str, Any], *, now: dt.datetime, codec_options: CodecOptions
-) -> list[dict[str, Any]]:
+) -> list[Result]:
     """Each document as `update` (stored keys) leaves it, computed on copies (a BSON round
-    trip, many times faster than `copy.deepcopy`); the documents themselves are not changed."""
+    trip, many times faster than `copy.deepcopy`; the documents themselves are not changed), or
+    the `InvalidSpec` saying why it cannot apply to that document (`$inc` of a text value)."""
     copies = decode_all(b"".join(encode(document) for document in documents), codec_options=codec_options)
-    return [apply_update(copy, update, now=now, in_place=True) for copy in copies]
+    return [_applied(copy, update, now) for copy in copies]
+
+
+def _applied(document: dict[str, Any], update: Mapping[str, Any], now: dt.datetime) -> Result:
+    try:
+        return apply_update(document, update, now=now, in_place=True)
+    except InvalidSpec as refused:
+        return refused
 
 
 def split_valid(
-    model: type[MongoModel], documents: list[dict[str, Any]], after: list[dict[str, Any]], update: Mapping[str, Any]
+    model: type[MongoModel], documents: list[dict[str, Any]], after: list[Result], update: Mapping[str, Any]
 ) -> tuple[list[dict[str, Any]], list[InvalidResult]]:
     """The documents `update` (stored keys) leaves valid, and those it would make invalid;
     `after` holds their results (see `results`), in the same order.
@@ -57,6 +71,10 @@ def split_valid(
     valid: list[dict[str, Any]] = []
     invalid: list[InvalidResult] = []
     for index, (document, result) in enumerate(zip(documents, after, strict=True)):
+        if isinstance(result, InvalidSpec):
+            field = _field_name(model, str(result.field or "").split(".")[0]) or "the update"
+            invalid.append(InvalidResult(document.get("_id"), field, str(result), index=index, refused=True))
+            continue
         problem = _problem(model, result, touched)
         if problem is None:
             valid.append(document)

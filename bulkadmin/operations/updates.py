@@ -22,11 +22,12 @@ from pymongo.database import Database
 
 from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_delete, bulk_update
 from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter, translate_update
 from bulkadmin.core.streams import by_id, matching_batches
 from bulkadmin.operations import simulate, undo, undo_batches
-from bulkadmin.operations.post_images import InvalidResult, results, split_valid
+from bulkadmin.operations.post_images import InvalidResult, Result, results, split_valid
 from bulkadmin.operations.progress import Cancelled, Progress
 from bulkadmin.operations.results import OperationResult, from_bulk
 from bulkadmin.operations.simulate import apply_update
@@ -225,37 +226,36 @@ class _Runner:
             undo.discard(self.undo_key, db=self.db)
             self.keep_undo, self.undo_records = False, 0
 
-    def _after_images(self, before: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-        """The batch's documents as the update will leave them, computed once for validation and
-        undo digests; None when neither needs them (or, for undo only, they can't be computed)."""
+    def _after_images(self, before: list[dict[str, Any]]) -> list[Result] | None:
+        """The batch's documents as the update will leave them (or why it cannot apply to one),
+        computed once for validation and undo digests; None when neither needs them (or, for
+        undo only, they can't all be computed)."""
         update = self.translated_update
         if update is None or not before:
             return None
-        if self.validate_update is None and not simulate.is_exact(update):
+        if self.validate_update is not None:
+            return results(before, update, now=self.now, codec_options=self.db.codec_options)
+        if not simulate.is_exact(update):
             return None
         try:
-            return results(before, update, now=self.now, codec_options=self.db.codec_options)
+            after = results(before, update, now=self.now, codec_options=self.db.codec_options)
         except Exception:
-            if self.validate_update is not None:
-                raise
             return None  # the server decides; the undo digests are read back after the write
+        return None if any(isinstance(result, InvalidSpec) for result in after) else after
 
     def _valid(
-        self, documents: list[dict[str, Any]], after: list[dict[str, Any]] | None, start: int
+        self, documents: list[dict[str, Any]], after: list[Result] | None, start: int
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
         """The documents the update leaves valid (and their after-images); the others are
         rejected rows, not written."""
         if self.validate_update is None or after is None:
-            return documents, after
+            return documents, _images(after)
         valid, invalid = split_valid(self.model, documents, after, self.validate_update)
-        if not invalid:
-            return documents, after
         self.counts["rows"] += len(invalid)
         self.counts["rejected"] += len(invalid)
         self.errors.extend(_rejected(problem, start + problem.index) for problem in invalid)
         rejected = {problem.index for problem in invalid}
-        kept = [image for number, image in enumerate(after) if number not in rejected]
-        return valid, kept
+        return valid, _images([image for number, image in enumerate(after) if number not in rejected])
 
     def _save_undo(self, before: list[dict[str, Any]], after: list[dict[str, Any]] | None) -> _PendingUndo:
         """Save the pre-images with the digests the documents will have after the write (read
@@ -305,6 +305,13 @@ class _PendingUndo:
 
     records: list[tuple[Any, int]]
     read_back: bool
+
+
+def _images(after: list[Result] | None) -> list[dict[str, Any]] | None:
+    """After-images known for every document (none refused), else None."""
+    if after is None or any(isinstance(result, InvalidSpec) for result in after):
+        return None
+    return [result for result in after if not isinstance(result, InvalidSpec)]
 
 
 def _rejected(problem: InvalidResult, index: int) -> RowError:

@@ -34,3 +34,25 @@ def test_a_cleanup_update_rule_does_not_store_what_the_model_rejects(db):
     assert (outcome.modified, old["age"]) == (2, 149)
     assert f"_id {old['_id']}: age would become invalid" in outcome.error
     assert db.users.count_documents({"age": {"$gt": 150}}) == 0
+
+
+def test_a_stored_value_the_update_cannot_apply_to_rejects_that_document_only(db):
+    bulk_insert(User, users(4), db=db)
+    db.users.update_one({"email": "user2@example.com"}, {"$set": {"age": "forty"}})  # written around the model
+    result = updates.run_update(model=User, filter={}, update={"$inc": {"age": 1}}, undo_key=7, batch_size=2, db=db)
+    assert (result.rows, result.modified, result.rejected, result.undo_records) == (4, 3, 1, 3)
+    bad = db.users.find_one({"email": "user2@example.com"})
+    assert bad["age"] == "forty"
+    assert sorted(doc["age"] for doc in db.users.find({"_id": {"$ne": bad["_id"]}})) == [21, 22, 24]
+    (error,) = result.errors
+    assert (error.index, error.field) == (2, "age")
+    assert f"_id {bad['_id']}: age cannot be updated" in error.message
+
+
+def test_a_cleanup_update_rule_skips_a_document_it_cannot_apply_to(db):
+    bulk_insert(User, users(3), db=db)
+    db.users.update_one({"email": "user1@example.com"}, {"$set": {"age": "old"}})
+    rule = Rule("age_all", User, {}, action="update", update={"$inc": {"age": 1}})
+    (outcome,) = run_cleanup(rules=[rule], now=NOW, db=db).details["rules"]
+    assert outcome.modified == 2 and "age cannot be updated" in outcome.error
+    assert db.users.find_one({"email": "user1@example.com"})["age"] == "old"
