@@ -5,10 +5,12 @@ mark-missing) read the documents to touch a batch at a time, in `_id` order, eac
 before it is written: its documents are fresh (they serve as undo pre-images) and a document
 the operation itself changes is never met twice.
 
-When every matching `_id` is an ObjectId (one indexed check), each batch is one indexed query:
-the matches past the previous batch's last `_id` (keyset paging). Otherwise (`_id`s of other or
-mixed types, where a range stays inside one type) the `_id`s come from one cursor and each
-batch's documents are read by `_id` (cursors of the embedded server are snapshots).
+When the query is on `_id` alone (or empty) and every matching `_id` is an ObjectId (one
+indexed check), each batch is one indexed query: the matches past the previous batch's last
+`_id` (keyset paging). Otherwise the `_id`s come from one cursor and each batch's documents are
+read by `_id` (cursors of the embedded server are snapshots): a range stays inside one type of
+`_id`, and the embedded server answers some filters on other fields (dates, `$or`) by reading
+every document, which once per batch would cost in proportion to the square of the matches.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def matching_batches(
     """The documents matching `query` in `_id` order, `batch_size` at a time, each with its
     `_id` and `fields` only (whole documents when `fields` is None)."""
     projection = None if fields is None else {"_id": 1, **{field: 1 for field in fields}}
-    if _only_object_ids(collection, query):
+    if set(query) <= {"_id"} and _only_object_ids(collection, query):
         return _keyset_batches(collection, query, batch_size, projection)
     return _cursor_batches(collection, query, batch_size, projection)
 
