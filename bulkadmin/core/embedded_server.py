@@ -16,7 +16,11 @@ nx-27017 0.8.1 (neosqlite 1.17) deviates from MongoDB where bulkadmin relies on 
 - an aggregation (so `count_documents`) got the client's ObjectIds unconverted and found no
   document for an ObjectId condition; they are converted here as for every other command;
 - its writes matched in Python (e.g. `_id` `$in` mixing ObjectIds and integers) took an integer
-  `_id` for the row's number and wrote another document, or none. They find the row by `_id` here.
+  `_id` for the row's number and wrote another document, or none. They find the row by `_id` here;
+- each reply walked every value of every document it returned in Python to convert its
+  ObjectIds and Decimals, after a failed BSON encoding per document to measure it, and encoded
+  each again for the reply. Here the BSON encoder converts them (a fallback encoder) and each
+  document is encoded once, which makes reading documents about a quarter faster.
 
 Nothing here is used with a real MongoDB server.
 """
@@ -24,9 +28,15 @@ Nothing here is used with a real MongoDB server.
 from __future__ import annotations
 
 import datetime as dt
+import struct
 import sys
+from decimal import Decimal
 from typing import Any
 
+from bson import Decimal128, Int64, encode
+from bson import ObjectId as BsonObjectId
+from bson.codec_options import CodecOptions, TypeRegistry
+from bson.raw_bson import RawBSONDocument
 from neosqlite import query_operators
 from neosqlite.collection import Collection
 from neosqlite.collection.query_engine import QueryEngine
@@ -35,8 +45,10 @@ from neosqlite.collection.query_helper._sql_query_builder import SqlQueryBuilder
 from neosqlite.collection.sql_translator_unified import SQLOperatorTranslator
 from neosqlite.objectid import ObjectId
 from neosqlite.sql_utils import quote_table_name
+from nx_27017.handler import NeoSQLiteHandler
 from nx_27017.nx_27017 import main
 from nx_27017.utils import convert_bson_to_neo_objectids
+from nx_27017.wire_protocol import MAX_BSON_DOCUMENT_SIZE, ResponseBuilder, WireProtocol
 
 
 def _holds_retyped_value(value: Any) -> bool:
@@ -221,7 +233,52 @@ def _patch_aggregate_object_ids() -> None:
     Collection.aggregate = aggregate_with_object_ids
 
 
+def _as_bson(value: Any) -> Any:
+    """The server's own ObjectId and Decimal as BSON types; called by the BSON encoder for
+    values it cannot encode itself."""
+    if isinstance(value, ObjectId):
+        return BsonObjectId(value.binary)
+    if isinstance(value, Decimal):
+        return Decimal128(value)
+    return value
+
+
+_REPLY_CODEC: CodecOptions[dict[str, Any]] = CodecOptions(type_registry=TypeRegistry(fallback_encoder=_as_bson))
+
+
+def _int64_ids(reply: dict[str, Any]) -> dict[str, Any]:
+    """A reply with `id: 0` (a cursor's id) sent as an int64, as nx-27017 sends it, in the reply
+    and its sub-documents (not in the documents it returns)."""
+    return {
+        key: Int64(0) if key == "id" and value == 0 else _int64_ids(value) if isinstance(value, dict) else value
+        for key, value in reply.items()
+    }
+
+
+def _patch_reply_encoding() -> None:
+    def build_op_msg_reply(request_id: int, response_to: int, document: dict[str, Any], flags: int = 0) -> bytes:
+        body = struct.pack("<IB", flags, 0) + encode(_int64_ids(document), codec_options=_REPLY_CODEC)
+        return struct.pack("<iiii", 16 + len(body), request_id, response_to, WireProtocol.OP_MSG) + body
+
+    def fit_bson_budget(docs: list[dict[str, Any]], limit: int = MAX_BSON_DOCUMENT_SIZE) -> Any:
+        """The documents of a reply that fit its size limit (at least one), encoded once (the
+        reply copies their bytes), and the rest."""
+        head: list[RawBSONDocument] = []
+        used = 0
+        for doc in docs:
+            encoded = RawBSONDocument(encode(doc, codec_options=_REPLY_CODEC))
+            if head and used + len(encoded.raw) > limit:
+                break
+            head.append(encoded)
+            used += len(encoded.raw)
+        return head, docs[len(head) :]
+
+    ResponseBuilder.build_op_msg_reply = staticmethod(build_op_msg_reply)
+    NeoSQLiteHandler._fit_bson_budget = staticmethod(fit_bson_budget)
+
+
 if __name__ == "__main__":
+    _patch_reply_encoding()
     _patch_aggregate_object_ids()
     _patch_typed_updates()
     _patch_null_filters()

@@ -24,6 +24,7 @@ CLIENT_OPTIONS: dict[str, Any] = {
 
 _clients: dict[tuple[int, str], MongoClient[Document]] = {}
 _async_clients: dict[tuple[int, str, int], AsyncMongoClient[Document]] = {}
+_embedded: dict[int, bool] = {}
 
 
 def get_uri() -> str:
@@ -43,6 +44,13 @@ def get_client() -> MongoClient[Document]:
 def get_db(name: str | None = None) -> Database[Document]:
     """The configured database (`MONGODB_DB`), or `name`."""
     return get_client()[name or conf.mongodb_db()]
+
+
+def is_embedded(client: MongoClient[Document]) -> bool:
+    """Whether `client` talks to the embedded development server (nx-27017)."""
+    if id(client) not in _embedded:
+        _embedded[id(client)] = client.admin.command("buildInfo").get("process") == "nx_27017"
+    return _embedded[id(client)]
 
 
 def get_async_db(name: str | None = None) -> AsyncDatabase[Document]:

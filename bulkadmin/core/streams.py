@@ -2,8 +2,9 @@
 
 Operations that write by `_id` (cleanup rules, composed updates and deletes, sync's
 mark-missing) read the documents to touch a batch at a time, in `_id` order, each batch just
-before it is written: its documents are fresh (they serve as undo pre-images) and a document
-the operation itself changes is never met twice.
+before it is written (composed updates and deletes read one batch ahead, `read_ahead`): its
+documents are fresh (they serve as undo pre-images) and a document the operation itself
+changes is never met twice.
 
 When the query is on `_id` alone (or empty) and every matching `_id` is an ObjectId (one
 indexed check), each batch is one indexed query: the matches past the previous batch's last
@@ -16,7 +17,8 @@ every document, which once per batch would cost in proportion to the square of t
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import bson
 from bson import ObjectId
@@ -26,6 +28,8 @@ from pymongo.errors import OperationFailure
 from bulkadmin.core.types import Document
 
 Query = Mapping[str, Any]
+T = TypeVar("T")
+_END: Any = object()
 
 
 def matching_batches(
@@ -43,10 +47,21 @@ def matching_batches(
     return _cursor_batches(collection, query, batch_size, projection)
 
 
-def id_batches(collection: Collection[Document], query: Query, batch_size: int) -> Iterator[list[Any]]:
-    """The `_id`s matching `query` in `_id` order, `batch_size` at a time (see `matching_batches`)."""
-    for batch in matching_batches(collection, query, batch_size):
-        yield [document["_id"] for document in batch]
+def read_ahead(batches: Iterator[T]) -> Iterator[T]:
+    """`batches`, each next one read in a thread while the caller works on the one it has, so
+    the server reads while this process validates and writes (one batch ahead, no more)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as reader:
+        try:
+            pending = reader.submit(next, batches, _END)
+            while (batch := pending.result()) is not _END:
+                pending = reader.submit(next, batches, _END)
+                yield batch
+        finally:
+            if not pending.cancel():
+                pending.exception()  # wait for the batch being read; it is dropped
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
 
 
 def _only_object_ids(collection: Collection[Document], query: Query) -> bool:

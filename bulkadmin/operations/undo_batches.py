@@ -1,18 +1,19 @@
 """Undo data of a composed update or delete: one `bulkadmin_undo` record per written batch.
 
-A batch record keeps the batch's `_id`s (`doc_ids`, indexed, so the jobs that touched a
-document can be found), its pre-images as stored (concatenated BSON in one binary field) and
-the digest of each document as the job left it (concatenated, in the same order), so a batch
-costs one small insert. The digests come from the after-images (the update applied to the
-pre-images, `post_images.results`) when the update's result is known exactly (see
-`simulate.is_exact`), else they are read back after the write. Undo
-(`bulkadmin.operations.undo`) reads both these and per-document records.
+A batch record keeps its pre-images as stored (concatenated BSON, zlib-compressed, in one
+binary field), the digest of each document as the job left it (concatenated, in the same
+order) and, where the server indexes arrays (MongoDB), the batch's `_id`s (`doc_ids`, so the
+jobs that touched a document can be found). A batch costs one small insert. The digests come
+from the after-images (the update applied to the pre-images, `post_images.results`) when the
+update's result is known exactly (see `simulate.is_exact`), else they are read back after the
+write. Undo (`bulkadmin.operations.undo`) reads both these and per-document records.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import zlib
 from collections.abc import Hashable, Iterator
 from typing import Any
 
@@ -20,12 +21,14 @@ from bson import Binary, Int64, ObjectId, decode_all, encode
 from pymongo import UpdateOne
 from pymongo.database import Database
 
+from bulkadmin.core.mongo import is_embedded
 from bulkadmin.core.streams import id_key
 
 COLLECTION = "bulkadmin_undo"
 DIGEST_SIZE = 16
 GONE = bytes(DIGEST_SIZE)  # the digest of a missing (deleted) document
 MAX_RECORD_BYTES = 8 * 2**20  # pre-images per record, well under MongoDB's 16 MB document limit
+ZLIB = "zlib"  # `packing` of compressed pre-images; records without it hold them as they are
 
 
 def digest(document: dict[str, Any] | None) -> bytes:
@@ -59,17 +62,25 @@ def save_batch(
     (the collection's indexes are made by `undo.prepare`); return each record's id and how many
     documents it holds, in order."""
     created = dt.datetime.now(dt.UTC)
+    with_ids = indexed_by_document(db)
     records = []
     for start, encoded in _chunks([encode(document) for document in documents]):
         record: dict[str, Any] = {"_id": ObjectId(), "job": job, "target": target, "count": len(encoded)}
-        record["doc_ids"] = [document["_id"] for document in documents[start : start + len(encoded)]]
-        record["before"] = Binary(b"".join(encoded))
+        if with_ids:
+            record["doc_ids"] = [document["_id"] for document in documents[start : start + len(encoded)]]
+        record["before"], record["packing"] = Binary(zlib.compress(b"".join(encoded), 1)), ZLIB
         if after is not None:
             record["after"] = Binary(b"".join(after[start : start + len(encoded)]))
         records.append({**record, "created_at": created})
     if records:
         db[COLLECTION].insert_many(records, ordered=True)
     return [(record["_id"], record["count"]) for record in records]
+
+
+def indexed_by_document(db: Database) -> bool:
+    """Whether batch records carry `doc_ids`, so undo data can be looked up by document without
+    a scan: on MongoDB (a multikey index), not on the embedded server (it has none)."""
+    return not is_embedded(db.client)
 
 
 def _chunks(encoded: list[bytes]) -> Iterator[tuple[int, list[bytes]]]:
@@ -107,7 +118,8 @@ def is_batch(record: dict[str, Any]) -> bool:
 def entries(record: dict[str, Any], db: Database) -> Iterator[dict[str, Any]]:
     """A batch record as one entry per document: `doc_id`, `before`, `after` (its digest after
     the write, None when never recorded) and `check` (the digest function to compare with)."""
-    before = decode_all(bytes(record["before"]), codec_options=db.codec_options)
+    packed = bytes(record["before"])
+    before = decode_all(zlib.decompress(packed) if record.get("packing") == ZLIB else packed, db.codec_options)
     after = bytes(record["after"]) if record.get("after") is not None else None
     for index, document in enumerate(before):
         known = after[index * DIGEST_SIZE : (index + 1) * DIGEST_SIZE] if after is not None else None

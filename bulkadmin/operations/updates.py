@@ -7,6 +7,10 @@ its write is its pre-images: each document's result is computed once in Python, 
 the model and digested for undo; the pre-images and digests are saved in one insert (digests
 read back after the write only when the update's result can't be known exactly). Past
 `BULKADMIN_UNDO_LIMIT` documents the undo data is dropped and undo is off.
+
+Three batches are on their way at once, so the server is never idle waiting for this process:
+the next one is read (`streams.read_ahead`) and the previous one's undo data is saved and
+written (a writer thread, one batch at a time, in order) while this one is validated.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import dataclasses
 import datetime as dt
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from pymongo.database import Database
@@ -25,7 +30,7 @@ from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter, translate_update
-from bulkadmin.core.streams import by_id, matching_batches
+from bulkadmin.core.streams import by_id, matching_batches, read_ahead
 from bulkadmin.operations import simulate, undo, undo_batches
 from bulkadmin.operations.post_images import InvalidResult, Result, results, split_valid
 from bulkadmin.operations.progress import Cancelled, Progress
@@ -33,7 +38,7 @@ from bulkadmin.operations.results import OperationResult, from_bulk
 from bulkadmin.operations.simulate import apply_update
 
 SAMPLE_SIZE = 5
-DEFAULT_BATCH_SIZE = 500
+DEFAULT_BATCH_SIZE = 2000  # each batch is three server calls (read, save undo, write)
 
 
 @dataclass(frozen=True)
@@ -166,10 +171,21 @@ class _Runner:
         if self.progress is not None:
             self.progress(0, None)
         query = translate_filter(self.model, filter)
+        batches = matching_batches(self.collection, query, self.batch_size, fields=self._fields())
+        in_flight: tuple[Future[BulkResult], _Batch] | None = None
         try:
-            for documents in matching_batches(self.collection, query, self.batch_size, fields=self._fields()):
-                batch = self._prepare(documents)
-                self._finish(self._write(batch.ids), batch)
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulkadmin-writer") as writer:
+                try:
+                    for documents in read_ahead(batches):
+                        batch = self._prepare(documents)
+                        if in_flight is not None:
+                            written, in_flight = in_flight, None
+                            self._finish(*written)  # a cancel stops here, before the next batch
+                        self._admit(batch)
+                        in_flight = (writer.submit(self._save_and_write, batch), batch)
+                finally:
+                    if in_flight is not None:
+                        self._finish(*in_flight)
         except Cancelled as stop:  # what was written before the stop, for the job's counts and undo
             stop.result = self._result(started)
             raise
@@ -196,22 +212,47 @@ class _Runner:
         return None if self.keep_undo or self.validate_update is not None else ()
 
     def _prepare(self, documents: list[dict[str, Any]]) -> _Batch:
-        """The `_id`s of a batch to write: the valid documents (the others are rejected rows),
-        with their undo data saved first."""
-        batch = _Batch(self.read, time.perf_counter(), [doc["_id"] for doc in documents])
-        self.read += len(documents)
-        self._check_undo_limit()
-        if self.keep_undo or self.validate_update is not None:
+        """A batch to write: the `_id`s of the valid documents (the others are rejected rows)
+        and their undo data (pre-images and expected digests), to save before the write. The
+        run's counts change only when the batch is admitted (`_admit`)."""
+        batch = _Batch(self.read, time.perf_counter(), [doc["_id"] for doc in documents], len(documents))
+        batch.discard_undo = self._crosses_undo_limit(len(documents))
+        keep_undo = self.keep_undo and not batch.discard_undo
+        if keep_undo or self.validate_update is not None:
             # Read just now, the documents are the pre-images: those to write are the valid ones.
-            before, after = self._valid(documents, self._after_images(documents), batch.start)
+            before, after, batch.rejected = self._valid(documents, self._after_images(documents), batch.start)
             batch.ids = [doc["_id"] for doc in before]
-            if self.keep_undo and before:
-                batch.undo = self._save_undo(before, after)
+            if keep_undo and before:
+                batch.pre_images, batch.expected = before, self._expected_digests(before, after)
         return batch
 
-    def _finish(self, result: BulkResult, batch: _Batch) -> None:
-        """Count a written batch (reading its documents back first when undo needs their
-        digests) and report progress."""
+    def _admit(self, batch: _Batch) -> None:
+        """Count a batch about to be saved and written: its rows read, rejected rows, undo data
+        (none, and none kept, once the job goes over the undo limit)."""
+        self.read += batch.size
+        if batch.discard_undo:
+            self.keep_undo, self.undo_records = False, 0
+        self.undo_records += len(batch.pre_images)
+        self.counts["rows"] += len(batch.rejected)
+        self.counts["rejected"] += len(batch.rejected)
+        self.errors.extend(batch.rejected)
+
+    def _save_and_write(self, batch: _Batch) -> BulkResult:
+        """Save a batch's undo data, then write it (in the writer thread, batches in order)."""
+        if batch.discard_undo and self.undo_key is not None:
+            undo.discard(self.undo_key, db=self.db)
+        if batch.pre_images:
+            job, target = self.undo_key or 0, self.model.collection
+            records = undo_batches.save_batch(
+                job=job, target=target, documents=batch.pre_images, after=batch.expected, db=self.db
+            )
+            batch.undo = _PendingUndo(records, read_back=batch.expected is None)
+        return self._write(batch.ids)
+
+    def _finish(self, write: Future[BulkResult], batch: _Batch) -> None:
+        """Count a written batch once its write is done (reading its documents back first when
+        undo needs their digests) and report progress."""
+        result = write.result()
         if batch.undo is not None and batch.undo.read_back:
             after_write = by_id(self.collection.find({"_id": {"$in": batch.ids}}))
             undo_batches.record_after(records=batch.undo.records, doc_ids=batch.ids, documents=after_write, db=self.db)
@@ -220,11 +261,10 @@ class _Runner:
         if self.progress is not None:
             self.progress(self.counts["rows"], None)
 
-    def _check_undo_limit(self) -> None:
-        """Stop keeping undo data, and drop what was kept, once the job goes over the limit."""
-        if self.keep_undo and self.undo_key is not None and self.read > undo.undo_limit():
-            undo.discard(self.undo_key, db=self.db)
-            self.keep_undo, self.undo_records = False, 0
+    def _crosses_undo_limit(self, size: int) -> bool:
+        """Whether a batch of `size` takes the job over the undo limit: its undo data and the
+        job's are then dropped, before its write, and no more is kept."""
+        return self.keep_undo and self.undo_key is not None and self.read + size > undo.undo_limit()
 
     def _after_images(self, before: list[dict[str, Any]]) -> list[Result] | None:
         """The batch's documents as the update will leave them (or why it cannot apply to one),
@@ -245,30 +285,24 @@ class _Runner:
 
     def _valid(
         self, documents: list[dict[str, Any]], after: list[Result] | None, start: int
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
-        """The documents the update leaves valid (and their after-images); the others are
-        rejected rows, not written."""
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None, list[RowError]]:
+        """The documents the update leaves valid (and their after-images), and a rejected row
+        for each of the others (not written)."""
         if self.validate_update is None or after is None:
-            return documents, _images(after)
+            return documents, _images(after), []
         valid, invalid = split_valid(self.model, documents, after, self.validate_update)
-        self.counts["rows"] += len(invalid)
-        self.counts["rejected"] += len(invalid)
-        self.errors.extend(_rejected(problem, start + problem.index) for problem in invalid)
         rejected = {problem.index for problem in invalid}
-        return valid, _images([image for number, image in enumerate(after) if number not in rejected])
+        images = _images([image for number, image in enumerate(after) if number not in rejected])
+        return valid, images, [_rejected(problem, start + problem.index) for problem in invalid]
 
-    def _save_undo(self, before: list[dict[str, Any]], after: list[dict[str, Any]] | None) -> _PendingUndo:
-        """Save the pre-images with the digests the documents will have after the write (read
-        back after it when they can't be computed here)."""
-        expected: list[bytes] | None = None
+    def _expected_digests(self, before: list[dict[str, Any]], after: list[dict[str, Any]] | None) -> list[bytes] | None:
+        """The digests the documents will have after the write; None when they can't be
+        computed here (they are read back after it)."""
         if self.translated_update is None:
-            expected = [undo_batches.GONE] * len(before)
-        elif after is not None and simulate.is_exact(self.translated_update):
-            expected = [undo_batches.digest(document) for document in after]
-        job, target = self.undo_key or 0, self.model.collection
-        records = undo_batches.save_batch(job=job, target=target, documents=before, after=expected, db=self.db)
-        self.undo_records += len(before)
-        return _PendingUndo(records, read_back=expected is None)
+            return [undo_batches.GONE] * len(before)
+        if after is not None and simulate.is_exact(self.translated_update):
+            return [undo_batches.digest(document) for document in after]
+        return None
 
     def _write(self, ids: list[Any]) -> BulkResult:
         if not ids:
@@ -290,12 +324,19 @@ class _Runner:
 
 @dataclass
 class _Batch:
-    """A batch on its way: its first row's position, when it was read, the `_id`s to write and
-    its saved undo data."""
+    """A batch on its way: its first row's position, when it was read, the `_id`s to write, how
+    many documents were read and the rejected rows among them, its undo data to save
+    (pre-images, expected digests; the job's earlier undo data is dropped first when
+    `discard_undo`) and, once saved, its undo records."""
 
     start: int
     clock: float
     ids: list[Any]
+    size: int  # documents read
+    rejected: list[RowError] = field(default_factory=list)
+    discard_undo: bool = False
+    pre_images: list[dict[str, Any]] = field(default_factory=list)
+    expected: list[bytes] | None = None
     undo: _PendingUndo | None = None
 
 

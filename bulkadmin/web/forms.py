@@ -13,6 +13,7 @@ from typing import Any, cast
 from django import forms
 
 from bulkadmin.core.exceptions import InvalidSpec
+from bulkadmin.operations import updates
 
 FILTER_OPERATORS = [
     ("eq", "equals"),
@@ -67,7 +68,7 @@ class ComposeForm(forms.Form):
 
     filter_json = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 80}))
     update_json = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 80}))
-    batch_size = forms.IntegerField(min_value=1, max_value=10_000, initial=500)
+    batch_size = forms.IntegerField(min_value=1, max_value=10_000, initial=updates.DEFAULT_BATCH_SIZE)
 
 
 def filter_from(rows: list[dict[str, Any]], text: str) -> dict[str, Any]:

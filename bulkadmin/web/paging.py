@@ -32,6 +32,7 @@ from pymongo.collection import Collection
 
 from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.core.mongo import is_embedded
 from bulkadmin.core.streams import with_id_condition
 from bulkadmin.web import page_marks
 from bulkadmin.web.ids import id_candidates, id_text
@@ -39,7 +40,6 @@ from bulkadmin.web.ids import id_candidates, id_text
 PER_PAGE = 50
 SKIP_PAGES = 20
 UNION_PAGES = 20  # pages of a search over several fields (each read up to the page's end)
-_embedded: dict[int, bool] = {}
 
 
 class ReadTimeout(BulkAdminError):
@@ -104,13 +104,6 @@ def bounds_by_id(client: MongoClient, value: Any) -> bool:
     if mode in ("skip", "keyset"):
         return mode == "keyset"
     return isinstance(value, ObjectId) or not is_embedded(client)
-
-
-def is_embedded(client: MongoClient) -> bool:
-    """Whether `client` talks to the embedded development server (nx-27017)."""
-    if id(client) not in _embedded:
-        _embedded[id(client)] = client.admin.command("buildInfo").get("process") == "nx_27017"
-    return _embedded[id(client)]
 
 
 def read_page(

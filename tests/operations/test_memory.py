@@ -63,7 +63,13 @@ def test_composed_update_with_undo_memory_does_not_grow_with_the_documents(db):
         db.users.delete_many({})
         seed_users(db, count)
         update = functools.partial(
-            updates.run_update, model=User, filter={}, update={"$inc": {"age": 1}}, validate_results=False, db=db
+            updates.run_update,
+            model=User,
+            filter={},
+            update={"$inc": {"age": 1}},
+            validate_results=False,
+            batch_size=500,  # both sizes are several batches: three are in hand at once
+            db=db,
         )
         peak, result = traced_peak(functools.partial(update, undo_key=job))
         assert (result.matched, result.modified, result.undo_records) == (count, count, count)

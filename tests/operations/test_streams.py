@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bson import ObjectId
 
-from bulkadmin.core.streams import by_id, id_batches, id_key, matching_batches
+from bulkadmin.core.streams import by_id, id_key, matching_batches
 
 
 def _ids(batches) -> list:
@@ -37,7 +37,8 @@ def test_writes_that_take_documents_out_of_the_filter_lose_none(db):
     coll = db["streamed"]
     coll.insert_many([{"active": True} for _ in range(250)])
     touched = 0
-    for ids in id_batches(coll, {"active": True}, 40):
+    for batch in matching_batches(coll, {"active": True}, 40):
+        ids = [doc["_id"] for doc in batch]
         touched += coll.update_many({"_id": {"$in": ids}}, {"$set": {"active": False}}).modified_count
     assert touched == 250
     assert coll.count_documents({"active": True}) == 0

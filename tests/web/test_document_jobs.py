@@ -10,8 +10,7 @@ from bson import ObjectId
 from bulkadmin.jobs import imports
 from bulkadmin.jobs.runner import track_job
 from bulkadmin.models import Job
-from bulkadmin.operations import updates
-from bulkadmin.web.views import documents
+from bulkadmin.operations import undo_batches, updates
 from project.collections import User
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +50,7 @@ def test_document_view_shows_the_stored_json_and_the_import_that_created_it(admi
 
 
 def test_document_view_lists_exactly_the_jobs_whose_undo_data_holds_it(admin_client_, db, imported, monkeypatch):
-    monkeypatch.setattr(documents, "undo_indexed_by_document", lambda db: True)  # as on MongoDB
+    monkeypatch.setattr(undo_batches, "indexed_by_document", lambda db: True)  # as on MongoDB
     touched = _update("user1@example.com", "gold")
     untouched = _update("user2@example.com", "silver")
     stored = db.users.find_one({"email": "user1@example.com"})

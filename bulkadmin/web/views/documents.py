@@ -15,12 +15,12 @@ from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import coerce_value
 from bulkadmin.models import Job
+from bulkadmin.operations import undo_batches
 from bulkadmin.web.fields import document_label
 from bulkadmin.web.ids import id_candidates
-from bulkadmin.web.paging import is_embedded, time_limited
+from bulkadmin.web.paging import time_limited
 from bulkadmin.web.views.common import model_or_404, page
 
-UNDO_COLLECTION = "bulkadmin_undo"
 JOBS_SHOWN = 10
 
 
@@ -67,22 +67,17 @@ def jobs_touching(db: Database, collection: str, doc_id: Any) -> tuple[list[Job]
     index. Where undo data cannot be looked up by document (the embedded server has no multikey
     index), the creating import and the collection's recent jobs, with False."""
     created_by = list(_creating_import(collection, doc_id))
-    if not undo_indexed_by_document(db):
+    if not undo_batches.indexed_by_document(db):
         recent = Job.objects.filter(collection=collection).exclude(pk__in=created_by)[:JOBS_SHOWN]
         return [*_jobs(created_by), *recent.select_related("user")], False
     with time_limited():
         # `$in`: the embedded server misses an ObjectId compared by plain equality outside `_id`
-        records = db[UNDO_COLLECTION].find(
+        records = db[undo_batches.COLLECTION].find(
             {"$or": [{"doc_ids": {"$in": [doc_id]}}, {"doc_id": {"$in": [doc_id]}}], "target": collection},
             {"job": 1},
         )
         numbers = {record["job"] for record in records.limit(200)}
     return _jobs([*created_by, *numbers])[:JOBS_SHOWN], True
-
-
-def undo_indexed_by_document(db: Database) -> bool:
-    """Whether undo data can be looked up by document without a scan (MongoDB's multikey index)."""
-    return not is_embedded(db.client)
 
 
 def _creating_import(collection: str, doc_id: Any) -> Iterator[int]:
