@@ -1,11 +1,15 @@
 """Batches of matching documents for writes by `_id`: every match met once, in `_id` order, fresh,
-whatever the `_id`s' types."""
+whatever the `_id`s' types; and read one batch ahead of the caller."""
 
 from __future__ import annotations
 
-from bson import ObjectId
+import threading
 
-from bulkadmin.core.streams import by_id, id_key, matching_batches
+import pytest
+from bson import ObjectId
+from pymongo.errors import OperationFailure
+
+from bulkadmin.core.streams import by_id, id_key, matching_batches, read_ahead
 
 
 def _ids(batches) -> list:
@@ -64,3 +68,46 @@ def test_id_keys_are_equal_where_mongodb_ids_are():
     assert id_key(oid) == oid and id_key(str(oid)) != id_key(oid)
     found = by_id([{"_id": {"a": 1}, "n": 1}, {"_id": 1, "n": 2}, {"_id": True, "n": 3}])
     assert [found[id_key(value)]["n"] for value in ({"a": 1}, 1.0, True)] == [1, 2, 3]
+
+
+def test_read_ahead_reads_the_next_batch_while_the_caller_works_and_no_further():
+    produced: list[int] = []
+    ready = [threading.Event() for _ in range(4)]
+
+    def source():
+        for number in range(4):
+            produced.append(number)
+            ready[number].set()
+            yield number
+
+    batches = read_ahead(source())
+    assert next(batches) == 0
+    assert ready[1].wait(10)  # read while the caller holds batch 0
+    assert produced == [0, 1]  # one ahead, no more
+    assert list(batches) == [1, 2, 3]
+
+
+def test_read_ahead_closes_its_source_when_the_caller_stops():
+    closed = threading.Event()
+
+    def source():
+        try:
+            yield from range(10)
+        finally:
+            closed.set()
+
+    for batch in read_ahead(source()):
+        if batch == 2:
+            break
+    assert closed.is_set()
+
+
+def test_read_ahead_raises_a_read_error_where_the_caller_asks_for_that_batch():
+    def source():
+        yield 1
+        raise OperationFailure("the server went away")
+
+    batches = read_ahead(source())
+    assert next(batches) == 1
+    with pytest.raises(OperationFailure, match="went away"):
+        next(batches)

@@ -5,9 +5,10 @@ pre-images match what the server stored, for every operator, so undo restores ev
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 
 import pytest
-from bson import Int64
+from bson import Binary, Int64, decode_all
 
 from bulkadmin.core.safety import translate_update
 from bulkadmin.operations import undo, undo_batches, updates
@@ -91,3 +92,22 @@ def test_digest_ignores_key_order_integer_width_and_microseconds():
     assert undo_batches.digest(one) == undo_batches.digest(other)
     assert undo_batches.digest(one) != undo_batches.digest({**one, "a": 1.5})
     assert undo_batches.digest(None) == undo_batches.GONE
+
+
+def test_pre_images_are_compressed_and_records_written_before_compression_still_undo(db):
+    before = seed(db)
+    updates.run_update(model=User, filter={}, update={"$set": {"tier": "gold"}}, undo_key=9, batch_size=3, db=db)
+    records = list(db.bulkadmin_undo.find({"job": 9}))
+    assert [record["packing"] for record in records] == ["zlib"] * 3
+    # `doc_ids` (for finding the jobs that touched a document) only where the server indexes arrays
+    assert all(("doc_ids" in record) == undo_batches.indexed_by_document(db) for record in records)
+    for record in records:  # as records were kept before: raw BSON, with their documents' ids
+        raw = zlib.decompress(bytes(record["before"]))
+        ids = [document["_id"] for document in decode_all(raw)]
+        db.bulkadmin_undo.update_one(
+            {"_id": record["_id"]}, {"$set": {"before": Binary(raw), "doc_ids": ids}, "$unset": {"packing": ""}}
+        )
+    assert db.bulkadmin_undo.count_documents({"job": 9, "packing": {"$exists": True}}) == 0
+    restored = undo.undo_job_writes(model=User, job=9, db=db)
+    assert (restored.restored, restored.conflicts) == (7, ())
+    assert {doc["_id"]: doc for doc in db.users.find()} == before
