@@ -247,12 +247,13 @@ _REPLY_CODEC: CodecOptions[dict[str, Any]] = CodecOptions(type_registry=TypeRegi
 
 
 def _int64_ids(reply: dict[str, Any]) -> dict[str, Any]:
-    """A reply with `id: 0` (a cursor's id) sent as an int64, as nx-27017 sends it, in the reply
-    and its sub-documents (not in the documents it returns)."""
-    return {
-        key: Int64(0) if key == "id" and value == 0 else _int64_ids(value) if isinstance(value, dict) else value
-        for key, value in reply.items()
-    }
+    """A reply with its cursor's id sent as an int64, as MongoDB sends it. Only `cursor.id`: a
+    document a reply returns outside a cursor (`findAndModify`'s `value`) may hold a field `id`
+    (`False`, `0.0`), which is sent as stored."""
+    cursor = reply.get("cursor")
+    if not isinstance(cursor, dict) or type(cursor.get("id")) is not int:
+        return reply
+    return {**reply, "cursor": {**cursor, "id": Int64(cursor["id"])}}
 
 
 def _patch_reply_encoding() -> None:

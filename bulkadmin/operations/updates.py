@@ -168,12 +168,12 @@ class _Runner:
         started = time.perf_counter()
         if self.keep_undo:
             undo.prepare(self.db)
-        if self.progress is not None:
-            self.progress(0, None)
         query = translate_filter(self.model, filter)
         batches = matching_batches(self.collection, query, self.batch_size, fields=self._fields())
         in_flight: tuple[Future[BulkResult], _Batch] | None = None
         try:
+            if self.progress is not None:
+                self.progress(0, None)  # a cancel here too gets its (empty) result
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulkadmin-writer") as writer:
                 try:
                     for documents in read_ahead(batches):
