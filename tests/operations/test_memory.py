@@ -68,7 +68,7 @@ def test_composed_update_with_undo_memory_does_not_grow_with_the_documents(db):
             filter={},
             update={"$inc": {"age": 1}},
             validate_results=False,
-            batch_size=500,  # both sizes are several batches: three are in hand at once
+            batch_size=100,  # three batches are in hand at once: small against the bound
             db=db,
         )
         peak, result = traced_peak(functools.partial(update, undo_key=job))
