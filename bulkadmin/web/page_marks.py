@@ -8,13 +8,22 @@ start on the embedded server (where a skip within an `_id` range costs ten times
 Marks are kept in Django's cache with when they were taken and the collection's estimated size
 then, and taken again when the estimate has changed (inserts and deletes move positions) or
 after `MAX_AGE` seconds. Page numbers read through marks are positions as of the marks.
+
+A mark is taken in a thread of this process, and a page waits for it at most `WAIT_SECONDS`
+(usually it takes a fraction of that). A longer skip (the embedded server's file not yet in
+memory) goes on in the background: the page says so (`PositionsPending`) and reloads, and the
+next view gets the mark.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as WaitedTooLong
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -23,10 +32,28 @@ from django.core.cache import cache
 from pymongo.collection import Collection
 
 from bulkadmin.core import conf
+from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.core.streams import with_id_condition
 from bulkadmin.web import counts
 
 MAX_AGE = 300.0
+WAIT_SECONDS = 1.0  # a page waits this long for a mark, then shows that it is on its way
+RELOAD_SECONDS = 2  # a page waiting for a mark reloads after this long
+
+_takers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bulkadmin-page-marks")
+_taking: dict[tuple[str, int], tuple[float, Future[Any]]] = {}  # (listing, mark): (started, taking)
+_taking_lock = threading.Lock()
+
+
+class PositionsPending(BulkAdminError):
+    """Where a deep page starts is still being found (a long skip, in the background)."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+        super().__init__(
+            f"Finding where page {number:,} starts: the first view of a page this deep reads through the "
+            "listing once, which takes a while here. This page reloads until it is shown."
+        )
 
 
 @dataclass(frozen=True)
@@ -79,7 +106,8 @@ def page_start(
     marks = _kept(key, counts.estimated(collection.name, db=collection.database).value)
     if wanted not in marks.ids and (marks.missing_from is None or wanted < marks.missing_from):
         step = pages * per_page
-        found = _take(collection, filter, direction, marks, wanted, step, from_start)
+        take = functools.partial(_take, collection, filter, direction, marks, wanted, step, from_start)
+        found = _taken((key, wanted), take, number)
         if found is None or not usable(found):
             marks = replace(marks, missing_from=min(wanted, marks.missing_from or wanted))
         else:
@@ -89,6 +117,27 @@ def page_start(
     if below < 1:
         return None
     return Start(marks.ids[below], (number - 1 - below * pages) * per_page, marks.taken_at)
+
+
+def _taken(mark: tuple[str, int], take: Callable[[], Any], number: int) -> Any:
+    """Mark `mark` (listing key, k), taken by `take` in a thread (one at a time per mark; one
+    started more than `MAX_AGE` ago is not used), waited for `WAIT_SECONDS`; `PositionsPending`
+    (for page `number`) while it goes on."""
+    with _taking_lock:
+        started, taking = _taking.get(mark, (0.0, None))
+        if taking is None or time.time() - started > MAX_AGE:
+            started, taking = time.time(), _takers.submit(take)
+            _taking[mark] = (started, taking)
+    try:
+        found = taking.result(timeout=WAIT_SECONDS)
+    except WaitedTooLong:
+        raise PositionsPending(number) from None
+    finally:
+        if taking.done():
+            with _taking_lock:
+                if _taking.get(mark, (0.0, None))[1] is taking:
+                    del _taking[mark]
+    return found
 
 
 def _kept(key: str, estimate: int | None) -> Marks:

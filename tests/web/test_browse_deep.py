@@ -4,6 +4,9 @@ documents before a mark were inserted or deleted; `_id`s other than ObjectIds ar
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from django.core.cache import cache
 
@@ -149,3 +152,32 @@ def test_forced_keyset_paging_bounds_pages_by_any_id(admin_client_, db, settings
     assert response.context["rows"][0][0] == "p0299" and response.context["positions_age"] == "just now"
     following = admin_client_.get(url, {"page": 10, "after": response.context["next_after"]})
     assert [row[0] for row in following.context["rows"]] == ids_skipped(db.page_stats, 10)
+
+
+def test_a_mark_that_takes_long_is_taken_in_the_background_and_the_page_reloads_until_it_arrives(
+    admin_client_, thousand, monkeypatch
+):
+    gate, calls, take = threading.Event(), [], page_marks._take
+
+    def slow_take(*args):  # a skip that takes long, as on a server whose file is not in memory yet
+        calls.append(args[4])
+        gate.wait(10)
+        return take(*args)
+
+    monkeypatch.setattr(page_marks, "_take", slow_take)
+    monkeypatch.setattr(page_marks, "WAIT_SECONDS", 0.05)
+    refresh = '<meta http-equiv="refresh" content="2">'
+    first = admin_client_.get(URL, {"page": 11})
+    assert first.context["rows"] == [] and first.context["reload_seconds"] == 2
+    assert "Finding where page 11 starts" in first.content.decode() and refresh in first.content.decode()
+    again = admin_client_.get(URL, {"page": 11})
+    assert again.context["reload_seconds"] == 2 and calls == [3]  # the mark on its way is not taken twice
+    gate.set()
+    for _ in range(200):
+        shown = admin_client_.get(URL, {"page": 11})
+        if shown.context["rows"]:
+            break
+        time.sleep(0.05)
+    assert names(shown) == skipped(thousand, 11)
+    assert shown.context["reload_seconds"] is None and refresh not in shown.content.decode()
+    assert calls == [3] and names(admin_client_.get(URL, {"page": 12})) == skipped(thousand, 12)

@@ -15,7 +15,7 @@ from bulkadmin.core.documents import MongoModel, stored_key
 from bulkadmin.core.exceptions import BulkAdminError, InvalidSpec
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter
-from bulkadmin.web import counts
+from bulkadmin.web import counts, page_marks
 from bulkadmin.web.fields import choice_fields, columns, default_columns, sortable_fields, text_fields
 from bulkadmin.web.paging import PER_PAGE, Page, Sort, read_page, read_union_page
 from bulkadmin.web.views.common import model_or_404, page, show
@@ -51,15 +51,19 @@ def _listing(request: HttpRequest, model: type[MongoModel], parts: list[dict[str
     shown = _columns(request, model)
     number = max(_int(request.GET.get("page"), 1), 1)
     total, count = _total(collection, spec)
+    reload_seconds = None
     try:
         listing = _read(request, collection, parts, sort, number, {key: 1 for _, key in shown})
     except BulkAdminError as problem:
         error, listing = str(problem), None
+        if isinstance(problem, page_marks.PositionsPending):
+            reload_seconds = page_marks.RELOAD_SECONDS
     documents = listing.documents if listing else []
     rows = [[show(doc.get(key)) for _, key in shown] for doc in documents]
     return {
         "title": f"Collection {model.collection}",
         "collection": model.collection,
+        "reload_seconds": reload_seconds,
         "columns": [name for name, _ in shown],
         "all_columns": [(name, name in dict(shown)) for name, _ in columns(model)],
         "headers": _headers(model, shown, sort),
