@@ -55,6 +55,17 @@ def cancel_at(call: int, calls: list[int] | None = None):
     return progress
 
 
+def cancelled_update(db, *, undo_key: int, at: int, update: dict[str, Any] | None = None) -> Any:
+    """The partial result of a composed update of the items (batches of `BATCH`) cancelled at
+    its `at`-th progress report (see `cancel_at`)."""
+    with pytest.raises(Cancelled) as stop:
+        updates.run_update(
+            model=Item, filter={}, update=update or {"$inc": {"n": 1}}, undo_key=undo_key, batch_size=BATCH,
+            progress=cancel_at(at), db=db,
+        )  # fmt: skip
+    return stop.value.result
+
+
 def undo_records(db, job: int) -> list[dict[str, Any]]:
     return list(db.bulkadmin_undo.find({"job": job}))
 
@@ -64,12 +75,7 @@ def test_a_cancel_at_each_batch_boundary_writes_counts_and_undoes_exactly_the_ba
     seed(db)
     before = stored(db)
     written = min(call * BATCH, COUNT)
-    with pytest.raises(Cancelled) as stop:
-        updates.run_update(
-            model=Item, filter={}, update={"$inc": {"n": 1}}, undo_key=40, batch_size=BATCH,
-            progress=cancel_at(call), db=db,
-        )  # fmt: skip
-    partial = stop.value.result
+    partial = cancelled_update(db, undo_key=40, at=call)
     assert (partial.rows, partial.matched, partial.modified, partial.counts["rejected"]) == (written,) * 3 + (0,)
     assert (partial.undo_records, partial.undo_available) == (written, True)
     assert len(partial.batches) == call
@@ -84,12 +90,7 @@ def test_a_cancel_at_each_batch_boundary_writes_counts_and_undoes_exactly_the_ba
 def test_a_cancel_before_the_first_batch_writes_nothing(db):
     seed(db)
     before = stored(db)
-    with pytest.raises(Cancelled) as stop:
-        updates.run_update(
-            model=Item, filter={}, update={"$inc": {"n": 1}}, undo_key=41, batch_size=BATCH,
-            progress=cancel_at(0), db=db,
-        )  # fmt: skip
-    partial = stop.value.result
+    partial = cancelled_update(db, undo_key=41, at=0)
     assert (partial.rows, partial.modified, partial.undo_records, partial.undo_available) == (0, 0, 0, False)
     assert stored(db) == before
     assert undo_records(db, 41) == []
@@ -117,12 +118,7 @@ def test_a_cancel_counts_the_rejected_rows_of_the_written_batches_only(db, call)
     db.items.update_many({"_id": {"$in": over}}, {"$set": {"n": 95}})
     before = stored(db)
     read = min(call * BATCH, COUNT)
-    with pytest.raises(Cancelled) as stop:
-        updates.run_update(
-            model=Item, filter={}, update={"$inc": {"n": 10}}, undo_key=43, batch_size=BATCH,
-            progress=cancel_at(call), db=db,
-        )  # fmt: skip
-    partial = stop.value.result
+    partial = cancelled_update(db, undo_key=43, at=call, update={"$inc": {"n": 10}})
     assert (partial.rows, partial.modified, partial.counts["rejected"]) == (read, read - call, call)
     assert [error.index for error in partial.errors] == [1, 4, 7, 9][:call]
     assert db.items.count_documents({"n": {"$gte": 10, "$lt": 95}}) == read - call
@@ -157,12 +153,7 @@ def test_a_cancel_just_before_the_batch_over_the_undo_limit_keeps_the_undo_data(
     settings.BULKADMIN_UNDO_LIMIT = 5
     seed(db)
     before = stored(db)
-    with pytest.raises(Cancelled) as stop:
-        updates.run_update(
-            model=Item, filter={}, update={"$inc": {"n": 1}}, undo_key=46, batch_size=BATCH,
-            progress=cancel_at(1), db=db,
-        )  # fmt: skip
-    partial = stop.value.result
+    partial = cancelled_update(db, undo_key=46, at=1)
     assert (partial.rows, partial.modified, partial.undo_records, partial.undo_available) == (3, 3, 3, True)
     assert undo.undo_job_writes(model=Item, job=46, db=db).restored == 3
     assert stored(db) == before
@@ -171,12 +162,7 @@ def test_a_cancel_just_before_the_batch_over_the_undo_limit_keeps_the_undo_data(
 def test_a_cancel_just_after_the_batch_over_the_undo_limit_has_no_undo_data(db, settings):
     settings.BULKADMIN_UNDO_LIMIT = 5
     seed(db)
-    with pytest.raises(Cancelled) as stop:
-        updates.run_update(
-            model=Item, filter={}, update={"$inc": {"n": 1}}, undo_key=47, batch_size=BATCH,
-            progress=cancel_at(2), db=db,
-        )  # fmt: skip
-    partial = stop.value.result
+    partial = cancelled_update(db, undo_key=47, at=2)
     assert (partial.rows, partial.modified, partial.undo_records, partial.undo_available) == (6, 6, 0, False)
     assert undo_records(db, 47) == []
     assert sorted(doc["n"] for doc in db.items.find()) == [*range(1, 7), 6, 7, 8, 9]
