@@ -1,7 +1,8 @@
 """Several workers on several "machines" (real `manage.py` processes, each in its own working
 directory, sharing only the database, MongoDB and the job files' storage): jobs queued on one
 machine are run once on another; a worker killed with SIGKILL mid-import is noticed and its
-import finished by another worker; cleanup's lease holds across machines and frees itself."""
+import finished by another worker; one killed mid-update leaves whole batches, each undoable;
+cleanup's lease holds across machines and frees itself."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import time
 import pytest
 
 from bulkadmin.bulk import bulk_insert
-from project.collections import UserSession
+from bulkadmin.operations import undo
+from project.collections import User, UserSession
 from tests.factories import days_ago
 from tests.imports.conftest import user_rows, write_csv
 from tests.jobs.machines import (
@@ -107,6 +109,41 @@ def test_a_worker_killed_mid_import_is_noticed_and_another_worker_finishes_the_i
     assert f'"event": "job_finished", "job": {job_id}, "kind": "import"' in logs
     assert '"status": "interrupted"' in logs  # the watcher's line for the dead worker's run
     assert f"stopped reporting for more than {STALE_SECONDS} seconds" in logs
+
+
+QUEUE_UPDATE = """
+from bulkadmin.web.launch import launch
+parameters = {"filter": {}, "update": {"$inc": {"age": 1}}, "batch_size": 200}
+print(launch(kind="update", collection="users", parameters=parameters, user=None).pk)
+"""
+
+
+def test_a_worker_killed_mid_update_leaves_whole_batches_each_with_its_undo_data(db, machines):
+    web, first, second = machines
+    total = 30_000
+    for start in range(0, total, 5000):
+        db.users.insert_many(
+            [{"name": f"U{n}", "email": f"u{n}@example.com", "age": 20} for n in range(start, start + 5000)]
+        )
+    queued = web.manage("shell", "-c", QUEUE_UPDATE)
+    assert queued.returncode == 0, queued.stderr
+    job_id = int(queued.stdout.strip().splitlines()[-1])
+    url = web.env["DATABASE_URL"]
+    doomed = first.start_worker()
+    wait_for(lambda: (row := job(url, job_id))["rows_done"] and row, 120, "the first written batch")
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=10)
+    second.start_worker()  # its watch marks the dead worker's job interrupted
+    stopped = wait_for(lambda: (row := job(url, job_id))["status"] == "interrupted" and row, 60, "the interruption")
+    written = db.users.count_documents({"age": 21})
+    assert db.users.count_documents({"age": 20}) == total - written
+    assert 0 < written < total and written % 200 == 0  # whole batches, none twice (22 is nowhere)
+    assert stopped["rows_done"] <= written
+    kept = undo.undo_record_count(job_id, db=db)
+    assert written <= kept <= written + 200  # every written batch, and at most one saved but not written
+    restored = undo.undo_job_writes(model=User, job=job_id, db=db)
+    assert (restored.restored, restored.unchanged, restored.conflicts) == (written, kept - written, ())
+    assert db.users.count_documents({"age": 20}) == total
 
 
 def test_two_cleanups_at_once_on_two_machines_one_runs_the_other_is_refused_naming_the_holder(db, machines):
