@@ -98,13 +98,13 @@ def print_first_views(results: dict[int, dict[str, list[Any]]]) -> None:
 def child(users: int, var_dir: Path, repeat: int, seed_only: bool) -> None:
     """Seed (when needed), serve and time, for one size; print the timings as JSON on the last line."""
     var_dir.mkdir(parents=True, exist_ok=True)
-    from bulkadmin.core import embedded
+    from bulkadmin import devserver
 
-    uri = embedded.ensure_running(var_dir / "embedded").uri
+    uri = devserver.ensure_running(var_dir / "embedded").uri
     try:
         serve_and_time(users, var_dir, uri, repeat, seed_only)
     finally:
-        embedded.stop(var_dir / "embedded")
+        devserver.stop(var_dir / "embedded")
 
 
 def serve_and_time(users: int, var_dir: Path, uri: str, repeat: int, seed_only: bool) -> None:

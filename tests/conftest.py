@@ -11,7 +11,8 @@ import pytest
 from pymongo.database import Database
 from pytest_django.live_server_helper import LiveServer
 
-from bulkadmin.core import embedded, mongo
+from bulkadmin import devserver
+from bulkadmin.core import mongo
 from bulkadmin.core.registry import ensure_indexes, site
 from tests.processes import process_database
 
@@ -23,8 +24,8 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield os.environ["MONGODB_URI"]
         return
     var_dir = tmp_path_factory.mktemp("embedded")
-    yield embedded.ensure_running(var_dir).uri
-    embedded.stop(var_dir)
+    yield devserver.ensure_running(var_dir).uri
+    devserver.stop(var_dir)
 
 
 @pytest.fixture

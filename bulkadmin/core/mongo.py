@@ -13,7 +13,8 @@ from pymongo import AsyncMongoClient, MongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database
 
-from bulkadmin.core import conf, embedded
+from bulkadmin import devserver
+from bulkadmin.core import conf
 from bulkadmin.core.types import Document
 
 CLIENT_OPTIONS: dict[str, Any] = {
@@ -29,7 +30,7 @@ _embedded: dict[int, bool] = {}
 
 def get_uri() -> str:
     """The server's URI: `MONGODB_URI`, or the embedded server's (started when needed)."""
-    return conf.mongodb_uri() or embedded.ensure_running(conf.embedded_dir()).uri
+    return conf.mongodb_uri() or devserver.ensure_running(conf.embedded_dir()).uri
 
 
 def get_client() -> MongoClient[Document]:

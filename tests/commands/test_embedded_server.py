@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from pymongo import MongoClient
 
-from bulkadmin.core import embedded
+from bulkadmin import devserver
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,7 +26,7 @@ def var_dir(tmp_path, settings):
     settings.MONGODB_URI = ""
     settings.BULKADMIN_EMBEDDED_DIR = tmp_path
     yield tmp_path
-    embedded.stop(tmp_path)
+    devserver.stop(tmp_path)
 
 
 def _call(*arguments: str) -> str:
@@ -39,7 +39,7 @@ def test_mongo_server_start_status_stop(var_dir):
     assert _call("status") == "not running"
     started = _call("start")
     assert started.startswith("running: pid")
-    state = embedded.status(var_dir)
+    state = devserver.status(var_dir)
     assert state is not None
     assert MongoClient(state.uri).admin.command("ping")["ok"] == 1
     assert _call("start") == started  # the same server, not a second one
@@ -48,9 +48,9 @@ def test_mongo_server_start_status_stop(var_dir):
 
 
 def test_other_processes_share_the_server_and_a_dead_one_is_restarted(var_dir):
-    state = embedded.ensure_running(var_dir)
+    state = devserver.ensure_running(var_dir)
     code = (
-        "import pathlib, sys; from bulkadmin.core import embedded as e; "
+        "import pathlib, sys; from bulkadmin import devserver as e; "
         "print(e.ensure_running(pathlib.Path(sys.argv[1])).pid)"
     )
     other = subprocess.run(
@@ -58,14 +58,14 @@ def test_other_processes_share_the_server_and_a_dead_one_is_restarted(var_dir):
     )
     assert int(other.stdout) == state.pid
     os.kill(state.pid, signal.SIGKILL)
-    embedded._wait_for_exit(state.pid, timeout=5)
-    restarted = embedded.ensure_running(var_dir)
+    devserver.process._wait_for_exit(state.pid, timeout=5)
+    restarted = devserver.ensure_running(var_dir)
     assert restarted.pid != state.pid
     assert MongoClient(restarted.uri).admin.command("ping")["ok"] == 1
 
 
 def test_embedded_server_keeps_datetimes_written_by_set(var_dir):
-    client = MongoClient(embedded.ensure_running(var_dir).uri, tz_aware=True)
+    client = MongoClient(devserver.ensure_running(var_dir).uri, tz_aware=True)
     when = dt.datetime(2026, 11, 1, 10, tzinfo=dt.UTC)
     client.t.x.insert_one({"_id": 1})
     client.t.x.update_many({"_id": 1}, {"$set": {"at": when}, "$max": {"latest": when}})

@@ -141,9 +141,6 @@ def test_find_and_modify_returns_a_field_named_id_as_stored(coll, value):
     assert (before["id"], type(before["id"]), type(before["sub"]["id"])) == (value, type(value), type(value))
 
 
-@on_embedded_server_xfail(
-    "nx-27017: a Decimal128 value is refused ('Object of type Decimal128 is not JSON serializable')"
-)
 def test_decimal128_comes_back_as_stored_in_finds_and_find_and_modify(coll):
     document = {
         "_id": 1,
@@ -167,7 +164,6 @@ def test_find_and_modify_returns_nested_object_ids_and_datetimes(coll):
     assert coll.find_one_and_update({"_id": doc_id}, {"$set": {"n": 2}}) is None
 
 
-@on_embedded_server_xfail("nx-27017: binary subtypes are not kept (a UUID, subtype 4, comes back as bytes)")
 def test_a_uuid_stored_as_binary_comes_back_as_a_uuid(coll):
     value = Binary.from_uuid(uuid.uuid4())
     doc_id = coll.insert_one({"u": value}).inserted_id

@@ -111,7 +111,6 @@ def test_inc_on_an_upsert_creates_the_field_with_the_increment(coll):
     assert coll.find_one({"page": "/"})["views"] == 3
 
 
-@on_embedded_server_xfail("nx-27017: $mul on an upsert does not create the field (MongoDB sets it to 0)")
 def test_mul_on_an_upsert_creates_a_zero(coll):
     coll.update_one({"page": "/"}, {"$mul": {"views": 3}}, upsert=True)
     assert coll.find_one({"page": "/"})["views"] == 0

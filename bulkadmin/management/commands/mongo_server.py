@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bulkadmin.core import conf, embedded
+from bulkadmin import devserver
+from bulkadmin.core import conf
 from bulkadmin.core.exceptions import EmbeddedServerError
 
 
@@ -18,13 +19,13 @@ class Command(BaseCommand):
             raise CommandError("MONGODB_URI is set, so the embedded server is not used.")
         if action == "start":
             try:
-                state = embedded.ensure_running(var_dir)
+                state = devserver.ensure_running(var_dir)
             except EmbeddedServerError as error:
                 raise CommandError(str(error)) from error
             self.stdout.write(f"running: pid {state.pid}, {state.uri} (data in {state.data_dir})")
         elif action == "stop":
-            stopped = embedded.stop(var_dir)
+            stopped = devserver.stop(var_dir)
             self.stdout.write("stopped" if stopped else "not running")
         else:
-            found = embedded.status(var_dir)
+            found = devserver.status(var_dir)
             self.stdout.write(f"running: pid {found.pid}, {found.uri}" if found else "not running")

@@ -15,7 +15,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from bulkadmin.core import conf, embedded
+from bulkadmin import devserver
+from bulkadmin.core import conf
 from bulkadmin.core.mongo import get_uri
 
 
@@ -29,7 +30,7 @@ class Command(BaseCommand):
     def handle(self, *args: object, port: int, no_worker: bool, **options: object) -> None:
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         call_command("migrate", interactive=False, verbosity=0)
-        owns_mongo = not conf.mongodb_uri() and embedded.status(conf.embedded_dir()) is None
+        owns_mongo = not conf.mongodb_uri() and devserver.status(conf.embedded_dir()) is None
         self.stdout.write(f"MongoDB: {get_uri()}")
         call_command("ensure_indexes", verbosity=0, stdout=io.StringIO())
         for name in ("seed_demo",):

@@ -83,7 +83,7 @@ def _start(var_dir: Path) -> ServerState:
     command = [
         sys.executable,
         "-m",
-        "bulkadmin.core.embedded_server",
+        "bulkadmin.devserver",
         "--data-dir",
         str(data_dir),
         "--host",

@@ -1,0 +1,23 @@
+"""Run the embedded development server: `python -m bulkadmin.devserver --data-dir DIR -p PORT`."""
+
+from __future__ import annotations
+
+import sys
+
+from nx_27017.nx_27017 import main
+
+from bulkadmin.devserver import null_filters, object_ids, replies, values, writes
+
+
+def install() -> None:
+    """Install every correction of nx-27017 and neosqlite (the order matters: values first)."""
+    values.install()
+    replies.install()
+    object_ids.install()
+    null_filters.install()
+    writes.install()
+
+
+if __name__ == "__main__":
+    install()
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""Writes that keep every value and cost one SQLite transaction per command.
+
+- Updates: every document is updated by `devserver.updates` (exact values, MongoDB's operator
+  semantics) and written back whole; an update that changes nothing writes nothing.
+- Inserts: a document is encoded once (no deep copy, no second walk for bytes, no re-validation
+  of JSON this encoder wrote).
+- Each insert, update, delete and findAndModify command runs in one SQLite transaction, so a
+  batch of 1,000 documents is one commit instead of 1,000. A document's write error undoes only
+  its own statement (SQLite's statement atomicity), so ordered and unordered batches report
+  `writeErrors` as before; an unexpected failure rolls the whole command back.
+- findAndModify reports a failed update as an error (nx-27017 answered "no document").
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from neosqlite.collection import Collection
+from neosqlite.collection.query_helper import QueryHelper
+from neosqlite.exceptions import MalformedDocument
+from neosqlite.objectid import ObjectId
+from neosqlite.sql_utils import quote_table_name
+from nx_27017 import handler as nx_handler
+from nx_27017.handler import NeoSQLiteHandler, _msg_db_name
+
+from bulkadmin.devserver import values
+from bulkadmin.devserver.updates import UpdateFailed, apply_update, identical
+
+IMMUTABLE_FIELD = 66
+_WRITE_COMMANDS = frozenset({"insert", "update", "delete", "findAndModify", "findandmodify"})
+
+
+class CommandFailed(BaseException):
+    """A command's failure carried past nx-27017's handler, which would answer "ok" without it
+    (a BaseException passes its `except Exception`)."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _update_document(
+    self: QueryHelper,
+    doc_id: Any,
+    update_spec: dict[str, Any],
+    original_doc: dict[str, Any],
+    array_filters: list[dict[str, Any]] | None = None,
+    query_filter: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """neosqlite's `_internal_update`: `doc_id` is the row's number, 0 for an upsert."""
+    updated = apply_update(original_doc, update_spec, upsert=doc_id == 0)
+    modified = not identical(updated, original_doc)
+    if doc_id != 0 and modified:
+        if "_id" in original_doc and not identical(updated.get("_id"), original_doc["_id"]):
+            raise UpdateFailed(
+                "Performing an update on the path '_id' would modify the immutable field '_id'", IMMUTABLE_FIELD
+            )
+        row = doc_id if isinstance(doc_id, int) else self._get_integer_id_for_oid(doc_id)
+        self.collection.db.execute(
+            f"UPDATE {quote_table_name(self.collection.name)} SET data = ? WHERE id = ?",
+            (values.dumps(updated), row),
+        )
+    return updated, modified
+
+
+def _insert_document(self: QueryHelper, document: dict[str, Any]) -> Any:
+    """neosqlite's `_internal_insert`: the document encoded once, its `_id` in the indexed column."""
+    if not isinstance(document, dict):
+        raise MalformedDocument(f"document must be a dictionary, not a {type(document)}")
+    if document.get("_id") is None:
+        document["_id"] = ObjectId()
+    doc_id = document["_id"]
+    self.collection.db.execute(
+        f"INSERT INTO {quote_table_name(self.collection.name)}(data, _id) VALUES (?, ?)",
+        (values.dumps(document), str(doc_id)),
+    )
+    return doc_id
+
+
+def _raising(method: Callable[..., Any]) -> Callable[..., Any]:
+    """`method` with its failures carried past nx-27017's handler as `CommandFailed`."""
+
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except Exception as error:
+            raise CommandFailed(error) from error
+
+    return call
+
+
+def _error_reply(error: BaseException) -> dict[str, Any]:
+    cause = error.cause if isinstance(error, CommandFailed) else error
+    return {"ok": 0, "errmsg": str(cause), "code": getattr(cause, "code", 8)}
+
+
+def _command_name(msg: dict[str, Any]) -> str | None:
+    for section_type, section in msg.get("sections", ()):
+        if section_type == "body" and isinstance(section, dict) and section:
+            return str(next(iter(section)))
+    return None
+
+
+def _in_one_transaction(handle: Callable[..., Any]) -> Callable[..., Any]:
+    """A handler method that runs each write command in one SQLite transaction."""
+
+    @functools.wraps(handle)
+    def run(self: NeoSQLiteHandler, msg: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if _command_name(msg) not in _WRITE_COMMANDS:
+            return handle(self, msg)  # type: ignore[no-any-return]
+        db_name = _msg_db_name(msg)
+        with self._lock_for(db_name):
+            connection = self.get_database(db_name).db
+            if connection.in_transaction:  # a client's transaction is open: it commits
+                return handle(self, msg)  # type: ignore[no-any-return]
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                reply = handle(self, msg)
+            except CommandFailed as error:
+                connection.rollback()
+                return msg["request_id"], _error_reply(error)
+            except BaseException:
+                connection.rollback()
+                raise
+            if connection.in_transaction:
+                connection.commit()
+            return reply  # type: ignore[no-any-return]
+
+    return run
+
+
+def _write_error(error: Exception, index: int) -> dict[str, Any]:
+    """nx-27017's writeErrors entry, with the code an update failure carries."""
+    entry: dict[str, Any] = _bulk_write_error(error, index)
+    if isinstance(error, UpdateFailed):
+        entry["code"] = error.code
+    return entry
+
+
+_bulk_write_error = nx_handler._bulk_write_error
+
+
+def install() -> None:
+    """Install exact updates, lean inserts and one transaction per write command."""
+    QueryHelper._internal_update = _update_document
+    QueryHelper._internal_insert = _insert_document
+    for name in ("find_one_and_update", "find_one_and_replace", "find_one_and_delete"):
+        setattr(Collection, name, _raising(getattr(Collection, name)))
+    nx_handler._bulk_write_error = _write_error
+    NeoSQLiteHandler.handle_command = _in_one_transaction(NeoSQLiteHandler.handle_command)
+    NeoSQLiteHandler.handle_insert = _in_one_transaction(NeoSQLiteHandler.handle_insert)
