@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import sys
 
+from nx_27017.handler import NeoSQLiteHandler
 from nx_27017.nx_27017 import main
 
-from bulkadmin.devserver import null_filters, object_ids, replies, values, writes
+from bulkadmin.devserver import null_filters, object_ids, reads, replies, values, writes
 
 
 def install() -> None:
     """Install every correction of nx-27017 and neosqlite (the order matters: values first)."""
+    unlocked = NeoSQLiteHandler.handle_command.__wrapped__  # nx-27017's, without its lock
     values.install()
     replies.install()
     object_ids.install()
     null_filters.install()
     writes.install()
+    reads.install(unlocked)
 
 
 if __name__ == "__main__":

@@ -187,7 +187,7 @@ def _pop(document: Any, parts: list[str], end: Any) -> Any:
 
 
 def _current_date(document: Any, parts: list[str], _: Any) -> Any:
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # naive UTC, as dates arrive from the wire
     return put_path(document, parts, now.replace(microsecond=now.microsecond // 1000 * 1000))
 
 

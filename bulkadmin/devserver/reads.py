@@ -1,0 +1,148 @@
+"""Reads that never wait for one another or for writes, and that stop at their `maxTimeMS`.
+
+nx-27017 ran every command of a database under one lock on one SQLite connection, so a count or
+a search that scanned 200k documents held every other user's small page for seconds, and it
+ignored `maxTimeMS`. Here `find`, `aggregate` (without `$out` / `$merge`), `count` and `distinct`
+run on a connection of their own thread, without that lock: SQLite's WAL mode lets any number of
+readers work beside the one writer, each on the last committed data. A read's `maxTimeMS`
+interrupts its SQLite statement (and so a scan in Python, which reads its rows through one) and
+answers MongoDB's `MaxTimeMSExpired` (code 50).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from neosqlite import Connection
+from nx_27017.handler import NeoSQLiteHandler, _msg_db_name
+
+from bulkadmin.devserver import counts
+
+MAX_TIME_EXPIRED = 50
+READ_COMMANDS = frozenset({"find", "aggregate", "count", "distinct"})
+READERS_PER_THREAD = 8
+_reading: contextvars.ContextVar[Connection | None] = contextvars.ContextVar("reading", default=None)
+_readers: dict[tuple[int, str], Connection] = {}
+_readers_lock = threading.Lock()
+
+
+def is_plain_read(body: dict[str, Any]) -> bool:
+    """Whether a command only reads, outside any client transaction."""
+    name = next(iter(body), None)
+    if name not in READ_COMMANDS or "txnNumber" in body or "startTransaction" in body:
+        return False
+    stages = body.get("pipeline") or []
+    return not any(isinstance(stage, dict) and ("$out" in stage or "$merge" in stage) for stage in stages)
+
+
+def _reader(handler: NeoSQLiteHandler, db_name: str) -> Connection:
+    """This thread's connection to `db_name` (a few per thread; the least recent is closed)."""
+    thread = threading.get_ident()
+    with _readers_lock:
+        connection = _readers.pop((thread, db_name), None)
+        if connection is None:
+            connection = handler._open_db_conn(db_name)
+            mine = [key for key in _readers if key[0] == thread]
+            for key in mine[: max(0, len(mine) - READERS_PER_THREAD + 1)]:
+                _readers.pop(key).close()
+        _readers[(thread, db_name)] = connection  # most recent last
+        return connection
+
+
+def _close_readers(db_name: str) -> None:
+    with _readers_lock:
+        for key in [key for key in _readers if key[1] == db_name]:
+            with contextlib.suppress(sqlite3.Error):
+                _readers.pop(key).close()
+
+
+@contextlib.contextmanager
+def _time_limit(connection: Connection, max_time_ms: Any) -> Iterator[Callable[[], bool]]:
+    """Interrupt `connection`'s statements past `max_time_ms`; yields "has it expired?"."""
+    if not isinstance(max_time_ms, int | float) or max_time_ms <= 0:
+        yield lambda: False
+        return
+    deadline = time.monotonic() + max_time_ms / 1000
+
+    def expired() -> bool:
+        return time.monotonic() > deadline
+
+    connection.db.set_progress_handler(lambda: 1 if expired() else 0, 10_000)
+    try:
+        yield expired
+    finally:
+        connection.db.set_progress_handler(None, 0)
+
+
+def _expired_reply(body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "ok": 0,
+        "code": MAX_TIME_EXPIRED,
+        "codeName": "MaxTimeMSExpired",
+        "errmsg": f"operation exceeded time limit of {body.get('maxTimeMS')} ms",
+    }
+
+
+def _without_session(msg: dict[str, Any]) -> dict[str, Any]:
+    sections = [
+        (kind, {key: value for key, value in section.items() if key != "lsid"} if kind == "body" else section)
+        for kind, section in msg["sections"]
+    ]
+    return {**msg, "sections": sections}
+
+
+def _read_unlocked(unlocked: Callable[..., Any]) -> Callable[..., Any]:
+    """`handle_command` that runs plain reads on this thread's connection, without the lock."""
+
+    def run(handle: Callable[..., Any], self: NeoSQLiteHandler, msg: dict[str, Any]) -> Any:
+        body = next((section for kind, section in msg.get("sections", ()) if kind == "body"), None)
+        if self._mode != "files" or not isinstance(body, dict) or not is_plain_read(body):
+            return handle(self, msg)
+        db_name = _msg_db_name(msg)
+        msg = _without_session(msg)  # implicit sessions belong to the locked connection
+        connection = _reader(self, db_name)
+        token = _reading.set(connection)
+        try:
+            with _time_limit(connection, body.get("maxTimeMS")) as expired:
+                try:
+                    reply = counts.answer(self, db_name, body) or unlocked(self, msg)[1]
+                except sqlite3.OperationalError:
+                    if not expired():
+                        raise
+                    reply = _expired_reply(body)
+                if reply.get("ok") == 0 and expired():
+                    reply = _expired_reply(body)
+        finally:
+            _reading.reset(token)
+        return msg["request_id"], reply
+
+    return run
+
+
+def install(unlocked: Callable[..., Any]) -> None:
+    """Route plain reads around the lock; `unlocked` is nx-27017's `handle_command` without it."""
+    route = _read_unlocked(unlocked)
+    handle = NeoSQLiteHandler.handle_command
+    get_database = NeoSQLiteHandler.get_database
+    drop_file_db = NeoSQLiteHandler._drop_file_db
+
+    def handle_command(self: NeoSQLiteHandler, msg: dict[str, Any]) -> Any:
+        return route(handle, self, msg)
+
+    def database(self: NeoSQLiteHandler, db_name: str) -> Connection:
+        reading = _reading.get()
+        return reading if reading is not None else get_database(self, db_name)
+
+    def drop(self: NeoSQLiteHandler, db_name: str) -> None:
+        _close_readers(db_name)
+        drop_file_db(self, db_name)
+
+    NeoSQLiteHandler.handle_command = handle_command
+    NeoSQLiteHandler.get_database = database
+    NeoSQLiteHandler._drop_file_db = drop
