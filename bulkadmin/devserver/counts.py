@@ -104,7 +104,8 @@ def _matches_any(path: str, comparison: str, operand: Any) -> tuple[str, list[An
     """The field, or one element of it when it is an array, compares to `operand`."""
     whole, params = _value_test("json_extract(data, ?)", "json_type(data, ?)", comparison, operand)
     element, element_params = _value_test("value", "type", comparison, operand)
-    sql = f"({whole} OR (json_type(data, ?) = 'array' AND EXISTS (SELECT 1 FROM json_each(data, ?) WHERE {element})))"
+    array = f"json_type(data, ?) = 'array' AND EXISTS (SELECT 1 FROM json_each(data, ?) WHERE {element})"
+    sql = f"COALESCE({whole} OR ({array}), 0)"  # a missing field's NULL would survive a NOT
     return sql, [*_with_path(params, path), path, path, *element_params]
 
 

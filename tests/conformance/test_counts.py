@@ -1,0 +1,120 @@
+"""`count_documents` counts what MongoDB's matching rules match, for generated documents and
+filters (the embedded server answers these counts in SQL): values compare within their type, an
+array matches when one of its elements does, null matches a missing field."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+BASE = dt.datetime(2026, 1, 1)
+FIELDS = {
+    "age": st.integers(-3, 3),
+    "score": st.sampled_from([-1.5, 0.0, 0.1 + 0.2, 0.3, 2.0, 1e300]),
+    "name": st.sampled_from(["", "ada", "Ada", "bob", "zoë"]),
+    "active": st.booleans(),
+    "seen": st.integers(0, 3).map(lambda days: BASE + dt.timedelta(days=days, milliseconds=days * 7)),
+}
+
+
+@st.composite
+def field_values(draw, field: str):
+    """A field's value as a model would store it: its type, null, or a list of its type."""
+    kind = draw(st.sampled_from(["value", "value", "null", "list"]))
+    if kind == "null":
+        return None
+    if kind == "list":
+        return draw(st.lists(FIELDS[field], max_size=3))
+    return draw(FIELDS[field])
+
+
+@st.composite
+def documents(draw):
+    present = draw(st.lists(st.sampled_from(sorted(FIELDS)), unique=True))
+    return {field: draw(field_values(field)) for field in present}
+
+
+@st.composite
+def conditions(draw):
+    field = draw(st.sampled_from(sorted(FIELDS)))
+    operator = draw(st.sampled_from(["eq", "$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists"]))
+    value = draw(FIELDS[field] if field != "active" or operator in ("eq", "$eq", "$ne") else st.just(True))
+    if operator in ("$gt", "$gte", "$lt", "$lte") and field == "active":
+        operator = "$eq"
+    if operator == "eq":
+        return {field: draw(st.one_of(st.just(value), st.none()))}
+    if operator in ("$in", "$nin"):
+        return {field: {operator: draw(st.lists(st.one_of(FIELDS[field], st.none()), max_size=3))}}
+    if operator == "$exists":
+        return {field: {"$exists": draw(st.booleans())}}
+    return {field: {operator: value}}
+
+
+@st.composite
+def filters(draw):
+    parts = draw(st.lists(conditions(), min_size=1, max_size=3))
+    if len(parts) == 1:
+        return parts[0]
+    return {"$and": parts}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(docs=st.lists(documents(), max_size=12), query=filters())
+def test_count_documents_equals_the_documents_read(coll, docs, query):
+    coll.delete_many({})
+    if docs:
+        coll.insert_many([{"_id": number, **doc} for number, doc in enumerate(docs)])
+    expected = sum(1 for doc in docs if matches(doc, query))
+    assert coll.count_documents(query) == expected
+    assert coll.count_documents(query, skip=1, limit=2) == max(0, min(expected - 1, 2))
+
+
+_MISSING = object()
+
+
+def _bracket(value) -> str:
+    return "number" if isinstance(value, int | float) and not isinstance(value, bool) else type(value).__name__
+
+
+def _candidates(value) -> list:
+    return [value, *value] if isinstance(value, list) else [value]
+
+
+def _equal(value, operand) -> bool:
+    if operand is None:
+        return value is _MISSING or any(item is None for item in _candidates(value))
+    return any(_bracket(item) == _bracket(operand) and item == operand for item in _candidates(value))
+
+
+RANGES = {"$gt": lambda a, b: a > b, "$gte": lambda a, b: a >= b, "$lt": lambda a, b: a < b, "$lte": lambda a, b: a <= b}
+
+
+def _holds(value, operator: str, operand) -> bool:
+    if operator == "$eq":
+        return _equal(value, operand)
+    if operator == "$ne":
+        return not _equal(value, operand)
+    if operator == "$in":
+        return any(_equal(value, item) for item in operand)
+    if operator == "$nin":
+        return not any(_equal(value, item) for item in operand)
+    if operator == "$exists":
+        return (value is not _MISSING) == operand
+    compare = RANGES[operator]
+    return any(_bracket(item) == _bracket(operand) and compare(item, operand) for item in _candidates(value))
+
+
+def matches(doc: dict, query: dict) -> bool:
+    """MongoDB's rules for these documents and filters, written out."""
+    for field, condition in query.items():
+        if field == "$and":
+            if not all(matches(doc, part) for part in condition):
+                return False
+            continue
+        value = doc.get(field, _MISSING)
+        operators = condition if isinstance(condition, dict) else {"$eq": condition}
+        if not all(_holds(value, operator, operand) for operator, operand in operators.items()):
+            return False
+    return True
