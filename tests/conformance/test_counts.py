@@ -5,6 +5,7 @@ array matches when one of its elements does, null matches a missing field."""
 from __future__ import annotations
 
 import datetime as dt
+import operator
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -88,21 +89,21 @@ def _equal(value, operand) -> bool:
     return any(_bracket(item) == _bracket(operand) and item == operand for item in _candidates(value))
 
 
-RANGES = {"$gt": lambda a, b: a > b, "$gte": lambda a, b: a >= b, "$lt": lambda a, b: a < b, "$lte": lambda a, b: a <= b}
+RANGES = {"$gt": operator.gt, "$gte": operator.ge, "$lt": operator.lt, "$lte": operator.le}
 
 
-def _holds(value, operator: str, operand) -> bool:
-    if operator == "$eq":
+def _holds(value, name: str, operand) -> bool:
+    if name == "$eq":
         return _equal(value, operand)
-    if operator == "$ne":
+    if name == "$ne":
         return not _equal(value, operand)
-    if operator == "$in":
+    if name == "$in":
         return any(_equal(value, item) for item in operand)
-    if operator == "$nin":
+    if name == "$nin":
         return not any(_equal(value, item) for item in operand)
-    if operator == "$exists":
+    if name == "$exists":
         return (value is not _MISSING) == operand
-    compare = RANGES[operator]
+    compare = RANGES[name]
     return any(_bracket(item) == _bracket(operand) and compare(item, operand) for item in _candidates(value))
 
 
@@ -115,6 +116,6 @@ def matches(doc: dict, query: dict) -> bool:
             continue
         value = doc.get(field, _MISSING)
         operators = condition if isinstance(condition, dict) else {"$eq": condition}
-        if not all(_holds(value, operator, operand) for operator, operand in operators.items()):
+        if not all(_holds(value, name, operand) for name, operand in operators.items()):
             return False
     return True
