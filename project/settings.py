@@ -137,6 +137,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # MongoDB: set MONGODB_URI for a real server; when empty an embedded server runs under var/mongo/.
 MONGODB_URI = env("MONGODB_URI")
 MONGODB_DB = env("MONGODB_DB")
+# With DEBUG=false an empty MONGODB_URI is an error unless the embedded server is allowed.
+BULKADMIN_ALLOW_EMBEDDED = env.bool("BULKADMIN_ALLOW_EMBEDDED", default=False)
 # bulkadmin's own settings: bulkadmin/core/conf.py holds every default (and `manage.py check` checks
 # the values); the environment may override these. Job files (an import's full error file is
 # <dir>/<job id>/errors.csv, uploads are under <dir>/uploads/) go to VAR_DIR/jobs when unset.

@@ -59,6 +59,11 @@ def mongodb_db() -> str:
     return str(_get("MONGODB_DB", DEFAULT_MONGODB_DB))
 
 
+def allow_embedded() -> bool:
+    """`BULKADMIN_ALLOW_EMBEDDED`: run the embedded server although DEBUG is false (default false)."""
+    return bool(_get("BULKADMIN_ALLOW_EMBEDDED", False))
+
+
 def embedded_dir() -> Path:
     """`BULKADMIN_EMBEDDED_DIR`: where the embedded server keeps its data (default: the data folder)."""
     return _path("BULKADMIN_EMBEDDED_DIR", var_dir())

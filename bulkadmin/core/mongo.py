@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from pymongo import AsyncMongoClient, MongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database
@@ -25,12 +28,22 @@ CLIENT_OPTIONS: dict[str, Any] = {
 
 _clients: dict[tuple[int, str], MongoClient[Document]] = {}
 _async_clients: dict[tuple[int, str, int], AsyncMongoClient[Document]] = {}
-_embedded: dict[int, bool] = {}
+_capabilities: dict[int, Capabilities] = {}
 
 
 def get_uri() -> str:
-    """The server's URI: `MONGODB_URI`, or the embedded server's (started when needed)."""
-    return conf.mongodb_uri() or devserver.ensure_running(conf.embedded_dir()).uri
+    """The server's URI: `MONGODB_URI`, or the embedded server's (started when needed; with
+    `DEBUG=false` only when `BULKADMIN_ALLOW_EMBEDDED=true`, so a production deployment that
+    forgot `MONGODB_URI` fails loudly instead of keeping its data in a development server)."""
+    uri = conf.mongodb_uri()
+    if uri:
+        return uri
+    if not settings.DEBUG and not conf.allow_embedded():
+        raise ImproperlyConfigured(
+            "MONGODB_URI is not set and DEBUG is false: set MONGODB_URI to your MongoDB server "
+            "(or BULKADMIN_ALLOW_EMBEDDED=true to run the embedded development server anyway)."
+        )
+    return devserver.ensure_running(conf.embedded_dir()).uri
 
 
 def get_client() -> MongoClient[Document]:
@@ -47,11 +60,23 @@ def get_db(name: str | None = None) -> Database[Document]:
     return get_client()[name or conf.mongodb_db()]
 
 
-def is_embedded(client: MongoClient[Document]) -> bool:
-    """Whether `client` talks to the embedded development server (nx-27017)."""
-    if id(client) not in _embedded:
-        _embedded[id(client)] = client.admin.command("buildInfo").get("process") == "nx_27017"
-    return _embedded[id(client)]
+@dataclass(frozen=True)
+class Capabilities:
+    """What the connected server answers fast, asked instead of which server it is."""
+
+    id_ranges_for_any_id: bool  # an `_id` range is read from the index whatever the `_id`'s type
+    multikey_indexes: bool  # an index on an array field finds a document by any element
+    deep_skips_from_start: bool  # a skip counts from the collection's start, never from a mark
+
+
+def capabilities(client: MongoClient[Document]) -> Capabilities:
+    """The capabilities of `client`'s server (asked once per client)."""
+    if id(client) not in _capabilities:
+        embedded = client.admin.command("buildInfo").get("process") == "nx_27017"
+        _capabilities[id(client)] = Capabilities(
+            id_ranges_for_any_id=not embedded, multikey_indexes=not embedded, deep_skips_from_start=embedded
+        )
+    return _capabilities[id(client)]
 
 
 def get_async_db(name: str | None = None) -> AsyncDatabase[Document]:

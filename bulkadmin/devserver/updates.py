@@ -137,8 +137,8 @@ def _max(document: Any, parts: list[str], value: Any) -> Any:
 
 def _push(document: Any, parts: list[str], operand: Any) -> Any:
     items = _array_at(document, parts, "$push")
-    modifiers = operand if isinstance(operand, dict) and "$each" in operand else {"$each": [operand]}
-    position = modifiers.get("$position")
+    modifiers: dict[str, Any] = operand if isinstance(operand, dict) and "$each" in operand else {"$each": [operand]}
+    position: int | None = modifiers.get("$position")
     each = list(modifiers["$each"])
     if position is None:
         items = items + each
@@ -148,7 +148,7 @@ def _push(document: Any, parts: list[str], operand: Any) -> Any:
     if "$sort" in modifiers:
         items = _sorted(items, modifiers["$sort"])
     if "$slice" in modifiers:
-        limit = modifiers["$slice"]
+        limit: int = modifiers["$slice"]
         items = items[:limit] if limit >= 0 else items[limit:]
     return put_path(document, parts, items)
 

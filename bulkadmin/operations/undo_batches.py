@@ -21,7 +21,7 @@ from bson import Binary, Int64, ObjectId, decode_all, encode
 from pymongo import UpdateOne
 from pymongo.database import Database
 
-from bulkadmin.core.mongo import is_embedded
+from bulkadmin.core.mongo import capabilities
 from bulkadmin.core.streams import id_key
 
 COLLECTION = "bulkadmin_undo"
@@ -80,7 +80,7 @@ def save_batch(
 def indexed_by_document(db: Database) -> bool:
     """Whether batch records carry `doc_ids`, so undo data can be looked up by document without
     a scan: on MongoDB (a multikey index), not on the embedded server (it has none)."""
-    return not is_embedded(db.client)
+    return capabilities(db.client).multikey_indexes
 
 
 def _chunks(encoded: list[bytes]) -> Iterator[tuple[int, list[bytes]]]:

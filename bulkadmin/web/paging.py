@@ -32,7 +32,7 @@ from pymongo.collection import Collection
 
 from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
-from bulkadmin.core.mongo import is_embedded
+from bulkadmin.core.mongo import capabilities
 from bulkadmin.core.streams import with_id_condition
 from bulkadmin.web import page_marks
 from bulkadmin.web.ids import id_candidates, id_text
@@ -103,7 +103,7 @@ def bounds_by_id(client: MongoClient, value: Any) -> bool:
     mode = conf.browse_paging()
     if mode in ("skip", "keyset"):
         return mode == "keyset"
-    return isinstance(value, ObjectId) or not is_embedded(client)
+    return isinstance(value, ObjectId) or capabilities(client).id_ranges_for_any_id
 
 
 def read_page(
@@ -152,7 +152,7 @@ def _numbered(
             number,
             per_page=PER_PAGE,
             usable=functools.partial(bounds_by_id, client),
-            from_start=is_embedded(client),
+            from_start=capabilities(client).deep_skips_from_start,
         )
     query = with_id_condition(filter, start.condition(sort.direction)) if start else filter
     skip = start.skip if start else (number - 1) * PER_PAGE
@@ -176,27 +176,41 @@ def _keyset(
     return [*earlier[::-1], {}]
 
 
+@dataclass(frozen=True)
+class Part:
+    """One filter of a union. `windowed` when it bounds `_id` to a few documents (a bounded scan of
+    a field without an index): in another order than `_id` it is read whole along the `_id` index,
+    since the server could otherwise walk that order's index far past the window."""
+
+    filter: dict[str, Any]
+    windowed: bool = False
+
+
 def read_union_page(
     collection: Collection,
-    filters: list[dict[str, Any]],
+    parts: list[Part],
     sort: Sort,
     number: int,
     *,
     projection: dict[str, int] | None = None,
 ) -> Page:
-    """Page `number` of the documents matching any of `filters`, in `sort` order: each filter is
+    """Page `number` of the documents matching any of `parts`, in `sort` order: each part is
     read up to the page's end and the results are merged. Both servers answer a single-field
     filter in index order and stop early, where an `$or` of text searches is a full scan on
     the embedded server; the cost grows with the page number, so only `UNION_PAGES` are offered."""
     if number > UNION_PAGES:
-        raise BulkAdminError(
-            f"A search over several fields shows its first {UNION_PAGES} pages: search for something longer."
-        )
+        raise BulkAdminError(f"A search shows its first {UNION_PAGES} pages: search for something longer.")
+    if projection is not None:
+        projection = {**projection, sort.key: 1}  # the merge orders by it
     merged: dict[Any, dict[str, Any]] = {}
     with time_limited():
-        for filter in filters:
-            cursor = collection.find(filter, projection).sort(sort.key, sort.direction)
-            for document in cursor.limit(number * PER_PAGE + 1):
+        for part in parts:
+            cursor = collection.find(part.filter, projection)
+            if part.windowed and sort.key != "_id":
+                cursor = cursor.sort("_id", -1)
+            else:
+                cursor = cursor.sort(sort.key, sort.direction).limit(number * PER_PAGE + 1)
+            for document in cursor:
                 merged.setdefault(document["_id"], document)
     ordered = sorted(merged.values(), key=lambda doc: (_rank(doc.get(sort.key)), _rank(doc["_id"])))
     if sort.direction < 0:

@@ -127,3 +127,15 @@ def test_gunicorn_redirects_plain_http_except_the_health_endpoint(gunicorn):
     health = httpx.get(f"{gunicorn}/healthz", headers={"Host": HOST})
     assert health.status_code == 200 and health.json() == {"database": "ok", "mongodb": "ok"}
     assert httpx.get(f"{gunicorn}/healthz", headers={"Host": "elsewhere.example.net"}).status_code == 400
+
+
+def test_debug_false_without_a_mongodb_uri_refuses_to_start_the_embedded_server(tmp_path):
+    variables = {**readme_production_env(), "MONGODB_URI": "", "VAR_DIR": str(tmp_path)}
+    code = "from bulkadmin.core.mongo import get_db; get_db()"
+    done = manage(process_env(variables), "shell", "-c", code)
+    assert done.returncode != 0
+    assert "MONGODB_URI is not set and DEBUG is false" in done.stderr
+    assert not (tmp_path / "mongo.json").exists()  # no server was started
+    allowed = manage(process_env({**variables, "BULKADMIN_ALLOW_EMBEDDED": "true"}), "shell", "-c", code)
+    assert allowed.returncode == 0, allowed.stderr
+    manage(process_env({**variables, "BULKADMIN_ALLOW_EMBEDDED": "true"}), "mongo_server", "stop")
