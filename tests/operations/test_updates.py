@@ -65,6 +65,18 @@ def test_undo_leaves_documents_changed_since_and_lists_them_as_conflicts(db):
     assert sorted(doc["age"] for doc in db.users.find()) == [20, 21, 23, 23, 24]
 
 
+def test_undo_of_a_float_inc_restores_every_document_exactly(db):
+    spent = [2198.0299999999997, 0.1 + 0.2, 1 / 3, 123456.78901234567, 1e-300, 7.0, 0.0, 99.99, 1e15 + 0.3, 5e-324]
+    bulk_insert(User, [{**user, "total_spent": spent[i]} for i, user in enumerate(users(10))], db=db)
+    before = {doc["_id"]: doc for doc in db.users.find()}
+    outcome = updates.run_update(model=User, filter={}, update={"$inc": {"total_spent": 1000}}, undo_key=5, db=db)
+    assert outcome.modified == 10
+    assert sorted(doc["total_spent"] for doc in db.users.find()) == sorted(value + 1000 for value in spent)
+    restored = undo.undo_job_writes(model=User, job=5, db=db)
+    assert (restored.restored, restored.conflicts, restored.failed) == (10, (), 0)
+    assert {doc["_id"]: doc for doc in db.users.find()} == before
+
+
 def test_run_delete_keeps_pre_images_and_undo_reinserts_them(db):
     bulk_insert(User, users(10), db=db)
     before = {doc["_id"]: doc for doc in db.users.find()}
