@@ -31,12 +31,15 @@ class Profile(BaseModel):
 
 @register
 class User(MongoModel):
-    """An application user; `email` is the natural key, `external_id` the key of synced users."""
+    """An application user; `email` is the natural key, `external_id` the key of synced users.
+    `name` is indexed for the browser's search (by prefix); `email` is stored lower-cased (`Email`),
+    so it is searched in lower case."""
 
     collection = "users"
     key_fields = ("email",)
     label_fields = ("name", "email")
     indexes = (
+        Index((("name", 1),)),
         Index((("external_id", 1),)),
         Index((("last_login", 1),)),
         Index((("status", 1),)),

@@ -9,6 +9,7 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from bulkadmin.core.documents import MongoModel, field_annotation, get_path, storage_path, unwrap_annotated
 
@@ -38,11 +39,23 @@ def default_columns(model: type[MongoModel]) -> list[str]:
     return [name for name, _ in columns(model)][:DEFAULT_COLUMNS]
 
 
-def sortable_fields(model: type[MongoModel]) -> list[str]:
-    """Top-level fields a listing may be sorted by: `id` and the first key of each index."""
+def indexed_fields(model: type[MongoModel]) -> list[str]:
+    """Top-level fields that lead an index (the key fields' unique index, then each declared one):
+    an order or a range on them is read from the index."""
     firsts = [model.key_fields[0]] if model.key_fields else []
     firsts += [index.keys[0][0] for index in model.indexes]
-    return ["id", *dict.fromkeys(name for name in firsts if "." not in name and name in model.model_fields)]
+    return list(dict.fromkeys(name for name in firsts if "." not in name and name in model.model_fields))
+
+
+def sortable_fields(model: type[MongoModel]) -> list[str]:
+    """Top-level fields a listing may be sorted by: `id` and the first key of each index."""
+    return ["id", *indexed_fields(model)]
+
+
+def lower_case_fields(model: type[MongoModel]) -> list[str]:
+    """Top-level text fields whose type stores them lower-cased (`StringConstraints(to_lower=True)`,
+    as `Email` in `project.collections` declares)."""
+    return [name for name in text_fields(model) if _lower_cased(model.model_fields[name])]
 
 
 def label_fields(model: type[MongoModel]) -> tuple[str, ...]:
@@ -119,6 +132,14 @@ def _is_text(annotation: Any) -> bool:
     options = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, types.UnionType) else ()
     kept = [unwrap_annotated(arg) for arg in options if arg is not type(None)]
     return kept == [str]
+
+
+def _lower_cased(info: FieldInfo) -> bool:
+    """Whether the field's constraints (on it, or on the `str` of a `str | None`) lower-case it."""
+    constraints = list(info.metadata)
+    for option in typing.get_args(info.annotation):
+        constraints += getattr(option, "__metadata__", ())
+    return any(getattr(constraint, "to_lower", None) for constraint in constraints)
 
 
 def _choices(annotation: Any) -> list[Any]:

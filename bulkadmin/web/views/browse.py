@@ -3,7 +3,6 @@ indexed fields, with chosen columns; no page counts the whole collection (see `w
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
@@ -12,12 +11,13 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from bulkadmin.core.documents import MongoModel, stored_key
-from bulkadmin.core.exceptions import BulkAdminError, InvalidSpec
+from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter
 from bulkadmin.web import counts, page_marks
 from bulkadmin.web.fields import choice_fields, columns, default_columns, sortable_fields, text_fields
-from bulkadmin.web.paging import PER_PAGE, Page, Sort, read_page, read_union_page
+from bulkadmin.web.paging import PER_PAGE, Page, Part, Sort, read_page, read_union_page, time_limited
+from bulkadmin.web.search import plan_search, scan_window
 from bulkadmin.web.views.common import model_or_404, page, show
 from bulkadmin.web.views.documents import find_document
 
@@ -32,20 +32,38 @@ def browse(request: HttpRequest, name: str) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     chosen = {field: request.GET[field] for field in choice_fields(model) if request.GET.get(field)}
     error = ""
+    notes: list[str] = []
     try:
-        parts = [translate_filter(model, part) for part in _filters(model, query, chosen)]
-    except InvalidSpec as problem:
-        error, parts = str(problem), [{}]
+        parts, notes = _parts(model, query, chosen)
+    except BulkAdminError as problem:
+        error, parts = str(problem), [Part({})]
     context = _listing(request, model, parts, error)
     choices = choice_fields(model).items()
     filters = [(field, [str(value) for value in values], chosen.get(field, "")) for field, values in choices]
-    context.update(query=query, search_fields=text_fields(model), filters=filters)
+    context.update(query=query, search_fields=text_fields(model), filters=filters, search_notes=notes)
     return page(request, "browse.html", context)
 
 
-def _listing(request: HttpRequest, model: type[MongoModel], parts: list[dict[str, Any]], error: str) -> dict[str, Any]:
+def _parts(model: type[MongoModel], query: str, chosen: dict[str, str]) -> tuple[list[Part], list[str]]:
+    """The filter as a union of flat parts (stored keys), and what the page says of the search.
+
+    Chosen values are written `{"$in": [value]}`; the search is one part per text field, from its
+    index or by a bounded scan (`web.search`): shapes both servers answer in `_id` order, stopping
+    at the page's end (see README)."""
+    base = translate_filter(model, {field: {"$in": [value]} for field, value in chosen.items()})
+    if not query or not text_fields(model):
+        return [Part(base)], []
+    search = plan_search(model, query)
+    window = None
+    if search.scans:
+        with time_limited():
+            window = scan_window(get_db()[model.collection])
+    return search.parts(base, window), search.notes(window)
+
+
+def _listing(request: HttpRequest, model: type[MongoModel], parts: list[Part], error: str) -> dict[str, Any]:
     """The page of documents matching any of `parts` (stored keys), its links, and what is known of the total."""
-    spec = parts[0] if len(parts) == 1 else {"$or": parts}
+    spec = parts[0].filter if len(parts) == 1 else {"$or": [part.filter for part in parts]}
     collection = get_db()[model.collection]
     sort = _sort(model, request.GET.get("sort", ""))
     shown = _columns(request, model)
@@ -86,14 +104,12 @@ def _listing(request: HttpRequest, model: type[MongoModel], parts: list[dict[str
     }
 
 
-def _read(
-    request: HttpRequest, collection: Any, parts: list[dict[str, Any]], sort: Sort, number: int, projection: Any
-) -> Page:
+def _read(request: HttpRequest, collection: Any, parts: list[Part], sort: Sort, number: int, projection: Any) -> Page:
     """Page `number`: of the one filter (by skip or keyset), or merged from the parts of a search."""
-    if len(parts) > 1:
+    if len(parts) > 1 or parts[0].windowed:
         return read_union_page(collection, parts, sort, number, projection=projection)
     after, before = request.GET.get("after", ""), request.GET.get("before", "")
-    return read_page(collection, parts[0], sort, number, after=after, before=before, projection=projection)
+    return read_page(collection, parts[0].filter, sort, number, after=after, before=before, projection=projection)
 
 
 def _positions_age(listing: Page | None) -> str:
@@ -109,18 +125,6 @@ def _total(collection: Any, spec: dict[str, Any]) -> tuple[int | None, counts.Co
         return counts.estimated(collection.name).value, None
     count = counts.counted(collection=collection.name, filter=spec, max_age=BROWSE_COUNT_MAX_AGE)
     return count.value, count
-
-
-def _filters(model: type[MongoModel], query: str, chosen: dict[str, str]) -> list[dict[str, Any]]:
-    """The filter as a union of flat parts (model field names): one per searched text field.
-
-    Chosen values are written `{"$in": [value]}` and the search as `(?i)` regexes, one field a
-    part: the shapes both servers answer in `_id` order, stopping at the page's end (see README)."""
-    base: dict[str, Any] = {field: {"$in": [value]} for field, value in chosen.items()}
-    if not query or not text_fields(model):
-        return [base]
-    pattern = {"$regex": "(?i)" + re.escape(query)}
-    return [{**base, field: pattern} for field in text_fields(model)]
 
 
 def _sort(model: type[MongoModel], param: str) -> Sort:
@@ -167,7 +171,7 @@ def _jump(request: HttpRequest, model: type[MongoModel]) -> HttpResponse:
         error = f"No document of {model.collection} has the {keys} {text!r}."
     if document is not None:
         return redirect(_document_url(model, document))
-    context = _listing(request, model, [{}], error)
+    context = _listing(request, model, [Part({})], error)
     context.update(query="", search_fields=text_fields(model), filters=[], go=text)
     return page(request, "browse.html", context, status=404)
 
