@@ -26,3 +26,5 @@ else:
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tasks run in the request that enqueues them; tests that need the worker override this.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Django's test runner sets DEBUG=false; the tests run on the embedded server when MONGODB_URI is empty.
+BULKADMIN_ALLOW_EMBEDDED = True
