@@ -5,7 +5,8 @@ neosqlite's SQL update path wrote doubles through SQLite's JSON printer, which k
 `$inc`, `$unset`, `$min` and `$max` to top-level fields only. Here every operator bulkadmin
 allows works on dotted paths, with MongoDB's arithmetic (int64 overflow refused, Decimal128 in
 its own context, a missing field multiplied becomes a zero of the multiplier's type) and its
-comparison order. The document given is never changed: what a path touches is copied.
+comparison order, and `$[]` (every element). The document given is never changed: what a
+path touches is copied. The positional `$` and `$[<identifier>]` are left to neosqlite.
 """
 
 from __future__ import annotations
@@ -44,8 +45,21 @@ def apply_update(document: dict[str, Any], update: dict[str, Any], *, upsert: bo
         if apply is None:
             raise UpdateFailed(f"Unknown modifier: {operator}", BAD_VALUE)
         for path, operand in fields.items():
-            result = apply(result, path.split("."), operand)
+            for parts in concrete_paths(result, path.split(".")):
+                result = apply(result, parts, operand)
     return result
+
+
+def concrete_paths(document: Any, parts: list[str]) -> list[list[str]]:
+    """`parts` with each all-elements operator (`$[]`) replaced by every index of its array."""
+    if "$[]" not in parts:
+        return [parts]
+    at = parts.index("$[]")
+    items = get_path(document, parts[:at])
+    if not isinstance(items, list):
+        raise UpdateFailed(f"The path '{'.'.join(parts[:at])}' must exist and be an array to apply '$[]'", BAD_VALUE)
+    expanded = [[*parts[:at], str(index), *parts[at + 1 :]] for index in range(len(items))]
+    return [concrete for each in expanded for concrete in concrete_paths(document, each)]
 
 
 def get_path(document: Any, parts: list[str]) -> Any:

@@ -49,7 +49,10 @@ def _update_document(
     array_filters: list[dict[str, Any]] | None = None,
     query_filter: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """neosqlite's `_internal_update`: `doc_id` is the row's number, 0 for an upsert."""
+    """neosqlite's `_internal_update`: `doc_id` is the row's number, 0 for an upsert. Positional
+    paths (`$`, `$[<identifier>]`) are left to neosqlite's own."""
+    if array_filters or _positional(update_spec):
+        return _neosqlite_update(self, doc_id, update_spec, original_doc, array_filters, query_filter)  # type: ignore[no-any-return]
     updated = apply_update(original_doc, update_spec, upsert=doc_id == 0)
     modified = not identical(updated, original_doc)
     if doc_id != 0 and modified:
@@ -63,6 +66,14 @@ def _update_document(
             (values.dumps(updated), row),
         )
     return updated, modified
+
+
+def _positional(update_spec: dict[str, Any]) -> bool:
+    paths = (path for fields in update_spec.values() if isinstance(fields, dict) for path in fields)
+    return any("$" in path.replace("$[]", "") for path in paths)
+
+
+_neosqlite_update = QueryHelper._internal_update
 
 
 def _insert_document(self: QueryHelper, document: dict[str, Any]) -> Any:

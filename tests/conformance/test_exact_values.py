@@ -151,3 +151,11 @@ def test_an_update_that_changes_nothing_is_not_counted_as_modified(coll):
     assert coll.update_one({"_id": 1}, {"$set": {"v": 1.5}}).modified_count == 0
     assert coll.update_one({"_id": 1}, {"$set": {"w": 1.0}}).modified_count == 1  # int to double
     assert type(coll.find_one({"_id": 1})["w"]) is float
+
+
+def test_all_elements_operator_applies_to_every_element(coll):
+    coll.insert_one({"_id": 1, "scores": [0.1, 2, 1 / 3], "items": [{"n": 1}, {"n": 2}]})
+    coll.update_one({"_id": 1}, {"$inc": {"scores.$[]": 0.2, "items.$[].n": 10}})
+    stored = coll.find_one({"_id": 1})
+    assert identical(stored["scores"], [0.1 + 0.2, 2.2, 1 / 3 + 0.2])
+    assert stored["items"] == [{"n": 11}, {"n": 12}]
