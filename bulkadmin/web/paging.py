@@ -178,12 +178,18 @@ def _keyset(
 
 @dataclass(frozen=True)
 class Part:
-    """One filter of a union. `windowed` when it bounds `_id` to a few documents (a bounded scan of
-    a field without an index): in another order than `_id` it is read whole along the `_id` index,
-    since the server could otherwise walk that order's index far past the window."""
+    """One filter of a union.
+
+    `newest`: the same documents among the newest few (an `_id` window), as a filter the server
+    reads along `_id`. Newest first, when it fills what is asked, those are the newest matches,
+    and the part's filter (read from another index, every match of it sorted) is not needed.
+    `windowed`: the filter itself holds such a window (a bounded scan of a field without an
+    index); in another order than `_id` it is read whole along `_id`, since the server could
+    otherwise walk that order's index far past the window."""
 
     filter: dict[str, Any]
     windowed: bool = False
+    newest: dict[str, Any] | None = None
 
 
 def read_union_page(
@@ -205,18 +211,26 @@ def read_union_page(
     merged: dict[Any, dict[str, Any]] = {}
     with time_limited():
         for part in parts:
-            cursor = collection.find(part.filter, projection)
-            if part.windowed and sort.key != "_id":
-                cursor = cursor.sort("_id", -1)
-            else:
-                cursor = cursor.sort(sort.key, sort.direction).limit(number * PER_PAGE + 1)
-            for document in cursor:
+            for document in _read_part(collection, part, sort, number * PER_PAGE + 1, projection):
                 merged.setdefault(document["_id"], document)
     ordered = sorted(merged.values(), key=lambda doc: (_rank(doc.get(sort.key)), _rank(doc["_id"])))
     if sort.direction < 0:
         ordered.reverse()
     documents = ordered[(number - 1) * PER_PAGE : number * PER_PAGE + 1]
     return Page(number, documents[:PER_PAGE], len(documents) > PER_PAGE)
+
+
+def _read_part(
+    collection: Collection, part: Part, sort: Sort, count: int, projection: dict[str, int] | None
+) -> list[dict[str, Any]]:
+    """The first `count` documents of `part` in `sort` order (all of a windowed part in another order)."""
+    if part.windowed and sort.key != "_id":
+        return list(collection.find(part.filter, projection).sort("_id", -1))
+    if part.newest is not None and (sort.key, sort.direction) == ("_id", -1):
+        found = list(collection.find(part.newest, projection).sort("_id", -1).limit(count))
+        if len(found) == count:
+            return found
+    return list(collection.find(part.filter, projection).sort(sort.key, sort.direction).limit(count))
 
 
 _TYPE_ORDER: tuple[tuple[type, ...], ...] = ((int, float), (str,), (ObjectId,), (bool,), (dt.datetime,))

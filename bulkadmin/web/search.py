@@ -6,8 +6,12 @@
   read that range from the index; an anchored `^text` regex is a full scan on the embedded server.
   The prefix is case-sensitive, except on fields whose type stores them lower-cased
   (`StringConstraints(to_lower=True)`, like `Email`): for those the text is lower-cased first.
+  Newest first (the default order), a range read from the index is every match, sorted: a cost
+  that grows with the matches. So the page is first looked for among the newest
+  `NEWEST_DOCUMENTS` documents along `_id`, with the anchored regex; when they fill it, they are
+  its documents and the range is not read.
 - Any other text field is searched for the text anywhere, in any case, among the newest
-  `SCAN_DOCUMENTS` documents (in `_id` order) only: a bounded scan, which the page says.
+  `NEWEST_DOCUMENTS` documents only: a bounded scan, which the page says.
 
 Conditions are written with stored keys: field names come from the model and the text is only
 ever a literal (a compared string, or an escaped regex).
@@ -27,9 +31,9 @@ from bulkadmin.core.documents import MongoModel, stored_key
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.streams import with_id_condition
 from bulkadmin.web.fields import indexed_fields, lower_case_fields, text_fields
-from bulkadmin.web.paging import Part
+from bulkadmin.web.paging import Part, ReadTimeout, time_limited
 
-SCAN_DOCUMENTS = 10_000
+NEWEST_DOCUMENTS = 10_000
 MAX_SEARCH_LENGTH = 200
 _SURROGATES = range(0xD800, 0xE000)  # not characters: UTF-8 (and so both servers) cannot hold them
 
@@ -53,17 +57,22 @@ class FieldSearch:
         return {"$regex": "(?i)" + re.escape(self.text)}
 
     @property
+    def newest_condition(self) -> dict[str, Any]:
+        """The same match as `condition` for an indexed field, in a form the server checks while
+        reading along `_id` (used within the newest documents; see `paging.Part.newest`)."""
+        return {"$regex": "^" + re.escape(self.text)} if self.indexed else self.condition
+
+    @property
     def description(self) -> str:
         """What an indexed field is searched for, as the page says it."""
         return f"{self.field} starts with “{self.text}”" + (" (stored in lower case)" if self.lower_cased else "")
 
 
 @dataclass(frozen=True)
-class ScanWindow:
-    """The documents a field without an index is searched in: the newest `SCAN_DOCUMENTS` (an
-    `_id` condition), or all of them when the collection holds no more (`bounded` is False when it
-    holds more but their `_id`s are not ObjectIds: then the whole collection is scanned, under the
-    read time limit)."""
+class Window:
+    """The newest `NEWEST_DOCUMENTS` documents, as an `_id` condition; None when the collection
+    holds no more (`bounded` is False when it holds more but their `_id`s are not ObjectIds: then
+    a field without an index is scanned whole, under the read time limit)."""
 
     condition: dict[str, Any] | None
     bounded: bool = True
@@ -76,24 +85,23 @@ class Search:
     text: str
     fields: tuple[FieldSearch, ...]
 
-    @property
-    def scans(self) -> bool:
-        """Whether some field is searched by a scan (it has no index)."""
-        return any(not part.indexed for part in self.fields)
-
-    def parts(self, base: dict[str, Any], window: ScanWindow | None = None) -> list[Part]:
+    def parts(self, base: dict[str, Any], window: Window | None = None) -> list[Part]:
         """One filter per field (stored keys): `base` and the field's condition; a scanned field's
-        within `window`."""
+        within `window`, an indexed field's first looked for there (newest first, see `paging.Part`)."""
+        newest = window.condition if window is not None else None
         parts = []
         for field in self.fields:
             filter = {**base, field.key: field.condition}
-            if field.indexed or window is None or window.condition is None:
+            if newest is None:
                 parts.append(Part(filter))
+            elif field.indexed:
+                among_newest = with_id_condition({**base, field.key: field.newest_condition}, newest)
+                parts.append(Part(filter, newest=among_newest))
             else:
-                parts.append(Part(with_id_condition(filter, window.condition), windowed=True))
+                parts.append(Part(with_id_condition(filter, newest), windowed=True))
         return parts
 
-    def notes(self, window: ScanWindow | None = None) -> list[str]:
+    def notes(self, window: Window | None = None) -> list[str]:
         """What the page says about how the text was looked for, one sentence per way."""
         notes = []
         indexed = [part for part in self.fields if part.indexed]
@@ -135,23 +143,28 @@ def prefix_range(prefix: str) -> dict[str, str]:
     return {"$gte": prefix}
 
 
-def scan_window(collection: Collection) -> ScanWindow:
-    """The `_id` condition of the newest `SCAN_DOCUMENTS` documents (one skip along the `_id` index)."""
-    found = list(collection.find({}, {"_id": 1}).sort("_id", -1).skip(SCAN_DOCUMENTS - 1).limit(1))
+def newest_window(collection: Collection) -> Window:
+    """The `_id` condition of the newest `NEWEST_DOCUMENTS` documents (one skip along the `_id`
+    index); none (a scan under the time limit) when that skip does not finish within it."""
+    try:
+        with time_limited():
+            found = list(collection.find({}, {"_id": 1}).sort("_id", -1).skip(NEWEST_DOCUMENTS - 1).limit(1))
+    except ReadTimeout:
+        return Window(None, bounded=False)
     if not found:
-        return ScanWindow(None, bounded=True)
+        return Window(None)
     oldest = found[0]["_id"]
     if not isinstance(oldest, ObjectId):  # other types may sort apart: no window is exact for them
-        return ScanWindow(None, bounded=False)
-    return ScanWindow({"$gte": oldest}, bounded=True)
+        return Window(None, bounded=False)
+    return Window({"$gte": oldest})
 
 
-def _scope(window: ScanWindow | None) -> str:
+def _scope(window: Window | None) -> str:
     if window is not None and window.condition is not None:
-        return f"in the newest {SCAN_DOCUMENTS:,} documents only"
+        return f"in the newest {NEWEST_DOCUMENTS:,} documents only"
     if window is not None and not window.bounded:
         return "by a scan of the whole collection, which stops at the time limit"
-    return f"in every document (there are at most {SCAN_DOCUMENTS:,})"
+    return f"in every document (there are at most {NEWEST_DOCUMENTS:,})"
 
 
 def _names(fields: list[str]) -> str:

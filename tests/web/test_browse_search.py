@@ -12,7 +12,7 @@ from bulkadmin.web.fields import indexed_fields, lower_case_fields
 from bulkadmin.web.paging import Part
 from bulkadmin.web.search import plan_search, prefix_range
 from project.collections import AnalyticsEvent, ApplicationLog, User
-from tests.factories import days_ago
+from tests.factories import days_ago, users
 
 pytestmark = pytest.mark.django_db
 USERS = "/admin/bulk/collections/users/"
@@ -75,9 +75,33 @@ def test_indexed_fields_are_searched_as_index_ranges_the_lower_cased_one_in_lowe
     ]
 
 
+def test_an_indexed_field_is_first_looked_for_among_the_newest_documents_along_id():
+    window = search.Window({"$gte": "the bound"})
+    name, email = plan_search(User, "A.b").parts({}, window)
+    assert name == Part(
+        {"name": {"$gte": "A.b", "$lt": "A.c"}},
+        newest={"name": {"$regex": "^A\\.b"}, "_id": {"$gte": "the bound"}},
+    )
+    assert email.newest == {"email": {"$regex": "^a\\.b"}, "_id": {"$gte": "the bound"}}
+
+
+def test_pages_of_a_prefix_search_are_the_same_whether_the_newest_documents_fill_them_or_not(
+    admin_client_, db, monkeypatch
+):
+    monkeypatch.setattr(search, "NEWEST_DOCUMENTS", 60)  # page 1 (51 asked) is within them, page 2 is not
+    bulk_insert(User, users(120), db=db)
+    first = admin_client_.get(USERS, {"q": "User"})
+    assert [row[1] for row in first.context["rows"]] == [f"User {n}" for n in range(119, 69, -1)]
+    second = admin_client_.get(USERS, {"q": "User", "page": 2})
+    assert [row[1] for row in second.context["rows"]] == [f"User {n}" for n in range(69, 19, -1)]
+    third = admin_client_.get(USERS, {"q": "User", "page": 3})
+    assert [row[1] for row in third.context["rows"]] == [f"User {n}" for n in range(19, -1, -1)]
+    assert (first.context["has_next"], second.context["has_next"], third.context["has_next"]) == (True, True, False)
+
+
 def test_a_field_without_an_index_is_scanned_for_the_text_anywhere_within_the_window():
     planned = plan_search(ApplicationLog, "a.b")
-    window = search.ScanWindow({"$gte": "the bound"})
+    window = search.Window({"$gte": "the bound"})
     assert planned.parts({}, window) == [
         Part({"message": {"$regex": "(?i)a\\.b"}, "_id": {"$gte": "the bound"}}, windowed=True)
     ]
@@ -111,7 +135,7 @@ def test_prefix_search_with_a_chosen_value_and_a_sort(admin_client_, people):
 def test_a_field_without_an_index_is_searched_in_the_newest_documents_and_the_page_says_so(
     admin_client_, logs, monkeypatch
 ):
-    monkeypatch.setattr(search, "SCAN_DOCUMENTS", 5)
+    monkeypatch.setattr(search, "NEWEST_DOCUMENTS", 5)
     found = admin_client_.get(LOGS, {"q": "disk full"})
     assert messages(found) == ["disk full at 3am", "Disk FULL again"]  # the first line is older than the newest 5
     note = (
@@ -133,7 +157,7 @@ def test_a_collection_within_the_scan_size_is_searched_whole_and_says_so(admin_c
 
 
 def test_an_indexed_and_a_scanned_field_searched_together(admin_client_, db, monkeypatch):
-    monkeypatch.setattr(search, "SCAN_DOCUMENTS", 3)
+    monkeypatch.setattr(search, "NEWEST_DOCUMENTS", 3)
     monkeypatch.setattr(AnalyticsEvent, "indexes", (Index((("page", 1),)),))  # page indexed, action not
     events = [
         {"type": "page_view", "page": "/docs"},

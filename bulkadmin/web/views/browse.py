@@ -16,8 +16,8 @@ from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter
 from bulkadmin.web import counts, page_marks
 from bulkadmin.web.fields import choice_fields, columns, default_columns, sortable_fields, text_fields
-from bulkadmin.web.paging import PER_PAGE, Page, Part, Sort, read_page, read_union_page, time_limited
-from bulkadmin.web.search import plan_search, scan_window
+from bulkadmin.web.paging import PER_PAGE, Page, Part, Sort, read_page, read_union_page
+from bulkadmin.web.search import newest_window, plan_search
 from bulkadmin.web.views.common import model_or_404, page, show
 from bulkadmin.web.views.documents import find_document
 
@@ -54,10 +54,7 @@ def _parts(model: type[MongoModel], query: str, chosen: dict[str, str]) -> tuple
     if not query or not text_fields(model):
         return [Part(base)], []
     search = plan_search(model, query)
-    window = None
-    if search.scans:
-        with time_limited():
-            window = scan_window(get_db()[model.collection])
+    window = newest_window(get_db()[model.collection])
     return search.parts(base, window), search.notes(window)
 
 
@@ -106,7 +103,7 @@ def _listing(request: HttpRequest, model: type[MongoModel], parts: list[Part], e
 
 def _read(request: HttpRequest, collection: Any, parts: list[Part], sort: Sort, number: int, projection: Any) -> Page:
     """Page `number`: of the one filter (by skip or keyset), or merged from the parts of a search."""
-    if len(parts) > 1 or parts[0].windowed:
+    if len(parts) > 1 or parts[0].windowed or parts[0].newest is not None:
         return read_union_page(collection, parts, sort, number, projection=projection)
     after, before = request.GET.get("after", ""), request.GET.get("before", "")
     return read_page(collection, parts[0].filter, sort, number, after=after, before=before, projection=projection)
