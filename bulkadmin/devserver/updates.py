@@ -23,7 +23,7 @@ from bulkadmin.devserver.ordering import same_value, sort_key
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 BAD_VALUE, TYPE_MISMATCH, OVERFLOW, PATH_NOT_VIABLE = 2, 14, 15, 28
-_MISSING = object()
+MISSING = object()
 _DECIMAL_CONTEXT = create_decimal128_context()
 
 
@@ -63,7 +63,7 @@ def concrete_paths(document: Any, parts: list[str]) -> list[list[str]]:
 
 
 def get_path(document: Any, parts: list[str]) -> Any:
-    """The value at `parts` (an object key or an array index each), or `_MISSING`."""
+    """The value at `parts` (an object key or an array index each), or `MISSING`."""
     value = document
     for part in parts:
         if isinstance(value, dict) and part in value:
@@ -71,7 +71,7 @@ def get_path(document: Any, parts: list[str]) -> Any:
         elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
             value = value[int(part)]
         else:
-            return _MISSING
+            return MISSING
     return value
 
 
@@ -98,7 +98,7 @@ def _child(existing: Any, rest: list[str]) -> Any:
 
 def drop_path(container: Any, parts: list[str]) -> Any:
     """A copy of `container` without the value at `parts` (an array element becomes null)."""
-    if get_path(container, parts) is _MISSING:
+    if get_path(container, parts) is MISSING:
         return container
     head, rest = parts[0], parts[1:]
     if isinstance(container, list):
@@ -120,7 +120,7 @@ def _unset(document: Any, parts: list[str], _: Any) -> Any:
 def _inc(document: Any, parts: list[str], amount: Any) -> Any:
     current = get_path(document, parts)
     _require_number("$inc", parts, amount, "increment")
-    if current is _MISSING:
+    if current is MISSING:
         return put_path(document, parts, amount)
     _require_number("$inc", parts, current, "field")
     return put_path(document, parts, _arithmetic(current, amount, "$inc"))
@@ -129,7 +129,7 @@ def _inc(document: Any, parts: list[str], amount: Any) -> Any:
 def _mul(document: Any, parts: list[str], factor: Any) -> Any:
     current = get_path(document, parts)
     _require_number("$mul", parts, factor, "multiplier")
-    if current is _MISSING:
+    if current is MISSING:
         return put_path(document, parts, _zero_like(factor))
     _require_number("$mul", parts, current, "field")
     return put_path(document, parts, _arithmetic(current, factor, "$mul"))
@@ -137,14 +137,14 @@ def _mul(document: Any, parts: list[str], factor: Any) -> Any:
 
 def _min(document: Any, parts: list[str], value: Any) -> Any:
     current = get_path(document, parts)
-    if current is _MISSING or sort_key(value) < sort_key(current):
+    if current is MISSING or sort_key(value) < sort_key(current):
         return put_path(document, parts, value)
     return document
 
 
 def _max(document: Any, parts: list[str], value: Any) -> Any:
     current = get_path(document, parts)
-    if current is _MISSING or sort_key(value) > sort_key(current):
+    if current is MISSING or sort_key(value) > sort_key(current):
         return put_path(document, parts, value)
     return document
 
@@ -193,7 +193,7 @@ def _pull_all(document: Any, parts: list[str], values: Any) -> Any:
 
 def _pop(document: Any, parts: list[str], end: Any) -> Any:
     items = get_path(document, parts)
-    if items is _MISSING or not items:
+    if items is MISSING or not items:
         return document
     if not isinstance(items, list):
         raise UpdateFailed(f"Path '{'.'.join(parts)}' contains an element of non-array type", TYPE_MISMATCH)
@@ -207,7 +207,7 @@ def _current_date(document: Any, parts: list[str], _: Any) -> Any:
 
 def _rename(document: Any, parts: list[str], new_name: Any) -> Any:
     value = get_path(document, parts)
-    if value is _MISSING:
+    if value is MISSING:
         return document
     return put_path(drop_path(document, parts), str(new_name).split("."), value)
 
@@ -272,7 +272,7 @@ def _zero_like(value: Any) -> Any:
 
 def _array_at(document: Any, parts: list[str], operator: str) -> list[Any]:
     items = get_path(document, parts)
-    if items is _MISSING:
+    if items is MISSING:
         return []
     if not isinstance(items, list):
         path = ".".join(parts)
@@ -338,7 +338,7 @@ def _operator_matches(item: Any, operator: str, operand: Any) -> bool:
     compare = _COMPARISONS.get(operator)
     if compare is None:
         raise UpdateFailed(f"Unsupported $pull condition {operator}", BAD_VALUE)
-    return item is not _MISSING and compare(sort_key(item), sort_key(operand))
+    return item is not MISSING and compare(sort_key(item), sort_key(operand))
 
 
 def identical(left: Any, right: Any) -> bool:

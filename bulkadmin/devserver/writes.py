@@ -9,11 +9,15 @@
   its own statement (SQLite's statement atomicity), so ordered and unordered batches report
   `writeErrors` as before; an unexpected failure rolls the whole command back.
 - findAndModify reports a failed update as an error (nx-27017 answered "no document").
+- A duplicate key is MongoDB's error 11000 with its message ("E11000 duplicate key error ..."),
+  `keyPattern` and `keyValue`, not SQLite's "UNIQUE constraint failed".
 """
 
 from __future__ import annotations
 
 import functools
+import re
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -26,9 +30,12 @@ from nx_27017 import handler as nx_handler
 from nx_27017.handler import NeoSQLiteHandler, _msg_db_name
 
 from bulkadmin.devserver import values
-from bulkadmin.devserver.updates import UpdateFailed, apply_update, identical
+from bulkadmin.devserver.updates import MISSING, UpdateFailed, apply_update, get_path, identical
 
 IMMUTABLE_FIELD = 66
+DUPLICATE_KEY = 11000
+_UNIQUE_FAILED = re.compile(r"UNIQUE constraint failed: index '([^']+)'")
+_KEY_PATH = re.compile(r"json_extract\(data, '\$\.([^']+)'\)")
 _WRITE_COMMANDS = frozenset({"insert", "update", "delete", "findAndModify", "findandmodify"})
 
 
@@ -39,6 +46,30 @@ class CommandFailed(BaseException):
     def __init__(self, cause: Exception) -> None:
         super().__init__(str(cause))
         self.cause = cause
+
+
+class DuplicateKey(Exception):
+    """A write that would store a second document with the same unique key."""
+
+    code = DUPLICATE_KEY
+
+    def __init__(self, collection: str, key_value: dict[str, Any]) -> None:
+        self.key_pattern = {field: 1 for field in key_value}
+        self.key_value = key_value
+        index = "_".join(f"{field}_1" for field in key_value)
+        shown = ", ".join(f"{field}: {value!r}" for field, value in key_value.items())
+        super().__init__(f"E11000 duplicate key error collection: {collection} index: {index} dup key: {{ {shown} }}")
+
+
+def _duplicate_key(helper: QueryHelper, document: dict[str, Any], error: sqlite3.IntegrityError) -> Exception:
+    """SQLite's unique-constraint failure as MongoDB's duplicate key error (others unchanged)."""
+    found = _UNIQUE_FAILED.search(str(error))
+    if found is None:
+        return error
+    row = helper.collection.db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (found[1],)).fetchone()
+    fields = _KEY_PATH.findall(row[0] or "") if row else []
+    key_value = {field: get_path(document, field.split(".")) for field in fields or ["_id"]}
+    return DuplicateKey(helper.collection.name, {k: None if v is MISSING else v for k, v in key_value.items()})
 
 
 def _update_document(
@@ -61,10 +92,13 @@ def _update_document(
                 "Performing an update on the path '_id' would modify the immutable field '_id'", IMMUTABLE_FIELD
             )
         row = doc_id if isinstance(doc_id, int) else self._get_integer_id_for_oid(doc_id)
-        self.collection.db.execute(
-            f"UPDATE {quote_table_name(self.collection.name)} SET data = ? WHERE id = ?",
-            (values.dumps(updated), row),
-        )
+        try:
+            self.collection.db.execute(
+                f"UPDATE {quote_table_name(self.collection.name)} SET data = ? WHERE id = ?",
+                (values.dumps(updated), row),
+            )
+        except sqlite3.IntegrityError as error:
+            raise _duplicate_key(self, updated, error) from error
     return updated, modified
 
 
@@ -83,10 +117,13 @@ def _insert_document(self: QueryHelper, document: dict[str, Any]) -> Any:
     if document.get("_id") is None:
         document["_id"] = ObjectId()
     doc_id = document["_id"]
-    self.collection.db.execute(
-        f"INSERT INTO {quote_table_name(self.collection.name)}(data, _id) VALUES (?, ?)",
-        (values.dumps(document), str(doc_id)),
-    )
+    try:
+        self.collection.db.execute(
+            f"INSERT INTO {quote_table_name(self.collection.name)}(data, _id) VALUES (?, ?)",
+            (values.dumps(document), str(doc_id)),
+        )
+    except sqlite3.IntegrityError as error:
+        raise _duplicate_key(self, document, error) from error
     return doc_id
 
 
@@ -146,8 +183,10 @@ def _in_one_transaction(handle: Callable[..., Any]) -> Callable[..., Any]:
 def _write_error(error: Exception, index: int) -> dict[str, Any]:
     """nx-27017's writeErrors entry, with the code an update failure carries."""
     entry: dict[str, Any] = _bulk_write_error(error, index)
-    if isinstance(error, UpdateFailed):
+    if isinstance(error, UpdateFailed | DuplicateKey):
         entry["code"] = error.code
+    if isinstance(error, DuplicateKey):
+        entry.update(keyPattern=error.key_pattern, keyValue=error.key_value)
     return entry
 
 

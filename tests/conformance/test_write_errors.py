@@ -7,8 +7,6 @@ import pytest
 from pymongo import ASCENDING, InsertOne, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from tests.conformance.conftest import on_embedded_server_xfail
-
 DUPLICATE_KEY = 11000
 
 
@@ -30,7 +28,6 @@ def test_bulk_write_error_details_have_the_documented_fields(unique_email):
     assert isinstance(error["errmsg"], str) and error["errmsg"]
 
 
-@on_embedded_server_xfail("nx-27017: duplicate key errors carry no keyPattern / keyValue")
 def test_duplicate_key_error_names_the_key_pattern_and_value(unique_email):
     with pytest.raises(BulkWriteError) as caught:
         unique_email.bulk_write([InsertOne({"email": "a@example.com"})])
@@ -39,7 +36,6 @@ def test_duplicate_key_error_names_the_key_pattern_and_value(unique_email):
     assert error["keyValue"] == {"email": "a@example.com"}
 
 
-@on_embedded_server_xfail("nx-27017: the duplicate key message is SQLite's, not 'E11000 duplicate key error ...'")
 def test_duplicate_key_message_starts_with_e11000(unique_email):
     with pytest.raises(DuplicateKeyError) as caught:
         unique_email.insert_one({"email": "a@example.com"})
