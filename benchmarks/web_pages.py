@@ -5,8 +5,11 @@
 For each size N: a private embedded MongoDB server in a temporary directory (or `--var-dir`,
 kept and reused when it already holds N users) is seeded with N users and the demo's other
 collections in proportion (`project.demo_data` documents written with raw `insert_many` in big
-batches, about 8 documents per user), then `manage.py runserver --noreload` serves the project
-against it (Django's tables in SQLite, tasks queued and not run). A staff user logs in and each
+batches, about 8 documents per user), then gunicorn serves the project against it as in production
+(one worker, threads; Django's tables in SQLite, tasks queued and not run). Not `runserver`: it
+writes a response's status line, headers and body in separate small sends and leaves Nagle's
+algorithm on, so on a kept-alive connection each response waits for the client's delayed ACK,
+about 40 ms, whatever the page (gunicorn sets TCP_NODELAY). A staff user logs in and each
 page is fetched `--repeat` times; the table gives each page's median time (request sent to
 response read, on 127.0.0.1) per size and the ratio of the largest size to the smallest. Each
 collection is browsed at page 1, page 1,000 (the same depth at every size) and its middle page
@@ -36,7 +39,9 @@ sys.path.insert(0, str(ROOT))
 INSERT_BATCH = 20_000
 DEEP_PAGE = 1_000  # the same depth at every size: what a page costs as the collection grows
 TARGET_MS, TARGET_RATIO = 300, 1.5
+NAME_WIDTH = 52
 PASSWORD = "bench-password"
+GUNICORN_OPTIONS = ("--workers", "1", "--threads", "4", "--timeout", "600")  # one process: one cache of page marks
 
 
 def main() -> None:
@@ -66,7 +71,7 @@ def main() -> None:
 def print_table(results: dict[int, dict[str, list[float]]]) -> None:
     sizes = sorted(results)
     pages = list(results[sizes[0]])
-    header = f"{'page':44}" + "".join(f"{f'{size:,} users':>16}" for size in sizes)
+    header = f"{'page':{NAME_WIDTH}}" + "".join(f"{f'{size:,} users':>16}" for size in sizes)
     print(header + (f"{'ratio':>8}" if len(sizes) > 1 else ""))
     worst_ms, worst_ratio = 0.0, 0.0
     for name in pages:
@@ -75,7 +80,7 @@ def print_table(results: dict[int, dict[str, list[float]]]) -> None:
         pairs = zip(medians, statuses, strict=True)
         shown = [f"{ms:.0f} ms" + ("" if code in (200, 302) else f" ({code})") for ms, code in pairs]
         cells = "".join(f"{cell:>16}" for cell in shown)
-        line = f"{name:44}{cells}"
+        line = f"{name:{NAME_WIDTH}}{cells}"
         if len(sizes) > 1:
             ratio = medians[-1] / max(medians[0], 1.0)
             worst_ratio = max(worst_ratio, ratio)
@@ -92,7 +97,7 @@ def print_first_views(results: dict[int, dict[str, list[Any]]]) -> None:
     print("\nfirst view of each browse page (the median above is of all views)")
     for name in (name for name in results[sizes[0]] if name.startswith("browse ")):
         cells = "".join(f"{results[size][name][2] * 1000:>13.0f} ms" for size in sizes if len(results[size][name]) > 2)
-        print(f"{name:44}{cells}")
+        print(f"{name:{NAME_WIDTH}}{cells}")
 
 
 def child(users: int, var_dir: Path, repeat: int, seed_only: bool) -> None:
@@ -128,7 +133,7 @@ def serve_and_time(users: int, var_dir: Path, uri: str, repeat: int, seed_only: 
     prepare_jobs()
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "runserver", "--noreload", f"127.0.0.1:{port}"],
+        [sys.executable, "-m", "gunicorn", "project.wsgi", "--bind", f"127.0.0.1:{port}", *GUNICORN_OPTIONS],
         cwd=ROOT,
         env=os.environ.copy(),
         stdout=subprocess.DEVNULL,
@@ -215,7 +220,10 @@ def pages(users: int) -> dict[str, tuple[str, str, dict[str, str] | None]]:
     from bulkadmin.models import Job
 
     db = get_db()
-    listed: dict[str, tuple[str, str, dict[str, str] | None]] = {"dashboard": ("GET", "/admin/bulk/", None)}
+    listed: dict[str, tuple[str, str, dict[str, str] | None]] = {
+        "health check (no page: the cost of a request)": ("GET", "/healthz", None),
+        "dashboard": ("GET", "/admin/bulk/", None),
+    }
     for model in site:
         name = model.collection
         pages_there = max(1, db[name].estimated_document_count() // 50)
@@ -225,10 +233,15 @@ def pages(users: int) -> dict[str, tuple[str, str, dict[str, str] | None]]:
         listed[f"browse {name}, page {DEEP_PAGE:,} (or last)"] = ("GET", f"{url}?page={deep}", None)
         listed[f"browse {name}, middle page"] = ("GET", f"{url}?page={max(1, pages_there // 2)}", None)
     some = db.users.find_one({}, sort=[("_id", 1)], skip=users // 2)
-    browse = "/admin/bulk/collections/users/"
+    browse, logs = "/admin/bulk/collections/users/", "/admin/bulk/collections/application_logs/"
     listed.update(
         {
             "browse users, search q=ada": ("GET", f"{browse}?q=ada", None),
+            "browse users, name prefix q=Ada": ("GET", f"{browse}?q=Ada", None),
+            "browse users, email prefix q=ada.lovelace.1": ("GET", f"{browse}?q=ada.lovelace.1", None),
+            "browse users, search matching nothing": ("GET", f"{browse}?q=nobody+like+this", None),
+            "browse application_logs, search (scan) q=timeout": ("GET", f"{logs}?q=timeout", None),
+            "browse application_logs, search matching nothing": ("GET", f"{logs}?q=nobody+like+this", None),
             "browse users, status+tier filter": ("GET", f"{browse}?status=active&tier=gold", None),
             "browse users, sorted by last_login": ("GET", f"{browse}?sort=-last_login", None),
             "browse users, jump to an email": ("GET", f"{browse}?go={some['email']}", None),
