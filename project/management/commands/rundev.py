@@ -38,7 +38,7 @@ class Command(BaseCommand):
                 call_command(name, "--if-empty")
         username, password = _staff_login()
         processes = [] if no_worker else [_spawn("db_worker")]
-        processes.append(_spawn("runserver", f"127.0.0.1:{port}", "--noreload"))
+        processes.append(_spawn("runserver_nodelay", f"127.0.0.1:{port}", "--noreload"))
         self.stdout.write(self.style.SUCCESS(f"\nbulkadmin is running at http://127.0.0.1:{port}/admin/"))
         self.stdout.write(f"Log in as {username} / {password}   (Ctrl-C stops everything)\n")
         _wait(processes, stop_mongo=owns_mongo)
