@@ -3,7 +3,8 @@
 Async twins with the same names live in `bulkadmin.bulk.aio`.
 """
 
-from bulkadmin.bulk.results import BatchStat, BulkResult, FieldError, RowError
+from bulkadmin.bulk.options import raise_failed_rows
+from bulkadmin.bulk.results import BatchStat, BulkResult, FieldError, RowError, WriteConcernError
 from bulkadmin.bulk.service import bulk_delete, bulk_insert, bulk_restore, bulk_update, bulk_upsert, bulk_write
 from bulkadmin.core.exceptions import BulkWriteError
 
@@ -13,10 +14,12 @@ __all__ = [
     "BulkWriteError",
     "FieldError",
     "RowError",
+    "WriteConcernError",
     "bulk_delete",
     "bulk_insert",
     "bulk_restore",
     "bulk_update",
     "bulk_upsert",
     "bulk_write",
+    "raise_failed_rows",
 ]

@@ -20,7 +20,7 @@ class BulkOptions(TypedDict, total=False):
 
     batch_size: int  # rows sent per server call; default 1000
     ordered: bool  # stop at the first failed row, across batches; default True
-    raise_on_error: bool  # raise BulkWriteError when any row failed; default True
+    raise_on_error: bool  # raise BulkWriteError when a row failed or a write concern failed; default True
     progress: ProgressCallback | None  # called after each batch with (rows done, total or None)
     db: Any  # the database to write to (pymongo's, sync or async); default: the configured one
 
@@ -57,11 +57,20 @@ class Clock:
             self.progress(self.plan.rows_done, self.total)
 
     def conclude(self, raise_on_error: bool) -> BulkResult:
-        """Freeze the result; raise `BulkWriteError` carrying it when rows failed."""
+        """Freeze the result; raise `BulkWriteError` carrying it when rows failed or the server
+        reported write-concern errors (as pymongo's bulk API does)."""
         result = self.plan.finish(time.perf_counter() - self.started)
-        if raise_on_error and result.errors:
+        if raise_on_error and not result.ok:
             raise BulkWriteError(result)
         return result
+
+
+def raise_failed_rows(result: BulkResult) -> BulkResult:
+    """`result` when no row failed, else `BulkWriteError` carrying it. For callers that end on a
+    failed row but report the server's write-concern errors with their own result."""
+    if result.errors:
+        raise BulkWriteError(result)
+    return result
 
 
 def build_plan(kind: str, model: type[MongoModel], **options: Any) -> Plan:

@@ -1,8 +1,8 @@
 """The bulk service's logic, free of I/O and written once for the sync and async drivers.
 
 A plan turns one batch of rows into a generator of I/O requests (`Find`, `Write`); the driver
-executes each request and sends back its outcome. Counts, global error indexes and
-ordered/unordered semantics across batches all live here.
+executes each request and sends back its outcome. Counts, global error indexes, the server's
+write-concern errors and ordered/unordered semantics across batches all live here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import bson.errors
 import pymongo.errors
 
 from bulkadmin.bulk.batching import Row
-from bulkadmin.bulk.results import BatchStat, BulkResult, FieldError, RowError
+from bulkadmin.bulk.results import BatchStat, BulkResult, FieldError, RowError, WriteConcernError
 from bulkadmin.bulk.validation import RowInvalid
 from bulkadmin.core.documents import MongoModel, stored_key
 from bulkadmin.core.exceptions import InvalidSpec
@@ -85,6 +85,7 @@ class Tally:
     operation: str
     counts: dict[str, int] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
+    write_concern_errors: list[WriteConcernError] = field(default_factory=list)
     upserted_ids: dict[int, Any] = field(default_factory=dict)
     batches: list[BatchStat] = field(default_factory=list)
 
@@ -100,12 +101,17 @@ class Tally:
         code = write_error.get("code", 0)
         self.errors.append(RowError(index, write_error.get("errmsg", ""), code=code, kind="write"))
 
+    def concern(self, outcome: dict[str, Any]) -> None:
+        """Keep a write's `writeConcernErrors`, in the order the writes ran (as pymongo merges them)."""
+        self.write_concern_errors.extend(WriteConcernError.from_reply(e) for e in outcome.get("writeConcernErrors", []))
+
     def result(self, elapsed: float, dry_run: bool = False) -> BulkResult:
         return BulkResult(
             operation=self.operation,
             **self.counts,
             upserted_ids=dict(self.upserted_ids),
             errors=tuple(sorted(self.errors, key=lambda e: e.index)),
+            write_concern_errors=tuple(self.write_concern_errors),
             batches=tuple(self.batches),
             elapsed=elapsed,
             dry_run=dry_run,
@@ -202,7 +208,9 @@ class Plan:
         return self.tally.result(elapsed, self.dry_run)
 
     def _written(self, outcome: dict[str, Any], op_rows: list[int]) -> set[int]:
-        """Record a write's failures; return the positions in `op_rows` that did not succeed."""
+        """Record a write's failures (row errors and write-concern errors); return the positions
+        in `op_rows` that did not succeed."""
+        self.tally.concern(outcome)
         failed = {error["index"] for error in outcome.get("writeErrors", [])}
         for error in outcome.get("writeErrors", []):
             self.tally.fail(op_rows[error["index"]], error)
@@ -250,7 +258,8 @@ class OpsPlan(Plan):
 
 
 def merge_outcomes(first: dict[str, Any], second: dict[str, Any], offset: int) -> dict[str, Any]:
-    """Two `bulk_api_result`s of consecutive slices as one; the second's indexes shifted."""
+    """Two `bulk_api_result`s of consecutive slices as one; the second's indexes shifted, the
+    write-concern errors of both kept in order."""
     merged: dict[str, Any] = {
         key: first.get(key, 0) + second.get(key, 0)
         for key in ("nInserted", "nMatched", "nModified", "nUpserted", "nRemoved")
@@ -261,6 +270,7 @@ def merge_outcomes(first: dict[str, Any], second: dict[str, Any], offset: int) -
     merged["writeErrors"] = first.get("writeErrors", []) + [
         {**item, "index": item["index"] + offset} for item in second.get("writeErrors", [])
     ]
+    merged["writeConcernErrors"] = first.get("writeConcernErrors", []) + second.get("writeConcernErrors", [])
     return merged
 
 

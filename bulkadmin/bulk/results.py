@@ -1,8 +1,10 @@
-"""`BulkResult`: the one frozen result every bulk function returns, and its row errors."""
+"""`BulkResult`: the one frozen result every bulk function returns, its row errors and the
+server's write-concern errors."""
 
 from __future__ import annotations
 
 import operator
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, SupportsIndex, cast
 
@@ -36,6 +38,54 @@ class RowError:
 
 
 @dataclass(frozen=True)
+class WriteConcernError:
+    """What the server said when a write was applied but its write concern was not satisfied
+    (e.g. `w: "majority"` timing out): the rows were written on the primary, their durability
+    is not confirmed. It concerns a whole write command, so it has no row index."""
+
+    code: int
+    message: str
+    code_name: str = ""
+    err_info: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    error_labels: tuple[str, ...] = ()
+
+    @classmethod
+    def from_reply(cls, reply: Mapping[str, Any]) -> WriteConcernError:
+        """One entry of pymongo's `writeConcernErrors` (a reply's `writeConcernError`)."""
+        return cls(
+            code=int(reply.get("code", 0)),
+            message=str(reply.get("errmsg", "")),
+            code_name=str(reply.get("codeName", "")),
+            err_info=dict(reply.get("errInfo") or {}),
+            error_labels=tuple(reply.get("errorLabels") or ()),
+        )
+
+    def as_reply(self) -> dict[str, Any]:
+        """The error in pymongo's `writeConcernErrors` shape, keys in the server's order."""
+        reply = {
+            "code": self.code,
+            "codeName": self.code_name,
+            "errmsg": self.message,
+            "errInfo": dict(self.err_info),
+            "errorLabels": list(self.error_labels),
+        }
+        return {key: value for key, value in reply.items() if value or key in ("code", "errmsg")}
+
+    def __str__(self) -> str:
+        name = f" {self.code_name}" if self.code_name else ""
+        return f"code {self.code}{name}: {self.message}"
+
+
+def describe_write_concern_errors(errors: Iterable[WriteConcernError]) -> str:
+    """One clause naming the write-concern errors (empty when there are none), for summaries."""
+    errors = tuple(errors)
+    if not errors:
+        return ""
+    kinds = list(dict.fromkeys(str(error) for error in errors))
+    return f"write concern not met for {len(errors)} write(s): {'; '.join(kinds)}"
+
+
+@dataclass(frozen=True)
 class BatchStat:
     """Figures for one batch, for progress and throughput charts."""
 
@@ -63,6 +113,7 @@ class BulkResult:
     skipped: int = 0
     upserted_ids: dict[int, Any] = field(default_factory=dict)
     errors: tuple[RowError, ...] = ()
+    write_concern_errors: tuple[WriteConcernError, ...] = ()
     batches: tuple[BatchStat, ...] = ()
     elapsed: float = 0.0
     dry_run: bool = False
@@ -103,7 +154,8 @@ class BulkResult:
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        """No row failed and every write's write concern was satisfied."""
+        return not self.errors and not self.write_concern_errors
 
     @property
     def docs_per_second(self) -> float:
@@ -145,7 +197,7 @@ class BulkResult:
             "nRemoved": self.deleted,
             "upserted": [{"index": i, "_id": _id} for i, _id in sorted(self.upserted_ids.items())],
             "writeErrors": [error.as_write_error() for error in sorted(self.errors, key=_by_index)],
-            "writeConcernErrors": [],
+            "writeConcernErrors": [error.as_reply() for error in self.write_concern_errors],
         }
 
     def summary(self) -> str:
@@ -164,7 +216,9 @@ class BulkResult:
             "failed": self.failed,
         }
         shown = ", ".join(f"{name} {value}" for name, value in counts.items() if value)
-        return f"{self.operation}: {shown or 'nothing to do'} in {self.elapsed:.2f}s"
+        concern = describe_write_concern_errors(self.write_concern_errors)
+        concern = f"; {concern}" if concern else ""
+        return f"{self.operation}: {shown or 'nothing to do'} in {self.elapsed:.2f}s{concern}"
 
 
 def _is_count(value: object) -> bool:

@@ -67,10 +67,11 @@ class EmbeddedServerError(BulkAdminError):
 
 
 class BulkWriteError(BulkAdminError, pymongo.errors.BulkWriteError):
-    """Some rows failed validation or writing; `.details` indexes point into the whole input.
+    """Some rows failed validation or writing, or the server reported write-concern errors;
+    `.details` indexes point into the whole input.
 
     `.details` has pymongo's shape (nInserted, nUpserted, nMatched, nModified, nRemoved,
-    upserted, writeErrors); `.result` is the partial `BulkResult`.
+    upserted, writeErrors, writeConcernErrors); `.result` is the partial `BulkResult`.
     """
 
     def __init__(self, result: BulkResult) -> None:
@@ -79,5 +80,9 @@ class BulkWriteError(BulkAdminError, pymongo.errors.BulkWriteError):
 
     def __str__(self) -> str:
         errors: list[dict[str, Any]] = self.details["writeErrors"]
-        first = errors[0] if errors else {}
-        return f"{len(errors)} row(s) failed; first at index {first.get('index')}: {first.get('errmsg')}"
+        concerns = self.result.write_concern_errors
+        told = [f"write concern not met for {len(concerns)} write(s): {concerns[0]}"] if concerns else []
+        if errors or not concerns:
+            first = errors[0] if errors else {}
+            told.insert(0, f"{len(errors)} row(s) failed; first at index {first.get('index')}: {first.get('errmsg')}")
+        return "; ".join(told)

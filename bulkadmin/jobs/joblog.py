@@ -1,6 +1,6 @@
 """One machine-readable log line (JSON, on the `bulkadmin.jobs` logger) for every job that starts
 or ends: which job, what kind, on which collection, who started it and from where, its status,
-counts and elapsed seconds."""
+counts, errors, write-concern errors and elapsed seconds."""
 
 from __future__ import annotations
 
@@ -18,7 +18,16 @@ def started(job: Job) -> None:
 
 
 def finished(job: Job) -> None:
-    _log("job_finished", job, counts=job.counts, rows=job.rows_done, errors=job.error_count, message=job.message)
+    concerns = len(job.details.get("write_concern_errors", ()))
+    _log(
+        "job_finished",
+        job,
+        counts=job.counts,
+        rows=job.rows_done,
+        errors=job.error_count,
+        write_concern_errors=concerns,
+        message=job.message,
+    )
 
 
 def record(job: Job) -> dict[str, Any]:

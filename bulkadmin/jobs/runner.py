@@ -108,7 +108,8 @@ class JobRun:
         return result
 
     def record(self, result: OperationResult) -> None:
-        """Set the job's counts, batches, errors and details from `result` (not saved)."""
+        """Set the job's counts, batches, errors and details from `result` (not saved); the
+        server's write-concern errors, as it sent them, in `details["write_concern_errors"]`."""
         job = self.job
         job.counts = {
             **result.counts,
@@ -122,6 +123,8 @@ class JobRun:
         if not job.error_file and len(result.errors) > ERROR_LIMIT and job.pk is not None:
             job.error_file = write_error_file(job, result.errors)  # every error, not only the first kept
         job.details = {**job.details, **json_ready(dict(result.details))}
+        if result.write_concern_errors:
+            job.details["write_concern_errors"] = [json_ready(e.as_reply()) for e in result.write_concern_errors]
         job.rows_done = result.rows
 
     def close(self, status: str, message: str = "") -> Job:

@@ -21,7 +21,15 @@ from django.utils import timezone
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
-from bulkadmin.bulk import BulkResult, RowError, bulk_delete, bulk_update, bulk_upsert
+from bulkadmin.bulk import (
+    BulkResult,
+    RowError,
+    WriteConcernError,
+    bulk_delete,
+    bulk_update,
+    bulk_upsert,
+    raise_failed_rows,
+)
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import AlreadyRegistered, BulkAdminError, ImproperlyDeclared
 from bulkadmin.core.mongo import get_db
@@ -170,7 +178,7 @@ register_rule = rules.register
 
 @dataclass(frozen=True)
 class RuleResult:
-    """What one rule did (or, in a dry run, would touch)."""
+    """What one rule did (or, in a dry run, would touch), and the server's write-concern errors."""
 
     rule: str
     collection: str
@@ -181,6 +189,7 @@ class RuleResult:
     archived: int = 0
     seconds: float = 0.0
     error: str = ""
+    write_concern_errors: tuple[WriteConcernError, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -207,6 +216,7 @@ def cleanup_result(
         modified=totals["modified"],
         deleted=totals["deleted"] + totals["archived"],
         errors=errors,
+        write_concern_errors=tuple(error for result in results for error in result.write_concern_errors),
         elapsed=elapsed,
         dry_run=dry_run,
     )
@@ -282,19 +292,25 @@ def _apply(
 ) -> dict[str, Any]:
     counts: dict[str, Any] = {"matched": 0, "deleted": 0, "modified": 0, "archived": 0}
     kept, first_problem = 0, ""
+    concerns: list[WriteConcernError] = []
     for batch in batches:
         counts["matched"] += len(batch)
         if rule.action == "delete":
-            counts["deleted"] += delete_ids(rule.model, [document["_id"] for document in batch], db=db)
+            removed = delete_ids(rule.model, [document["_id"] for document in batch], db=db)
+            counts["deleted"] += removed.deleted
+            concerns.extend(removed.write_concern_errors)
         elif rule.action == "update":
-            modified, invalid = update_valid(rule, batch, now=now, db=db)
-            counts["modified"] += modified
+            written, invalid = update_valid(rule, batch, now=now, db=db)
+            counts["modified"] += written.modified
+            concerns.extend(written.write_concern_errors)
             kept, first_problem = kept + len(invalid), first_problem or (invalid[0] if invalid else "")
         else:
-            archived, failed = archive_documents(rule.model, batch, now=now, db=db)
+            archived, failed, concerned = archive_documents(rule.model, batch, now=now, db=db)
             counts["archived"] += archived
+            concerns.extend(concerned)
             kept, first_problem = kept + len(failed), first_problem or (failed[0] if failed else "")
         counter.add(len(batch))
+    counts["write_concern_errors"] = tuple(concerns)
     if kept:
         what = "would become invalid and were not updated" if rule.action == "update" else "could not be archived"
         counts["error"] = f"{kept} document(s) {what} and were kept; first: {first_problem}"
@@ -303,24 +319,25 @@ def _apply(
 
 def update_valid(
     rule: Rule, documents: list[dict[str, Any]], *, now: dt.datetime, db: Database
-) -> tuple[int, list[str]]:
+) -> tuple[BulkResult, list[str]]:
     """Apply the rule's update to the documents (as just read) it leaves valid (each result is
-    validated with the model first); return how many were modified and the documents refused,
-    by `_id` and field."""
+    validated with the model first); return the write's result and the documents refused, by
+    `_id` and field."""
     update = rule.update_spec(now)
     stored_update = translate_update(rule.model, update)
     after = results(documents, stored_update, now=now, codec_options=db.codec_options)
     valid, invalid = split_valid(rule.model, documents, after, stored_update)
-    modified = 0
+    written = BulkResult(operation="update")
     if valid:
         spec = {"filter": {"id": {"$in": [document["_id"] for document in valid]}}, "update": update}
-        modified = bulk_update(rule.model, [spec], db=db).modified
-    return modified, [problem.describe() for problem in invalid]
+        written = raise_failed_rows(bulk_update(rule.model, [spec], raise_on_error=False, db=db))
+    return written, [problem.describe() for problem in invalid]
 
 
-def delete_ids(model: type[MongoModel], ids: list[Any], *, db: Database) -> int:
-    """Delete the documents with these `_id`s; return how many were deleted."""
-    return bulk_delete(model, [{"filter": {"id": {"$in": ids}}}], db=db).deleted
+def delete_ids(model: type[MongoModel], ids: list[Any], *, db: Database) -> BulkResult:
+    """Delete the documents with these `_id`s; the result counts them and keeps the server's
+    write-concern errors."""
+    return raise_failed_rows(bulk_delete(model, [{"filter": {"id": {"$in": ids}}}], raise_on_error=False, db=db))
 
 
 _archive_models: dict[type[MongoModel], type[MongoModel]] = {}
@@ -336,9 +353,10 @@ def archive_model(model: type[MongoModel]) -> type[MongoModel]:
 
 def copy_to_archive(
     model: type[MongoModel], documents: list[dict[str, Any]], *, now: dt.datetime, db: Database
-) -> tuple[list[Any], list[str]]:
+) -> tuple[list[Any], list[str], BulkResult]:
     """Copy the documents (as just read) into the archive (replace by `_id`, so a copy made
-    before a crash is overwritten, never duplicated). Return the copied `_id`s and problems."""
+    before a crash is overwritten, never duplicated). Return the copied `_id`s, problems and
+    the write's result."""
     stamp = {name: value for name, value in (("archived", True), ("archived_at", now)) if name in model.model_fields}
     result = bulk_upsert(
         archive_model(model),
@@ -352,13 +370,14 @@ def copy_to_archive(
     failed = {error.index for error in result.errors}
     copied = [document["_id"] for index, document in enumerate(documents) if index not in failed]
     problems = [f"_id {documents[error.index]['_id']}: {error.message}" for error in result.errors]
-    return copied, problems
+    return copied, problems, result
 
 
 def archive_documents(
     model: type[MongoModel], documents: list[dict[str, Any]], *, now: dt.datetime, db: Database
-) -> tuple[int, list[str]]:
-    """Move documents into the archive: copy, then delete the copied ones by `_id`."""
-    copied, problems = copy_to_archive(model, documents, now=now, db=db)
-    deleted = delete_ids(model, copied, db=db) if copied else 0
-    return deleted, problems
+) -> tuple[int, list[str], tuple[WriteConcernError, ...]]:
+    """Move documents into the archive: copy, then delete the copied ones by `_id`. Return how
+    many moved, the problems and the server's write-concern errors."""
+    copied, problems, copy = copy_to_archive(model, documents, now=now, db=db)
+    removed = delete_ids(model, copied, db=db) if copied else BulkResult(operation="delete")
+    return removed.deleted, problems, copy.write_concern_errors + removed.write_concern_errors

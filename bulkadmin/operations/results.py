@@ -4,6 +4,7 @@ undo, cleanup, sync). The command's summary, the job row and the result page all
 `counts` reconcile with `rows` as each operation defines (an import: rows read = inserted +
 updated + unchanged + deleted + rejected + failed); each count is also an attribute
 (`result.inserted`), as is each entry of `details` (`result.mode`, `result.error_file`).
+The server's write-concern errors are kept as it sent them; a result with any is not a success.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bulkadmin.bulk.results import BatchStat, BulkResult
+from bulkadmin.bulk.results import BatchStat, BulkResult, WriteConcernError, describe_write_concern_errors
 
 SUCCEEDED, PARTIAL, FAILED = "succeeded", "partial", "failed"
 BULK_COUNTS = ("rows", "inserted", "matched", "modified", "upserted", "deleted", "created", "updated", "unchanged")
@@ -21,14 +22,16 @@ BULK_COUNTS = ("rows", "inserted", "matched", "modified", "upserted", "deleted",
 
 @dataclass(frozen=True)
 class OperationResult:
-    """What an operation did: counts, the first errors (global indexes), per-batch figures,
-    operation-specific details, and the status a job of it ends with."""
+    """What an operation did: counts, the first errors (global indexes), the server's
+    write-concern errors, per-batch figures, operation-specific details, and the status a job
+    of it ends with."""
 
     operation: str
     target: str = ""
     counts: Mapping[str, int] = field(default_factory=dict)
     errors: tuple[Any, ...] = ()
     error_count: int = 0
+    write_concern_errors: tuple[WriteConcernError, ...] = ()
     batches: tuple[BatchStat, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
     elapsed: float = 0.0
@@ -71,8 +74,11 @@ class OperationResult:
         return dataclasses.replace(self, job_id=job_id)
 
     def summary(self) -> str:
-        """What the command prints and the job row keeps as its message."""
-        return SUMMARIES.get(self.operation, _bulk_summary)(self)
+        """What the command prints and the job row keeps as its message; the write-concern
+        errors, when there are any, on a line of their own."""
+        told = SUMMARIES.get(self.operation, _bulk_summary)(self)
+        concern = describe_write_concern_errors(self.write_concern_errors)
+        return f"{told}\n{concern[0].upper()}{concern[1:]}." if concern else told
 
 
 def from_bulk(
@@ -87,6 +93,7 @@ def from_bulk(
         counts=counts,
         errors=result.errors,
         error_count=len(result.errors),
+        write_concern_errors=result.write_concern_errors,
         batches=result.batches,
         details=dict(details or {}),
         elapsed=result.elapsed,
@@ -96,11 +103,18 @@ def from_bulk(
 
 
 def bulk_status(result: BulkResult) -> str:
-    """Succeeded when no row failed; partially failed when some rows were written."""
+    """Succeeded when no row failed and every write concern was met; partially failed when
+    some rows were written."""
     if not result.failed:
-        return SUCCEEDED
+        return concerned(SUCCEEDED, result.write_concern_errors)
     written = result.inserted + result.updated + result.modified + result.deleted + result.upserted
     return PARTIAL if written or result.unchanged else FAILED
+
+
+def concerned(status: str, write_concern_errors: tuple[WriteConcernError, ...]) -> str:
+    """`status`, made partial when it says succeeded but the server reported write-concern
+    errors: the rows were written, but not confirmed as the write concern asked."""
+    return PARTIAL if status == SUCCEEDED and write_concern_errors else status
 
 
 def _bulk_summary(result: OperationResult) -> str:
@@ -146,7 +160,9 @@ def _cleanup_summary(result: OperationResult) -> str:
             lines.append(f"{item.rule}: would {item.action} {item.matched} document(s) in {item.collection}")
         else:
             counts = f"deleted {item.deleted}, modified {item.modified}, archived {item.archived}"
-            lines.append(f"{item.rule}: {counts} in {item.seconds:.2f}s")
+            concerns = len(item.write_concern_errors)
+            concern = f"; write concern not met for {concerns} write(s)" if concerns else ""
+            lines.append(f"{item.rule}: {counts} in {item.seconds:.2f}s{concern}")
     totals = result.details.get("totals", {})
     if result.dry_run:
         lines.append(f"Total: {totals.get('matched', 0)} document(s) would be touched (dry run, nothing written).")

@@ -19,7 +19,7 @@ from typing import Any
 from django.utils import timezone
 from pymongo.database import Database
 
-from bulkadmin.bulk import BatchStat, RowError, bulk_update, bulk_upsert
+from bulkadmin.bulk import BatchStat, RowError, WriteConcernError, bulk_update, bulk_upsert, raise_failed_rows
 from bulkadmin.bulk.results import FieldError
 from bulkadmin.core import conf
 from bulkadmin.core.documents import MongoModel
@@ -30,7 +30,7 @@ from bulkadmin.core.safety import translate_filter
 from bulkadmin.core.streams import matching_batches
 from bulkadmin.operations.feeds import Feed, FetchFailed, Pagination, RetryPolicy, Sleep, value_at
 from bulkadmin.operations.progress import Cancelled, Progress
-from bulkadmin.operations.results import FAILED, PARTIAL, SUCCEEDED, OperationResult
+from bulkadmin.operations.results import FAILED, PARTIAL, SUCCEEDED, OperationResult, concerned
 
 MARK_BATCH = 1000
 SYNC_COUNTS = ("records", "created", "updated", "unchanged", "rejected", "marked_missing", "pages")
@@ -168,7 +168,7 @@ class SyncFailed(BulkAdminError):
 
 @dataclass
 class _Tally:
-    """Counts gathered page by page."""
+    """Counts, rejected records and the server's write-concern errors gathered page by page."""
 
     source: Source
     since: dt.datetime | None
@@ -176,6 +176,7 @@ class _Tally:
     started: float = field(default_factory=time.perf_counter)
     counts: dict[str, int] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
+    write_concern_errors: list[WriteConcernError] = field(default_factory=list)
     batches: list[BatchStat] = field(default_factory=list)
     seen: set[Any] = field(default_factory=set)
     missing_check: str = ""
@@ -187,19 +188,21 @@ class _Tally:
     def result(self) -> OperationResult:
         """The sync's result: records read, created / updated / unchanged / rejected, missing
         flagged, pages; rejected records are its errors. A dry run with some good records is
-        partial, not failed (nothing is written in a dry run)."""
+        partial, not failed (nothing is written in a dry run); so is one with write-concern errors."""
         counts = {name: self.counts.get(name, 0) for name in SYNC_COUNTS}
         errors = tuple(sorted(self.errors, key=lambda error: error.index))
         written = 0 if self.dry_run else counts["created"] + counts["updated"] + counts["marked_missing"]
         status = SUCCEEDED if not errors else PARTIAL if written or counts["unchanged"] else FAILED
         if self.dry_run and status == FAILED and counts["records"] > counts["rejected"]:
             status = PARTIAL
+        status = concerned(status, tuple(self.write_concern_errors))
         return OperationResult(
             operation="sync",
             target=self.source.name,
             counts={"rows": counts["records"], **counts, "failed": len({error.index for error in errors})},
             errors=errors,
             error_count=len(errors),
+            write_concern_errors=tuple(self.write_concern_errors),
             batches=tuple(self.batches),
             details={"source": self.source.name, "since": self.since}
             | ({"missing_check": self.missing_check} if self.missing_check else {}),
@@ -247,7 +250,9 @@ def sync_source(
             seen, tally.missing_check = _confirmed_seen(source, seen, sleep)
         except FetchFailed as error:
             raise SyncFailed(source.name, error, tally.result()) from error
-        tally.add(marked_missing=flag_missing(source, seen, dry_run=dry_run, db=db))
+        flagged, concerns = flag_missing(source, seen, dry_run=dry_run, db=db)
+        tally.add(marked_missing=flagged)
+        tally.write_concern_errors.extend(concerns)
     return tally.result()
 
 
@@ -313,9 +318,11 @@ def _sync_page(
     failed = {error.index for error in result.errors}
     tally.errors.extend(_relocated(error, positions[error.index]) for error in result.errors)
     tally.add(created=result.created, updated=result.updated, unchanged=result.unchanged, rejected=len(failed))
+    tally.write_concern_errors.extend(result.write_concern_errors)
     if not dry_run:
         stamps = [{source.key_target: row[source.key_target], "last_sync": now} for row in rows]
-        bulk_upsert(source.model, [stamp for i, stamp in enumerate(stamps) if i not in failed], **options)
+        stamped = bulk_upsert(source.model, [stamp for i, stamp in enumerate(stamps) if i not in failed], **options)
+        tally.write_concern_errors.extend(stamped.write_concern_errors)
 
 
 def map_record(source: Source, record: Any) -> dict[str, Any]:
@@ -353,20 +360,25 @@ def _relocated(error: RowError, index: int) -> RowError:
     return RowError(index, error.message, error.code, error.kind, error.field, error.field_errors)
 
 
-def flag_missing(source: Source, seen: set[Any], *, dry_run: bool, db: Database) -> int:
+def flag_missing(
+    source: Source, seen: set[Any], *, dry_run: bool, db: Database
+) -> tuple[int, tuple[WriteConcernError, ...]]:
     """Set `active_field` false on the source's active documents whose key was not in the feed;
-    return how many (a dry run only counts them); none without an `active_field`."""
+    return how many (a dry run only counts them; none without an `active_field`) and the
+    server's write-concern errors."""
     active = source.active_field
     if active is None:
-        return 0
+        return 0, ()
     query = source.owned_filter(**{active: True})
     key = source.model.model_fields[source.key_target].alias or source.key_target
     flagged = 0
+    concerns: tuple[WriteConcernError, ...] = ()
     for batch in matching_batches(db[source.model.collection], query, MARK_BATCH, fields=(key,)):
         ids = [doc["_id"] for doc in batch if doc.get(key) not in seen]
         if dry_run or not ids:
             flagged += len(ids)
             continue
         spec = {"filter": {"id": {"$in": ids}}, "update": {"$set": {active: False}}}
-        flagged += bulk_update(source.model, [spec], db=db).modified
-    return flagged
+        written = raise_failed_rows(bulk_update(source.model, [spec], raise_on_error=False, db=db))
+        flagged, concerns = flagged + written.modified, concerns + written.write_concern_errors
+    return flagged, concerns

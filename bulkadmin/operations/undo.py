@@ -20,7 +20,15 @@ from pydantic import Field
 from pymongo import UpdateOne
 from pymongo.database import Database
 
-from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_delete, bulk_restore
+from bulkadmin.bulk import (
+    BatchStat,
+    BulkResult,
+    RowError,
+    WriteConcernError,
+    bulk_delete,
+    bulk_restore,
+    raise_failed_rows,
+)
 from bulkadmin.core import conf
 from bulkadmin.core.documents import Index, MongoModel
 from bulkadmin.core.mongo import get_db
@@ -166,11 +174,12 @@ def _record_batches(database: Database, job: int, batch_size: int) -> Iterator[l
 
 
 class _UndoTally:
-    """Counts and conflicts gathered across undo batches."""
+    """Counts, conflicts and the server's write-concern errors gathered across undo batches."""
 
     def __init__(self) -> None:
         self.rows = self.restored = self.unchanged = self.deleted = 0
         self.errors: list[RowError] = []
+        self.write_concern_errors: list[WriteConcernError] = []
         self.batches: list[BatchStat] = []
         self.started = dt.datetime.now(dt.UTC)
 
@@ -194,9 +203,12 @@ class _UndoTally:
         if to_restore:
             result = bulk_restore(model, to_restore, db=database, batch_size=len(to_restore))
             self.restored += result.matched + result.upserted
+            self.write_concern_errors.extend(result.write_concern_errors)
         if to_delete:
-            result = bulk_delete(model, [{"filter": {"id": {"$in": to_delete}}}], db=database)
+            spec = {"filter": {"id": {"$in": to_delete}}}
+            result = raise_failed_rows(bulk_delete(model, [spec], raise_on_error=False, db=database))
             self.deleted += result.deleted
+            self.write_concern_errors.extend(result.write_concern_errors)
         self.rows += len(records)
         seconds = (dt.datetime.now(dt.UTC) - clock).total_seconds()
         self.batches.append(BatchStat(len(self.batches) + 1, len(records), seconds))
@@ -210,6 +222,7 @@ class _UndoTally:
             deleted=self.deleted,
             unchanged=self.unchanged,
             errors=tuple(self.errors),
+            write_concern_errors=tuple(self.write_concern_errors),
             batches=tuple(self.batches),
             elapsed=elapsed,
         )

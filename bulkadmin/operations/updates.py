@@ -25,7 +25,7 @@ from typing import Any
 
 from pymongo.database import Database
 
-from bulkadmin.bulk import BatchStat, BulkResult, RowError, bulk_delete, bulk_update
+from bulkadmin.bulk import BatchStat, BulkResult, RowError, WriteConcernError, bulk_delete, bulk_update
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.mongo import get_db
@@ -159,6 +159,7 @@ class _Runner:
         self.validate_update: dict[str, Any] | None = None  # set: validate each result before writing
         self.now = dt.datetime.now(dt.UTC)
         self.errors: list[RowError] = []
+        self.write_concern_errors: list[WriteConcernError] = []
         self.batches: list[BatchStat] = []
         self.undo_records = 0
         self.keep_undo = undo_key is not None
@@ -197,6 +198,7 @@ class _Runner:
             operation=self.operation,
             **counts,
             errors=tuple(self.errors),
+            write_concern_errors=tuple(self.write_concern_errors),
             batches=tuple(self.batches),
             elapsed=time.perf_counter() - started,
         )
@@ -317,6 +319,7 @@ class _Runner:
         self.counts["matched"] += result.matched
         self.counts["modified"] += result.modified
         self.counts["deleted"] += result.deleted
+        self.write_concern_errors.extend(result.write_concern_errors)
         for error in result.errors:
             message = f"Batch of {rows} documents from row {start} failed: {error.message}"
             self.errors.append(RowError(start, message, code=error.code, kind=error.kind, field=error.field))

@@ -8,6 +8,7 @@ from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs.leases import LeaseHeld
 from bulkadmin.jobs.runs import cleanup_job
 from bulkadmin.management.arguments import positive_int, worded
+from bulkadmin.management.results import not_confirmed
 from bulkadmin.models import Job
 from bulkadmin.operations.cleanup import UnknownRule, rules
 
@@ -39,8 +40,11 @@ class Command(BaseCommand):
         self.stdout.write(result.summary())
         self.stdout.write(f"Job #{result.job_id}: {Job.Status(result.status).label.lower()}.")
         failed = result.failed_rules
-        if failed:
-            raise CommandError(f"{len(failed)} rule(s) failed: {', '.join(failed)}.")
+        problems = [f"{len(failed)} rule(s) failed: {', '.join(failed)}."] if failed else []
+        if result.write_concern_errors:
+            problems.append(not_confirmed(result))
+        if problems:
+            raise CommandError(" ".join(problems))
 
     def _list(self) -> None:
         for number, rule in enumerate(rules, start=1):

@@ -19,6 +19,7 @@ from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.core.registry import site
 from bulkadmin.jobs.imports import import_file, resume_import
 from bulkadmin.management.arguments import positive_int, worded
+from bulkadmin.management.results import not_confirmed
 from bulkadmin.models import Job
 from bulkadmin.operations.imports import MODES, ImportProgress
 from bulkadmin.operations.imports.formats import formats
@@ -204,6 +205,9 @@ class Command(BaseCommand):
             self.stdout.write(f"errors: {result.error_file}")
         if result.stopped_at is not None:
             raise CommandError(f"Stopped at the first bad row, {result.stopped_at}")
+        concern = not_confirmed(result)
+        if concern and not (result.rejected or result.failed):
+            raise CommandError(concern)
         if not result.ok:
             first = result.errors[0] if result.errors else None
             where = f"; first at {first}" if first else ""
@@ -213,6 +217,7 @@ class Command(BaseCommand):
             ]
             raise CommandError(
                 f"{' and '.join(b for b in bad if not b.startswith('0 '))} (job {result.job_id}){where}{file}"
+                + (f"; {concern}" if concern else "")
             )
 
 

@@ -11,6 +11,7 @@ from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs.leases import LeaseHeld
 from bulkadmin.jobs.runs import last_synced_at, sync_job
 from bulkadmin.management.arguments import worded
+from bulkadmin.management.results import not_confirmed
 from bulkadmin.models import Job
 from bulkadmin.operations.results import OperationResult
 from bulkadmin.operations.sync import SyncFailed, sources
@@ -61,15 +62,19 @@ class Command(BaseCommand):
         except SyncFailed as error:
             self._report(error.result)
             where = f" (job #{error.job.pk})" if error.job is not None else ""
-            raise CommandError(f"{error}{where}; documents already written stay, and a re-run converges.") from error
+            told = f"{error}{where}; documents already written stay, and a re-run converges."
+            raise CommandError(" ".join([told, not_confirmed(error.result)]).strip()) from error
         except LeaseHeld as error:
             raise CommandError(str(error)) from error
         except BulkAdminError as error:
             raise CommandError(f"sync {source!r}: {worded(error)}") from error
         self._report(result)
         self.stdout.write(f"Job #{result.job_id}: {Job.Status(result.status).label.lower()}.")
-        if result.rejected:
-            raise CommandError(_rejected(result))
+        problems = [_rejected(result)] if result.rejected else []
+        if result.write_concern_errors:
+            problems.append(not_confirmed(result))
+        if problems:
+            raise CommandError("; ".join(problems))
 
     def _list(self) -> None:
         for name, source in sorted(sources.all().items()):
