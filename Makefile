@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format install browser clean
+.PHONY: run test test-fast lint format install browser clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ run: install
 # Django's tables on a throwaway PostgreSQL cluster (SQLite when none can run; see the script).
 test: install lint browser
 	scripts/test-postgres.sh $(BIN)/python -m pytest
+
+# While developing: everything but the slow, browser, subprocess and fuzz tests (CI runs them all).
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not browser and not subprocess and not fuzz"
 
 # The browser tests drive Debian's Chromium; install it when we can (root with apt-get).
 browser:

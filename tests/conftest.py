@@ -17,6 +17,15 @@ from bulkadmin.core.registry import ensure_indexes, site
 from tests.processes import process_database
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the browser tests (by folder) and the Hypothesis tests (`fuzz`), so `-m` selects them."""
+    for item in items:
+        if "tests/browser/" in item.nodeid:
+            item.add_marker(pytest.mark.browser)
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.fuzz)
+
+
 @pytest.fixture(scope="session")
 def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The server under test: MONGODB_URI when set, else a private embedded server."""

@@ -77,6 +77,7 @@ def test_batch_size_500_makes_five_batches_and_reports_progress(db):
     assert seen == [(500, 2300), (1000, 2300), (1500, 2300), (2000, 2300), (2300, 2300)]
 
 
+@pytest.mark.slow
 def test_100k_documents_stream_from_a_generator(db):
     def generate():
         for i in range(100_000):

@@ -18,6 +18,8 @@ from pymongo import MongoClient
 
 from bulkadmin import devserver
 
+pytestmark = pytest.mark.subprocess
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

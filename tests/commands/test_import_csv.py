@@ -185,6 +185,7 @@ def job_row(env) -> tuple | None:
     return fetch_one(env["DATABASE_URL"], "SELECT id, status, last_committed_row FROM bulkadmin_job")
 
 
+@pytest.mark.subprocess
 def test_a_real_process_imports_a_file_and_stdin(db, env):
     done = manage(env, "users", str(CORPUS / "bom.csv"))
     assert done.returncode == 0, done.stderr
@@ -235,6 +236,7 @@ def resume_when_free(env, job_id: int) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGKILL])
+@pytest.mark.subprocess
 def test_an_import_killed_part_way_resumes_with_no_duplicates_and_no_gaps(db, env, tmp_path, sent):
     # The first batch is checkpointed at once; the signal follows within a poll, long before the
     # last of 60 batches of 500 rows.

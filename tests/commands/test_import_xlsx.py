@@ -80,6 +80,7 @@ def test_sheet_is_refused_with_resume(db, tmp_path):
         call("--resume", "1", "--sheet", "staff")
 
 
+@pytest.mark.subprocess
 def test_a_real_process_imports_a_workbook_from_a_file_and_from_stdin(db, mongo_uri, tmp_path):
     env = {
         **os.environ,

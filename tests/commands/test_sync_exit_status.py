@@ -60,6 +60,7 @@ def test_a_clean_sync_exits_normally(db, feed):
     assert "created 2, updated 0, unchanged 0, rejected 0" in out.getvalue()
 
 
+@pytest.mark.subprocess
 def test_a_real_process_exits_1_with_the_reason_on_stderr(db, mongo_uri, tmp_path):
     for server in serve():
         server.on("/users", {"data": [], "total_pages": 1})

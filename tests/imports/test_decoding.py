@@ -165,6 +165,7 @@ def test_an_unknown_encoding_names_the_option():
 
 
 @pytest.mark.django_db
+@pytest.mark.subprocess
 def test_a_real_process_exits_1_on_the_joerg_file(db, mongo_uri, tmp_path):
     env = {
         **os.environ,

@@ -183,6 +183,7 @@ def test_a_missing_file_fails_the_job(db, tmp_path):
     assert Job.objects.get().status == Job.Status.FAILED
 
 
+@pytest.mark.slow
 def test_a_100k_row_file_streams_in_flat_memory(db, tmp_path):
     path = tmp_path / "big.csv"
     with path.open("w", encoding="utf-8") as file:

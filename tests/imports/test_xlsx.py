@@ -173,6 +173,7 @@ def test_a_file_that_is_not_a_workbook_fails_the_job_clearly(db, tmp_path):
     assert Job.objects.get().status == Job.Status.FAILED
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("write", [write_xlsx, write_xlsx_shared], ids=["inline-texts", "shared-strings"])
 def test_a_200k_row_workbook_streams_in_flat_memory(db, tmp_path, write):
     path = tmp_path / "big.xlsx"

@@ -30,7 +30,7 @@ from tests.jobs.machines import (
     wait_for,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.subprocess]
 
 
 @pytest.fixture

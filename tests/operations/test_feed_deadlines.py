@@ -17,6 +17,8 @@ from project.collections import User
 from tests.factories import NOW
 from tests.feed_server import Reply, serve
 
+pytestmark = pytest.mark.slow  # deadlines of a second or two are waited out
+
 # The case: a 2 s timeout and 3 retries never stop a server that sends a byte now and then.
 PATIENT = RetryPolicy(timeout=2.0, retries=3, backoff=0.01, max_wait=1.0, request_deadline=2.0)
 LONG_BODY = {"data": [{"id": n, "name": f"Partner {n}", "email": f"p{n}@partner.example"} for n in range(5)]}

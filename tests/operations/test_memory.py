@@ -9,9 +9,13 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from bulkadmin.operations import undo, updates
 from bulkadmin.operations.cleanup import Rule, ago, run_cleanup
 from project.collections import ApplicationLog, User
+
+pytestmark = pytest.mark.slow
 
 SMALL, LARGE = 2_000, 12_000
 BOUND = 300 * 1024  # bytes; holding 10,000 more _ids takes about 1 MB

@@ -17,6 +17,8 @@ import pytest
 from tests.processes import process_database
 from tests.production.conftest import ROOT, free_port, readme_production_env
 
+pytestmark = pytest.mark.subprocess
+
 HOST = "bulkadmin.example.com"
 HTTPS = {"Host": HOST, "X-Forwarded-Proto": "https"}  # what the TLS-terminating proxy sends
 

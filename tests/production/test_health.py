@@ -11,7 +11,7 @@ import pytest
 
 from tests.production.conftest import ROOT
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.subprocess]
 
 
 def test_healthy_when_the_database_and_mongodb_answer(client, db):

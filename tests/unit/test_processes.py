@@ -7,8 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bulkadmin.core.processes import pid_lock
 
+pytestmark = pytest.mark.subprocess
 ROOT = Path(__file__).resolve().parents[2]
 HOLD = """
 import sys, time
