@@ -136,7 +136,7 @@ class BatchWriter:
         return counts, sorted(failures, key=lambda item: item[0].number)[: 1 if self.ordered else None]
 
     def close(self) -> None:
-        """Drop what the run kept aside (a dry run's scratch keys)."""
+        """Forget what the run kept aside (a dry run's keys of the file, and their file on disk)."""
         if self.duplicate_keys is not None:
             self.duplicate_keys.close()
 

@@ -1,26 +1,26 @@
 """What a real insert's unique indexes would refuse, found by an insert-mode dry run without
-writing to the collection: keys already in the collection (one read per batch and unique key,
-`$in` on the key's values) and keys repeated in the file. The keys of earlier batches are kept
-in a scratch collection (`bulkadmin_dry_run_keys_<n>`, one read and one insert per batch,
-dropped at the end, expiring after a day if a run dies), so memory stays flat.
+writing anything: keys already stored (one read per batch and unique key, `$in` on its values)
+and keys repeated in the file (a 16-byte digest of each key taken, kept in the process by a
+`SpillingKeySet`, which moves to a temporary SQLite file past a bound: memory stays flat
+whatever the file's size, and nothing is written to the server).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
+from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
-from bson import ObjectId
+from bson.decimal128 import Decimal128
 from pymongo.database import Database
 
 from bulkadmin.core.documents import MongoModel, get_path
 from bulkadmin.core.registry import index_models
+from bulkadmin.operations.imports.key_set import SpillingKeySet
 
 Key = tuple[Any, ...]
-SCRATCH_PREFIX = "bulkadmin_dry_run_keys_"
-SCRATCH_SECONDS = 86_400
 
 
 class DuplicateKeys:
@@ -34,81 +34,113 @@ class DuplicateKeys:
             tuple(index.document["key"]) for index in index_models(model) if index.document.get("unique")
         ]
         self.keys.append(("_id",))
-        self.scratch = db[f"{SCRATCH_PREFIX}{ObjectId()}"]
-        self.scratch.create_index("at", expireAfterSeconds=SCRATCH_SECONDS)
+        self.names = [", ".join("id" if path == "_id" else path for path in paths) for paths in self.keys]
+        self.seen = SpillingKeySet()
 
     def check(self, documents: list[dict[str, Any]]) -> list[str | None]:
         """For each stored-form document in file order: why a real insert would refuse it as a
         duplicate, or None (its keys are then taken, as the real insert would take them)."""
-        stored = [self._stored(paths, documents) for paths in self.keys]
-        claims = [
-            [self._claim(number, document, paths) for number, paths in enumerate(self.keys)] for document in documents
-        ]
-        wanted = [claim for row in claims for claim in row if claim is not None]
-        earlier = {found["_id"] for found in self.scratch.find({"_id": {"$in": wanted}}, {"_id": 1})}
+        columns = [self._column(paths, documents) for paths in self.keys]
+        claims = [[None if key is None else _claim(n, key) for key in column] for n, column in enumerate(columns)]
+        stored = self._stored(columns, claims)
+        earlier = self.seen.found([claim for column in claims for claim in column if claim is not None])
         problems: list[str | None] = []
-        taken: list[str] = []
-        for document, row in zip(documents, claims, strict=True):
-            problem = self._problem(document, row, stored, earlier)
+        taken: list[bytes] = []
+        for row in zip(*claims, strict=True):
+            problem = self._problem(row, stored, earlier)
             if problem is None:
                 fresh = [claim for claim in row if claim is not None]
                 earlier.update(fresh)
                 taken.extend(fresh)
             problems.append(problem)
-        if taken:
-            now = dt.datetime.now(dt.UTC)
-            self.scratch.insert_many([{"_id": claim, "at": now} for claim in taken], ordered=False)
+        self.seen.add(taken)
         return problems
 
     def close(self) -> None:
-        """Drop the scratch collection."""
-        self.scratch.drop()
+        """Forget the file's keys (and delete the file they spilled to)."""
+        self.seen.close()
 
-    def _problem(
-        self, document: dict[str, Any], claims: list[str | None], stored: list[set[Key]], earlier: set[str]
-    ) -> str | None:
-        for paths, claim, in_db in zip(self.keys, claims, stored, strict=True):
+    def _problem(self, claims: tuple[bytes | None, ...], stored: set[bytes], earlier: set[bytes]) -> str | None:
+        for number, claim in enumerate(claims):
             if claim is None:
                 continue
-            named = ", ".join("id" if path == "_id" else path for path in paths)
-            if _key(document, paths) in in_db:
-                return f"duplicate key ({named}): already in the collection"
+            if claim in stored:
+                return f"duplicate key ({self.names[number]}): already in the collection"
             if claim in earlier:
-                return f"duplicate key ({named}): earlier in the file"
+                return f"duplicate key ({self.names[number]}): earlier in the file"
         return None
 
-    def _claim(self, number: int, document: dict[str, Any], paths: tuple[str, ...]) -> str | None:
-        """The scratch `_id` standing for the document's value of key `number`, or None."""
-        value = self._key(document, paths)
-        if value is None:
-            return None
-        return f"{number}:{hashlib.sha256(repr(value).encode()).hexdigest()}"
+    def _stored(self, columns: list[list[Key | None]], claims: list[list[bytes | None]]) -> set[bytes]:
+        """The batch's claims that stored documents hold: one read per unique key the batch
+        gives values for, `$in` on its values (for a compound key, `$in` on each field's values,
+        a superset of which only the documents matching a whole key are kept)."""
+        stored: set[bytes] = set()
+        for number, paths in enumerate(self.keys):
+            wanted = {claim: key for claim, key in zip(claims[number], columns[number], strict=True) if key is not None}
+            if not wanted:
+                continue
+            if len(paths) == 1:
+                query = {paths[0]: {"$in": [key[0] for key in wanted.values()]}}
+            else:
+                query = {path: {"$in": _distinct(key[n] for key in wanted.values())} for n, path in enumerate(paths)}
+            for document in self.collection.find(query, {path: 1 for path in paths}):
+                claim = _claim(number, _values(document, paths))
+                if claim in wanted:
+                    stored.add(claim)
+        return stored
 
-    def _stored(self, paths: tuple[str, ...], documents: list[dict[str, Any]]) -> set[Key]:
-        """The batch's values of the key `paths` that are already stored (one read)."""
-        documents = [document for document in documents if self._key(document, paths) is not None]
-        if not documents:
-            return set()
-        if len(paths) == 1:
-            values = [get_path(document, paths[0]) for document in documents]
-            query: dict[str, Any] = {paths[0]: {"$in": values}}
-        else:
-            query = {"$or": [{path: get_path(document, path) for path in paths} for document in documents]}
-        projection = {path: 1 for path in paths}
-        return {_key(found, paths) for found in self.collection.find(query, projection)}
-
-    def _key(self, document: dict[str, Any], paths: tuple[str, ...]) -> Key | None:
-        """The document's value of the key, or None for the `_id` of a row that gave none."""
-        if paths == ("_id",) and document.get("_id") == self.placeholder:
-            return None
-        return _key(document, paths)
+    def _column(self, paths: tuple[str, ...], documents: list[dict[str, Any]]) -> list[Key | None]:
+        """Each document's value of the key; None for the `_id` of a row that gave none."""
+        if paths == ("_id",):
+            placeholder = self.placeholder
+            return [
+                None if (given := document.get("_id")) is placeholder or given == placeholder else (given,)
+                for document in documents
+            ]
+        if len(paths) == 1 and "." not in paths[0]:
+            return [(document.get(paths[0]),) for document in documents]
+        return [_values(document, paths) for document in documents]
 
 
-def _key(document: dict[str, Any], paths: tuple[str, ...]) -> Key:
-    return tuple(_hashable(get_path(document, path)) for path in paths)
+def _values(document: dict[str, Any], paths: tuple[str, ...]) -> Key:
+    """The document's values at `paths`, None where missing (a unique index holds it as null)."""
+    return tuple(get_path(document, path) if "." in path else document.get(path) for path in paths)
 
 
-def _hashable(value: Any) -> Any:
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True, default=str)
+def _claim(number: int, key: Key) -> bytes:
+    """16 bytes standing for the value `key` of unique key `number`: the same for values a
+    unique index holds equal. (A one-field text key, the usual one, skips `repr`.)"""
+    if len(key) == 1 and type(key[0]) is str:
+        text = f"{number}:{key[0]}"
+    else:
+        text = f"{number}={tuple(map(_canonical, key))!r}"
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _distinct(values: Iterable[Any]) -> list[Any]:
+    """`values` without repeats (as MongoDB compares them)."""
+    return list({repr(_canonical(value)): value for value in values}.values())
+
+
+def _canonical(value: Any) -> Any:
+    """`value` in a form whose `repr` is equal for values MongoDB compares equal: numbers by
+    value (1 is 1.0 but not true), datetimes as naive UTC, documents field by field in order."""
+    kind = type(value)
+    if kind is str or value is None:
+        return value
+    if kind is bool:
+        return ("bool", value)
+    if isinstance(value, int):
+        return int(value)
+    if kind is float:
+        return int(value) if value.is_integer() else value
+    if isinstance(value, Decimal128):
+        number = value.to_decimal()
+        return _canonical(float(number)) if number.is_finite() and Decimal(float(number)) == number else value
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo is not None else value
+    if isinstance(value, dict):
+        return ("document", *((name, _canonical(item)) for name, item in value.items()))
+    if isinstance(value, list):
+        return ("array", *map(_canonical, value))
     return value

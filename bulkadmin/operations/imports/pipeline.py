@@ -237,7 +237,7 @@ class _Import:
         self._complete(source)
         if self.stopped_at is not None:
             return  # the previous batch stopped the import: this one is not read
-        if self.options.mode == "insert" and self.options.dry_run:  # CPU work only: a thread gains nothing
+        if self.options.mode == "insert" and self.options.dry_run:  # CPU work and one read: a thread costs more
             future: Future = Future()
             future.set_result(self.writer.write(docs, owners))
         else:
