@@ -139,11 +139,11 @@ def main() -> None:
     from django.core.management import call_command
     from pymongo import MongoClient
 
-    from bulkadmin.core import embedded
+    from bulkadmin import devserver
     from bulkadmin.core.registry import ensure_indexes
 
     call_command("migrate", verbosity=0)
-    uri = os.environ.get("MONGODB_URI") or embedded.ensure_running(work).uri
+    uri = os.environ.get("MONGODB_URI") or devserver.ensure_running(work).uri
     db_name = f"bench_{os.getpid()}"
     client = MongoClient(uri, tz_aware=True)
     db = client[db_name]
@@ -193,7 +193,7 @@ def main() -> None:
     finally:
         client.drop_database(db_name)
         if not os.environ.get("MONGODB_URI"):
-            embedded.stop(work)
+            devserver.stop(work)
 
 
 if __name__ == "__main__":
