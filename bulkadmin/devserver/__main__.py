@@ -7,7 +7,7 @@ import sys
 from nx_27017.handler import NeoSQLiteHandler
 from nx_27017.nx_27017 import main
 
-from bulkadmin.devserver import null_filters, object_ids, reads, replies, values, writes
+from bulkadmin.devserver import indexes, null_filters, object_ids, reads, replies, values, writes
 
 
 def install() -> None:
@@ -18,6 +18,7 @@ def install() -> None:
     object_ids.install()
     null_filters.install()
     writes.install()
+    indexes.install()
     reads.install(unlocked)
 
 

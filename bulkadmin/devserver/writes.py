@@ -158,7 +158,10 @@ def _in_one_transaction(handle: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(handle)
     def run(self: NeoSQLiteHandler, msg: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if _command_name(msg) not in _WRITE_COMMANDS:
-            return handle(self, msg)  # type: ignore[no-any-return]
+            try:
+                return handle(self, msg)  # type: ignore[no-any-return]
+            except CommandFailed as error:
+                return msg["request_id"], _error_reply(error)
         db_name = _msg_db_name(msg)
         with self._lock_for(db_name):
             connection = self.get_database(db_name).db

@@ -47,7 +47,6 @@ def test_creating_an_index_that_exists_is_a_no_op(coll):
     assert coll.create_index([("email", ASCENDING)], unique=True) == first
 
 
-@on_embedded_server_xfail("nx-27017: building a unique index over duplicates fails without a code")
 def test_unique_index_over_duplicates_fails_with_11000(coll):
     coll.insert_many([{"email": "a@example.com"}, {"email": "a@example.com"}])
     with pytest.raises(OperationFailure) as caught:
@@ -59,3 +58,36 @@ def test_a_document_over_16_megabytes_is_refused(coll):
     with pytest.raises(DocumentTooLarge):
         coll.insert_one({"blob": "x" * (17 * 1024 * 1024)})
     assert coll.count_documents({}) == 0
+
+
+def test_a_unique_index_holds_one_document_without_the_key(coll):
+    coll.create_index([("email", ASCENDING)], unique=True)
+    coll.insert_one({"name": "no email"})
+    with pytest.raises(DuplicateKeyError):
+        coll.insert_one({"name": "no email either"})
+    with pytest.raises(DuplicateKeyError):
+        coll.insert_one({"email": None})
+    assert coll.count_documents({}) == 1
+
+
+def test_a_compound_unique_index_holds_one_document_with_a_null_part(coll):
+    coll.create_index([("tenant", ASCENDING), ("code", ASCENDING)], unique=True)
+    coll.insert_many([{"tenant": "a", "code": None}, {"tenant": "b", "code": None}, {"tenant": "a", "code": "x"}])
+    with pytest.raises(DuplicateKeyError) as caught:
+        coll.insert_one({"tenant": "a"})
+    assert caught.value.details["keyValue"] == {"tenant": "a", "code": None}
+    assert coll.count_documents({}) == 3
+
+
+def test_a_sparse_unique_index_holds_any_number_of_documents_without_the_key(coll):
+    coll.create_index([("email", ASCENDING)], unique=True, sparse=True)
+    coll.insert_many([{"name": "one"}, {"name": "two"}])
+    assert coll.count_documents({}) == 2
+
+
+def test_a_dropped_unique_index_no_longer_refuses_documents_without_the_key(coll):
+    name = coll.create_index([("email", ASCENDING)], unique=True)
+    coll.insert_one({"name": "no email"})
+    coll.drop_index(name)
+    coll.insert_one({"name": "no email either"})
+    assert coll.count_documents({}) == 2

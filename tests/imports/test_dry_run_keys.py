@@ -10,7 +10,6 @@ from bulkadmin.bulk import bulk_insert
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.operations.imports import check_import_options, key_set, run_import
 from project.collections import User
-from tests.conformance.conftest import on_embedded_server_xfail
 from tests.factories import users
 from tests.imports.conftest import user_rows, write_csv
 
@@ -152,7 +151,6 @@ def test_an_ordered_dry_run_of_compound_keys_stops_where_the_real_run_does(db, t
     assert messages(dry) == [(4, "duplicate key (shop, sku): earlier in the file")]
 
 
-@on_embedded_server_xfail("nx-27017: a unique index holds keys with a null (or missing) part apart, as SQLite does")
 def test_a_compound_key_with_a_null_part_is_a_key_like_any_other(db, tmp_path):
     db[Stock.collection].insert_many([{"shop": "s1", "sku": None, "count": 0}])
     path = stock_file(tmp_path, ["s1,,1", "s3,,1", "s3,,2", "s3,x,1"])  # no sku: null
