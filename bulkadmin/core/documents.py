@@ -212,10 +212,16 @@ def to_storage(value: Any, path: str = "") -> Any:
         return value
     if isinstance(value, BaseModel):
         return to_storage(value.model_dump(by_alias=True), path)
-    if isinstance(value, dict):
-        return {key: to_storage(item, _join(path, key)) for key, item in value.items()}
+    if isinstance(value, dict):  # plain values are kept without a call: most of a row is plain
+        return {
+            key: item if type(item) in _STORED_AS_IS else to_storage(item, _join(path, key))
+            for key, item in value.items()
+        }
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [to_storage(item, _join(path, position)) for position, item in enumerate(value)]
+        return [
+            item if type(item) in _STORED_AS_IS else to_storage(item, _join(path, position))
+            for position, item in enumerate(value)
+        ]
     if isinstance(value, dt.datetime):
         return _utc_milliseconds(value, path)
     if isinstance(value, dt.date):
