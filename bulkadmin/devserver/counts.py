@@ -101,43 +101,40 @@ def _operator_clause(path: str, operator: str, operand: Any) -> tuple[str, list[
 
 
 def _matches_any(path: str, comparison: str, operand: Any) -> tuple[str, list[Any]]:
-    """The field, or one element of it when it is an array, compares to `operand`."""
-    whole, params = _value_test("json_extract(data, ?)", "json_type(data, ?)", comparison, operand)
-    element, element_params = _value_test("value", "type", comparison, operand)
-    array = f"json_type(data, ?) = 'array' AND EXISTS (SELECT 1 FROM json_each(data, ?) WHERE {element})"
-    sql = f"COALESCE({whole} OR ({array}), 0)"  # a missing field's NULL would survive a NOT
-    return sql, [*_with_path(params, path), path, path, *element_params]
+    """The field, or one element of it when it is an array, compares to `operand`: a CASE on the
+    field's JSON type, so each row's type is read once and its value only when the type can match
+    (`path` is a checked field name, written into the SQL)."""
+    type_of = f"coalesce(json_type(data, '{path}'), 'missing')"
+    elements = f"SELECT 1 FROM json_each(data, '{path}')"
+    if operand is None:  # equality only: null, missing, or an array holding null
+        null_element = f"EXISTS ({elements} WHERE type = 'null')"
+        return (
+            f"CASE {type_of} WHEN 'null' THEN 1 WHEN 'missing' THEN 1 WHEN 'array' THEN {null_element} ELSE 0 END",
+            [],
+        )
+    types, test, params = _bracket(comparison, operand)
+    whole = test.format(value=f"json_extract(data, '{path}')")
+    branches = " ".join(f"WHEN '{json_type}' THEN {whole}" for json_type in types)
+    listed = ", ".join(f"'{json_type}'" for json_type in types)
+    element = f"type IN ({listed}) AND {test.format(value='value')}"
+    sql = f"CASE {type_of} {branches} WHEN 'array' THEN EXISTS ({elements} WHERE {element}) ELSE 0 END"
+    return sql, params * len(types) + params
 
 
-def _with_path(params: list[Any], path: str) -> list[Any]:
-    return [path if param is _PATH else param for param in params]
-
-
-_PATH = object()
-
-
-def _value_test(value: str, type_of: str, comparison: str, operand: Any) -> tuple[str, list[Any]]:
-    """SQL comparing one JSON value (`value`, whose JSON type is `type_of`) to `operand`, in
-    MongoDB's type brackets. `_PATH` stands for the field's path in the parameters."""
-    value_params = [_PATH] if "?" in value else []
-    type_params = [_PATH] if "?" in type_of else []
-    if operand is None:  # equality only: null or missing
-        return f"({type_of} IS NULL OR {type_of} = 'null')", type_params * 2
+def _bracket(comparison: str, operand: Any) -> tuple[tuple[str, ...], str, list[Any]]:
+    """The JSON types a value must have to compare to `operand` in MongoDB's type brackets, the
+    comparison as SQL on `{value}`, and its parameters."""
     if isinstance(operand, bool):
-        return f"{type_of} = '{'true' if operand else 'false'}'", type_params
+        return ("true" if operand else "false",), "1", []
     if isinstance(operand, int | float):
         if isinstance(operand, float) and not math.isfinite(operand):
             raise _NotSql(operand)
-        return f"({type_of} IN ('integer', 'real') AND {value} {comparison} ?)", [*type_params, *value_params, operand]
+        return ("integer", "real"), f"{{value}} {comparison} ?", [operand]
     if isinstance(operand, str):
-        return f"({type_of} = 'text' AND {value} {comparison} ?)", [*type_params, *value_params, operand]
+        return ("text",), f"{{value}} {comparison} ?", [operand]
     if isinstance(operand, dt.datetime):
         stamp = operand.astimezone(dt.UTC).replace(tzinfo=None) if operand.tzinfo else operand
-        date_of = f"json_extract({value}, '$.\"$date\"')"
-        return (
-            f"({type_of} = 'object' AND {date_of} {comparison} ?)",
-            [*type_params, *value_params, stamp.isoformat()],
-        )
+        return ("object",), f"json_extract({{value}}, '$.\"$date\"') {comparison} ?", [stamp.isoformat()]
     raise _NotSql(type(operand).__name__)
 
 
