@@ -2,11 +2,17 @@
 storage, made to behave as MongoDB does where bulkadmin relies on it.
 
 `process` starts, finds and stops the server shared by the project's processes; `python -m
-bulkadmin.devserver` runs it with these modules installed: `values` (every BSON value stored
-and read back exactly), `updates` and `writes` (exact update operators, one SQLite transaction
-per write command), `reads` (reads beside writes and one another, `maxTimeMS` kept), `counts`
-(`count_documents` in SQL), `indexes` (unique indexes hold null and missing keys as MongoDB does), `null_filters` and `object_ids` (MongoDB's filter semantics, `_id`
-conditions from the index), `replies` (replies encoded once). Nothing here runs with a real MongoDB.
+bulkadmin.devserver` runs it with these modules installed:
+
+- `values`: every BSON value stored and read back exactly;
+- `updates`, `writes`: exact update operators, one SQLite transaction per write command;
+- `reads`: reads beside writes and one another, `maxTimeMS` kept;
+- `counts`: `count_documents` in SQL;
+- `indexes`: unique indexes hold null and missing keys as MongoDB does;
+- `null_filters`, `object_ids`: MongoDB's filter semantics, `_id` conditions from the index;
+- `replies`: replies encoded once.
+
+Nothing here runs with a real MongoDB.
 """
 
 from bulkadmin.devserver.process import ServerState, ensure_running, is_alive, status, stop

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import inspect
 import re
-import sqlite3
 from typing import Any
 
+from neosqlite._sqlite import sqlite3  # the sqlite3 neosqlite uses (pysqlite3 when installed)
 from neosqlite.collection.index_manager import IndexManager
 from neosqlite.sql_utils import quote_table_name
 

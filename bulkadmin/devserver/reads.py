@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from neosqlite import Connection
+from neosqlite._sqlite import sqlite3  # the sqlite3 neosqlite uses (pysqlite3 when installed)
 from nx_27017.handler import NeoSQLiteHandler, _msg_db_name
 
 from bulkadmin.devserver import counts

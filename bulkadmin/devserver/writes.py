@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import functools
 import re
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+from neosqlite._sqlite import sqlite3  # the sqlite3 neosqlite uses (pysqlite3 when installed)
 from neosqlite.collection import Collection
 from neosqlite.collection.query_helper import QueryHelper
 from neosqlite.exceptions import MalformedDocument
@@ -61,7 +61,7 @@ class DuplicateKey(Exception):
         super().__init__(f"E11000 duplicate key error collection: {collection} index: {index} dup key: {{ {shown} }}")
 
 
-def _duplicate_key(helper: QueryHelper, document: dict[str, Any], error: sqlite3.IntegrityError) -> Exception:
+def _duplicate_key(helper: QueryHelper, document: dict[str, Any], error: Exception) -> Exception:
     """SQLite's unique-constraint failure as MongoDB's duplicate key error (others unchanged)."""
     found = _UNIQUE_FAILED.search(str(error))
     if found is None:
