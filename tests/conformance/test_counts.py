@@ -1,16 +1,18 @@
 """`count_documents` counts what MongoDB's matching rules match, for generated documents and
 filters (the embedded server answers these counts in SQL): values compare within their type, an
-array matches when one of its elements does, null matches a missing field."""
+array matches when one of its elements does, null matches a missing field, a regex matches text."""
 
 from __future__ import annotations
 
 import datetime as dt
 import operator
+import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 BASE = dt.datetime(2026, 1, 1)
+REGEX = ["$regex"]
 FIELDS = {
     "age": st.integers(-3, 3),
     "score": st.sampled_from([-1.5, 0.0, 0.1 + 0.2, 0.3, 2.0, 1e300]),
@@ -40,7 +42,16 @@ def documents(draw):
 @st.composite
 def conditions(draw):
     field = draw(st.sampled_from(sorted(FIELDS)))
-    operator = draw(st.sampled_from(["eq", "$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists"]))
+    operator = draw(
+        st.sampled_from(["eq", "$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$regex"])
+    )
+    if operator == "$regex":
+        return {
+            field: {
+                "$regex": draw(st.sampled_from(["^a", "a", "ë", "^$", "B"])),
+                "$options": draw(st.sampled_from(["", "i"])),
+            }
+        }
     value = draw(FIELDS[field] if field != "active" or operator in ("eq", "$eq", "$ne") else st.just(True))
     if operator in ("$gt", "$gte", "$lt", "$lte") and field == "active":
         operator = "$eq"
@@ -58,7 +69,7 @@ def filters(draw):
     parts = draw(st.lists(conditions(), min_size=1, max_size=3))
     if len(parts) == 1:
         return parts[0]
-    return {"$and": parts}
+    return {draw(st.sampled_from(["$and", "$or", "$nor"])): parts}
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -103,6 +114,8 @@ def _holds(value, name: str, operand) -> bool:
         return not any(_equal(value, item) for item in operand)
     if name == "$exists":
         return (value is not _MISSING) == operand
+    if name == "$regex":
+        return any(isinstance(item, str) and re.search(operand, item) for item in _candidates(value))
     compare = RANGES[name]
     return any(_bracket(item) == _bracket(operand) and compare(item, operand) for item in _candidates(value))
 
@@ -110,12 +123,16 @@ def _holds(value, name: str, operand) -> bool:
 def matches(doc: dict, query: dict) -> bool:
     """MongoDB's rules for these documents and filters, written out."""
     for field, condition in query.items():
-        if field == "$and":
-            if not all(matches(doc, part) for part in condition):
+        if field in ("$and", "$or", "$nor"):
+            found = [matches(doc, part) for part in condition]
+            if not {"$and": all(found), "$or": any(found), "$nor": not any(found)}[field]:
                 return False
             continue
         value = doc.get(field, _MISSING)
         operators = condition if isinstance(condition, dict) else {"$eq": condition}
+        if "$options" in operators:
+            flags = operators["$options"]
+            operators = {"$regex": f"(?{flags}){operators['$regex']}" if flags else operators["$regex"]}
         if not all(_holds(value, name, operand) for name, operand in operators.items()):
             return False
     return True
