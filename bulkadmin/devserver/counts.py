@@ -166,7 +166,8 @@ def _bracket(comparison: str, operand: Any) -> tuple[tuple[str, ...], str, list[
         return ("text",), f"{{value}} {comparison} ?", [operand]
     if isinstance(operand, dt.datetime):
         stamp = operand.astimezone(dt.UTC).replace(tzinfo=None) if operand.tzinfo else operand
-        return ("object",), f"json_extract({{value}}, '$.\"$date\"') {comparison} ?", [stamp.isoformat()]
+        date = "json_extract({value}, '$.\"$date\"')"  # NULL for other objects: no match, also under NOT
+        return ("object",), f"coalesce({date} {comparison} ?, 0)", [stamp.isoformat()]
     raise _NotSql(type(operand).__name__)
 
 

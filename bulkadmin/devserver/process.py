@@ -79,6 +79,9 @@ def is_alive(state: ServerState) -> bool:
 def _start(var_dir: Path) -> ServerState:
     data_dir = var_dir / "mongo"
     data_dir.mkdir(parents=True, exist_ok=True)
+    # Under the lock no server of ours is alive: a pid file left by one that died (killed, or
+    # crashed) would name a process that may be another's now, and stop the server starting.
+    (var_dir / "mongo-server.pid").unlink(missing_ok=True)
     port = _free_port()
     command = [
         sys.executable,

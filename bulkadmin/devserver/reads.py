@@ -55,11 +55,13 @@ def _reader(handler: NeoSQLiteHandler, db_name: str) -> Connection:
         return connection
 
 
-def _close_readers(db_name: str) -> None:
+def _forget_readers(db_name: str) -> None:
+    """Forget the readers of a database being dropped. They are not closed here: another thread
+    may be reading through one (closing it under that read crashed the server); each is closed
+    when its last read lets go of it."""
     with _readers_lock:
         for key in [key for key in _readers if key[1] == db_name]:
-            with contextlib.suppress(sqlite3.Error):
-                _readers.pop(key).close()
+            del _readers[key]
 
 
 @contextlib.contextmanager
@@ -140,7 +142,7 @@ def install(unlocked: Callable[..., Any]) -> None:
         return reading if reading is not None else get_database(self, db_name)
 
     def drop(self: NeoSQLiteHandler, db_name: str) -> None:
-        _close_readers(db_name)
+        _forget_readers(db_name)
         drop_file_db(self, db_name)
 
     NeoSQLiteHandler.handle_command = handle_command

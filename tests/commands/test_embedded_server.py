@@ -66,6 +66,15 @@ def test_other_processes_share_the_server_and_a_dead_one_is_restarted(var_dir):
     assert MongoClient(restarted.uri).admin.command("ping")["ok"] == 1
 
 
+def test_a_server_that_died_leaving_its_pid_file_naming_a_live_process_is_started_again(var_dir):
+    state = devserver.ensure_running(var_dir)
+    os.kill(state.pid, signal.SIGKILL)
+    devserver.process._wait_for_exit(state.pid, timeout=5)
+    (var_dir / "mongo-server.pid").write_text(str(os.getpid()))  # the pid reused by another process
+    restarted = devserver.ensure_running(var_dir)
+    assert MongoClient(restarted.uri).admin.command("ping")["ok"] == 1
+
+
 def test_embedded_server_keeps_datetimes_written_by_set(var_dir):
     client = MongoClient(devserver.ensure_running(var_dir).uri, tz_aware=True)
     when = dt.datetime(2026, 11, 1, 10, tzinfo=dt.UTC)

@@ -5,9 +5,11 @@ array matches when one of its elements does, null matches a missing field, a reg
 from __future__ import annotations
 
 import datetime as dt
+import math
 import operator
 import re
 
+from bson import Decimal128
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -136,3 +138,11 @@ def matches(doc: dict, query: dict) -> bool:
         if not all(_holds(value, name, operand) for name, operand in operators.items()):
             return False
     return True
+
+
+def test_not_equal_to_a_date_counts_every_other_value_kept_as_an_object(coll):
+    when = dt.datetime(2020, 1, 1)
+    coll.insert_many([{"x": {"a": 1}}, {"x": Decimal128("1")}, {"x": when}, {"x": math.inf}, {}])
+    assert coll.count_documents({"x": {"$ne": when}}) == 4
+    assert coll.count_documents({"x": {"$nin": [when]}}) == 4
+    assert coll.count_documents({"x": when}) == 1

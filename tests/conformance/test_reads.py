@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 
 import pytest
 from pymongo import MongoClient
-from pymongo.errors import ExecutionTimeout
+from pymongo.errors import ExecutionTimeout, PyMongoError
 
 NO_MATCH = {"name": {"$regex": "no such name", "$options": "i"}}
 
@@ -45,3 +47,27 @@ def test_small_reads_answer_while_another_client_scans(many, mongo_uri):
         scanner.join()
     # Behind a lock at most one small read could end before the scan did.
     assert len(answered_during_scan) >= 3 and set(answered_during_scan) == {16}
+
+
+@pytest.mark.slow
+def test_dropping_a_database_while_another_client_reads_it_keeps_the_server_up(many, mongo_uri):
+    stop = threading.Event()
+
+    def read() -> None:
+        with MongoClient(mongo_uri) as other:
+            while not stop.is_set():
+                with contextlib.suppress(PyMongoError):  # the database went away under the read
+                    list(other[many.database.name][many.name].find(NO_MATCH))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for _ in range(15):  # each drop lands in the middle of a read
+            time.sleep(0.3)
+            many.database.client.drop_database(many.database.name)
+            many.insert_many([{"name": f"User {i}"} for i in range(20_000)])
+    finally:
+        stop.set()
+        reader.join()
+    assert many.database.client.admin.command("ping")["ok"] == 1
+    assert many.count_documents({}) == 20_000
