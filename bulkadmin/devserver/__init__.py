@@ -9,7 +9,8 @@ bulkadmin.devserver` runs it with these modules installed:
 - `reads`: reads beside writes and one another, `maxTimeMS` kept;
 - `counts`: `count_documents` in SQL;
 - `indexes`: unique indexes hold null and missing keys as MongoDB does;
-- `null_filters`, `object_ids`: MongoDB's filter semantics, `_id` conditions from the index;
+- `date_filters`, `null_filters`, `object_ids`: MongoDB's filter semantics (dates to the
+  millisecond, null apart from missing), `_id` conditions from the index;
 - `replies`: replies encoded once.
 
 Nothing here runs with a real MongoDB.

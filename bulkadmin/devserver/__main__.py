@@ -7,7 +7,7 @@ import sys
 from nx_27017.handler import NeoSQLiteHandler
 from nx_27017.nx_27017 import main
 
-from bulkadmin.devserver import indexes, null_filters, object_ids, reads, replies, values, writes
+from bulkadmin.devserver import date_filters, indexes, null_filters, object_ids, reads, replies, values, writes
 
 
 def install() -> None:
@@ -17,6 +17,7 @@ def install() -> None:
     replies.install()
     object_ids.install()
     null_filters.install()
+    date_filters.install()
     writes.install()
     indexes.install()
     reads.install(unlocked)

@@ -39,16 +39,16 @@ class _Regex:
 
     def python_pattern(self) -> str:
         if not isinstance(self.pattern, str) or not isinstance(self.options, str) or set(self.options) - set("imsx"):
-            raise _NotSql("$regex")
+            raise NotSql("$regex")
         pattern = f"(?{self.options}){self.pattern}" if self.options else self.pattern
         try:
             re.compile(pattern)
         except (re.error, RecursionError, OverflowError):
-            raise _NotSql("$regex") from None  # left to nx-27017, which answers the error
+            raise NotSql("$regex") from None  # left to nx-27017, which answers the error
         return pattern
 
 
-class _NotSql(Exception):
+class NotSql(Exception):
     """The filter is outside what this module translates."""
 
 
@@ -72,7 +72,7 @@ def count_pipeline(command: dict[str, Any]) -> tuple[dict[str, Any], int, int | 
 
 
 def where_clause(query: dict[str, Any]) -> tuple[str, list[Any]]:
-    """SQL matching `query` on the `data` column; raises `_NotSql` when it cannot be exact."""
+    """SQL matching `query` on the `data` column; raises `NotSql` when it cannot be exact."""
     clauses: list[str] = []
     params: list[Any] = []
     for field, condition in query.items():
@@ -83,7 +83,7 @@ def where_clause(query: dict[str, Any]) -> tuple[str, list[Any]]:
             params += [param for _, part_params in parts for param in part_params]
             continue
         if not _FIELD.match(field) or field == "_id":
-            raise _NotSql(field)
+            raise NotSql(field)
         sql, field_params = _field_clause(f"$.{field}", condition)
         clauses.append(sql)
         params += field_params
@@ -118,7 +118,7 @@ def _operator_clause(path: str, operator: str, operand: Any) -> tuple[str, list[
         return f"NOT ({sql})", params
     if operator in _RANGES:
         if operand is None or isinstance(operand, bool):
-            raise _NotSql(operator)
+            raise NotSql(operator)
         return _matches_any(path, _RANGES[operator], operand)
     if operator in ("$in", "$nin") and isinstance(operand, list):
         parts = [_matches_any(path, "=", value) for value in operand] or [("0", [])]
@@ -127,7 +127,7 @@ def _operator_clause(path: str, operator: str, operand: Any) -> tuple[str, list[
         return (f"({sql})" if operator == "$in" else f"NOT ({sql})"), params
     if operator == "$exists" and isinstance(operand, bool):
         return f"json_type(data, '{path}') IS {'NOT ' if operand else ''}NULL", []
-    raise _NotSql(operator)
+    raise NotSql(operator)
 
 
 def _matches_any(path: str, comparison: str, operand: Any) -> tuple[str, list[Any]]:
@@ -160,7 +160,7 @@ def _bracket(comparison: str, operand: Any) -> tuple[tuple[str, ...], str, list[
         return ("true" if operand else "false",), "1", []
     if isinstance(operand, int | float):
         if isinstance(operand, float) and not math.isfinite(operand):
-            raise _NotSql(operand)
+            raise NotSql(operand)
         return ("integer", "real"), f"{{value}} {comparison} ?", [operand]
     if isinstance(operand, str):
         return ("text",), f"{{value}} {comparison} ?", [operand]
@@ -168,7 +168,7 @@ def _bracket(comparison: str, operand: Any) -> tuple[tuple[str, ...], str, list[
         stamp = operand.astimezone(dt.UTC).replace(tzinfo=None) if operand.tzinfo else operand
         date = "json_extract({value}, '$.\"$date\"')"  # NULL for other objects: no match, also under NOT
         return ("object",), f"coalesce({date} {comparison} ?, 0)", [stamp.isoformat()]
-    raise _NotSql(type(operand).__name__)
+    raise NotSql(type(operand).__name__)
 
 
 def answer(handler: NeoSQLiteHandler, db_name: str, command: dict[str, Any]) -> dict[str, Any] | None:
@@ -179,7 +179,7 @@ def answer(handler: NeoSQLiteHandler, db_name: str, command: dict[str, Any]) -> 
     query, skip, limit = pipeline
     try:
         where, params = where_clause(query)
-    except _NotSql:
+    except NotSql:
         return None
     name = str(command["aggregate"])
     database = handler.get_database(db_name)
