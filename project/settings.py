@@ -15,8 +15,6 @@ VAR_DIR = BASE_DIR / "var"
 env = environ.Env(
     DEBUG=(bool, True),
     ALLOWED_HOSTS=(list, ["127.0.0.1", "localhost"]),
-    MONGODB_URI=(str, conf.DEFAULT_MONGODB_URI),
-    MONGODB_DB=(str, conf.DEFAULT_MONGODB_DB),
 )
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
@@ -134,21 +132,11 @@ BULKADMIN_TRUSTED_PROXIES = env.int("BULKADMIN_TRUSTED_PROXIES", default=0)
 # Background work: Django's Tasks API with the database backend (`manage.py db_worker`).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
-# MongoDB: set MONGODB_URI for a real server; when empty an embedded server runs under var/mongo/.
-MONGODB_URI = env("MONGODB_URI")
-MONGODB_DB = env("MONGODB_DB")
-# With DEBUG=false an empty MONGODB_URI is an error unless the embedded server is allowed.
-BULKADMIN_ALLOW_EMBEDDED = env.bool("BULKADMIN_ALLOW_EMBEDDED", default=False)
-# bulkadmin's own settings: bulkadmin/core/conf.py holds every default (and `manage.py check` checks
-# the values); the environment may override these. Job files (an import's full error file is
-# <dir>/<job id>/errors.csv, uploads are under <dir>/uploads/) go to VAR_DIR/jobs when unset.
-BULKADMIN_JOBS_DIR = env("BULKADMIN_JOBS_DIR", default="")
-# Workers: a running job's heartbeat ticks this often; a lease (cleanup, sync, a running job) whose
-# holder stops renewing it expires after this long; an import whose worker died is resumed by
-# another worker at most this many times (0: never).
-BULKADMIN_HEARTBEAT_SECONDS = env.int("BULKADMIN_HEARTBEAT_SECONDS", default=conf.DEFAULT_HEARTBEAT_SECONDS)
-BULKADMIN_LEASE_SECONDS = env.int("BULKADMIN_LEASE_SECONDS", default=conf.DEFAULT_LEASE_SECONDS)
-BULKADMIN_AUTO_RESUME = env.int("BULKADMIN_AUTO_RESUME", default=conf.DEFAULT_AUTO_RESUME)
+# bulkadmin's own settings: `bulkadmin.core.conf.SETTINGS` declares each one's default, type and
+# check (`manage.py settings_table` prints the README's table from it). Every environment variable
+# of that table that is set and not empty becomes the setting of the same name; a value of the
+# wrong type stops here, naming the variable.
+globals().update(conf.SETTINGS.read_environment(os.environ))
 
 LOGGING = {
     "version": 1,
@@ -156,21 +144,3 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"bulkadmin": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")}},
 }
-
-# The web admin: undo keeps pre-images of up to this many documents per job, for this many days;
-# a running job whose worker has not reported for this many seconds is marked interrupted.
-BULKADMIN_UNDO_LIMIT = env.int("BULKADMIN_UNDO_LIMIT", default=conf.DEFAULT_UNDO_LIMIT)
-BULKADMIN_UNDO_DAYS = env.int("BULKADMIN_UNDO_DAYS", default=conf.DEFAULT_UNDO_DAYS)
-BULKADMIN_JOB_STALE_SECONDS = env.int("BULKADMIN_JOB_STALE_SECONDS", default=conf.DEFAULT_JOB_STALE_SECONDS)
-# The health endpoint (/healthz) gives MongoDB this many seconds to answer a ping.
-BULKADMIN_HEALTH_TIMEOUT = env.float("BULKADMIN_HEALTH_TIMEOUT", default=conf.DEFAULT_HEALTH_TIMEOUT)
-# The Import page streams uploads to <BULKADMIN_JOBS_DIR>/uploads/ and refuses larger files.
-BULKADMIN_UPLOAD_MAX_BYTES = env.int("BULKADMIN_UPLOAD_MAX_BYTES", default=conf.DEFAULT_UPLOAD_MAX_BYTES)
-# Sync: a page's complete response (retries included) and a whole run must arrive within these
-# many seconds, unless a source's policy sets request_deadline / run_deadline.
-BULKADMIN_SYNC_REQUEST_DEADLINE = env.float(
-    "BULKADMIN_SYNC_REQUEST_DEADLINE", default=conf.DEFAULT_SYNC_REQUEST_DEADLINE
-)
-BULKADMIN_SYNC_RUN_DEADLINE = env.float("BULKADMIN_SYNC_RUN_DEADLINE", default=conf.DEFAULT_SYNC_RUN_DEADLINE)
-# Previews, counts and browse searches a user composes stop after this many milliseconds.
-BULKADMIN_USER_READ_MAX_TIME_MS = env.int("BULKADMIN_USER_READ_MAX_TIME_MS", default=conf.DEFAULT_USER_READ_MAX_TIME_MS)

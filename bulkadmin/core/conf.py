@@ -1,10 +1,14 @@
-"""bulkadmin's settings: each one's default, read from Django's settings when asked (so overrides
-apply at once), and the system checks (`bulkadmin.E0xx`) that reject bad values at startup."""
+"""bulkadmin's settings, declared once in `SETTINGS`: each one's environment variable, default,
+rule (a system check `bulkadmin.E0xx`) and doc. Accessors read Django's settings when asked (so
+overrides apply at once) and refuse a value that breaks its rule; `project/settings.py` reads the
+environment through `SETTINGS.read_environment`; `manage.py settings_table` prints the README's
+table."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,192 +16,319 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error
 
-DEFAULT_MONGODB_URI = ""  # empty: the embedded server, started under BULKADMIN_EMBEDDED_DIR
-DEFAULT_MONGODB_DB = "bulkadmin"
-DEFAULT_UNDO_LIMIT = 100_000
-DEFAULT_UNDO_DAYS = 30
-DEFAULT_JOB_STALE_SECONDS = 60
-DEFAULT_HEARTBEAT_SECONDS = 10
-DEFAULT_LEASE_SECONDS = 60
-DEFAULT_AUTO_RESUME = 3
-DEFAULT_STORAGE = "bulkadmin"
-DEFAULT_UPLOAD_MAX_BYTES = 200 * 1024 * 1024
-DEFAULT_UPLOAD_MAX_AGE_HOURS = 24  # an upload older than this, used by no queued or running job, is deleted
-DEFAULT_UPLOAD_QUOTA_BYTES = 1024 * 1024 * 1024  # what one user's uploads may hold at a time
-DEFAULT_SYNC_REQUEST_DEADLINE = 30.0  # seconds for one page's complete response, retries included
-DEFAULT_SYNC_RUN_DEADLINE = 3600.0  # seconds for a whole sync run
-DEFAULT_HEALTH_TIMEOUT = 2.0  # seconds /healthz waits for MongoDB
-DEFAULT_USER_READ_MAX_TIME_MS = 2000  # a read a user composed (preview, count, browse search)
-DEFAULT_INLINE_COUNT_LIMIT = 5000  # collections this small are counted on the page, not in the background
-DEFAULT_BROWSE_MARK_PAGES = 10  # a typed page number is read from a mark at most this many pages before it
+from bulkadmin.core.settings_table import (
+    BOOLEAN,
+    FOLDER,
+    INTEGER,
+    NON_NEGATIVE_INTEGER,
+    NUMBER,
+    POSITIVE_INTEGER,
+    POSITIVE_NUMBER,
+    PYTHON,
+    TEXT,
+    TRUE_OR_FALSE,
+    Rule,
+    Setting,
+    SettingsTable,
+    one_of,
+)
+
+DEFAULT_USER_READ_MAX_TIME_MS = 2000
 BROWSE_PAGING_MODES = ("auto", "skip", "keyset")
 URI_SCHEMES = ("mongodb://", "mongodb+srv://")
+DATABASE_NAME_FORBIDS = '/\\. "$'
+SOURCES_SHAPE = "a dict of source name -> dict of options with a 'collection'"
 
 
-def _get(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
+def _bad_sources(name: str, declared: Any) -> str | None:
+    """What is wrong with the sync sources declared in setting `name`, or None (also for none)."""
+    if declared is None:
+        return None
+    if not isinstance(declared, Mapping):
+        return f"{name} must be {SOURCES_SHAPE}, not {type(declared).__name__}."
+    for source, options in declared.items():
+        if not isinstance(source, str) or not isinstance(options, Mapping) or "collection" not in options:
+            return f"{name}[{source!r}] must be a dict with a 'collection' entry."
+    return None
 
 
-def _path(name: str, default: Path) -> Path:
-    value = _get(name, None)
-    return Path(value) if value else default
+@dataclass(frozen=True)
+class SourcesRule(Rule):
+    """Sync sources' shape; the message names the first bad source."""
+
+    def problem(self, name: str, value: Any) -> str | None:
+        return _bad_sources(name, value)
+
+
+MONGODB_URI_RULE = Rule(
+    f"empty or start with {' or '.join(URI_SCHEMES)}",
+    lambda value: not value or (isinstance(value, str) and value.startswith(URI_SCHEMES)),
+    quotes_value=False,
+)
+DATABASE_NAME = Rule(
+    "a MongoDB database name",
+    lambda value: isinstance(value, str) and bool(value) and not any(c in value for c in DATABASE_NAME_FORBIDS),
+)
+FOLDER_PATH = Rule(
+    "a folder this process can create and write",
+    lambda value: value is None or isinstance(value, str | os.PathLike),
+)
+STORAGE_NAME = Rule(
+    "bulkadmin or the name of an entry of Django's STORAGES",
+    lambda value: isinstance(value, str) and (value == "bulkadmin" or value in getattr(settings, "STORAGES", {})),
+)
+SOURCES = SourcesRule(SOURCES_SHAPE, lambda value: _bad_sources("", value) is None)
+
+# Each entry: name (also its environment variable's), read as, default, rule, check id, doc.
+SETTINGS: SettingsTable = SettingsTable(
+    Setting(
+        "MONGODB_URI", TEXT, "", MONGODB_URI_RULE, "bulkadmin.E008",
+        "the MongoDB server, e.g. `mongodb+srv://user:pass@cluster.example.net/`",
+        shown_default="empty: the embedded server",
+    ),
+    Setting(
+        "MONGODB_DB", TEXT, "bulkadmin", DATABASE_NAME, "bulkadmin.E009",
+        "the database holding the collections",
+    ),
+    Setting(
+        "BULKADMIN_ALLOW_EMBEDDED", BOOLEAN, False, TRUE_OR_FALSE, "bulkadmin.E014",
+        "with `DEBUG=false` and no `MONGODB_URI`, run the embedded server anyway (otherwise an error)",
+    ),
+    Setting(
+        "BULKADMIN_EMBEDDED_DIR", FOLDER, None, FOLDER_PATH, "bulkadmin.E015",
+        "where the embedded development server keeps its data (checked when `MONGODB_URI` is empty)",
+        shown_default="`var`",
+    ),
+    Setting(
+        "BULKADMIN_JOBS_DIR", FOLDER, None, FOLDER_PATH, "bulkadmin.E005",
+        "the folder of the default job files' storage: an import's full error file is `<job id>/errors.csv` "
+        "in it, uploads are under `uploads/`",
+        shown_default="`var/jobs`",
+    ),
+    Setting(
+        "BULKADMIN_STORAGE", TEXT, "bulkadmin", STORAGE_NAME, "bulkadmin.E016",
+        "the entry of Django's `STORAGES` holding uploads and error files (see [Several machines](#several-machines))",
+    ),
+    Setting(
+        "BULKADMIN_UPLOAD_MAX_BYTES", INTEGER, 200 * 1024 * 1024, POSITIVE_INTEGER, "bulkadmin.E004",
+        "the largest file the web admin's Import page accepts",
+        shown_default="`209715200` (200 MiB)",
+    ),
+    Setting(
+        "BULKADMIN_UPLOAD_MAX_AGE_HOURS", NUMBER, 24, POSITIVE_NUMBER, "bulkadmin.E017",
+        "uploads older than this, used by no queued or running import, are deleted (`purge_uploads`)",
+    ),
+    Setting(
+        "BULKADMIN_UPLOAD_QUOTA_BYTES", INTEGER, 1024 * 1024 * 1024, POSITIVE_INTEGER, "bulkadmin.E012",
+        "what one user's kept uploads may hold together",
+        shown_default="`1073741824` (1 GiB)",
+    ),
+    Setting(
+        "BULKADMIN_UNDO_LIMIT", INTEGER, 100_000, POSITIVE_INTEGER, "bulkadmin.E001",
+        "undo keeps pre-images of jobs touching at most this many documents",
+    ),
+    Setting(
+        "BULKADMIN_UNDO_DAYS", INTEGER, 30, POSITIVE_INTEGER, "bulkadmin.E002",
+        "how long undo data is kept (a TTL index)",
+    ),
+    Setting(
+        "BULKADMIN_JOB_STALE_SECONDS", INTEGER, 60, POSITIVE_INTEGER, "bulkadmin.E003",
+        "a running job whose heartbeat stopped this long ago is marked interrupted by the workers",
+    ),
+    Setting(
+        "BULKADMIN_HEARTBEAT_SECONDS", NUMBER, 10, POSITIVE_NUMBER, "bulkadmin.E010",
+        "a running job's heartbeat ticks at least this often (also during a long batch); the workers look "
+        "for dead workers' jobs as often",
+    ),
+    Setting(
+        "BULKADMIN_LEASE_SECONDS", NUMBER, 60, POSITIVE_NUMBER, "bulkadmin.E011",
+        "a lease (the cleanup, a sync of one source, a running job) whose holder stopped renewing it is free "
+        "after this long",
+    ),
+    Setting(
+        "BULKADMIN_AUTO_RESUME", INTEGER, 3, NON_NEGATIVE_INTEGER, "bulkadmin.E018",
+        "how many times the workers resume an import whose worker died (`0`: never)",
+    ),
+    Setting(
+        "BULKADMIN_SYNC_SOURCES", PYTHON, None, SOURCES, "bulkadmin.E007",
+        "sync sources declared in settings (see [Syncing](#syncing-from-an-http-api))",
+        shown_default="none",
+        environment=False,
+    ),
+    Setting(
+        "BULKADMIN_SYNC_REQUEST_DEADLINE", NUMBER, 30, POSITIVE_NUMBER, "bulkadmin.E019",
+        "seconds a sync page's complete response may take, retries included",
+    ),
+    Setting(
+        "BULKADMIN_SYNC_RUN_DEADLINE", NUMBER, 3600, POSITIVE_NUMBER, "bulkadmin.E020",
+        "seconds a whole sync run may take",
+    ),
+    Setting(
+        "BULKADMIN_BROWSE_PAGING", TEXT, "auto", one_of(*BROWSE_PAGING_MODES), "bulkadmin.E021",
+        "how the browser reads deep pages in `_id` order: `auto` (keyset links and page marks, on the embedded "
+        "server for ObjectId `_id`s only), `skip` or `keyset` (see [The web admin](#the-web-admin))",
+    ),
+    Setting(
+        "BULKADMIN_BROWSE_MARK_PAGES", INTEGER, 10, POSITIVE_INTEGER, "bulkadmin.E013",
+        "a page number typed in is read from a page mark at most this many pages before it",
+    ),
+    Setting(
+        "BULKADMIN_USER_READ_MAX_TIME_MS", INTEGER, DEFAULT_USER_READ_MAX_TIME_MS, POSITIVE_INTEGER, "bulkadmin.E022",
+        "the time limit of a read a user composed (preview, count, browse search)",
+    ),
+    Setting(
+        "BULKADMIN_INLINE_COUNT_LIMIT", INTEGER, 5000, NON_NEGATIVE_INTEGER, "bulkadmin.E023",
+        "collections of at most this many documents are counted on the page, larger ones in the background",
+    ),
+    Setting(
+        "BULKADMIN_HEALTH_TIMEOUT", NUMBER, 2, POSITIVE_NUMBER, "bulkadmin.E024",
+        "seconds `/healthz` waits for MongoDB's answer",
+    ),
+)  # fmt: skip
 
 
 def var_dir() -> Path:
     """The project's data folder: `VAR_DIR`, else `<BASE_DIR>/var`, else `./var`."""
-    base = _get("BASE_DIR", None)
-    return _path("VAR_DIR", Path(base) / "var" if base else Path("var"))
+    value, base = getattr(settings, "VAR_DIR", None), getattr(settings, "BASE_DIR", None)
+    return Path(value) if value else Path(base) / "var" if base else Path("var")
+
+
+def _folder(name: str, default: Path) -> Path:
+    value = SETTINGS.value(name)
+    return Path(value) if value else default
 
 
 def mongodb_uri() -> str:
     """`MONGODB_URI`: the server to use; empty for the embedded one."""
-    return str(_get("MONGODB_URI", DEFAULT_MONGODB_URI) or "")
+    return str(SETTINGS.value("MONGODB_URI") or "")
 
 
 def mongodb_db() -> str:
     """`MONGODB_DB`: the database holding the collections."""
-    return str(_get("MONGODB_DB", DEFAULT_MONGODB_DB))
+    return str(SETTINGS.value("MONGODB_DB"))
 
 
 def allow_embedded() -> bool:
-    """`BULKADMIN_ALLOW_EMBEDDED`: run the embedded server although DEBUG is false (default false)."""
-    return bool(_get("BULKADMIN_ALLOW_EMBEDDED", False))
+    """`BULKADMIN_ALLOW_EMBEDDED`: run the embedded server although DEBUG is false."""
+    return bool(SETTINGS.value("BULKADMIN_ALLOW_EMBEDDED"))
 
 
 def embedded_dir() -> Path:
     """`BULKADMIN_EMBEDDED_DIR`: where the embedded server keeps its data (default: the data folder)."""
-    return _path("BULKADMIN_EMBEDDED_DIR", var_dir())
+    return _folder("BULKADMIN_EMBEDDED_DIR", var_dir())
 
 
 def jobs_dir() -> Path:
     """`BULKADMIN_JOBS_DIR`: job files (error files, uploads); default `<data folder>/jobs`."""
-    return _path("BULKADMIN_JOBS_DIR", var_dir() / "jobs")
+    return _folder("BULKADMIN_JOBS_DIR", var_dir() / "jobs")
 
 
 def sync_request_deadline() -> float:
-    """`BULKADMIN_SYNC_REQUEST_DEADLINE`: seconds a sync page's complete response may take."""
-    return float(_get("BULKADMIN_SYNC_REQUEST_DEADLINE", DEFAULT_SYNC_REQUEST_DEADLINE))
+    """`BULKADMIN_SYNC_REQUEST_DEADLINE`, in seconds."""
+    return float(SETTINGS.value("BULKADMIN_SYNC_REQUEST_DEADLINE"))
 
 
 def sync_run_deadline() -> float:
-    """`BULKADMIN_SYNC_RUN_DEADLINE`: seconds a whole sync run may take."""
-    return float(_get("BULKADMIN_SYNC_RUN_DEADLINE", DEFAULT_SYNC_RUN_DEADLINE))
+    """`BULKADMIN_SYNC_RUN_DEADLINE`, in seconds."""
+    return float(SETTINGS.value("BULKADMIN_SYNC_RUN_DEADLINE"))
 
 
 def health_timeout() -> float:
-    """`BULKADMIN_HEALTH_TIMEOUT`: seconds the health endpoint waits for MongoDB's answer."""
-    return float(_get("BULKADMIN_HEALTH_TIMEOUT", DEFAULT_HEALTH_TIMEOUT))
+    """`BULKADMIN_HEALTH_TIMEOUT`, in seconds."""
+    return float(SETTINGS.value("BULKADMIN_HEALTH_TIMEOUT"))
 
 
 def user_read_max_time_ms() -> int:
     """`BULKADMIN_USER_READ_MAX_TIME_MS`: the time limit of a read a user composed."""
-    return int(_get("BULKADMIN_USER_READ_MAX_TIME_MS", DEFAULT_USER_READ_MAX_TIME_MS))
+    return int(SETTINGS.value("BULKADMIN_USER_READ_MAX_TIME_MS"))
 
 
 def inline_count_limit() -> int:
     """`BULKADMIN_INLINE_COUNT_LIMIT`: collections of at most this many documents are counted at once."""
-    return int(_get("BULKADMIN_INLINE_COUNT_LIMIT", DEFAULT_INLINE_COUNT_LIMIT))
+    return int(SETTINGS.value("BULKADMIN_INLINE_COUNT_LIMIT"))
 
 
 def browse_paging() -> str:
-    """`BULKADMIN_BROWSE_PAGING`: how deep browse pages are read: auto (by server), skip or keyset."""
-    return str(_get("BULKADMIN_BROWSE_PAGING", "auto"))
+    """`BULKADMIN_BROWSE_PAGING`: one of `BROWSE_PAGING_MODES`."""
+    return str(SETTINGS.value("BULKADMIN_BROWSE_PAGING"))
 
 
 def browse_mark_pages() -> int:
     """`BULKADMIN_BROWSE_MARK_PAGES`: every how many pages the browser marks where a page begins."""
-    return int(_get("BULKADMIN_BROWSE_MARK_PAGES", DEFAULT_BROWSE_MARK_PAGES))
+    return int(SETTINGS.value("BULKADMIN_BROWSE_MARK_PAGES"))
 
 
 def undo_limit() -> int:
     """`BULKADMIN_UNDO_LIMIT`: the most documents a job keeps pre-images for."""
-    return int(_get("BULKADMIN_UNDO_LIMIT", DEFAULT_UNDO_LIMIT))
+    return int(SETTINGS.value("BULKADMIN_UNDO_LIMIT"))
 
 
 def undo_days() -> int:
     """`BULKADMIN_UNDO_DAYS`: how long undo data is kept."""
-    return int(_get("BULKADMIN_UNDO_DAYS", DEFAULT_UNDO_DAYS))
+    return int(SETTINGS.value("BULKADMIN_UNDO_DAYS"))
 
 
 def job_stale_seconds() -> int:
     """`BULKADMIN_JOB_STALE_SECONDS`: a running job silent this long is shown as interrupted."""
-    return int(_get("BULKADMIN_JOB_STALE_SECONDS", DEFAULT_JOB_STALE_SECONDS))
+    return int(SETTINGS.value("BULKADMIN_JOB_STALE_SECONDS"))
 
 
 def heartbeat_seconds() -> float:
     """`BULKADMIN_HEARTBEAT_SECONDS`: a running job reports it is alive at least this often."""
-    return float(_get("BULKADMIN_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS))
+    return float(SETTINGS.value("BULKADMIN_HEARTBEAT_SECONDS"))
 
 
 def lease_seconds() -> float:
-    """`BULKADMIN_LEASE_SECONDS`: a lease (cleanup, sync, a running job) whose holder stopped
-    renewing it is free after this long."""
-    return float(_get("BULKADMIN_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
+    """`BULKADMIN_LEASE_SECONDS`: a lease whose holder stopped renewing it is free after this long."""
+    return float(SETTINGS.value("BULKADMIN_LEASE_SECONDS"))
 
 
 def auto_resume() -> int:
     """`BULKADMIN_AUTO_RESUME`: how many times workers resume an import whose worker died (0: never)."""
-    return int(_get("BULKADMIN_AUTO_RESUME", DEFAULT_AUTO_RESUME))
+    return int(SETTINGS.value("BULKADMIN_AUTO_RESUME"))
 
 
 def storage_name() -> str:
     """`BULKADMIN_STORAGE`: the entry of `STORAGES` holding uploads and error files."""
-    return str(_get("BULKADMIN_STORAGE", DEFAULT_STORAGE))
+    return str(SETTINGS.value("BULKADMIN_STORAGE"))
 
 
 def upload_max_bytes() -> int:
     """`BULKADMIN_UPLOAD_MAX_BYTES`: the largest file the web Import page accepts."""
-    return int(_get("BULKADMIN_UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX_BYTES))
+    return int(SETTINGS.value("BULKADMIN_UPLOAD_MAX_BYTES"))
 
 
 def upload_max_age_hours() -> float:
     """`BULKADMIN_UPLOAD_MAX_AGE_HOURS`: how long an upload is kept (`purge_uploads`)."""
-    return float(_get("BULKADMIN_UPLOAD_MAX_AGE_HOURS", DEFAULT_UPLOAD_MAX_AGE_HOURS))
+    return float(SETTINGS.value("BULKADMIN_UPLOAD_MAX_AGE_HOURS"))
 
 
 def upload_quota_bytes() -> int:
     """`BULKADMIN_UPLOAD_QUOTA_BYTES`: what one user's kept uploads may hold together."""
-    return int(_get("BULKADMIN_UPLOAD_QUOTA_BYTES", DEFAULT_UPLOAD_QUOTA_BYTES))
+    return int(SETTINGS.value("BULKADMIN_UPLOAD_QUOTA_BYTES"))
 
 
 def sync_sources() -> dict[str, Mapping[str, Any]]:
     """`BULKADMIN_SYNC_SOURCES`: sync sources declared in settings, by name."""
-    return dict(_get("BULKADMIN_SYNC_SOURCES", None) or {})
+    return dict(SETTINGS.value("BULKADMIN_SYNC_SOURCES") or {})
 
 
 # System checks ---------------------------------------------------------------------------------
-POSITIVE_INTEGERS = (
-    ("BULKADMIN_UNDO_LIMIT", DEFAULT_UNDO_LIMIT, "bulkadmin.E001"),
-    ("BULKADMIN_UNDO_DAYS", DEFAULT_UNDO_DAYS, "bulkadmin.E002"),
-    ("BULKADMIN_JOB_STALE_SECONDS", DEFAULT_JOB_STALE_SECONDS, "bulkadmin.E003"),
-    ("BULKADMIN_UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX_BYTES, "bulkadmin.E004"),
-    ("BULKADMIN_UPLOAD_QUOTA_BYTES", DEFAULT_UPLOAD_QUOTA_BYTES, "bulkadmin.E012"),
-    ("BULKADMIN_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS, "bulkadmin.E010"),
-    ("BULKADMIN_LEASE_SECONDS", DEFAULT_LEASE_SECONDS, "bulkadmin.E011"),
-    ("BULKADMIN_BROWSE_MARK_PAGES", DEFAULT_BROWSE_MARK_PAGES, "bulkadmin.E013"),
-)
-FOLDERS: tuple[tuple[str, Callable[[], Path], str], ...] = (("BULKADMIN_JOBS_DIR", jobs_dir, "bulkadmin.E005"),)
-
-
 def check_settings(app_configs: Iterable[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
-    """Every problem with bulkadmin's settings, each an `Error` with its `bulkadmin.E0xx` id."""
-    problems: list[CheckMessage] = []
-    for name, default, check_id in POSITIVE_INTEGERS:
-        problems += _positive_integer(name, _get(name, default), check_id)
-    for name, folder, check_id in FOLDERS:
-        problems += _writable_folder(name, folder(), check_id)
-    problems += _sync_sources_shape(_get("BULKADMIN_SYNC_SOURCES", None))
-    problems += _mongodb(_get("MONGODB_URI", DEFAULT_MONGODB_URI), _get("MONGODB_DB", DEFAULT_MONGODB_DB))
+    """Every problem with bulkadmin's settings, each an `Error` with its setting's id: its rule
+    first, then whether the folders named can be written (the embedded server's only when used)."""
+    problems = SETTINGS.check()
+    failed = {problem.id for problem in problems}
+    folders = [("BULKADMIN_JOBS_DIR", jobs_dir)]
+    if SETTINGS["MONGODB_URI"].check_id not in failed and not mongodb_uri():
+        folders.append(("BULKADMIN_EMBEDDED_DIR", embedded_dir))
+    for name, folder in folders:
+        if SETTINGS[name].check_id not in failed:
+            problems += _writable_folder(SETTINGS[name], folder())
     return problems
 
 
-def _positive_integer(name: str, value: Any, check_id: str) -> list[CheckMessage]:
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return []
-    return [Error(f"{name} must be a positive whole number, not {value!r}.", id=check_id)]
-
-
-def _writable_folder(name: str, folder: Path, check_id: str) -> list[CheckMessage]:
+def _writable_folder(setting: Setting, folder: Path) -> list[CheckMessage]:
     """The folder, or the nearest existing folder above it (it is created when first used), must
     be a writable directory."""
     existing = folder
@@ -206,27 +337,5 @@ def _writable_folder(name: str, folder: Path, check_id: str) -> list[CheckMessag
     if existing.is_dir() and os.access(existing, os.W_OK | os.X_OK):
         return []
     why = "is not a folder" if existing.exists() and not existing.is_dir() else "is not writable"
-    hint = f"Set {name} to a folder this process can write to."
-    return [Error(f"{name} ({folder}) cannot be used: {existing} {why}.", hint=hint, id=check_id)]
-
-
-def _sync_sources_shape(declared: Any) -> list[CheckMessage]:
-    if declared is None:
-        return []
-    shape = "a dict of source name -> dict of options with a 'collection'"
-    if not isinstance(declared, Mapping):
-        return [Error(f"BULKADMIN_SYNC_SOURCES must be {shape}, not {type(declared).__name__}.", id="bulkadmin.E007")]
-    return [
-        Error(f"BULKADMIN_SYNC_SOURCES[{name!r}] must be a dict with a 'collection' entry.", id="bulkadmin.E007")
-        for name, options in declared.items()
-        if not isinstance(name, str) or not isinstance(options, Mapping) or "collection" not in options
-    ]
-
-
-def _mongodb(uri: Any, db: Any) -> list[CheckMessage]:
-    problems: list[CheckMessage] = []
-    if uri and (not isinstance(uri, str) or not uri.startswith(URI_SCHEMES)):
-        problems.append(Error(f"MONGODB_URI must start with {' or '.join(URI_SCHEMES)}.", id="bulkadmin.E008"))
-    if not isinstance(db, str) or not db or any(c in db for c in '/\\. "$'):
-        problems.append(Error(f"MONGODB_DB must be a MongoDB database name, not {db!r}.", id="bulkadmin.E009"))
-    return problems
+    hint = f"Set {setting.name} to a folder this process can write to."
+    return [Error(f"{setting.name} ({folder}) cannot be used: {existing} {why}.", hint=hint, id=setting.check_id)]
