@@ -5,8 +5,10 @@ neosqlite's SQL update path wrote doubles through SQLite's JSON printer, which k
 `$inc`, `$unset`, `$min` and `$max` to top-level fields only. Here every operator bulkadmin
 allows works on dotted paths, with MongoDB's arithmetic (int64 overflow refused, Decimal128 in
 its own context, a missing field multiplied becomes a zero of the multiplier's type) and its
-comparison order, and `$[]` (every element). The document given is never changed: what a
-path touches is copied. The positional `$` and `$[<identifier>]` are left to neosqlite.
+comparison order, and the array operators `$[]`, `$` and `$[<identifier>]` (`positional`). Two
+operators on the same path, or on a path and one inside it, are refused (MongoDB's code 40), and
+so is a document grown past 16 MB. The document given is never changed: what a path touches is
+copied.
 """
 
 from __future__ import annotations
@@ -19,24 +21,36 @@ from typing import Any
 from bson import Decimal128
 from bson.decimal128 import create_decimal128_context
 
+from bulkadmin.devserver.element_match import matches
 from bulkadmin.devserver.ordering import same_value, sort_key
+from bulkadmin.devserver.paths import (
+    BAD_VALUE,
+    CONFLICTING_UPDATE,
+    MISSING,
+    OVERFLOW,
+    TYPE_MISMATCH,
+    UpdateFailed,
+    drop_path,
+    get_path,
+    put_path,
+)
+from bulkadmin.devserver.positional import concrete_paths
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-BAD_VALUE, TYPE_MISMATCH, OVERFLOW, PATH_NOT_VIABLE = 2, 14, 15, 28
-MISSING = object()
 _DECIMAL_CONTEXT = create_decimal128_context()
 
 
-class UpdateFailed(Exception):
-    """An update MongoDB refuses for this document; `code` is MongoDB's error code."""
-
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def apply_update(document: dict[str, Any], update: dict[str, Any], *, upsert: bool = False) -> dict[str, Any]:
-    """`document` with `update`'s operators applied; `upsert` applies `$setOnInsert` too."""
+def apply_update(
+    document: dict[str, Any],
+    update: dict[str, Any],
+    *,
+    upsert: bool = False,
+    query: dict[str, Any] | None = None,
+    array_filters: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """`document` with `update`'s operators applied; `upsert` applies `$setOnInsert` too; `query`
+    and `array_filters` place the positional `$` and `$[<identifier>]`."""
+    _refuse_conflicts(update)
     result = document
     for operator, fields in update.items():
         if operator == "$setOnInsert" and not upsert:
@@ -45,72 +59,20 @@ def apply_update(document: dict[str, Any], update: dict[str, Any], *, upsert: bo
         if apply is None:
             raise UpdateFailed(f"Unknown modifier: {operator}", BAD_VALUE)
         for path, operand in fields.items():
-            for parts in concrete_paths(result, path.split(".")):
+            for parts in concrete_paths(result, path.split("."), query, array_filters):
                 result = apply(result, parts, operand)
     return result
 
 
-def concrete_paths(document: Any, parts: list[str]) -> list[list[str]]:
-    """`parts` with each all-elements operator (`$[]`) replaced by every index of its array."""
-    if "$[]" not in parts:
-        return [parts]
-    at = parts.index("$[]")
-    items = get_path(document, parts[:at])
-    if not isinstance(items, list):
-        raise UpdateFailed(f"The path '{'.'.join(parts[:at])}' must exist and be an array to apply '$[]'", BAD_VALUE)
-    expanded = [[*parts[:at], str(index), *parts[at + 1 :]] for index in range(len(items))]
-    return [concrete for each in expanded for concrete in concrete_paths(document, each)]
-
-
-def get_path(document: Any, parts: list[str]) -> Any:
-    """The value at `parts` (an object key or an array index each), or `MISSING`."""
-    value = document
-    for part in parts:
-        if isinstance(value, dict) and part in value:
-            value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return MISSING
-    return value
-
-
-def put_path(container: Any, parts: list[str], value: Any) -> Any:
-    """A copy of `container` with `value` at `parts`, creating objects on the way."""
-    head, rest = parts[0], parts[1:]
-    if isinstance(container, list):
-        if not head.isdigit():
-            raise UpdateFailed(f"Cannot create field '{head}' in an array", PATH_NOT_VIABLE)
-        items, index = list(container), int(head)
-        items.extend([None] * (index + 1 - len(items)))
-        items[index] = put_path(_child(items[index], rest), rest, value) if rest else value
-        return items
-    if not isinstance(container, dict):
-        raise UpdateFailed(f"Cannot create field '{head}' in element {container!r}", PATH_NOT_VIABLE)
-    copied = dict(container)
-    copied[head] = put_path(_child(copied.get(head), rest), rest, value) if rest else value
-    return copied
-
-
-def _child(existing: Any, rest: list[str]) -> Any:
-    return {} if existing is None and rest else existing
-
-
-def drop_path(container: Any, parts: list[str]) -> Any:
-    """A copy of `container` without the value at `parts` (an array element becomes null)."""
-    if get_path(container, parts) is MISSING:
-        return container
-    head, rest = parts[0], parts[1:]
-    if isinstance(container, list):
-        items, index = list(container), int(head)
-        items[index] = drop_path(items[index], rest) if rest else None
-        return items
-    copied = dict(container)
-    if rest:
-        copied[head] = drop_path(copied[head], rest)
-    else:
-        del copied[head]
-    return copied
+def _refuse_conflicts(update: dict[str, Any]) -> None:
+    paths = [path for fields in update.values() if isinstance(fields, dict) for path in fields]
+    paths += [str(target) for target in (update.get("$rename") or {}).values()]
+    for number, path in enumerate(paths):
+        for other in paths[number + 1 :]:
+            if path == other or path.startswith(f"{other}.") or other.startswith(f"{path}."):
+                raise UpdateFailed(
+                    f"Updating the path '{path}' would create a conflict at '{other}'", CONFLICTING_UPDATE
+                )
 
 
 def _unset(document: Any, parts: list[str], _: Any) -> Any:
@@ -180,7 +142,7 @@ def _pull(document: Any, parts: list[str], condition: Any) -> Any:
     items = get_path(document, parts)
     if not isinstance(items, list):
         return document
-    return put_path(document, parts, [item for item in items if not _matches(item, condition)])
+    return put_path(document, parts, [item for item in items if not matches(item, condition)])
 
 
 def _pull_all(document: Any, parts: list[str], values: Any) -> Any:
@@ -307,38 +269,6 @@ class _Reversed:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Reversed) and bool(self.key == other.key)
-
-
-_COMPARISONS: dict[str, Callable[[tuple[Any, ...], tuple[Any, ...]], bool]] = {
-    "$eq": lambda a, b: a == b,
-    "$ne": lambda a, b: a != b,
-    "$gt": lambda a, b: a[0] == b[0] and a > b,
-    "$gte": lambda a, b: a[0] == b[0] and a >= b,
-    "$lt": lambda a, b: a[0] == b[0] and a < b,
-    "$lte": lambda a, b: a[0] == b[0] and a <= b,
-}
-
-
-def _matches(item: Any, condition: Any) -> bool:
-    """Whether an array element matches a `$pull` condition (a value, operators or a query)."""
-    if not isinstance(condition, dict):
-        return same_value(item, condition)
-    if condition and all(key.startswith("$") for key in condition):
-        return all(_operator_matches(item, operator, operand) for operator, operand in condition.items())
-    if not isinstance(item, dict):
-        return False
-    return all(_matches(get_path(item, key.split(".")), value) for key, value in condition.items())
-
-
-def _operator_matches(item: Any, operator: str, operand: Any) -> bool:
-    if operator == "$in":
-        return any(same_value(item, value) for value in operand)
-    if operator == "$nin":
-        return not any(same_value(item, value) for value in operand)
-    compare = _COMPARISONS.get(operator)
-    if compare is None:
-        raise UpdateFailed(f"Unsupported $pull condition {operator}", BAD_VALUE)
-    return item is not MISSING and compare(sort_key(item), sort_key(operand))
 
 
 def identical(left: Any, right: Any) -> bool:

@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import bson
 from neosqlite._sqlite import sqlite3  # the sqlite3 neosqlite uses (pysqlite3 when installed)
 from neosqlite.collection import Collection
 from neosqlite.collection.query_helper import QueryHelper
@@ -28,11 +29,14 @@ from neosqlite.objectid import ObjectId
 from neosqlite.sql_utils import quote_table_name
 from nx_27017 import handler as nx_handler
 from nx_27017.handler import NeoSQLiteHandler, _msg_db_name
+from nx_27017.wire_protocol import MAX_BSON_DOCUMENT_SIZE
 
 from bulkadmin.devserver import values
-from bulkadmin.devserver.updates import MISSING, UpdateFailed, apply_update, get_path, identical
+from bulkadmin.devserver.paths import MISSING, UpdateFailed, get_path
+from bulkadmin.devserver.updates import apply_update, identical
 
 IMMUTABLE_FIELD = 66
+DOCUMENT_TOO_LARGE = 17419
 DUPLICATE_KEY = 11000
 _UNIQUE_FAILED = re.compile(r"UNIQUE constraint failed: index '([^']+)'")
 _KEY_PATH = re.compile(r"json_extract\(data, '\$\.([^']+)'\)")
@@ -80,11 +84,10 @@ def _update_document(
     array_filters: list[dict[str, Any]] | None = None,
     query_filter: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """neosqlite's `_internal_update`: `doc_id` is the row's number, 0 for an upsert. Positional
-    paths (`$`, `$[<identifier>]`) are left to neosqlite's own."""
-    if array_filters or _positional(update_spec):
-        return _neosqlite_update(self, doc_id, update_spec, original_doc, array_filters, query_filter)  # type: ignore[no-any-return]
-    updated = apply_update(original_doc, update_spec, upsert=doc_id == 0)
+    """neosqlite's `_internal_update`: `doc_id` is the row's number, 0 for an upsert."""
+    updated = apply_update(
+        original_doc, update_spec, upsert=doc_id == 0, query=query_filter, array_filters=array_filters
+    )
     modified = not identical(updated, original_doc)
     if doc_id != 0 and modified:
         if "_id" in original_doc and not identical(updated.get("_id"), original_doc["_id"]):
@@ -92,22 +95,17 @@ def _update_document(
                 "Performing an update on the path '_id' would modify the immutable field '_id'", IMMUTABLE_FIELD
             )
         row = doc_id if isinstance(doc_id, int) else self._get_integer_id_for_oid(doc_id)
+        stored = values.dumps(updated)
+        if len(stored) > MAX_BSON_DOCUMENT_SIZE // 2 and len(bson.encode(updated)) > MAX_BSON_DOCUMENT_SIZE:
+            raise UpdateFailed("Resulting document after update is larger than 16777216", DOCUMENT_TOO_LARGE)
         try:
             self.collection.db.execute(
                 f"UPDATE {quote_table_name(self.collection.name)} SET data = ? WHERE id = ?",
-                (values.dumps(updated), row),
+                (stored, row),
             )
         except sqlite3.IntegrityError as error:
             raise _duplicate_key(self, updated, error) from error
     return updated, modified
-
-
-def _positional(update_spec: dict[str, Any]) -> bool:
-    paths = (path for fields in update_spec.values() if isinstance(fields, dict) for path in fields)
-    return any("$" in path.replace("$[]", "") for path in paths)
-
-
-_neosqlite_update = QueryHelper._internal_update
 
 
 def _insert_document(self: QueryHelper, document: dict[str, Any]) -> Any:

@@ -12,6 +12,7 @@ import uuid
 
 import pytest
 from bson import Binary, Decimal128, Int64
+from pymongo.errors import WriteError
 
 WHEN = dt.datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=dt.UTC)
 VALUES = {
@@ -159,3 +160,33 @@ def test_all_elements_operator_applies_to_every_element(coll):
     stored = coll.find_one({"_id": 1})
     assert identical(stored["scores"], [0.1 + 0.2, 2.2, 1 / 3 + 0.2])
     assert stored["items"] == [{"n": 11}, {"n": 12}]
+
+
+def test_the_positional_operator_updates_the_element_the_query_matched(coll):
+    coll.insert_one({"_id": 1, "a": [1, 2, 3], "items": [{"n": 1, "v": 0.1}, {"n": 2, "v": 0.2}]})
+    coll.update_one({"_id": 1, "a": 2}, {"$inc": {"a.$": 10}})
+    coll.update_one({"_id": 1, "items.n": 2}, {"$inc": {"items.$.v": 0.1}, "$max": {"items.$.n": 5}})
+    stored = coll.find_one({"_id": 1})
+    assert stored["a"] == [1, 12, 3]
+    assert identical(stored["items"], [{"n": 1, "v": 0.1}, {"n": 5, "v": 0.2 + 0.1}])
+    assert set(stored) == {"_id", "a", "items"}
+
+
+def test_array_filters_update_the_elements_they_match(coll):
+    coll.insert_one({"_id": 1, "a": [1, 2, 3], "items": [{"k": 1, "v": "x"}, {"k": 2, "v": "y"}]})
+    coll.update_one({"_id": 1}, {"$inc": {"a.$[big]": 10}}, array_filters=[{"big": {"$gte": 2}}])
+    coll.update_one({"_id": 1}, {"$set": {"items.$[e].v": "z"}}, array_filters=[{"e.k": 1}])
+    stored = coll.find_one({"_id": 1})
+    assert stored["a"] == [1, 12, 13]
+    assert stored["items"] == [{"k": 1, "v": "z"}, {"k": 2, "v": "y"}]
+
+
+def test_two_operators_on_one_path_are_refused_and_nothing_changes(coll):
+    coll.insert_one({"_id": 1, "a": 1, "n": None})
+    with pytest.raises(WriteError) as caught:
+        coll.update_one({"_id": 1}, {"$set": {"a": 5}, "$inc": {"a": 1}})
+    assert caught.value.code == 40
+    with pytest.raises(WriteError) as caught:
+        coll.update_one({"_id": 1}, {"$set": {"n.b": 1}})  # null is a value: no field inside it
+    assert caught.value.code == 28
+    assert coll.find_one({"_id": 1}) == {"_id": 1, "a": 1, "n": None}
