@@ -95,17 +95,36 @@ def _update_document(
                 "Performing an update on the path '_id' would modify the immutable field '_id'", IMMUTABLE_FIELD
             )
         row = doc_id if isinstance(doc_id, int) else self._get_integer_id_for_oid(doc_id)
-        stored = values.dumps(updated)
-        if len(stored) > MAX_BSON_DOCUMENT_SIZE // 2 and len(bson.encode(updated)) > MAX_BSON_DOCUMENT_SIZE:
-            raise UpdateFailed("Resulting document after update is larger than 16777216", DOCUMENT_TOO_LARGE)
-        try:
-            self.collection.db.execute(
-                f"UPDATE {quote_table_name(self.collection.name)} SET data = ? WHERE id = ?",
-                (stored, row),
-            )
-        except sqlite3.IntegrityError as error:
-            raise _duplicate_key(self, updated, error) from error
+        _write(self, row, updated)
     return updated, modified
+
+
+def _replace_document(self: QueryHelper, doc_id: Any, replacement: dict[str, Any]) -> None:
+    """neosqlite's `_internal_replace`: the stored `_id` kept as it is (type included) and first;
+    a replacement naming another `_id` refused, as MongoDB refuses it."""
+    row = doc_id if isinstance(doc_id, int) else self._get_integer_id_for_oid(doc_id)
+    table = quote_table_name(self.collection.name)
+    found = self.collection.db.execute(f"SELECT data FROM {table} WHERE id = ?", (row,)).fetchone()
+    stored_id = values.loads(found[0]).get("_id", MISSING) if found else MISSING
+    if "_id" in replacement and stored_id is not MISSING and not identical(replacement["_id"], stored_id):
+        raise UpdateFailed("The _id field cannot be changed by a replacement", IMMUTABLE_FIELD)
+    document = {key: value for key, value in replacement.items() if key != "_id"}
+    if stored_id is not MISSING:
+        document = {"_id": stored_id, **document}
+    _write(self, row, document)
+
+
+def _write(helper: QueryHelper, row: int, document: dict[str, Any]) -> None:
+    """Store `document` as row `row`: refused past 16 MB, a duplicate key as MongoDB's error."""
+    stored = values.dumps(document)
+    if len(stored) > MAX_BSON_DOCUMENT_SIZE // 2 and len(bson.encode(document)) > MAX_BSON_DOCUMENT_SIZE:
+        raise UpdateFailed("Resulting document after update is larger than 16777216", DOCUMENT_TOO_LARGE)
+    try:
+        helper.collection.db.execute(
+            f"UPDATE {quote_table_name(helper.collection.name)} SET data = ? WHERE id = ?", (stored, row)
+        )
+    except sqlite3.IntegrityError as error:
+        raise _duplicate_key(helper, document, error) from error
 
 
 def _insert_document(self: QueryHelper, document: dict[str, Any]) -> Any:
@@ -123,6 +142,31 @@ def _insert_document(self: QueryHelper, document: dict[str, Any]) -> Any:
     except sqlite3.IntegrityError as error:
         raise _duplicate_key(self, document, error) from error
     return doc_id
+
+
+def _find_one_and_replace(
+    self: Collection,
+    filter: dict[str, Any],
+    replacement: dict[str, Any],
+    projection: dict[str, Any] | None = None,
+    sort: list[tuple[str, int]] | None = None,
+    upsert: bool = False,
+    return_document: bool = False,
+    **_: Any,
+) -> dict[str, Any] | None:
+    """neosqlite's `find_one_and_replace` through `_replace_document` (it wrote the replacement
+    a second time without its `_id`, which then came back as the text of the stored one)."""
+    cursor = self.find(filter)
+    found = next(iter((cursor.sort(sort) if sort else cursor).limit(1)), None)
+    if found is None:
+        if not upsert:
+            return None
+        doc_id = self.insert_one(dict(replacement)).inserted_id
+        return self.find_one({"_id": doc_id}, projection) if return_document else None
+    self.query_engine.helpers._internal_replace(self.query_engine._get_integer_id_for_oid(found["_id"]), replacement)
+    if return_document:
+        return self.find_one({"_id": found["_id"]}, projection)  # type: ignore[no-any-return]
+    return self.query_engine.helpers._apply_projection(projection, found) if projection else found  # type: ignore[no-any-return]
 
 
 def _raising(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -198,6 +242,8 @@ def install() -> None:
     """Install exact updates, lean inserts and one transaction per write command."""
     QueryHelper._internal_update = _update_document
     QueryHelper._internal_insert = _insert_document
+    QueryHelper._internal_replace = _replace_document
+    Collection.find_one_and_replace = _find_one_and_replace
     for name in ("find_one_and_update", "find_one_and_replace", "find_one_and_delete"):
         setattr(Collection, name, _raising(getattr(Collection, name)))
     nx_handler._bulk_write_error = _write_error

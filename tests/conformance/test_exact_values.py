@@ -12,6 +12,7 @@ import uuid
 
 import pytest
 from bson import Binary, Decimal128, Int64
+from pymongo import ReturnDocument
 from pymongo.errors import WriteError
 
 WHEN = dt.datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=dt.UTC)
@@ -190,3 +191,14 @@ def test_two_operators_on_one_path_are_refused_and_nothing_changes(coll):
         coll.update_one({"_id": 1}, {"$set": {"n.b": 1}})  # null is a value: no field inside it
     assert caught.value.code == 28
     assert coll.find_one({"_id": 1}) == {"_id": 1, "a": 1, "n": None}
+
+
+def test_a_replacement_keeps_the_id_as_stored_and_cannot_change_it(coll):
+    coll.insert_many([{"_id": 7, "a": 1}, {"_id": 8, "a": 1}])
+    after = coll.find_one_and_replace({"_id": 7}, {"b": 2}, return_document=ReturnDocument.AFTER)
+    assert after == {"_id": 7, "b": 2} and type(after["_id"]) is int
+    assert coll.replace_one({"_id": 8}, {"_id": 8, "c": 3}).modified_count == 1
+    with pytest.raises(WriteError) as caught:
+        coll.replace_one({"_id": 8}, {"_id": 88, "c": 4})
+    assert caught.value.code == 66
+    assert list(coll.find().sort("_id", 1)) == [{"_id": 7, "b": 2}, {"_id": 8, "c": 3}]
