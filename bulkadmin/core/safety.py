@@ -88,7 +88,25 @@ def translate_update(
                 continue
             _check_positional(target, operator, filter)
             translated.setdefault(operator, {})[target.stored] = update_value(operator, target, value)
+    _check_conflicts(translated)
     return translated or {"$set": {"_id": pinned_id[0]}}
+
+
+def _check_conflicts(update: Mapping[str, Mapping[str, Any]]) -> None:
+    """Refuse two operators on one field, or on a field and one inside it: MongoDB refuses such an
+    update for every document (`$addToSet` and `$pull` of `tags` together)."""
+    seen: list[tuple[str, str]] = []
+    for operator, fields in update.items():
+        for path in fields:
+            for other_operator, other in seen:
+                if path == other or path.startswith(f"{other}.") or other.startswith(f"{path}."):
+                    raise InvalidSpec(
+                        f"{operator} of {path!r} and {other_operator} of {other!r} touch the same field: "
+                        "MongoDB refuses both in one update; run them as two updates.",
+                        operator=operator,
+                        field=path,
+                    )
+            seen.append((operator, path))
 
 
 def coerce_value(model: type[MongoModel], path: str, value: Any) -> Any:

@@ -195,9 +195,14 @@ VALID_CHANGES: dict[str, list[tuple[str, str, st.SearchStrategy[Any]]]] = {
 
 @st.composite
 def valid_update(draw: st.DrawFn, model: type) -> dict[str, Any]:
-    """An update the model allows: each change is typed for the field it targets."""
+    """An update the model allows: each change is typed for the field it targets, and no two touch
+    the same field (MongoDB refuses that)."""
     changes = draw(st.lists(st.sampled_from(VALID_CHANGES[model.__name__]), min_size=1, max_size=3))
     update: dict[str, Any] = {}
+    fields: set[str] = set()
     for operator, path, operand in changes:
-        update.setdefault(operator, {})[path] = draw(operand)
+        field = path.split(".")[0]
+        if field not in fields:
+            fields.add(field)
+            update.setdefault(operator, {})[path] = draw(operand)
     return update

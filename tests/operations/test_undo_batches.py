@@ -42,7 +42,8 @@ UPDATES = [
     {"$unset": {"profile": ""}, "$set": {"discount": 0.25, "tags": ["x", "y"]}},
     {"$inc": {"age": 1}, "$set": {"external_id": 2**40}},  # an int64
     {"$push": {"tags": "b"}, "$currentDate": {"last_sync": True}},
-    {"$min": {"age": 31}, "$addToSet": {"tags": "a"}, "$pull": {"tags": "zz"}},
+    {"$min": {"age": 31}, "$addToSet": {"tags": "a"}},
+    {"$pull": {"tags": "zz"}},
 ]
 
 

@@ -85,10 +85,10 @@ def test_bad_updates_are_rejected_with_a_clear_message(update, message):
 
 
 def test_array_updates_type_their_items():
-    assert translate_update(User, {"$addToSet": {"tags": {"$each": ["a", "b"]}}, "$pull": {"tags": "c"}}) == {
+    assert translate_update(User, {"$addToSet": {"tags": {"$each": ["a", "b"]}}}) == {
         "$addToSet": {"tags": {"$each": ["a", "b"]}},
-        "$pull": {"tags": "c"},
     }
+    assert translate_update(User, {"$pull": {"tags": "c"}}) == {"$pull": {"tags": "c"}}
     assert translate_update(User, {"$currentDate": {"last_login": True}}) == {"$currentDate": {"last_login": True}}
 
 
@@ -147,11 +147,12 @@ def test_update_operators_accept_what_the_field_types_allow():
         "$mul": {"discount": 0.5},
         "$currentDate": {"last_login": {"$type": "date"}},
         "$push": {"tags": {"$each": ["b", "a"], "$position": 0, "$slice": -5, "$sort": 1}},
-        "$pullAll": {"tags": ["z"]},
-        "$set": {"tags.0": "first", "profile.bio": "hi"},
-        "$min": {"age": 10},
+        "$set": {"profile.bio": "hi"},
+        "$min": {"external_id": 10},
     }
     assert translate_update(User, update) == update
+    assert translate_update(User, {"$pullAll": {"tags": ["z"]}}) == {"$pullAll": {"tags": ["z"]}}
+    assert translate_update(User, {"$set": {"tags.0": "first"}}) == {"$set": {"tags.0": "first"}}
     assert translate_update(User, {"$set": {"tags.$[]": "x"}}) == {"$set": {"tags.$[]": "x"}}
     assert translate_update(User, {"$pull": {"tags": {"$in": ["a", "b"]}}}) == {"$pull": {"tags": {"$in": ["a", "b"]}}}
     assert translate_update(User, {"$unset": {"profile.bio": ""}}) == {"$unset": {"profile.bio": ""}}
@@ -368,3 +369,15 @@ def test_lists_of_sub_documents_maps_and_free_form_fields():
         with pytest.raises(InvalidSpec, match=re.escape(message)) as caught:
             translate_update(Order, update)
         assert caught.value.field == field
+
+
+def test_two_operators_on_one_field_are_refused_naming_both():
+    with pytest.raises(InvalidSpec) as caught:
+        translate_update(User, {"$addToSet": {"tags": "a"}, "$pull": {"tags": "zz"}})
+    assert str(caught.value).startswith("$pull of 'tags' and $addToSet of 'tags' touch the same field")
+    with pytest.raises(InvalidSpec):
+        translate_update(User, {"$set": {"profile": {"bio": "x"}}, "$unset": {"profile.bio": ""}})
+    assert translate_update(User, {"$set": {"profile.bio": "x"}, "$inc": {"age": 1}}) == {
+        "$set": {"profile.bio": "x"},
+        "$inc": {"age": 1},
+    }
