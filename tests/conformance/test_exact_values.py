@@ -128,7 +128,7 @@ def test_inc_keeps_an_int_an_int_and_refuses_to_overflow_int64(coll):
     coll.insert_one({"_id": 1, "n": 1, "big": 2**63 - 1})
     coll.update_one({"_id": 1}, {"$inc": {"n": 1}})
     assert type(coll.find_one({"_id": 1})["n"]) is int
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(WriteError) as caught:
         coll.update_one({"_id": 1}, {"$inc": {"big": 1}})
     assert "overflow" in str(caught.value).lower()
     assert coll.find_one({"_id": 1})["big"] == 2**63 - 1

@@ -109,3 +109,39 @@ def test_random_json(tmp_path, items, mode):
     for path in (ndjson, array):
         import_dry_run(path, mode)
         preview(path, mode)
+
+
+valid_users = st.lists(
+    st.fixed_dictionaries(
+        {
+            "name": st.text(
+                alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")),
+                min_size=1,
+                max_size=20,
+            ).filter(str.strip),
+            "age": st.integers(0, 150),
+            "total_spent": st.floats(0, 1e12, allow_nan=False),
+        }
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@pytest.mark.django_db
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(users=valid_users, ext=st.sampled_from(["csv", "tsv", "ndjson", "json"]))
+def test_valid_rows_are_all_accepted_by_a_dry_run(tmp_path, users, ext):
+    rows = [{**user, "email": f"user{number}@example.com"} for number, user in enumerate(users)]
+    path = tmp_path / f"valid.{ext}"
+    if ext in ("csv", "tsv"):
+        with path.open("w", newline="", encoding="utf-8") as file:
+            writer = csv.DictWriter(file, fieldnames=list(rows[0]), delimiter="\t" if ext == "tsv" else ",")
+            writer.writeheader()
+            writer.writerows({**row, "total_spent": repr(row["total_spent"])} for row in rows)
+    else:
+        texts = [json.dumps(row) for row in rows]
+        path.write_text("\n".join(texts) if ext == "ndjson" else "[" + ",".join(texts) + "]", encoding="utf-8")
+    options = check_import_options(User, source=path, mode="insert", dry_run=True, batch_size=3)
+    result = run_import(model=User, options=options, error_file=path.with_suffix(".errors.csv"))
+    assert (result.counts["rows"], result.counts["inserted"], result.counts["rejected"]) == (len(rows), len(rows), 0)
