@@ -184,6 +184,29 @@ SETTINGS: SettingsTable = SettingsTable(
         "BULKADMIN_HEALTH_TIMEOUT", NUMBER, 2, POSITIVE_NUMBER, "bulkadmin.E024",
         "seconds `/healthz` waits for MongoDB's answer",
     ),
+    Setting(
+        "BULKADMIN_IMPORT_MAX_COLUMNS", INTEGER, 16_384, POSITIVE_INTEGER, "bulkadmin.E025",
+        "the most columns a CSV/TSV row, or cells an XLSX row, may have (Excel's own limit)",
+    ),
+    Setting(
+        "BULKADMIN_IMPORT_MAX_CELL_BYTES", INTEGER, 16 * 1024 * 1024, POSITIVE_INTEGER, "bulkadmin.E026",
+        "the longest cell of an import file (a CSV field; an XLSX text, shared strings included) and the most "
+        "text one XLSX row may hold",
+        shown_default="`16777216` (16 MiB, MongoDB's document limit)",
+    ),
+    Setting(
+        "BULKADMIN_XLSX_MAX_PART_BYTES", INTEGER, 1024 * 1024 * 1024, POSITIVE_INTEGER, "bulkadmin.E027",
+        "the most bytes one part of an XLSX workbook (a sheet, its shared strings) may decompress to",
+        shown_default="`1073741824` (1 GiB)",
+    ),
+    Setting(
+        "BULKADMIN_XLSX_MAX_RATIO", NUMBER, 100, POSITIVE_NUMBER, "bulkadmin.E028",
+        "the most one part of an XLSX workbook may grow by decompression (after its first MiB)",
+    ),
+    Setting(
+        "BULKADMIN_XLSX_MAX_ENTRIES", INTEGER, 10_000, POSITIVE_INTEGER, "bulkadmin.E029",
+        "the most files an XLSX workbook (a zip archive) may hold",
+    ),
 )  # fmt: skip
 
 
@@ -306,6 +329,31 @@ def upload_max_age_hours() -> float:
 def upload_quota_bytes() -> int:
     """`BULKADMIN_UPLOAD_QUOTA_BYTES`: what one user's kept uploads may hold together."""
     return int(SETTINGS.value("BULKADMIN_UPLOAD_QUOTA_BYTES"))
+
+
+def import_max_columns() -> int:
+    """`BULKADMIN_IMPORT_MAX_COLUMNS`: the most columns (cells) one row of an import file may have."""
+    return int(SETTINGS.value("BULKADMIN_IMPORT_MAX_COLUMNS"))
+
+
+def import_max_cell_bytes() -> int:
+    """`BULKADMIN_IMPORT_MAX_CELL_BYTES`: the longest cell of an import file (and an XLSX row's text)."""
+    return int(SETTINGS.value("BULKADMIN_IMPORT_MAX_CELL_BYTES"))
+
+
+def xlsx_max_part_bytes() -> int:
+    """`BULKADMIN_XLSX_MAX_PART_BYTES`: the most bytes one part of a workbook may decompress to."""
+    return int(SETTINGS.value("BULKADMIN_XLSX_MAX_PART_BYTES"))
+
+
+def xlsx_max_ratio() -> float:
+    """`BULKADMIN_XLSX_MAX_RATIO`: the most one part of a workbook may grow by decompression."""
+    return float(SETTINGS.value("BULKADMIN_XLSX_MAX_RATIO"))
+
+
+def xlsx_max_entries() -> int:
+    """`BULKADMIN_XLSX_MAX_ENTRIES`: the most files a workbook's zip archive may hold."""
+    return int(SETTINGS.value("BULKADMIN_XLSX_MAX_ENTRIES"))
 
 
 def sync_sources() -> dict[str, Mapping[str, Any]]:

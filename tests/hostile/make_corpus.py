@@ -16,7 +16,7 @@ import json
 import random
 import sys
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,6 +147,121 @@ def _zip_bombish() -> bytes:
                 data = data.replace(b"PLACEHOLDER", b"A" * 4_000_000)
             target.writestr(info.filename, data)
     return out.getvalue()
+
+
+# Bombs: small files that expand to gigabytes, each written to a path while it is built -------
+MB = 1024 * 1024
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG = "http://schemas.openxmlformats.org/package/2006"
+_PARTS = {
+    "[Content_Types].xml": f'<Types xmlns="{_PKG}/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    "_rels/.rels": f'<Relationships xmlns="{_PKG}/relationships"><Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+    "xl/workbook.xml": f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets><sheet name="people" sheetId="1" r:id="rId1"/></sheets></workbook>',
+    "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{_PKG}/relationships"><Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+}
+
+
+SST = f'<sst xmlns="{_MAIN}">'.encode()
+
+
+def _write_workbook(path: Path, sheet: Iterable[bytes], strings: Iterable[bytes]) -> Path:
+    """A workbook of one sheet, its XML and its shared strings' XML streamed into the archive."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, text in _PARTS.items():
+            archive.writestr(name, text)
+        for name, chunks in (("xl/sharedStrings.xml", strings), ("xl/worksheets/sheet1.xml", sheet)):
+            with archive.open(name, "w", force_zip64=True) as part:
+                for chunk in chunks:
+                    part.write(chunk)
+    return path
+
+
+def _sheet(rows: Iterable[bytes]) -> Iterator[bytes]:
+    yield f'<worksheet xmlns="{_MAIN}"><sheetData>'.encode()
+    yield b'<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c><c r="B1" t="inlineStr"><is><t>email</t></is></c></row>'
+    yield from rows
+    yield b"</sheetData></worksheet>"
+
+
+def _strings(*sizes: int) -> Iterator[bytes]:
+    """Shared strings of `sizes` bytes of one letter each, written a MiB at a time."""
+    yield SST
+    for size in sizes:
+        yield b"<si><t>"
+        for start in range(0, size, MB):
+            yield b"A" * min(MB, size - start)
+        yield b"</t></si>"
+    yield b"</sst>"
+
+
+def long_shared_string(path: Path, size: int = 400 * MB) -> Path:
+    """One shared string of `size` bytes (400 MB: a file of about 400 kB), used by one row."""
+    row = b'<row r="2"><c r="A2" t="s"><v>0</v></c></row>'
+    return _write_workbook(path, _sheet([row]), _strings(size))
+
+
+def rows_sharing_a_string(path: Path, rows: int = 20, cells: int = 1, size: int = 100 * MB) -> Path:
+    """`rows` rows of `cells` cells, all referring to one shared string of `size` bytes."""
+
+    def row(n: int) -> bytes:
+        return f'<row r="{n}">'.encode() + b'<c t="s"><v>0</v></c>' * cells + b"</row>"
+
+    return _write_workbook(path, _sheet(row(n) for n in range(2, rows + 2)), _strings(size))
+
+
+def wide_xlsx_row(path: Path, cells: int = 4_000_000) -> Path:
+    """A row of `cells` cells (4,000,000: a file of about 200 kB)."""
+
+    def row() -> Iterator[bytes]:
+        yield b'<row r="2">'
+        for start in range(0, cells, 100_000):
+            yield b"<c><v>1</v></c>" * min(100_000, cells - start)
+        yield b"</row>"
+
+    return _write_workbook(path, _sheet(row()), _strings())
+
+
+def far_xlsx_cell(path: Path, column: str = "ZZZ") -> Path:
+    """One cell far to the right (column ZZZ is 18,278): a few hundred bytes."""
+    return _write_workbook(path, _sheet([f'<row r="2"><c r="{column}2"><v>1</v></c></row>'.encode()]), _strings())
+
+
+def many_entries_xlsx(path: Path, entries: int = 20_000) -> Path:
+    """A workbook whose zip archive holds `entries` files more than it needs."""
+    _write_workbook(path, _sheet([]), _strings())
+    with zipfile.ZipFile(path, "a") as archive:
+        for n in range(entries):
+            archive.writestr(f"xl/extra/{n}.xml", b"")
+    return path
+
+
+def wide_csv(path: Path, columns: int = 40_000) -> Path:
+    """A header of `columns` columns (40,000: 270 kB; 3,000,000: 23 MB) and one row."""
+    with path.open("w") as out:
+        out.write(",".join(f"c{n}" for n in range(columns)) + "\n")
+        out.write(",".join("x" for _ in range(columns)) + "\n")
+    return path
+
+
+def wide_csv_row(path: Path, columns: int = 3_000_000) -> Path:
+    """A valid header and a data row of `columns` cells."""
+    with path.open("w") as out:
+        out.write(",".join(COLUMNS) + "\n" + "V0,v0@wide.org\n")
+        out.write("," * columns + "\n")
+    return path
+
+
+BOMBS: dict[str, Callable[[Path], Path]] = {
+    "shared_string_400mb.xlsx": long_shared_string,
+    "rows_sharing_100mb.xlsx": rows_sharing_a_string,
+    "row_4m_cells.xlsx": wide_xlsx_row,
+    "far_cell.xlsx": far_xlsx_cell,
+    "entries_20k.xlsx": many_entries_xlsx,
+    "columns_40k.csv": wide_csv,
+    "columns_3m.csv": lambda path: wide_csv(path, 3_000_000),
+    "row_3m_cells.csv": wide_csv_row,
+}
 
 
 # The corpus ---------------------------------------------------------------------------------
@@ -333,7 +448,8 @@ def _xlsx_files() -> list[Hostile]:
     ]
     files.append(xlsx("duplicate_headers.xlsx", [["name", "email", "name"], ["A", "a@x.org", "B"]], 0, [], file_error="both named 'name'"))  # fmt: skip
     files.append(xlsx("header_only.xlsx", [list(COLUMNS)], 0, []))
-    files.append(Hostile("bomb.xlsx", _zip_bombish(), 2, (("line 3", "name"),)))
+    # 4 MB of one letter in a few kB: refused as a zip bomb when the sheet is read (after its first row)
+    files.append(Hostile("bomb.xlsx", _zip_bombish(), 1, file_error="BULKADMIN_XLSX_MAX_RATIO"))
     files.append(Hostile("not_a_zip.xlsx", b"PK\x03\x04" + random.Random(3).randbytes(500), 0, file_error=r"."))
     return files
 
@@ -358,3 +474,6 @@ def write_corpus(folder: Path) -> list[tuple[Hostile, Path]]:
 if __name__ == "__main__":
     for item, path in write_corpus(Path(sys.argv[1])):
         print(f"{path}  {len(item.content):>9,} bytes")
+    for name, build in BOMBS.items():
+        path = build(Path(sys.argv[1]) / name)
+        print(f"{path}  {path.stat().st_size:>9,} bytes")

@@ -44,6 +44,11 @@ ENVIRONMENT = {
     "BULKADMIN_USER_READ_MAX_TIME_MS": ("750", 750),
     "BULKADMIN_INLINE_COUNT_LIMIT": ("0", 0),
     "BULKADMIN_HEALTH_TIMEOUT": ("0.25", 0.25),
+    "BULKADMIN_IMPORT_MAX_COLUMNS": ("100", 100),
+    "BULKADMIN_IMPORT_MAX_CELL_BYTES": ("2048", 2048),
+    "BULKADMIN_XLSX_MAX_PART_BYTES": ("4096", 4096),
+    "BULKADMIN_XLSX_MAX_RATIO": ("20", 20.0),
+    "BULKADMIN_XLSX_MAX_ENTRIES": ("50", 50),
 }
 # The accessor of each setting (callers use these names).
 ACCESSORS = {
@@ -70,6 +75,11 @@ ACCESSORS = {
     "BULKADMIN_USER_READ_MAX_TIME_MS": "user_read_max_time_ms",
     "BULKADMIN_INLINE_COUNT_LIMIT": "inline_count_limit",
     "BULKADMIN_HEALTH_TIMEOUT": "health_timeout",
+    "BULKADMIN_IMPORT_MAX_COLUMNS": "import_max_columns",
+    "BULKADMIN_IMPORT_MAX_CELL_BYTES": "import_max_cell_bytes",
+    "BULKADMIN_XLSX_MAX_PART_BYTES": "xlsx_max_part_bytes",
+    "BULKADMIN_XLSX_MAX_RATIO": "xlsx_max_ratio",
+    "BULKADMIN_XLSX_MAX_ENTRIES": "xlsx_max_entries",
 }
 # A value of each setting that its check refuses, with the check's id.
 BAD_VALUES = {
@@ -96,6 +106,11 @@ BAD_VALUES = {
     "BULKADMIN_USER_READ_MAX_TIME_MS": (0, "bulkadmin.E022"),
     "BULKADMIN_INLINE_COUNT_LIMIT": (-5, "bulkadmin.E023"),
     "BULKADMIN_HEALTH_TIMEOUT": (float("nan"), "bulkadmin.E024"),
+    "BULKADMIN_IMPORT_MAX_COLUMNS": (0, "bulkadmin.E025"),
+    "BULKADMIN_IMPORT_MAX_CELL_BYTES": (1.5, "bulkadmin.E026"),
+    "BULKADMIN_XLSX_MAX_PART_BYTES": (-1, "bulkadmin.E027"),
+    "BULKADMIN_XLSX_MAX_RATIO": (0, "bulkadmin.E028"),
+    "BULKADMIN_XLSX_MAX_ENTRIES": ("many", "bulkadmin.E029"),
 }
 
 
@@ -144,6 +159,11 @@ def test_the_readme_names_each_setting_with_its_environment_and_default():
         "BULKADMIN_USER_READ_MAX_TIME_MS": "`2000`",
         "BULKADMIN_INLINE_COUNT_LIMIT": "`5000`",
         "BULKADMIN_HEALTH_TIMEOUT": "`2`",
+        "BULKADMIN_IMPORT_MAX_COLUMNS": "`16384`",
+        "BULKADMIN_IMPORT_MAX_CELL_BYTES": "`16777216` (16 MiB, MongoDB's document limit)",
+        "BULKADMIN_XLSX_MAX_PART_BYTES": "`1073741824` (1 GiB)",
+        "BULKADMIN_XLSX_MAX_RATIO": "`100`",
+        "BULKADMIN_XLSX_MAX_ENTRIES": "`10000`",
     }
     assert rows["BULKADMIN_SYNC_SOURCES"][0] == "no: a Python structure in Django's settings"
 
@@ -177,6 +197,11 @@ def test_every_setting_has_an_accessor_that_gives_its_default(settings, tmp_path
         "BULKADMIN_USER_READ_MAX_TIME_MS": 2000,
         "BULKADMIN_INLINE_COUNT_LIMIT": 5000,
         "BULKADMIN_HEALTH_TIMEOUT": 2.0,
+        "BULKADMIN_IMPORT_MAX_COLUMNS": 16_384,
+        "BULKADMIN_IMPORT_MAX_CELL_BYTES": 16 * 1024 * 1024,
+        "BULKADMIN_XLSX_MAX_PART_BYTES": 1024 * 1024 * 1024,
+        "BULKADMIN_XLSX_MAX_RATIO": 100.0,
+        "BULKADMIN_XLSX_MAX_ENTRIES": 10_000,
     }
     assert check_ids() == []
 
@@ -206,6 +231,11 @@ def test_every_variable_is_read_as_its_settings_type():
         "BULKADMIN_USER_READ_MAX_TIME_MS": 750,
         "BULKADMIN_INLINE_COUNT_LIMIT": 0,
         "BULKADMIN_HEALTH_TIMEOUT": 0.25,
+        "BULKADMIN_IMPORT_MAX_COLUMNS": 100,
+        "BULKADMIN_IMPORT_MAX_CELL_BYTES": 2048,
+        "BULKADMIN_XLSX_MAX_PART_BYTES": 4096,
+        "BULKADMIN_XLSX_MAX_RATIO": 20.0,
+        "BULKADMIN_XLSX_MAX_ENTRIES": 50,
     }
     assert [type(value) for value in values.values()] == [type(value) for _, value in ENVIRONMENT.values()]
 
@@ -311,7 +341,7 @@ def test_the_command_prints_the_table_and_writes_it_into_a_readme(tmp_path, caps
     readme.write_text(replace_documented_table(text, "| stale |\n"), encoding="utf-8")
     call_command("settings_table", "--readme", str(readme))
     assert readme.read_text(encoding="utf-8") == text
-    assert capsys.readouterr().out == f"{readme}: settings table written (23 settings).\n"
+    assert capsys.readouterr().out == f"{readme}: settings table written (28 settings).\n"
 
 
 def manage(*arguments: str, variables: dict[str, str]) -> subprocess.CompletedProcess:

@@ -20,6 +20,7 @@ import ijson
 
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.storable import loads_json
+from bulkadmin.operations.imports.limits import ReadLimits, bounded_lines
 from bulkadmin.operations.imports.sources import (
     ImportFileError,
     Source,
@@ -31,7 +32,6 @@ from bulkadmin.operations.imports.sources import (
 
 DELIMITERS = (",", ";", "\t", "|")  # sniffed in this order of preference
 SNIFF_ROWS = 50
-MAX_FIELD_SIZE = 16 * 1024 * 1024  # MongoDB's document size limit
 
 _SURROGATES = re.compile("[\udc80-\udcff]")  # bytes that did not decode (surrogateescape)
 _SURROGATES_OR_REPLACED = re.compile("[\udc80-\udcff\ufffd]")  # ... or were replaced (UTF-16/32)
@@ -159,8 +159,9 @@ class CsvReader:
         self.settings = ReadOptions(encoding=encoding, delimiter=delimiter)
         self._undecodable = undecodable_pattern(encoding)
         self.text = io.TextIOWrapper(source.binary(), encoding=encoding, errors=decode_errors(encoding), newline="")
-        csv.field_size_limit(MAX_FIELD_SIZE)
-        self.reader = csv.reader(self.text, delimiter=delimiter, strict=False)
+        self.limits = limits = ReadLimits.current()
+        csv.field_size_limit(limits.max_cell_bytes)
+        self.reader = csv.reader(bounded_lines(self.text, delimiter, limits), delimiter=delimiter, strict=False)
         self.header: list[str] | None = None
         self.header_line: int | None = None
         self._read_header()
@@ -184,6 +185,8 @@ class CsvReader:
         self.header_line, cells = first
         if cells:
             cells[0] = cells[0].removeprefix("\ufeff")
+        if len(cells) > self.limits.max_columns:
+            raise self.limits.too_many_columns(f"line {self.header_line} (the header)", f"{len(cells):,}")
         self.header = [cell.strip() for cell in cells]
         problems = header_problems(self.header)
         problems += [
@@ -220,6 +223,8 @@ class CsvReader:
                     continue
                 number += 1
                 if len(cells) != width:
+                    if len(cells) > self.limits.max_columns:
+                        raise self.limits.too_many_columns(f"line {start}", f"{len(cells):,}")
                     problem = f"{len(cells)} cells, but the header has {width}"
                     if end > start:
                         problem += f" (the row runs from line {start} to {end}: is a quote left open?)"

@@ -200,14 +200,16 @@ class Shaper:
         """Check the header against the model and the options; raise `ImportFileError` naming
         every problem (unknown fields, clashes, missing required or key fields)."""
         self.width = len(header)
-        unknown_maps = [name for name in self.mapping if name not in header]
+        named = set(header)
+        unknown_maps = [name for name in self.mapping if name not in named]
         if unknown_maps:
             raise ImportFileError(
                 f"The mapping names no column: {', '.join(map(repr, unknown_maps))} (columns: {', '.join(header)}).",
                 option="mapping",
             )
         problems: list[str] = []
-        targets: dict[str, str] = {}
+        targets: dict[str, str] = {}  # target path -> its column
+        above: dict[str, str] = {}  # each path holding a target -> one column under it
         keys = {field_name(self.model, key) for key in self.key_fields}
         for position, name in enumerate(header):
             target = self.mapping.get(name, name)
@@ -223,10 +225,13 @@ class Shaper:
                 problems.append(f"column {shown} is not a field of {self.model.__name__}")
                 continue
             normalised = ".".join([top, *target.split(".")[1:]])
-            for other in targets:
-                if normalised == other or normalised.startswith(other + ".") or other.startswith(normalised + "."):
-                    problems.append(f"columns {targets[other]!r} and {name!r} both set {normalised!r}")
+            problems += [
+                f"columns {other!r} and {name!r} both set {normalised!r}"
+                for other in _clashes(normalised, targets, above)
+            ]
             targets[normalised] = name
+            for end in range(len(target.split(".")) - 1, 0, -1):
+                above.setdefault(".".join(normalised.split(".")[:end]), name)
             blank = _LEAVE_OUT
             if self.mode == "merge" and not self.ignore_blanks:
                 blank = blank_value(self.model, normalised)
@@ -307,6 +312,15 @@ class Shaper:
         except InvalidSpec:
             convert = None  # left for validation to reject, naming the field
         return target, tuple(target.split(".")), convert
+
+
+def _clashes(path: str, targets: dict[str, str], above: dict[str, str]) -> list[str]:
+    """The columns already setting `path`, a path holding it, or a path inside it (dict lookups:
+    a header of thousands of columns is checked in linear time)."""
+    parts = path.split(".")
+    holding = [".".join(parts[:end]) for end in range(1, len(parts) + 1)]
+    found = [targets[other] for other in holding if other in targets]
+    return found + ([above[path]] if path in above else [])
 
 
 def _encodable(text: str) -> bool:

@@ -21,10 +21,12 @@ from openpyxl.cell.text import Text
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._reader import DATA_TAG, ROW_TAG, WorkSheetParser
+from openpyxl.worksheet._reader import CELL_TAG, DATA_TAG, ROW_TAG, WorkSheetParser
 from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 
+from bulkadmin.operations.imports.bounded_zip import BoundedZip, check_entries
+from bulkadmin.operations.imports.limits import ReadLimits
 from bulkadmin.operations.imports.readers import ReadOptions, Record, header_problems
 from bulkadmin.operations.imports.sources import ImportFileError, Source
 
@@ -34,6 +36,7 @@ WORKBOOK_TYPE = b"spreadsheetml.sheet.main+xml"  # the content type of an XLSX w
 MAX_CONTENT_TYPES = 1024 * 1024
 PROGRESS_EVERY = 1000  # rows between updates of the bytes read
 STRING_TAG = f"{{{SHEET_MAIN_NS}}}si"
+TEXT_TAGS = (f"{{{SHEET_MAIN_NS}}}t", f"{{{SHEET_MAIN_NS}}}v")  # a text run; a cell's value
 _UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, TypeError, ParseError, OSError)
 
 
@@ -46,11 +49,13 @@ def check_workbook(path: Path) -> None:
     """Refuse a file that is not a zip archive declaring an OOXML workbook part."""
     refused = ImportFileError(f"{path.name} is not an XLSX workbook (a zip archive with a workbook part).")
     try:
-        with zipfile.ZipFile(path) as archive:
-            info = archive.getinfo(CONTENT_TYPES)
-            if info.file_size > MAX_CONTENT_TYPES:
-                raise refused
-            declared = archive.read(info)
+        with path.open("rb") as file:
+            check_entries(file, ReadLimits.current())
+            with zipfile.ZipFile(file) as archive:
+                info = archive.getinfo(CONTENT_TYPES)
+                if info.file_size > MAX_CONTENT_TYPES:
+                    raise refused
+                declared = archive.read(info)
     except _UNREADABLE:
         raise refused from None
     if WORKBOOK_TYPE not in declared:
@@ -88,7 +93,7 @@ class XlsxReader:
             listed = ", ".join(repr(title) for title in self.sheets)
             raise ImportFileError(f"{source.name} has no sheet {name!r}; its sheets are {listed}.")
         self.settings = ReadOptions(sheet=name)
-        self._rows = _values(_parser(workbook, paths[name]).parse())
+        self._rows = _values(_parser(workbook, paths[name]).parse(), workbook.archive.limits)
         self._read_header()
 
     def _read_header(self) -> None:
@@ -130,14 +135,31 @@ class _RowParser(WorkSheetParser):
     """openpyxl's worksheet parser, yielding rows only and dropping each parsed row from the XML
     tree: openpyxl's own `parse` keeps every row element it has read (memory grows with the rows)."""
 
+    limits: ReadLimits
+
     def parse(self) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-        sheet_data = None
+        sheet_data, cells, text, limits, where = None, 0, 0, self.limits, "row 1"
+        strings = self.shared_strings if isinstance(self.shared_strings, SharedStrings) else None
         for event, element in iterparse(self.source, events=("start", "end")):
+            tag = element.tag
             if event == "start":
-                if sheet_data is None and element.tag == DATA_TAG:
+                if tag == CELL_TAG:
+                    cells += 1
+                    if cells > limits.max_columns:
+                        raise limits.too_many_columns(where, f"more than {limits.max_columns:,}")
+                elif tag == ROW_TAG:
+                    where = f"row {element.get('r') or self.row_counter + 1}"
+                elif sheet_data is None and tag == DATA_TAG:
                     sheet_data = element
-            elif element.tag == ROW_TAG:
+            elif tag in TEXT_TAGS:
+                text += len(element.text or "")
+                if text > limits.max_cell_bytes:
+                    raise limits.cell_too_long(where)
+            elif tag == ROW_TAG:
+                if strings is not None:
+                    strings.budget = limits.max_cell_bytes - text
                 row = self.parse_row(element)
+                cells, text = 0, 0
                 if sheet_data is not None:
                     sheet_data.clear()
                 self.row_dimensions.clear()  # row heights and styles: not needed
@@ -148,12 +170,15 @@ def _open_workbook(file: IO[bytes]) -> ExcelReader:
     """The workbook's parts that its sheets need (shared strings, styles with the date formats,
     the sheets' names and places), read by openpyxl in read-only mode. openpyxl's own
     `load_workbook` would also read each sheet that does not state its size, whole."""
+    limits = ReadLimits.current()
+    check_entries(file, limits)
     workbook = ExcelReader(file, read_only=True, data_only=True, keep_links=False)
+    workbook.archive = BoundedZip(file, limits)  # every part read through a counting stream
     workbook.read_manifest()
     part = workbook.package.find(SHARED_STRINGS)
     if part is not None:
         with workbook.archive.open(part.PartName[1:]) as strings:
-            workbook.shared_strings = SharedStrings(strings)
+            workbook.shared_strings = SharedStrings(strings, limits.max_cell_bytes)
     workbook.read_workbook()
     apply_stylesheet(workbook.archive, workbook.wb)
     return workbook
@@ -161,20 +186,28 @@ def _open_workbook(file: IO[bytes]) -> ExcelReader:
 
 class SharedStrings:
     """A workbook's shared strings (Excel keeps each distinct text of the workbook there, once),
-    in a temporary file: memory holds only their offsets, 8 bytes a string."""
+    in a temporary file: memory holds only their offsets, 8 bytes a string. A string longer
+    than a cell may be is refused as it is read; `budget` is what the row being read may still
+    take from the table (a row of cells all referring to one long string is refused too)."""
 
-    def __init__(self, part: IO[bytes]) -> None:
+    def __init__(self, part: IO[bytes], max_bytes: int) -> None:
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the reader)
         self._offsets = array("q", [0])
-        end, write = 0, self._file.write
+        self.max_bytes = self.budget = max_bytes
+        end, write, text = 0, self._file.write, 0
         table = None
         for event, element in iterparse(part, events=("start", "end")):
             if event == "start":
                 table = element if table is None else table
+            elif element.tag in TEXT_TAGS:
+                text += len(element.text or "")
+                if text > max_bytes:
+                    raise ReadLimits.current().cell_too_long(f"shared string {len(self)} of the workbook")
             elif element.tag == STRING_TAG:
                 data = Text.from_tree(element).content.replace("x005F_", "").encode("utf-8", "surrogatepass")
                 end += write(data)
                 self._offsets.append(end)
+                text = 0
                 if table is not None:
                     table.clear()  # iterparse keeps what it has read under the root
 
@@ -182,6 +215,9 @@ class SharedStrings:
         if not 0 <= index < len(self):
             raise ImportFileError(f"A cell refers to shared string {index}; the workbook has {len(self)}.")
         start, end = self._offsets[index], self._offsets[index + 1]
+        self.budget -= end - start
+        if self.budget < 0:
+            raise ReadLimits.current().cell_too_long("a row (its cells' shared strings together)")
         self._file.seek(start)
         return self._file.read(end - start).decode("utf-8", "surrogatepass")
 
@@ -195,7 +231,7 @@ class SharedStrings:
 def _parser(workbook: ExcelReader, path: str) -> _RowParser:
     """A row parser of the worksheet at `path`, set up as openpyxl's read-only worksheets set up theirs."""
     book = workbook.wb
-    return _RowParser(
+    parser = _RowParser(
         workbook.archive.open(path),
         workbook.shared_strings,
         data_only=True,
@@ -203,28 +239,33 @@ def _parser(workbook: ExcelReader, path: str) -> _RowParser:
         date_formats=book._date_formats,
         timedelta_formats=book._timedelta_formats,
     )
+    parser.limits = workbook.archive.limits
+    return parser
 
 
-def _values(rows: Iterator[tuple[int, list[dict[str, Any]]]]) -> Iterator[tuple[int, list[Any]]]:
+def _values(rows: Iterator[tuple[int, list[dict[str, Any]]]], limits: ReadLimits) -> Iterator[tuple[int, list[Any]]]:
     """Each row with a value, with its row number: the cells' values by column, '' for an empty
     cell (or one of spaces), trailing empty cells left out."""
     number = 0
     try:
         for number, cells in rows:
-            values = _row_values(cells)
+            values = _row_values(number, cells, limits)
             if values:
                 yield number, values
     except _UNREADABLE as error:
         raise ImportFileError(f"The sheet cannot be read after row {number}: {error}.") from None
 
 
-def _row_values(cells: list[dict[str, Any]]) -> list[Any]:
+def _row_values(number: int, cells: list[dict[str, Any]], limits: ReadLimits) -> list[Any]:
     values: list[Any] = []
     for cell in cells:
         value = cell["value"]
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
         column = cell["column"]
+        if column > limits.max_columns:
+            shown = f"a cell in column {column:,}, so more than {limits.max_columns:,}"
+            raise limits.too_many_columns(f"row {number}", shown)
         if column > len(values):
             values.extend([""] * (column - len(values)))
         values[column - 1] = value
