@@ -41,6 +41,7 @@ class Job(models.Model):
 
     class Kind(models.TextChoices):
         IMPORT = "import", "Import"
+        EXPORT = "export", "Export"
         UPDATE = "update", "Bulk update"
         DELETE = "delete", "Bulk delete"
         CLEANUP = "cleanup", "Cleanup"
@@ -96,6 +97,7 @@ class Job(models.Model):
         ordering = ["-created_at", "-id"]
         permissions = [
             ("run_import", "Can run imports"),
+            ("run_export", "Can run exports"),
             ("run_update", "Can run bulk updates"),
             ("run_delete", "Can run bulk deletes"),
             ("run_sync", "Can run syncs"),

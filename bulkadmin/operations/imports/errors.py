@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.storable import MAX_DEPTH, check_depth
+from bulkadmin.operations.cells import guard_formula
 from bulkadmin.operations.imports.readers import Record
 
 _LONE_SURROGATE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
@@ -45,8 +46,9 @@ class ImportRowError:
 
 
 def neutralise(value: str) -> str:
-    """A cell made safe for spreadsheets: a leading `= + - @` (or tab / CR) is escaped with `'`."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+    """A cell made safe for spreadsheets: a leading `= + - @` (or tab / CR) is escaped with `'`,
+    as exports escape it, so the importer removes the guard when the file is imported again."""
+    return guard_formula(value)
 
 
 class ErrorFile:

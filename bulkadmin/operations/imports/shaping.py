@@ -1,7 +1,9 @@
 """Turning rows read from a file into documents for the model.
 
 Headers (or JSON keys) are renamed by `--map`, dotted ones build nested documents
-(`profile.bio`), empty cells become the field's default or are left out, never "", and cells are
+(`profile.bio`), empty cells become the field's default or are left out, never "" (the empty
+cells of a sub-document's columns do not create it: all empty, a null sub-document stays null),
+the formula guard an export wrote is removed (`operations.cells`: `'=1+1` -> `=1+1`, `'` -> ""), and cells are
 prepared for the model's field types: dates with `--date-format`, lists from `a, b` or a JSON
 array, sub-documents from a JSON object. Numbers, booleans (`true/false/yes/no/1/0`) and ISO 8601
 dates are then coerced by the model's own (pydantic) validation.
@@ -18,9 +20,10 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from bulkadmin.core.documents import MongoModel, field_annotation, storage_path, unwrap_annotated
+from bulkadmin.core.documents import MongoModel, field_annotation, get_path, storage_path, unwrap_annotated
 from bulkadmin.core.exceptions import BulkAdminError, InvalidSpec
 from bulkadmin.core.storable import loads_json
+from bulkadmin.operations.cells import GUARD, unguard
 from bulkadmin.operations.imports.sources import ImportFileError
 
 Converter = Callable[[Any], Any]
@@ -258,23 +261,34 @@ class Shaper:
 
     def shape_cells(self, cells: list[str]) -> dict[str, Any]:
         """The document for one CSV row (its width already checked)."""
-        if self._plain is not None:  # every column goes as it is to a top-level field
+        guarded = _maybe_guarded(cells)
+        if self._plain is not None and not guarded:  # every column goes as it is to a top-level field
             if "" in cells:
                 return {key: value for key, value in zip(self._plain, cells, strict=True) if key and value != ""}
             return {key: value for key, value in zip(self._plain, cells, strict=True) if key}
         document: dict[str, Any] = {}
+        defaults: list[Column] = []
         for column in self.columns:
             value: Any = cells[column.position]
             if value == "":
                 if column.blank is _LEAVE_OUT:
                     continue
+                if len(column.parts) > 1:
+                    defaults.append(column)  # given only if the sub-document gets a value
+                    continue
                 value = column.blank()  # type: ignore[operator]
-            elif column.convert is not None:
-                value = column.convert(value)
+            else:
+                if guarded and type(value) is str:
+                    value = unguard(value)
+                if column.convert is not None:
+                    value = column.convert(value)
             if len(column.parts) == 1:
                 document[column.parts[0]] = value
             else:
                 _put(document, column.parts, value)
+        for column in defaults:
+            if isinstance(get_path(document, ".".join(column.parts[:-1])), dict):
+                _put(document, column.parts, column.blank())  # type: ignore[operator]
         return document
 
     # JSON ------------------------------------------------------------------------------------
@@ -312,6 +326,14 @@ class Shaper:
         except InvalidSpec:
             convert = None  # left for validation to reject, naming the field
         return target, tuple(target.split(".")), convert
+
+
+def _maybe_guarded(cells: list[Any]) -> bool:
+    """Whether a cell may carry the formula guard an export wrote (`'`), which is removed."""
+    try:
+        return GUARD in "".join(cells)
+    except TypeError:  # typed XLSX cells
+        return True
 
 
 def _clashes(path: str, targets: dict[str, str], above: dict[str, str]) -> list[str]:

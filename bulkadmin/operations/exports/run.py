@@ -1,0 +1,189 @@
+"""`export_documents`: the documents of a collection matching a filter, streamed to a file in one
+of the export formats, a batch at a time (memory stays flat at any size)."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import pymongo
+from pymongo.database import Database
+from pymongo.errors import PyMongoError
+
+from bulkadmin.core import conf
+from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.mongo import get_db
+from bulkadmin.operations.exports.formats import ExportFormat, WriteOptions, formats
+from bulkadmin.operations.exports.plan import ExportError, ExportPlan, plan_export
+from bulkadmin.operations.progress import Progress
+from bulkadmin.operations.results import SUMMARIES, OperationResult
+
+Destination = str | os.PathLike[str] | IO[bytes]
+
+
+def export_documents(
+    *,
+    model: type[MongoModel],
+    destination: Destination,
+    format: str | None = None,
+    filter: Mapping[str, Any] | str | None = None,
+    fields: Sequence[str] | str | None = None,
+    sort: Sequence[str] | str | None = None,
+    limit: int | None = None,
+    extended_json: bool = False,
+    batch_size: int = 1000,
+    progress: Progress | None = None,
+    db: Database | None = None,
+) -> OperationResult:
+    """Write the documents of `model` matching `filter` (model field names, checked as the
+    composer checks them) to `destination`: a path (written whole or not at all), `-` for
+    standard output, or a binary file object. `fields`, `sort` (`-last_login`) and `limit` as
+    mongoexport's; `progress(done, total)` after each batch."""
+    started = time.perf_counter()
+    fmt, plan = check_export(
+        model,
+        destination,
+        format=format,
+        filter=filter,
+        fields=fields,
+        sort=sort,
+        limit=limit,
+        extended_json=extended_json,
+    )
+    name = _name(destination)
+    collection = (db if db is not None else get_db())[model.collection]
+    total = _total(collection, plan)
+    options = WriteOptions(extended_json=extended_json, sheet=model.collection)
+    with _opened(destination) as stream:
+        rows = _write(fmt, stream, plan, options, _batches(collection, plan, batch_size), total, progress)
+    return OperationResult(
+        operation="export",
+        target=model.collection,
+        counts={"rows": rows},
+        details={"format": fmt.name, "file": str(name), "fields": [c.name for c in plan.fields]},
+        elapsed=time.perf_counter() - started,
+    )
+
+
+def check_export(
+    model: type[MongoModel],
+    destination: Destination,
+    *,
+    format: str | None = None,
+    filter: Mapping[str, Any] | str | None = None,
+    fields: Sequence[str] | str | None = None,
+    sort: Sequence[str] | str | None = None,
+    limit: int | None = None,
+    extended_json: bool = False,
+) -> tuple[ExportFormat, ExportPlan]:
+    """The format and the checked plan of an export; `ExportError` names the option at fault."""
+    fmt = formats.detect(_name(destination), format)
+    if extended_json and "extended_json" not in fmt.options:
+        raise ExportError(
+            f"Extended JSON applies to the JSON and NDJSON formats, not {fmt.label}.", option="extended_json"
+        )
+    return fmt, plan_export(model, filter=filter, fields=fields, sort=sort, limit=limit)
+
+
+def _name(destination: Destination) -> str:
+    return os.fspath(destination) if _is_path(destination) else "-"  # type: ignore[arg-type]
+
+
+def _write(
+    fmt: ExportFormat,
+    stream: IO[bytes],
+    plan: ExportPlan,
+    options: WriteOptions,
+    batches: Iterator[list[dict[str, Any]]],
+    total: int | None,
+    progress: Progress | None,
+) -> int:
+    writer = fmt.open(stream, plan, options)
+    rows = 0
+    for batch in batches:
+        writer.write(batch)
+        rows += len(batch)
+        if progress is not None:
+            progress(rows, total)
+    writer.close()
+    return rows
+
+
+def _batches(collection: Any, plan: ExportPlan, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+    """The matching documents in the plan's order, `batch_size` at a time; each batch read within
+    the time limit of a read a user composed (`BULKADMIN_USER_READ_MAX_TIME_MS`)."""
+    seconds = conf.user_read_max_time_ms() / 1000
+    cursor = collection.find(plan.query, plan.projection, sort=list(plan.sort), limit=plan.limit or 0)
+    cursor.batch_size(batch_size)
+    with contextlib.closing(cursor):
+        while True:
+            try:
+                with pymongo.timeout(seconds):
+                    batch = list(itertools.islice(cursor, batch_size))
+            except PyMongoError as error:
+                if getattr(error, "timeout", False):
+                    raise ExportError(
+                        f"Reading the documents took longer than {seconds:g} s and was stopped: "
+                        "narrow the filter or filter on an indexed field.",
+                        option="filter",
+                    ) from None
+                raise
+            if not batch:
+                return
+            yield batch
+
+
+def _total(collection: Any, plan: ExportPlan) -> int | None:
+    """How many documents will be written, when that is cheap to know (no filter)."""
+    if plan.query:
+        return plan.limit
+    count = collection.estimated_document_count()
+    return min(count, plan.limit) if plan.limit else count
+
+
+def _is_path(destination: Destination) -> bool:
+    return isinstance(destination, (str, os.PathLike))
+
+
+@contextlib.contextmanager
+def _opened(destination: Destination) -> Iterator[IO[bytes]]:
+    """A binary stream to write to: standard output, the file object given, or a temporary file
+    beside the path that replaces it only when the export succeeded."""
+    if not _is_path(destination):
+        yield destination  # type: ignore[misc]
+        return
+    if os.fspath(destination) == "-":  # type: ignore[arg-type]
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    path = Path(destination)  # type: ignore[arg-type]
+    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False)  # noqa: SIM115
+    try:
+        with handle:
+            yield handle
+        os.replace(handle.name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(handle.name)
+        raise
+
+
+def export_summary(result: OperationResult) -> str:
+    """One line: documents written, where, in which format, time, speed and the job id."""
+    job = f", job {result.job_id}" if result.job_id else ""
+    where = "standard output" if result.details.get("file") == "-" else result.details.get("file")
+    label = formats.detect("-", result.details.get("format")).label
+    return (
+        f"{result.target}: {result.rows:,} documents exported to {where} ({label}) "
+        f"in {result.elapsed:.2f}s ({result.rows_per_second:,.0f} docs/s){job}"
+    )
+
+
+SUMMARIES.setdefault("export", export_summary)
