@@ -9,7 +9,7 @@ from django import forms
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.registry import site
 from bulkadmin.operations.imports.formats import formats
-from bulkadmin.operations.imports.preview import ColumnPlan
+from bulkadmin.operations.imports.preview import PREVIEW_COLUMNS, ColumnPlan
 from bulkadmin.web.fields import field_paths
 
 MODE_CHOICES = (
@@ -91,12 +91,12 @@ class PreviewForm(ImportOptions):
             del self.fields[name]
         self.columns = columns
         choices = [(LEAVE_OUT, "— leave out —"), *field_paths(model)]
-        for position, header in enumerate(columns):
+        for position, header in enumerate(columns[:PREVIEW_COLUMNS]):
             self.fields[f"map_{position}"] = forms.ChoiceField(choices=choices, required=False, label=header)
 
     def mapping(self) -> dict[str, str]:
-        """Header -> field for every column of the file."""
-        return {header: self.cleaned_data[f"map_{n}"] for n, header in enumerate(self.columns)}
+        """Header -> field for every column shown (the others go to the fields of their names)."""
+        return {header: self.cleaned_data[f"map_{n}"] for n, header in enumerate(self.columns[:PREVIEW_COLUMNS])}
 
     def options(self) -> dict[str, Any]:
         return {
@@ -120,5 +120,5 @@ def preview_initial(options: dict[str, Any], plans: tuple[ColumnPlan, ...]) -> d
         "format": options.get("format") or "",
         "sheet": options.get("sheet") or "",
     }
-    initial.update({f"map_{n}": plan.target for n, plan in enumerate(plans)})
+    initial.update({f"map_{n}": plan.target for n, plan in enumerate(plans[:PREVIEW_COLUMNS])})
     return initial

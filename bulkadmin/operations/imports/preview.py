@@ -19,6 +19,8 @@ from bulkadmin.operations.imports.shaping import RowProblem, Shaper
 from bulkadmin.operations.imports.sources import check_encoding, open_source
 
 PREVIEW_ROWS = 50
+PREVIEW_COLUMNS = 100  # columns shown (and mapped by hand) on a preview; the others match by name
+CELL_CHARS = 200  # the most of a cell a preview row (or a scan's record of it) keeps
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,16 @@ class ImportPreview:
     problems: tuple[str, ...] = field(default_factory=tuple)
     sheet: str | None = None
     sheets: tuple[str, ...] = ()
+
+    @property
+    def shown_columns(self) -> tuple[ColumnPlan, ...]:
+        """The columns a preview page shows, the first `PREVIEW_COLUMNS`."""
+        return self.columns[:PREVIEW_COLUMNS]
+
+    @property
+    def hidden_columns(self) -> int:
+        """How many columns are not shown (they go to the fields of their names)."""
+        return max(0, len(self.columns) - PREVIEW_COLUMNS)
 
     @property
     def valid_rows(self) -> int:
@@ -159,7 +171,8 @@ def _is_field(model: type[MongoModel], name: str) -> bool:
 
 
 def _checked_row(record: Any, shape: Any, validate: Any, model: type[MongoModel]) -> PreviewRow:
-    cells = tuple(str(cell) for cell in record.raw) if isinstance(record.raw, list) else (_short(record.raw),)
+    raw = record.raw
+    cells = tuple(_short(str(cell)) for cell in raw[:PREVIEW_COLUMNS]) if isinstance(raw, list) else (_short(raw),)
     if record.problem is not None:
         return PreviewRow(record.number, record.where, cells, (record.problem,))
     try:
@@ -172,6 +185,6 @@ def _checked_row(record: Any, shape: Any, validate: Any, model: type[MongoModel]
     return PreviewRow(record.number, record.where, cells, ())
 
 
-def _short(value: Any, limit: int = 200) -> str:
+def _short(value: Any, limit: int = CELL_CHARS) -> str:
     text = cell_text(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -196,7 +196,9 @@ def _preview_page(
         "meta": meta,
         "preview": preview,
         "form": form,
-        "columns": [(form.map_field(n), plan) for n, plan in enumerate(preview.columns)] if preview and form else [],
+        "columns": [(form.map_field(n), plan) for n, plan in enumerate(preview.shown_columns)]
+        if preview and form
+        else [],
         "errors": [*errors, *(preview.problems if preview else ())],
     }
     context.update(scan_context(token, meta, preview))
