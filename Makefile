@@ -13,8 +13,10 @@ $(BIN)/.installed: requirements.txt
 
 install: $(BIN)/.installed
 
+# The web server's port: make run PORT=8001
+PORT ?= 8000
 run: install
-	$(BIN)/python manage.py rundev
+	$(BIN)/python manage.py rundev --port $(PORT)
 
 # Django's tables on a throwaway PostgreSQL cluster (SQLite when none can run; see the script).
 test: install lint browser

@@ -1,11 +1,15 @@
 """`manage.py rundev`: the whole product on one machine — embedded MongoDB, a task worker and
-the web admin — with a staff login printed; Ctrl-C stops them all."""
+the web admin — with a staff login printed; Ctrl-C (or SIGTERM) stops them all."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import io
+import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,11 +17,14 @@ import time
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bulkadmin import devserver
 from bulkadmin.core import conf
 from bulkadmin.core.mongo import get_uri
+
+HOST = "127.0.0.1"
+STOP_SECONDS = 10  # a child's grace after Ctrl-C before it is killed
 
 
 class Command(BaseCommand):
@@ -28,6 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="Do not start a task worker.")
 
     def handle(self, *args: object, port: int, no_worker: bool, **options: object) -> None:
+        _check_port(port)
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         call_command("migrate", interactive=False, verbosity=0)
         owns_mongo = not conf.mongodb_uri() and devserver.status(conf.embedded_dir()) is None
@@ -37,11 +45,35 @@ class Command(BaseCommand):
             if _has_command(name):
                 call_command(name, "--if-empty")
         username, password = _staff_login()
-        processes = [] if no_worker else [_spawn("db_worker")]
-        processes.append(_spawn("runserver_nodelay", f"127.0.0.1:{port}", "--noreload"))
-        self.stdout.write(self.style.SUCCESS(f"\nbulkadmin is running at http://127.0.0.1:{port}/admin/"))
-        self.stdout.write(f"Log in as {username} / {password}   (Ctrl-C stops everything)\n")
-        _wait(processes, stop_mongo=owns_mongo)
+        processes: dict[str, subprocess.Popen] = {}
+        try:
+            if not no_worker:
+                processes["The task worker"] = _spawn("db_worker")
+            processes["The web server"] = _spawn("runserver_nodelay", f"{HOST}:{port}", "--noreload")
+            self.stdout.write(self.style.SUCCESS(f"\nbulkadmin is running at http://{HOST}:{port}/admin/"))
+            self.stdout.write(f"Log in as {username} / {password}   (Ctrl-C stops everything)\n")
+            ended = _wait(processes)
+        finally:
+            _stop(list(processes.values()))
+            if owns_mongo:
+                call_command("mongo_server", "stop")
+        if ended is not None:
+            status = processes[ended].returncode
+            raise CommandError(f"{ended} stopped (exit status {status}), so rundev stopped everything.")
+
+
+def _check_port(port: int) -> None:
+    """Refuse a port the web server could not listen on, before anything is started or printed."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the web server binds
+        try:
+            probe.bind((HOST, port))
+        except OSError as error:
+            reason = "is already in use" if error.errno == errno.EADDRINUSE else f"cannot be used ({error.strerror})"
+            raise CommandError(
+                f"Port {port} on {HOST} {reason}; choose another with --port, e.g. rundev --port {port + 1}"
+                f" (make run PORT={port + 1})."
+            ) from None
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
@@ -69,23 +101,56 @@ def _has_command(name: str) -> bool:
 
 
 def _spawn(*arguments: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "manage.py", *arguments], cwd=settings.BASE_DIR)
+    """A `manage.py` child in a process group of its own, so that stopping it also stops the
+    processes it starts (the worker's autoreloader runs the worker in a grandchild)."""
+    return subprocess.Popen([sys.executable, "manage.py", *arguments], cwd=settings.BASE_DIR, process_group=0)
 
 
-def _wait(processes: list[subprocess.Popen], stop_mongo: bool) -> None:
+def _wait(processes: dict[str, subprocess.Popen]) -> str | None:
+    """Until a child ends (its name is returned) or Ctrl-C / SIGTERM arrives (None)."""
     try:
-        while all(process.poll() is None for process in processes):
+        while True:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    return name
             time.sleep(0.5)
     except KeyboardInterrupt:
-        pass
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        if stop_mongo:
-            call_command("mongo_server", "stop")
+        return None
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    """Ctrl-C to every child's process group, then SIGKILL to the groups still running after
+    `STOP_SECONDS`: no process rundev started (or they started) is left running."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for process in processes:
+        _signal_group(process, signal.SIGINT)
+    _wait_for_groups(processes, STOP_SECONDS)
+    for process in processes:
+        if _group_alive(process):
+            _signal_group(process, signal.SIGKILL)
+    _wait_for_groups(processes, STOP_SECONDS)
+
+
+def _wait_for_groups(processes: list[subprocess.Popen], seconds: float) -> None:
+    """Until no process of the children's groups is left, or `seconds` have passed."""
+    deadline = time.monotonic() + seconds
+    for process in processes:
+        while time.monotonic() < deadline:
+            process.poll()  # reaps the child itself once it has exited
+            if process.returncode is not None and not _group_alive(process):
+                break
+            time.sleep(0.05)
+
+
+def _signal_group(process: subprocess.Popen, number: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, number)
+
+
+def _group_alive(process: subprocess.Popen) -> bool:
+    try:
+        os.killpg(process.pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
