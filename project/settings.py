@@ -138,6 +138,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # wrong type stops here, naming the variable.
 globals().update(conf.SETTINGS.read_environment(os.environ))
 
+# Standard error is the log of the web server, the workers and cron jobs; job lines (`bulkadmin.jobs`)
+# stay off a terminal while a command prints its own output there (`-v 2` shows them).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.jobs import joblog
 from bulkadmin.jobs.leases import LeaseHeld
 from bulkadmin.jobs.runs import cleanup_job
 from bulkadmin.management.arguments import positive_int, worded
+from bulkadmin.management.progress import ProgressLine, showing_job_progress
 from bulkadmin.management.results import not_confirmed
 from bulkadmin.models import Job
 from bulkadmin.operations.cleanup import UnknownRule, rules
@@ -30,9 +32,11 @@ class Command(BaseCommand):
         if options["list"]:
             self._list()
             return
+        line = ProgressLine(self.stderr, verbosity=options["verbosity"], unit="documents")
         try:
             selected = rules.select(rule_names)
-            result = cleanup_job(rules=selected, dry_run=dry_run, batch_size=batch_size)
+            with joblog.off_the_terminal(show=options["verbosity"] >= 2), showing_job_progress(line, Job.Kind.CLEANUP):
+                result = cleanup_job(rules=selected, dry_run=dry_run, batch_size=batch_size)
         except (UnknownRule, LeaseHeld) as error:
             raise CommandError(str(error)) from error
         except BulkAdminError as error:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from django.core.management import call_command
@@ -17,8 +17,10 @@ from pymongo.errors import ConnectionFailure
 
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.core.registry import site
+from bulkadmin.jobs import files, joblog
 from bulkadmin.jobs.imports import import_file, resume_import
 from bulkadmin.management.arguments import positive_int, worded
+from bulkadmin.management.progress import ProgressLine, plain
 from bulkadmin.management.results import not_confirmed
 from bulkadmin.models import Job
 from bulkadmin.operations.imports import MODES, ImportProgress
@@ -27,7 +29,6 @@ from bulkadmin.operations.progress import Cancelled
 from bulkadmin.operations.results import OperationResult
 
 SHOWN_ERRORS = 20
-BAR_INTERVAL = 0.1
 IMPORT_OPTIONS = (
     "mode",
     "key",
@@ -59,7 +60,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--mode",
             choices=list(MODES),
-            help="insert (default); upsert (replace by key); merge ($set the file's fields by key); delete (by key).",
+            help=(
+                "insert (default); upsert or replace (replace whole documents by key); merge ($set the file's "
+                "fields by key); delete (by key)."
+            ),
         )
         parser.add_argument(
             "--key",
@@ -99,15 +103,18 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = options["verbosity"]
+        with joblog.off_the_terminal(show=self.verbosity >= 2):
+            self._handle(options)
+
+    def _handle(self, options: dict[str, Any]) -> None:
         self._ensure_job_table()
-        self._bar_shown = False
-        self._bar_at = 0.0
+        self.bar = ProgressLine(self.stderr, verbosity=self.verbosity, problem_style=self.style.WARNING)
         with _graceful_interrupts() as interrupts:
             self.interrupts = interrupts
             try:
                 result = self._import(options)
             except (KeyboardInterrupt, SystemExit, ConnectionFailure, Cancelled) as error:
-                self._end_bar()
+                self.bar.end()
                 job_id = getattr(error, "job_id", None)
                 reason = "cancelled" if isinstance(error, Cancelled) else "interrupted"
                 if isinstance(error, ConnectionFailure):
@@ -115,18 +122,18 @@ class Command(BaseCommand):
                 resume = f"; continue with --resume {job_id}" if job_id and reason != "cancelled" else ""
                 raise CommandError(f"Import {reason}{f' (job {job_id})' if job_id else ''}{resume}.") from error
             except BulkAdminError as error:
-                self._end_bar()
+                self.bar.end()
                 job_id = getattr(error, "job_id", None)
                 message = worded(error, FLAGS).rstrip(".")
                 raise CommandError(f"{message} (job {job_id})." if job_id else f"{message}.") from error
-        self._end_bar()
+        self.bar.end()
         self._report(result)
 
     def _ensure_job_table(self) -> None:
         """On a fresh clone Django's tables do not exist yet: create them (jobs are recorded)."""
         if Job._meta.db_table not in connection.introspection.table_names():
             if self.verbosity >= 1:
-                self.stderr.write("bulkadmin: creating Django's tables (manage.py migrate) to record jobs.")
+                self.stderr.write("bulkadmin: creating Django's tables (manage.py migrate) to record jobs.", plain)
             call_command("migrate", verbosity=0, interactive=False)
 
     def _import(self, options: dict[str, Any]) -> OperationResult:
@@ -139,10 +146,13 @@ class Command(BaseCommand):
             if job is not None and options["collection"] and options["collection"] != job.collection:
                 raise CommandError(f"Job {job.pk} imported into {job.collection!r}, not {options['collection']!r}.")
             # A file named again is read instead of the job's (moved, or stdin); it must be the same file.
+            if options["file"]:
+                _check_readable(options["file"])
             return resume_import(options["resume"], source=options["file"] or None, progress=progress)
         if not options["collection"] or not options["file"]:
             raise CommandError("Name a collection and a file (or - for stdin), e.g. import_csv users people.csv.")
         model = site.get(options["collection"])
+        _check_readable(options["file"])
         return import_file(
             model=model,
             source=options["file"],
@@ -167,30 +177,15 @@ class Command(BaseCommand):
     def _progress(self, state: ImportProgress) -> None:
         if self.interrupts.requested:
             raise KeyboardInterrupt(f"stopped by {self.interrupts.requested} after row {state.rows}")
-        if self.verbosity < 1 or not self.stderr.isatty():
-            return
-        now = time.monotonic()
-        if now - self._bar_at < BAR_INTERVAL:
-            return
-        self._bar_at = now
-        speed = state.rows_this_run / state.elapsed if state.elapsed > 0 else 0.0
-        fraction = state.fraction
-        if fraction is not None:
-            filled = int(fraction * 30)
-            eta = (state.elapsed / fraction - state.elapsed) if fraction > 0 else 0.0
-            bar = f"[{'#' * filled}{'.' * (30 - filled)}] {fraction:6.1%} "
-            tail = f" ETA {_duration(eta)}"
-        else:
-            bar, tail = "", ""
-        line = f"\r{bar}{state.rows:,} rows  {speed:,.0f} rows/s{tail}   "
-        self.stderr.write(line, ending="")
-        self.stderr.flush()
-        self._bar_shown = True
-
-    def _end_bar(self) -> None:
-        if self._bar_shown:
-            self.stderr.write("")
-            self._bar_shown = False
+        counts = state.state.counts
+        problems = [f"{counts[what]:,} {what}" for what in ("rejected", "failed") if counts.get(what)]
+        self.bar.update(
+            state.rows,
+            fraction=state.fraction,
+            problems=", ".join(problems),
+            elapsed=state.elapsed,
+            done_this_run=state.rows_this_run,
+        )
 
     # The report ------------------------------------------------------------------------------
     def _report(self, result: OperationResult) -> None:
@@ -199,10 +194,10 @@ class Command(BaseCommand):
             for error in shown:
                 self.stderr.write(f"{error.kind}: {error}")
             if result.error_count > len(shown):
-                self.stderr.write(f"... and {result.error_count - len(shown):,} more in {result.error_file}")
+                self.stderr.write(f"... and {result.error_count - len(shown):,} more in {_openable(result.error_file)}")
         self.stdout.write(result.summary())
         if self.verbosity >= 1 and result.error_file:
-            self.stdout.write(f"errors: {result.error_file}")
+            self.stdout.write(f"errors: {_openable(result.error_file)}")
         if result.stopped_at is not None:
             raise CommandError(f"Stopped at the first bad row, {result.stopped_at}")
         concern = not_confirmed(result)
@@ -211,7 +206,7 @@ class Command(BaseCommand):
         if not result.ok:
             first = result.errors[0] if result.errors else None
             where = f"; first at {first}" if first else ""
-            file = f"; all in {result.error_file}" if result.error_file else ""
+            file = f"; all in {_openable(result.error_file)}" if result.error_file else ""
             bad = [
                 f"{count:,} row(s) {what}" for count, what in ((result.rejected, "rejected"), (result.failed, "failed"))
             ]
@@ -227,9 +222,24 @@ def _delimiter(value: str | None) -> str | None:
     return {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}.get(value.lower(), value)
 
 
-def _duration(seconds: float) -> str:
-    seconds = int(max(seconds, 0))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+def _check_readable(file: str) -> None:
+    """Refuse a file that cannot be opened before any job is recorded for it (`-` is standard input)."""
+    if file == "-":
+        return
+    try:
+        with open(file, "rb"):
+            pass
+    except OSError as error:
+        raise CommandError(f"Cannot read {file!r}: {error.strerror or error}.") from None
+
+
+def _openable(error_file: str) -> str:
+    """Where the user opens an import's error file: their own `--errors` file, or the job's file
+    in the jobs' storage, as a full path on this machine (a remote storage: its name there)."""
+    if Path(error_file).is_file():
+        return str(Path(error_file).resolve())
+    local = files.local_path(error_file)
+    return str(local) if local is not None else f"{error_file} (in the job files' storage)"
 
 
 class _Interrupts:

@@ -8,9 +8,11 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.jobs import joblog
 from bulkadmin.jobs.leases import LeaseHeld
 from bulkadmin.jobs.runs import last_synced_at, sync_job
 from bulkadmin.management.arguments import worded
+from bulkadmin.management.progress import ProgressLine, showing_job_progress
 from bulkadmin.management.results import not_confirmed
 from bulkadmin.models import Job
 from bulkadmin.operations.results import OperationResult
@@ -58,7 +60,11 @@ class Command(BaseCommand):
                 return
             declared = sources.get(source)
             self.stdout.write(f"Syncing {declared.name} from {declared.url} into {declared.model.collection} ...")
-            result = sync_job(source=declared, mode=_mode(options), since=options["since"], dry_run=options["dry_run"])
+            line = ProgressLine(self.stderr, verbosity=options["verbosity"], unit="records")
+            with joblog.off_the_terminal(show=options["verbosity"] >= 2), showing_job_progress(line, Job.Kind.SYNC):
+                result = sync_job(
+                    source=declared, mode=_mode(options), since=options["since"], dry_run=options["dry_run"]
+                )
         except SyncFailed as error:
             self._report(error.result)
             where = f" (job #{error.job.pk})" if error.job is not None else ""
