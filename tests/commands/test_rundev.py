@@ -4,6 +4,7 @@ is asked to stop, not killed by its parent and left to init), and waits until th
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -120,3 +121,40 @@ def answers(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.5)
         return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_a_child_that_stops_stops_rundev_with_a_non_zero_exit(manage_env):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "rundev", "--port", str(port), "--no-worker"],
+        cwd=ROOT,
+        env=manage_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while not answers(port) and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.2)
+        (web,) = [pid for pid in descendants(process.pid) if "runserver_nodelay" in command_line(pid)]
+        os.kill(web, signal.SIGKILL)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1, output
+    assert "CommandError: The web server stopped (exit status -9), so rundev stopped everything." in output
+
+
+def test_a_port_out_of_range_is_a_usage_error(manage_env):
+    done = subprocess.run(
+        [sys.executable, "manage.py", "rundev", "--port", "70000"],
+        cwd=ROOT,
+        env=manage_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "argument --port: '70000' is not a port number (1 to 65535)" in done.stderr

@@ -3,6 +3,7 @@ the web admin — with a staff login printed; Ctrl-C (or SIGTERM) stops them all
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import errno
 import io
@@ -22,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from bulkadmin import devserver
 from bulkadmin.core import conf
 from bulkadmin.core.mongo import get_uri
+from bulkadmin.management.arguments import positive_int
 
 HOST = "127.0.0.1"
 STOP_SECONDS = 10  # a child's grace after Ctrl-C before it is killed
@@ -31,7 +33,7 @@ class Command(BaseCommand):
     help = "Start the embedded MongoDB server, a task worker and the web admin together (development)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--port", type=int, default=8000, help="Web port (default: %(default)s).")
+        parser.add_argument("--port", type=port_number, default=8000, help="Web port (default: %(default)s).")
         parser.add_argument("--no-worker", action="store_true", help="Do not start a task worker.")
 
     def handle(self, *args: object, port: int, no_worker: bool, **options: object) -> None:
@@ -60,6 +62,14 @@ class Command(BaseCommand):
         if ended is not None:
             status = processes[ended].returncode
             raise CommandError(f"{ended} stopped (exit status {status}), so rundev stopped everything.")
+
+
+def port_number(value: str) -> int:
+    """An argparse `type`: a TCP port, 1 to 65535."""
+    number = positive_int(value)
+    if number > 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number (1 to 65535)")
+    return number
 
 
 def _check_port(port: int) -> None:
