@@ -13,6 +13,7 @@ from typing import Any, cast
 from django import forms
 
 from bulkadmin.core.exceptions import InvalidSpec
+from bulkadmin.core.storable import MAX_DEPTH, loads_json
 from bulkadmin.operations import updates
 
 FILTER_OPERATORS = [
@@ -102,9 +103,14 @@ def update_from(rows: list[dict[str, Any]], text: str) -> dict[str, Any]:
 
 
 def parse_json(text: str, what: str) -> dict[str, Any]:
-    """A JSON object from the page, or `InvalidSpec` saying where the JSON is malformed."""
+    """A JSON object from the page, or `InvalidSpec` saying where the JSON is malformed or that
+    it nests deeper than `MAX_DEPTH` levels (checked before it is parsed)."""
     try:
-        value = json.loads(text)
+        value = loads_json(text)
+    except InvalidSpec:
+        raise InvalidSpec(
+            f"The {what} JSON nests objects or arrays deeper than {MAX_DEPTH} levels (the limit, MongoDB's)."
+        ) from None
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
         raise InvalidSpec(f"The {what} JSON is not valid: {error.msg} ({where}).") from None

@@ -6,6 +6,8 @@ from typing import Any
 
 from bson import ObjectId
 
+INT64_DIGITS = 20  # the most characters of a 64-bit integer, sign included
+
 
 def id_text(value: Any) -> str:
     """The text of an `_id` for a URL."""
@@ -17,7 +19,7 @@ def id_candidates(text: str) -> list[Any]:
     candidates: list[Any] = []
     if ObjectId.is_valid(text) and len(text) == 24:
         candidates.append(ObjectId(text))
-    if text.lstrip("-").isdigit():
-        candidates.append(int(text))
+    if text.lstrip("-").isdigit() and len(text) <= INT64_DIGITS and -(2**63) <= int(text) < 2**63:
+        candidates.append(int(text))  # a longer number cannot be a stored integer: it stays text
     candidates.append(text)
     return candidates

@@ -30,6 +30,7 @@ from bulkadmin.operations.imports.sources import ImportFileError
 UPLOADS = "uploads"  # the uploads' folder in the job files' storage
 FILE_FIELD = "file"
 META = "upload.json"
+MAX_STORED_NAME = 120  # bytes of a stored upload's file name (file systems allow 255; storages less)
 
 
 class UploadRejected(BulkAdminError):
@@ -114,8 +115,13 @@ class LimitedUploadHandler(FileUploadHandler):
         folder = uploads_dir() / secrets.token_hex(16)
         folder.mkdir(parents=True)
         self.upload_request.upload_folders.append(folder)
-        self.target = folder / (get_valid_filename(Path(file_name).name) or "upload.csv")
-        self.out = self.target.open("wb")
+        self.target = folder / stored_name(file_name)
+        try:
+            self.out = self.target.open("wb")
+        except OSError as error:
+            _remove(folder)
+            self.target = None
+            self._refuse(f"The file could not be stored ({error.strerror or error}); try again later.")
         self.written = 0
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
@@ -158,6 +164,18 @@ class LimitedUploadHandler(FileUploadHandler):
     def _refuse(self, message: str) -> NoReturn:
         self.upload_request.upload_problem = message
         raise SkipFile(message)
+
+
+def stored_name(file_name: str) -> str:
+    """The name an upload is stored under: the file's own, made safe, its stem cut so the whole
+    holds at most `MAX_STORED_NAME` bytes (the name shown stays the one given)."""
+    name = get_valid_filename(Path(file_name).name) or "upload.csv"
+    if len(name.encode()) <= MAX_STORED_NAME:
+        return name
+    suffix = Path(name).suffix[:16]
+    stem = name[: -len(suffix)] if suffix else name
+    room = MAX_STORED_NAME - len(suffix.encode())
+    return stem.encode()[:room].decode("utf-8", "ignore") + suffix
 
 
 def use_limited_uploads(request: HttpRequest) -> UploadRequest:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -23,6 +23,7 @@ from bulkadmin.web.views.documents import find_document
 
 SESSION_COLUMNS = "bulkadmin_columns"
 BROWSE_COUNT_MAX_AGE = 300.0
+MAX_PAGE = 1_000_000_000  # a page number past this is no page (its skip would not fit MongoDB's 64-bit integers)
 
 
 def browse(request: HttpRequest, name: str) -> HttpResponse:
@@ -65,6 +66,8 @@ def _listing(request: HttpRequest, model: type[MongoModel], parts: list[Part], e
     sort = _sort(model, request.GET.get("sort", ""))
     shown = _columns(request, model)
     number = max(_int(request.GET.get("page"), 1), 1)
+    if number > MAX_PAGE:
+        raise Http404(f"There is no page {number}: page numbers go up to {MAX_PAGE:,}.")
     total, count = _total(collection, spec)
     reload_seconds = None
     try:
