@@ -7,6 +7,7 @@ changes are conditional updates, so two requests at once change a job once.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.utils import timezone
 
@@ -37,6 +38,16 @@ def request_cancel(job: Job) -> str:
     if Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(cancel_requested=True):
         return "requested"
     return "finished"
+
+
+OWNED_KINDS = (Job.Kind.IMPORT,)  # an import reads its user's upload: only that user acts on it
+
+
+def owned_by_another(job: Job, user: Any) -> bool:
+    """Whether `job` is of a kind whose user alone may resume, re-run or cancel it (as only they
+    may confirm its dry run), and belongs to another user. A job started on the command line
+    has no user: any user with the kind's permission may act on it."""
+    return job.kind in OWNED_KINDS and job.user_id is not None and job.user_id != user.pk
 
 
 def can_relaunch(job: Job) -> bool:

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -97,7 +97,7 @@ def _errors(job: Job, number: str | None) -> tuple[Any, ErrorFileRows | None]:
 
 @require_POST
 def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_object_or_404(Job, pk=pk)
+    job = _job_to_act_on(request, pk)
     if not can_run(request.user, job.kind):
         raise PermissionDenied(f"You may not cancel {job.get_kind_display().lower()} jobs.")
     outcome = job_rules.request_cancel(job)
@@ -140,7 +140,7 @@ def job_rerun(request: HttpRequest, pk: int) -> HttpResponse:
     """Run a cleanup or sync job again with the same rules or source and mode, as a new job (once
     per form: the form's token). A real cleanup is re-run from the Cleanup page, where the number
     of documents it will touch is shown and typed first."""
-    job = get_object_or_404(Job, pk=pk)
+    job = _job_to_act_on(request, pk)
     if not job_rules.can_relaunch(job):
         messages.error(request, f"{job.get_kind_display()} jobs are re-run from their page, with a new preview.")
         return redirect("bulkadmin:job", pk=job.pk)
@@ -163,7 +163,7 @@ def job_rerun(request: HttpRequest, pk: int) -> HttpResponse:
 def job_resume(request: HttpRequest, pk: int) -> HttpResponse:
     """Carry on an interrupted (or cancelled) import after its last committed row, in the
     background; queuing it is a conditional update, so several POSTs resume it once."""
-    job = get_object_or_404(Job, pk=pk)
+    job = _job_to_act_on(request, pk)
     reason = job_rules.resume_refused(job)
     if reason:
         messages.error(request, f"Job #{job.pk} cannot be resumed: {reason}")
@@ -172,6 +172,15 @@ def job_resume(request: HttpRequest, pk: int) -> HttpResponse:
         tasks.resume_import_job.enqueue(job.pk)
     messages.success(request, f"Job #{job.pk} carries on where it stopped, without importing a row twice.")
     return redirect("bulkadmin:job", pk=job.pk)
+
+
+def _job_to_act_on(request: HttpRequest, pk: int) -> Job:
+    """The job a cancel, re-run or resume acts on: one of the user's own when its kind is owned
+    (an import: the rule of its confirm), else 404."""
+    job = get_object_or_404(Job, pk=pk)
+    if job_rules.owned_by_another(job, request.user):
+        raise Http404(f"There is no such {job.get_kind_display().lower()} job among yours.")
+    return job
 
 
 def _relaunch(job: Job, user: Any, key: str | None) -> Job:
@@ -202,16 +211,15 @@ def _actions(request: HttpRequest, job: Job) -> dict[str, Any]:
     rerun = job_rules.RERUN_PAGES.get(job.kind)
     may_undo = can(request.user, "undo_job") and job.kind in job_rules.UNDOABLE_KINDS
     undo_reason = job_rules.undo_refused(job) if may_undo else ""
+    may_run = can_run(request.user, job.kind) and not job_rules.owned_by_another(job, request.user)
     return {
-        "relaunch": job_rules.can_relaunch(job) and can_run(request.user, job.kind),
-        "cancel": job_rules.can_cancel(job) and can_run(request.user, job.kind),
-        "resume": can(request.user, "run_import") and not job_rules.resume_refused(job),
+        "relaunch": job_rules.can_relaunch(job) and may_run,
+        "cancel": job_rules.can_cancel(job) and may_run,
+        "resume": may_run and not job_rules.resume_refused(job),
         "undo": may_undo and not undo_reason,
         "undo_reason": undo_reason,
-        "confirm_import": _confirm_import(request, job),
-        "rerun": f"{reverse(rerun)}?collection={job.collection}&rerun={job.pk}"
-        if rerun and can_run(request.user, job.kind)
-        else "",
+        "confirm_import": _confirm_import(request, job) if may_run else None,
+        "rerun": f"{reverse(rerun)}?collection={job.collection}&rerun={job.pk}" if rerun and may_run else "",
     }
 
 
