@@ -50,7 +50,9 @@ def apply_update(
 ) -> dict[str, Any]:
     """`document` with `update`'s operators applied; `upsert` applies `$setOnInsert` too; `query`
     and `array_filters` place the positional `$` and `$[<identifier>]`."""
-    _refuse_conflicts(update)
+    if update is not _checked[0]:  # the same update is applied to every document of a command
+        _refuse_conflicts(update)
+        _checked[0] = update
     result = document
     for operator, fields in update.items():
         if operator == "$setOnInsert" and not upsert:
@@ -62,6 +64,9 @@ def apply_update(
             for parts in concrete_paths(result, path.split("."), query, array_filters):
                 result = apply(result, parts, operand)
     return result
+
+
+_checked: list[Any] = [None]
 
 
 def _refuse_conflicts(update: dict[str, Any]) -> None:
@@ -273,6 +278,8 @@ class _Reversed:
 
 def identical(left: Any, right: Any) -> bool:
     """Equal and of the same type all the way down (1 is not 1.0, -0.0 is not 0.0)."""
+    if left is right:  # what an update did not touch is the same object
+        return True
     if type(left) is not type(right):
         return False
     if isinstance(left, dict):

@@ -23,9 +23,11 @@ from typing import Any
 import bson
 from neosqlite._sqlite import sqlite3  # the sqlite3 neosqlite uses (pysqlite3 when installed)
 from neosqlite.collection import Collection
+from neosqlite.collection.query_engine import QueryEngine
 from neosqlite.collection.query_helper import QueryHelper
 from neosqlite.exceptions import MalformedDocument
 from neosqlite.objectid import ObjectId
+from neosqlite.results import UpdateResult
 from neosqlite.sql_utils import quote_table_name
 from nx_27017 import handler as nx_handler
 from nx_27017.handler import NeoSQLiteHandler, _msg_db_name
@@ -125,6 +127,34 @@ def _write(helper: QueryHelper, row: int, document: dict[str, Any]) -> None:
         )
     except sqlite3.IntegrityError as error:
         raise _duplicate_key(helper, document, error) from error
+
+
+def _update_many(
+    self: QueryEngine,
+    filter: dict[str, Any],
+    update: dict[str, Any],
+    upsert: bool = False,
+    array_filters: list[dict[str, Any]] | None = None,
+    session: Any = None,
+) -> UpdateResult:
+    """neosqlite's `update_many`, reading the matched documents with one query (it read each again
+    by its row number); a filter it cannot translate, or an upsert that matched nothing, as before."""
+    query = self.helpers._normalize_id_query(filter)
+    where, params = self.sql_translator.translate_match(query)
+    if where is None:
+        return _neosqlite_update_many(self, filter, update, upsert, array_filters, session)
+    table = quote_table_name(self.collection.name)
+    rows = self.collection.db.execute(f"SELECT id, _id, data FROM {table} {where}", params).fetchall()
+    if not rows and upsert:
+        return _neosqlite_update_many(self, filter, update, upsert, array_filters, session)
+    modified = 0
+    for row, stored_id, data in rows:
+        document = self.collection._load_with_stored_id(row, data, stored_id)
+        modified += self.helpers._internal_update(row, update, document, array_filters, query)[1]
+    return UpdateResult(matched_count=len(rows), modified_count=modified, upserted_id=None)
+
+
+_neosqlite_update_many = QueryEngine.update_many
 
 
 def _insert_document(self: QueryHelper, document: dict[str, Any]) -> Any:
@@ -243,6 +273,7 @@ def install() -> None:
     QueryHelper._internal_update = _update_document
     QueryHelper._internal_insert = _insert_document
     QueryHelper._internal_replace = _replace_document
+    QueryEngine.update_many = _update_many
     Collection.find_one_and_replace = _find_one_and_replace
     for name in ("find_one_and_update", "find_one_and_replace", "find_one_and_delete"):
         setattr(Collection, name, _raising(getattr(Collection, name)))
