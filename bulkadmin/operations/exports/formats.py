@@ -25,6 +25,7 @@ from bulkadmin.core.exceptions import AlreadyRegistered
 from bulkadmin.operations.exports.plan import Column, ExportError, ExportPlan
 from bulkadmin.operations.exports.values import TEXT, plain_json, spreadsheet, text
 
+WRITTEN_AS_IS = frozenset({int, float, type(None)})  # csv.writer writes them as `values.text` would
 STDOUT_FORMAT = "csv"  # standard output has no name to tell its format by
 SHEET_TITLE_LENGTH = 31  # Excel's limit
 Document = dict[str, Any]
@@ -116,25 +117,30 @@ class DelimitedWriter:
         self.text = io.TextIOWrapper(stream, encoding="utf-8", newline="", write_through=False)
         self.writer = csv.writer(self.text, delimiter=delimiter, lineterminator="\r\n")
         self.writer.writerow([column.name for column in plan.columns])
-        self.keys = [column.stored[0] for column in plan.columns]
-        self.flat = all(len(column.stored) == 1 for column in plan.columns)
-        self.getters = [_getter(column) for column in plan.columns]
+        self.heads = [column.stored[0] for column in plan.columns]
+        self.nested = [(at, column.stored[1:]) for at, column in enumerate(plan.columns) if len(column.stored) > 1]
 
     def write(self, documents: list[Document]) -> None:
-        cells, other = TEXT.get, text
-        if self.flat:
-            keys = self.keys
-            rows = [[(cells(type(v)) or other)(v) for v in map(document.get, keys)] for document in documents]
-        else:
-            getters = self.getters
-            rows = [
-                [(cells(type(v)) or other)(v) for v in (get(document) for get in getters)] for document in documents
-            ]
+        cells, other, native, heads, nested = TEXT.get, text, WRITTEN_AS_IS, self.heads, self.nested
+        rows = []
+        for document in documents:
+            values = list(map(document.get, heads))
+            for at, rest in nested:  # a sub-document's fields: its top-level value, then the rest of the path
+                values[at] = _dig(values[at], rest)
+            rows.append([v if (t := type(v)) in native else (cells(t) or other)(v) for v in values])
         self.writer.writerows(rows)
 
     def close(self) -> None:
         self.text.flush()
         self.text.detach()
+
+
+def _dig(value: Any, rest: tuple[str, ...]) -> Any:
+    for part in rest:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
 
 
 def open_delimited(delimiter: str) -> Callable[[IO[bytes], ExportPlan, WriteOptions], Writer]:

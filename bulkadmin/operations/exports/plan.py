@@ -45,8 +45,12 @@ class ExportPlan:
     fields: tuple[Column, ...]
     columns: tuple[Column, ...]
 
+    every_field: bool = True  # no --fields: whole documents are read (a projection costs the server)
+
     @property
-    def projection(self) -> dict[str, int]:
+    def projection(self) -> dict[str, int] | None:
+        if self.every_field:
+            return None
         # Whole top-level fields: the embedded server answers a dotted projection with flat keys.
         projection = {column.stored[0]: 1 for column in self.fields}
         if "_id" not in projection:
@@ -67,7 +71,8 @@ def plan_export(
         raise ExportError(f"{limit} is not a positive number of documents.", option="limit")
     chosen = _fields(model, fields)
     columns = tuple(leaf for column in chosen for leaf in _leaves(model, column))
-    return ExportPlan(_query(model, filter), _sort(model, sort), limit, chosen, columns)
+    every = not _names(fields)
+    return ExportPlan(_query(model, filter), _sort(model, sort), limit, chosen, columns, every_field=every)
 
 
 def _query(model: type[MongoModel], spec: Mapping[str, Any] | str | None) -> dict[str, Any]:

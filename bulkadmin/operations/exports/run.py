@@ -15,11 +15,12 @@ from typing import IO, Any
 
 import pymongo
 from pymongo.database import Database
-from pymongo.errors import PyMongoError
+from pymongo.errors import OperationFailure, PyMongoError
 
 from bulkadmin.core import conf
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_db
+from bulkadmin.core.streams import with_id_condition
 from bulkadmin.operations.exports.formats import ExportFormat, WriteOptions, formats
 from bulkadmin.operations.exports.plan import ExportError, ExportPlan, plan_export
 from bulkadmin.operations.progress import Progress
@@ -117,27 +118,68 @@ def _write(
 
 
 def _batches(collection: Any, plan: ExportPlan, batch_size: int) -> Iterator[list[dict[str, Any]]]:
-    """The matching documents in the plan's order, `batch_size` at a time; each batch read within
-    the time limit of a read a user composed (`BULKADMIN_USER_READ_MAX_TIME_MS`)."""
-    seconds = conf.user_read_max_time_ms() / 1000
+    """The matching documents in the plan's order, `batch_size` at a time, each batch read within
+    the time limit of a read a user composed (`BULKADMIN_USER_READ_MAX_TIME_MS`). In `_id` order
+    over ObjectIds each batch is its own query, the matches past the last `_id` (keyset), so no
+    read waits on the whole collection; another order is one cursor."""
+    with _time_limited():
+        keyset = plan.sort == (("_id", 1),) and _only_object_ids(collection, plan.query)
+    return _keyset_batches(collection, plan, batch_size) if keyset else _cursor_batches(collection, plan, batch_size)
+
+
+def _keyset_batches(collection: Any, plan: ExportPlan, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+    last, left = None, plan.limit
+    while left is None or left > 0:
+        size = batch_size if left is None else min(batch_size, left)
+        query = plan.query if last is None else with_id_condition(plan.query, {"$gt": last})
+        with _time_limited():
+            batch = list(collection.find(query, plan.projection, sort=[("_id", 1)], limit=size))
+        if not batch:
+            return
+        yield batch
+        if len(batch) < size:
+            return
+        last = batch[-1]["_id"]
+        left = None if left is None else left - len(batch)
+
+
+def _cursor_batches(collection: Any, plan: ExportPlan, batch_size: int) -> Iterator[list[dict[str, Any]]]:
     cursor = collection.find(plan.query, plan.projection, sort=list(plan.sort), limit=plan.limit or 0)
     cursor.batch_size(batch_size)
     with contextlib.closing(cursor):
         while True:
-            try:
-                with pymongo.timeout(seconds):
-                    batch = list(itertools.islice(cursor, batch_size))
-            except PyMongoError as error:
-                if getattr(error, "timeout", False):
-                    raise ExportError(
-                        f"Reading the documents took longer than {seconds:g} s and was stopped: "
-                        "narrow the filter or filter on an indexed field.",
-                        option="filter",
-                    ) from None
-                raise
+            with _time_limited():
+                batch = list(itertools.islice(cursor, batch_size))
             if not batch:
                 return
             yield batch
+
+
+def _only_object_ids(collection: Any, query: dict[str, Any]) -> bool:
+    """Whether every matching `_id` is an ObjectId (one indexed check): a range of them is then
+    every match past a point (MongoDB compares values of one type only)."""
+    try:
+        return collection.find_one(with_id_condition(query, {"$not": {"$type": "objectId"}}), {"_id": 1}) is None
+    except OperationFailure:
+        return False
+
+
+@contextlib.contextmanager
+def _time_limited() -> Iterator[None]:
+    """The reads inside within `BULKADMIN_USER_READ_MAX_TIME_MS` (sent as maxTimeMS and kept by
+    the client); `ExportError` naming the filter when it is exceeded."""
+    seconds = conf.user_read_max_time_ms() / 1000
+    try:
+        with pymongo.timeout(seconds):
+            yield
+    except PyMongoError as error:
+        if getattr(error, "timeout", False):
+            raise ExportError(
+                f"Reading the documents took longer than {seconds:g} s and was stopped: "
+                "narrow the filter or filter on an indexed field.",
+                option="filter",
+            ) from None
+        raise
 
 
 def _total(collection: Any, plan: ExportPlan) -> int | None:
