@@ -11,6 +11,7 @@ from bulkadmin.models import Job
 # The counts each kind shows, in order; "rows" of a sync or cleanup repeat records / matched.
 KIND_COUNTS: dict[str, tuple[str, ...]] = {
     Job.Kind.IMPORT: ("rows", "inserted", "updated", "unchanged", "deleted", "rejected", "failed"),
+    Job.Kind.EXPORT: ("rows",),
     Job.Kind.UPDATE: ("rows", "matched", "modified", "failed"),
     Job.Kind.DELETE: ("rows", "deleted", "failed"),
     Job.Kind.UNDO: ("rows", "updated", "deleted", "unchanged", "failed"),
@@ -25,6 +26,7 @@ LABELS = {
     "marked_missing": "marked missing",
 }
 KIND_LABELS: dict[str, dict[str, str]] = {
+    Job.Kind.EXPORT: {"rows": "documents exported"},
     Job.Kind.UPDATE: {"rows": "documents"},
     Job.Kind.DELETE: {"rows": "documents"},
     Job.Kind.UNDO: {"rows": "documents", "updated": "restored", "deleted": "removed", "unchanged": "already as before"},

@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from openpyxl import load_workbook
 
 from bulkadmin.bulk import bulk_insert
+from bulkadmin.jobs import figures
 from bulkadmin.models import Job
 from bulkadmin.operations.cells import FORMULA_STARTS
 from project.collections import ApplicationLog, User
@@ -102,6 +103,7 @@ def test_the_export_is_a_job_with_its_options_and_count(db, tmp_path):
     assert (job.status, job.collection, job.rows_done, job.counts["rows"]) == ("succeeded", "users", 2, 2)
     assert job.parameters == {"file": str(path), "filter": '{"age": {"$lt": 30}}', "batch_size": 1000}
     assert job.message.startswith(f"users: 2 documents exported to {path} (XLSX)")
+    assert [(c.label, c.value) for c in figures.counts(job)] == [("documents exported", 2)]
 
 
 @pytest.mark.parametrize(
@@ -154,3 +156,17 @@ def test_no_text_cell_starts_like_a_formula(db, tmp_path, fmt):
         cells = [row[0] for row in list(csv.reader(path.open(encoding="utf-8", newline=""), delimiter=delimiter))[1:]]
     assert cells == ["'" + text for text in messages]
     assert not any(cell.startswith(FORMULA_STARTS) for cell in cells)
+
+
+def test_a_read_past_the_user_read_time_limit_stops_the_export_naming_the_filter(db, tmp_path, settings):
+    bulk_insert(User, people(), db=db)
+    settings.BULKADMIN_USER_READ_MAX_TIME_MS = 1
+    path = tmp_path / "users.csv"
+
+    with pytest.raises(
+        CommandError, match=r"^--filter: Reading the documents took longer than 0\.001 s and was stopped"
+    ):
+        export("users", str(path), "--filter", '{"age": {"$gte": 0}}')
+
+    assert not path.exists()
+    assert Job.objects.get(kind=Job.Kind.EXPORT).status == Job.Status.FAILED
