@@ -139,3 +139,18 @@ def test_a_header_of_16000_columns_is_previewed(tmp_path):
         preview = preview_file(model=User, path=path)
     assert len(preview.columns) == 16_002 and preview.problems == ()
     assert [row.number for row in preview.rows] == [1]
+
+
+def test_delimiters_inside_quotes_do_not_count_as_columns(tmp_path):
+    path = tmp_path / "quoted.csv"
+    tags = '"' + ",".join(["t"] * 10_000) + "\n" + ",".join(["u"] * 10_000) + '"'
+    path.write_text(f"name,email,tags\nV0,v0@q.org,{tags}\nV1,v1@q.org,a\n")
+    preview = preview_file(model=User, path=path)
+    assert (preview.problems, [row.number for row in preview.rows if row.ok]) == ((), [1, 2])
+
+
+def test_columns_after_a_quoted_field_of_several_lines_are_counted(tmp_path):
+    path = tmp_path / "quoted_then_wide.csv"
+    path.write_text('name,email,tags\nV0,v0@q.org,"a,\nb",' + "," * 20_000 + "\n")
+    preview = preview_file(model=User, path=path)
+    assert preview.problems == ("line 3 has more than 16,384 cells: " + COLUMNS + ".",)

@@ -50,18 +50,29 @@ class ReadLimits:
 
 def bounded_lines(lines: Iterable[str], delimiter: str, limits: ReadLimits) -> Iterator[str]:
     """Lines of delimited text for the csv module, refused at a row with more columns than
-    allowed before it is split: delimiters outside quotes are counted, quotes followed across
-    the lines of one row (the csv reader's own count is checked after it, too)."""
-    count, inside, most = 0, False, limits.max_columns
-    for number, line in enumerate(lines, start=1):
-        if '"' not in line:
-            count += 0 if inside else line.count(delimiter)
-        else:
-            parts = line.split('"')
-            count += sum(part.count(delimiter) for part in parts[1 if inside else 0 :: 2])
-            inside = inside != (len(parts) % 2 == 0)
-        if count >= most:
+    allowed before it is split. Each row's delimiters are counted (an upper bound); past the
+    limit, those outside quotes are counted exactly (the csv reader's own count is checked after
+    it, too). A row's lines are kept only while a quote is open."""
+    upper, inside, most, number = 0, False, limits.max_columns, 0
+    row: list[str] = []
+    for line in lines:
+        number += 1
+        upper += line.count(delimiter)
+        if upper >= most and _outside_quotes([*row, line], delimiter) >= most:
             raise limits.too_many_columns(f"line {number}", f"more than {most:,}")
-        if not inside:
-            count = 0
+        if inside or '"' in line:
+            if line.count('"') % 2:
+                inside = not inside
+            if inside:
+                row.append(line)
+                yield line
+                continue
+            row = []
+        upper = 0
         yield line
+
+
+def _outside_quotes(lines: list[str], delimiter: str) -> int:
+    """How many delimiters of a row's lines lie outside quotes."""
+    parts = "".join(lines).split('"')
+    return sum(part.count(delimiter) for part in parts[::2])
