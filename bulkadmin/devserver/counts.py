@@ -6,7 +6,8 @@ fields compared with `$eq`, `$ne`, `$gt`, `$gte`, `$lt`, `$lte`, `$in`, `$nin` a
 equality) to strings, numbers, booleans, dates and null, or matched by `$regex`, joined by
 `$and`, `$or` and `$nor`, is translated to SQL as MongoDB matches it: values compare within their
 type (a number never matches a string), an array matches when one of its elements does, `null`
-matches a missing field. Any other filter (dotted paths, `_id`, `$not`, `$elemMatch`, Decimal128
+matches a missing field. `_id` conditions on ObjectIds are read from the
+indexed `_id` column. Any other filter (dotted paths, other `_id`s, `$not`, `$elemMatch`, Decimal128
 operands) goes down nx-27017's path as before. Decimal128 and NaN/±Infinity values stored in a
 field are not numbers to this SQL.
 """
@@ -21,6 +22,9 @@ from typing import Any
 
 from neosqlite.sql_utils import quote_table_name
 from nx_27017.handler import NeoSQLiteHandler
+from nx_27017.utils import convert_bson_to_neo_objectids
+
+from bulkadmin.devserver.object_ids import object_id_clause
 
 _FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _RANGES = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
@@ -82,12 +86,30 @@ def where_clause(query: dict[str, Any]) -> tuple[str, list[Any]]:
             clauses.append(f"NOT ({joined})" if field == "$nor" else f"({joined})")
             params += [param for _, part_params in parts for param in part_params]
             continue
-        if not _FIELD.match(field) or field == "_id":
+        if field == "_id":
+            sql, field_params = _id_clause(condition)
+        elif not _FIELD.match(field):
             raise NotSql(field)
-        sql, field_params = _field_clause(f"$.{field}", condition)
+        else:
+            sql, field_params = _field_clause(f"$.{field}", condition)
         clauses.append(sql)
         params += field_params
     return " AND ".join(clauses) or "1", params
+
+
+def _id_clause(condition: Any) -> tuple[str, list[Any]]:
+    """`_id` conditions on ObjectIds, from the indexed `_id` column (`object_ids`)."""
+    operators = condition if isinstance(condition, dict) else {"$in": [condition]}
+    clauses, params = [], []
+    for operator, operand in operators.items():
+        if operator == "$eq":
+            operator, operand = "$in", [operand]
+        clause = object_id_clause("_id", "data", operator, operand)
+        if clause is None:
+            raise NotSql("_id")
+        clauses.append(clause[0])
+        params += clause[1]
+    return " AND ".join(clauses), params
 
 
 def _field_clause(path: str, condition: Any) -> tuple[str, list[Any]]:
@@ -178,7 +200,7 @@ def answer(handler: NeoSQLiteHandler, db_name: str, command: dict[str, Any]) -> 
         return None
     query, skip, limit = pipeline
     try:
-        where, params = where_clause(query)
+        where, params = where_clause(convert_bson_to_neo_objectids(query))
     except NotSql:
         return None
     name = str(command["aggregate"])

@@ -28,7 +28,7 @@ _OBJECT_ID_TYPES = ("objectId", 7)
 _OBJECT_ID_FIRST = ('{"_id":{"__neosqlite_objectid__":', '{"_id": {"__neosqlite_objectid__":')
 
 
-def _object_id_clause(column: str, data: str, operator: str, value: Any) -> tuple[str, list[Any]] | None:
+def object_id_clause(column: str, data: str, operator: str, value: Any) -> tuple[str, list[Any]] | None:
     """An `_id` condition on ObjectIds as SQL on the indexed `_id` column (`data`: the document
     column); None for others. The column holds an ObjectId and a string of the same 24 hex
     digits alike: only the document tells them apart (an ObjectId is stored there as an object)."""
@@ -56,7 +56,7 @@ def _patch_object_id_conditions() -> None:
     def build(self: Any, value: dict[str, Any]) -> Any:
         column = self._id_column_ref()
         data = f"{quote_table_name(self.collection.name)}.data"
-        own = {op: _object_id_clause(column, data, op, operand) for op, operand in value.items()}
+        own = {op: object_id_clause(column, data, op, operand) for op, operand in value.items()}
         rest = {op: operand for op, operand in value.items() if own[op] is None}
         clauses = [clause for clause in own.values() if clause is not None]
         if rest:
@@ -71,7 +71,7 @@ def _patch_object_id_conditions() -> None:
 
     def translate(self: Any, field_access: str, operator: str, value: Any) -> Any:
         data = self.field_accessor.data_column
-        if field_access == "_id" and (clause := _object_id_clause("_id", data, operator, value)) is not None:
+        if field_access == "_id" and (clause := object_id_clause("_id", data, operator, value)) is not None:
             return clause
         return translate_operator(self, field_access, operator, value)
 

@@ -146,3 +146,15 @@ def test_not_equal_to_a_date_counts_every_other_value_kept_as_an_object(coll):
     assert coll.count_documents({"x": {"$ne": when}}) == 4
     assert coll.count_documents({"x": {"$nin": [when]}}) == 4
     assert coll.count_documents({"x": when}) == 1
+
+
+def test_id_ranges_on_object_ids_count_with_other_conditions(coll):
+    coll.insert_many([{"n": number, "name": f"user {number}"} for number in range(50)])
+    ids = [doc["_id"] for doc in coll.find().sort("_id", 1)]
+    assert coll.count_documents({"_id": {"$gte": ids[10]}, "name": {"$regex": "1"}}) == sum(
+        1 for number in range(10, 50) if "1" in str(number)
+    )
+    assert coll.count_documents({"_id": {"$gt": ids[10], "$lt": ids[20]}}) == 9
+    assert coll.count_documents({"_id": ids[3]}) == 1
+    assert coll.count_documents({"_id": {"$in": ids[:5]}, "n": {"$gte": 2}}) == 3
+    assert coll.count_documents({"$or": [{"_id": ids[0]}, {"n": 49}]}) == 2
