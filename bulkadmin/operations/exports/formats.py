@@ -25,7 +25,8 @@ from bulkadmin.core.exceptions import AlreadyRegistered
 from bulkadmin.operations.exports.plan import Column, ExportError, ExportPlan
 from bulkadmin.operations.exports.values import TEXT, plain_json, spreadsheet, text
 
-WRITTEN_AS_IS = frozenset({int, float, type(None)})  # csv.writer writes them as `values.text` would
+# csv.writer writes them as `values.text` would (and text starting with a letter or digit needs no guard)
+WRITTEN_AS_IS = frozenset({int, float, type(None)})
 STDOUT_FORMAT = "csv"  # standard output has no name to tell its format by
 SHEET_TITLE_LENGTH = 31  # Excel's limit
 Document = dict[str, Any]
@@ -99,6 +100,7 @@ class FormatRegistry:
 
 
 _MISSING: Any = object()
+_JSON = json.JSONEncoder(default=plain_json, ensure_ascii=False)
 
 
 def _getter(column: Column, missing: Any = None) -> Callable[[Document], Any]:
@@ -127,7 +129,12 @@ class DelimitedWriter:
             values = list(map(document.get, heads))
             for at, rest in nested:  # a sub-document's fields: its top-level value, then the rest of the path
                 values[at] = _dig(values[at], rest)
-            rows.append([v if (t := type(v)) in native else (cells(t) or other)(v) for v in values])
+            rows.append(
+                [
+                    v if (t := type(v)) in native or (t is str and v[:1].isalnum()) else (cells(t) or other)(v)
+                    for v in values
+                ]
+            )
         self.writer.writerows(rows)
 
     def close(self) -> None:
@@ -158,6 +165,8 @@ class JsonWriter:
         self.text = io.TextIOWrapper(stream, encoding="utf-8", newline="\n", write_through=False)
         self.lines, self.extended = lines, options.extended_json
         self.fields = [(column.name.split("."), _getter(column, _MISSING)) for column in plan.fields]
+        flat = all("." not in column.name and len(column.stored) == 1 for column in plan.fields)
+        self.top_level = [(column.name, column.stored[0]) for column in plan.fields] if flat else None
         self.first = True
         if not lines:
             self.text.write("[")
@@ -165,6 +174,10 @@ class JsonWriter:
     def _encode(self, document: Document) -> str:
         if self.extended:
             return json_util.dumps(document, json_options=json_util.CANONICAL_JSON_OPTIONS, ensure_ascii=False)
+        if self.top_level is not None:  # every field a top-level one: one pass, no path to follow
+            missing = _MISSING
+            pairs = self.top_level
+            return _JSON.encode({name: v for name, key in pairs if (v := document.get(key, missing)) is not missing})
         item: Document = {}
         for parts, get in self.fields:
             value = get(document)
@@ -174,7 +187,7 @@ class JsonWriter:
             for part in parts[:-1]:
                 target = target.setdefault(part, {})
             target[parts[-1]] = value
-        return json.dumps(item, default=plain_json, ensure_ascii=False)
+        return _JSON.encode(item)
 
     def write(self, documents: list[Document]) -> None:
         encoded = [self._encode(document) for document in documents]

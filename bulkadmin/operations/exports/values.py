@@ -38,8 +38,12 @@ def plain_json(value: Any) -> Any:
     return str(value)
 
 
+_JSON_CELL = json.JSONEncoder(default=plain_json, ensure_ascii=False, separators=(", ", ": "))
+
+
 def json_cell(value: Any) -> str:
-    return json.dumps(value, default=plain_json, ensure_ascii=False, separators=(", ", ": "))
+    """A list or free-form object as the JSON text of one cell."""
+    return _JSON_CELL.encode(value) if value else ("[]" if isinstance(value, list) else "{}")
 
 
 def _bool_text(value: bool) -> str:
