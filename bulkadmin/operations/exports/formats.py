@@ -126,7 +126,7 @@ class DelimitedWriter:
         cells, other, native, heads, nested = TEXT.get, text, WRITTEN_AS_IS, self.heads, self.nested
         rows = []
         for document in documents:
-            values = list(map(document.get, heads))
+            values: list[Any] = list(map(document.get, heads))
             for at, rest in nested:  # a sub-document's fields: its top-level value, then the rest of the path
                 values[at] = _dig(values[at], rest)
             rows.append(
