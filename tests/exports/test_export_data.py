@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 
 import pytest
 from bson import ObjectId, json_util
+from django.core.management import call_command
 from django.core.management.base import CommandError
 from openpyxl import load_workbook
 
@@ -170,3 +172,19 @@ def test_a_read_past_the_user_read_time_limit_stops_the_export_naming_the_filter
 
     assert not path.exists()
     assert Job.objects.get(kind=Job.Kind.EXPORT).status == Job.Status.FAILED
+
+
+class TTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_sees_the_progress_then_the_summary(db, tmp_path):
+    bulk_insert(User, people(5), db=db)
+    out, err = io.StringIO(), TTY()
+
+    call_command("export_data", "users", str(tmp_path / "users.csv"), "--batch-size", "2", stdout=out, stderr=err)
+
+    assert "\r[" in err.getvalue() and "documents" in err.getvalue() and "docs/s" in err.getvalue()
+    assert err.getvalue().endswith("\n")
+    assert out.getvalue().startswith("users: 5 documents exported to ")
