@@ -15,6 +15,7 @@ import pytest
 from bulkadmin.operations.imports.limits import LimitExceeded
 from bulkadmin.operations.imports.preview import preview_file
 from bulkadmin.operations.imports.scan import scan_file
+from bulkadmin.operations.imports.xlsx import Offsets
 from project.collections import User
 from tests.hostile.make_corpus import BOMBS, MB, SST, _sheet, _write_workbook, rows_sharing_a_string
 
@@ -154,3 +155,30 @@ def test_columns_after_a_quoted_field_of_several_lines_are_counted(tmp_path):
     path.write_text('name,email,tags\nV0,v0@q.org,"a,\nb",' + "," * 20_000 + "\n")
     preview = preview_file(model=User, path=path)
     assert preview.problems == ("line 3 has more than 16,384 cells: " + COLUMNS + ".",)
+
+
+def test_shared_strings_past_those_kept_in_memory_are_read_from_disk(tmp_path, monkeypatch):
+    monkeypatch.setattr(Offsets, "IN_MEMORY", 10)
+    monkeypatch.setattr(Offsets, "BLOCK", 7)
+    strings = iter([SST, *(f"<si><t>s{n}</t></si>".encode() for n in range(100)), b"</sst>"])
+
+    def row(n: int) -> bytes:
+        cells = f'<c t="s"><v>{(n * 37) % 100}</v></c><c t="s"><v>{99 - n}</v></c>'
+        return f'<row r="{n + 2}">{cells}</row>'.encode()
+
+    path = _write_workbook(tmp_path / "many_strings.xlsx", _sheet(row(n) for n in range(50)), strings)
+    preview = preview_file(model=User, path=path)
+    assert [row.cells for row in preview.rows] == [(f"s{(n * 37) % 100}", f"s{99 - n}") for n in range(50)]
+
+
+@pytest.mark.slow
+def test_millions_of_tiny_shared_strings_take_little_memory(tmp_path, settings):
+    """3,000,000 offsets would take 24 MB in memory; past the first million they go to disk."""
+    settings.BULKADMIN_XLSX_MAX_RATIO = 1_000_000
+    strings = iter([SST, *([b"<si/>" * 100_000] * 30), b"</sst>"])
+    path = _write_workbook(tmp_path / "tiny_strings.xlsx", _sheet([]), strings)
+    before = _status("VmRSS")
+    with bounded("3,000,000 tiny shared strings"):
+        preview = preview_file(model=User, path=path)
+    assert preview.rows == () and preview.problems == ()
+    assert _status("VmHWM") - before < 16 * 1024

@@ -8,7 +8,9 @@ no value are skipped like blank CSV lines.
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 import tempfile
 import zipfile
 from array import array
@@ -186,13 +188,13 @@ def _open_workbook(file: IO[bytes]) -> ExcelReader:
 
 class SharedStrings:
     """A workbook's shared strings (Excel keeps each distinct text of the workbook there, once),
-    in a temporary file: memory holds only their offsets, 8 bytes a string. A string longer
+    in a temporary file, and their offsets (`Offsets`: past a million, in another). A string longer
     than a cell may be is refused as it is read; `budget` is what the row being read may still
     take from the table (a row of cells all referring to one long string is refused too)."""
 
     def __init__(self, part: IO[bytes], max_bytes: int) -> None:
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the reader)
-        self._offsets = array("q", [0])
+        self._offsets = Offsets()
         self.max_bytes = self.budget = max_bytes
         end, write, text = 0, self._file.write, 0
         table = None
@@ -226,6 +228,49 @@ class SharedStrings:
 
     def close(self) -> None:
         self._file.close()
+        self._offsets.close()
+
+
+class Offsets:
+    """A growing list of 8-byte offsets, starting with 0: the first `IN_MEMORY` in memory, the
+    others in a temporary file (a workbook of millions of tiny shared strings stays small)."""
+
+    IN_MEMORY = 1 << 20
+    BLOCK = 1 << 16  # offsets written to the file at a time
+
+    def __init__(self) -> None:
+        self._head, self._tail = array("q", [0]), array("q")
+        self._file: IO[bytes] | None = None
+        self._spilled = 0
+
+    def append(self, value: int) -> None:
+        if len(self._head) < self.IN_MEMORY:
+            self._head.append(value)
+            return
+        self._tail.append(value)
+        if len(self._tail) >= self.BLOCK:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the strings)
+            self._file.seek(0, os.SEEK_END)
+            self._tail.tofile(self._file)
+            self._spilled += len(self._tail)
+            self._tail = array("q")
+
+    def __len__(self) -> int:
+        return len(self._head) + self._spilled + len(self._tail)
+
+    def __getitem__(self, index: int) -> int:
+        if index < len(self._head):
+            return self._head[index]
+        index -= len(self._head)
+        if index >= self._spilled or self._file is None:
+            return self._tail[index - self._spilled]
+        self._file.seek(index * 8)
+        return int.from_bytes(self._file.read(8), sys.byteorder, signed=True)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
 
 
 def _parser(workbook: ExcelReader, path: str) -> _RowParser:
