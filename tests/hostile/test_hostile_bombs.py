@@ -182,3 +182,17 @@ def test_millions_of_tiny_shared_strings_take_little_memory(tmp_path, settings):
         preview = preview_file(model=User, path=path)
     assert preview.rows == () and preview.problems == ()
     assert _status("VmHWM") - before < 16 * 1024
+
+
+def test_elements_around_the_rows_do_not_take_memory(tmp_path, settings):
+    settings.BULKADMIN_XLSX_MAX_RATIO = 1_000_000
+    cols = [b"<cols>", *([b'<col min="1" max="1" width="9"/>' * 100_000] * 10), b"</cols>"]
+    merged = [b"<mergeCells>", *([b'<mergeCell ref="A1:B2"/>' * 100_000] * 10), b"</mergeCells>"]
+    sheet = list(_sheet([b'<row r="2"><c t="inlineStr"><is><t>V0</t></is></c></row>']))
+    body = [sheet[0], *cols, *sheet[1:-1], b"</sheetData>", *merged, b"</worksheet>"]
+    body[0] = body[0].removesuffix(b"<sheetData>")
+    body.insert(len(cols) + 1, b"<sheetData>")
+    path = _write_workbook(tmp_path / "around.xlsx", body, iter([SST, b"</sst>"]))
+    with bounded("1,000,000 column widths and 1,000,000 merged cells"):
+        preview = preview_file(model=User, path=path)
+    assert [(row.number, row.cells) for row in preview.rows] == [(1, ("V0", ""))]

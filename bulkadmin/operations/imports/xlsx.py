@@ -135,12 +135,15 @@ class XlsxReader:
 
 class _RowParser(WorkSheetParser):
     """openpyxl's worksheet parser, yielding rows only and dropping each parsed row from the XML
-    tree: openpyxl's own `parse` keeps every row element it has read (memory grows with the rows)."""
+    tree: openpyxl's own `parse` keeps every row element it has read (memory grows with the rows).
+    What comes before the rows (column widths...) is dropped as it is read, and what comes after
+    them (merged cells, links...) is not read."""
 
     limits: ReadLimits
 
     def parse(self) -> Iterator[tuple[int, list[dict[str, Any]]]]:
         sheet_data, cells, text, limits, where = None, 0, 0, self.limits, "row 1"
+        opened: list[Any] = []  # the elements open before the rows, dropped as each ends
         strings = self.shared_strings if isinstance(self.shared_strings, SharedStrings) else None
         for event, element in iterparse(self.source, events=("start", "end")):
             tag = element.tag
@@ -151,8 +154,11 @@ class _RowParser(WorkSheetParser):
                         raise limits.too_many_columns(where, f"more than {limits.max_columns:,}")
                 elif tag == ROW_TAG:
                     where = f"row {element.get('r') or self.row_counter + 1}"
-                elif sheet_data is None and tag == DATA_TAG:
-                    sheet_data = element
+                elif sheet_data is None:
+                    if tag == DATA_TAG:
+                        sheet_data = element
+                    else:
+                        opened.append(element)
             elif tag in TEXT_TAGS:
                 text += len(element.text or "")
                 if text > limits.max_cell_bytes:
@@ -166,6 +172,12 @@ class _RowParser(WorkSheetParser):
                     sheet_data.clear()
                 self.row_dimensions.clear()  # row heights and styles: not needed
                 yield row
+            elif tag == DATA_TAG:
+                return
+            elif sheet_data is None and opened:
+                opened.pop()
+                if opened:
+                    opened[-1].clear()
 
 
 def _open_workbook(file: IO[bytes]) -> ExcelReader:
