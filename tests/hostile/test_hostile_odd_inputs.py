@@ -71,6 +71,14 @@ def test_a_document_id_of_many_digits_is_404(client_500s_as_pages, db, digits):
     assert negative.status_code == 404
 
 
+@pytest.mark.parametrize("page", ["cleanup/", "update/?collection=users&", "delete/?collection=users&"])
+@pytest.mark.parametrize(("number", "status"), [("²", 200), ("9" * 400, 404)])
+def test_a_rerun_number_that_is_no_job_number_is_not_a_500(client_500s_as_pages, db, page, number, status):
+    joiner = "" if page.endswith("&") else "?"
+    response = client_500s_as_pages.get(f"/admin/bulk/{page}{joiner}rerun={number}")
+    assert response.status_code == status
+
+
 DEEP = {
     "objects 500": '{"a":' * 500 + "1" + "}" * 500,
     "arrays 10,000": '{"a":' + "[" * 10_000 + "]" * 10_000 + "}",

@@ -112,7 +112,7 @@ def _confirmation(selected: list[Rule]) -> dict[str, Any]:
 def _rerun_confirmation(request: HttpRequest) -> dict[str, Any] | None:
     """The confirmation of re-running the real cleanup job given as `?rerun=`."""
     number = request.GET.get("rerun", "")
-    if not number.isdigit():
+    if not number.isascii() or not number.isdigit():  # "²" is a digit, not a number
         return None
     job = get_object_or_404(Job, pk=number, kind=Job.Kind.CLEANUP)
     try:

@@ -90,9 +90,10 @@ def _blank(request: HttpRequest, kind: str, model: type[MongoModel]) -> Composit
 
 def _rerun_initial(request: HttpRequest, kind: str) -> dict[str, Any]:
     """The JSON fields filled from the job given as `?rerun=`, to compose it again."""
-    if not request.GET.get("rerun", "").isdigit():
+    number = request.GET.get("rerun", "")
+    if not number.isascii() or not number.isdigit():  # "²" is a digit, not a number
         return {"batch_size": updates.DEFAULT_BATCH_SIZE}
-    job = get_object_or_404(Job, pk=request.GET["rerun"], kind=kind)
+    job = get_object_or_404(Job, pk=number, kind=kind)
     initial = {"filter_json": json.dumps(job.parameters.get("filter", {}))}
     if "update" in job.parameters:
         initial["update_json"] = json.dumps(job.parameters["update"])
