@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from bulkadmin.jobs import scans
 from bulkadmin.jobs.scans import _plain
 from bulkadmin.operations.imports.preview import CELL_CHARS, PREVIEW_COLUMNS
 from bulkadmin.operations.imports.scan import scan_file
@@ -68,3 +69,14 @@ def test_a_scan_record_keeps_bounded_cells(tmp_path):
     assert all(len(row["cells"]) == PREVIEW_COLUMNS for row in record["first_bad"])
     assert max(len(cell) for row in record["first_bad"] for cell in row["cells"]) == CELL_CHARS
     assert len(str(record)) < 20 * (PREVIEW_COLUMNS * (CELL_CHARS + 10) + 2000)
+
+
+@pytest.mark.parametrize("name", ["rows_sharing_100mb.xlsx", "row_3m_cells.csv"])
+def test_the_whole_file_check_of_a_bomb_keeps_a_small_record(name, tmp_path):
+    BOMBS[name](tmp_path / name)
+    request = {"file": name, "collection": "users", "mode": "insert"}
+    scans._write(tmp_path, "k", {"state": "queued", "request": request, "updated": 0})
+    with bounded(f"whole-file check of {name}"):
+        record = scans.run_scan(tmp_path, "k")
+    assert "(BULKADMIN_" in (record.get("problem") or record["result"]["problem"])
+    assert scans.record_path(tmp_path, "k").stat().st_size < 10_000
