@@ -196,3 +196,24 @@ def test_elements_around_the_rows_do_not_take_memory(tmp_path, settings):
     with bounded("1,000,000 column widths and 1,000,000 merged cells"):
         preview = preview_file(model=User, path=path)
     assert [(row.number, row.cells) for row in preview.rows] == [(1, ("V0", ""))]
+
+
+def test_a_line_longer_than_a_cell_may_be_is_refused_before_it_is_read_whole(tmp_path):
+    path = tmp_path / "long_line.csv"
+    with path.open("w") as out:
+        out.write("name,email\nV0,v0@long.org\n")
+        for _ in range(40):
+            out.write("x" * MB)
+        out.write(",x@long.org\n")
+    with bounded("a line of 40 MB"):
+        preview = preview_file(model=User, path=path)
+    assert preview.problems == ("line 3 holds more text than a cell may: " + CELL + ".",)
+    assert [row.number for row in preview.rows] == [1]
+
+
+def test_a_quoted_cell_of_many_short_lines_is_read(tmp_path, settings):
+    settings.BULKADMIN_IMPORT_MAX_CELL_BYTES = 1000
+    path = tmp_path / "tall_cell.csv"
+    path.write_text('name,email\n"' + "x\n" * 400 + 'V0",v0@tall.org\n')
+    preview = preview_file(model=User, path=path)
+    assert (preview.problems, [row.where for row in preview.rows]) == ((), ["line 2"])

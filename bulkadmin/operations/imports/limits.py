@@ -4,8 +4,10 @@ setting that changes it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
+from typing import TextIO
 
 from bulkadmin.core import conf
 from bulkadmin.operations.imports.sources import ImportFileError
@@ -48,18 +50,21 @@ class ReadLimits:
         return LimitExceeded(what, self.max_cell_bytes, "BULKADMIN_IMPORT_MAX_CELL_BYTES")
 
 
-def bounded_lines(lines: Iterable[str], delimiter: str, limits: ReadLimits) -> Iterator[str]:
-    """Lines of delimited text for the csv module, refused at a row with more columns than
-    allowed before it is split. Each row's delimiters are counted (an upper bound); past the
-    limit, those outside quotes are counted exactly (the csv reader's own count is checked after
-    it, too). A row's lines are kept only while a quote is open."""
-    upper, inside, most, number = 0, False, limits.max_columns, 0
+def bounded_lines(text: TextIO, delimiter: str, limits: ReadLimits) -> Iterator[str]:
+    """Lines of delimited text for the csv module, refused at a line longer than a cell may be
+    (before it is read whole) and at a row with more columns than allowed (before it is split).
+    Each row's delimiters are counted (an upper bound); past the limit, those outside quotes are
+    counted exactly (the csv reader's own count is checked after it, too). A row's lines are
+    kept only while a quote is open."""
+    upper, inside, most, number, size = 0, False, limits.max_columns, 0, limits.max_cell_bytes + 1
     row: list[str] = []
-    for line in lines:
+    for line in iter(partial(text.readline, size), ""):
         number += 1
         upper += line.count(delimiter)
         if upper >= most and _outside_quotes([*row, line], delimiter) >= most:
             raise limits.too_many_columns(f"line {number}", f"more than {most:,}")
+        if len(line) == size and line[-1] not in "\r\n":
+            raise limits.cell_too_long(f"line {number}")
         if inside or '"' in line:
             if line.count('"') % 2:
                 inside = not inside
