@@ -64,20 +64,7 @@ def main() -> None:
 @contextmanager
 def served(users: int, var_dir: Path, uri: str) -> Iterator[str]:
     """The seeded project behind gunicorn, with one `db_worker`; yields the base URL."""
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="project.settings",
-        MONGODB_URI=uri,
-        DATABASE_URL=f"sqlite:///{var_dir / 'db.sqlite3'}",
-        BULKADMIN_JOBS_DIR=str(var_dir / "jobs"),
-        LOG_LEVEL="WARNING",
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    web_pages.seed(users)
+    web_pages.set_up_project(users, var_dir, uri)
     web_pages.prepare_jobs()
     port = web_pages.free_port()
     gunicorn = [sys.executable, "-m", "gunicorn", "project.wsgi", "--bind", f"127.0.0.1:{port}"]

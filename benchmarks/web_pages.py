@@ -112,7 +112,8 @@ def child(users: int, var_dir: Path, repeat: int, seed_only: bool) -> None:
         devserver.stop(var_dir / "embedded")
 
 
-def serve_and_time(users: int, var_dir: Path, uri: str, repeat: int, seed_only: bool) -> None:
+def set_up_project(users: int, var_dir: Path, uri: str) -> None:
+    """Django set up against `uri` with its tables in `var_dir`, migrated, and `users` users seeded."""
     os.environ.update(
         DJANGO_SETTINGS_MODULE="project.settings",
         MONGODB_URI=uri,
@@ -127,6 +128,10 @@ def serve_and_time(users: int, var_dir: Path, uri: str, repeat: int, seed_only: 
 
     call_command("migrate", verbosity=0)
     seed(users)
+
+
+def serve_and_time(users: int, var_dir: Path, uri: str, repeat: int, seed_only: bool) -> None:
+    set_up_project(users, var_dir, uri)
     if seed_only:
         print(json.dumps({}))
         return
