@@ -11,6 +11,7 @@ answers MongoDB's `MaxTimeMSExpired` (code 50).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import contextvars
 import threading
@@ -55,13 +56,49 @@ def _reader(handler: NeoSQLiteHandler, db_name: str) -> Connection:
         return connection
 
 
-def _forget_readers(db_name: str) -> None:
-    """Forget the readers of a database being dropped. They are not closed here: another thread
-    may be reading through one (closing it under that read crashed the server); each is closed
-    when its last read lets go of it."""
+def _close_readers(db_name: str) -> None:
+    """Close the readers of a database (none is in use: see `_in_use`)."""
     with _readers_lock:
         for key in [key for key in _readers if key[1] == db_name]:
-            del _readers[key]
+            with contextlib.suppress(sqlite3.Error):
+                _readers.pop(key).close()
+
+
+_activity = threading.Condition()
+_active: collections.Counter[str] = collections.Counter()
+_dropping: set[str] = set()
+
+
+@contextlib.contextmanager
+def _in_use(db_name: str) -> Iterator[None]:
+    """A read of `db_name`: it waits while the database is being dropped, and a drop waits for it.
+    Dropping a database under a read (its files closed and deleted) crashed the server."""
+    with _activity:
+        while db_name in _dropping:
+            _activity.wait()
+        _active[db_name] += 1
+    try:
+        yield
+    finally:
+        with _activity:
+            _active[db_name] -= 1
+            _activity.notify_all()
+
+
+@contextlib.contextmanager
+def _dropped(db_name: str) -> Iterator[None]:
+    """The drop of `db_name`, once no read is using it; new reads wait until it is done."""
+    with _activity:
+        _dropping.add(db_name)
+        while _active[db_name]:
+            _activity.wait()
+    try:
+        _close_readers(db_name)
+        yield
+    finally:
+        with _activity:
+            _dropping.discard(db_name)
+            _activity.notify_all()
 
 
 @contextlib.contextmanager
@@ -99,6 +136,27 @@ def _without_session(msg: dict[str, Any]) -> dict[str, Any]:
     return {**msg, "sections": sections}
 
 
+def _answer(
+    unlocked: Callable[..., Any],
+    handler: NeoSQLiteHandler,
+    msg: dict[str, Any],
+    body: dict[str, Any],
+    db_name: str,
+    connection: Connection,
+) -> dict[str, Any]:
+    """A read's reply, from SQL counts or nx-27017's handler, within the read's `maxTimeMS`."""
+    with _time_limit(connection, body.get("maxTimeMS")) as expired:
+        try:
+            reply: dict[str, Any] = counts.answer(handler, db_name, body) or unlocked(handler, msg)[1]
+        except sqlite3.OperationalError:
+            if not expired():
+                raise
+            reply = _expired_reply(body)
+        if reply.get("ok") == 0 and expired():
+            reply = _expired_reply(body)
+    return reply
+
+
 def _read_unlocked(unlocked: Callable[..., Any]) -> Callable[..., Any]:
     """`handle_command` that runs plain reads on this thread's connection, without the lock."""
 
@@ -108,20 +166,13 @@ def _read_unlocked(unlocked: Callable[..., Any]) -> Callable[..., Any]:
             return handle(self, msg)
         db_name = _msg_db_name(msg)
         msg = _without_session(msg)  # implicit sessions belong to the locked connection
-        connection = _reader(self, db_name)
-        token = _reading.set(connection)
-        try:
-            with _time_limit(connection, body.get("maxTimeMS")) as expired:
-                try:
-                    reply = counts.answer(self, db_name, body) or unlocked(self, msg)[1]
-                except sqlite3.OperationalError:
-                    if not expired():
-                        raise
-                    reply = _expired_reply(body)
-                if reply.get("ok") == 0 and expired():
-                    reply = _expired_reply(body)
-        finally:
-            _reading.reset(token)
+        with _in_use(db_name):
+            connection = _reader(self, db_name)
+            token = _reading.set(connection)
+            try:
+                reply = _answer(unlocked, self, msg, body, db_name, connection)
+            finally:
+                _reading.reset(token)
         return msg["request_id"], reply
 
     return run
@@ -142,8 +193,8 @@ def install(unlocked: Callable[..., Any]) -> None:
         return reading if reading is not None else get_database(self, db_name)
 
     def drop(self: NeoSQLiteHandler, db_name: str) -> None:
-        _forget_readers(db_name)
-        drop_file_db(self, db_name)
+        with _dropped(db_name):
+            drop_file_db(self, db_name)
 
     NeoSQLiteHandler.handle_command = handle_command
     NeoSQLiteHandler.get_database = database
