@@ -11,6 +11,8 @@ from pymongo import AsyncMongoClient
 
 from bulkadmin.bulk import BulkWriteError, WriteConcernError, aio, bulk_insert, bulk_update, bulk_upsert
 from bulkadmin.core.mongo import CLIENT_OPTIONS
+from bulkadmin.operations.imports.options import check_import_options
+from bulkadmin.operations.imports.pipeline import run_import
 from bulkadmin.operations.results import PARTIAL
 from bulkadmin.operations.updates import run_update
 from project.collections import User
@@ -98,3 +100,13 @@ def test_a_composed_update_is_partial_and_its_summary_names_them(db, majority):
         "Write concern not met for 3 write(s): code 64 WriteConcernFailed: waiting for replication timed out."
     )
     assert db.users.count_documents({"status": "inactive"}) == 5
+
+
+def test_an_import_is_partial_and_keeps_the_write_concern_error_of_each_batch(db, majority, tmp_path):
+    path = tmp_path / "users.csv"
+    path.write_text("name,email\n" + "".join(f"User {n},user{n}@example.com\n" for n in range(5)), encoding="utf-8")
+    options = check_import_options(User, source=path, mode="insert", batch_size=2)
+    result = run_import(model=User, options=options, db=majority)
+    assert (result.counts["inserted"], result.status) == (5, PARTIAL)
+    assert result.write_concern_errors == (TIMED_OUT, TIMED_OUT, TIMED_OUT)
+    assert db.users.count_documents({}) == 5

@@ -9,7 +9,7 @@ from pymongo.database import Database
 
 from bulkadmin.bulk import bulk_insert, bulk_upsert
 from bulkadmin.bulk.plans import DUPLICATE_KEY
-from bulkadmin.bulk.results import BulkResult, RowError
+from bulkadmin.bulk.results import BulkResult, RowError, WriteConcernError
 from bulkadmin.bulk.validation import RowInvalid, validate_document
 from bulkadmin.core.documents import MongoModel, to_storage
 from bulkadmin.operations.imports.dry_keys import DuplicateKeys
@@ -44,6 +44,7 @@ class BatchWriter:
         self.check_replayed = check_replayed
         self.placeholder_id = placeholder_id  # the `_id` a dry run gives rows that have none
         self.duplicate_keys: DuplicateKeys | None = None
+        self.write_concern_errors: list[WriteConcernError] = []  # what the server said, batch after batch
 
     def write(self, docs: list[dict[str, Any]], owners: list[Record]) -> tuple[dict[str, int], Failures]:
         """Write (or, in a dry run, check) one batch; return its counts and its bad rows."""
@@ -63,6 +64,7 @@ class BatchWriter:
             counts["updated"] += result.updated
             counts["unchanged"] += result.unchanged
             counts["deleted"] += result.deleted
+        self.write_concern_errors.extend(result.write_concern_errors)
         return counts, self._failures(result, owners)
 
     def _insert(self, docs: list[dict[str, Any]]) -> BulkResult:

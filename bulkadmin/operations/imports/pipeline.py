@@ -41,7 +41,7 @@ from bulkadmin.operations.imports.state import (
     RunIdentity,
 )
 from bulkadmin.operations.imports.undo_data import ImportUndo
-from bulkadmin.operations.results import FAILED, PARTIAL, SUCCEEDED, OperationResult
+from bulkadmin.operations.results import FAILED, PARTIAL, SUCCEEDED, OperationResult, concerned
 
 _DRY_RUN_ID = ObjectId(b"dry-run-row!")
 
@@ -326,6 +326,7 @@ class _Import:
         state, counts = self.state, self.state.counts
         written = sum(counts[name] for name in ("inserted", "updated", "unchanged", "deleted"))
         status = SUCCEEDED if not (counts["rejected"] or counts["failed"]) else PARTIAL if written else FAILED
+        concerns = tuple(self.writer.write_concern_errors)
         details = {
             "mode": self.options.mode,
             "rows_this_run": self.rows_this_run,
@@ -347,5 +348,6 @@ class _Import:
             details=details,
             elapsed=time.perf_counter() - self.started,
             dry_run=self.options.dry_run,
-            status=status,
+            status=concerned(status, concerns),
+            write_concern_errors=concerns,
         )
