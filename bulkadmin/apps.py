@@ -1,8 +1,10 @@
 """App configuration: discovers `collections`, `cleanup` and `sync_sources` modules of installed apps at
-startup and registers the checks of bulkadmin's settings."""
+startup, registers the checks of bulkadmin's settings, and creates the permissions of every
+registered collection after each `migrate`."""
 
 from django.apps import AppConfig
 from django.core import checks
+from django.db.models.signals import post_migrate
 from django.utils.module_loading import autodiscover_modules
 
 from bulkadmin.core import conf
@@ -17,3 +19,6 @@ class BulkAdminConfig(AppConfig):
         checks.register(conf.check_settings)
         autodiscover_modules("collections")
         autodiscover_modules("cleanup", "sync_sources")
+        from bulkadmin.core.rights import create_permissions
+
+        post_migrate.connect(create_permissions, sender=self, dispatch_uid="bulkadmin.collection_rights")

@@ -47,6 +47,7 @@ class Job(models.Model):
         CLEANUP = "cleanup", "Cleanup"
         SYNC = "sync", "Sync"
         UNDO = "undo", "Undo"
+        EDIT = "edit", "Edit"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -95,16 +96,7 @@ class Job(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        permissions = [
-            ("run_import", "Can run imports"),
-            ("run_export", "Can run exports"),
-            ("run_update", "Can run bulk updates"),
-            ("run_delete", "Can run bulk deletes"),
-            ("run_sync", "Can run syncs"),
-            ("run_cleanup", "Can run cleanups"),
-            ("undo_job", "Can undo jobs"),
-            ("view_job_rows", "Can see the rows of jobs (rejected rows, error files)"),
-        ]
+        # Rights are per collection (`CollectionRights`), not per kind of job.
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.message = storable_text(self.message or "")
@@ -125,6 +117,18 @@ class Job(models.Model):
         from django.utils import timezone
 
         return ((self.finished_at or timezone.now()) - self.started_at).total_seconds()
+
+
+class CollectionRights(models.Model):
+    """The holder of the per-collection permissions (`view_users`, `import_users`, `export_users`,
+    `change_users`, `delete_users`, ... for every registered collection; see
+    `bulkadmin.rights`). It has no table: it only gives those permissions their place in
+    Django's admin (Bulk admin | collection)."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        verbose_name = "collection"
 
 
 class Lease(models.Model):

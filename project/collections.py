@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from bulkadmin.core.collection_admin import ALL_OPERATIONS, CollectionAdmin
 from bulkadmin.core.documents import Index, MongoModel, PyObjectId
 from bulkadmin.core.registry import register
 
@@ -29,7 +30,6 @@ class Profile(BaseModel):
     avatar_url: str | None = None
 
 
-@register
 class User(MongoModel):
     """An application user; `email` is the natural key, `external_id` the key of synced users.
     `name` is indexed for the browser's search (by prefix); `email` is stored lower-cased (`Email`),
@@ -37,7 +37,6 @@ class User(MongoModel):
 
     collection = "users"
     key_fields = ("email",)
-    label_fields = ("name", "email")
     indexes = (
         Index((("name", 1),)),
         Index((("external_id", 1),)),
@@ -63,12 +62,10 @@ class User(MongoModel):
     external_updated_at: dt.datetime | None = None
 
 
-@register
 class UserSession(MongoModel):
     """A login session; expired ones are deleted by cleanup."""
 
     collection = "user_sessions"
-    label_fields = ("token",)
     indexes = (Index((("expires_at", 1),)),)
 
     user_id: PyObjectId | None = None
@@ -77,12 +74,10 @@ class UserSession(MongoModel):
     expires_at: dt.datetime
 
 
-@register
 class ApplicationLog(MongoModel):
     """An application log line; old ones are archived by cleanup."""
 
     collection = "application_logs"
-    label_fields = ("level", "message")
     indexes = (Index((("created_at", 1),)),)
 
     level: Literal["debug", "info", "warning", "error"] = "info"
@@ -92,12 +87,10 @@ class ApplicationLog(MongoModel):
     archived_at: dt.datetime | None = None
 
 
-@register
 class FileRecord(MongoModel):
     """A stored file; temporary ones are deleted by cleanup after 30 days."""
 
     collection = "file_records"
-    label_fields = ("path",)
     indexes = (Index((("file_type", 1), ("created_at", 1))),)
 
     path: str
@@ -106,7 +99,6 @@ class FileRecord(MongoModel):
     created_at: dt.datetime = Field(default_factory=utc_now)
 
 
-@register
 class PageStats(MongoModel):
     """View counts per page, upserted with `$inc` from analytics events."""
 
@@ -118,12 +110,10 @@ class PageStats(MongoModel):
     last_updated: dt.datetime | None = None
 
 
-@register
 class AnalyticsEvent(MongoModel):
     """A raw analytics event (page views and user actions)."""
 
     collection = "analytics_events"
-    label_fields = ("type", "page", "action")
     indexes = (Index((("type", 1), ("timestamp", 1))),)
 
     type: Literal["page_view", "user_action"]
@@ -131,3 +121,39 @@ class AnalyticsEvent(MongoModel):
     user_id: PyObjectId | None = None
     action: str | None = None
     timestamp: dt.datetime = Field(default_factory=utc_now)
+
+
+class UserAdmin(CollectionAdmin):
+    list_display = ("id", "name", "email", "age", "status", "tier", "total_spent", "is_active")
+    search_fields = ("name", "email")
+    list_filter = ("status", "tier", "is_active", "is_verified")
+    label_fields = ("name", "email")
+    readonly_fields = ("created_at",)
+
+
+class UserSessionAdmin(CollectionAdmin):
+    label_fields = ("token",)
+
+
+class ApplicationLogAdmin(CollectionAdmin):
+    list_filter = ("level", "archived")
+    label_fields = ("level", "message")
+
+
+class FileRecordAdmin(CollectionAdmin):
+    label_fields = ("path",)
+
+
+class AnalyticsEventAdmin(CollectionAdmin):
+    """Raw events are appended and aged out by cleanup, never edited or bulk deleted by hand."""
+
+    label_fields = ("type", "page", "action")
+    operations = ALL_OPERATIONS - {"delete", "edit", "update"}
+
+
+register(User, UserAdmin)
+register(UserSession, UserSessionAdmin)
+register(ApplicationLog, ApplicationLogAdmin)
+register(FileRecord, FileRecordAdmin)
+register(PageStats)
+register(AnalyticsEvent, AnalyticsEventAdmin)

@@ -6,6 +6,9 @@ from django.urls import include, path
 
 from bulkadmin.web.views.health import healthz
 
+# A refused page keeps the admin's layout and names the missing permission.
+handler403 = "bulkadmin.web.views.denied.permission_denied"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/bulk/", include("bulkadmin.web.urls")),

@@ -47,14 +47,13 @@ class Index:
 
 class MongoModel(BaseModel):
     """Base class of collection models. Subclasses set `collection`; optionally `key_fields`
-    (the natural key imports and syncs match on, backed by a unique index), `indexes` and
-    `label_fields` (what names a document for people, e.g. `("name", "email")`)."""
+    (the natural key imports and syncs match on, backed by a unique index) and `indexes`.
+    What the admin shows and allows is the collection's `CollectionAdmin`."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_assignment=True)
 
     collection: ClassVar[str] = ""
     key_fields: ClassVar[tuple[str, ...]] = ()
-    label_fields: ClassVar[tuple[str, ...]] = ()  # fields naming a document in the web admin (default: key_fields)
     indexes: ClassVar[tuple[Index, ...]] = ()
 
     id: PyObjectId = Field(default_factory=ObjectId, alias="_id")
@@ -80,9 +79,6 @@ def check_declaration(model: type[MongoModel]) -> None:
     for index in model.indexes:
         for name, _ in index.keys:
             storage_path(model, name)
-    for name in model.label_fields:
-        if name.split(".")[0] not in model.model_fields:
-            raise ImproperlyDeclared(f"{model.__name__}.label_fields names unknown field {name!r}.")
 
 
 def stored_key(model: type[MongoModel], name: str) -> str:

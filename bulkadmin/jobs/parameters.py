@@ -11,6 +11,7 @@ from bulkadmin.core.exceptions import InvalidSpec
 
 SYNC_MODES = ("incremental", "full", "mark_missing")
 DEFAULT_CLEANUP_BATCH = 1000
+DEFAULT_BULK_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -63,3 +64,42 @@ class CleanupParameters:
     @classmethod
     def from_parameters(cls, parameters: dict[str, Any]) -> CleanupParameters:
         return cls(tuple(parameters.get("rules") or ()), parameters.get("batch_size", DEFAULT_CLEANUP_BATCH))
+
+
+@dataclass(frozen=True)
+class BulkParameters:
+    """A bulk update or delete: the filter and (updates) the update, in model field names, the
+    batch size, and the number of matching documents confirmed when it was started (its
+    progress bar's total; None when not counted)."""
+
+    filter: dict[str, Any]
+    update: dict[str, Any] | None = None
+    batch_size: int = DEFAULT_BULK_BATCH
+    expected: int | None = None
+
+    def to_parameters(self) -> dict[str, Any]:
+        parameters = {"filter": self.filter, "batch_size": self.batch_size, "expected": self.expected}
+        return parameters if self.update is None else {**parameters, "update": self.update}
+
+    @classmethod
+    def from_parameters(cls, parameters: dict[str, Any]) -> BulkParameters:
+        return cls(
+            filter=parameters["filter"],
+            update=parameters.get("update"),
+            batch_size=parameters.get("batch_size") or DEFAULT_BULK_BATCH,
+            expected=parameters.get("expected"),
+        )
+
+
+@dataclass(frozen=True)
+class UndoParameters:
+    """An undo: the number of the job whose writes it restores."""
+
+    job: int
+
+    def to_parameters(self) -> dict[str, Any]:
+        return {"job": self.job}
+
+    @classmethod
+    def from_parameters(cls, parameters: dict[str, Any]) -> UndoParameters:
+        return cls(job=int(parameters["job"]))

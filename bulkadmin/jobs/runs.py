@@ -10,7 +10,7 @@ from typing import Any
 
 from bulkadmin.core.registry import site
 from bulkadmin.jobs import leases
-from bulkadmin.jobs.parameters import CleanupParameters, SyncParameters
+from bulkadmin.jobs.parameters import BulkParameters, CleanupParameters, SyncParameters, UndoParameters
 from bulkadmin.jobs.runner import JobRun, json_ready, run_job, track_job
 from bulkadmin.models import Job
 from bulkadmin.operations import undo, updates
@@ -108,7 +108,9 @@ def undo_job(job: Job) -> OperationResult:
     """Restore the documents of the job named in the undo job's parameters."""
     return run_job(
         lambda run: undo.undo_job_writes(
-            model=site.get(run.job.collection), job=run.job.parameters["job"], progress=run.progress
+            model=site.get(run.job.collection),
+            job=UndoParameters.from_parameters(run.job.parameters).job,
+            progress=run.progress,
         ),
         kind=job.kind,
         job=job,
@@ -139,12 +141,12 @@ def queued_sync(job: Job) -> OperationResult:
 
 
 def _compose(run: JobRun, kind: str) -> OperationResult:
-    job, batch_size = run.job, run.job.parameters.get("batch_size", updates.DEFAULT_BATCH_SIZE)
-    options = {"model": site.get(job.collection), "filter": job.parameters["filter"], "undo_key": job.pk}
-    progress = _towards(run, job.parameters.get("expected"))
+    job, parameters = run.job, BulkParameters.from_parameters(run.job.parameters)
+    model, progress = site.get(job.collection), _towards(run, parameters.expected)
+    options: dict[str, Any] = {"filter": parameters.filter, "undo_key": job.pk, "batch_size": parameters.batch_size}
     if kind == "update":
-        return updates.run_update(**options, update=job.parameters["update"], batch_size=batch_size, progress=progress)
-    return updates.run_delete(**options, batch_size=batch_size, progress=progress)
+        return updates.run_update(model=model, update=parameters.update or {}, progress=progress, **options)
+    return updates.run_delete(model=model, progress=progress, **options)
 
 
 def _towards(run: JobRun, expected: int | None) -> Progress:

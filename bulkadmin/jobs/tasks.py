@@ -11,45 +11,15 @@ from django.utils import timezone
 from django_tasks import task
 
 from bulkadmin.core.exceptions import BulkAdminError
-from bulkadmin.jobs import imports, runs, scans
+from bulkadmin.jobs import imports, kinds, scans
 from bulkadmin.jobs.runner import take_queued
 from bulkadmin.models import Job
 
 
 @task()
-def run_update_job(job_id: int) -> str:
-    """Run a queued bulk update job."""
-    return _run(job_id, runs.update_job)
-
-
-@task()
-def run_delete_job(job_id: int) -> str:
-    """Run a queued bulk delete job."""
-    return _run(job_id, runs.delete_job)
-
-
-@task()
-def run_undo_job(job_id: int) -> str:
-    """Restore the documents of the job named in the undo job's parameters."""
-    return _run(job_id, runs.undo_job)
-
-
-@task()
-def run_cleanup_job(job_id: int) -> str:
-    """Run the cleanup rules named in a queued cleanup job (a dry run when the job is one)."""
-    return _run(job_id, runs.queued_cleanup)
-
-
-@task()
-def run_sync_job(job_id: int) -> str:
-    """Sync the source named in a queued sync job, in its mode (incremental, full, mark_missing)."""
-    return _run(job_id, runs.queued_sync)
-
-
-@task()
-def run_import_job(job_id: int) -> str:
-    """Run a queued import job (a dry run or the real one) from its uploaded file."""
-    return _run(job_id, imports.run_queued_import)
+def run_job(job_id: int) -> str:
+    """Run a queued job of any kind through its kind's runner (see `jobs.kinds`)."""
+    return _run(job_id, kinds.run_queued)
 
 
 @task()

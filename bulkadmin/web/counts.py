@@ -132,6 +132,13 @@ def lookup(key: str, *, db: Database | None = None) -> Count:
     return _as_count(key, database[COLLECTION].find_one({"_id": key}))
 
 
+def collection_of(key: str, *, db: Database | None = None) -> str | None:
+    """The collection the count `key` counts, or None when no such count was ever asked for."""
+    database = db if db is not None else get_db()
+    record = database[COLLECTION].find_one({"_id": key}, {"collection": 1})
+    return record.get("collection") if record else None
+
+
 def count_now(collection: Collection, filter: dict[str, Any]) -> int:
     """Count exactly (`count_documents`; the embedded server's faster `$count` stage miscounts
     datetime comparisons, so it is not used)."""

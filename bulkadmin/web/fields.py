@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from bulkadmin.core.documents import MongoModel, field_annotation, get_path, storage_path, unwrap_annotated
+from bulkadmin.core.registry import admin_of
 
 DEFAULT_COLUMNS = 8
 
@@ -35,8 +36,24 @@ def columns(model: type[MongoModel]) -> list[tuple[str, str]]:
 
 
 def default_columns(model: type[MongoModel]) -> list[str]:
-    """The columns shown until a user picks others: `id` and the first fields."""
-    return [name for name, _ in columns(model)][:DEFAULT_COLUMNS]
+    """The columns shown until a user picks others: the admin's `list_display`, else `id` and the first fields."""
+    top = [name for name, _ in columns(model)]
+    chosen = [name for name in admin_of(model).list_display if name in top]
+    return chosen or top[:DEFAULT_COLUMNS]
+
+
+def search_fields(model: type[MongoModel]) -> list[str]:
+    """The text fields the browser's search reads: the admin's `search_fields`, else every text field."""
+    every = text_fields(model)
+    chosen = admin_of(model).search_fields
+    return every if chosen is None else [name for name in chosen if name in every]
+
+
+def filter_fields(model: type[MongoModel]) -> dict[str, list[Any]]:
+    """The browser's filters with their values: the admin's `list_filter`, else every choice field."""
+    every = choice_fields(model)
+    chosen = admin_of(model).list_filter
+    return every if chosen is None else {name: every[name] for name in chosen if name in every}
 
 
 def indexed_fields(model: type[MongoModel]) -> list[str]:
@@ -59,8 +76,8 @@ def lower_case_fields(model: type[MongoModel]) -> list[str]:
 
 
 def label_fields(model: type[MongoModel]) -> tuple[str, ...]:
-    """The fields that name a document for people: `label_fields`, else the key fields."""
-    return tuple(getattr(model, "label_fields", ()) or model.key_fields)
+    """The fields that name a document for people: its admin's `label_fields`, else the key fields."""
+    return admin_of(model).labels()
 
 
 def document_label(model: type[MongoModel], document: dict[str, Any]) -> str:

@@ -7,7 +7,6 @@ from typing import Any, cast
 from django import forms
 
 from bulkadmin.core.documents import MongoModel
-from bulkadmin.core.registry import site
 from bulkadmin.operations.imports.formats import formats
 from bulkadmin.operations.imports.preview import PREVIEW_COLUMNS, ColumnPlan
 from bulkadmin.web.fields import field_paths
@@ -54,9 +53,9 @@ class UploadForm(ImportOptions):
     file = forms.FileField()
     field_order = ("collection", "file", "mode", "key_fields", "encoding", "delimiter", "ignore_blanks")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, collections: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["collection"]).choices = [(name, name) for name in site.names()]
+        cast(forms.ChoiceField, self.fields["collection"]).choices = [(name, name) for name in collections]
         extensions = [extension.lstrip(".").upper() for extension in formats.upload_extensions()]
         self.fields["file"].help_text = f"{', '.join(extensions[:-1])} or {extensions[-1]}."
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django_tasks.base import Task
-
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs import tasks
 from bulkadmin.jobs.once import create_once, existing
@@ -15,14 +13,6 @@ from bulkadmin.models import Job
 from bulkadmin.operations.cleanup import Rule
 from bulkadmin.operations.sync import Source
 
-TASK_FOR_KIND: dict[str, Task[[int], str]] = {
-    Job.Kind.UPDATE: tasks.run_update_job,
-    Job.Kind.DELETE: tasks.run_delete_job,
-    Job.Kind.UNDO: tasks.run_undo_job,
-    Job.Kind.CLEANUP: tasks.run_cleanup_job,
-    Job.Kind.SYNC: tasks.run_sync_job,
-    Job.Kind.IMPORT: tasks.run_import_job,
-}
 CLEANUP_BATCH_SIZE = 1000
 
 
@@ -66,7 +56,7 @@ def launch_once(
         dry_run=dry_run,
     )
     if created:
-        TASK_FOR_KIND[kind].enqueue(job.pk)
+        tasks.run_job.enqueue(job.pk)
         job.refresh_from_db()
     return Launched(job, created)
 

@@ -30,7 +30,7 @@ from pymongo.collection import Collection
 from bulkadmin.core.documents import MongoModel, stored_key
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.streams import with_id_condition
-from bulkadmin.web.fields import indexed_fields, lower_case_fields, text_fields
+from bulkadmin.web.fields import indexed_fields, lower_case_fields, search_fields
 from bulkadmin.web.paging import Part, ReadTimeout, time_limited
 
 NEWEST_DOCUMENTS = 10_000
@@ -122,7 +122,7 @@ def plan_search(model: type[MongoModel], text: str) -> Search:
         raise InvalidSpec(f"Search for at most {MAX_SEARCH_LENGTH} characters (got {len(text)}).")
     indexed, lowered = set(indexed_fields(model)), set(lower_case_fields(model))
     fields = []
-    for field in text_fields(model):
+    for field in search_fields(model):
         lower = field in lowered
         typed = text.lower() if lower else text
         fields.append(FieldSearch(field, stored_key(model, field), typed, field in indexed, lower))

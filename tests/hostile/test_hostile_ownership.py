@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def owner_and_other(make_user, client):
-    owner, other = make_user("owner", "run_import"), make_user("other", "run_import")
+    owner, other = make_user("owner", "import_users", "view_users"), make_user("other", "import_users", "view_users")
     return owner, other, client
 
 

@@ -12,12 +12,10 @@ from bulkadmin.bulk import bulk_insert
 from project.collections import User as AppUser
 from tests.factories import users
 
-PERMISSIONS = ("run_import", "run_update", "run_delete", "run_sync", "run_cleanup", "undo_job")
-
 
 @pytest.fixture
 def make_user() -> Callable[..., User]:
-    """A user: staff by default, with the bulkadmin permissions named."""
+    """A user: staff by default, with the bulkadmin permissions named (`view_users`, `change_users`, ...)."""
 
     def make(name: str = "staff", *permissions: str, staff: bool = True, superuser: bool = False) -> User:
         user = User.objects.create_user(name, password="pw", is_staff=staff, is_superuser=superuser)

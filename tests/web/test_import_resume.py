@@ -29,7 +29,7 @@ def test_resume_button_finishes_an_interrupted_import_exactly_once(db, login, tm
     assert job.status == Job.Status.INTERRUPTED
     stored_before = db.users.count_documents({})
     assert 0 < stored_before < 50
-    client = login("run_import")
+    client = login("import_users", "view_users")
     page = client.get(f"/admin/bulk/jobs/{job.pk}/")
     assert b'id="resume-button"' in page.content
     response = client.post(f"/admin/bulk/jobs/{job.pk}/resume/", follow=True)
@@ -44,7 +44,7 @@ def test_resume_button_finishes_an_interrupted_import_exactly_once(db, login, tm
 
 def test_resume_needs_the_import_permission(db, login, tmp_path):
     job = _interrupted_import(tmp_path)
-    client = login("run_update")
+    client = login("change_users", "view_users")
     assert b'id="resume-button"' not in client.get(f"/admin/bulk/jobs/{job.pk}/").content
     assert client.post(f"/admin/bulk/jobs/{job.pk}/resume/").status_code == 403
     job.refresh_from_db()

@@ -55,7 +55,7 @@ def test_a_new_mapping_is_checked_again_and_the_last_check_is_reused(admin_clien
 def test_another_users_scan_is_not_found(admin_client_, login, db):
     uploaded = upload(admin_client_, people(5))
     url = admin_client_.get(uploaded["Location"]).context["scan_url"]
-    other = login("run_import", name="other")
+    other = login("import_users", "view_users", name="other")
     assert other.get(url).status_code == 404
 
 

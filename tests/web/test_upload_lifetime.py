@@ -1,5 +1,5 @@
 """Uploads have a lifetime and an owner: abandoned ones are purged, each user's count against a
-quota, only the owner confirms a dry run, the rows of a job need `view_job_rows`, and job pages
+quota, only the owner confirms a dry run, a job and its rows need `view_` on its collection, and job pages
 show no server paths."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def age(jobs_dir, token: str, hours: float) -> None:
 
 
 def test_abandoned_uploads_are_purged_after_the_max_age_unless_a_job_uses_them(login, jobs_dir, settings):
-    client = login("run_import")
+    client = login("import_users", "view_users")
     assert upload(client, GOOD_AND_BAD).status_code == 302
     assert upload(client, GOOD_AND_BAD).status_code == 302
     old, fresh = uploads(jobs_dir)
@@ -59,7 +59,7 @@ def test_abandoned_uploads_are_purged_after_the_max_age_unless_a_job_uses_them(l
 
 def test_the_workers_watch_purges_expired_uploads_once_an_hour(login, jobs_dir, monkeypatch):
     monkeypatch.setattr(watch, "_last_purge", [])  # this process has not purged yet
-    client = login("run_import")
+    client = login("import_users", "view_users")
     assert upload(client, GOOD_AND_BAD).status_code == 302
     assert upload(client, GOOD_AND_BAD).status_code == 302
     old, fresh = uploads(jobs_dir)
@@ -76,8 +76,8 @@ def test_the_workers_watch_purges_expired_uploads_once_an_hour(login, jobs_dir, 
 def test_each_users_uploads_count_against_a_quota(make_user, jobs_dir, settings):
     settings.BULKADMIN_UPLOAD_QUOTA_BYTES = len(GOOD_AND_BAD) * 2 + 10
     ann, bob = Client(), Client()
-    ann.force_login(make_user("ann", "run_import"))
-    bob.force_login(make_user("bob", "run_import"))
+    ann.force_login(make_user("ann", "import_users", "view_users"))
+    bob.force_login(make_user("bob", "import_users", "view_users"))
     assert upload(ann, GOOD_AND_BAD).status_code == 302
     assert upload(ann, GOOD_AND_BAD).status_code == 302
     refused = upload(ann, GOOD_AND_BAD)
@@ -90,7 +90,7 @@ def test_each_users_uploads_count_against_a_quota(make_user, jobs_dir, settings)
 def test_a_dry_run_is_confirmed_only_by_whoever_may_see_its_preview(make_user, db):
     admin, importer = Client(), Client()
     admin.force_login(make_user("root", superuser=True))
-    importer.force_login(make_user("imp", "run_import"))
+    importer.force_login(make_user("imp", "import_users", "view_users"))
     dry, preview_url = dry_run(admin, GOOD_AND_BAD)
     assert importer.get(preview_url).status_code == 404
     assert importer.post(f"{IMPORT_URL}confirm/{dry.pk}/").status_code == 404
@@ -98,20 +98,18 @@ def test_a_dry_run_is_confirmed_only_by_whoever_may_see_its_preview(make_user, d
     assert db.users.count_documents({}) == 0
 
 
-def test_the_rows_of_a_job_need_view_job_rows(make_user):
+def test_the_job_and_its_rows_need_the_view_right_on_its_collection(make_user):
     admin = Client()
     admin.force_login(make_user("root", superuser=True))
     dry, _ = dry_run(admin, GOOD_AND_BAD)
     assert dry.error_count == 2
     page, errors = f"/admin/bulk/jobs/{dry.pk}/", f"/admin/bulk/jobs/{dry.pk}/errors/"
     staff = Client()
-    staff.force_login(make_user("staff", "run_import"))
-    shown = staff.get(page)
-    assert shown.status_code == 200
-    assert "line 5" not in shown.content.decode() and 'id="rows-hidden"' in shown.content.decode()
-    assert staff.get(errors).status_code == 403
+    staff.force_login(make_user("staff", "import_users"))
+    assert staff.get(page).status_code == 404
+    assert staff.get(errors).status_code == 404
     viewer = make_user("viewer")
-    viewer.user_permissions.add(Permission.objects.get(codename="view_job_rows"))
+    viewer.user_permissions.add(Permission.objects.get(codename="view_users"))
     staff.force_login(viewer)
     assert "line 5" in staff.get(page).content.decode()
     assert staff.get(errors).status_code == 200

@@ -13,10 +13,12 @@ from django.urls import reverse
 from bulkadmin.core.documents import MongoModel, stored_key
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.core.mongo import get_db
+from bulkadmin.core.registry import admin_of
 from bulkadmin.core.safety import translate_filter
 from bulkadmin.web import counts, page_marks
-from bulkadmin.web.fields import choice_fields, columns, default_columns, sortable_fields, text_fields
+from bulkadmin.web.fields import columns, default_columns, filter_fields, search_fields, sortable_fields
 from bulkadmin.web.paging import PER_PAGE, Page, Part, Sort, read_page, read_union_page
+from bulkadmin.web.permissions import require, rights
 from bulkadmin.web.search import newest_window, plan_search
 from bulkadmin.web.views.common import model_or_404, page, show
 from bulkadmin.web.views.documents import find_document
@@ -28,10 +30,11 @@ MAX_PAGE = 1_000_000_000  # a page number past this is no page (its skip would n
 
 def browse(request: HttpRequest, name: str) -> HttpResponse:
     model = model_or_404(name)
+    require(request.user, "view", [model.collection])
     if request.GET.get("go", "").strip():
         return _jump(request, model)
     query = request.GET.get("q", "").strip()
-    chosen = {field: request.GET[field] for field in choice_fields(model) if request.GET.get(field)}
+    chosen = {field: request.GET[field] for field in filter_fields(model) if request.GET.get(field)}
     error = ""
     notes: list[str] = []
     try:
@@ -39,9 +42,9 @@ def browse(request: HttpRequest, name: str) -> HttpResponse:
     except BulkAdminError as problem:
         error, parts = str(problem), [Part({})]
     context = _listing(request, model, parts, error)
-    choices = choice_fields(model).items()
+    choices = filter_fields(model).items()
     filters = [(field, [str(value) for value in values], chosen.get(field, "")) for field, values in choices]
-    context.update(query=query, search_fields=text_fields(model), filters=filters, search_notes=notes)
+    context.update(query=query, search_fields=search_fields(model), filters=filters, search_notes=notes)
     return page(request, "browse.html", context)
 
 
@@ -52,7 +55,7 @@ def _parts(model: type[MongoModel], query: str, chosen: dict[str, str]) -> tuple
     index or by a bounded scan (`web.search`): shapes both servers answer in `_id` order, stopping
     at the page's end (see README)."""
     base = translate_filter(model, {field: {"$in": [value]} for field, value in chosen.items()})
-    if not query or not text_fields(model):
+    if not query or not search_fields(model):
         return [Part(base)], []
     search = plan_search(model, query)
     window = newest_window(get_db()[model.collection])
@@ -101,6 +104,7 @@ def _listing(request: HttpRequest, model: type[MongoModel], parts: list[Part], e
         "base_query": _base_query(request),
         "base_query_without_sort": _base_query(request, "sort"),
         "key_fields": model.key_fields,
+        "rights": rights(request.user, model.collection),
     }
 
 
@@ -128,7 +132,9 @@ def _total(collection: Any, spec: dict[str, Any]) -> tuple[int | None, counts.Co
 
 
 def _sort(model: type[MongoModel], param: str) -> Sort:
-    """The `sort` parameter (`-last_login`) when it names an indexed field; else newest first."""
+    """The `sort` parameter (`-last_login`) when it names an indexed field; else the admin's
+    `ordering` when indexed; else newest first."""
+    param = param if param.lstrip("-") in sortable_fields(model) else admin_of(model).ordering
     field = param.lstrip("-")
     if field not in sortable_fields(model):
         return Sort("id", "_id", -1)
@@ -172,7 +178,7 @@ def _jump(request: HttpRequest, model: type[MongoModel]) -> HttpResponse:
     if document is not None:
         return redirect(_document_url(model, document))
     context = _listing(request, model, [Part({})], error)
-    context.update(query="", search_fields=text_fields(model), filters=[], go=text)
+    context.update(query="", search_fields=search_fields(model), filters=[], go=text)
     return page(request, "browse.html", context, status=404)
 
 

@@ -19,6 +19,7 @@ from bulkadmin.models import Job
 from bulkadmin.operations.cleanup import Rule, UnknownRule, rules
 from bulkadmin.web import counts
 from bulkadmin.web.launch import launch_cleanup
+from bulkadmin.web.permissions import MissingPermission, may_do, require, visible_jobs
 from bulkadmin.web.views.common import finished_message, page
 
 ACTIONS = {"run": False, "dry_run": True}
@@ -47,7 +48,12 @@ class RuleCount:
 
 def cleanup_page(request: HttpRequest) -> HttpResponse:
     """The rules; a dry run starts at once, a real run first shows what it would touch and runs
-    when that number is typed (as a bulk delete does)."""
+    when that number is typed (as a bulk delete does). Each rule needs the cleanup right (`delete_`)
+    on its collection: a user sees and runs only those rules."""
+    if not _runnable(request, rules.select()):
+        raise MissingPermission(
+            "You need the permission to delete from a collection with cleanup rules (bulkadmin.delete_<collection>)."
+        )
     if request.method != "POST":
         return _render(request, confirm=_rerun_confirmation(request))
     action = request.POST.get("action", "")
@@ -58,6 +64,7 @@ def cleanup_page(request: HttpRequest) -> HttpResponse:
         selected = rules.select(names) if names else rules.select()
     except UnknownRule as error:
         return _render(request, str(error), status=404)
+    require(request.user, "cleanup", sorted({rule.collection for rule in selected}))
     if not ACTIONS[action]:
         problem = _typed_problem(request, selected)
         if problem is not None:
@@ -114,12 +121,17 @@ def _rerun_confirmation(request: HttpRequest) -> dict[str, Any] | None:
     number = request.GET.get("rerun", "")
     if not number.isascii() or not number.isdigit():  # "²" is a digit, not a number
         return None
-    job = get_object_or_404(Job, pk=number, kind=Job.Kind.CLEANUP)
+    job = get_object_or_404(visible_jobs(request.user, Job.objects.all()), pk=number, kind=Job.Kind.CLEANUP)
     try:
         selected = rules.select(CleanupParameters.from_parameters(job.parameters).rules or None)
     except UnknownRule as error:
         raise Http404(str(error)) from None
     return {**_confirmation(selected), "rerun": job.pk}
+
+
+def _runnable(request: HttpRequest, declared: list[Rule]) -> list[Rule]:
+    """The rules the user may run: those on collections where they hold the cleanup right."""
+    return [rule for rule in declared if may_do(request.user, "cleanup", rule.collection)]
 
 
 def rule_count(rule: Rule) -> RuleCount:
@@ -135,7 +147,7 @@ def rule_count(rule: Rule) -> RuleCount:
 def _render(
     request: HttpRequest, error: str = "", status: int = 200, confirm: dict[str, Any] | None = None
 ) -> HttpResponse:
-    declared = rules.select()
+    declared = _runnable(request, rules.select())
     results = [rule_count(rule) for rule in declared]
     rows = [
         {"number": number, "rule": rule, "describe": rule.describe(), "result": result}

@@ -17,14 +17,14 @@ from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import NotRegistered
 from bulkadmin.core.registry import site
 from bulkadmin.models import Job, storable_text
-from bulkadmin.web.permissions import allowed
+from bulkadmin.web.permissions import menu
 
 MAX_SHOWN = 80
 
 
 def page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
     """Render a bulkadmin template with the admin site's context and the user's permissions."""
-    full = {**admin.site.each_context(request), "can": allowed(request.user), **context}
+    full = {**admin.site.each_context(request), "can": menu(request.user), **context}
     content = render_to_string(f"bulkadmin/{template}", full, request=request)
     return HttpResponse(storable_text(content), status=status)  # bytes a file held undecoded show as U+FFFD
 

@@ -14,16 +14,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 
+from bulkadmin.core.collection_admin import ACTION_OF_OPERATION
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import BulkAdminError
-from bulkadmin.core.registry import site
+from bulkadmin.core.registry import admin_of
 from bulkadmin.jobs import once
+from bulkadmin.jobs.parameters import BulkParameters
 from bulkadmin.models import Job
-from bulkadmin.operations import updates
 from bulkadmin.web.compose_preview import Preview, preview
 from bulkadmin.web.fields import document_label, field_paths, value_kinds
 from bulkadmin.web.forms import ComposeForm, FilterRows, UpdateRows, filter_from, update_from
 from bulkadmin.web.launch import launch
+from bulkadmin.web.permissions import MissingPermission, collections_for, require, visible_jobs
 from bulkadmin.web.views.common import model_or_404, page, show
 
 
@@ -55,9 +57,13 @@ def compose_delete(request: HttpRequest) -> HttpResponse:
 
 def _compose(request: HttpRequest, kind: str) -> HttpResponse:
     name = request.POST.get("collection") or request.GET.get("collection")
+    allowed = collections_for(request.user, kind)
     if not name:
-        return page(request, "compose.html", {"title": _title(kind), "kind": kind, "collections": site.names()})
+        if not allowed:
+            raise MissingPermission(f"You need the permission to {kind} in a collection ({_needed(kind)}).")
+        return page(request, "compose.html", {"title": _title(kind), "kind": kind, "collections": allowed})
     model = model_or_404(name)
+    require(request.user, kind, [model.collection])
     if request.method != "POST":
         return _render(request, _blank(request, kind, model))
     done = once.existing(_key(request, kind)) if request.POST.get("action") == "confirm" else None
@@ -76,9 +82,13 @@ def _compose(request: HttpRequest, kind: str) -> HttpResponse:
     return _render(request, state, status=400 if state.errors else 200)
 
 
+def _needed(kind: str) -> str:
+    return f"bulkadmin.{ACTION_OF_OPERATION[kind]}_<collection>"
+
+
 def _blank(request: HttpRequest, kind: str, model: type[MongoModel]) -> Composition:
     paths = field_paths(model)
-    initial = _rerun_initial(request, kind)
+    initial = _rerun_initial(request, kind, admin_of(model).batch_size)
     return Composition(
         kind,
         model,
@@ -88,16 +98,16 @@ def _blank(request: HttpRequest, kind: str, model: type[MongoModel]) -> Composit
     )
 
 
-def _rerun_initial(request: HttpRequest, kind: str) -> dict[str, Any]:
-    """The JSON fields filled from the job given as `?rerun=`, to compose it again."""
+def _rerun_initial(request: HttpRequest, kind: str, batch_size: int) -> dict[str, Any]:
+    """The JSON fields filled from the job given as `?rerun=` (one the user may see), to compose it again."""
     number = request.GET.get("rerun", "")
     if not number.isascii() or not number.isdigit():  # "²" is a digit, not a number
-        return {"batch_size": updates.DEFAULT_BATCH_SIZE}
-    job = get_object_or_404(Job, pk=number, kind=kind)
+        return {"batch_size": batch_size}
+    job = get_object_or_404(visible_jobs(request.user, Job.objects.all()), pk=number, kind=kind)
     initial = {"filter_json": json.dumps(job.parameters.get("filter", {}))}
     if "update" in job.parameters:
         initial["update_json"] = json.dumps(job.parameters["update"])
-    initial["batch_size"] = job.parameters.get("batch_size", updates.DEFAULT_BATCH_SIZE)
+    initial["batch_size"] = job.parameters.get("batch_size", batch_size)
     return initial
 
 
@@ -165,7 +175,9 @@ def _confirm(request: HttpRequest, state: Composition) -> Job | None:
     if state.errors or state.specs is None:
         return None
     # The confirmed count is the job's expected total (its progress bar); documents are not counted again.
-    parameters = {**(state.specs or {}), "batch_size": state.form.cleaned_data["batch_size"], "expected": count}
+    specs = state.specs or {}
+    batch_size = state.form.cleaned_data["batch_size"]
+    parameters = BulkParameters(specs["filter"], specs.get("update"), batch_size, count).to_parameters()
     key = _key(request, state.kind)
     return launch(kind=state.kind, collection=state.model.collection, parameters=parameters, user=request.user, key=key)
 
@@ -185,7 +197,7 @@ def _render(request: HttpRequest, state: Composition, status: int = 200) -> Http
         "kind": state.kind,
         "state": state,
         "collection": state.model.collection,
-        "collections": site.names(),
+        "collections": collections_for(request.user, state.kind),
         "samples": _samples(state.model, shown) if shown else [],
         "previewed": _fingerprint(state.specs) if shown else "",
         "count_url": reverse("bulkadmin:count", args=[shown.count_state.key]) if shown else "",

@@ -9,10 +9,12 @@ from django.http import HttpRequest, HttpResponse
 from bulkadmin.core.registry import site
 from bulkadmin.models import Job
 from bulkadmin.web.counts import estimated
+from bulkadmin.web.permissions import rights, visible_collections, visible_jobs
 from bulkadmin.web.views.common import page
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """The collections the user may see, and the recent jobs among those they may see."""
     collections = [
         {
             "name": model.collection,
@@ -21,8 +23,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "count": (count := estimated(model.collection).value or 0),
             "count_text": f"{count:,}",
             "last_job": Job.objects.filter(collection=model.collection).first(),
+            "rights": rights(request.user, model.collection),
         }
-        for model in site
+        for model in map(site.get, visible_collections(request.user))
     ]
-    recent = Job.objects.select_related("user")[:10]
+    recent = visible_jobs(request.user, Job.objects.select_related("user"))[:10]
     return page(request, "dashboard.html", {"title": "Bulk admin", "collections": collections, "recent": recent})

@@ -19,6 +19,7 @@ from bulkadmin.operations import undo_batches
 from bulkadmin.web.fields import document_label
 from bulkadmin.web.ids import id_candidates
 from bulkadmin.web.paging import time_limited
+from bulkadmin.web.permissions import require, rights
 from bulkadmin.web.views.common import model_or_404, page
 
 JOBS_SHOWN = 10
@@ -26,6 +27,7 @@ JOBS_SHOWN = 10
 
 def document(request: HttpRequest, name: str, doc_id: str) -> HttpResponse:
     model = model_or_404(name)
+    require(request.user, "view", [model.collection])
     found = find_document(model, doc_id)
     if found is None:
         raise Http404(f"No document of {model.collection} has the id {doc_id!r}.")
@@ -38,6 +40,7 @@ def document(request: HttpRequest, name: str, doc_id: str) -> HttpResponse:
         "stored": json.dumps(json.loads(json_util.dumps(found)), indent=2, ensure_ascii=False),
         "jobs": jobs,
         "jobs_exact": exact,
+        "rights": rights(request.user, model.collection),
     }
     return page(request, "document.html", context)
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 from bulkadmin.jobs import scans
 from bulkadmin.operations.imports import MODES
 from bulkadmin.operations.imports.preview import ImportPreview
+from bulkadmin.web.permissions import require
 from bulkadmin.web.uploads import load_meta, upload_path
 
 KEY = re.compile(r"^[0-9a-f]{16}$")
@@ -45,6 +46,7 @@ def import_scan(request: HttpRequest, token: str, key: str) -> JsonResponse:
     folder = upload_path(token)
     if folder is None or not KEY.match(key) or load_meta(folder)["user"] != request.user.pk:
         raise Http404("There is no such upload among yours.")
+    require(request.user, "import", [load_meta(folder)["collection"]])
     record = scans.read_scan(Path(folder), key)
     if record is None:
         raise Http404("There is no such check of this file.")

@@ -22,6 +22,7 @@ from bulkadmin.operations.imports.preview import ImportPreview, preview_file
 from bulkadmin.web.import_forms import PreviewForm, UploadForm, preview_initial
 from bulkadmin.web.launch import launch, launch_once
 from bulkadmin.web.option_errors import worded
+from bulkadmin.web.permissions import MissingPermission, collections_for, require
 from bulkadmin.web.uploads import (
     FILE_FIELD,
     StoredUpload,
@@ -52,10 +53,11 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 @csrf_protect
 def _upload(request: UploadRequest) -> HttpResponse:
+    collections = _importable(request)
     if request.method != "POST":
-        form = UploadForm(initial={"collection": request.GET.get("collection", "")})
+        form = UploadForm(initial={"collection": request.GET.get("collection", "")}, collections=collections)
         return _upload_page(request, form)
-    form = UploadForm(request.POST, request.FILES)
+    form = UploadForm(request.POST, request.FILES, collections=collections)
     valid = form.is_valid()
     stored = request.FILES.get(FILE_FIELD)
     upload = stored if isinstance(stored, StoredUpload) else None
@@ -85,6 +87,14 @@ def _upload(request: UploadRequest) -> HttpResponse:
     return redirect("bulkadmin:import_preview", token=save_meta(upload.path, meta))
 
 
+def _importable(request: HttpRequest) -> list[str]:
+    """The collections the user may import into; a refusal naming the permission when none."""
+    collections = collections_for(request.user, "import")
+    if not collections:
+        raise MissingPermission("You need the permission to import into a collection (bulkadmin.import_<collection>).")
+    return collections
+
+
 def _upload_page(request: HttpRequest, form: UploadForm, status: int = 200) -> HttpResponse:
     context = {"title": "Import a file", "form": form, "max_mb": max_upload_bytes() // (1024 * 1024)}
     return page(request, "import_upload.html", context, status=status)
@@ -94,6 +104,7 @@ def import_preview(request: HttpRequest, token: str) -> HttpResponse:
     """Step 2: the file as the import would read it; re-preview with changes, or start the dry run."""
     folder, meta = _upload_of(request, token)
     model = model_or_404(meta["collection"])
+    require(request.user, "import", [model.collection])
     path = folder / meta["file"]
     if request.method != "POST":
         return _preview_page(request, token, meta, model, _preview(model, path, meta["options"], meta.get("mapping")))
@@ -217,6 +228,7 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     dry_run = get_object_or_404(Job, pk=pk, kind=Job.Kind.IMPORT, dry_run=True)
     if dry_run.user_id != request.user.pk:  # the rule of its upload's preview: one's own uploads only
         raise Http404("There is no such dry run among yours.")
+    require(request.user, "import", [dry_run.collection])
     done = once.existing(once.confirm_key(dry_run))
     if done is not None:
         messages.info(request, f"Dry run #{dry_run.pk} was already confirmed as job #{done.pk}.")

@@ -8,15 +8,15 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from bulkadmin.core.exceptions import BulkAdminError
-from bulkadmin.jobs import figures, once, tasks
+from bulkadmin.jobs import figures, kinds, once, tasks
 from bulkadmin.jobs import rules as job_rules
 from bulkadmin.jobs.error_pages import ErrorFileRows, has_error_file, open_error_file
 from bulkadmin.jobs.parameters import CleanupParameters, SyncParameters
@@ -25,21 +25,30 @@ from bulkadmin.operations.cleanup import rules
 from bulkadmin.operations.sync import sources
 from bulkadmin.web.charts import throughput_svg
 from bulkadmin.web.launch import launch_cleanup, launch_once, launch_sync
-from bulkadmin.web.permissions import can, can_run, permission_required
+from bulkadmin.web.permissions import (
+    job_collections,
+    may_do,
+    may_run_job,
+    may_see_job,
+    require,
+    visible_collections,
+    visible_jobs,
+)
 from bulkadmin.web.views.common import page, pretty, without_paths
 
 ERRORS_PER_PAGE = 20
 
 
 def job_list(request: HttpRequest) -> HttpResponse:
-    jobs = Job.objects.select_related("user")
+    """The jobs the user may see (every collection they touch visible to them), filterable."""
+    jobs = visible_jobs(request.user, Job.objects.select_related("user"))
     chosen = {name: request.GET.get(name, "") for name in ("kind", "status", "collection", "user")}
     if chosen["kind"]:
         jobs = jobs.filter(kind=chosen["kind"])
     if chosen["status"]:
         jobs = jobs.filter(status=chosen["status"])
     if chosen["collection"]:
-        jobs = jobs.filter(collection=chosen["collection"])
+        jobs = jobs.filter(_touching(chosen["collection"]))
     if chosen["user"]:
         jobs = jobs.filter(user__username=chosen["user"])
     listing = Paginator(jobs, 50).get_page(request.GET.get("page"))
@@ -51,15 +60,21 @@ def job_list(request: HttpRequest) -> HttpResponse:
         "chosen": chosen,
         "kinds": Job.Kind.choices,
         "statuses": Job.Status.choices,
-        "collections": Job.objects.order_by().values_list("collection", flat=True).distinct(),
-        "users": get_user_model().objects.filter(job__isnull=False).distinct().values_list("username", flat=True),
+        "collections": visible_collections(request.user),
+        "users": get_user_model().objects.filter(job__in=jobs).distinct().values_list("username", flat=True),
         "base_query": params.urlencode(),
     }
     return page(request, "job_list.html", context)
 
 
+def _touching(name: str) -> Q:
+    """Jobs whose collections include `name` (a cleanup lists several, comma-separated)."""
+    listed = Q(collection__startswith=f"{name}, ") | Q(collection__endswith=f", {name}")
+    return Q(collection=name) | listed | Q(collection__contains=f", {name}, ")
+
+
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_object_or_404(Job.objects.select_related("user"), pk=pk)
+    job = _visible_job(request, pk)
     errors, error_file = _errors(job, request.GET.get("errors_page"))
     counts = figures.counts(job)
     context = {
@@ -67,7 +82,6 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "job": job,
         "parameters": pretty(without_paths(job.parameters)),
         "details": pretty(without_paths(job.details)) if job.details else "",
-        "may_see_rows": can(request.user, "view_job_rows"),
         "counts": [(count.name, count.value) for count in counts],
         "labelled_counts": [(count.name, count.value, count.label) for count in counts],
         "figures": figures.status(job),
@@ -82,7 +96,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def job_status(request: HttpRequest, pk: int) -> JsonResponse:
     """The job's live figures for the progress bar."""
-    job = get_object_or_404(Job, pk=pk)
+    job = _visible_job(request, pk)
     return JsonResponse(figures.status(job))
 
 
@@ -98,8 +112,6 @@ def _errors(job: Job, number: str | None) -> tuple[Any, ErrorFileRows | None]:
 @require_POST
 def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_to_act_on(request, pk)
-    if not can_run(request.user, job.kind):
-        raise PermissionDenied(f"You may not cancel {job.get_kind_display().lower()} jobs.")
     outcome = job_rules.request_cancel(job)
     if outcome == "cancelled":
         messages.success(request, f"Job #{job.pk} was cancelled before it started.")
@@ -112,11 +124,11 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@permission_required("undo_job")
 def job_undo(request: HttpRequest, pk: int) -> HttpResponse:
     """Restore the job's documents, once: the undo job's key is the job's, so a repeated POST
-    finds the undo job the first one started."""
-    job = get_object_or_404(Job, pk=pk)
+    finds the undo job the first one started. Undo is a change of the job's collection."""
+    job = _visible_job(request, pk)
+    require(request.user, "undo", job_collections(job))
     done = once.existing(once.undo_key(job))
     if done is not None:
         messages.info(request, f"Job #{job.pk} is already undone by job #{done.pk}.")
@@ -144,8 +156,6 @@ def job_rerun(request: HttpRequest, pk: int) -> HttpResponse:
     if not job_rules.can_relaunch(job):
         messages.error(request, f"{job.get_kind_display()} jobs are re-run from their page, with a new preview.")
         return redirect("bulkadmin:job", pk=job.pk)
-    if not can_run(request.user, job.kind):
-        raise PermissionDenied(f"You may not run {job.get_kind_display().lower()} jobs.")
     if job.kind == Job.Kind.CLEANUP and not job.dry_run:
         return redirect(f"{reverse('bulkadmin:cleanup')}?rerun={job.pk}")
     key = once.form_key(f"rerun-{job.pk}", request.user, request.POST.get(once.FIELD))
@@ -159,7 +169,6 @@ def job_rerun(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@permission_required("run_import")
 def job_resume(request: HttpRequest, pk: int) -> HttpResponse:
     """Carry on an interrupted (or cancelled) import after its last committed row, in the
     background; queuing it is a conditional update, so several POSTs resume it once."""
@@ -175,11 +184,21 @@ def job_resume(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _job_to_act_on(request: HttpRequest, pk: int) -> Job:
-    """The job a cancel, re-run or resume acts on: one of the user's own when its kind is owned
-    (an import: the rule of its confirm), else 404."""
-    job = get_object_or_404(Job, pk=pk)
+    """The job a cancel, re-run or resume acts on: one the user may see and may run (403 naming
+    the permission otherwise), and one of the user's own when its kind is owned (an import: the
+    rule of its confirm), else 404."""
+    job = _visible_job(request, pk)
     if job_rules.owned_by_another(job, request.user):
         raise Http404(f"There is no such {job.get_kind_display().lower()} job among yours.")
+    require(request.user, kinds.get(job.kind).operation, job_collections(job))
+    return job
+
+
+def _visible_job(request: HttpRequest, pk: int) -> Job:
+    """Job `pk` when the user may see it (every collection it touches); else 404, as for no job."""
+    job = get_object_or_404(Job.objects.select_related("user"), pk=pk)
+    if not may_see_job(request.user, job):
+        raise Http404("There is no such job among those you may see.")
     return job
 
 
@@ -194,7 +213,7 @@ def _relaunch(job: Job, user: Any, key: str | None) -> Job:
 
 def job_errors(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
     """The job's error file (from the job files' storage), or a CSV of the errors kept on the job."""
-    job = get_object_or_404(Job, pk=pk)
+    job = _visible_job(request, pk)
     stored = open_error_file(job)
     if stored is not None:
         return FileResponse(stored, as_attachment=True, filename=Path(job.error_file).name)
@@ -209,9 +228,10 @@ def job_errors(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
 
 def _actions(request: HttpRequest, job: Job) -> dict[str, Any]:
     rerun = job_rules.RERUN_PAGES.get(job.kind)
-    may_undo = can(request.user, "undo_job") and job.kind in job_rules.UNDOABLE_KINDS
+    touched = job_collections(job)
+    may_undo = job.kind in job_rules.UNDOABLE_KINDS and all(may_do(request.user, "undo", name) for name in touched)
     undo_reason = job_rules.undo_refused(job) if may_undo else ""
-    may_run = can_run(request.user, job.kind) and not job_rules.owned_by_another(job, request.user)
+    may_run = may_run_job(request.user, job) and not job_rules.owned_by_another(job, request.user)
     return {
         "relaunch": job_rules.can_relaunch(job) and may_run,
         "cancel": job_rules.can_cancel(job) and may_run,
@@ -225,6 +245,6 @@ def _actions(request: HttpRequest, job: Job) -> dict[str, Any]:
 
 def _confirm_import(request: HttpRequest, job: Job) -> dict[str, Any] | None:
     """The confirm box of a dry-run import, for users who may import."""
-    if job.kind != Job.Kind.IMPORT or not job.dry_run or not can(request.user, "run_import"):
+    if job.kind != Job.Kind.IMPORT or not job.dry_run:
         return None
     return {"reason": job_rules.confirm_refused(job), "confirmed_by": job.details.get("confirmed_by")}

@@ -13,6 +13,7 @@ from bulkadmin.jobs.once import FIELD, form_key
 from bulkadmin.models import Job
 from bulkadmin.operations.sync import Source, UnknownSource, sources
 from bulkadmin.web.launch import launch_sync
+from bulkadmin.web.permissions import MissingPermission, collections_for, require
 from bulkadmin.web.views.common import finished_message, page
 
 RUNS_SHOWN = 5
@@ -24,6 +25,9 @@ ACTIONS = {  # action -> (mode, dry run, what it is called)
 
 
 def sync_page(request: HttpRequest) -> HttpResponse:
+    """The sources the user may sync (the sync right, `import_`, on the source's collection)."""
+    if not collections_for(request.user, "sync"):
+        raise MissingPermission("You need the permission to import into a collection (bulkadmin.import_<collection>).")
     if request.method != "POST":
         return _render(request)
     action, name = request.POST.get("action", ""), request.POST.get("source", "")
@@ -33,6 +37,7 @@ def sync_page(request: HttpRequest) -> HttpResponse:
         source = sources.get(name)
     except UnknownSource as error:
         return _render(request, str(error), status=404)
+    require(request.user, "sync", [source.model.collection])
     mode, dry_run, label = ACTIONS[action]
     try:
         key = form_key("sync", request.user, request.POST.get(FIELD))
@@ -49,7 +54,8 @@ def _render(request: HttpRequest, error: str = "", status: int = 200) -> HttpRes
         declared = sorted(sources.all().items())
     except BulkAdminError as problem:
         declared, error = [], f"{error} {problem}".strip()
-    rows = [_row(name, source) for name, source in declared]
+    allowed = collections_for(request.user, "sync")
+    rows = [_row(name, source) for name, source in declared if source.model.collection in allowed]
     return page(request, "sync.html", {"title": "Sync", "rows": rows, "error": error}, status=status)
 
 
