@@ -1,9 +1,11 @@
-"""The Django admin: jobs are visible read-only."""
+"""The Django admin: jobs are visible read-only, each to the users who may see its collections."""
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from bulkadmin.models import Job
+from bulkadmin.web.permissions import visible_jobs
 
 
 @admin.register(Job)
@@ -12,6 +14,9 @@ class JobAdmin(admin.ModelAdmin):
     list_filter = ("kind", "status", "origin", "collection", "dry_run")
     search_fields = ("collection", "message")
     date_hierarchy = "created_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Job]:
+        return visible_jobs(request.user, super().get_queryset(request))
 
     def get_readonly_fields(self, request: HttpRequest, obj: Job | None = None) -> list[str]:
         return [field.name for field in Job._meta.fields]

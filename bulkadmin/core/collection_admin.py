@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from bulkadmin.core.documents import MongoModel
-from bulkadmin.core.exceptions import ImproperlyDeclared
+from bulkadmin.core.exceptions import ImproperlyDeclared, InvalidSpec
 
 # What a collection may allow; each is checked against the matching right (see `ACTION_OF_OPERATION`).
 ALL_OPERATIONS: frozenset[str] = frozenset({"import", "export", "update", "delete", "edit", "cleanup", "sync"})
@@ -66,6 +66,15 @@ class CollectionAdmin:
     def labels(self) -> tuple[str, ...]:
         """The fields that name a document: `label_fields`, else the key fields."""
         return self.label_fields or self.model.key_fields
+
+    def check_update(self, update: dict[str, Any]) -> None:
+        """Refuse (`InvalidSpec`) an update (model field names) that would change a read-only field."""
+        touched = {path.split(".")[0] for fields in update.values() if isinstance(fields, dict) for path in fields}
+        for name in self.readonly_fields:
+            if name in touched:
+                raise InvalidSpec(
+                    f"{name} is read-only in the {self.model.collection} admin: no update may change it.", field=name
+                )
 
     def before_import_row(self, row: dict[str, Any]) -> dict[str, Any]:
         """Change one imported row (field name -> cell, before validation); return the row.

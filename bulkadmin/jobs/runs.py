@@ -8,7 +8,7 @@ import contextlib
 import datetime as dt
 from typing import Any
 
-from bulkadmin.core.registry import site
+from bulkadmin.core.registry import admin_of, site
 from bulkadmin.jobs import leases
 from bulkadmin.jobs.parameters import BulkParameters, CleanupParameters, SyncParameters, UndoParameters
 from bulkadmin.jobs.runner import JobRun, json_ready, run_job, track_job
@@ -145,6 +145,7 @@ def _compose(run: JobRun, kind: str) -> OperationResult:
     model, progress = site.get(job.collection), _towards(run, parameters.expected)
     options: dict[str, Any] = {"filter": parameters.filter, "undo_key": job.pk, "batch_size": parameters.batch_size}
     if kind == "update":
+        admin_of(model).check_update(parameters.update or {})
         return updates.run_update(model=model, update=parameters.update or {}, progress=progress, **options)
     return updates.run_delete(model=model, progress=progress, **options)
 

@@ -30,6 +30,7 @@ from bulkadmin.core.registry import ensure_indexes
 from bulkadmin.operations.imports.batches import BatchWriter, Failures
 from bulkadmin.operations.imports.errors import KEPT_ERRORS, ErrorFile, ImportRowError
 from bulkadmin.operations.imports.formats import formats, open_reader
+from bulkadmin.operations.imports.hooks import RowHooks
 from bulkadmin.operations.imports.options import ImportOptions
 from bulkadmin.operations.imports.readers import ReadOptions, Record
 from bulkadmin.operations.imports.shaping import RowProblem, Shaper
@@ -112,6 +113,7 @@ class _Import:
             db=db,
             placeholder_id=_DRY_RUN_ID,
         )
+        self.hooks = RowHooks(model, whole_documents=options.mode != "merge")
 
     def _undo(self) -> ImportUndo | None:
         if not self.options.keep_undo or self.options.dry_run:
@@ -249,6 +251,8 @@ class _Import:
             return ImportRowError(record.number, record.line, record.field, record.problem)
         try:
             document = self.shape(record.raw)
+            if self.hooks:
+                document = self.hooks.apply(document)
         except RowProblem as problem:
             return ImportRowError(record.number, record.line, problem.field, str(problem))
         if self.options.mode == "insert" and "_id" not in document and "id" not in document:

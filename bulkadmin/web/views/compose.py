@@ -138,6 +138,7 @@ def _specs(state: Composition) -> dict[str, Any]:
     specs = {"filter": filter_from(_filled(state.filter_rows), data["filter_json"])}
     if state.is_update:
         specs["update"] = update_from(_filled(state.update_rows), data["update_json"])
+        admin_of(state.model).check_update(specs["update"])
     return specs
 
 
