@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from bulkadmin.core.collection_admin import ACTION_OF_OPERATION, ACTIONS, ALL_OPERATIONS, codename
 from bulkadmin.core.registry import site
@@ -96,6 +96,12 @@ def visible_jobs(user: Any, jobs: QuerySet[Job]) -> QuerySet[Job]:
     values = Job.objects.order_by().values_list("collection", flat=True).distinct()
     seen = [value for value in values if value and all(name.strip() in allowed for name in value.split(","))]
     return jobs.filter(collection__in=seen)
+
+
+def touching(collection: str) -> Q:
+    """Jobs whose collections include `collection` (a cleanup lists several, comma-separated)."""
+    listed = Q(collection__startswith=f"{collection}, ") | Q(collection__endswith=f", {collection}")
+    return Q(collection=collection) | listed | Q(collection__contains=f", {collection}, ")
 
 
 def menu(user: Any) -> dict[str, bool]:

@@ -222,3 +222,16 @@ def test_the_django_admin_job_list_shows_only_the_jobs_of_visible_collections(wo
     shown = list(response.context["cl"].result_list)
     assert [job.collection for job in shown] == ["users"]
     assert client.get(f"/admin/bulkadmin/job/{world['jobs']['application_logs'].pk}/change/").status_code == 302
+
+
+def test_a_cleanup_job_is_listed_under_each_of_its_collections(world, as_role):
+    client = as_role("superuser")
+    both = world["both"]
+    for name in COLLECTIONS:
+        listed = client.get("/admin/bulk/jobs/", {"collection": name}).context["listing"].object_list
+        assert both in listed, name
+    Job.objects.filter(pk__in=[job.pk for job in world["jobs"].values()]).update(
+        created_at=both.created_at.replace(year=2000)
+    )
+    last = {row["name"]: row["last_job"] for row in client.get("/admin/bulk/").context["collections"]}
+    assert last["users"] == both and last["application_logs"] == both

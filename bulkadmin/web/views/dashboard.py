@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from bulkadmin.core.registry import site
 from bulkadmin.models import Job
 from bulkadmin.web.counts import estimated
-from bulkadmin.web.permissions import rights, visible_collections, visible_jobs
+from bulkadmin.web.permissions import rights, touching, visible_collections, visible_jobs
 from bulkadmin.web.views.common import page
 
 
@@ -22,7 +22,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "doc": (model.__doc__ or "").strip().split("\n")[0],
             "count": (count := estimated(model.collection).value or 0),
             "count_text": f"{count:,}",
-            "last_job": Job.objects.filter(collection=model.collection).first(),
+            "last_job": Job.objects.filter(touching(model.collection)).first(),
             "rights": rights(request.user, model.collection),
         }
         for model in map(site.get, visible_collections(request.user))

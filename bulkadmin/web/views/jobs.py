@@ -9,7 +9,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -31,6 +30,7 @@ from bulkadmin.web.permissions import (
     may_run_job,
     may_see_job,
     require,
+    touching,
     visible_collections,
     visible_jobs,
 )
@@ -48,7 +48,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
     if chosen["status"]:
         jobs = jobs.filter(status=chosen["status"])
     if chosen["collection"]:
-        jobs = jobs.filter(_touching(chosen["collection"]))
+        jobs = jobs.filter(touching(chosen["collection"]))
     if chosen["user"]:
         jobs = jobs.filter(user__username=chosen["user"])
     listing = Paginator(jobs, 50).get_page(request.GET.get("page"))
@@ -65,12 +65,6 @@ def job_list(request: HttpRequest) -> HttpResponse:
         "base_query": params.urlencode(),
     }
     return page(request, "job_list.html", context)
-
-
-def _touching(name: str) -> Q:
-    """Jobs whose collections include `name` (a cleanup lists several, comma-separated)."""
-    listed = Q(collection__startswith=f"{name}, ") | Q(collection__endswith=f", {name}")
-    return Q(collection=name) | listed | Q(collection__contains=f", {name}, ")
 
 
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
