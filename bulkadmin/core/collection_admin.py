@@ -63,6 +63,12 @@ class CollectionAdmin:
         """Whether the collection allows `operation` (one of `ALL_OPERATIONS`) at all."""
         return operation in self.operations
 
+    def has_permission(self, user: Any, action: str) -> bool:
+        """Whether the active staff `user` holds the right `action` (view, import, export, change,
+        delete) on this collection: its Django permission (`bulkadmin.change_users`). Override to
+        decide otherwise, as `ModelAdmin.has_change_permission` does."""
+        return bool(user.has_perm(f"bulkadmin.{codename(action, self.model.collection)}"))
+
     def labels(self) -> tuple[str, ...]:
         """The fields that name a document: `label_fields`, else the key fields."""
         return self.label_fields or self.model.key_fields

@@ -32,7 +32,7 @@ def may(user: Any, action: str, collection: str) -> bool:
     """Whether `user` holds the right `action` (view, import, export, change, delete) on `collection`."""
     if not (user.is_active and user.is_staff) or collection not in site:
         return False
-    return bool(user.has_perm(f"bulkadmin.{codename(action, collection)}"))
+    return site.admin(collection).has_permission(user, action)
 
 
 def may_do(user: Any, operation: str, collection: str) -> bool:

@@ -90,3 +90,23 @@ def test_a_wrong_option_is_refused_when_registered(option, value, message):
         site.register(User, wrong)
     assert str(refused.value).startswith(message)
     assert type(site.admin("users")) is UserAdmin
+
+
+class OwnRulesAdmin(UserAdmin):
+    def has_permission(self, user, action):
+        return action == "view" and user.username.endswith("@support")
+
+
+@pytest.fixture
+def own_rules() -> Iterator[None]:
+    site.register(User, OwnRulesAdmin)
+    yield
+    site.register(User, UserAdmin)
+
+
+def test_an_admin_may_decide_rights_itself_like_has_change_permission(make_user, client, people, own_rules):
+    client.force_login(make_user("ann@support"))
+    assert client.get(URL).status_code == 200
+    assert client.get("/admin/bulk/update/", {"collection": "users"}).status_code == 403
+    client.force_login(make_user("bob", "view_users", "change_users"))
+    assert client.get(URL).status_code == 403
