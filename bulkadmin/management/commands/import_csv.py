@@ -72,7 +72,12 @@ class Command(BaseCommand):
             metavar="FIELD",
             help="Key field(s) for upsert, merge and delete (default: the model's key fields).",
         )
-        parser.add_argument("--batch-size", type=positive_int, metavar="N", help="Rows per batch (default 1000).")
+        parser.add_argument(
+            "--batch-size",
+            type=positive_int,
+            metavar="N",
+            help="Rows per batch (default: the collection admin's batch_size, 1000 unless set).",
+        )
         parser.add_argument("--dry-run", action="store_true", help="Validate every row and count; write nothing.")
         parser.add_argument("--stop-on-error", action="store_true", help="Stop at the first bad row.")
         parser.add_argument(
@@ -158,7 +163,7 @@ class Command(BaseCommand):
             source=options["file"],
             mode=options["mode"] or "insert",
             key_fields=options["key"],
-            batch_size=options["batch_size"] if options["batch_size"] is not None else 1000,
+            batch_size=options["batch_size"] or site.admin(model.collection).batch_size,
             dry_run=options["dry_run"],
             stop_on_error=options["stop_on_error"],
             errors_path=options["errors"],
