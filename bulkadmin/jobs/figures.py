@@ -76,6 +76,29 @@ def label(job: Job, name: str) -> str:
     return KIND_LABELS.get(job.kind, {}).get(name, LABELS.get(name, name))
 
 
+def outcome(job: Job) -> str:
+    """What the job did in a few words for a list row: "12 created, 3 rejected", or for a dry run
+    "would create 4, would reject 8"; the counts read (rows, records, pages) are left out."""
+    shown = [count for count in counts(job) if count.name not in ALWAYS and count.value]
+    if job.dry_run:
+        return ", ".join(f"{count.label} {count.value:,}" for count in shown)
+    return ", ".join(f"{count.value:,} {count.label}" for count in shown)
+
+
+def duration(seconds: float | None) -> str:
+    """Seconds as a person reads them: "0.17 s", "12.4 s", "3 min 05 s", "2 h 07 min"."""
+    if seconds is None:
+        return "—"
+    if seconds < 1:
+        return f"{seconds:.2f} s"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+
+
 def fraction(job: Job) -> float | None:
     """How far the job got (0..1), or None when nothing tells (a sync before its last page)."""
     if job.status in (Job.Status.SUCCEEDED, Job.Status.PARTIAL):

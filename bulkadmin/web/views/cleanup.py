@@ -103,17 +103,30 @@ def _typed_problem(request: HttpRequest, selected: list[Rule]) -> str | None:
 
 
 def touched(selected: list[Rule]) -> int | None:
-    """How many documents the rules would touch now (each rule's count), None while counting."""
+    """How many documents the rules would touch now, None while counting: the sum of each rule's
+    count, so a document two rules match counts twice (`overlapping` tells when that may be)."""
     results = [rule_count(rule) for rule in selected]
     if any(not result.ok or result.matched is None for result in results):
         return None
     return sum(result.matched or 0 for result in results)
 
 
+def overlapping(selected: list[Rule]) -> bool:
+    """Whether two of the rules act on the same collection, so a document may be counted twice."""
+    return len({rule.collection for rule in selected}) < len(selected)
+
+
 def _confirmation(selected: list[Rule]) -> dict[str, Any]:
-    """The typed confirmation of a real run of `selected`: the rules and the count to type."""
+    """The typed confirmation of a real run of `selected`: the rules, the count to type, whether
+    a document may be counted once per rule, and what cannot be undone."""
     everything = [rule.name for rule in selected] == rules.names()
-    return {"rules": [rule.name for rule in selected], "all": everything, "count": touched(selected)}
+    return {
+        "rules": [rule.name for rule in selected],
+        "all": everything,
+        "count": touched(selected),
+        "overlap": overlapping(selected),
+        "archives": sorted({rule.collection for rule in selected if rule.action == "archive"}),
+    }
 
 
 def _rerun_confirmation(request: HttpRequest) -> dict[str, Any] | None:
@@ -156,5 +169,12 @@ def _render(
     known = [result.matched or 0 for result in results]
     waiting = any(result.ok and result.matched is None for result in results)
     total = None if waiting else sum(known)
-    context = {"title": "Cleanup", "rows": rows, "total": total, "error": error, "confirm": confirm}
+    context = {
+        "title": "Cleanup",
+        "rows": rows,
+        "total": total,
+        "overlap": overlapping(declared),
+        "error": error,
+        "confirm": confirm,
+    }
     return page(request, "cleanup.html", context, status=status)
