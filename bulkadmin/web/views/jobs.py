@@ -23,6 +23,7 @@ from bulkadmin.models import Job
 from bulkadmin.operations.cleanup import rules
 from bulkadmin.operations.sync import sources
 from bulkadmin.web.charts import throughput_svg
+from bulkadmin.web.job_filters import filter_jobs
 from bulkadmin.web.launch import launch_cleanup, launch_once, launch_sync
 from bulkadmin.web.permissions import (
     job_collections,
@@ -30,7 +31,6 @@ from bulkadmin.web.permissions import (
     may_run_job,
     may_see_job,
     require,
-    touching,
     visible_collections,
     visible_jobs,
 )
@@ -41,16 +41,8 @@ ERRORS_PER_PAGE = 20
 
 def job_list(request: HttpRequest) -> HttpResponse:
     """The jobs the user may see (every collection they touch visible to them), filterable."""
-    jobs = visible_jobs(request.user, Job.objects.select_related("user"))
-    chosen = {name: request.GET.get(name, "") for name in ("kind", "status", "collection", "user")}
-    if chosen["kind"]:
-        jobs = jobs.filter(kind=chosen["kind"])
-    if chosen["status"]:
-        jobs = jobs.filter(status=chosen["status"])
-    if chosen["collection"]:
-        jobs = jobs.filter(touching(chosen["collection"]))
-    if chosen["user"]:
-        jobs = jobs.filter(user__username=chosen["user"])
+    visible = visible_jobs(request.user, Job.objects.select_related("user"))
+    jobs, chosen, problems = filter_jobs(visible, request.GET)
     listing = Paginator(jobs, 50).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -63,6 +55,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
         "collections": visible_collections(request.user),
         "users": get_user_model().objects.filter(job__in=jobs).distinct().values_list("username", flat=True),
         "base_query": params.urlencode(),
+        "problems": problems,
     }
     return page(request, "job_list.html", context)
 
