@@ -147,3 +147,90 @@ class Lease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} held by {self.host} (pid {self.pid}) until {self.expires_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Schedule(models.Model):
+    """An operation the product already has (a cleanup of some rules, a sync of one source, an
+    export) run on its own at the times of a cron expression in a time zone, by whichever worker
+    claims each due run (see `bulkadmin.jobs.schedules`)."""
+
+    class Missed(models.TextChoices):
+        RUN_ONCE = "run_once", "Run once when a worker is up again"
+        SKIP = "skip", "Skip"
+
+    KINDS = (Job.Kind.CLEANUP, Job.Kind.SYNC, Job.Kind.EXPORT)
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(
+        "operation", max_length=16, choices=[(kind.value, kind.label) for kind in KINDS], default=Job.Kind.CLEANUP
+    )
+    # The job's parameters (`CleanupParameters`, `SyncParameters`, an export's options) and the
+    # collections they touch (checked against the editor's rights, and the job's `collection`).
+    parameters = models.JSONField(default=dict, blank=True, encoder=StorableJSONEncoder)
+    collection = models.CharField(max_length=200, blank=True, editable=False)
+    cron = models.CharField(
+        "cron expression", max_length=100, help_text="minute hour day-of-month month day-of-week, e.g. 30 2 * * *"
+    )
+    timezone = models.CharField("time zone", max_length=64, default="UTC")
+    enabled = models.BooleanField(default=True, help_text="Untick to pause: a paused schedule never runs.")
+    missed = models.CharField(
+        "a run missed while no worker was up", max_length=16, choices=Missed.choices, default=Missed.RUN_ONCE
+    )
+    notify_emails = models.TextField(
+        "email on failure to", blank=True, help_text="Addresses, one a line or comma-separated."
+    )
+    notify_webhook = models.URLField("POST a JSON webhook on failure to", max_length=500, blank=True)
+    notify_on_success = models.BooleanField("also notify on success", default=False)
+    next_run_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, editable=False, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScheduledRun(models.Model):
+    """One due time of a schedule, claimed by one worker: the unique (schedule, due time) row is
+    the claim, so each due run happens once however many workers look. Its `job` is the run."""
+
+    class Outcome(models.TextChoices):
+        QUEUED = "queued", "Queued as a job"
+        SKIPPED = "skipped", "Skipped (missed while no worker was up)"
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="runs")
+    due_at = models.DateTimeField()
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.QUEUED)
+    late = models.BooleanField(default=False, help_text="Claimed after its due time had been missed.")
+    job = models.OneToOneField(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="scheduled_run")
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    host = models.CharField(max_length=200, blank=True)
+    pid = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-due_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["schedule", "due_at"], name="one_run_per_due_time")]
+
+    def __str__(self) -> str:
+        return f"{self.schedule} at {self.due_at:%Y-%m-%d %H:%M %Z}"
+
+
+class NoticePreference(models.Model):
+    """What one user wants to hear when a long job they started ends: an email to their address
+    and/or a JSON webhook."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notice_preference")
+    email_when_long_job_ends = models.BooleanField("email me when a long job I started ends", default=True)
+    webhook = models.URLField("POST a JSON webhook to", max_length=500, blank=True)
+    long_job_seconds = models.PositiveIntegerField("a job is long after (seconds)", default=300)
+
+    class Meta:
+        verbose_name = "notice preference"
+
+    def __str__(self) -> str:
+        return f"notices for {self.user}"

@@ -132,6 +132,12 @@ BULKADMIN_TRUSTED_PROXIES = env.int("BULKADMIN_TRUSTED_PROXIES", default=0)
 # Background work: Django's Tasks API with the database backend (`manage.py db_worker`).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# Mail (notices of scheduled runs and long jobs): EMAIL_URL as django-environ reads it, e.g.
+# smtp+tls://user:password@smtp.example.com:587; printed on the console by default in development.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="bulkadmin@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # bulkadmin's own settings: `bulkadmin.core.conf.SETTINGS` declares each one's default, type and
 # check (`manage.py settings_table` prints the README's table from it). Every environment variable
 # of that table that is set and not empty becomes the setting of the same name; a value of the

@@ -78,6 +78,22 @@ STORAGE_NAME = Rule(
     lambda value: isinstance(value, str) and (value == "bulkadmin" or value in getattr(settings, "STORAGES", {})),
 )
 SOURCES = SourcesRule(SOURCES_SHAPE, lambda value: _bad_sources("", value) is None)
+SITE_URL = Rule(
+    "empty or an http:// or https:// address",
+    lambda value: isinstance(value, str) and (not value or value.startswith(("http://", "https://"))),
+)
+
+
+def _callable_path(value: Any) -> bool:
+    from django.utils.module_loading import import_string
+
+    try:
+        return isinstance(value, str) and callable(import_string(value))
+    except ImportError:
+        return False
+
+
+CALLABLE_PATH = Rule("the dotted path of a function", _callable_path)
 
 # Each entry: name (also its environment variable's), read as, default, rule, check id, doc.
 SETTINGS: SettingsTable = SettingsTable(
@@ -206,6 +222,32 @@ SETTINGS: SettingsTable = SettingsTable(
     Setting(
         "BULKADMIN_XLSX_MAX_ENTRIES", INTEGER, 10_000, POSITIVE_INTEGER, "bulkadmin.E029",
         "the most files an XLSX workbook (a zip archive) may hold",
+    ),
+    Setting(
+        "BULKADMIN_SCHEDULE_CHECK_SECONDS", NUMBER, 10, POSITIVE_NUMBER, "bulkadmin.E030",
+        "every worker looks for due schedule runs this often (see [Schedules](#schedules))",
+    ),
+    Setting(
+        "BULKADMIN_SCHEDULE_LATE_SECONDS", NUMBER, 300, POSITIVE_NUMBER, "bulkadmin.E031",
+        "a due run found later than this was missed (no worker was up): it runs once or is skipped, as its "
+        "schedule says",
+    ),
+    Setting(
+        "BULKADMIN_SCHEDULE_CLOCK", TEXT, "django.utils.timezone.now", CALLABLE_PATH, "bulkadmin.E032",
+        "the function giving the schedules' time (tests make time pass faster with it)",
+    ),
+    Setting(
+        "BULKADMIN_SITE_URL", TEXT, "", SITE_URL, "bulkadmin.E033",
+        "the web admin's address, e.g. `https://bulk.example.com`: notices link to job pages under it",
+        shown_default="empty: links are paths",
+    ),
+    Setting(
+        "BULKADMIN_WEBHOOK_TIMEOUT", NUMBER, 10, POSITIVE_NUMBER, "bulkadmin.E034",
+        "seconds one notice webhook POST may take",
+    ),
+    Setting(
+        "BULKADMIN_WEBHOOK_RETRIES", INTEGER, 2, NON_NEGATIVE_INTEGER, "bulkadmin.E035",
+        "how many times a failed notice webhook POST is tried again (after 1 s, 2 s, 4 s ...)",
     ),
 )  # fmt: skip
 
@@ -354,6 +396,36 @@ def xlsx_max_ratio() -> float:
 def xlsx_max_entries() -> int:
     """`BULKADMIN_XLSX_MAX_ENTRIES`: the most files a workbook's zip archive may hold."""
     return int(SETTINGS.value("BULKADMIN_XLSX_MAX_ENTRIES"))
+
+
+def schedule_check_seconds() -> float:
+    """`BULKADMIN_SCHEDULE_CHECK_SECONDS`: how often every worker looks for due schedule runs."""
+    return float(SETTINGS.value("BULKADMIN_SCHEDULE_CHECK_SECONDS"))
+
+
+def schedule_late_seconds() -> float:
+    """`BULKADMIN_SCHEDULE_LATE_SECONDS`: a due run found later than this was missed."""
+    return float(SETTINGS.value("BULKADMIN_SCHEDULE_LATE_SECONDS"))
+
+
+def schedule_clock() -> str:
+    """`BULKADMIN_SCHEDULE_CLOCK`: the dotted path of the function giving the schedules' time."""
+    return str(SETTINGS.value("BULKADMIN_SCHEDULE_CLOCK"))
+
+
+def site_url() -> str:
+    """`BULKADMIN_SITE_URL`: the web admin's address for links in notices (empty: paths)."""
+    return str(SETTINGS.value("BULKADMIN_SITE_URL") or "").rstrip("/")
+
+
+def webhook_timeout() -> float:
+    """`BULKADMIN_WEBHOOK_TIMEOUT`: seconds one webhook POST may take."""
+    return float(SETTINGS.value("BULKADMIN_WEBHOOK_TIMEOUT"))
+
+
+def webhook_retries() -> int:
+    """`BULKADMIN_WEBHOOK_RETRIES`: how many times a failed webhook POST is tried again."""
+    return int(SETTINGS.value("BULKADMIN_WEBHOOK_RETRIES"))
 
 
 def sync_sources() -> dict[str, Mapping[str, Any]]:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from bulkadmin.core.exceptions import BulkAdminError
-from bulkadmin.jobs import imports, kinds, scans
+from bulkadmin.jobs import imports, kinds, notices, scans
 from bulkadmin.jobs.runner import take_queued
 from bulkadmin.models import Job
 
@@ -53,4 +53,6 @@ def _run(job_id: int, operation: Callable[[Job], Any]) -> str:
         Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
             status=Job.Status.FAILED, finished_at=timezone.now(), message=f"Not run: {error}"
         )
+    finally:
+        notices.job_ended(job_id)  # in the background; it never raises
     return Job.objects.get(pk=job_id).status

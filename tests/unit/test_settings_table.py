@@ -49,6 +49,12 @@ ENVIRONMENT = {
     "BULKADMIN_XLSX_MAX_PART_BYTES": ("4096", 4096),
     "BULKADMIN_XLSX_MAX_RATIO": ("20", 20.0),
     "BULKADMIN_XLSX_MAX_ENTRIES": ("50", 50),
+    "BULKADMIN_SCHEDULE_CHECK_SECONDS": ("5", 5.0),
+    "BULKADMIN_SCHEDULE_LATE_SECONDS": ("120", 120.0),
+    "BULKADMIN_SCHEDULE_CLOCK": ("django.utils.timezone.now", "django.utils.timezone.now"),
+    "BULKADMIN_SITE_URL": ("https://bulk.example.com", "https://bulk.example.com"),
+    "BULKADMIN_WEBHOOK_TIMEOUT": ("3", 3.0),
+    "BULKADMIN_WEBHOOK_RETRIES": ("1", 1),
 }
 # The accessor of each setting (callers use these names).
 ACCESSORS = {
@@ -80,6 +86,12 @@ ACCESSORS = {
     "BULKADMIN_XLSX_MAX_PART_BYTES": "xlsx_max_part_bytes",
     "BULKADMIN_XLSX_MAX_RATIO": "xlsx_max_ratio",
     "BULKADMIN_XLSX_MAX_ENTRIES": "xlsx_max_entries",
+    "BULKADMIN_SCHEDULE_CHECK_SECONDS": "schedule_check_seconds",
+    "BULKADMIN_SCHEDULE_LATE_SECONDS": "schedule_late_seconds",
+    "BULKADMIN_SCHEDULE_CLOCK": "schedule_clock",
+    "BULKADMIN_SITE_URL": "site_url",
+    "BULKADMIN_WEBHOOK_TIMEOUT": "webhook_timeout",
+    "BULKADMIN_WEBHOOK_RETRIES": "webhook_retries",
 }
 # A value of each setting that its check refuses, with the check's id.
 BAD_VALUES = {
@@ -111,6 +123,12 @@ BAD_VALUES = {
     "BULKADMIN_XLSX_MAX_PART_BYTES": (-1, "bulkadmin.E027"),
     "BULKADMIN_XLSX_MAX_RATIO": (0, "bulkadmin.E028"),
     "BULKADMIN_XLSX_MAX_ENTRIES": ("many", "bulkadmin.E029"),
+    "BULKADMIN_SCHEDULE_CHECK_SECONDS": (0, "bulkadmin.E030"),
+    "BULKADMIN_SCHEDULE_LATE_SECONDS": (-1, "bulkadmin.E031"),
+    "BULKADMIN_SCHEDULE_CLOCK": ("no.such.clock", "bulkadmin.E032"),
+    "BULKADMIN_SITE_URL": ("bulk.example.com", "bulkadmin.E033"),
+    "BULKADMIN_WEBHOOK_TIMEOUT": (0, "bulkadmin.E034"),
+    "BULKADMIN_WEBHOOK_RETRIES": (-1, "bulkadmin.E035"),
 }
 
 
@@ -164,6 +182,12 @@ def test_the_readme_names_each_setting_with_its_environment_and_default():
         "BULKADMIN_XLSX_MAX_PART_BYTES": "`1073741824` (1 GiB)",
         "BULKADMIN_XLSX_MAX_RATIO": "`100`",
         "BULKADMIN_XLSX_MAX_ENTRIES": "`10000`",
+        "BULKADMIN_SCHEDULE_CHECK_SECONDS": "`10`",
+        "BULKADMIN_SCHEDULE_LATE_SECONDS": "`300`",
+        "BULKADMIN_SCHEDULE_CLOCK": "`django.utils.timezone.now`",
+        "BULKADMIN_SITE_URL": "empty: links are paths",
+        "BULKADMIN_WEBHOOK_TIMEOUT": "`10`",
+        "BULKADMIN_WEBHOOK_RETRIES": "`2`",
     }
     assert rows["BULKADMIN_SYNC_SOURCES"][0] == "no: a Python structure in Django's settings"
 
@@ -202,6 +226,12 @@ def test_every_setting_has_an_accessor_that_gives_its_default(settings, tmp_path
         "BULKADMIN_XLSX_MAX_PART_BYTES": 1024 * 1024 * 1024,
         "BULKADMIN_XLSX_MAX_RATIO": 100.0,
         "BULKADMIN_XLSX_MAX_ENTRIES": 10_000,
+        "BULKADMIN_SCHEDULE_CHECK_SECONDS": 10.0,
+        "BULKADMIN_SCHEDULE_LATE_SECONDS": 300.0,
+        "BULKADMIN_SCHEDULE_CLOCK": "django.utils.timezone.now",
+        "BULKADMIN_SITE_URL": "",
+        "BULKADMIN_WEBHOOK_TIMEOUT": 10.0,
+        "BULKADMIN_WEBHOOK_RETRIES": 2,
     }
     assert check_ids() == []
 
@@ -236,6 +266,12 @@ def test_every_variable_is_read_as_its_settings_type():
         "BULKADMIN_XLSX_MAX_PART_BYTES": 4096,
         "BULKADMIN_XLSX_MAX_RATIO": 20.0,
         "BULKADMIN_XLSX_MAX_ENTRIES": 50,
+        "BULKADMIN_SCHEDULE_CHECK_SECONDS": 5.0,
+        "BULKADMIN_SCHEDULE_LATE_SECONDS": 120.0,
+        "BULKADMIN_SCHEDULE_CLOCK": "django.utils.timezone.now",
+        "BULKADMIN_SITE_URL": "https://bulk.example.com",
+        "BULKADMIN_WEBHOOK_TIMEOUT": 3.0,
+        "BULKADMIN_WEBHOOK_RETRIES": 1,
     }
     assert [type(value) for value in values.values()] == [type(value) for _, value in ENVIRONMENT.values()]
 
@@ -341,7 +377,7 @@ def test_the_command_prints_the_table_and_writes_it_into_a_readme(tmp_path, caps
     readme.write_text(replace_documented_table(text, "| stale |\n"), encoding="utf-8")
     call_command("settings_table", "--readme", str(readme))
     assert readme.read_text(encoding="utf-8") == text
-    assert capsys.readouterr().out == f"{readme}: settings table written (28 settings).\n"
+    assert capsys.readouterr().out == f"{readme}: settings table written (34 settings).\n"
 
 
 def manage(*arguments: str, variables: dict[str, str]) -> subprocess.CompletedProcess:
