@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import datetime as dt
+import functools
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from bson import ObjectId
+from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from bulkadmin.bulk.results import FieldError
-from bulkadmin.core.documents import MongoModel, flatten_sub_documents
+from bulkadmin.core.documents import MongoModel, flatten_sub_documents, to_storage
 from bulkadmin.core.exceptions import BulkAdminError, InvalidSpec
 from bulkadmin.core.safety import validate_fields
 from bulkadmin.core.storable import check_depth, check_storable
@@ -37,6 +41,92 @@ def validate_document(model: type[MongoModel], item: Any) -> dict[str, Any]:
             return _storable(model.model_validate(item).to_document())
         except PydanticValidationError as error:
             raise RowInvalid(field_errors(error)) from None
+
+
+def validate_documents(model: type[MongoModel], items: Sequence[Any]) -> list[dict[str, Any] | RowInvalid]:
+    """`validate_document` of each item, in order, with each failure as its `RowInvalid` in place
+    of the document. Plain dicts are validated by pydantic as one list (one call for the batch,
+    not one per row); a batch holding an invalid row is validated again without it."""
+    adapter = _list_adapter(model)
+    results: list[dict[str, Any] | RowInvalid | None] = [None] * len(items)
+    batch: list[int] = []
+    for position, item in enumerate(items):
+        if adapter is None or type(item) is not dict:
+            results[position] = _one(model, item)
+            continue
+        try:
+            check_depth(item)
+        except InvalidSpec as error:
+            results[position] = _as_row_invalid(error)
+            continue
+        batch.append(position)
+    while batch:
+        try:
+            instances = adapter.validate_python([items[position] for position in batch])  # type: ignore[union-attr]
+        except PydanticValidationError as error:
+            failed = {detail["loc"][0] for detail in error.errors() if detail["loc"]}
+            for number in sorted(failed):
+                results[batch[number]] = _one(model, items[batch[number]])  # type: ignore[index]
+            batch = [position for number, position in enumerate(batch) if number not in failed] if failed else []
+            if not failed:  # an error of the list itself: each row on its own
+                results = [
+                    _one(model, item) if found is None else found for item, found in zip(items, results, strict=True)
+                ]
+            continue
+        for position, document in zip(batch, adapter.dump_python(instances, by_alias=True), strict=True):  # type: ignore[union-attr]
+            results[position] = _stored_or_row_invalid(document)
+        break
+    return results  # type: ignore[return-value]
+
+
+def _one(model: type[MongoModel], item: Any) -> dict[str, Any] | RowInvalid:
+    try:
+        return validate_document(model, item)
+    except RowInvalid as error:
+        return error
+
+
+def _as_row_invalid(error: InvalidSpec) -> RowInvalid:
+    field = error.field or ""
+    return RowInvalid((FieldError(field, str(error).removeprefix(f"{field}: ")),))
+
+
+@functools.cache
+def _list_adapter(model: type[MongoModel]) -> TypeAdapter[list[Any]] | None:
+    """A validator and serializer of lists of `model`, or None when the model changes how it is
+    validated or dumped (then rows go one by one through its own methods)."""
+    own = (
+        getattr(model.model_validate, "__func__", None) is BaseModel.model_validate.__func__  # type: ignore[attr-defined]
+        and model.model_dump is BaseModel.model_dump
+        and model.to_document is MongoModel.to_document
+    )
+    if not own:
+        return None
+    try:
+        return TypeAdapter(list[model])  # type: ignore[valid-type]
+    except Exception:
+        return None
+
+
+_STORED_AS_IS = frozenset({str, int, float, bool, type(None), ObjectId})
+
+
+def _stored_or_row_invalid(dumped: dict[str, Any]) -> dict[str, Any] | RowInvalid:
+    """`to_storage` of a dumped document, checked storable: `to_document`'s result, with the
+    common values (plain ones, naive or UTC datetimes) normalised in place without a call."""
+    try:
+        for key, value in dumped.items():
+            kind = type(value)
+            if kind in _STORED_AS_IS:
+                continue
+            if kind is dt.datetime and (value.tzinfo is None or value.tzinfo is dt.UTC):
+                dumped[key] = value.replace(tzinfo=dt.UTC, microsecond=value.microsecond // 1000 * 1000)
+            else:
+                dumped[key] = to_storage(value, key)
+        check_storable(dumped)
+    except InvalidSpec as error:
+        return _as_row_invalid(error)
+    return dumped
 
 
 def validate_partial(model: type[MongoModel], item: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from bulkadmin.core.collection_admin import ACTION_OF_OPERATION
 from bulkadmin.core.exceptions import BulkAdminError
-from bulkadmin.jobs import imports, runs
+from bulkadmin.jobs import exports, imports, runs
 from bulkadmin.jobs.parameters import BulkParameters, CleanupParameters, SyncParameters, UndoParameters
 from bulkadmin.models import Job
 from bulkadmin.operations.imports import ImportOptions
@@ -62,12 +62,8 @@ def run_queued(job: Job) -> Any:
     return declared.run(job)
 
 
-def _not_queued(job: Job) -> Any:
-    raise BulkAdminError(f"{job.get_kind_display()} jobs are not run from the queue yet.")
-
-
 register(JobKind(Job.Kind.IMPORT, "import", ImportOptions, imports.run_queued_import))
-register(JobKind(Job.Kind.EXPORT, "export", None, _not_queued))
+register(JobKind(Job.Kind.EXPORT, "export", exports.ExportParameters, exports.run_queued_export))
 register(JobKind(Job.Kind.UPDATE, "update", BulkParameters, runs.update_job))
 register(JobKind(Job.Kind.DELETE, "delete", BulkParameters, runs.delete_job))
 register(JobKind(Job.Kind.UNDO, "undo", UndoParameters, runs.undo_job))

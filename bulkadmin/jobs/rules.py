@@ -21,6 +21,8 @@ RELAUNCHABLE = (Job.Kind.CLEANUP, Job.Kind.SYNC)  # re-run at once with the same
 RERUN_PAGES: dict[str, str] = {Job.Kind.UPDATE: "bulkadmin:update", Job.Kind.DELETE: "bulkadmin:delete"}
 CONFIRMABLE = (Job.Status.SUCCEEDED, Job.Status.PARTIAL)
 RESUMABLE_FROM_WEB = (Job.Status.INTERRUPTED, Job.Status.CANCELLED)
+CONTINUABLE = (Job.Kind.UPDATE, Job.Kind.DELETE)  # an interrupted one continues over what it did not write
+NOT_IDEMPOTENT = frozenset({"$inc", "$mul", "$push", "$pop"})  # applied twice, they change a document twice
 
 
 def can_cancel(job: Job) -> bool:
@@ -55,7 +57,10 @@ def can_relaunch(job: Job) -> bool:
 
 
 def resume_refused(job: Job) -> str:
-    """Why `job` cannot be resumed from the web, or '' when it can."""
+    """Why `job` cannot be resumed (an import) or continued (an interrupted update or delete,
+    over the documents it did not write) from the web, or '' when it can."""
+    if job.kind in CONTINUABLE:
+        return _continue_refused(job)
     if job.kind != Job.Kind.IMPORT:
         return "only imports can be resumed; other jobs are run again from their page."
     if job.status not in RESUMABLE_FROM_WEB:
@@ -65,13 +70,34 @@ def resume_refused(job: Job) -> str:
     return ""
 
 
+def _continue_refused(job: Job) -> str:
+    if job.status != Job.Status.INTERRUPTED or job.dry_run:
+        return "only an interrupted update or delete continues; others are run again from their page."
+    if not job.details.get("settled"):
+        return "what it wrote is not known yet (MongoDB could not be reached); try again."
+    return ""
+
+
+def rerun_refused(job: Job) -> str:
+    """Why `job` should not be run again from the start, or '' when it may: an interrupted
+    update that is not idempotent would change what it already wrote a second time."""
+    operators = NOT_IDEMPOTENT.intersection(job.parameters.get("update") or {})
+    if job.kind == Job.Kind.UPDATE and job.status == Job.Status.INTERRUPTED and operators:
+        named = ", ".join(sorted(operators))
+        return f"it stopped part way and {named} would apply twice to the documents it wrote; continue it instead."
+    return ""
+
+
 def queue_resume(job: Job) -> bool:
-    """Queue an interrupted or cancelled import to carry on (a conditional update: of several
-    requests at once, one queues it and the others find it queued). True when this call did."""
-    resumable = Job.objects.filter(pk=job.pk, kind=Job.Kind.IMPORT, status__in=RESUMABLE_FROM_WEB)
-    queued = resumable.update(
-        status=Job.Status.QUEUED, cancel_requested=False, finished_at=None, message="Queued to resume."
-    )
+    """Queue an interrupted or cancelled import to carry on, or an interrupted and settled
+    update or delete to continue (a conditional update: of several requests at once, one queues
+    it and the others find it queued). True when this call did."""
+    if job.kind in CONTINUABLE:
+        resumable = Job.objects.filter(pk=job.pk, status=Job.Status.INTERRUPTED, details__settled=True)
+    else:
+        resumable = Job.objects.filter(pk=job.pk, kind=Job.Kind.IMPORT, status__in=RESUMABLE_FROM_WEB)
+    message = "Queued to continue." if job.kind in CONTINUABLE else "Queued to resume."
+    queued = resumable.update(status=Job.Status.QUEUED, cancel_requested=False, finished_at=None, message=message)
     return bool(queued)
 
 
@@ -86,6 +112,8 @@ def undo_refused(job: Job) -> str:
         return "a dry run wrote nothing."
     if job.details.get("undone_by"):
         return f"it was already undone by job #{job.details['undone_by']}."
+    if job.kind in CONTINUABLE and job.status == Job.Status.INTERRUPTED and not job.details.get("settled"):
+        return ""  # what it wrote is read from its undo records when the undo starts
     if not _wrote_anything(job):
         return "it wrote nothing."
     if not job.details.get("undo_available") or not job.details.get("undo_records"):

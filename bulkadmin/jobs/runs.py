@@ -1,12 +1,19 @@
 """Cleanup, sync, bulk update / delete and undo as jobs, through the runner: the one place the
 commands, the tasks and the web start them. A real cleanup or sync holds a lease in the shared
-database, so a second one at the same time, on any machine, refuses (`LeaseHeld`)."""
+database, so a second one at the same time, on any machine, refuses (`LeaseHeld`).
+
+An update or delete that stopped part way (its server or worker killed) is settled from its undo
+records (`settle_interrupted`): its job then says what it wrote, Undo restores that, and
+Continue runs it again over the documents it had not written (`_compose`)."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 from typing import Any
+
+from pymongo.errors import PyMongoError
 
 from bulkadmin.core.registry import admin_of, site
 from bulkadmin.jobs import leases
@@ -15,7 +22,7 @@ from bulkadmin.jobs.runner import JobRun, json_ready, run_job, track_job
 from bulkadmin.models import Job
 from bulkadmin.operations import undo, updates
 from bulkadmin.operations.cleanup import Rule, rules, run_cleanup
-from bulkadmin.operations.progress import Progress
+from bulkadmin.operations.progress import Cancelled, Progress
 from bulkadmin.operations.results import OperationResult
 from bulkadmin.operations.sync import Source, SyncFailed, sources, sync_source
 
@@ -105,7 +112,11 @@ def delete_job(job: Job) -> OperationResult:
 
 
 def undo_job(job: Job) -> OperationResult:
-    """Restore the documents of the job named in the undo job's parameters."""
+    """Restore the documents of the job named in the undo job's parameters (settled first when
+    it was interrupted: only what it wrote is restored)."""
+    target = Job.objects.filter(pk=UndoParameters.from_parameters(job.parameters).job).first()
+    if target is not None:
+        settle_interrupted(target)
     return run_job(
         lambda run: undo.undo_job_writes(
             model=site.get(run.job.collection),
@@ -140,14 +151,78 @@ def queued_sync(job: Job) -> OperationResult:
     )
 
 
+COMPOSED = (Job.Kind.UPDATE, Job.Kind.DELETE)
+WRITTEN_COUNTS = ("rows", "matched", "modified", "deleted")
+
+
+def settle_interrupted(job: Job) -> bool:
+    """Record what an interrupted update or delete wrote, once: its undo records are reconciled
+    with the documents (`undo.reconcile`: a batch saved but not written is dropped) and the job's
+    counts and undo figures set from them. False when there is nothing to settle, or MongoDB
+    cannot be reached now (it is tried again next time)."""
+    if job.kind not in COMPOSED or job.status != Job.Status.INTERRUPTED or job.dry_run or job.details.get("settled"):
+        return False
+    try:
+        found = undo.reconcile(job=job.pk, model=site.get(job.collection))
+    except PyMongoError:
+        return False
+    written = "modified" if job.kind == Job.Kind.UPDATE else "deleted"
+    counts = {**job.counts, "rows": max(job.rows_done, found.written), written: found.changed}
+    if job.kind == Job.Kind.UPDATE:
+        counts["matched"] = found.written
+    details = {**job.details, "settled": True, "undo_records": found.written, "undo_available": found.records > 0}
+    details["not_written"] = found.unwritten
+    if Job.objects.filter(pk=job.pk, status=Job.Status.INTERRUPTED).update(counts=counts, details=details):
+        job.counts, job.details = counts, details
+    return True
+
+
 def _compose(run: JobRun, kind: str) -> OperationResult:
+    """Run an update or delete job; a settled interrupted one continues over the documents its
+    earlier runs did not write, its counts and undo figures adding to theirs."""
     job, parameters = run.job, BulkParameters.from_parameters(run.job.parameters)
     model, progress = site.get(job.collection), _towards(run, parameters.expected)
+    earlier = _earlier_run(run)
     options: dict[str, Any] = {"filter": parameters.filter, "undo_key": job.pk, "batch_size": parameters.batch_size}
+    options["skip"] = undo.written_ids(job.pk) if earlier else ()
+    try:
+        return _with_earlier(_run_composed(kind, model, parameters, progress, options), earlier, job.pk)
+    except Cancelled as stop:
+        if isinstance(stop.result, OperationResult):
+            stop.result = _with_earlier(stop.result, earlier, job.pk)
+        raise
+
+
+def _run_composed(
+    kind: str, model: Any, parameters: BulkParameters, progress: Progress, options: dict[str, Any]
+) -> OperationResult:
     if kind == "update":
         admin_of(model).check_update(parameters.update or {})
         return updates.run_update(model=model, update=parameters.update or {}, progress=progress, **options)
     return updates.run_delete(model=model, progress=progress, **options)
+
+
+def _earlier_run(run: JobRun) -> dict[str, Any]:
+    """The counts of a settled interrupted run this one continues ({} if none);
+    the job is no longer settled (if it stops again, it is settled again)."""
+    job = run.job
+    if not job.details.get("settled"):
+        return {}
+    earlier = {name: job.counts.get(name, 0) for name in WRITTEN_COUNTS}
+    job.details = {name: value for name, value in job.details.items() if name != "settled"}
+    run.save("details")
+    return earlier
+
+
+def _with_earlier(result: OperationResult, earlier: dict[str, Any], job_id: int) -> OperationResult:
+    """`result` with the counts of the earlier run it continues added, and the undo records
+    of both (none when the two went over the undo limit)."""
+    if not earlier:
+        return result
+    counts = {name: value + earlier.get(name, 0) for name, value in result.counts.items()}
+    records = undo.undo_record_count(job_id)
+    details = {**result.details, "undo_records": records, "undo_available": records > 0}
+    return dataclasses.replace(result, counts=counts, details=details)
 
 
 def _towards(run: JobRun, expected: int | None) -> Progress:

@@ -16,7 +16,17 @@ from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.core.registry import site
 from bulkadmin.operations.imports.scan import ScanResult, scan_file
 
-READ_OPTIONS = ("mode", "key_fields", "format", "encoding", "delimiter", "mapping", "ignore_blanks", "sheet")
+READ_OPTIONS = (
+    "mode",
+    "key_fields",
+    "format",
+    "encoding",
+    "delimiter",
+    "mapping",
+    "ignore_blanks",
+    "sheet",
+    "date_format",
+)
 STALE_SECONDS = 600.0  # a queued or running record not updated for this long is started again
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId, json_util
@@ -34,7 +35,7 @@ from bulkadmin.core.documents import Index, MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.registry import ensure_indexes
 from bulkadmin.core.streams import by_id, id_key
-from bulkadmin.operations import undo_batches
+from bulkadmin.operations import document_jobs, undo_batches
 from bulkadmin.operations.progress import Progress
 from bulkadmin.operations.results import OperationResult, from_bulk
 
@@ -102,6 +103,7 @@ def save_pre_images(
         for doc in documents
     ]
     db[UndoRecord.collection].insert_many(records, ordered=True)
+    document_jobs.record(job=job, target=target, doc_ids=[doc["_id"] for doc in documents], db=db)
     return [record["_id"] for record in records]
 
 
@@ -124,13 +126,16 @@ def record_post_images(
 
 
 def prepare(db: Database) -> None:
-    """Make the undo collection's indexes (job, expiry) if they are missing."""
+    """Make the undo collection's indexes (job, expiry), and those of the jobs-by-document rows
+    written beside it, if they are missing."""
     ensure_indexes(UndoRecord, db)
+    document_jobs.prepare(db)
 
 
 def discard(job: int, *, db: Database) -> None:
     """Drop the undo data of `job` (it went over the undo limit)."""
     db[UndoRecord.collection].delete_many({"job": job})
+    document_jobs.discard(job, db=db)
 
 
 def undo_record_count(job: int, *, db: Database | None = None) -> int:
@@ -138,6 +143,66 @@ def undo_record_count(job: int, *, db: Database | None = None) -> int:
     database = db if db is not None else get_db()
     records = database[UndoRecord.collection].find({"job": job}, {"_id": 0, "count": 1})
     return sum(record.get("count", 1) for record in records)
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """What an interrupted update or delete wrote, by its undo records checked against the
+    documents: `written` documents (`changed` of them differ from their pre-image as the job
+    left them), `unwritten` saved for a write that never happened, `records` kept."""
+
+    written: int
+    changed: int
+    unwritten: int
+    records: int
+
+
+def reconcile(*, job: int, model: type[MongoModel], db: Database | None = None) -> Reconciled:
+    """Make an interrupted job's batch undo records hold exactly the documents it wrote: an entry
+    whose document is still its pre-image (a batch saved, then not or partly written) is
+    dropped; one whose digest after the write was never recorded gets the document's digest now.
+    Run again, it changes nothing."""
+    database = db if db is not None else get_db()
+    undo_records = database[UndoRecord.collection]
+    record_ids = [record["_id"] for record in undo_records.find({"job": job, "count": {"$exists": True}}, {"_id": 1})]
+    written = changed = unwritten = records = 0
+    for record_id in record_ids:
+        record = undo_records.find_one({"_id": record_id})
+        if record is not None:
+            kept, kept_changed, dropped = _reconcile_record(record, model, database)
+            written, changed, unwritten = written + kept, changed + kept_changed, unwritten + dropped
+            records += kept > 0
+    return Reconciled(written, changed, unwritten, records)
+
+
+def _reconcile_record(record: dict[str, Any], model: type[MongoModel], database: Database) -> tuple[int, int, int]:
+    """Reconcile one batch record (see `reconcile`): how many entries it keeps, how many of
+    those the job changed, how many it dropped."""
+    entries = list(undo_batches.entries(record, database))
+    current = by_id(database[model.collection].find({"_id": {"$in": [entry["doc_id"] for entry in entries]}}))
+    kept, after = [], []
+    for entry in entries:
+        now = undo_batches.digest(current.get(id_key(entry["doc_id"])))
+        before = undo_batches.digest(entry["before"])
+        if now == before and entry["after"] != before:
+            continue  # not written (or written back since): nothing of the job's to undo
+        kept.append(entry["before"])
+        after.append(entry["after"] if entry["after"] is not None else now)
+    if len(kept) < len(entries) or record.get("after") is None:
+        undo_batches.keep_entries(record=record, documents=kept, after=after, db=database)
+    changed = sum(digest != undo_batches.digest(document) for document, digest in zip(kept, after, strict=True))
+    return len(kept), changed, len(entries) - len(kept)
+
+
+def written_ids(job: int, *, db: Database | None = None) -> set[Hashable]:
+    """The documents (`streams.id_key` of their `_id`) a job's undo records hold: after
+    `reconcile`, those it wrote."""
+    database = db if db is not None else get_db()
+    found: set[Hashable] = set()
+    for record in database[UndoRecord.collection].find({"job": job}):
+        for entry in undo_batches.entries(record, database) if undo_batches.is_batch(record) else [record]:
+            found.add(id_key(entry["doc_id"]))
+    return found
 
 
 def undo_job_writes(

@@ -23,6 +23,7 @@ from pymongo.database import Database
 
 from bulkadmin.core.mongo import capabilities
 from bulkadmin.core.streams import id_key
+from bulkadmin.operations import document_jobs
 
 COLLECTION = "bulkadmin_undo"
 DIGEST_SIZE = 16
@@ -74,6 +75,7 @@ def save_batch(
         records.append({**record, "created_at": created})
     if records:
         db[COLLECTION].insert_many(records, ordered=True)
+        document_jobs.record(job=job, target=target, doc_ids=[document["_id"] for document in documents], db=db)
     return [(record["_id"], record["count"]) for record in records]
 
 
@@ -109,6 +111,24 @@ def record_after(
         start += count
     if operations:
         db[COLLECTION].bulk_write(operations, ordered=False)
+
+
+def keep_entries(*, record: dict[str, Any], documents: list[dict[str, Any]], after: list[bytes], db: Database) -> None:
+    """Make batch `record` hold only `documents` (its pre-images, in order) and their digests
+    after the write; delete it when there are none (see `undo.reconcile`)."""
+    if not documents:
+        db[COLLECTION].delete_one({"_id": record["_id"]})
+        return
+    packed = Binary(zlib.compress(b"".join(encode(document) for document in documents), 1))
+    changes: dict[str, Any] = {
+        "count": len(documents),
+        "before": packed,
+        "packing": ZLIB,
+        "after": Binary(b"".join(after)),
+    }
+    if "doc_ids" in record:
+        changes["doc_ids"] = [document["_id"] for document in documents]
+    db[COLLECTION].update_one({"_id": record["_id"]}, {"$set": changes})
 
 
 def is_batch(record: dict[str, Any]) -> bool:

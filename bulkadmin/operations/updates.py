@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Hashable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +30,7 @@ from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter, translate_update
-from bulkadmin.core.streams import by_id, matching_batches, read_ahead
+from bulkadmin.core.streams import by_id, id_key, matching_batches, read_ahead
 from bulkadmin.operations import simulate, undo, undo_batches
 from bulkadmin.operations.post_images import InvalidResult, Result, results, split_valid
 from bulkadmin.operations.progress import Cancelled, Progress
@@ -107,6 +107,7 @@ def run_update(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
     validate_results: bool = True,
+    skip: Collection[Hashable] = (),
     db: Database | None = None,
 ) -> OperationResult:
     """Apply `update` to every document matching `filter`; keep undo data under `undo_key`.
@@ -116,10 +117,14 @@ def run_update(
     them in Python and the results validated with the model: a document the update would make
     invalid (`age` over its cap after `$inc`) is not written but rejected, by `_id` and field
     (count `rejected`). It costs one read per batch (none more when undo data is kept) and one
-    model validation per document."""
+    model validation per document.
+
+    `skip` names documents (`streams.id_key` of their `_id`) not to touch: those an interrupted
+    run of the same job wrote, when it continues (`undo.written_ids`)."""
     _, stored_update = check_spec(model=model, filter=filter, update=update)
     runner = _Runner(model, "update", update, undo_key, batch_size, progress, _db(db))
     runner.validate_update = stored_update if validate_results else None
+    runner.skip = skip
     return runner.run(filter)
 
 
@@ -130,11 +135,15 @@ def run_delete(
     undo_key: int | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
+    skip: Collection[Hashable] = (),
     db: Database | None = None,
 ) -> OperationResult:
-    """Delete every document matching `filter`; keep undo data under `undo_key`."""
+    """Delete every document matching `filter` but those in `skip` (as for `run_update`); keep
+    undo data under `undo_key`."""
     check_spec(model=model, filter=filter)
-    return _Runner(model, "delete", None, undo_key, batch_size, progress, _db(db)).run(filter)
+    runner = _Runner(model, "delete", None, undo_key, batch_size, progress, _db(db))
+    runner.skip = skip
+    return runner.run(filter)
 
 
 class _Runner:
@@ -164,6 +173,7 @@ class _Runner:
         self.undo_records = 0
         self.keep_undo = undo_key is not None
         self.read = 0  # documents read so far: the position of the next batch's first row
+        self.skip: Collection[Hashable] = ()  # documents an earlier run of the job wrote
 
     def run(self, filter: Mapping[str, Any]) -> OperationResult:
         started = time.perf_counter()
@@ -217,6 +227,8 @@ class _Runner:
         """A batch to write: the `_id`s of the valid documents (the others are rejected rows)
         and their undo data (pre-images and expected digests), to save before the write. The
         run's counts change only when the batch is admitted (`_admit`)."""
+        if self.skip:
+            documents = [document for document in documents if id_key(document["_id"]) not in self.skip]
         batch = _Batch(self.read, time.perf_counter(), [doc["_id"] for doc in documents], len(documents))
         batch.discard_undo = self._crosses_undo_limit(len(documents))
         keep_undo = self.keep_undo and not batch.discard_undo
@@ -266,7 +278,8 @@ class _Runner:
     def _crosses_undo_limit(self, size: int) -> bool:
         """Whether a batch of `size` takes the job over the undo limit: its undo data and the
         job's are then dropped, before its write, and no more is kept."""
-        return self.keep_undo and self.undo_key is not None and self.read + size > undo.undo_limit()
+        kept = self.read + size + len(self.skip)  # an earlier run's undo data counts too
+        return self.keep_undo and self.undo_key is not None and kept > undo.undo_limit()
 
     def _after_images(self, before: list[dict[str, Any]]) -> list[Result] | None:
         """The batch's documents as the update will leave them (or why it cannot apply to one),

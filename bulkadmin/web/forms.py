@@ -65,9 +65,11 @@ UpdateRows = forms.formset_factory(UpdateRowForm, extra=3, max_num=MAX_ROWS, abs
 
 
 class ComposeForm(forms.Form):
-    """The JSON alternatives to the rows, and the batch size."""
+    """The JSON alternatives to the rows, the search carried from the browse page (ANDed with
+    the filter), and the batch size."""
 
     filter_json = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 80}))
+    search = forms.CharField(required=False, widget=forms.TextInput(attrs={"size": 30}))
     update_json = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 80}))
     batch_size = forms.IntegerField(min_value=1, max_value=10_000, initial=updates.DEFAULT_BATCH_SIZE)
 

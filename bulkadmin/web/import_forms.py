@@ -32,6 +32,19 @@ class ImportOptions(forms.Form):
     encoding = forms.CharField(required=False, max_length=40, help_text="Empty to detect (UTF-8, UTF-16, cp1252…).")
     delimiter = forms.ChoiceField(choices=DELIMITER_CHOICES, required=False)
     ignore_blanks = forms.BooleanField(required=False, help_text="Merge: an empty cell leaves the field as it is.")
+    date_format = forms.CharField(
+        required=False,
+        max_length=60,
+        label="Date format",
+        help_text="How dates are written, e.g. %d/%m/%Y for 31/01/2026 or %m/%d/%Y for 01/31/2026 "
+        "(Python strptime codes). Empty: ISO 8601 only (2026-01-31), which is always read.",
+    )
+
+    def clean_date_format(self) -> str:
+        text = self.cleaned_data.get("date_format", "").strip()
+        if text and "%" not in text:
+            raise forms.ValidationError("Write the format with codes such as %d (day), %m (month) and %Y (year).")
+        return text
 
     def options(self) -> dict[str, Any]:
         """The cleaned options as the import operation takes them."""
@@ -43,19 +56,21 @@ class ImportOptions(forms.Form):
             "encoding": data.get("encoding", "").strip() or None,
             "delimiter": data.get("delimiter") or None,
             "ignore_blanks": data["ignore_blanks"],
+            "date_format": data.get("date_format") or None,
         }
 
 
 class UploadForm(ImportOptions):
     """Step 1: the collection, the file and the options."""
 
-    collection = forms.ChoiceField()
+    collection = forms.ChoiceField(error_messages={"required": "Choose the collection to import into."})
     file = forms.FileField()
-    field_order = ("collection", "file", "mode", "key_fields", "encoding", "delimiter", "ignore_blanks")
+    field_order = ("collection", "file", "mode", "key_fields", "encoding", "delimiter", "date_format", "ignore_blanks")
 
     def __init__(self, *args: Any, collections: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["collection"]).choices = [(name, name) for name in collections]
+        choices = [("", "Choose a collection"), *((name, name) for name in collections)]
+        cast(forms.ChoiceField, self.fields["collection"]).choices = choices
         extensions = [extension.lstrip(".").upper() for extension in formats.upload_extensions()]
         self.fields["file"].help_text = f"{', '.join(extensions[:-1])} or {extensions[-1]}."
 
@@ -66,7 +81,7 @@ class PreviewForm(ImportOptions):
 
     format = forms.ChoiceField(required=False)
     sheet = forms.ChoiceField(required=False, help_text="The worksheet to import.")
-    field_order = ("format", "sheet", "encoding", "delimiter", "mode", "key_fields", "ignore_blanks")
+    field_order = ("format", "sheet", "encoding", "delimiter", "date_format", "mode", "key_fields", "ignore_blanks")
 
     def __init__(
         self,
@@ -91,7 +106,10 @@ class PreviewForm(ImportOptions):
         self.columns = columns
         choices = [(LEAVE_OUT, "— leave out —"), *field_paths(model)]
         for position, header in enumerate(columns[:PREVIEW_COLUMNS]):
-            self.fields[f"map_{position}"] = forms.ChoiceField(choices=choices, required=False, label=header)
+            named = forms.Select(attrs={"aria-label": f"Field for the column {header}"})
+            self.fields[f"map_{position}"] = forms.ChoiceField(
+                choices=choices, required=False, label=header, widget=named
+            )
 
     def mapping(self) -> dict[str, str]:
         """Header -> field for every column shown (the others go to the fields of their names)."""
@@ -116,6 +134,7 @@ def preview_initial(options: dict[str, Any], plans: tuple[ColumnPlan, ...]) -> d
         "encoding": options.get("encoding") or "",
         "delimiter": options.get("delimiter") or "",
         "ignore_blanks": options.get("ignore_blanks", False),
+        "date_format": options.get("date_format") or "",
         "format": options.get("format") or "",
         "sheet": options.get("sheet") or "",
     }

@@ -36,8 +36,10 @@ def may(user: Any, action: str, collection: str) -> bool:
 
 
 def may_do(user: Any, operation: str, collection: str) -> bool:
-    """Whether `collection` allows `operation` and `user` holds the right it needs there."""
-    return _allowed(operation, collection) and may(user, ACTION_OF_OPERATION[operation], collection)
+    """Whether `collection` allows `operation` and `user` holds the right it needs there, and
+    `view_` (every operation shows the collection's documents, counts or jobs)."""
+    allowed = _allowed(operation, collection) and may(user, "view", collection)
+    return allowed and may(user, ACTION_OF_OPERATION[operation], collection)
 
 
 def _allowed(operation: str, collection: str) -> bool:
@@ -50,15 +52,17 @@ def _allowed(operation: str, collection: str) -> bool:
 
 def require(user: Any, operation: str, collections: Iterable[str]) -> None:
     """Refuse (`MissingPermission`) unless `user` may do `operation` (or hold the right `view`)
-    on every one of `collections`."""
+    on every one of `collections`. Every operation needs `view_` too: its pages show the
+    collection's documents (a bulk delete's samples), counts and jobs."""
     for collection in collections:
         if operation != "view" and collection in site and not _allowed(operation, collection):
             what = OPERATION_NAMES.get(operation, operation)
             raise MissingPermission(f"The collection {collection} does not allow {what}.")
-        action = "view" if operation == "view" else ACTION_OF_OPERATION[operation]
-        if not may(user, action, collection):
-            permission = f"bulkadmin.{codename(action, collection)}"
-            raise MissingPermission(f"You need the permission {permission} for this page.", permission)
+        needed = ("view",) if operation == "view" else ("view", ACTION_OF_OPERATION[operation])
+        for action in needed:
+            if not may(user, action, collection):
+                permission = f"bulkadmin.{codename(action, collection)}"
+                raise MissingPermission(f"You need the permission {permission} for this page.", permission)
 
 
 def visible_collections(user: Any) -> list[str]:

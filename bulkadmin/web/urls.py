@@ -5,7 +5,19 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import path
 
-from bulkadmin.web.views import browse, cleanup, compose, counts, dashboard, documents, import_scan, imports, jobs, sync
+from bulkadmin.web.views import (
+    browse,
+    cleanup,
+    compose,
+    counts,
+    dashboard,
+    documents,
+    exports,
+    import_scan,
+    imports,
+    jobs,
+    sync,
+)
 
 app_name = "bulkadmin"
 staff = admin.site.admin_view  # each view checks the rights of the collections it touches (`web.permissions`)
@@ -27,6 +39,9 @@ urlpatterns = [
     path("jobs/<int:pk>/rerun/", staff(jobs.job_rerun), name="job_rerun"),
     path("jobs/<int:pk>/resume/", staff(jobs.job_resume), name="job_resume"),
     path("jobs/<int:pk>/errors/", staff(jobs.job_errors), name="job_errors"),
+    # Export: choose format and fields for what the browse page carried; the job's file, while kept.
+    path("export/", staff(exports.export_page), name="export"),
+    path("jobs/<int:pk>/download/", staff(exports.export_download), name="export_download"),
     # Import: upload, preview and dry run, then confirm from the dry run's result page.
     path("import/", staff(imports.import_upload), name="import"),
     path("import/<str:token>/", staff(imports.import_preview), name="import_preview"),

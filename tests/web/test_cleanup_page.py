@@ -99,7 +99,7 @@ def test_result_page_shows_the_per_rule_counts_from_the_details(admin_client_, o
 def test_unknown_rule_is_a_404_naming_the_declared_rules(admin_client_, old_data):
     response = admin_client_.post(URL, {"action": "run", "rule": "everything"})
     assert response.status_code == 404
-    assert "Unknown cleanup rule &#x27;everything&#x27;. Declared rules: expired_sessions" in response.content.decode()
+    assert "Unknown cleanup rule &#x27;everything&#x27;. Your rules: expired_sessions" in response.content.decode()
     assert "Traceback" not in response.content.decode() and not Job.objects.exists()
 
 

@@ -148,7 +148,7 @@ def test_a_second_run_is_refused_while_one_is_running(admin_client_, feed, db):
 def test_unknown_source_is_a_404_naming_the_declared_ones(admin_client_, feed, db):
     response = admin_client_.post(URL, {"source": "nope", "action": "run"})
     assert response.status_code == 404
-    assert "Unknown sync source &#x27;nope&#x27;. Declared sources: demo_users." in response.content.decode()
+    assert "Unknown sync source &#x27;nope&#x27;. Your sources: demo_users." in response.content.decode()
     assert not Job.objects.exists()
 
 

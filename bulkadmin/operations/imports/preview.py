@@ -114,6 +114,7 @@ def checked_rows(
     mapping: dict[str, str] | None = None,
     ignore_blanks: bool = False,
     sheet: str | None = None,
+    date_format: str | None = None,
 ) -> Iterator[tuple[ImportPreview, Iterator[PreviewRow]]]:
     """The file at `path` as an import would read it: how (format, columns, problems found before
     the first row) and its rows one by one, each checked, streamed. `mapping` (header -> field, ''
@@ -131,7 +132,7 @@ def checked_rows(
             "mode": mode,
             "key_fields": key_fields,
             "ignore_blanks": ignore_blanks,
-            "date_format": None,
+            "date_format": date_format or None,
         }
         validate = validate_partial if mode in ("merge", "delete") else validate_document
         if not fmt.tabular:

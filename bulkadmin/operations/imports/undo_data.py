@@ -14,8 +14,7 @@ from pymongo.database import Database
 from bulkadmin.bulk import bulk_insert
 from bulkadmin.bulk.results import BulkResult
 from bulkadmin.core.documents import MongoModel
-from bulkadmin.core.registry import ensure_indexes
-from bulkadmin.operations import undo
+from bulkadmin.operations import document_jobs, undo
 
 
 class ImportUndo:
@@ -58,13 +57,16 @@ class ImportUndo:
         if not ids or not self._room_for(len(ids)):
             return
         stored = list(self.db[self.model.collection].find({"_id": {"$in": ids}}))
-        ensure_indexes(undo.UndoRecord, self.db)
+        undo.prepare(self.db)
         records = [
             undo.UndoRecord(job=self.job, target=self.model.collection, doc_id=doc["_id"], after=undo.fingerprint(doc))
             for doc in stored
         ]
         if records:
             bulk_insert(undo.UndoRecord, records, db=self.db, batch_size=len(records))
+            document_jobs.record(
+                job=self.job, target=self.model.collection, doc_ids=[r.doc_id for r in records], db=self.db
+            )
 
     def _room_for(self, count: int) -> bool:
         if self.overflow or self.kept + count > self.limit:

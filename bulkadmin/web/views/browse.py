@@ -17,9 +17,11 @@ from bulkadmin.core.registry import admin_of
 from bulkadmin.core.safety import translate_filter
 from bulkadmin.web import counts, page_marks
 from bulkadmin.web.fields import columns, default_columns, filter_fields, search_fields, sortable_fields
+from bulkadmin.web.ids import id_text
 from bulkadmin.web.paging import PER_PAGE, Page, Part, Sort, read_page, read_union_page
 from bulkadmin.web.permissions import require, rights
 from bulkadmin.web.search import newest_window, plan_search
+from bulkadmin.web.selection import Selection
 from bulkadmin.web.views.common import model_or_404, page, show
 from bulkadmin.web.views.documents import find_document
 
@@ -45,6 +47,7 @@ def browse(request: HttpRequest, name: str) -> HttpResponse:
     choices = filter_fields(model).items()
     filters = [(field, [str(value) for value in values], chosen.get(field, "")) for field, values in choices]
     context.update(query=query, search_fields=search_fields(model), filters=filters, search_notes=notes)
+    context["carried"] = Selection(tuple(chosen.items()), query).params()  # to Export…, Bulk update, Bulk delete
     return page(request, "browse.html", context)
 
 
@@ -90,7 +93,9 @@ def _listing(request: HttpRequest, model: type[MongoModel], parts: list[Part], e
         "headers": _headers(model, shown, sort),
         "sort": sort.param,
         "rows": rows,
-        "table": [(_document_url(model, doc), row) for doc, row in zip(documents, rows, strict=True)],
+        "table": [
+            (_document_url(model, doc), row, id_text(doc["_id"])) for doc, row in zip(documents, rows, strict=True)
+        ],
         "total": total,
         "count": count,
         "estimated": not spec,

@@ -18,12 +18,13 @@ from bulkadmin.jobs.parameters import CleanupParameters
 from bulkadmin.models import Job
 from bulkadmin.operations.cleanup import Rule, UnknownRule, rules
 from bulkadmin.web import counts
-from bulkadmin.web.launch import launch_cleanup
-from bulkadmin.web.permissions import MissingPermission, may_do, require, visible_jobs
+from bulkadmin.web.launch import AlreadyRunning, launch_cleanup
+from bulkadmin.web.permissions import MissingPermission, may_do, may_see_job, require, visible_jobs
 from bulkadmin.web.views.common import finished_message, page
 
 ACTIONS = {"run": False, "dry_run": True}
 COUNT_MAX_AGE = 300.0
+_BUSY = "Another cleanup is already queued or running: wait for it to finish."
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,9 @@ def cleanup_page(request: HttpRequest) -> HttpResponse:
     names = request.POST.getlist("rules") or [name for name in [request.POST.get("rule", "")] if name]
     try:
         selected = rules.select(names) if names else rules.select()
-    except UnknownRule as error:
-        return _render(request, str(error), status=404)
+    except UnknownRule as error:  # naming only the rules this user may run, not every declared one
+        runnable = ", ".join(rule.name for rule in _runnable(request, rules.select())) or "none"
+        return _render(request, f"Unknown cleanup rule {error.name!r}. Your rules: {runnable}.", status=404)
     require(request.user, "cleanup", sorted({rule.collection for rule in selected}))
     if not ACTIONS[action]:
         problem = _typed_problem(request, selected)
@@ -76,6 +78,10 @@ def _launch(request: HttpRequest, selected: list[Rule], dry_run: bool, names: li
     key = form_key("cleanup", request.user, request.POST.get(FIELD))
     try:
         job = launch_cleanup(rules=selected, dry_run=dry_run, user=request.user, key=key)
+    except AlreadyRunning as error:  # the running cleanup's number only to those who may see it
+        shown = str(error) if may_see_job(request.user, error.job) else _BUSY
+        messages.error(request, shown)
+        return redirect("bulkadmin:cleanup")
     except BulkAdminError as error:
         messages.error(request, str(error))
         return redirect("bulkadmin:cleanup")

@@ -17,15 +17,18 @@ from django.urls import reverse
 from bulkadmin.core.collection_admin import ACTION_OF_OPERATION
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.core.mongo import get_db
 from bulkadmin.core.registry import admin_of
 from bulkadmin.jobs import once
 from bulkadmin.jobs.parameters import BulkParameters
 from bulkadmin.models import Job
 from bulkadmin.web.compose_preview import Preview, preview
-from bulkadmin.web.fields import document_label, field_paths, value_kinds
+from bulkadmin.web.fields import document_label, field_paths, search_fields, value_kinds
 from bulkadmin.web.forms import ComposeForm, FilterRows, UpdateRows, filter_from, update_from
 from bulkadmin.web.launch import launch
 from bulkadmin.web.permissions import MissingPermission, collections_for, require, visible_jobs
+from bulkadmin.web.search import newest_window, plan_search
+from bulkadmin.web.selection import Selection, SelectionError, all_of, search_filter
 from bulkadmin.web.views.common import model_or_404, page, show
 
 
@@ -65,7 +68,8 @@ def _compose(request: HttpRequest, kind: str) -> HttpResponse:
     model = model_or_404(name)
     require(request.user, kind, [model.collection])
     if request.method != "POST":
-        return _render(request, _blank(request, kind, model))
+        blank = _blank(request, kind, model)
+        return _render(request, blank, status=400 if blank.errors else 200)
     done = once.existing(_key(request, kind)) if request.POST.get("action") == "confirm" else None
     if done is not None:  # the same confirmation again (a double click, Back + resubmit)
         messages.info(request, f"This confirmation already started job #{done.pk}.")
@@ -87,14 +91,24 @@ def _needed(kind: str) -> str:
 
 
 def _blank(request: HttpRequest, kind: str, model: type[MongoModel]) -> Composition:
+    """An empty composer, or one filled from a job to re-run or from what the browse page carried
+    (its choices and ticked ids as filter rows, its search as the search)."""
     paths = field_paths(model)
     initial = _rerun_initial(request, kind, admin_of(model).batch_size)
+    errors, rows = [], []
+    try:
+        carried = Selection.from_params(model, request.GET)
+    except SelectionError as error:
+        errors.append(str(error))
+    else:
+        rows, initial["search"] = carried.rows(model), carried.query
     return Composition(
         kind,
         model,
         ComposeForm(initial=initial),
-        FilterRows(prefix="filter", form_kwargs={"fields": paths}),
+        FilterRows(prefix="filter", initial=rows, form_kwargs={"fields": paths}),
         UpdateRows(prefix="update", form_kwargs={"fields": paths}),
+        errors=errors,
     )
 
 
@@ -135,7 +149,8 @@ def _bound(request: HttpRequest, kind: str, model: type[MongoModel]) -> Composit
 
 def _specs(state: Composition) -> dict[str, Any]:
     data = state.form.cleaned_data
-    specs = {"filter": filter_from(_filled(state.filter_rows), data["filter_json"])}
+    rows = filter_from(_filled(state.filter_rows), data["filter_json"])
+    specs = {"filter": all_of(rows, search_filter(state.model, data["search"]))}
     if state.is_update:
         specs["update"] = update_from(_filled(state.update_rows), data["update_json"])
         admin_of(state.model).check_update(specs["update"])
@@ -205,8 +220,21 @@ def _render(request: HttpRequest, state: Composition, status: int = 200) -> Http
         "final_json": _pretty(state.specs) if shown else "",
         "stored_json": _pretty(shown.stored) if shown else "",
         "value_kinds": value_kinds(state.model),
+        "search_fields": search_fields(state.model),
+        "search_notes": _search_notes(state),
     }
     return page(request, "compose.html", context, status=status)
+
+
+def _search_notes(state: Composition) -> list[str]:
+    """How the search is looked for (as the browse page says it), when there is one."""
+    text = state.form["search"].value() or ""
+    if not text.strip() or not search_fields(state.model):
+        return []
+    try:
+        return plan_search(state.model, text.strip()).notes(newest_window(get_db()[state.model.collection]))
+    except BulkAdminError:
+        return []  # the search itself is refused with the specs, naming why
 
 
 def _samples(model: type[MongoModel], shown: Preview) -> list[dict[str, Any]]:

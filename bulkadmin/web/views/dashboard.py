@@ -22,7 +22,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "doc": (model.__doc__ or "").strip().split("\n")[0],
             "count": (count := estimated(model.collection).value or 0),
             "count_text": f"{count:,}",
-            "last_job": Job.objects.filter(touching(model.collection)).first(),
+            "last_job": visible_jobs(request.user, Job.objects.filter(touching(model.collection))).first(),
             "rights": rights(request.user, model.collection),
         }
         for model in map(site.get, visible_collections(request.user))

@@ -31,6 +31,7 @@ def scan_context(token: str, meta: dict[str, Any], preview: ImportPreview | None
         "mode": MODES.get(options.get("mode", "insert"), "insert"),
         "key_fields": list(options.get("key_fields") or ()),
         "ignore_blanks": bool(options.get("ignore_blanks")),
+        "date_format": options.get("date_format") or None,
         "format": preview.format,
         "encoding": preview.encoding or None,
         "delimiter": preview.delimiter,

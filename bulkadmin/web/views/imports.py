@@ -149,6 +149,7 @@ def _preview(model: type[MongoModel], path: Path, options: dict[str, Any], mappi
             key_fields=keys,
             mapping=mapping,
             ignore_blanks=bool(options.get("ignore_blanks")),
+            date_format=options.get("date_format") or None,
             **chosen,
         )
     except BulkAdminError as error:

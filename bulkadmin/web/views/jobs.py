@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from bulkadmin.core.exceptions import BulkAdminError
-from bulkadmin.jobs import figures, kinds, once, tasks
+from bulkadmin.jobs import figures, kinds, once, runs, tasks
 from bulkadmin.jobs import rules as job_rules
 from bulkadmin.jobs.error_pages import ErrorFileRows, has_error_file, open_error_file
 from bulkadmin.jobs.parameters import CleanupParameters, SyncParameters
@@ -35,6 +35,7 @@ from bulkadmin.web.permissions import (
     visible_jobs,
 )
 from bulkadmin.web.views.common import page, pretty, without_paths
+from bulkadmin.web.views.exports import download_of
 
 ERRORS_PER_PAGE = 20
 
@@ -62,6 +63,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
 
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = _visible_job(request, pk)
+    runs.settle_interrupted(job)  # an interrupted update or delete shows what it wrote
     errors, error_file = _errors(job, request.GET.get("errors_page"))
     counts = figures.counts(job)
     context = {
@@ -76,6 +78,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "errors": errors,
         "error_file": error_file,
         "actions": _actions(request, job),
+        "download": download_of(request.user, job),
         "status_url": reverse("bulkadmin:job_status", args=[job.pk]),
     }
     return page(request, "job_detail.html", context)
@@ -120,6 +123,7 @@ def job_undo(request: HttpRequest, pk: int) -> HttpResponse:
     if done is not None:
         messages.info(request, f"Job #{job.pk} is already undone by job #{done.pk}.")
         return redirect("bulkadmin:job", pk=done.pk)
+    runs.settle_interrupted(job)
     reason = job_rules.undo_refused(job)
     if reason:
         messages.error(request, f"Job #{job.pk} cannot be undone: {reason}")
@@ -160,13 +164,18 @@ def job_resume(request: HttpRequest, pk: int) -> HttpResponse:
     """Carry on an interrupted (or cancelled) import after its last committed row, in the
     background; queuing it is a conditional update, so several POSTs resume it once."""
     job = _job_to_act_on(request, pk)
+    runs.settle_interrupted(job)
     reason = job_rules.resume_refused(job)
     if reason:
         messages.error(request, f"Job #{job.pk} cannot be resumed: {reason}")
         return redirect("bulkadmin:job", pk=job.pk)
+    continues = job.kind in job_rules.CONTINUABLE  # an update or delete: over what it had not written
     if job_rules.queue_resume(job):
-        tasks.resume_import_job.enqueue(job.pk)
-    messages.success(request, f"Job #{job.pk} carries on where it stopped, without importing a row twice.")
+        (tasks.run_job if continues else tasks.resume_import_job).enqueue(job.pk)
+    if continues:
+        messages.success(request, f"Job #{job.pk} continues over the documents it had not written.")
+    else:
+        messages.success(request, f"Job #{job.pk} carries on where it stopped, without importing a row twice.")
     return redirect("bulkadmin:job", pk=job.pk)
 
 
@@ -219,7 +228,7 @@ def _actions(request: HttpRequest, job: Job) -> dict[str, Any]:
     may_undo = job.kind in job_rules.UNDOABLE_KINDS and all(may_do(request.user, "undo", name) for name in touched)
     undo_reason = job_rules.undo_refused(job) if may_undo else ""
     may_run = may_run_job(request.user, job) and not job_rules.owned_by_another(job, request.user)
-    return {
+    actions: dict[str, Any] = {
         "relaunch": job_rules.can_relaunch(job) and may_run,
         "cancel": job_rules.can_cancel(job) and may_run,
         "resume": may_run and not job_rules.resume_refused(job),
@@ -227,7 +236,12 @@ def _actions(request: HttpRequest, job: Job) -> dict[str, Any]:
         "undo_reason": undo_reason,
         "confirm_import": _confirm_import(request, job) if may_run else None,
         "rerun": f"{reverse(rerun)}?collection={job.collection}&rerun={job.pk}" if rerun and may_run else "",
+        "rerun_reason": job_rules.rerun_refused(job),
+        "continues": job.kind in job_rules.CONTINUABLE,
     }
+    if actions["rerun_reason"]:
+        actions["rerun"] = ""
+    return actions
 
 
 def _confirm_import(request: HttpRequest, job: Job) -> dict[str, Any] | None:

@@ -35,8 +35,10 @@ def sync_page(request: HttpRequest) -> HttpResponse:
         return _render(request, f"Unknown action {action!r}: choose one of {', '.join(ACTIONS)}.", status=400)
     try:
         source = sources.get(name)
-    except UnknownSource as error:
-        return _render(request, str(error), status=404)
+    except UnknownSource as error:  # naming only the sources this user may sync, not every declared one
+        allowed = collections_for(request.user, "sync")
+        mine = ", ".join(n for n in error.valid_names if _target(n) in allowed) or "none"
+        return _render(request, f"Unknown sync source {error.name!r}. Your sources: {mine}.", status=404)
     require(request.user, "sync", [source.model.collection])
     mode, dry_run, label = ACTIONS[action]
     try:
@@ -74,3 +76,11 @@ def _row(name: str, source: Source) -> dict[str, Any]:
         "incremental": bool(source.updated_since_param),
         "runs": runs,
     }
+
+
+def _target(name: str) -> str:
+    """The collection source `name` writes into ("" when it cannot be read)."""
+    try:
+        return sources.get(name).model.collection
+    except BulkAdminError:
+        return ""
