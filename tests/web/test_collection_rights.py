@@ -10,8 +10,11 @@ from collections.abc import Callable
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from bulkadmin.bulk import bulk_insert
+from bulkadmin.jobs import files
+from bulkadmin.jobs.exports import STORED_FILE
 from bulkadmin.models import Job
 from bulkadmin.web import counts
 from project.collections import ApplicationLog
@@ -66,6 +69,18 @@ def world(db, make_user, jobs_dir) -> dict:
     return {"jobs": jobs, "both": both, "keys": keys, "documents": documents, "token": token}
 
 
+def exported(collection: str, jobs_dir) -> Job:
+    """A finished export job of `collection` whose file is kept."""
+    job = Job.objects.create(kind="export", collection=collection, status="succeeded", finished_at=timezone.now())
+    name = f"{job.pk}/{collection}-{job.pk}.csv"
+    source = jobs_dir.parent / f"{collection}.csv"
+    source.write_text("_id,name\n", encoding="utf-8")
+    files.save(name, source)
+    job.details = {STORED_FILE: name}
+    job.save(update_fields=["details"])
+    return job
+
+
 @pytest.fixture
 def as_role(make_user) -> Callable[[str], Client]:
     made: dict[str, object] = {}
@@ -95,6 +110,7 @@ def per_collection(role: str, collection: str, world: dict) -> list[tuple[str, s
     job = world["jobs"][collection].pk
     hidden_job = OK if sees(role, collection) else 404
     act = (OK if changes(role, collection) else 403) if sees(role, collection) else 404
+    download = (OK if role == "superuser" else 403) if sees(role, collection) else 404
     document = world["documents"][collection]
     return [
         ("get", f"/admin/bulk/collections/{collection}/", None, view),
@@ -110,6 +126,8 @@ def per_collection(role: str, collection: str, world: dict) -> list[tuple[str, s
         ("post", f"/admin/bulk/jobs/{job}/rerun/", {}, act),
         ("post", f"/admin/bulk/jobs/{job}/resume/", {}, act),
         ("post", f"/admin/bulk/jobs/{job}/undo/", {}, act),
+        ("get", f"/admin/bulk/export/?collection={collection}", None, OK if role == "superuser" else 403),
+        ("get", f"/admin/bulk/jobs/{world['exports'][collection].pk}/download/", None, download),
     ]
 
 
@@ -130,6 +148,7 @@ def everywhere(role: str, world: dict) -> list[tuple[str, str, dict | None, str 
         ("post", "/admin/bulk/import/confirm/1/", {}, 404),
         ("get", "/admin/bulk/sync/", None, OK if superuser else 403),
         ("get", "/admin/bulk/cleanup/", None, OK if superuser else 403),
+        ("get", "/admin/bulk/export/", None, OK if superuser else 403),
     ]
 
 
@@ -139,7 +158,8 @@ def answer(client: Client, method: str, url: str, data: dict | None) -> str | in
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_endpoint_answers_as_the_rights_say(world, as_role, role):
+def test_every_endpoint_answers_as_the_rights_say(world, jobs_dir, as_role, role):
+    world["exports"] = {name: exported(name, jobs_dir) for name in COLLECTIONS}
     client = as_role(role)
     cases = [case for name in COLLECTIONS for case in per_collection(role, name, world)]
     cases += everywhere(role, world)
