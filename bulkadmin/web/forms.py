@@ -32,6 +32,14 @@ UPDATE_OPERATORS = ["$set", "$unset", "$inc", "$mul", "$min", "$max", "$currentD
 TRUE_WORDS, FALSE_WORDS = {"true", "yes", "1"}, {"false", "no", "0"}
 
 
+def label_row(form: forms.Form, noun: str) -> None:
+    """Name each control of a composer row for screen readers: "Field of condition 2"."""
+    index = (form.prefix or "").rpartition("-")[2]
+    row = f"{noun} {int(index) + 1}" if index.isdigit() else f"the new {noun}"
+    for name, field in form.fields.items():
+        field.widget.attrs["aria-label"] = f"{name.capitalize()} of {row}"
+
+
 class FilterRowForm(forms.Form):
     """One condition: field, operator, value (typed later by the model)."""
 
@@ -42,6 +50,7 @@ class FilterRowForm(forms.Form):
     def __init__(self, *args: Any, fields: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["field"]).choices = [("", "—"), *fields]
+        label_row(self, "condition")
 
 
 class UpdateRowForm(forms.Form):
@@ -57,6 +66,7 @@ class UpdateRowForm(forms.Form):
             ("", "—"),
             *[(path, label) for path, label in fields if path != "id"],
         ]
+        label_row(self, "change")
 
 
 MAX_ROWS = 200  # rows are added and removed on the page; the server takes any number up to this

@@ -1,0 +1,117 @@
+"""Every page in a real browser at 1280 px and 390 px wide: nothing runs past the viewport (at
+390 px only a table may be wider, scrolling inside its own box), and every form control has an
+accessible name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bulkadmin.jobs import imports
+from tests.browser.uploads import upload_for_preview
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WIDTHS = (1280, 390)
+ROLES = {"textbox", "searchbox", "combobox", "listbox", "checkbox", "radio", "spinbutton", "button", "slider"}
+
+# Elements running past the viewport that no box of their own scrolls or clips.
+OVERFLOWING = """() => {
+  const width = document.documentElement.clientWidth;
+  const boxed = (el) => {
+    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+      const style = getComputedStyle(up);
+      if (style.overflowX !== "visible" && up.getBoundingClientRect().right <= width + 1) return up;
+    }
+    return null;
+  };
+  const named = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
+    + (typeof el.className === "string" && el.className ? "." + el.className : "");
+  const over = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    const rect = el.getBoundingClientRect();
+    const visible = getComputedStyle(el).overflowX === "visible";
+    const right = visible ? Math.max(rect.right, rect.left + el.scrollWidth) : rect.right;
+    if (rect.width > 0 && right > width + 1 && el.checkVisibility()) over.push([el, right]);
+  }
+  const found = [];
+  for (const [el, right] of over) {
+    if (over.some(([other]) => other !== el && el.contains(other))) continue;  // name the innermost
+    const box = boxed(el);
+    if (box === null) found.push(named(el) + " " + Math.round(right) + "px");
+    else if (!box.closest("table") && !box.querySelector("table")) found.push("scrolling " + named(box));
+  }
+  return {document: document.documentElement.scrollWidth, width, found: [...new Set(found)].slice(0, 8)};
+}"""
+
+
+def unnamed_controls(page) -> list[str]:
+    """Form controls whose accessible name (as Chromium computes it) is empty."""
+    session = page.context.new_cdp_session(page)
+    nodes = session.send("Accessibility.getFullAXTree")["nodes"]
+    unnamed = []
+    for node in nodes:
+        role = node.get("role", {}).get("value")
+        if node.get("ignored") or role not in ROLES or node.get("name", {}).get("value", "").strip():
+            continue
+        described = session.send("DOM.describeNode", {"backendNodeId": node["backendDOMNodeId"]})["node"]
+        pairs = described.get("attributes", [])
+        attributes = dict(zip(pairs[::2], pairs[1::2], strict=False))
+        unnamed.append(f"{role} {described['localName']} id={attributes.get('id')} name={attributes.get('name')}")
+    session.detach()
+    return unnamed
+
+
+def wide_people(tmp_path: Path) -> Path:
+    """Twelve rows with long values in every column, two of them bad."""
+    lines = ["name,email,age,status,tier,external_id,is_active,last_login,created_at,tags"]
+    for n in range(1, 13):
+        age = "old" if n in (3, 7) else str(20 + n)
+        lines.append(
+            f"Person with a rather long name {n},person.with.a.long.address.{n}@example.com,{age},active,gold,"
+            f"external-identifier-{n:08d},true,2024-01-0{n % 9 + 1}T10:00:00,2023-05-0{n % 9 + 1}T10:00:00,"
+            '"[""a-rather-long-tag"", ""another-long-tag""]"'
+        )
+    path = tmp_path / "wide.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def page_urls(page, tmp_path: Path) -> list[str]:
+    """Every page a user reaches: the static ones, an import preview, a job with errors."""
+    job = imports.import_file(model="users", source=wide_people(tmp_path), dry_run=True)
+    page.goto("/admin/bulk/")
+    upload_for_preview(page, wide_people(tmp_path))
+    preview = page.url.removeprefix(page.url.split("/admin/")[0])
+    return [
+        "/admin/bulk/",
+        "/admin/bulk/collections/users/",
+        "/admin/bulk/collections/users/?is_active=true",
+        "/admin/bulk/update/?collection=users",
+        "/admin/bulk/delete/?collection=users",
+        "/admin/bulk/import/",
+        preview,
+        "/admin/bulk/sync/",
+        "/admin/bulk/cleanup/",
+        "/admin/bulk/jobs/",
+        f"/admin/bulk/jobs/{job.job_id}/",
+        "/admin/bulk/export/?collection=users",
+    ]
+
+
+def test_every_page_fits_its_width_and_names_every_control(page, people, tmp_path, settings):
+    settings.BULKADMIN_JOBS_DIR = tmp_path / "jobs"
+    problems = []
+    for url in page_urls(page, tmp_path):
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(url)
+            page.wait_for_load_state("networkidle")
+            measured = page.evaluate(OVERFLOWING)
+            if measured["document"] > measured["width"] or measured["found"]:
+                problems.append(f"{url} at {width}px: document {measured['document']}px, {measured['found']}")
+        unnamed = unnamed_controls(page)
+        if unnamed:
+            problems.append(f"{url}: controls without a name: {unnamed}")
+    assert problems == [], "\n".join(problems)
