@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Protocol
 
 from bulkadmin.core.exceptions import AlreadyRegistered
@@ -110,7 +110,9 @@ class FormatRegistry:
             found = self.get(STDIN_FORMAT)
         if found is None:
             raise ImportFileError(
-                f"Cannot tell the format of {name!r} from its extension; pass --format ({', '.join(self._formats)})."
+                f"Cannot tell the format of {PurePath(name).name!r} from its extension or its content; "
+                f"choose one of {', '.join(self._formats)}.",
+                option="format",
             )
         return found
 
