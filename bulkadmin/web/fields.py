@@ -8,6 +8,7 @@ import types
 import typing
 from typing import Any
 
+from django.forms.utils import pretty_name
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
@@ -28,6 +29,12 @@ def field_paths(model: type[MongoModel]) -> list[tuple[str, str]]:
         for sub_name, sub_info in sub_model.model_fields.items():
             paths.append((f"{name}.{sub_name}", f"{name}.{sub_name} ({type_label(sub_info.annotation)})"))
     return paths
+
+
+def field_title(model: type[MongoModel], name: str) -> str:
+    """A field as a page labels it: its `title`, else its name made readable (`is_active` -> "Is active")."""
+    info = model.model_fields.get(name)
+    return (info.title if info is not None else None) or pretty_name(name)
 
 
 def columns(model: type[MongoModel]) -> list[tuple[str, str]]:

@@ -32,17 +32,17 @@ def first_cells(page, column: int) -> list[str]:
 def test_sort_by_clicking_headers_then_open_a_document(page, many, shot):
     page.goto(URL)
     expect(page.locator("#result-count")).to_contain_text("About 120 documents")
+    page.click("th[data-column=email] a")  # first click: ascending, as in Django admin
+    expect(page.locator("th[data-column=email]")).to_contain_text("▲")
+    assert first_cells(page, 3)[:3] == ["user0@example.com", "user100@example.com", "user101@example.com"]
     page.click("th[data-column=email] a")
     expect(page.locator("th[data-column=email]")).to_contain_text("▼")
     assert first_cells(page, 3)[:2] == ["user9@example.com", "user99@example.com"]  # "@" sorts after digits
-    page.click("th[data-column=email] a")
-    expect(page.locator("th[data-column=email]")).to_contain_text("▲")
-    assert first_cells(page, 3)[:3] == ["user0@example.com", "user100@example.com", "user101@example.com"]
     expect(page.locator("th[data-column=age] a")).to_have_count(0)  # not indexed, not sortable
     shot("browse-sorted")
     page.locator("#result_list a.bulk-doc-link").first.click()
     page.wait_for_url(re.compile(r"/documents/[0-9a-f]{24}/$"))
-    expect(page.locator("#document-json")).to_contain_text('"email": "user0@example.com"')
+    expect(page.locator("#document-json")).to_contain_text('"email": "user9@example.com"')
     expect(page.locator("#document-jobs caption")).to_contain_text("recent jobs on users")
     shot("document")
 

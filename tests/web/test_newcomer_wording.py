@@ -31,3 +31,24 @@ def test_a_file_of_unknown_format_is_named_without_its_server_path_or_a_flag(adm
     assert "Cannot tell the format of &#x27;semi.txt&#x27; from its extension or its content" in text
     assert "choose one of csv, tsv, json, ndjson, xlsx" in text
     assert str(jobs_dir) not in text and "--format" not in text
+
+
+def test_a_missed_lookup_keeps_the_browse_filters_labelled_as_words(admin_client_, people):
+    response = admin_client_.get("/admin/bulk/collections/users/", {"go": "nobody@example.com"})
+    assert response.status_code == 404
+    text = text_of(response)
+    assert "No document of users has the id or email &#x27;nobody@example.com&#x27;." in text
+    assert [label for _, label, _, _ in response.context["filters"]] == ["Status", "Tier", "Is active", "Is verified"]
+    assert "Is active" in text and '<select name="is_active">' in response.content.decode()
+
+
+def test_the_first_click_on_a_column_sorts_it_ascending_and_the_page_says_which_columns_sort(admin_client_, people):
+    response = admin_client_.get("/admin/bulk/collections/users/")
+    headers = {header["name"]: header for header in response.context["headers"]}
+    assert headers["email"]["param"] == "email"
+    assert (headers["age"]["sortable"], headers["age"]["param"]) == (False, "age")
+    html = response.content.decode()
+    assert '<span title="Not sortable: age has no index">age</span>' in html
+    assert "only indexed fields sort (" in text_of(response)
+    again = admin_client_.get("/admin/bulk/collections/users/", {"sort": "email"})
+    assert {h["name"]: h for h in again.context["headers"]}["email"]["param"] == "-email"

@@ -16,7 +16,14 @@ from bulkadmin.core.mongo import get_db
 from bulkadmin.core.registry import admin_of
 from bulkadmin.core.safety import translate_filter
 from bulkadmin.web import counts, page_marks
-from bulkadmin.web.fields import columns, default_columns, filter_fields, search_fields, sortable_fields
+from bulkadmin.web.fields import (
+    columns,
+    default_columns,
+    field_title,
+    filter_fields,
+    search_fields,
+    sortable_fields,
+)
 from bulkadmin.web.ids import id_text
 from bulkadmin.web.paging import PER_PAGE, Page, Part, Sort, read_page, read_union_page
 from bulkadmin.web.permissions import require, rights
@@ -44,11 +51,17 @@ def browse(request: HttpRequest, name: str) -> HttpResponse:
     except BulkAdminError as problem:
         error, parts = str(problem), [Part({})]
     context = _listing(request, model, parts, error)
-    choices = filter_fields(model).items()
-    filters = [(field, [str(value) for value in values], chosen.get(field, "")) for field, values in choices]
-    context.update(query=query, search_fields=search_fields(model), filters=filters, search_notes=notes)
+    context.update(query=query, search_fields=search_fields(model), filters=_filters(model, chosen), search_notes=notes)
     context["carried"] = Selection(tuple(chosen.items()), query).params()  # to Export…, Bulk update, Bulk delete
     return page(request, "browse.html", context)
+
+
+def _filters(model: type[MongoModel], chosen: dict[str, str]) -> list[tuple[str, str, list[str], str]]:
+    """Each filter as (field, label, values, chosen value): the label as Django admin words a field."""
+    return [
+        (field, field_title(model, field), [str(value) for value in values], chosen.get(field, ""))
+        for field, values in filter_fields(model).items()
+    ]
 
 
 def _parts(model: type[MongoModel], query: str, chosen: dict[str, str]) -> tuple[list[Part], list[str]]:
@@ -109,6 +122,7 @@ def _listing(request: HttpRequest, model: type[MongoModel], parts: list[Part], e
         "base_query": _base_query(request),
         "base_query_without_sort": _base_query(request, "sort"),
         "key_fields": model.key_fields,
+        "sortable_fields": sortable_fields(model),
         "rights": rights(request.user, model.collection),
     }
 
@@ -164,7 +178,7 @@ def _headers(model: type[MongoModel], shown: list[tuple[str, str]], sort: Sort) 
     headers = []
     for name, _ in shown:
         current = sort.field == name
-        next_param = ("-" if sort.direction == 1 else "") + name if current else f"-{name}"
+        next_param = ("-" if sort.direction == 1 else "") + name if current else name  # first click: ascending
         arrow = ("▲" if sort.direction == 1 else "▼") if current else ""
         headers.append({"name": name, "sortable": name in sortable, "param": next_param, "arrow": arrow})
     return headers
@@ -183,7 +197,7 @@ def _jump(request: HttpRequest, model: type[MongoModel]) -> HttpResponse:
     if document is not None:
         return redirect(_document_url(model, document))
     context = _listing(request, model, [Part({})], error)
-    context.update(query="", search_fields=search_fields(model), filters=[], go=text)
+    context.update(query="", search_fields=search_fields(model), filters=_filters(model, {}), go=text)
     return page(request, "browse.html", context, status=404)
 
 
