@@ -101,11 +101,26 @@ def queue_resume(job: Job) -> bool:
     return bool(queued)
 
 
+def undo_question(job: Job) -> str:
+    """What Undo will do to `job`'s documents, asked before it does it."""
+    if job.kind == Job.Kind.DELETE:
+        return "Put back the documents this delete removed?"
+    if job.kind == Job.Kind.IMPORT and job.parameters.get("mode", "insert") == "insert":
+        created = job.counts.get("inserted")
+        number = f"the {created} documents" if created is not None else "the documents"
+        return f"Delete {number} this import created?"
+    if job.kind == Job.Kind.IMPORT:
+        return "Delete the documents this import created and put back those it changed?"
+    return "Put back the documents as they were before this job changed them?"
+
+
 def undo_refused(job: Job) -> str:
     """Why `job` cannot be undone, or '' when it can: from the figures stored on the job when it
     finished (how many pre-images it kept), never by counting the undo collection."""
     if job.kind not in UNDOABLE_KINDS:
         return "only bulk updates, deletes and imports keep undo data."
+    if job.status == Job.Status.QUEUED:
+        return "it has not started yet."
     if not job.is_finished:
         return "it is still running."
     if job.dry_run:

@@ -38,6 +38,11 @@ class Preview:
         return self.count_state.value
 
     @property
+    def whole_collection(self) -> bool:
+        """An empty filter: the operation touches every document of the collection."""
+        return not self.stored["filter"]
+
+    @property
     def undoable(self) -> bool:
         return self.count is not None and self.count <= self.undo_limit
 

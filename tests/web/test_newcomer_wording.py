@@ -7,7 +7,9 @@ import re
 
 import pytest
 
-from tests.web.import_helpers import upload
+from bulkadmin.models import Job
+from tests.web.helpers import compose_data
+from tests.web.import_helpers import GOOD_AND_BAD, confirm, dry_run, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -52,3 +54,35 @@ def test_the_first_click_on_a_column_sorts_it_ascending_and_the_page_says_which_
     assert "only indexed fields sort (" in text_of(response)
     again = admin_client_.get("/admin/bulk/collections/users/", {"sort": "email"})
     assert {h["name"]: h for h in again.context["headers"]}["email"]["param"] == "-email"
+
+
+def test_the_dry_run_summary_counts_the_duplicates_that_would_fail(admin_client_, people):
+    job, _ = dry_run(admin_client_, GOOD_AND_BAD + "Ann again,ann@example.com,40\nUser 1,user1@example.com,30\n")
+    assert (job.counts["rows"], job.counts["inserted"], job.counts["rejected"], job.counts["failed"]) == (7, 3, 2, 2)
+    text = text_of(admin_client_.get(f"/admin/bulk/jobs/{job.pk}/"))
+    assert (
+        "The dry run read 7 rows: 3 would be created, 0 updated, 0 left unchanged, 2 rejected, "
+        "2 would fail (duplicate keys) (listed below; they will not be imported)." in text
+    )
+
+
+def test_undo_of_an_insert_import_asks_to_delete_what_it_created(admin_client_, people):
+    job = confirm(admin_client_, dry_run(admin_client_, GOOD_AND_BAD)[0])
+    html = admin_client_.get(f"/admin/bulk/jobs/{job.pk}/").content.decode()
+    assert "return confirm('Delete the 3 documents this import created?');" in html
+    assert "Restore" not in html
+
+
+def test_a_queued_job_cannot_be_undone_because_it_has_not_started(admin_client_, people):
+    job = Job.objects.create(kind="update", collection="users", status="queued", parameters={"filter": {}})
+    text = text_of(admin_client_.get(f"/admin/bulk/jobs/{job.pk}/"))
+    assert "Undo: it has not started yet." in text and "still running" not in text
+
+
+def test_a_delete_with_an_empty_filter_warns_it_is_the_whole_collection(admin_client_, people):
+    response = admin_client_.post("/admin/bulk/delete/", compose_data(filters=[]))
+    assert response.context["state"].preview.count == 30
+    text = text_of(response)
+    assert "The filter is empty: this deletes every document of users, the whole collection." in text
+    narrowed = admin_client_.post("/admin/bulk/delete/", compose_data(filters=[("age", "lt", "30")]))
+    assert "The filter is empty" not in text_of(narrowed)

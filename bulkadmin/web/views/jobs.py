@@ -234,6 +234,7 @@ def _actions(request: HttpRequest, job: Job) -> dict[str, Any]:
         "resume": may_run and not job_rules.resume_refused(job),
         "undo": may_undo and not undo_reason,
         "undo_reason": undo_reason,
+        "undo_question": job_rules.undo_question(job),
         "confirm_import": _confirm_import(request, job) if may_run else None,
         "rerun": f"{reverse(rerun)}?collection={job.collection}&rerun={job.pk}" if rerun and may_run else "",
         "rerun_reason": job_rules.rerun_refused(job),
