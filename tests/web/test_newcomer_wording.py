@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from bulkadmin.jobs.imports import import_file
 from bulkadmin.models import Job
 from tests.web.helpers import compose_data
 from tests.web.import_helpers import GOOD_AND_BAD, confirm, dry_run, upload
@@ -86,3 +87,15 @@ def test_a_delete_with_an_empty_filter_warns_it_is_the_whole_collection(admin_cl
     assert "The filter is empty: this deletes every document of users, the whole collection." in text
     narrowed = admin_client_.post("/admin/bulk/delete/", compose_data(filters=[("age", "lt", "30")]))
     assert "The filter is empty" not in text_of(narrowed)
+
+
+def test_a_real_run_words_a_duplicate_as_the_dry_run_does_without_the_servers_words(admin_client_, people, tmp_path):
+    source = tmp_path / "people.csv"
+    source.write_text("name,email,age\nAnn,ann@example.com,31\nAnn 2,ann@example.com,40\nOld,user1@example.com,30\n")
+    job = Job.objects.get(pk=import_file(model="users", source=source).job_id)
+    assert [(error["line"], error["message"]) for error in job.errors] == [
+        (3, "duplicate key (email): already in the collection or earlier in the file"),
+        (4, "duplicate key (email): already in the collection or earlier in the file"),
+    ]
+    text = text_of(admin_client_.get(f"/admin/bulk/jobs/{job.pk}/"))
+    assert "E11000" not in text and "UNIQUE constraint" not in text

@@ -3,6 +3,7 @@ the model's validation), with each refused row traced back to its file row."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pymongo.database import Database
@@ -20,6 +21,9 @@ from bulkadmin.operations.imports.undo_data import ImportUndo
 
 Failures = list[tuple[Record, ImportRowError]]
 WRITE_COUNTS = ("inserted", "updated", "unchanged", "deleted", "rejected", "failed")
+
+_DUP_KEY = re.compile(r"dup key: \{(.*)\}", re.DOTALL)
+_KEY_NAME = re.compile(r"(?:^|,)\s*([\w.$]+)\s*:")
 
 
 class BatchWriter:
@@ -106,9 +110,11 @@ class BatchWriter:
         return failures
 
     def _message(self, error: RowError) -> str:
+        """A write error in the dry run's words: a duplicate names its key, not the server's index."""
         if error.code == DUPLICATE_KEY:
-            keys = ", ".join(self.keys or self.model.key_fields) or "_id"
-            return f"duplicate key ({keys}): already in the collection or earlier in the file [{error.message}]"
+            named = [name for name in duplicated_fields(error.message) if name in self.model.model_fields]
+            keys = ", ".join(named or self.keys or self.model.key_fields) or "_id"
+            return f"duplicate key ({keys}): already in the collection or earlier in the file"
         return error.message
 
     def _validate_only(
@@ -187,3 +193,9 @@ class BatchWriter:
 def _named_in(model: type[MongoModel], key: str, row: dict[str, Any]) -> bool:
     """Whether `row` gives the field stored under `key` by its model name."""
     return any((info.alias or name) == key and name in row for name, info in model.model_fields.items())
+
+
+def duplicated_fields(message: str) -> list[str]:
+    """The fields of the key a duplicate-key error names (`... dup key: { email: "a@b" }`)."""
+    found = _DUP_KEY.search(message)
+    return _KEY_NAME.findall(found[1]) if found else []
