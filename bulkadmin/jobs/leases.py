@@ -5,6 +5,10 @@ A lease has an owner (host, pid, process start), an expiry and a heartbeat. Taki
 single atomic statement: an insert (the name is unique) or a conditional update of an expired
 row. Its holder renews it (`Holder.renew`, from a heartbeat thread) and deletes it when done; a
 holder that dies stops renewing, and the lease is free once it expires (`BULKADMIN_LEASE_SECONDS`).
+
+Every expiry is computed and compared on the database server's clock (`Now()` in the statement),
+never the caller's: app servers' clocks drift, one database has one clock. Between batches a
+holder calls `Holder.confirm`, which raises `LeaseLost` once another process took the lease over.
 """
 
 from __future__ import annotations
@@ -13,16 +17,19 @@ import contextlib
 import datetime as dt
 import os
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.models import Lease
+from bulkadmin.operations.progress import Cancelled, Progress
 
 PROCESS_STARTED = timezone.now()
 
@@ -46,6 +53,18 @@ class LeaseHeld(BulkAdminError):
 LockHeld = LeaseHeld  # the name earlier versions exported
 
 
+class LeaseLost(Cancelled):
+    """This process lost the lease `name` part way (it expired and another process took it over);
+    raised between batches, so the run stops without writing more."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"Stopped: this process lost the lease {name} (it expired and another process took it over); "
+            "nothing more was written."
+        )
+
+
 @dataclass(frozen=True)
 class Owner:
     """Who holds a lease: this process (host, pid, start time)."""
@@ -65,19 +84,30 @@ class Owner:
 class Holder:
     """A lease this process holds: renew it, release it, and know whether it was lost."""
 
-    def __init__(self, name: str, token: str, seconds: float) -> None:
+    def __init__(self, name: str, token: str, seconds: float, taken_at: float) -> None:
         self.name, self.token, self.seconds = name, token, seconds
         self.lost = False
+        self.fresh_until = taken_at + seconds / 3  # monotonic: surely ours until then, no need to ask
 
     def renew(self) -> bool:
-        """Push the expiry `seconds` ahead; False (and `lost` from then on) when it had expired or
-        another process took it over."""
-        now = timezone.now()
-        renewed = Lease.objects.filter(name=self.name, token=self.token, expires_at__gte=now).update(
-            heartbeat_at=now, expires_at=now + dt.timedelta(seconds=self.seconds)
+        """Push the expiry `seconds` ahead on the database's clock; False (and `lost` from then
+        on) when another process took the lease over (an expired lease nobody took is still ours)."""
+        asked_at = time.monotonic()
+        renewed = Lease.objects.filter(name=self.name, token=self.token).update(
+            heartbeat_at=Now(), expires_at=_from_now(self.seconds)
         )
         self.lost = self.lost or not renewed
+        if renewed:
+            self.fresh_until = asked_at + self.seconds / 3
         return bool(renewed)
+
+    def confirm(self) -> None:
+        """Raise `LeaseLost` when the lease is no longer this process's: asked of the database
+        unless a renewal in the last third of the lease's time showed it ours."""
+        if not self.lost and time.monotonic() >= self.fresh_until:
+            self.renew()
+        if self.lost:
+            raise LeaseLost(self.name)
 
     def release(self) -> None:
         Lease.objects.filter(name=self.name, token=self.token).delete()
@@ -86,29 +116,46 @@ class Holder:
 def acquire(name: str, seconds: float | None = None) -> Holder:
     """Take the lease `name` for `seconds` (default `BULKADMIN_LEASE_SECONDS`), or raise `LeaseHeld`."""
     seconds = float(seconds if seconds is not None else conf.lease_seconds())
-    owner, token, now = Owner.me(), uuid.uuid4().hex, timezone.now()
+    owner, token, asked_at = Owner.me(), uuid.uuid4().hex, time.monotonic()
     fields = {
         "host": owner.host[:200],
         "pid": owner.pid,
         "process_started": owner.started,
         "token": token,
-        "acquired_at": now,
-        "heartbeat_at": now,
-        "expires_at": now + dt.timedelta(seconds=seconds),
+        "acquired_at": Now(),
+        "heartbeat_at": Now(),
+        "expires_at": _from_now(seconds),
     }
-    if Lease.objects.filter(name=name, expires_at__lt=now).update(**fields):  # an expired holder's
-        return Holder(name, token, seconds)
+    if Lease.objects.filter(name=name, expires_at__lt=Now()).update(**fields):  # an expired holder's
+        return Holder(name, token, seconds, asked_at)
     try:
         with transaction.atomic():
             Lease.objects.create(name=name, **fields)
     except IntegrityError:
         raise LeaseHeld(name, Lease.objects.filter(name=name).first()) from None
-    return Holder(name, token, seconds)
+    return Holder(name, token, seconds, asked_at)
 
 
 def holder_of(name: str) -> Lease | None:
-    """The unexpired lease `name`, or None when it is free."""
-    return Lease.objects.filter(name=name, expires_at__gte=timezone.now()).first()
+    """The unexpired lease `name` (on the database's clock), or None when it is free."""
+    return Lease.objects.filter(name=name, expires_at__gte=Now()).first()
+
+
+def guarded(progress: Progress, holder: Holder | None) -> Progress:
+    """`progress` that, after recording, confirms `holder` still holds its lease (`LeaseLost`)."""
+    if holder is None:
+        return progress
+
+    def checked(done: int, total: int | None) -> None:
+        progress(done, total)
+        holder.confirm()
+
+    return checked
+
+
+def _from_now(seconds: float) -> models.Expression:
+    """The database server's time `seconds` from now."""
+    return models.ExpressionWrapper(Now() + dt.timedelta(seconds=seconds), output_field=models.DateTimeField())
 
 
 @contextlib.contextmanager

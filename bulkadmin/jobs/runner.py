@@ -75,8 +75,12 @@ class JobRun:
     def check_lease(self) -> None:
         """Raise `JobTaken` when this run lost its lease (it stopped reporting and another worker
         took the job over): it must stop without writing anything more."""
-        if self.lease is not None and self.lease.lost:
-            raise JobTaken(self.job.pk, "ours")
+        if self.lease is None:
+            return
+        try:
+            self.lease.confirm()
+        except leases.LeaseLost:
+            raise JobTaken(self.job.pk, "ours") from None
 
     def release(self) -> None:
         if self.lease is not None:
@@ -210,12 +214,13 @@ def track_job(**options: Any) -> Iterator[JobRun]:
 def _close_on(run: JobRun, error: BaseException) -> None:
     if run.lease is not None and run.lease.lost:
         return  # another worker took the job over: its row is theirs
-    if isinstance(error, Cancelled):
+    if isinstance(error, Cancelled):  # a user asked to stop, or a lease it held was lost
         if isinstance(error.result, OperationResult):  # what it did before stopping
             run.record(error.result)
         elif not run.job.counts:
             run.job.counts = {"rows": run.job.rows_done}
-        run.close(Job.Status.CANCELLED, str(error))
+        lost = isinstance(error, leases.LeaseLost)
+        run.close(Job.Status.INTERRUPTED if lost else Job.Status.CANCELLED, str(error))
     elif isinstance(error, (KeyboardInterrupt, SystemExit, ConnectionFailure)):
         run.close(Job.Status.INTERRUPTED, f"Interrupted: {error!r}" if str(error) else "Interrupted.")
     else:

@@ -44,10 +44,14 @@ def cleanup_job(
     collection = ", ".join(sorted({rule.collection for rule in rules}))[:200]
     job = _job(job, Job.Kind.CLEANUP, collection, parameters.to_parameters(), dry_run, origin, user)
     lock = contextlib.nullcontext() if dry_run else leases.exclusive(CLEANUP_LOCK)
-    with lock:
+    with lock as holder:
         return run_job(
             lambda run: run_cleanup(
-                rules=rules, dry_run=dry_run, batch_size=batch_size, progress=run.progress, now=now
+                rules=rules,
+                dry_run=dry_run,
+                batch_size=batch_size,
+                progress=leases.guarded(run.progress, holder),
+                now=now,
             ),
             kind=Job.Kind.CLEANUP,
             job=job,
@@ -83,14 +87,14 @@ def sync_job(
         checked = SyncParameters(source.name, mode, last_synced_at(source))
     job = _job(job, Job.Kind.SYNC, source.model.collection, checked.to_parameters(), dry_run, origin, user)
     lock = contextlib.nullcontext() if dry_run else leases.exclusive(f"sync-{source.name}")
-    with lock, track_job(kind=Job.Kind.SYNC, job=job) as run:
+    with lock as holder, track_job(kind=Job.Kind.SYNC, job=job) as run:
         try:
             result = sync_source(
                 source=source,
                 since=checked.since,
                 mark_missing=mode == "mark_missing",
                 dry_run=dry_run,
-                progress=run.progress,
+                progress=leases.guarded(run.progress, holder),
             )
         except SyncFailed as error:
             error.job = run.job
