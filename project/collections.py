@@ -9,9 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from bulkadmin.core.collection_admin import ALL_OPERATIONS, CollectionAdmin
 from bulkadmin.core.documents import Index, MongoModel, PyObjectId
+from bulkadmin.core.messages import name_pattern
 from bulkadmin.core.registry import register
 
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+EMAIL_PATTERN = name_pattern(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "an email address such as name@example.com")
 Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=EMAIL_PATTERN)]
 UserStatus = Literal["active", "young", "mature", "inactive", "dormant", "deleted"]
 Tier = Literal["platinum", "gold", "silver", "bronze"]

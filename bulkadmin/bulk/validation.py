@@ -15,6 +15,7 @@ from pydantic import ValidationError as PydanticValidationError
 from bulkadmin.bulk.results import FieldError
 from bulkadmin.core.documents import MongoModel, flatten_sub_documents, to_storage
 from bulkadmin.core.exceptions import BulkAdminError, InvalidSpec
+from bulkadmin.core.messages import readable
 from bulkadmin.core.safety import validate_fields
 from bulkadmin.core.storable import check_depth, check_storable
 
@@ -172,5 +173,5 @@ def field_errors(error: PydanticValidationError) -> tuple[FieldError, ...]:
     found = []
     for detail in error.errors():
         path = ".".join(str(part) for part in detail["loc"])
-        found.append(FieldError("id" if path == "_id" else path, detail["msg"]))
+        found.append(FieldError("id" if path == "_id" else path, readable(detail)))
     return tuple(found)

@@ -11,6 +11,7 @@ from pydantic import ValidationError as PydanticValidationError
 from bulkadmin.core.documents import to_storage
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.field_paths import LIST, item_type, single_kind
+from bulkadmin.core.messages import readable
 from bulkadmin.core.spec_limits import check_stored_value
 
 _adapters: dict[Any, TypeAdapter[Any]] = {}
@@ -21,7 +22,7 @@ def coerce(annotation: Any, value: Any, path: str, operator: str | None = None) 
     try:
         stored = to_storage(value if annotation is None else adapter(annotation).validate_python(value))
     except PydanticValidationError as error:
-        message = error.errors()[0]["msg"]
+        message = readable(error.errors()[0])
         raise InvalidSpec(f"{path}: {message} (got {_short(value)}).", field=path, operator=operator) from None
     except (TypeError, ValueError, OverflowError) as error:
         raise InvalidSpec(f"{path}: invalid value {_short(value)} ({error}).", field=path, operator=operator) from None

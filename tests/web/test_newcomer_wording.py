@@ -99,3 +99,14 @@ def test_a_real_run_words_a_duplicate_as_the_dry_run_does_without_the_servers_wo
     ]
     text = text_of(admin_client_.get(f"/admin/bulk/jobs/{job.pk}/"))
     assert "E11000" not in text and "UNIQUE constraint" not in text
+
+
+def test_a_bad_email_says_what_is_expected_not_the_regex(admin_client_, people):
+    job, _ = dry_run(admin_client_, GOOD_AND_BAD)
+    assert [error["message"] for error in job.errors if error["field"] == "email"] == [
+        "email: should be an email address such as name@example.com"
+    ]
+    filtered = admin_client_.post("/admin/bulk/delete/", compose_data(filters=[("email", "eq", "nobody")]))
+    text = text_of(filtered)
+    assert "email: should be an email address such as name@example.com (got &#x27;nobody&#x27;)" in text
+    assert "pattern" not in text.lower()
