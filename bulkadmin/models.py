@@ -106,6 +106,13 @@ class Job(models.Model):
         return f"#{self.pk} {self.get_kind_display()} {self.collection} ({self.get_status_display()})"
 
     @property
+    def status_text(self) -> str:
+        """The status as pages show it: a dry run that found bad rows did not fail, it found them."""
+        if self.dry_run and self.status == self.Status.PARTIAL:
+            return "Dry run: some rows would fail"
+        return self.get_status_display()
+
+    @property
     def is_finished(self) -> bool:
         return self.status not in (self.Status.QUEUED, self.Status.RUNNING)
 

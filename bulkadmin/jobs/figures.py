@@ -141,7 +141,7 @@ def status(job: Job) -> dict[str, Any]:
     elapsed = job.elapsed
     return {
         "status": job.status,
-        "status_label": job.get_status_display(),
+        "status_label": job.status_text,
         "finished": job.is_finished,
         "rows_done": job.rows_done,
         "rows_total": job.rows_total,

@@ -46,7 +46,7 @@ def test_import_upload_preview_dry_run_confirm_and_result(page, db, shot, tmp_pa
 
     page.click("#dry-run-button")
     page.wait_for_url(re.compile(r"/admin/bulk/jobs/\d+/$"))
-    expect(page.locator("#job-status")).to_have_text("Partially failed")
+    expect(page.locator("#job-status")).to_have_text("Dry run: some rows would fail")
     expect(page.locator("#job-counts")).to_contain_text("would create")
     expect(page.locator("[data-count=inserted]")).to_have_text("37")
     expect(page.locator("[data-count=rejected]")).to_have_text("3")

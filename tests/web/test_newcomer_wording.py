@@ -110,3 +110,16 @@ def test_a_bad_email_says_what_is_expected_not_the_regex(admin_client_, people):
     text = text_of(filtered)
     assert "email: should be an email address such as name@example.com (got &#x27;nobody&#x27;)" in text
     assert "pattern" not in text.lower()
+
+
+def test_a_dry_run_that_finds_bad_rows_is_not_called_failed(admin_client_, people):
+    dry, _ = dry_run(admin_client_, GOOD_AND_BAD)
+    assert dry.status == "partial"
+    page = admin_client_.get(f"/admin/bulk/jobs/{dry.pk}/").content.decode()
+    assert '<strong id="job-status" class="status-partial">Dry run: some rows would fail</strong>' in page
+    live = admin_client_.get(f"/admin/bulk/jobs/{dry.pk}/status/").json()
+    assert live["status_label"] == "Dry run: some rows would fail"
+    listing = text_of(admin_client_.get("/admin/bulk/jobs/"))
+    assert f"#{dry.pk} Import (dry run) users Dry run: some rows would fail 5 would create 3, would reject 2" in listing
+    real = confirm(admin_client_, dry)
+    assert real.status_text == "Partially failed"
