@@ -14,7 +14,7 @@ import secrets
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, NoReturn, cast
+from typing import Any, BinaryIO, NoReturn, cast
 
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
@@ -30,6 +30,7 @@ from bulkadmin.operations.imports.sources import ImportFileError
 UPLOADS = "uploads"  # the uploads' folder in the job files' storage
 FILE_FIELD = "file"
 META = "upload.json"
+RESERVED = "reserved.json"  # the quota an upload being written reserved; removed once it is described
 MAX_STORED_NAME = 120  # bytes of a stored upload's file name (file systems allow 255; storages less)
 
 
@@ -96,70 +97,96 @@ class UploadRequest(HttpRequest):
 
 
 class LimitedUploadHandler(FileUploadHandler):
-    """Writes the `file` field straight to a new uploads folder, refusing other extensions and
-    anything larger than `max_upload_bytes()`; the reason is left on `request.upload_problem`."""
+    """Writes the `file` field (one per request) straight to a new uploads folder, refusing other
+    extensions, anything larger than `max_upload_bytes()` or than the bytes it reserved of the
+    user's quota, and a full disk; the reason is left on `request.upload_problem`."""
 
     def __init__(self, request: UploadRequest) -> None:
         super().__init__(request)
         self.upload_request = request
+        self.target: Path | None = None
+        self.out: BinaryIO | None = None
+        self.request_bytes = max_upload_bytes()
+
+    def handle_raw_input(self, input_data: Any, META: Any, content_length: int, *args: Any, **kwargs: Any) -> None:
+        self.request_bytes = content_length  # the file cannot be longer than the request that carries it
 
     def new_file(self, field_name: str, file_name: str, *args: Any, **kwargs: Any) -> None:
         super().new_file(field_name, file_name, *args, **kwargs)
-        self.target: Path | None = None
+        self.target, self.out = None, None
         if field_name != FILE_FIELD:
             raise SkipFile()
+        if self.upload_request.upload_folders:
+            self._refuse("Send one file per upload: this request carried more than one.")
         extensions = formats.upload_extensions()
         if Path(file_name).suffix.lower() not in extensions:
             self._refuse(f"{file_name!r} is not a file that can be imported: use one of {', '.join(extensions)}.")
-        self.room = self._room_left()
         folder = uploads_dir() / secrets.token_hex(16)
         folder.mkdir(parents=True)
         self.upload_request.upload_folders.append(folder)
+        self.reserved = self._reserve(folder)
         self.target = folder / stored_name(file_name)
         try:
             self.out = self.target.open("wb")
         except OSError as error:
-            _remove(folder)
-            self.target = None
-            self._refuse(f"The file could not be stored ({error.strerror or error}); try again later.")
+            self._give_up(f"The file could not be stored ({error.strerror or error}); try again later.")
         self.written = 0
+
+    def _reserve(self, folder: Path) -> int:
+        """Purge abandoned uploads, then reserve what this file may take of the user's quota."""
+        from bulkadmin.web.upload_lifetime import purge_uploads, reserve_upload
+
+        purge_uploads()
+        user = getattr(self.upload_request.user, "pk", None)
+        try:
+            reserved = reserve_upload(folder, user, min(self.request_bytes, max_upload_bytes()))
+        except UploadRejected as error:
+            _remove(folder)
+            self._refuse(str(error))
+        if not reserved:
+            _remove(folder)
+            self._refuse(self._over_quota())
+        return reserved
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
         if self.target is None:
             return None
         self.written += len(raw_data)
-        if self.written > self.room:
-            self.out.close()
-            _remove(self.target.parent)
-            self.target = None
-            quota = _size(conf.upload_quota_bytes())
-            self._refuse(f"Your uploads would hold more than your quota of {quota}; wait for old ones to expire.")
         if self.written > max_upload_bytes():
-            self.out.close()
-            _remove(self.target.parent)
-            self.target = None
-            self._refuse(f"{self.file_name!r} is larger than the upload limit of {_size(max_upload_bytes())}.")
-        self.out.write(raw_data)
+            self._give_up(f"{self.file_name!r} is larger than the upload limit of {_size(max_upload_bytes())}.")
+        if self.written > self.reserved:
+            self._give_up(self._over_quota())
+        try:
+            cast(BinaryIO, self.out).write(raw_data)
+        except OSError as error:  # a full disk, say: nothing of the file is kept
+            self._give_up(f"{self.file_name!r} could not be stored: {error.strerror or error}. Nothing was kept.")
         return None
 
-    def _room_left(self) -> int:
-        """Abandoned uploads are purged first; then what this user may still upload."""
-        from bulkadmin.web.upload_lifetime import purge_uploads, used_bytes
+    def _over_quota(self) -> str:
+        quota = _size(conf.upload_quota_bytes())
+        return f"Your uploads would hold more than your quota of {quota}; wait for old ones to expire."
 
-        purge_uploads()
-        return conf.upload_quota_bytes() - used_bytes(getattr(self.upload_request.user, "pk", None))
+    def _give_up(self, message: str) -> NoReturn:
+        """Close and remove what this file wrote, then refuse it with `message`."""
+        self.upload_interrupted()
+        self._refuse(message)
 
     def file_complete(self, file_size: int) -> StoredUpload | None:
         if self.target is None:
             return None
-        self.out.close()
+        try:
+            cast(BinaryIO, self.out).close()  # flushes the last bytes: the disk may be full now
+        except OSError as error:
+            self._give_up(f"{self.file_name!r} could not be stored: {error.strerror or error}. Nothing was kept.")
         return StoredUpload(self.target, self.file_name or self.target.name, file_size, self.content_type)
 
     def upload_interrupted(self) -> None:
-        target = getattr(self, "target", None)
-        if target is not None:
-            self.out.close()
-            _remove(target.parent)
+        if self.out is not None:
+            with contextlib.suppress(OSError):
+                self.out.close()
+        if self.target is not None:
+            _remove(self.target.parent)
+        self.target, self.out = None, None
 
     def _refuse(self, message: str) -> NoReturn:
         self.upload_request.upload_problem = message
@@ -214,9 +241,15 @@ def _head(path: Path) -> bytes:
 
 
 def save_meta(path: Path, meta: dict[str, Any]) -> str:
-    """Write the upload's description next to it, and both to the storage when it is not this
-    folder; return its token."""
-    (path.parent / META).write_text(json.dumps(meta, indent=2))
+    """Write the upload's description next to it (whole, or not at all), and both to the storage
+    when it is not this folder; return its token. A described upload's quota is its file's size."""
+    spare = path.parent / f"{META}.{secrets.token_hex(4)}.tmp"
+    try:
+        spare.write_text(json.dumps(meta, indent=2))
+        spare.replace(path.parent / META)
+    finally:
+        spare.unlink(missing_ok=True)
+    (path.parent / RESERVED).unlink(missing_ok=True)
     token = path.parent.name
     if files.local_path(UPLOADS) is None:
         for local in (path, path.parent / META):
@@ -236,11 +269,13 @@ def discard(path: Path) -> None:
 
 
 def _remove(folder: Path) -> None:
+    if not folder.is_dir():
+        return
     for child in folder.iterdir():
         if files.local_path(UPLOADS) is None:
             with contextlib.suppress(FileNotFoundError):  # refused before it was saved
                 files.storage().delete(f"{UPLOADS}/{folder.name}/{child.name}")
-        child.unlink()
+        child.unlink(missing_ok=True)
     folder.rmdir()
 
 

@@ -29,7 +29,6 @@ from bulkadmin.web.uploads import (
     UploadRejected,
     UploadRequest,
     check_content,
-    discard,
     discard_uploads,
     load_meta,
     max_upload_bytes,
@@ -70,12 +69,11 @@ def _upload(request: UploadRequest) -> HttpResponse:
         except UploadRejected as error:
             form.errors[FILE_FIELD] = form.error_class([str(error)])
             valid = False
+    if upload is not None:
+        upload.close()
     if not valid or upload is None:
-        if upload is not None:
-            upload.close()
-            discard(upload.path)
+        discard_uploads(request)  # every folder this request wrote, not only the file kept
         return _upload_page(request, form, status=400)
-    upload.close()
     meta = {
         "user": request.user.pk,
         "collection": form.cleaned_data["collection"],
@@ -84,7 +82,13 @@ def _upload(request: UploadRequest) -> HttpResponse:
         "size": upload.size,
         "options": form.options(),
     }
-    return redirect("bulkadmin:import_preview", token=save_meta(upload.path, meta))
+    try:
+        token = save_meta(upload.path, meta)
+    except OSError as error:  # a full disk: the upload is not kept
+        discard_uploads(request)
+        form.errors[FILE_FIELD] = form.error_class([f"The file could not be stored: {error.strerror or error}."])
+        return _upload_page(request, form, status=400)
+    return redirect("bulkadmin:import_preview", token=token)
 
 
 def _importable(request: HttpRequest) -> list[str]:
