@@ -9,9 +9,10 @@ WIDTH, HEIGHT, MAX_BARS = 640, 160, 120
 
 
 def throughput_svg(batches: list[list[float]]) -> SafeString:
-    """Bars of rows/s for each batch (`[rows, seconds]` pairs), grouped when there are many."""
+    """Bars of rows/s for each batch (`[rows, seconds]` pairs), grouped when there are many; none
+    for a single batch (one bar compares nothing: the page states its rate)."""
     groups = _group(batches)
-    if not groups:
+    if len(groups) < 2:
         return SafeString("")
     rates = [rows / seconds if seconds > 0 else 0.0 for rows, seconds, _ in groups]
     top = max(rates) or 1.0

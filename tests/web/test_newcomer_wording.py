@@ -123,3 +123,17 @@ def test_a_dry_run_that_finds_bad_rows_is_not_called_failed(admin_client_, peopl
     assert f"#{dry.pk} Import (dry run) users Dry run: some rows would fail 5 would create 3, would reject 2" in listing
     real = confirm(admin_client_, dry)
     assert real.status_text == "Partially failed"
+
+
+def test_a_job_page_shows_its_parameters_in_words_without_internals(admin_client_, people):
+    job = confirm(admin_client_, dry_run(admin_client_, GOOD_AND_BAD)[0])
+    response = admin_client_.get(f"/admin/bulk/jobs/{job.pk}/")
+    parameters = dict(response.context["parameters"])
+    assert (parameters["Source"], parameters["Mode"], parameters["Batch size"]) == ("people.csv", "insert", "1000")
+    assert (parameters["Stop on error"], parameters["Keep undo"]) == ("no", "yes")
+    details = dict(response.context["details"])
+    assert (details["Bytes read"], details["Undo records"], details["Rows this run"]) == ("128", "3", "5")
+    html = response.content.decode()
+    for internal in ("id_seed", "Id seed", "sha256", "Fingerprint", job.parameters["upload"]):
+        assert internal not in html
+    assert response.context["chart"] == "" and "Throughput per batch" not in html  # one batch: no one-bar chart

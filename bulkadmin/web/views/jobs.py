@@ -23,6 +23,7 @@ from bulkadmin.models import Job
 from bulkadmin.operations.cleanup import rules
 from bulkadmin.operations.sync import sources
 from bulkadmin.web.charts import throughput_svg
+from bulkadmin.web.job_facts import facts
 from bulkadmin.web.job_filters import filter_jobs
 from bulkadmin.web.launch import launch_cleanup, launch_once, launch_sync
 from bulkadmin.web.permissions import (
@@ -34,7 +35,7 @@ from bulkadmin.web.permissions import (
     visible_collections,
     visible_jobs,
 )
-from bulkadmin.web.views.common import page, pretty, without_paths
+from bulkadmin.web.views.common import page
 from bulkadmin.web.views.exports import download_of
 
 ERRORS_PER_PAGE = 20
@@ -69,8 +70,8 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "title": f"Job #{job.pk}: {job.get_kind_display()}",
         "job": job,
-        "parameters": pretty(without_paths(job.parameters)),
-        "details": pretty(without_paths(job.details)) if job.details else "",
+        "parameters": facts(job.parameters),
+        "details": facts(job.details),
         "counts": [(count.name, count.value) for count in counts],
         "labelled_counts": [(count.name, count.value, count.label) for count in counts],
         "figures": figures.status(job),
