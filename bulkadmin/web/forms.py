@@ -28,7 +28,19 @@ FILTER_OPERATORS = [
     ("contains", "contains (text)"),
     ("exists", "exists (true / false)"),
 ]
-UPDATE_OPERATORS = ["$set", "$unset", "$inc", "$mul", "$min", "$max", "$currentDate", "$push", "$pull", "$addToSet"]
+UPDATE_CHOICES = [  # in words, as the filter's operators are; the operator itself follows in brackets
+    ("$set", "set to ($set)"),
+    ("$unset", "remove the field ($unset)"),
+    ("$inc", "increase by ($inc)"),
+    ("$mul", "multiply by ($mul)"),
+    ("$min", "lower to, if above ($min)"),
+    ("$max", "raise to, if below ($max)"),
+    ("$currentDate", "set to now ($currentDate)"),
+    ("$push", "append to the list ($push)"),
+    ("$pull", "remove from the list ($pull)"),
+    ("$addToSet", "add to the list if absent ($addToSet)"),
+]
+UPDATE_OPERATORS = [operator for operator, _ in UPDATE_CHOICES]
 TRUE_WORDS, FALSE_WORDS = {"true", "yes", "1"}, {"false", "no", "0"}
 
 
@@ -56,7 +68,7 @@ class FilterRowForm(forms.Form):
 class UpdateRowForm(forms.Form):
     """One change: operator, field, value."""
 
-    operator = forms.ChoiceField(choices=[(op, op) for op in UPDATE_OPERATORS], required=False)
+    operator = forms.ChoiceField(choices=UPDATE_CHOICES, required=False)
     field = forms.ChoiceField(required=False)
     value = forms.CharField(required=False)
 

@@ -148,10 +148,29 @@ def test_unknown_collection_is_a_404_naming_the_registered_ones(admin_client_, d
     assert response.status_code == 404
 
 
-def test_rerun_fills_the_json_fields_from_the_job(admin_client_, people):
+def test_rerun_fills_the_rows_from_the_job(admin_client_, people):
+    spec = {"$and": [{"age": "20"}, {"tier": {"$in": ["gold", "silver"]}}, {"last_login": {"$lt": "2024-01-01"}}]}
+    parameters = {"filter": spec, "update": {"$inc": {"age": 1}, "$unset": {"tags": ""}}}
+    job = Job.objects.create(kind="update", collection="users", parameters=parameters)
+    state = admin_client_.get(UPDATE_URL, {"collection": "users", "rerun": job.pk}).context["state"]
+    assert [form.initial for form in state.filter_rows.forms[:3]] == [
+        {"field": "age", "operator": "eq", "value": "20"},
+        {"field": "tier", "operator": "in", "value": "gold, silver"},
+        {"field": "last_login", "operator": "lt", "value": "2024-01-01"},
+    ]
+    assert [form.initial for form in state.update_rows.forms[:2]] == [
+        {"operator": "$inc", "field": "age", "value": "1"},
+        {"operator": "$unset", "field": "tags", "value": ""},
+    ]
+    assert "filter_json" not in state.form.initial and "update_json" not in state.form.initial
+
+
+def test_rerun_of_a_filter_rows_cannot_say_fills_the_json_field(admin_client_, people):
+    spec = {"$or": [{"age": 20}, {"tier": "gold"}]}
     job = Job.objects.create(
-        kind="update", collection="users", parameters={"filter": {"age": 20}, "update": {"$inc": {"age": 1}}}
+        kind="update", collection="users", parameters={"filter": spec, "update": {"$inc": {"age": 1}}}
     )
-    response = admin_client_.get(UPDATE_URL, {"collection": "users", "rerun": job.pk})
-    form = response.context["state"].form
-    assert form.initial["filter_json"] == '{"age": 20}' and form.initial["update_json"] == '{"$inc": {"age": 1}}'
+    state = admin_client_.get(UPDATE_URL, {"collection": "users", "rerun": job.pk}).context["state"]
+    assert state.form.initial["filter_json"] == '{"$or": [{"age": 20}, {"tier": "gold"}]}'
+    assert state.filter_rows.forms[0].initial == {}
+    assert state.update_rows.forms[0].initial == {"operator": "$inc", "field": "age", "value": "1"}

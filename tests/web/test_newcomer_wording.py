@@ -137,3 +137,15 @@ def test_a_job_page_shows_its_parameters_in_words_without_internals(admin_client
     for internal in ("id_seed", "Id seed", "sha256", "Fingerprint", job.parameters["upload"]):
         assert internal not in html
     assert response.context["chart"] == "" and "Throughput per batch" not in html  # one batch: no one-bar chart
+
+
+def test_the_composer_says_updates_in_words_and_reads_a_date_alone_as_midnight_utc(admin_client_, people):
+    html = admin_client_.get("/admin/bulk/update/", {"collection": "users"}).content.decode()
+    assert '<option value="$set">set to ($set)</option>' in html
+    assert '<option value="$inc">increase by ($inc)</option>' in html
+    assert "Dates and times are read as UTC: a date alone (2024-01-31) is midnight UTC at its start." in html
+    filters, updates = [("last_login", "lt", "2024-01-31")], [("$set", "tier", "gold")]
+    response = admin_client_.post("/admin/bulk/update/", compose_data(filters=filters, updates=updates))
+    assert response.context["state"].errors == []
+    stored = response.context["state"].preview.stored["filter"]["last_login"]["$lt"]
+    assert stored.isoformat() in ("2024-01-31T00:00:00+00:00", "2024-01-31T00:00:00")

@@ -27,6 +27,7 @@ from bulkadmin.web.fields import document_label, field_paths, search_fields, val
 from bulkadmin.web.forms import ComposeForm, FilterRows, UpdateRows, filter_from, update_from
 from bulkadmin.web.launch import launch
 from bulkadmin.web.permissions import MissingPermission, collections_for, require, visible_jobs
+from bulkadmin.web.rerun_rows import Row, filter_rows, update_rows
 from bulkadmin.web.search import newest_window, plan_search
 from bulkadmin.web.selection import Selection, SelectionError, all_of, search_filter
 from bulkadmin.web.views.common import model_or_404, page, show
@@ -94,35 +95,39 @@ def _blank(request: HttpRequest, kind: str, model: type[MongoModel]) -> Composit
     """An empty composer, or one filled from a job to re-run or from what the browse page carried
     (its choices and ticked ids as filter rows, its search as the search)."""
     paths = field_paths(model)
-    initial = _rerun_initial(request, kind, admin_of(model).batch_size)
-    errors, rows = [], []
+    initial, rows, changes = _rerun_initial(request, kind, admin_of(model).batch_size)
+    errors: list[str] = []
     try:
         carried = Selection.from_params(model, request.GET)
     except SelectionError as error:
         errors.append(str(error))
     else:
-        rows, initial["search"] = carried.rows(model), carried.query
+        rows, initial["search"] = rows + carried.rows(model), carried.query
     return Composition(
         kind,
         model,
         ComposeForm(initial=initial),
         FilterRows(prefix="filter", initial=rows, form_kwargs={"fields": paths}),
-        UpdateRows(prefix="update", form_kwargs={"fields": paths}),
+        UpdateRows(prefix="update", initial=changes, form_kwargs={"fields": paths}),
         errors=errors,
     )
 
 
-def _rerun_initial(request: HttpRequest, kind: str, batch_size: int) -> dict[str, Any]:
-    """The JSON fields filled from the job given as `?rerun=` (one the user may see), to compose it again."""
+def _rerun_initial(request: HttpRequest, kind: str, batch_size: int) -> tuple[dict[str, Any], list[Row], list[Row]]:
+    """The form, filter rows and update rows filled from the job given as `?rerun=` (one the user
+    may see), to compose it again: as rows where rows can say it, else as JSON."""
     number = request.GET.get("rerun", "")
     if not number.isascii() or not number.isdigit():  # "²" is a digit, not a number
-        return {"batch_size": batch_size}
+        return {"batch_size": batch_size}, [], []
     job = get_object_or_404(visible_jobs(request.user, Job.objects.all()), pk=number, kind=kind)
-    initial = {"filter_json": json.dumps(job.parameters.get("filter", {}))}
-    if "update" in job.parameters:
-        initial["update_json"] = json.dumps(job.parameters["update"])
-    initial["batch_size"] = job.parameters.get("batch_size", batch_size)
-    return initial
+    initial = {"batch_size": job.parameters.get("batch_size", batch_size)}
+    spec, update = job.parameters.get("filter", {}), job.parameters.get("update")
+    rows, changes = filter_rows(spec), update_rows(update) if update is not None else []
+    if rows is None:
+        rows, initial["filter_json"] = [], json.dumps(spec)
+    if changes is None:
+        changes, initial["update_json"] = [], json.dumps(update)
+    return initial, rows, changes
 
 
 def _bound(request: HttpRequest, kind: str, model: type[MongoModel]) -> Composition:
