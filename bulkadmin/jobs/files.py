@@ -14,6 +14,7 @@ starts from the saved copy, cut back to the last checkpoint.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -99,6 +100,18 @@ def save(name: str, path: Path) -> str:
         target.delete(name)
     with path.open("rb") as handle:
         return target.save(name, File(handle, name=Path(name).name))
+
+
+def cut_back(path: str, size: int) -> None:
+    """Cut the local file `path` back to its first `size` bytes (what a checkpoint recorded);
+    remove it when that is none."""
+    local = Path(path)
+    if not size:
+        local.unlink(missing_ok=True)
+        return
+    with contextlib.suppress(FileNotFoundError), local.open("r+b") as handle:
+        if os.fstat(handle.fileno()).st_size > size:
+            handle.truncate(size)
 
 
 class StoredErrorFile:

@@ -188,10 +188,15 @@ class Checkpoints:
             self.progress(state)
 
     def keep_last(self) -> None:
-        """Set the job's fields to the last checkpoint (the runner saves them with the status)."""
-        if self.last is not None:
-            self.errors.push()
-            write_state(self.run.job, self.last.state, self.last.checkpoint, self.errors)
+        """Set the job's fields to the last checkpoint (the runner saves them with the status),
+        the error file cut back to it: it never holds more rows than the job counts."""
+        if self.last is None:  # no checkpoint in this run: back to the job's last one
+            files.cut_back(str(self.errors.local), int(self.run.job.details.get("error_file_bytes", 0)))
+            return
+        mark = self.last.checkpoint
+        files.cut_back(mark.error_file or str(self.errors.local), mark.error_file_bytes if mark.error_file else 0)
+        self.errors.push()
+        write_state(self.run.job, self.last.state, mark, self.errors)
 
 
 def identity_of(job: Job) -> RunIdentity:

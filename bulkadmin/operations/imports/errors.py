@@ -3,15 +3,17 @@ to a CSV error file holding the original row plus an `error` column."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from bulkadmin.core.exceptions import InvalidSpec
+from bulkadmin.core.exceptions import BulkAdminError, InvalidSpec
 from bulkadmin.core.storable import MAX_DEPTH, check_depth
 from bulkadmin.operations.cells import guard_formula
 from bulkadmin.operations.imports.readers import Record
@@ -51,8 +53,18 @@ def neutralise(value: str) -> str:
     return guard_formula(value)
 
 
+class ErrorFileFailed(BulkAdminError):
+    """The error file could not be written (a full disk, say): the import stops; `.path` and
+    `.reason` say which file and why."""
+
+    def __init__(self, path: Path, error: OSError) -> None:
+        self.path, self.reason = path, error.strerror or str(error)
+        super().__init__(f"The import stopped: its error file {path.name} could not be written ({self.reason}).")
+
+
 class ErrorFile:
-    """The CSV error file, opened on the first error (or at once when the user named it)."""
+    """The CSV error file, opened on the first error (or at once when the user named it). A
+    failed write (a full disk) closes it and raises `ErrorFileFailed`."""
 
     def __init__(self, path: Path, header: list[str] | None, *, resume_at: int | None = None, eager: bool = False):
         self.path = path
@@ -64,7 +76,21 @@ class ErrorFile:
         if eager or (resume_at is not None and path.exists()):
             self._open()
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        try:
+            yield
+        except OSError as error:
+            if self._file is not None:
+                with contextlib.suppress(OSError):  # what is buffered cannot be written either
+                    self._file.close()
+            raise ErrorFileFailed(self.path, error) from None
+
     def _open(self) -> None:
+        with self._writing():
+            self._open_file()
+
+    def _open_file(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self._resume_at is not None and self.path.exists():
             with self.path.open("r+b") as existing:  # drop what was written after the last checkpoint
@@ -84,23 +110,26 @@ class ErrorFile:
             self._open()
         raw = record.raw
         cells = raw if isinstance(raw, list) and self.header is not None else [cell_text(raw)]
-        self._writer.writerow([neutralise(str(error)), *(neutralise(str(cell)) for cell in cells)])
+        with self._writing():
+            self._writer.writerow([neutralise(str(error)), *(neutralise(str(cell)) for cell in cells)])
         self.count += 1
 
     def flush(self) -> int:
         """Flush to disk; return the file's size (where a resumed run carries on)."""
-        if self._file is None:
+        if self._file is None or self._file.closed:
             return 0
-        self._file.flush()
-        return os.fstat(self._file.fileno()).st_size
+        with self._writing():
+            self._file.flush()
+            return os.fstat(self._file.fileno()).st_size
 
     @property
     def opened(self) -> bool:
         return self._file is not None
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
+        if self._file is not None and not self._file.closed:
+            with self._writing():
+                self._file.close()
 
 
 def cell_text(value: Any) -> str:
