@@ -316,7 +316,10 @@ def _sync_page(
     options: dict[str, Any] = {"key_fields": key, "mode": "merge", "ordered": False, "raise_on_error": False, "db": db}
     result = bulk_upsert(source.model, rows, dry_run=dry_run, **options)
     failed = {error.index for error in result.errors}
-    tally.errors.extend(_relocated(error, positions[error.index]) for error in result.errors)
+    tally.errors.extend(
+        _relocated(error, positions[error.index], f"{source.key_field} {rows[error.index][source.key_target]!r}")
+        for error in result.errors
+    )
     tally.add(created=result.created, updated=result.updated, unchanged=result.unchanged, rejected=len(failed))
     tally.write_concern_errors.extend(result.write_concern_errors)
     if not dry_run:
@@ -355,9 +358,10 @@ def _mapping_error(index: int, error: InvalidSpec) -> RowError:
     return RowError(index, str(error), field=error.field, field_errors=(FieldError(error.field or "", str(error)),))
 
 
-def _relocated(error: RowError, index: int) -> RowError:
-    """A row error moved from its position in one page's upsert to its position in the feed."""
-    return RowError(index, error.message, error.code, error.kind, error.field, error.field_errors)
+def _relocated(error: RowError, index: int, key: str) -> RowError:
+    """A row error moved from its position in one page's upsert to its position in the feed,
+    its message naming the record by its key (`id 'P-17': ...`)."""
+    return RowError(index, f"{key}: {error.message}", error.code, error.kind, error.field, error.field_errors)
 
 
 def flag_missing(

@@ -89,7 +89,7 @@ def test_rejected_records_are_listed_and_the_job_is_partial(db, feed):
     feed.pages("/users", [[record(1), record(2, email="broken")]])
     output = sync_rejecting("partners")
     assert "rejected 1" in output
-    assert "  record 1: email: " in output
+    assert "  record 1: id 2: email: " in output  # named by its key too
     job = Job.objects.get()
     assert job.status == Job.Status.PARTIAL
     assert (job.errors[0]["index"], job.errors[0]["field"]) == (1, "email")

@@ -9,6 +9,7 @@ import pytest
 
 from bulkadmin.jobs.imports import import_file
 from bulkadmin.models import Job
+from tests.feed_server import serve
 from tests.web.helpers import compose_data
 from tests.web.import_helpers import GOOD_AND_BAD, confirm, dry_run, upload
 
@@ -149,3 +150,36 @@ def test_the_composer_says_updates_in_words_and_reads_a_date_alone_as_midnight_u
     assert response.context["state"].errors == []
     stored = response.context["state"].preview.stored["filter"]["last_login"]["$lt"]
     assert stored.isoformat() in ("2024-01-31T00:00:00+00:00", "2024-01-31T00:00:00")
+
+
+@pytest.fixture
+def feed(monkeypatch):
+    """The `demo_users` source reading 3 records, the second with a bad email."""
+    for server in serve():
+        monkeypatch.setenv("DEMO_FEED_URL", f"{server.url}/users")
+        records = [{"id": n, "name": f"Partner {n}", "email": f"p{n}@partner.example"} for n in (1, 2, 3)]
+        records[1]["email"] = "broken"
+        server.pages("/users", [records])
+        yield server
+
+
+def test_a_sync_dry_run_offers_to_run_it_for_real_and_names_rejected_records_by_key(admin_client_, feed, db):
+    admin_client_.post("/admin/bulk/sync/", {"source": "demo_users", "action": "dry_run"})
+    dry = Job.objects.get(kind="sync", dry_run=True)
+    assert [error["message"] for error in dry.errors] == [
+        "id 2: email: should be an email address such as name@example.com (got 'broken')."
+    ]
+    page = admin_client_.get(f"/admin/bulk/jobs/{dry.pk}/").content.decode()
+    assert 'id="sync-for-real-button"' in page and "Run it for real" in page
+    assert "<td>record 2</td>" in page
+    form = re.search(r'<form method="post" action="/admin/bulk/sync/">(.*?)</form>', page, re.DOTALL)[1]
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form))
+    response = admin_client_.post("/admin/bulk/sync/", fields)
+    real = Job.objects.get(kind="sync", dry_run=False)
+    assert response["Location"] == f"/admin/bulk/jobs/{real.pk}/"
+    assert (
+        real.counts["created"],
+        real.counts["rejected"],
+        db.users.count_documents({"external_id": {"$ne": None}}),
+    ) == (2, 1, 2)
+    assert 'id="sync-for-real-button"' not in admin_client_.get(f"/admin/bulk/jobs/{real.pk}/").content.decode()

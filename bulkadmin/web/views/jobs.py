@@ -240,6 +240,7 @@ def _actions(request: HttpRequest, job: Job) -> dict[str, Any]:
         "rerun": f"{reverse(rerun)}?collection={job.collection}&rerun={job.pk}" if rerun and may_run else "",
         "rerun_reason": job_rules.rerun_refused(job),
         "continues": job.kind in job_rules.CONTINUABLE,
+        "sync_for_real": may_run and job.kind == Job.Kind.SYNC and job.dry_run and job.is_finished,
     }
     if actions["rerun_reason"]:
         actions["rerun"] = ""
