@@ -78,8 +78,9 @@ def wide_people(tmp_path: Path) -> Path:
     return path
 
 
-def page_urls(page, tmp_path: Path) -> list[str]:
-    """Every page a user reaches: the static ones, an import preview, a job with errors."""
+def page_urls(page, people, tmp_path: Path) -> list[str]:
+    """Every page a user reaches: the static ones, a document, an import preview, a job with errors."""
+    document = people.find_one({"email": "user1@example.com"})["_id"]
     job = imports.import_file(model="users", source=wide_people(tmp_path), dry_run=True)
     page.goto("/admin/bulk/")
     upload_for_preview(page, wide_people(tmp_path))
@@ -88,6 +89,7 @@ def page_urls(page, tmp_path: Path) -> list[str]:
         "/admin/bulk/",
         "/admin/bulk/collections/users/",
         "/admin/bulk/collections/users/?is_active=true",
+        f"/admin/bulk/collections/users/documents/{document}/",
         "/admin/bulk/update/?collection=users",
         "/admin/bulk/delete/?collection=users",
         "/admin/bulk/import/",
@@ -97,13 +99,15 @@ def page_urls(page, tmp_path: Path) -> list[str]:
         "/admin/bulk/jobs/",
         f"/admin/bulk/jobs/{job.job_id}/",
         "/admin/bulk/export/?collection=users",
+        f"/admin/bulk/collections/users/documents/{document}/edit/",
+        "/admin/bulk/collections/users/add/",
     ]
 
 
 def test_every_page_fits_its_width_and_names_every_control(page, people, tmp_path, settings):
     settings.BULKADMIN_JOBS_DIR = tmp_path / "jobs"
     problems = []
-    for url in page_urls(page, tmp_path):
+    for url in page_urls(page, people, tmp_path):
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
             page.goto(url)
