@@ -104,6 +104,27 @@ def page_urls(page, people, tmp_path: Path) -> list[str]:
     ]
 
 
+def preview_update(page) -> None:
+    """The composer's preview of an update: samples before and after, the final JSON."""
+    page.goto("/admin/bulk/update/?collection=users")
+    page.select_option("#id_filter-0-field", "age")
+    page.select_option("#id_filter-0-operator", "lt")
+    page.fill("#id_filter-0-value", "30")
+    page.select_option("#id_update-0-field", "tier")
+    page.select_option("#id_update-0-value", "gold")
+    page.click("#preview-button")
+    page.wait_for_selector("#preview-samples")
+
+
+def problems_of(page, name: str, width: int) -> list[str]:
+    """What runs past the viewport on the page as shown."""
+    page.wait_for_load_state("networkidle")
+    measured = page.evaluate(OVERFLOWING)
+    if measured["document"] > measured["width"] or measured["found"]:
+        return [f"{name} at {width}px: document {measured['document']}px, {measured['found']}"]
+    return []
+
+
 def test_every_page_fits_its_width_and_names_every_control(page, people, tmp_path, settings):
     settings.BULKADMIN_JOBS_DIR = tmp_path / "jobs"
     problems = []
@@ -111,11 +132,15 @@ def test_every_page_fits_its_width_and_names_every_control(page, people, tmp_pat
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
             page.goto(url)
-            page.wait_for_load_state("networkidle")
-            measured = page.evaluate(OVERFLOWING)
-            if measured["document"] > measured["width"] or measured["found"]:
-                problems.append(f"{url} at {width}px: document {measured['document']}px, {measured['found']}")
+            problems += problems_of(page, url, width)
         unnamed = unnamed_controls(page)
         if unnamed:
             problems.append(f"{url}: controls without a name: {unnamed}")
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        preview_update(page)
+        problems += problems_of(page, "the update preview", width)
+    unnamed = unnamed_controls(page)
+    if unnamed:
+        problems.append(f"the update preview: controls without a name: {unnamed}")
     assert problems == [], "\n".join(problems)
