@@ -141,6 +141,25 @@ def holder_of(name: str) -> Lease | None:
     return Lease.objects.filter(name=name, expires_at__gte=Now()).first()
 
 
+@contextlib.contextmanager
+def briefly(name: str, *, wait: float = 30.0) -> Iterator[Holder]:
+    """Hold the lease `name` for a short step (no heartbeat), waiting up to `wait` seconds for
+    another holder to finish; `LeaseHeld` after that."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            holder = acquire(name, seconds=wait)
+            break
+        except LeaseHeld:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+    try:
+        yield holder
+    finally:
+        holder.release()
+
+
 def guarded(progress: Progress, holder: Holder | None) -> Progress:
     """`progress` that, after recording, confirms `holder` still holds its lease (`LeaseLost`)."""
     if holder is None:

@@ -53,15 +53,18 @@ def preview(
     filter: Mapping[str, Any],
     update: Mapping[str, Any] | None = None,
     db: Database | None = None,
+    user: int | None = None,
 ) -> Preview:
-    """Check the specs, read `SAMPLE_SIZE` matches (time-limited) and ask for the count."""
+    """Check the specs, read `SAMPLE_SIZE` matches (time-limited) and ask for the count (`user`'s)."""
     stored_filter = translate_filter(model, filter)
     stored: dict[str, Any] = {"filter": stored_filter}
     if update is not None:
         stored["update"] = translate_update(model, update)
     database = db if db is not None else get_db()
     samples, note = _samples(database[model.collection], stored_filter, stored.get("update"))
-    count = counts.counted(collection=model.collection, filter=stored_filter, max_age=COUNT_MAX_AGE, db=database)
+    count = counts.counted(
+        collection=model.collection, filter=stored_filter, max_age=COUNT_MAX_AGE, db=database, user=user
+    )
     limit = conf.undo_limit()
     return Preview(count, samples, stored, limit, note)
 

@@ -7,6 +7,10 @@ are counted at once; otherwise the page gets the stored count (possibly old, sho
 age) and, when there is none or it is stale, a `count_documents_task` is queued. The page polls
 `counts/<key>/` (JSON) until the new count arrives. A count is stale when it is older than the
 caller's `max_age`, or when a bulkadmin job that writes finished after it was computed.
+
+Counts asked for by a user are shared fairly: one user has at most `COUNTS_PER_USER` counts
+waiting; asking for one more makes the oldest give way (its worker skips it, its page stops
+waiting for it).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,12 +34,14 @@ from pymongo.errors import PyMongoError
 
 from bulkadmin.core import conf
 from bulkadmin.core.mongo import get_db
+from bulkadmin.jobs import leases
 from bulkadmin.models import Job
 
 COLLECTION = "bulkadmin_counts"
 DEFAULT_MAX_AGE = 300.0
 ESTIMATE_MAX_AGE = 60.0
 RETRY_PENDING_AFTER = 600.0  # a count queued this long ago and not done is queued again
+COUNTS_PER_USER = 10  # counts one user may have waiting at once
 
 
 @dataclass(frozen=True)
@@ -92,12 +99,14 @@ def counted(
     key: str = "",
     max_age: float = DEFAULT_MAX_AGE,
     db: Database | None = None,
+    user: int | None = None,
 ) -> Count:
     """The count of documents of `collection` matching `filter` (stored keys), as far as known now.
 
     Counted at once for a small collection; otherwise the stored count, and a new one is queued
-    when there is none, or it is older than `max_age` seconds or than the last job's writes.
-    `key` names a count whose filter changes over time (a cleanup rule's relative dates)."""
+    (for `user`, within their share) when there is none, or it is older than `max_age` seconds
+    or than the last job's writes. `key` names a count whose filter changes over time (a cleanup
+    rule's relative dates)."""
     database = db if db is not None else get_db()
     key = key or count_key(collection, filter)
     if (estimated(collection, db=database).value or 0) <= inline_limit():
@@ -105,7 +114,7 @@ def counted(
     known = lookup(key, db=database)
     if _fresh(known, collection, max_age) or _recently_requested(known):
         return known
-    return _request(database, key, collection, filter)
+    return _request(database, key, collection, filter, user)
 
 
 def estimated(collection: str, *, max_age: float = ESTIMATE_MAX_AGE, db: Database | None = None) -> Count:
@@ -120,7 +129,7 @@ def estimated(collection: str, *, max_age: float = ESTIMATE_MAX_AGE, db: Databas
         return _store(database, key, collection, None, value, kind="estimate")
     if (known.age or 0) <= max_age or _recently_requested(known):
         return known
-    fields = {"collection": collection, "kind": "estimate", "requested_at": timezone.now()}
+    fields = {"collection": collection, "kind": "estimate", "requested_at": timezone.now(), "waiting": True}
     database[COLLECTION].update_one({"_id": key}, {"$set": fields}, upsert=True)
     count_documents_task.enqueue(key)
     return lookup(key, db=database)
@@ -150,8 +159,8 @@ def count_documents_task(key: str) -> int | None:
     """Compute the count `key` (its collection and filter are on its record) and store it."""
     database = get_db()
     record = database[COLLECTION].find_one({"_id": key})
-    if record is None:
-        return None
+    if record is None or record.get("waiting") is False:
+        return None  # never asked for, done already, or it gave way to a newer count
     try:
         target = database[record["collection"]]
         if record.get("kind") == "estimate":
@@ -194,18 +203,35 @@ def _recently_requested(known: Count) -> bool:
     return (timezone.now() - known.requested_at).total_seconds() < RETRY_PENDING_AFTER
 
 
-def _request(database: Database, key: str, collection: str, filter: dict[str, Any]) -> Count:
-    fields = {"collection": collection, "filter": _encoded(filter), "requested_at": timezone.now()}
-    database[COLLECTION].update_one({"_id": key}, {"$set": fields}, upsert=True)
+def _request(database: Database, key: str, collection: str, filter: dict[str, Any], user: int | None) -> Count:
+    fields = {"collection": collection, "filter": _encoded(filter), "requested_at": timezone.now(), "waiting": True}
+    if user is None:
+        database[COLLECTION].update_one({"_id": key}, {"$set": fields}, upsert=True)
+    else:
+        with leases.briefly(f"counts-{user}"):
+            _make_room(database, key, user)
+            mine = {**fields, "requested_by": user, "requested_ns": time.time_ns()}  # finer than a BSON date
+            database[COLLECTION].update_one({"_id": key}, {"$set": mine}, upsert=True)
     count_documents_task.enqueue(key)
     return lookup(key, db=database)  # computed already when tasks run at once
+
+
+def _make_room(database: Database, key: str, user: int) -> None:
+    """Make the user's oldest waiting counts give way, leaving room for one more."""
+    since = timezone.now() - dt.timedelta(seconds=RETRY_PENDING_AFTER)
+    query = {"requested_by": user, "waiting": True, "requested_at": {"$gt": since}, "_id": {"$ne": key}}
+    waiting = list(database[COLLECTION].find(query, {"_id": 1}).sort("requested_ns", 1))
+    for record in waiting[: max(0, len(waiting) - COUNTS_PER_USER + 1)]:
+        database[COLLECTION].update_one(
+            {"_id": record["_id"], "waiting": True}, {"$set": {"waiting": False}, "$unset": {"requested_at": ""}}
+        )
 
 
 def _store(
     database: Database, key: str, collection: str, filter: dict[str, Any] | None, value: int, kind: str = "count"
 ) -> Count:
     fields: dict[str, Any] = {"collection": collection, "value": value, "computed_at": timezone.now(), "error": ""}
-    fields["kind"] = kind
+    fields.update(kind=kind, waiting=False)
     if filter is not None:
         fields["filter"] = _encoded(filter)
     record = database[COLLECTION].find_one_and_update(

@@ -93,19 +93,11 @@ def reserve_upload(folder: Path, user: int | None, wanted: int) -> int:
 
 @contextlib.contextmanager
 def _quota_lease(user: int | None) -> Iterator[None]:
-    deadline = time.monotonic() + QUOTA_WAIT_SECONDS
-    while True:
-        try:
-            holder = leases.acquire(f"upload-quota-{user}", seconds=QUOTA_WAIT_SECONDS)
-            break
-        except leases.LeaseHeld:
-            if time.monotonic() > deadline:
-                raise UploadRejected("Your other uploads are still being counted; try again in a moment.") from None
-            time.sleep(0.02)
     try:
-        yield
-    finally:
-        holder.release()
+        with leases.briefly(f"upload-quota-{user}", wait=QUOTA_WAIT_SECONDS):
+            yield
+    except leases.LeaseHeld:
+        raise UploadRejected("Your other uploads are still being counted; try again in a moment.") from None
 
 
 def delete_upload(token: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.operations.imports.preview import PreviewRow, checked_rows
+from bulkadmin.operations.progress import Cancelled
 
 SCAN_ROWS = 1_000_000
 SCAN_SECONDS = 60.0
@@ -64,6 +65,8 @@ def scan_file(
                     return replace(result, stopped=stopped, seconds=elapsed)
                 if report is not None and result.rows % REPORT_EVERY == 0:
                     report(replace(result, seconds=elapsed))
+        except Cancelled:
+            raise  # from `report`: whoever runs the scan stops it
         except BulkAdminError as error:
             result = replace(result, problem=str(error))
     return replace(result, complete=True, seconds=time.perf_counter() - started)

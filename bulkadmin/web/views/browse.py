@@ -87,7 +87,7 @@ def _listing(request: HttpRequest, model: type[MongoModel], parts: list[Part], e
     number = max(_int(request.GET.get("page"), 1), 1)
     if number > MAX_PAGE:
         raise Http404(f"There is no page {number}: page numbers go up to {MAX_PAGE:,}.")
-    total, count = _total(collection, spec)
+    total, count = _total(collection, spec, request.user.pk)
     reload_seconds = None
     try:
         listing = _read(request, collection, parts, sort, number, {key: 1 for _, key in shown})
@@ -142,11 +142,11 @@ def _positions_age(listing: Page | None) -> str:
     return counts.describe_age(time.time() - listing.positions_taken_at)
 
 
-def _total(collection: Any, spec: dict[str, Any]) -> tuple[int | None, counts.Count | None]:
+def _total(collection: Any, spec: dict[str, Any], user: int | None) -> tuple[int | None, counts.Count | None]:
     """The collection's estimated size when nothing is filtered; else the background count, if known."""
     if not spec:
         return counts.estimated(collection.name).value, None
-    count = counts.counted(collection=collection.name, filter=spec, max_age=BROWSE_COUNT_MAX_AGE)
+    count = counts.counted(collection=collection.name, filter=spec, max_age=BROWSE_COUNT_MAX_AGE, user=user)
     return count.value, count
 
 

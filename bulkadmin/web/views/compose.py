@@ -77,7 +77,7 @@ def _compose(request: HttpRequest, kind: str) -> HttpResponse:
         return redirect("bulkadmin:job", pk=done.pk)
     state = _bound(request, kind, model)
     if not state.errors:
-        _preview(state)
+        _preview(state, request.user.pk)
     if request.POST.get("action") == "confirm" and not state.errors:
         job = _confirm(request, state)
         if job is not None:
@@ -166,10 +166,10 @@ def _filled(formset: Any) -> list[dict[str, Any]]:
     return [form.cleaned_data for form in formset.forms]
 
 
-def _preview(state: Composition) -> None:
+def _preview(state: Composition, user: int | None) -> None:
     try:
         specs = state.specs or {}
-        state.preview = preview(model=state.model, filter=specs["filter"], update=specs.get("update"))
+        state.preview = preview(model=state.model, filter=specs["filter"], update=specs.get("update"), user=user)
     except BulkAdminError as error:
         state.errors.append(str(error))
 

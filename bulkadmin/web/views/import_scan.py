@@ -19,6 +19,10 @@ from bulkadmin.web.uploads import load_meta, upload_path
 
 KEY = re.compile(r"^[0-9a-f]{16}$")
 FRAGMENT = "bulkadmin/import_scan.html"
+REPLACED = (
+    f"This check gave way to a newer one (each user has at most {scans.SCANS_PER_USER} checks of whole files "
+    "waiting at once); show the preview again to check the file with these options."
+)
 
 
 def scan_context(token: str, meta: dict[str, Any], preview: ImportPreview | None) -> dict[str, Any]:
@@ -38,7 +42,9 @@ def scan_context(token: str, meta: dict[str, Any], preview: ImportPreview | None
         "sheet": preview.sheet,
         "mapping": meta.get("mapping"),
     }
-    key, record = scans.request_scan(folder, file=meta["file"], collection=meta["collection"], read=read)
+    key, record = scans.request_scan(
+        folder, file=meta["file"], collection=meta["collection"], read=read, user=meta.get("user")
+    )
     return {"scan": _shown(record), "scan_url": reverse("bulkadmin:import_scan", args=[token, key])}
 
 
@@ -59,10 +65,11 @@ def import_scan(request: HttpRequest, token: str, key: str) -> JsonResponse:
 def _shown(record: dict[str, Any]) -> dict[str, Any]:
     """The record as the page shows it."""
     result = record.get("result") or {}
+    replaced = record["state"] == scans.REPLACED
     return {
         "state": record["state"],
-        "finished": record["state"] in ("done", "failed"),
-        "problem": record.get("problem", "") or result.get("problem", ""),
+        "finished": record["state"] in ("done", "failed") or replaced,
+        "problem": REPLACED if replaced else record.get("problem", "") or result.get("problem", ""),
         "rows": result.get("rows", 0),
         "bad": result.get("bad", 0),
         "first_bad": result.get("first_bad", []),
