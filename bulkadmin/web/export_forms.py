@@ -63,3 +63,13 @@ class ExportForm(forms.Form):
             self.add_error(OPTION_FIELDS.get(error.option or ""), str(error))
             return None
         return parameters
+
+
+def selection_refusal(model: type[MongoModel], selection: Selection) -> str:
+    """Why an export of `selection` would be refused (a choice or ticked id that is no value of
+    its field), before any form is filled; "" when it would run."""
+    try:
+        check_export_parameters(model, ExportParameters(filter=selection.filter(model)))
+    except BulkAdminError as error:
+        return str(error)
+    return ""

@@ -31,6 +31,11 @@ from bulkadmin.web.search import newest_window, plan_search
 # Below Django's 1,000 fields a request (DATA_UPLOAD_MAX_NUMBER_FIELDS), so a longer list gets
 # this message rather than a bare "Bad Request".
 MAX_IDS = 500
+MAX_ID_LENGTH = 200  # longer than any id a document is given (an ObjectId is 24 characters)
+TOO_MANY_IDS = (
+    "at most {limit:,} can be carried one by one. "
+    "Choose “select all matching” on the browse page instead, or narrow its filter."
+)
 
 
 class SelectionError(BulkAdminError):
@@ -54,13 +59,7 @@ class Selection:
         if not params.get("all"):
             listed = params.getlist("ids") if hasattr(params, "getlist") else params.get("ids", [])
             ids = tuple(dict.fromkeys(text.strip() for text in listed if text.strip()))
-        if len(ids) > MAX_IDS:
-            raise SelectionError(
-                f"{len(ids):,} documents were ticked; at most {MAX_IDS:,} can be carried one by one. "
-                "Choose “select all matching” on the browse page instead, or narrow its filter."
-            )
-        if any("," in text for text in ids):
-            raise SelectionError("A ticked document's id holds a comma, which a list of ids cannot carry.")
+        _check_ids(ids)
         return cls(chosen, str(params.get("q", "")).strip(), ids)
 
     @property
@@ -95,6 +94,25 @@ class Selection:
         if self.ids:
             said.append(f"the {len(self.ids)} ticked document{'s' if len(self.ids) != 1 else ''}")
         return said or ["every document"]
+
+
+def too_many_ids(ticked: int | None = None) -> str:
+    """The refusal of more ticked documents than can be carried (`ticked`: how many, when known)."""
+    said = f"{ticked:,} documents were ticked" if ticked is not None else "Too many documents were ticked"
+    return f"{said}; {TOO_MANY_IDS.format(limit=MAX_IDS)}"
+
+
+def _check_ids(ids: tuple[str, ...]) -> None:
+    """Refuse (`SelectionError`) ticked ids that no list of ids can carry: too many, or not ids at all."""
+    if len(ids) > MAX_IDS:
+        raise SelectionError(too_many_ids(len(ids)))
+    if any("," in text for text in ids):
+        raise SelectionError("A ticked document's id holds a comma, which a list of ids cannot carry.")
+    longest = max((len(text) for text in ids), default=0)
+    if longest > MAX_ID_LENGTH:
+        raise SelectionError(
+            f"A ticked document's id is {longest:,} characters long; ids are at most {MAX_ID_LENGTH} characters."
+        )
 
 
 def search_filter(model: type[MongoModel], text: str) -> dict[str, Any]:

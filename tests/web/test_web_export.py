@@ -12,10 +12,11 @@ import re
 
 import pytest
 from bson import ObjectId
+from django.core.management import call_command
 
 from bulkadmin.bulk import bulk_insert
-from bulkadmin.jobs import files
-from bulkadmin.jobs.exports import STORED_FILE, purge_exports
+from bulkadmin.jobs import files, watch
+from bulkadmin.jobs.exports import PURGED, STORED_FILE, purge_exports
 from bulkadmin.models import Job
 from bulkadmin.web.selection import MAX_IDS
 from project.collections import ApplicationLog
@@ -140,8 +141,12 @@ def test_options_the_export_refuses_are_shown_on_the_form(admin_client_, mixed):
     extended = post_export(admin_client_, {}, fmt="csv", fields=["name"], **{"export-extended_json": "on"})
     assert extended.status_code == 400
     assert "Extended JSON applies to the JSON and NDJSON formats, not CSV." in extended.content.decode()
-    bad_choice = post_export(admin_client_, {"status": "unknown"}, fmt="csv", fields=["name"])
+    bad_choice = admin_client_.get(EXPORT_URL, {"collection": "users", "status": "unknown"})  # said on opening
     assert bad_choice.status_code == 400 and "status: Input should be" in bad_choice.content.decode()
+    posted = admin_client_.post(
+        EXPORT_URL, {"collection": "users", "status": "unknown", "export-format": "csv", "export-field_names": ["name"]}
+    )
+    assert posted.status_code == 400 and "status: Input should be" in posted.content.decode()
     assert not Job.objects.filter(kind=Job.Kind.EXPORT).exists()
 
 
@@ -191,3 +196,25 @@ def test_the_file_is_written_through_a_storage_without_local_paths(admin_client_
     assert job.details[STORED_FILE] == f"{job.pk}/users-{job.pk}.csv"
     assert download(admin_client_, job).splitlines()[0] == "name"
     assert len(download(admin_client_, job).splitlines()) == 1 + len(INACTIVE)
+
+
+def test_expired_export_files_are_deleted_by_the_workers_watch_and_purge_uploads(
+    admin_client_, mixed, settings, monkeypatch
+):
+    settings.BULKADMIN_UPLOAD_MAX_AGE_HOURS = 24
+    monkeypatch.setattr(watch, "_last_purge", [])  # this process has not purged yet
+    for _ in range(2):
+        post_export(admin_client_, {"status": "inactive"}, fmt="csv", fields=["name"])
+    first, second = Job.objects.filter(kind=Job.Kind.EXPORT).order_by("pk")
+    names = [first.details[STORED_FILE], second.details[STORED_FILE]]
+    Job.objects.filter(pk=first.pk).update(finished_at=first.finished_at - dt.timedelta(hours=25))
+
+    assert watch.purge_expired_uploads(now=watch.PURGE_EVERY_SECONDS * 1000.0) is True
+    assert not files.storage().exists(names[0]) and files.storage().exists(names[1])
+    assert Job.objects.get(pk=first.pk).details[PURGED] == names[0]
+
+    Job.objects.filter(pk=second.pk).update(finished_at=second.finished_at - dt.timedelta(hours=25))
+    out = io.StringIO()
+    call_command("purge_uploads", stdout=out)
+    assert out.getvalue().splitlines()[-1] == "1 expired export file(s) deleted."
+    assert not files.storage().exists(names[1])

@@ -231,6 +231,7 @@ class XlsxWriter:
         self.columns = plan.columns
         self.getters = [_getter(column) for column in plan.columns]
         self.sheet.append([column.name for column in plan.columns])
+        self.rows = 0
 
     def write(self, documents: list[Document]) -> None:
         append, getters = self.sheet.append, self.getters
@@ -240,13 +241,17 @@ class XlsxWriter:
             except IllegalCharacterError:
                 self.sheet.close()  # ends the sheet's temporary file; the workbook is not saved
                 raise self._refusal(document) from None
+            self.rows += 1
 
     def _refusal(self, document: Document) -> ExportError:
-        """The error naming the field whose text a worksheet cannot hold."""
+        """The error naming the document (its number in the export, its id when exported) and the field whose
+        text a worksheet cannot hold."""
         values = [(column.name, get(document)) for column, get in zip(self.columns, self.getters, strict=True)]
         field = next((name for name, value in values if isinstance(value, str) and not holdable(value)), None)
+        number = f"#{self.rows + 1} of the export"
+        where = f"document {document['_id']} ({number})" if "_id" in document else f"document {number}"
         return ExportError(
-            f"document {document.get('_id')}: {field or 'a field'} holds a control character or carriage return, "
+            f"{where}: {field or 'a field'} holds a control character or carriage return, "
             "which XLSX cannot hold; export it as CSV or JSON.",
             field=field,
         )

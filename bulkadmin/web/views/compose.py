@@ -30,6 +30,7 @@ from bulkadmin.web.permissions import MissingPermission, collections_for, requir
 from bulkadmin.web.rerun_rows import Row, filter_rows, update_rows
 from bulkadmin.web.search import newest_window, plan_search
 from bulkadmin.web.selection import Selection, SelectionError, all_of, search_filter
+from bulkadmin.web.views.carried import carrying_selection
 from bulkadmin.web.views.common import model_or_404, page, show
 
 
@@ -51,10 +52,12 @@ class Composition:
         return self.kind == Job.Kind.UPDATE
 
 
+@carrying_selection
 def compose_update(request: HttpRequest) -> HttpResponse:
     return _compose(request, Job.Kind.UPDATE)
 
 
+@carrying_selection
 def compose_delete(request: HttpRequest) -> HttpResponse:
     return _compose(request, Job.Kind.DELETE)
 

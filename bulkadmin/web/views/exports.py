@@ -14,24 +14,23 @@ from django.urls import reverse
 
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.jobs import files, once
-from bulkadmin.jobs.exports import expires_at, export_file, purge_exports, wrote_file
+from bulkadmin.jobs.exports import ExportParameters, expires_at, export_file, purge_exports, wrote_file
 from bulkadmin.models import Job
-from bulkadmin.web.export_forms import ExportForm
+from bulkadmin.web.export_forms import ExportForm, selection_refusal
 from bulkadmin.web.launch import launch
 from bulkadmin.web.permissions import MissingPermission, collections_for, job_collections, may_do, may_see_job, require
 from bulkadmin.web.selection import Selection, SelectionError
+from bulkadmin.web.views.carried import carrying_selection
 from bulkadmin.web.views.common import finished_message, model_or_404, page
 
 
+@carrying_selection
 def export_page(request: HttpRequest) -> HttpResponse:
     """Choose the format and fields of what the browse page carried; a POST queues the export
     job (once per form) and opens its page."""
     name = request.POST.get("collection") or request.GET.get("collection")
     if not name:
-        allowed = collections_for(request.user, "export")
-        if not allowed:
-            raise MissingPermission("You need the permission to export a collection (bulkadmin.export_<collection>).")
-        return page(request, "export.html", {"title": "Export", "collections": allowed})
+        return _choose_collection(request)
     model = model_or_404(name)
     require(request.user, "export", [model.collection])
     posted = request.method == "POST"
@@ -44,20 +43,33 @@ def export_page(request: HttpRequest) -> HttpResponse:
         selection = Selection.from_params(model, request.POST if posted else request.GET)
     except SelectionError as error:
         return _render(request, model, form, None, str(error), status=400)
-    if posted and form.is_valid():
-        parameters = form.export_parameters(selection)
-        if parameters is not None:
-            purge_exports()  # the files of earlier exports that expired
-            job = launch(
-                kind=Job.Kind.EXPORT,
-                collection=model.collection,
-                parameters=parameters.to_parameters(),
-                user=request.user,
-                key=_key(request),
-            )
-            finished_message(request, job, f"Export of {model.collection}")
-            return redirect("bulkadmin:job", pk=job.pk)
-    return _render(request, model, form, selection, "", status=400 if form.errors else 200)
+    if not posted:  # what the browse page carried, refused at once when the export would refuse it
+        refusal = selection_refusal(model, selection)
+        return _render(request, model, form, selection, refusal, status=400 if refusal else 200)
+    if form.is_valid() and (parameters := form.export_parameters(selection)) is not None:
+        return _start(request, model, parameters)
+    return _render(request, model, form, selection, "", status=400)
+
+
+def _start(request: HttpRequest, model: type[MongoModel], parameters: ExportParameters) -> HttpResponse:
+    """Queue the export job (deleting the expired files of earlier ones) and open its page."""
+    purge_exports()
+    job = launch(
+        kind=Job.Kind.EXPORT,
+        collection=model.collection,
+        parameters=parameters.to_parameters(),
+        user=request.user,
+        key=_key(request),
+    )
+    finished_message(request, job, f"Export of {model.collection}")
+    return redirect("bulkadmin:job", pk=job.pk)
+
+
+def _choose_collection(request: HttpRequest) -> HttpResponse:
+    allowed = collections_for(request.user, "export")
+    if not allowed:
+        raise MissingPermission("You need the permission to export a collection (bulkadmin.export_<collection>).")
+    return page(request, "export.html", {"title": "Export", "collections": allowed})
 
 
 def export_download(request: HttpRequest, pk: int) -> FileResponse:
