@@ -7,7 +7,7 @@ by inserting the one row (schedule, due time) the database allows (`ScheduledRun
 its queued job and task, in one transaction: a worker that loses the race gets `IntegrityError`
 and leaves it. However many ticks were missed while no worker was up, only the latest one is
 claimed: run once, or skipped when the schedule says so. A scheduled job whose worker died is
-queued again for another worker once its leases have expired, as the same job.
+queued again for another worker by the workers' watch (`bulkadmin.jobs.watch`), as the same job.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 from croniter import croniter
 from django.db import IntegrityError, close_old_connections, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -95,12 +94,10 @@ class Due:
 
 
 def check_schedules(*, moment: dt.datetime | None = None) -> list[Due]:
-    """One look: claim the due run of every enabled schedule whose time has come, and queue again
-    the scheduled jobs whose worker died. Safe on any number of workers at once."""
+    """One look: claim the due run of every enabled schedule whose time has come. Safe on any
+    number of workers at once."""
     moment = moment or now()
-    found = [claim_due(schedule, moment) for schedule in Schedule.objects.filter(enabled=True, next_run_at__lte=moment)]
-    requeue_orphans()
-    return found
+    return [claim_due(schedule, moment) for schedule in Schedule.objects.filter(enabled=True, next_run_at__lte=moment)]
 
 
 def claim_due(schedule: Schedule, moment: dt.datetime) -> Due:
@@ -140,32 +137,6 @@ def _claim(schedule: Schedule, due_at: dt.datetime, *, late: bool, skipped: bool
     run.save(update_fields=["job"])
     tasks.run_job.enqueue(run.job.pk)
     return run
-
-
-def requeue_orphans() -> list[int]:
-    """Queue again, as the same job, each scheduled job a dead worker left interrupted, once its
-    leases have expired (`BULKADMIN_LEASE_SECONDS` after it was marked), at most
-    `BULKADMIN_AUTO_RESUME` times; return the job ids queued."""
-    cutoff = timezone.now() - dt.timedelta(seconds=conf.lease_seconds())
-    orphans = Job.objects.filter(
-        scheduled_run__isnull=False,
-        status=Job.Status.INTERRUPTED,
-        finished_at__lt=cutoff,
-        resume_attempts__lt=conf.auto_resume(),
-    )
-    queued = []
-    for job in orphans:
-        message = f"Taken over by another worker after: {job.message}"
-        with transaction.atomic():
-            mine = Job.objects.filter(pk=job.pk, status=Job.Status.INTERRUPTED, resume_attempts=job.resume_attempts)
-            if mine.update(
-                status=Job.Status.QUEUED, resume_attempts=F("resume_attempts") + 1, finished_at=None, message=message
-            ):
-                tasks.run_job.enqueue(job.pk)
-                queued.append(job.pk)
-    for pk in queued:
-        logger.info("job %s: a scheduled run queued again after its worker died", pk)
-    return queued
 
 
 def _check_round() -> None:

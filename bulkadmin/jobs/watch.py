@@ -1,11 +1,14 @@
 """What the workers do besides running tasks: notice jobs whose worker died and resume imports.
 
 A running job heartbeats every `BULKADMIN_HEARTBEAT_SECONDS`; one silent for longer than
-`BULKADMIN_JOB_STALE_SECONDS` whose lease has expired is marked interrupted, with how far it got.
+`BULKADMIN_JOB_STALE_SECONDS` whose lease has expired is marked interrupted, with how far it got,
+once every other lease its worker held (a cleanup's, a sync's) has expired too. A scheduled run's
+job is queued again as the same job in the same transaction (a cleanup, sync or export runs whole
+again: each is idempotent), at most `BULKADMIN_AUTO_RESUME` times.
 An interrupted import started by the web or a task is queued again for another worker, at most
 `BULKADMIN_AUTO_RESUME` times; it carries on after its last committed row exactly as `--resume`
 would. Every step is a conditional update, so any number of workers may watch at once. Expired
-uploads of the web Import and files of the web Export are deleted once an hour.
+uploads of the web Import are deleted once an hour.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import threading
 import time
 
 from django.db import DatabaseError, close_old_connections, connections, transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from bulkadmin.core import conf
@@ -31,21 +35,75 @@ _last_purge: list[float] = []  # when this process last purged uploads (time.mon
 
 def mark_stale_jobs(max_age: float | None = None) -> int:
     """Mark running jobs whose worker stopped reporting for `max_age` seconds (default
-    `BULKADMIN_JOB_STALE_SECONDS`) and whose lease expired as interrupted; return how many."""
+    `BULKADMIN_JOB_STALE_SECONDS`) and whose leases all expired as interrupted, a scheduled run's
+    job queued again at once (`requeue_scheduled`); return how many were marked."""
     seconds = max_age if max_age is not None else conf.job_stale_seconds()
     cutoff = timezone.now() - dt.timedelta(seconds=seconds)
     marked = 0
     for job in Job.objects.filter(status=Job.Status.RUNNING, heartbeat_at__lt=cutoff):
-        if leases.holder_of(job_lease_name(job.pk)) is not None:
+        if _still_held(job):
             continue
         silent = f"stopped reporting for more than {int(seconds)} seconds"
         message = f"Interrupted after {job.rows_done} rows: {_worker(job)} {silent}."
         stale = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, heartbeat_at__lt=cutoff)
-        if stale.update(status=Job.Status.INTERRUPTED, finished_at=timezone.now(), message=message):
-            marked += 1
+        with transaction.atomic():  # a scheduled job is never seen interrupted: queued again with it
+            if not stale.update(status=Job.Status.INTERRUPTED, finished_at=timezone.now(), message=message):
+                continue
             job.refresh_from_db()
-            joblog.finished(job)
+            requeued = requeue_scheduled(job)
+        marked += 1
+        joblog.finished(job)
+        _log_requeued(requeued)
     return marked
+
+
+def _still_held(job: Job) -> bool:
+    """Whether the job's lease, or any other lease of the process holding it (a cleanup's or a
+    sync's), has not expired yet: the worker may be alive, or another may not take its work yet."""
+    if leases.holder_of(job_lease_name(job.pk)) is not None:
+        return True
+    lease = leases.Lease.objects.filter(name=job_lease_name(job.pk)).first()
+    if lease is None:
+        return False
+    owner = {"host": lease.host, "pid": lease.pid, "process_started": lease.process_started}
+    return leases.Lease.objects.filter(**owner, expires_at__gte=Now()).exists()
+
+
+def requeue_scheduled(job: Job, attempts: int | None = None) -> list[int]:
+    """Queue `job` again, as the same job, when it is an interrupted scheduled run's job that was
+    queued again fewer than `attempts` times (default `BULKADMIN_AUTO_RESUME`); [job id] or []."""
+    from bulkadmin.jobs.tasks import run_job
+
+    limit = attempts if attempts is not None else conf.auto_resume()
+    scheduled = Job.objects.filter(
+        pk=job.pk, scheduled_run__isnull=False, status=Job.Status.INTERRUPTED, resume_attempts=job.resume_attempts
+    )
+    if job.resume_attempts >= limit:
+        return []
+    attempt = job.resume_attempts + 1
+    message = f"Queued again for another worker (automatic attempt {attempt} of {limit}). {job.message}"
+    with transaction.atomic():
+        if not scheduled.update(status=Job.Status.QUEUED, resume_attempts=attempt, finished_at=None, message=message):
+            return []
+        run_job.enqueue(job.pk)
+    return [job.pk]
+
+
+def requeue_interrupted_scheduled(attempts: int | None = None) -> list[int]:
+    """Queue again every interrupted scheduled run's job (its worker stopped, or lost a lease)
+    with attempts left; return the job ids queued."""
+    limit = attempts if attempts is not None else conf.auto_resume()
+    candidates = Job.objects.filter(
+        scheduled_run__isnull=False, status=Job.Status.INTERRUPTED, resume_attempts__lt=limit
+    )
+    queued = [pk for job in candidates for pk in requeue_scheduled(job, limit)]
+    _log_requeued(queued, "it was interrupted")
+    return queued
+
+
+def _log_requeued(queued: list[int], why: str = "its worker died") -> None:
+    for pk in queued:
+        logger.info("job %s: a scheduled run queued again after %s", pk, why)
 
 
 def resume_interrupted(attempts: int | None = None) -> list[int]:
@@ -72,18 +130,18 @@ def resume_interrupted(attempts: int | None = None) -> list[int]:
 
 
 def watch_once() -> None:
-    """One round: mark dead workers' jobs interrupted, queue the imports to resume, and (at most
-    once every `PURGE_EVERY_SECONDS`) delete expired uploads."""
+    """One round: mark dead workers' jobs interrupted, queue the imports to resume and the
+    scheduled runs again, and (at most once every `PURGE_EVERY_SECONDS`) delete expired uploads."""
     close_old_connections()
     mark_stale_jobs()
     resume_interrupted()
+    requeue_interrupted_scheduled()
     purge_expired_uploads()
 
 
 def purge_expired_uploads(now: float | None = None) -> bool:
-    """Delete the web Import's expired uploads and the web Export's expired files if this process
-    has not for `PURGE_EVERY_SECONDS` (both are also purged before each new one); return whether it did."""
-    from bulkadmin.jobs.exports import purge_exports
+    """Delete the web Import's expired uploads if this process has not for `PURGE_EVERY_SECONDS`
+    (uploads are also purged before each new one); return whether it did."""
     from bulkadmin.web.upload_lifetime import purge_uploads
 
     moment = time.monotonic() if now is None else now
@@ -93,9 +151,6 @@ def purge_expired_uploads(now: float | None = None) -> bool:
     purged = purge_uploads()
     if purged.uploads:
         logger.info("deleted %s expired upload(s), %s bytes", purged.uploads, purged.bytes)
-    exported = purge_exports()
-    if exported:
-        logger.info("deleted the files of %s expired export(s)", exported)
     return True
 
 

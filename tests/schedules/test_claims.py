@@ -10,8 +10,10 @@ import pytest
 from django.utils import timezone
 
 from bulkadmin.bulk import bulk_insert
-from bulkadmin.jobs import schedules
-from bulkadmin.models import Job, Schedule, ScheduledRun
+from bulkadmin.jobs import schedules, watch
+from bulkadmin.jobs.runner import job_lease_name
+from bulkadmin.jobs.runs import CLEANUP_LOCK
+from bulkadmin.models import Job, Lease, Schedule, ScheduledRun
 from project.collections import UserSession
 from tests.factories import days_ago
 from tests.schedules.conftest import MOMENT, make_schedule
@@ -19,6 +21,7 @@ from tests.schedules.conftest import MOMENT, make_schedule
 pytestmark = pytest.mark.django_db
 
 MINUTE = dt.timedelta(minutes=1)
+DEAD_WORKER_STARTED = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
 
 
 def at(minutes: float) -> dt.datetime:
@@ -127,28 +130,70 @@ def test_a_paused_schedule_never_runs(db):
     assert (ScheduledRun.objects.count(), Job.objects.count()) == (0, 0)
 
 
-def test_a_scheduled_job_whose_worker_died_is_taken_over_as_the_same_job_once_its_leases_expired(db, settings):
-    settings.BULKADMIN_LEASE_SECONDS = 60
+def dead_workers_job(*, attempts: int = 0) -> Job:
+    """A scheduled cleanup job still `running` whose worker died (silent for 90 s), of 4 expired sessions."""
     bulk_insert(UserSession, [{"token": f"t{n}", "expires_at": days_ago(2)} for n in range(4)])
     make_schedule(enabled=False)
     run = ScheduledRun.objects.create(schedule=Schedule.objects.get(), due_at=at(0.5))
-    died = timezone.now() - dt.timedelta(seconds=30)
     run.job = Job.objects.create(
         kind="cleanup",
         collection="user_sessions",
         parameters={"rules": ["expired_sessions"], "batch_size": 1000},
         origin=Job.Origin.CRON,
-        status=Job.Status.INTERRUPTED,
-        finished_at=died,
-        message="Interrupted after 0 rows: its worker stopped reporting.",
+        status=Job.Status.RUNNING,
+        heartbeat_at=timezone.now() - dt.timedelta(seconds=90),
+        resume_attempts=attempts,
+        worker_pid=999_999,
     )
     run.save()
+    return run.job
 
-    assert schedules.requeue_orphans() == []  # its leases may still be held: not yet
-    Job.objects.filter(pk=run.job.pk).update(finished_at=died - dt.timedelta(seconds=31))
-    assert schedules.requeue_orphans() == [run.job.pk]  # the task ran at once (the tests' immediate backend)
-    assert schedules.requeue_orphans() == []
+
+def hold(name: str, *, seconds: float) -> Lease:
+    """The lease `name` as the dead worker left it, expiring `seconds` from now (past when negative)."""
+    moment = timezone.now()
+    return Lease.objects.create(
+        name=name, host="gone", pid=999_999, process_started=DEAD_WORKER_STARTED, token="dead",
+        acquired_at=moment, heartbeat_at=moment, expires_at=moment + dt.timedelta(seconds=seconds),
+    )  # fmt: skip
+
+
+def test_a_scheduled_job_whose_worker_died_is_taken_over_as_the_same_job_once_all_its_leases_expired(settings):
+    settings.BULKADMIN_JOB_STALE_SECONDS, settings.BULKADMIN_AUTO_RESUME = 60, 2
+    job = dead_workers_job()
+    hold(job_lease_name(job.pk), seconds=-5)
+    cleanup = hold(CLEANUP_LOCK, seconds=30)  # renewed by its own thread a moment later
+
+    assert watch.mark_stale_jobs() == 0  # another worker could not take the cleanup lease yet
+    assert Job.objects.get().status == Job.Status.RUNNING
+    Lease.objects.filter(pk=cleanup.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert watch.mark_stale_jobs() == 1  # queued again at once; the tests' task backend runs it
+    assert watch.mark_stale_jobs() == 0
+    assert watch.requeue_interrupted_scheduled() == []
 
     job = Job.objects.get()
-    assert (job.pk, job.status, job.resume_attempts, job.counts["deleted"]) == (run.job.pk, "succeeded", 1, 4)
+    assert (job.pk, job.status, job.resume_attempts, job.counts["deleted"]) == (job.pk, "succeeded", 1, 4)
     assert ScheduledRun.objects.count() == 1
+
+
+def test_a_scheduled_job_is_queued_again_at_most_the_auto_resume_times(settings):
+    settings.BULKADMIN_JOB_STALE_SECONDS, settings.BULKADMIN_AUTO_RESUME = 60, 2
+    job = dead_workers_job(attempts=2)
+    assert watch.mark_stale_jobs() == 1
+    assert watch.requeue_interrupted_scheduled() == []
+    job.refresh_from_db()
+    assert (job.status, job.resume_attempts) == (Job.Status.INTERRUPTED, 2)
+    assert job.message.startswith("Interrupted after 0 rows: its worker (pid 999999) stopped reporting")
+
+
+def test_an_interrupted_scheduled_job_is_queued_again_but_an_interrupted_command_line_one_is_not(settings):
+    settings.BULKADMIN_AUTO_RESUME = 1
+    job = dead_workers_job()
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.INTERRUPTED, finished_at=timezone.now())
+    by_hand = Job.objects.create(kind="cleanup", collection="user_sessions", status=Job.Status.INTERRUPTED)
+    assert watch.requeue_interrupted_scheduled() == [job.pk]
+    assert watch.requeue_interrupted_scheduled() == []
+    assert [(j.pk, j.status, j.resume_attempts) for j in Job.objects.order_by("pk")] == [
+        (job.pk, Job.Status.SUCCEEDED, 1),
+        (by_hand.pk, Job.Status.INTERRUPTED, 0),
+    ]
