@@ -39,7 +39,7 @@ def test_rejected_records_raise_a_one_line_reason_after_the_report(db, feed):
         call_command("sync_external", "partners", stdout=out)
     job = Job.objects.get()
     reason = str(raised.value)
-    assert reason.startswith(f"2 record(s) rejected (job #{job.pk}); first at record 1: email: ")
+    assert reason.startswith(f"2 record(s) rejected (job #{job.pk}); first at record 1: id 2: email: ")
     assert "\n" not in reason
     assert "created 1, updated 0, unchanged 0, rejected 2" in out.getvalue()
     assert f"Job #{job.pk}: partially failed." in out.getvalue()
@@ -48,7 +48,7 @@ def test_rejected_records_raise_a_one_line_reason_after_the_report(db, feed):
 
 def test_a_dry_run_with_rejected_records_fails_too(db, feed):
     feed.pages("/users", [[record(1, email="broken")]])
-    with pytest.raises(CommandError, match=r"^1 record\(s\) rejected \(job #\d+\); first at record 0: email: "):
+    with pytest.raises(CommandError, match=r"^1 record\(s\) rejected \(job #\d+\); first at record 0: id 1: email: "):
         call_command("sync_external", "partners", "--dry-run", stdout=io.StringIO())
     assert db.users.count_documents({}) == 0
 
@@ -87,5 +87,5 @@ def test_a_real_process_exits_1_with_the_reason_on_stderr(db, mongo_uri, tmp_pat
     assert done.returncode == 1, done.stderr
     assert "created 1, updated 0, unchanged 0, rejected 1" in done.stdout
     assert done.stderr.strip().splitlines() == [done.stderr.strip()]
-    assert done.stderr.startswith("CommandError: 1 record(s) rejected (job #1); first at record 1: email: ")
+    assert done.stderr.startswith("CommandError: 1 record(s) rejected (job #1); first at record 1: id 2: email: ")
     assert db.users.count_documents({"external_id": 1}) == 1
