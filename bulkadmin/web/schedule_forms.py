@@ -111,6 +111,11 @@ class ScheduleForm(forms.ModelForm):
             operation[kind](cleaned)
         return cleaned
 
+    def _missing(self, field: str, message: str) -> None:
+        """Ask for `field`, unless it already says why its value was refused (not a choice offered)."""
+        if field not in self.errors:
+            self.add_error(field, message)
+
     def _set(self, parameters: dict[str, Any], collections: list[str]) -> None:
         self.instance.parameters = parameters
         self.instance.collection = ", ".join(sorted(set(collections)))[:200]
@@ -118,7 +123,7 @@ class ScheduleForm(forms.ModelForm):
     def _cleanup(self, cleaned: dict[str, Any]) -> None:
         chosen = cleaned.get("rules") or []
         if not chosen:
-            self.add_error("rules", "Choose the cleanup rules to run.")
+            self._missing("rules", "Choose the cleanup rules to run.")
             return
         selected = rules.select(chosen)
         batch = cleaned.get("batch_size") or DEFAULT_CLEANUP_BATCH
@@ -127,7 +132,7 @@ class ScheduleForm(forms.ModelForm):
     def _sync(self, cleaned: dict[str, Any]) -> None:
         name = cleaned.get("source")
         if not name:
-            self.add_error("source", "Choose the sync source.")
+            self._missing("source", "Choose the sync source.")
             return
         source = sources.get(name)
         if cleaned.get("mode") == "mark_missing" and not source.active_field:
@@ -138,7 +143,7 @@ class ScheduleForm(forms.ModelForm):
     def _export(self, cleaned: dict[str, Any]) -> None:
         collection = cleaned.get("export_collection")
         if not collection or collection not in site:
-            self.add_error("export_collection", "Choose the collection to export.")
+            self._missing("export_collection", "Choose the collection to export.")
             return
         try:
             chosen_filter = json.loads(cleaned.get("export_filter") or "{}")

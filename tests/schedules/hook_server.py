@@ -15,6 +15,10 @@ from typing import Any
 class Answer:
     status: int = 204
     delay: float = 0.0
+    held: bool = False  # answer only once the test calls `release` (at most HELD_SECONDS)
+
+
+HELD_SECONDS = 60
 
 
 class HookServer:
@@ -22,6 +26,7 @@ class HookServer:
         self.answers: list[Answer] = [Answer()]
         self.received: list[dict[str, Any]] = []
         self.lock = threading.Lock()
+        self.released = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
 
@@ -31,6 +36,10 @@ class HookServer:
 
     def answer(self, *answers: Answer) -> None:
         self.answers = list(answers)
+
+    def release(self) -> None:
+        """Let the held answers go."""
+        self.released.set()
 
     def wait_for(self, count: int, timeout: float) -> list[dict[str, Any]]:
         """The bodies received, once there are `count` of them (or `timeout` passed)."""
@@ -52,6 +61,8 @@ class HookServer:
                 hooks.received.append({"path": self.path, "headers": dict(self.headers), "json": json.loads(body)})
                 answer = hooks._next()
                 time.sleep(answer.delay)
+                if answer.held:
+                    hooks.released.wait(HELD_SECONDS)
                 try:
                     self.send_response(answer.status)
                     self.send_header("Content-Length", "0")
@@ -68,5 +79,6 @@ class HookServer:
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def stop(self) -> None:
+        self.release()
         self._server.shutdown()
         self._server.server_close()
