@@ -97,7 +97,8 @@ def run_queued_export(job: Job) -> OperationResult:
             result = export_documents(
                 model=model, destination=path, progress=_reporter(run, None), **parameters.options()
             )
-        return dataclasses.replace(result, details={**result.details, "file": name, STORED_FILE: name})
+        details = {**result.details, "file": Path(name).name, STORED_FILE: name}  # the user knows it by its name
+        return dataclasses.replace(result, details=details)
 
     return run_job(export, kind=job.kind, job=job)
 

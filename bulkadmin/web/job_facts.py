@@ -28,6 +28,8 @@ HIDDEN = frozenset(
         "write_concern_errors",
         "failure",
         "dry_run",
+        "stored_file",  # an export's file: its download row says it
+        "deleted_file",
     }
 )
 STORED = "stored:"  # a file kept in the job storage: the user knows it by its name

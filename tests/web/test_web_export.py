@@ -163,6 +163,8 @@ def test_the_job_page_offers_the_download_only_to_users_who_may_export(login, ma
     job = Job.objects.get(kind=Job.Kind.EXPORT)
     page = exporter.get(f"/admin/bulk/jobs/{job.pk}/").content.decode()
     assert f'href="/admin/bulk/jobs/{job.pk}/download/"' in page and f"users-{job.pk}.csv" in page
+    assert f"exported to users-{job.pk}.csv (CSV)" in job.message
+    assert f"{job.pk}/users-{job.pk}.csv" not in page and "Stored file" not in page  # the storage's name is internal
 
     client.force_login(make_user("viewer", "view_users"))
     assert client.get(EXPORT_URL, {"collection": "users"}).status_code == 403
