@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -17,7 +18,7 @@ from bulkadmin.core.documents import MongoModel, flatten_sub_documents, to_stora
 from bulkadmin.core.exceptions import BulkAdminError, InvalidSpec
 from bulkadmin.core.messages import readable
 from bulkadmin.core.safety import validate_fields
-from bulkadmin.core.storable import check_depth, check_storable
+from bulkadmin.core.storable import INT64_MAX, INT64_MIN, check_depth, check_storable
 
 
 class RowInvalid(BulkAdminError):
@@ -109,22 +110,33 @@ def _list_adapter(model: type[MongoModel]) -> TypeAdapter[list[Any]] | None:
         return None
 
 
-_STORED_AS_IS = frozenset({str, int, float, bool, type(None), ObjectId})
+_PLAIN = frozenset({bool, type(None), ObjectId})
 
 
 def _stored_or_row_invalid(dumped: dict[str, Any]) -> dict[str, Any] | RowInvalid:
     """`to_storage` of a dumped document, checked storable: `to_document`'s result, with the
-    common values (plain ones, naive or UTC datetimes) normalised in place without a call."""
+    common values (plain ones, naive or UTC datetimes) normalised and checked in one pass;
+    anything else has `check_storable` look at the whole document."""
     try:
+        unsure = False
         for key, value in dumped.items():
             kind = type(value)
-            if kind in _STORED_AS_IS:
+            if not key.isascii():
+                unsure = True
+            if kind is str:
+                unsure = unsure or not value.isascii()
+            elif kind is int:
+                unsure = unsure or not INT64_MIN <= value <= INT64_MAX
+            elif kind is float:
+                unsure = unsure or not math.isfinite(value)
+            elif kind in _PLAIN:
                 continue
-            if kind is dt.datetime and (value.tzinfo is None or value.tzinfo is dt.UTC):
+            elif kind is dt.datetime and (value.tzinfo is None or value.tzinfo is dt.UTC):
                 dumped[key] = value.replace(tzinfo=dt.UTC, microsecond=value.microsecond // 1000 * 1000)
             else:
-                dumped[key] = to_storage(value, key)
-        check_storable(dumped)
+                dumped[key], unsure = to_storage(value, key), True
+        if unsure:
+            check_storable(dumped)
     except InvalidSpec as error:
         return _as_row_invalid(error)
     return dumped

@@ -11,7 +11,7 @@ from pymongo.database import Database
 from bulkadmin.bulk import bulk_insert, bulk_upsert
 from bulkadmin.bulk.plans import DUPLICATE_KEY
 from bulkadmin.bulk.results import BulkResult, RowError, WriteConcernError
-from bulkadmin.bulk.validation import RowInvalid, validate_document
+from bulkadmin.bulk.validation import RowInvalid, validate_document, validate_documents
 from bulkadmin.core.documents import MongoModel, to_storage
 from bulkadmin.operations.imports.dry_keys import DuplicateKeys
 from bulkadmin.operations.imports.errors import ImportRowError
@@ -124,16 +124,16 @@ class BatchWriter:
         refuse (already stored, or earlier in the file); nothing is written."""
         failures: Failures = []
         valid: list[tuple[dict[str, Any], Record]] = []
-        for document, record in zip(docs, owners, strict=True):
-            try:
-                # what a write checks, storability included
-                valid.append((validate_document(self.model, document), record))
-            except RowInvalid as error:
-                found = error.field_errors
-                message = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in found)
-                failures.append((record, ImportRowError(record.number, record.line, found[0].field, message)))
-                if self.ordered:
-                    break
+        # what a write checks, storability included; the batch in one call
+        for checked, record in zip(validate_documents(self.model, docs), owners, strict=True):
+            if not isinstance(checked, RowInvalid):
+                valid.append((checked, record))
+                continue
+            found = checked.field_errors
+            message = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in found)
+            failures.append((record, ImportRowError(record.number, record.line, found[0].field, message)))
+            if self.ordered:
+                break
         for (_, record), problem in zip(valid, self._duplicates([doc for doc, _ in valid]), strict=True):
             if problem is None:
                 counts["inserted"] += 1
