@@ -96,13 +96,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": STATIC_STORAGE},
     # Uploads and error files, shared by the web and every worker: a local folder
-    # (BULKADMIN_JOBS_DIR) by default; on several machines a shared one or S3 (see the README).
+    # (BULKADMIN_JOBS_DIR) by default; on several machines a shared one or S3 (see docs/deploying.md).
     "bulkadmin": {"BACKEND": "bulkadmin.jobs.files.JobFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = DEBUG
 WHITENOISE_USE_FINDERS = DEBUG
 
-# HTTPS: all off by default (development); the README's production variables switch them on.
+# HTTPS: all off by default (development); the production variables of docs/deploying.md switch them on.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
@@ -139,7 +139,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="bulkadmin@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # bulkadmin's own settings: `bulkadmin.core.conf.SETTINGS` declares each one's default, type and
-# check (`manage.py settings_table` prints the README's table from it). Every environment variable
+# check (`manage.py settings_table` prints the table of docs/settings.md from it). Every environment variable
 # of that table that is set and not empty becomes the setting of the same name; a value of the
 # wrong type stops here, naming the variable.
 globals().update(conf.SETTINGS.read_environment(os.environ))

@@ -1,8 +1,8 @@
 """bulkadmin's settings, declared once in `SETTINGS`: each one's environment variable, default,
 rule (a system check `bulkadmin.E0xx`) and doc. Accessors read Django's settings when asked (so
 overrides apply at once) and refuse a value that breaks its rule; `project/settings.py` reads the
-environment through `SETTINGS.read_environment`; `manage.py settings_table` prints the README's
-table."""
+environment through `SETTINGS.read_environment`; `manage.py settings_table` prints the
+table of docs/settings.md."""
 
 from __future__ import annotations
 
@@ -123,7 +123,8 @@ SETTINGS: SettingsTable = SettingsTable(
     ),
     Setting(
         "BULKADMIN_STORAGE", TEXT, "bulkadmin", STORAGE_NAME, "bulkadmin.E016",
-        "the entry of Django's `STORAGES` holding uploads and error files (see [Several machines](#several-machines))",
+        "the entry of Django's `STORAGES` holding uploads and error files "
+        "(see [Several machines](deploying.md#several-machines))",
     ),
     Setting(
         "BULKADMIN_UPLOAD_MAX_BYTES", INTEGER, 200 * 1024 * 1024, POSITIVE_INTEGER, "bulkadmin.E004",
@@ -167,7 +168,7 @@ SETTINGS: SettingsTable = SettingsTable(
     ),
     Setting(
         "BULKADMIN_SYNC_SOURCES", PYTHON, None, SOURCES, "bulkadmin.E007",
-        "sync sources declared in settings (see [Syncing](#syncing-from-an-http-api))",
+        "sync sources declared in settings (see [Syncing](commands.md#syncing-from-an-http-api))",
         shown_default="none",
         environment=False,
     ),
@@ -182,7 +183,7 @@ SETTINGS: SettingsTable = SettingsTable(
     Setting(
         "BULKADMIN_BROWSE_PAGING", TEXT, "auto", one_of(*BROWSE_PAGING_MODES), "bulkadmin.E021",
         "how the browser reads deep pages in `_id` order: `auto` (keyset links and page marks, on the embedded "
-        "server for ObjectId `_id`s only), `skip` or `keyset` (see [The web admin](#the-web-admin))",
+        "server for ObjectId `_id`s only), `skip` or `keyset` (see [The web admin](web.md))",
     ),
     Setting(
         "BULKADMIN_BROWSE_MARK_PAGES", INTEGER, 10, POSITIVE_INTEGER, "bulkadmin.E013",
@@ -225,7 +226,7 @@ SETTINGS: SettingsTable = SettingsTable(
     ),
     Setting(
         "BULKADMIN_SCHEDULE_CHECK_SECONDS", NUMBER, 10, POSITIVE_NUMBER, "bulkadmin.E030",
-        "every worker looks for due schedule runs this often (see [Schedules](#schedules))",
+        "every worker looks for due schedule runs this often (see [Schedules](schedules.md))",
     ),
     Setting(
         "BULKADMIN_SCHEDULE_LATE_SECONDS", NUMBER, 300, POSITIVE_NUMBER, "bulkadmin.E031",

@@ -188,9 +188,9 @@ def test_a_missing_file_named_for_a_resume_records_nothing_new(db, tmp_path):
 # Modes -----------------------------------------------------------------------------------------
 
 
-def test_the_readme_mode_table_lists_every_mode_the_command_takes():
-    readme = (ROOT / "README.md").read_text()
-    listed = set(re.findall(r"^\| `--mode (\w+)` \|", readme, re.MULTILINE))
+def test_the_documented_mode_table_lists_every_mode_the_command_takes():
+    page = (ROOT / "docs" / "commands.md").read_text()
+    listed = set(re.findall(r"^\| `--mode (\w+)` \|", page, re.MULTILINE))
     assert listed == set(MODES)
 
 

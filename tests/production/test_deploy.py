@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.processes import process_database
-from tests.production.conftest import ROOT, free_port, readme_production_env
+from tests.production.conftest import ROOT, documented_production_env, free_port
 
 pytestmark = pytest.mark.subprocess
 
@@ -32,12 +32,12 @@ def manage(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess:
 def process_env(variables: dict[str, str]) -> dict[str, str]:
     """This process's environment without its Django settings (nor test-only switches such as
     DJANGO_ALLOW_ASYNC_UNSAFE, which the browser tests set), plus `variables`."""
-    ours = readme_production_env()
+    ours = documented_production_env()
     inherited = {name: value for name, value in os.environ.items() if name not in ours and "DJANGO_" not in name}
     return {**inherited, "DJANGO_SETTINGS_MODULE": "project.settings", **variables}
 
 
-def test_check_deploy_reports_no_issues_with_the_readme_production_variables(production_env):
+def test_check_deploy_reports_no_issues_with_the_documented_production_variables(production_env):
     done = manage(process_env(production_env), "check", "--deploy")
     assert done.returncode == 0, done.stderr
     assert "System check identified no issues (0 silenced)." in done.stdout
@@ -57,7 +57,7 @@ def test_a_secret_key_is_taken_as_written(production_env):
 
 
 def test_check_deploy_warns_without_them():
-    bare = {"DEBUG": "false", "SECRET_KEY": readme_production_env()["SECRET_KEY"], "ALLOWED_HOSTS": HOST}
+    bare = {"DEBUG": "false", "SECRET_KEY": documented_production_env()["SECRET_KEY"], "ALLOWED_HOSTS": HOST}
     done = manage(process_env(bare), "check", "--deploy")
     for warning in ("security.W004", "security.W008", "security.W012", "security.W016"):
         assert warning in done.stderr
@@ -74,7 +74,7 @@ def gunicorn(mongo_uri, tmp_path_factory) -> Iterator[str]:
 def serve(mongo_uri: str, folder: Path, database_url: str) -> Iterator[str]:
     env = process_env(
         {
-            **readme_production_env(),
+            **documented_production_env(),
             "STATIC_ROOT": str(folder / "static"),
             "BULKADMIN_JOBS_DIR": str(folder / "jobs"),
             "MONGODB_URI": mongo_uri,
@@ -132,7 +132,7 @@ def test_gunicorn_redirects_plain_http_except_the_health_endpoint(gunicorn):
 
 
 def test_debug_false_without_a_mongodb_uri_refuses_to_start_the_embedded_server(tmp_path):
-    variables = {**readme_production_env(), "MONGODB_URI": "", "VAR_DIR": str(tmp_path)}
+    variables = {**documented_production_env(), "MONGODB_URI": "", "VAR_DIR": str(tmp_path)}
     code = "from bulkadmin.core.mongo import get_db; get_db()"
     done = manage(process_env(variables), "shell", "-c", code)
     assert done.returncode != 0

@@ -1,4 +1,4 @@
-"""bulkadmin's settings table: the README shows it as the code declares it, every setting but the
+"""bulkadmin's settings table: docs/settings.md shows it as the code declares it, every setting but the
 sync sources is read from the environment as its type, and every setting has a check with its id."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from bulkadmin.core import conf
 from bulkadmin.core.settings_table import documented_table, replace_documented_table
 
 ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
+SETTINGS_DOC = ROOT / "docs" / "settings.md"
 
 # Every setting read from the environment: the text set, and the value its accessor then gives.
 ENVIRONMENT = {
@@ -136,21 +136,21 @@ def check_ids() -> list[str]:
     return sorted(message.id for message in checks.run_checks() if (message.id or "").startswith("bulkadmin."))
 
 
-def readme_rows() -> list[list[str]]:
-    """The cells of each row of the README's settings table (header and rule left out)."""
-    lines = documented_table(README.read_text(encoding="utf-8")).splitlines()[2:]
+def documented_rows() -> list[list[str]]:
+    """The cells of each row of docs/settings.md's settings table (header and rule left out)."""
+    lines = documented_table(SETTINGS_DOC.read_text(encoding="utf-8")).splitlines()[2:]
     return [[cell.strip() for cell in line.strip().strip("|").split(" | ")] for line in lines]
 
 
-def test_the_readme_shows_the_table_the_code_prints():
-    assert documented_table(README.read_text(encoding="utf-8")) == conf.SETTINGS.markdown(), (
-        "README.md's settings table differs from bulkadmin/core/conf.py: run "
-        "`python manage.py settings_table --readme README.md`"
+def test_the_settings_page_shows_the_table_the_code_prints():
+    assert documented_table(SETTINGS_DOC.read_text(encoding="utf-8")) == conf.SETTINGS.markdown(), (
+        "docs/settings.md's settings table differs from bulkadmin/core/conf.py: run "
+        "`python manage.py settings_table --docs`"
     )
 
 
-def test_the_readme_names_each_setting_with_its_environment_and_default():
-    rows = {row[0].strip("`"): (row[1], row[2]) for row in readme_rows()}
+def test_the_settings_page_names_each_setting_with_its_environment_and_default():
+    rows = {row[0].strip("`"): (row[1], row[2]) for row in documented_rows()}
     assert list(rows) == list(ACCESSORS)
     assert [name for name, (from_env, _) in rows.items() if from_env == "yes"] == list(ENVIRONMENT)
     assert {name: default for name, (_, default) in rows.items()} == {
@@ -369,15 +369,15 @@ def test_the_embedded_servers_folder_is_checked_only_when_it_is_used(settings, t
     assert check_ids() == []
 
 
-def test_the_command_prints_the_table_and_writes_it_into_a_readme(tmp_path, capsys):
+def test_the_command_prints_the_table_and_writes_it_into_a_docs_page(tmp_path, capsys):
     call_command("settings_table")
     assert capsys.readouterr().out == conf.SETTINGS.markdown()
-    readme = tmp_path / "README.md"
-    text = README.read_text(encoding="utf-8")
-    readme.write_text(replace_documented_table(text, "| stale |\n"), encoding="utf-8")
-    call_command("settings_table", "--readme", str(readme))
-    assert readme.read_text(encoding="utf-8") == text
-    assert capsys.readouterr().out == f"{readme}: settings table written (34 settings).\n"
+    page = tmp_path / "settings.md"
+    text = SETTINGS_DOC.read_text(encoding="utf-8")
+    page.write_text(replace_documented_table(text, "| stale |\n"), encoding="utf-8")
+    call_command("settings_table", "--docs", str(page))
+    assert page.read_text(encoding="utf-8") == text
+    assert capsys.readouterr().out == f"{page}: settings table written (34 settings).\n"
 
 
 def manage(*arguments: str, variables: dict[str, str]) -> subprocess.CompletedProcess:
