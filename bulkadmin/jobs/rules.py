@@ -15,13 +15,18 @@ from bulkadmin.core import conf
 from bulkadmin.jobs import files
 from bulkadmin.models import Job
 
-UNDOABLE_KINDS = (Job.Kind.UPDATE, Job.Kind.DELETE, Job.Kind.IMPORT)
+UNDOABLE_KINDS = (Job.Kind.UPDATE, Job.Kind.DELETE, Job.Kind.IMPORT, Job.Kind.EDIT)
 RELAUNCHABLE = (Job.Kind.CLEANUP, Job.Kind.SYNC)  # re-run at once with the same parameters
 # re-run with a preview first
 RERUN_PAGES: dict[str, str] = {Job.Kind.UPDATE: "bulkadmin:update", Job.Kind.DELETE: "bulkadmin:delete"}
 CONFIRMABLE = (Job.Status.SUCCEEDED, Job.Status.PARTIAL)
 RESUMABLE_FROM_WEB = (Job.Status.INTERRUPTED, Job.Status.CANCELLED)
 CONTINUABLE = (Job.Kind.UPDATE, Job.Kind.DELETE)  # an interrupted one continues over what it did not write
+EDIT_UNDO_QUESTIONS = {  # by the edit's action (`operations.edits`)
+    "add": "Delete the document this edit added?",
+    "save": "Put the document back as it was before this edit?",
+    "delete": "Put back the document this edit deleted?",
+}
 NOT_IDEMPOTENT = frozenset({"$inc", "$mul", "$push", "$pop"})  # applied twice, they change a document twice
 
 
@@ -105,6 +110,8 @@ def undo_question(job: Job) -> str:
     """What Undo will do to `job`'s documents, asked before it does it."""
     if job.kind == Job.Kind.DELETE:
         return "Put back the documents this delete removed?"
+    if job.kind == Job.Kind.EDIT:
+        return EDIT_UNDO_QUESTIONS.get(job.parameters.get("action", ""), EDIT_UNDO_QUESTIONS["save"])
     if job.kind == Job.Kind.IMPORT and job.parameters.get("mode", "insert") == "insert":
         created = job.counts.get("inserted")
         number = f"the {created} documents" if created is not None else "the documents"
@@ -118,7 +125,7 @@ def undo_refused(job: Job) -> str:
     """Why `job` cannot be undone, or '' when it can: from the figures stored on the job when it
     finished (how many pre-images it kept), never by counting the undo collection."""
     if job.kind not in UNDOABLE_KINDS:
-        return "only bulk updates, deletes and imports keep undo data."
+        return "only bulk updates, deletes, imports and single edits keep undo data."
     if job.status == Job.Status.QUEUED:
         return "it has not started yet."
     if not job.is_finished:

@@ -28,6 +28,7 @@ HIDDEN = frozenset(
         "write_concern_errors",
         "failure",
         "dry_run",
+        "changes",  # a single edit's: shown as a table of fields before and after
         "stored_file",  # an export's file: its download row says it
         "deleted_file",
     }

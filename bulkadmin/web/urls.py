@@ -11,6 +11,7 @@ from bulkadmin.web.views import (
     compose,
     counts,
     dashboard,
+    document_edit,
     documents,
     exports,
     import_scan,
@@ -25,6 +26,18 @@ staff = admin.site.admin_view  # each view checks the rights of the collections 
 urlpatterns = [
     path("", staff(dashboard.dashboard), name="dashboard"),
     path("collections/<str:name>/", staff(browse.browse), name="browse"),
+    # One document: add, edit and delete (each an edit job); before the document page, whose id may hold "/".
+    path("collections/<str:name>/add/", staff(document_edit.document_add), name="document_add"),
+    path(
+        "collections/<str:name>/documents/<path:doc_id>/edit/",
+        staff(document_edit.document_change),
+        name="document_change",
+    ),
+    path(
+        "collections/<str:name>/documents/<path:doc_id>/delete/",
+        staff(document_edit.document_delete),
+        name="document_delete",
+    ),
     path("collections/<str:name>/documents/<path:doc_id>/", staff(documents.document), name="document"),
     path("counts/<str:key>/", staff(counts.count_status), name="count"),
     path("update/", staff(compose.compose_update), name="update"),
