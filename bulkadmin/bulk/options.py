@@ -7,9 +7,9 @@ import time
 from typing import Any, TypedDict, cast
 
 from bulkadmin.bulk.batching import check_batch_size
-from bulkadmin.bulk.plans import OpsPlan, Plan, ProgressCallback
+from bulkadmin.bulk.plans import InsertPlan, OpsPlan, Plan, ProgressCallback
 from bulkadmin.bulk.results import BulkResult
-from bulkadmin.bulk.specs import delete_request, insert_request, restore_request, update_request, write_request
+from bulkadmin.bulk.specs import delete_request, restore_request, update_request, write_request
 from bulkadmin.bulk.upserts import UpsertPlan
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import BulkWriteError
@@ -77,8 +77,9 @@ def build_plan(kind: str, model: type[MongoModel], **options: Any) -> Plan:
     """The plan behind each public bulk function (shared by the sync and async APIs)."""
     if kind == "upsert":
         return UpsertPlan(model, **options)
+    if kind == "insert":
+        return InsertPlan(model, **options)
     builders = {
-        "insert": insert_request,
         "update": update_request,
         "delete": delete_request,
         "write": write_request,

@@ -13,10 +13,12 @@ from typing import Any, cast
 
 import bson.errors
 import pymongo.errors
+from pymongo import InsertOne
 
 from bulkadmin.bulk.batching import Row
 from bulkadmin.bulk.results import BatchStat, BulkResult, FieldError, RowError, WriteConcernError
-from bulkadmin.bulk.validation import RowInvalid
+from bulkadmin.bulk.specs import insert_request
+from bulkadmin.bulk.validation import RowInvalid, validate_documents
 from bulkadmin.core.documents import MongoModel, stored_key
 from bulkadmin.core.exceptions import InvalidSpec
 
@@ -255,6 +257,24 @@ class OpsPlan(Plan):
         for upserted in outcome.get("upserted", []):
             self.tally.upserted_ids[op_rows[upserted["index"]]] = upserted["_id"]
         self._written(outcome, op_rows)
+
+
+class InsertPlan(OpsPlan):
+    """Inserts, a batch's documents validated together (`validate_documents`: one pydantic call,
+    the same documents and errors as row by row)."""
+
+    def __init__(self, model: type[MongoModel], **options: Any) -> None:
+        super().__init__(model, "insert", insert_request(model), **options)
+
+    def prepare(self, rows: list[Row]) -> list[Prepared]:
+        try:
+            checked = validate_documents(self.model, [item for _, item in rows])
+        except RecursionError:  # an object nested past Python's stack: each row settles its own
+            return super().prepare(rows)
+        return [
+            (index, value if isinstance(value, RowInvalid) else InsertOne(value))
+            for (index, _), value in zip(rows, checked, strict=True)
+        ]
 
 
 def merge_outcomes(first: dict[str, Any], second: dict[str, Any], offset: int) -> dict[str, Any]:

@@ -11,7 +11,9 @@ from bson import ObjectId
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field
+from pymongo.database import Database
 
+from bulkadmin.bulk import bulk_insert
 from bulkadmin.bulk.validation import RowInvalid, validate_document, validate_documents
 from bulkadmin.core.documents import MongoModel
 
@@ -163,3 +165,24 @@ def test_a_row_nested_too_deeply_is_refused_alone() -> None:
     assert isinstance(results[0], RowInvalid) and results[0].field is not None
     assert results[1]["name"] == "Bo"  # type: ignore[index]
     assert_same(batch)
+
+
+def test_bulk_insert_stores_the_rows_validated_alone_and_rejects_the_others(db: Database) -> None:
+    good = {"name": "Ann", "email": "ann@example.com", "age": 30}
+    batch = [
+        {**good, "_id": ObjectId(), "score": 1.5},
+        {"name": "", "email": "nope", "age": 200},
+        {**good, "_id": ObjectId(), "joined": "2020-01-01T10:00:00.123456+02:00"},
+        {**good, "score": float("inf")},
+        "not a row",
+        {**good, "_id": ObjectId(), "extra": {"n": [1, 2.5, None]}},
+    ]
+    alone = row_by_row(Member, batch)
+
+    result = bulk_insert(Member, batch, ordered=False, raise_on_error=False, db=db)
+
+    expected_errors = [(n, r.field_errors) for n, r in enumerate(alone) if isinstance(r, RowInvalid)]
+    assert [(e.index, e.field_errors) for e in result.errors] == expected_errors
+    stored = list(db[Member.collection].find({}, sort=[("_id", 1)]))
+    kept = sorted((r for r in alone if not isinstance(r, RowInvalid)), key=lambda r: r["_id"])
+    assert result.inserted == 3 and stored == kept
