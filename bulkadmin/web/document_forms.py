@@ -136,6 +136,8 @@ class DocumentForm(forms.Form):
             self.shapes[name] = shape
             self.fields[name] = _form_field(shape, info, disabled=loaded is not None and name in readonly)
             self.initial[name] = self._initial(shape, info)
+            if shape.kind == TEXT and any(mark in self.initial[name] for mark in "\r\n"):
+                self.fields[name].widget = forms.Textarea(attrs={"rows": 3, "cols": 60})  # an input drops line breaks
 
     def _initial(self, shape: FieldShape, info: FieldInfo) -> str:
         if self.loaded is not None:
@@ -212,9 +214,25 @@ def _form_field(shape: FieldShape, info: FieldInfo, *, disabled: bool) -> forms.
         blank = [(NONE, "(none)")] if shape.optional else []
         choices = blank + [(choice_text(value), choice_text(value)) for value in shape.choices]
         return forms.ChoiceField(choices=choices, label=label, required=False, disabled=disabled, help_text=help_text)
-    return forms.CharField(
+    return TextField(
         strip=False, widget=_widget(shape), label=label, required=False, disabled=disabled, help_text=help_text
     )
+
+
+class TextField(forms.CharField):
+    """Text as a browser sends it back: a text area's line breaks arrive as CR LF, so a value is
+    unchanged when it differs from the one shown only there, and typed text keeps LF breaks."""
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return _lines(initial or "") != _lines(data or "")
+
+    def to_python(self, value: Any) -> str:
+        text = str(super().to_python(value))
+        return _lines(text) if isinstance(self.widget, forms.Textarea) else text
+
+
+def _lines(text: str) -> str:
+    return text.replace("\r\n", "\n")
 
 
 def _widget(shape: FieldShape) -> forms.Widget:

@@ -4,12 +4,14 @@ against MongoDB."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from playwright.sync_api import expect
 
 from bulkadmin.models import Job
+from project.collections import User
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -104,3 +106,26 @@ def test_add_a_document_from_the_browse_page(page, people):
         "2026-05-01T09:30:00+00:00",
     )
     assert people.count_documents({}) == 31
+
+
+def test_a_save_keeps_hostile_text_and_every_untouched_value_exactly(page, db):
+    hostile = {
+        "name": "=SUM(A1)\tTab\nNext line 🎉",
+        "email": "hostile@example.com",
+        "age": 30,
+        "total_spent": 0.1 + 0.2,
+        "external_id": 7,
+        "profile": {"bio": "two\nlines", "avatar_url": None},
+        "tags": ["+x", "@y", "-z"],
+        "last_login": dt.datetime(2026, 2, 3, 4, 5, tzinfo=dt.UTC),
+        "legacy": "a key the model does not know",
+    }
+    known = User.model_validate({key: value for key, value in hostile.items() if key != "legacy"})
+    stored_id = db.users.insert_one(known.to_document() | {"legacy": hostile["legacy"]}).inserted_id
+    before = db.users.find_one({"_id": stored_id})
+    page.goto(f"/admin/bulk/collections/users/documents/{stored_id}/edit/")
+    page.fill("#id_doc-age", "44")
+    page.click("#save-button")
+    page.wait_for_url(DOCUMENT_URL)
+    assert db.users.find_one({"_id": stored_id}) == {**before, "age": 44}
+    assert Job.objects.get(kind="edit").parameters["changes"] == [{"field": "age", "before": "30", "after": "44"}]
