@@ -1,10 +1,15 @@
-"""What a first user sees change on an open page: a background count arriving with its words."""
+"""What a first user meets in a real browser: a background count arriving with its words, and
+Undo asking what it will do."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
+
+from tests.browser.uploads import upload_for_preview
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,3 +23,24 @@ def test_a_background_match_count_arrives_with_its_words(page, people, settings)
     expect(page.locator("#match-count .bulk-count-value")).to_have_text("30")
     expect(page.locator("#match-count .bulk-counting")).to_be_hidden()
     assert " ".join(page.locator("#result-count").inner_text().split()) == "Page 1. 30 matching documents"
+
+
+def test_undo_of_an_insert_import_asks_to_delete_what_it_created(page, db, tmp_path, settings):
+    settings.BULKADMIN_JOBS_DIR = tmp_path / "jobs"
+    source = tmp_path / "people.csv"
+    source.write_text("name,email,age\nAnn,ann@example.com,31\nBob,bob@example.com,45\n")
+    upload_for_preview(page, source)
+    page.click("#dry-run-button")
+    page.wait_for_url(re.compile(r"/admin/bulk/jobs/\d+/$"))
+    page.click("#confirm-import-button")
+    page.wait_for_url(re.compile(r"/admin/bulk/jobs/\d+/$"))
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.click("#undo-button")
+    assert asked == ["Delete the 2 documents this import created?"]
+    assert db.users.count_documents({}) == 2  # dismissed: nothing undone
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#undo-button")
+    page.wait_for_url(re.compile(r"/admin/bulk/jobs/\d+/$"))
+    expect(page.locator("#job-status")).to_have_text("Succeeded")
+    assert db.users.count_documents({}) == 0
