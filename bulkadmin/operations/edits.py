@@ -39,6 +39,7 @@ from bulkadmin.operations.results import OperationResult
 ADD, SAVE, DELETE = "add", "save", "delete"
 COUNT_OF = {ADD: "inserted", SAVE: "updated", DELETE: "deleted"}
 MISSING = "(missing)"  # how an absent field is shown in a change
+DELETED = "(deleted)"  # what a document deleted since it was loaded is now, in its change
 MAX_SHOWN = 300  # characters of a value kept in a change (the job's parameters)
 MAX_CONDITIONS = 200  # values a conditional write's filter compares
 _SCALARS = (str, bool, int, float, dt.datetime)
@@ -239,7 +240,7 @@ def _changed_meanwhile(database: Database, model: type[MongoModel], current: Map
 
 
 def _deleted(loaded: Mapping[str, Any]) -> tuple[Change, ...]:
-    return (Change("_id", shown(loaded["_id"]), "(deleted)"),)
+    return (Change("_id", shown(loaded["_id"]), DELETED),)
 
 
 def _keep_undo(

@@ -125,6 +125,16 @@ def test_a_document_changed_since_the_form_was_loaded_is_not_overwritten(admin_c
     assert Job.objects.get(kind="edit").status == "failed"
 
 
+def test_a_document_deleted_since_the_form_was_loaded_is_not_written_back(admin_client_, db, ada):
+    url = f"{BASE}documents/{ada['_id']}/edit/"
+    data = _form_data(admin_client_.get(url), name="Mine")
+    db.users.delete_one({"_id": ada["_id"]})
+    response = admin_client_.post(url, data)
+    assert response.context["gone"] is True
+    assert "This document was deleted since you loaded it; nothing was saved." in response.content.decode()
+    assert db.users.count_documents({}) == 0
+
+
 def test_the_same_form_posted_twice_saves_once(admin_client_, db, ada):
     url = f"{BASE}documents/{ada['_id']}/edit/"
     data = _form_data(admin_client_.get(url), age="30")

@@ -154,5 +154,6 @@ def _form_page(request: HttpRequest, form: DocumentForm, *, stale: edits.StaleDo
         "doc_id": str(loaded["_id"]) if loaded is not None else "",
         "loaded": loaded_text(loaded) if loaded is not None else "",
         "stale": stale,
+        "gone": stale is not None and any(change.after == edits.DELETED for change in stale.changes),
     }
     return page(request, "document_form.html", context)
