@@ -1,5 +1,5 @@
 """What a first user meets in a real browser: a background count arriving with its words, and
-Undo asking what it will do."""
+Undo asking what it will do, a sync dry run run for real."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from tests.browser.uploads import upload_for_preview
+from tests.feed_server import serve
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,3 +45,22 @@ def test_undo_of_an_insert_import_asks_to_delete_what_it_created(page, db, tmp_p
     page.wait_for_url(re.compile(r"/admin/bulk/jobs/\d+/$"))
     expect(page.locator("#job-status")).to_have_text("Succeeded")
     assert db.users.count_documents({}) == 0
+
+
+def test_a_sync_dry_run_is_run_for_real_from_its_job_page(page, db, monkeypatch):
+    for feed in serve():
+        records = [{"id": n, "name": f"Partner {n}", "email": f"p{n}@partner.example"} for n in range(3)]
+        feed.pages("/users", [[*records, {"id": 9, "name": "Bad", "email": "broken"}]])
+        monkeypatch.setenv("DEMO_FEED_URL", f"{feed.url}/users")
+        page.click(".bulk-nav a[href='/admin/bulk/sync/']")
+        page.click("button[data-dry-run=demo_users]")
+        page.wait_for_url(re.compile(r"/admin/bulk/jobs/\d+/$"))
+        expect(page.locator("#job-status")).to_have_text("Dry run: some rows would fail")
+        rejected = re.compile(r"record 4.*id 9: email: should be an email")
+        expect(page.locator("#error-rows tbody tr")).to_have_text(rejected)
+        assert db.users.count_documents({}) == 0
+        page.click("#sync-for-real-button")
+        page.wait_for_url(re.compile(r"/admin/bulk/jobs/\d+/$"))
+        expect(page.locator("#job-status")).to_have_text("Partially failed")
+        expect(page.locator("#sync-for-real-button")).to_have_count(0)
+        assert db.users.count_documents({"external_id": {"$in": [0, 1, 2]}}) == 3
