@@ -158,3 +158,30 @@ def test_id_ranges_on_object_ids_count_with_other_conditions(coll):
     assert coll.count_documents({"_id": ids[3]}) == 1
     assert coll.count_documents({"_id": {"$in": ids[:5]}, "n": {"$gte": 2}}) == 3
     assert coll.count_documents({"$or": [{"_id": ids[0]}, {"n": 49}]}) == 2
+
+
+def test_text_equality_counts_values_elements_and_written_values_never_keys_or_longer_text(coll):
+    coll.insert_many(
+        [
+            {"status": "active", "n": 1},
+            {"status": "inactive", "n": 2},
+            {"status": ["gold", "active"], "n": 3},
+            {"active": "status", "n": 4},
+            {"status": "active ", "n": 5},
+            {"status": 'say "active"', "n": 6},
+            {"other": "active", "n": 7},
+            {"status": "a/b", "n": 8},
+            {"status": "active\n", "n": 10},
+            {"n": 9},
+        ]
+    )
+    coll.update_one({"n": 9}, {"$set": {"status": "active"}})
+    coll.update_one({"n": 2}, {"$set": {"tags": ["active"]}})
+    assert coll.count_documents({"status": "active"}) == 3
+    assert coll.count_documents({"n": {"$gte": 2}, "status": "active"}) == 2
+    assert coll.count_documents({"status": {"$ne": "active"}}) == 7
+    assert coll.count_documents({"status": {"$in": ["active", "a/b"]}, "n": {"$lt": 9}}) == 3
+    assert coll.count_documents({"status": {"$nin": ["active"]}, "tags": "active"}) == 1
+    assert coll.count_documents({"$nor": [{"status": "active"}, {"other": "active"}]}) == 6
+    assert coll.count_documents({"status": 'say "active"'}) == 1
+    assert coll.count_documents({"status": "active\n"}) == 1
