@@ -38,8 +38,9 @@ def document_add(request: HttpRequest, name: str) -> HttpResponse:
     document = form.document() if form.is_valid() else None
     if document is None:
         return _form_page(request, form)
-    write: Write = lambda job: edits.add_document(model=model, document=document, undo_key=job)  # noqa: E731
-    return _run(request, form, edits.ADD, document, write)
+    return _run(
+        request, form, edits.ADD, document, lambda job: edits.add_document(model=model, document=document, undo_key=job)
+    )
 
 
 def document_change(request: HttpRequest, name: str, doc_id: str) -> HttpResponse:
@@ -53,10 +54,13 @@ def document_change(request: HttpRequest, name: str, doc_id: str) -> HttpRespons
     document = form.document() if form.is_valid() else None
     if document is None:
         return _form_page(request, form)
-    write: Write = lambda job: edits.save_document(  # noqa: E731
-        model=model, loaded=loaded, document=document, undo_key=job
+    return _run(
+        request,
+        form,
+        edits.SAVE,
+        document,
+        lambda job: edits.save_document(model=model, loaded=loaded, document=document, undo_key=job),
     )
-    return _run(request, form, edits.SAVE, document, write)
 
 
 @require_POST
@@ -66,16 +70,13 @@ def document_delete(request: HttpRequest, name: str, doc_id: str) -> HttpRespons
     model = model_or_404(name)
     require_delete(request.user, model.collection)
     loaded = _posted_document(request, doc_id)
-    key = once.form_key(f"edit-{model.collection}", request.user, request.POST.get(once.FIELD))
-    write: Write = lambda job: edits.delete_document(model=model, loaded=loaded, undo_key=job)  # noqa: E731
     try:
-        edited = edit_job(
-            action=edits.DELETE,
-            collection=model.collection,
-            doc_id=str(loaded["_id"]),
-            user=request.user,
-            key=key,
-            write=write,
+        edited = _edit_job(
+            request,
+            model,
+            edits.DELETE,
+            loaded,
+            lambda job: edits.delete_document(model=model, loaded=loaded, undo_key=job),
         )
     except edits.StaleDocument as stale:
         messages.error(request, f"Not deleted: {stale}")
@@ -98,16 +99,8 @@ def _run(request: HttpRequest, form: DocumentForm, action: str, document: dict[s
     """Run the write as an edit job, once per form; a stale document or a refused write is
     shown on the form, nothing written."""
     model = form.model
-    key = once.form_key(f"edit-{model.collection}", request.user, request.POST.get(once.FIELD))
     try:
-        edited = edit_job(
-            action=action,
-            collection=model.collection,
-            doc_id=str(document["_id"]),
-            user=request.user,
-            key=key,
-            write=write,
-        )
+        edited = _edit_job(request, model, action, document, write)
     except edits.StaleDocument as stale:
         return _form_page(request, form, stale=stale)
     except InvalidSpec as error:
@@ -118,6 +111,16 @@ def _run(request: HttpRequest, form: DocumentForm, action: str, document: dict[s
     what = "Added" if action == edits.ADD else "Saved" if edited.job.counts.get("updated") else "Nothing changed in"
     messages.success(request, f"{what} {document_label(model, document)} (job #{edited.job.pk}).")
     return redirect("bulkadmin:document", name=model.collection, doc_id=str(document["_id"]))
+
+
+def _edit_job(
+    request: HttpRequest, model: type[MongoModel], action: str, document: dict[str, Any], write: Write
+) -> Edited:
+    """Run `write` as the edit job of this form (its one-time token keys it: a second POST finds it)."""
+    key = once.form_key(f"edit-{model.collection}", request.user, request.POST.get(once.FIELD))
+    return edit_job(
+        action=action, collection=model.collection, doc_id=str(document["_id"]), user=request.user, key=key, write=write
+    )
 
 
 def _already_sent(request: HttpRequest, edited: Edited) -> HttpResponse:
