@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import logging
 import os
 import tempfile
 import time
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.utils import timezone
 from pymongo.database import Database
 
@@ -32,6 +34,7 @@ from bulkadmin.operations.exports.run import check_export
 from bulkadmin.operations.progress import Progress
 from bulkadmin.operations.results import OperationResult
 
+logger = logging.getLogger("bulkadmin.jobs")
 PROGRESS_SECONDS = 1.0  # the job row's progress is saved at most this often
 STORED_FILE = "stored_file"  # the detail naming a queued export's file in the job files' storage
 PURGED = "deleted_file"  # the detail naming that file instead once it was deleted
@@ -133,8 +136,12 @@ def purge_exports(now: dt.datetime | None = None) -> int:
     for job in old.only("pk", "details"):
         details = dict(job.details)
         name = details.pop(STORED_FILE)
-        with contextlib.suppress(FileNotFoundError):
-            files.storage().delete(name)
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                files.storage().delete(name)
+        except (OSError, SuspiciousFileOperation) as error:  # the others are still deleted; this one next time
+            logger.warning("job %s: the export file %r could not be deleted: %s", job.pk, name, error)
+            continue
         job.details = {**details, PURGED: name}
         job.save(update_fields=["details"])
         deleted += 1

@@ -18,7 +18,8 @@ from django.conf import settings as django_settings
 from openpyxl import load_workbook
 
 from bulkadmin.bulk import bulk_insert
-from bulkadmin.jobs.exports import STORED_FILE
+from bulkadmin.jobs import files
+from bulkadmin.jobs.exports import PURGED, STORED_FILE, purge_exports
 from bulkadmin.models import Job
 from bulkadmin.web.selection import MAX_ID_LENGTH, MAX_IDS
 from project.collections import ApplicationLog, User
@@ -275,3 +276,18 @@ def test_an_xlsx_export_of_a_carriage_return_fails_naming_the_field_and_keeps_no
     export(admin_client_, {}, fmt="csv", fields=("name",))  # CSV holds it, and reads it back
     as_csv = Job.objects.filter(kind=Job.Kind.EXPORT).latest("pk")
     assert csv_rows(admin_client_, as_csv)[3] == ["two\rlines"]
+
+
+def test_a_file_the_storage_refuses_to_delete_never_stops_the_purge_of_the_others(admin_client_, people, settings):
+    settings.BULKADMIN_UPLOAD_MAX_AGE_HOURS = 1
+    for _ in range(2):
+        export(admin_client_, {"status": "active"})
+    odd, kept = Job.objects.filter(kind=Job.Kind.EXPORT).order_by("pk")
+    odd.details = {**odd.details, STORED_FILE: "../../outside.csv"}  # a name outside the storage
+    odd.save(update_fields=["details"])
+    Job.objects.filter(kind=Job.Kind.EXPORT).update(finished_at=odd.finished_at - dt.timedelta(hours=2))
+
+    assert purge_exports() == 1
+    assert not files.storage().exists(kept.details[STORED_FILE])
+    assert Job.objects.get(pk=kept.pk).details[PURGED] == kept.details[STORED_FILE]
+    assert Job.objects.get(pk=odd.pk).details[STORED_FILE] == "../../outside.csv"  # tried again next time
