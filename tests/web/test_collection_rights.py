@@ -111,6 +111,7 @@ def per_collection(role: str, collection: str, world: dict) -> list[tuple[str, s
     hidden_job = OK if sees(role, collection) else 404
     act = (OK if changes(role, collection) else 403) if sees(role, collection) else 404
     download = (OK if role == "superuser" else 403) if sees(role, collection) else 404
+    delete = 404 if role == "superuser" else 403  # allowed, then an empty form names no loaded document
     document = world["documents"][collection]
     return [
         ("get", f"/admin/bulk/collections/{collection}/", None, view),
@@ -127,6 +128,9 @@ def per_collection(role: str, collection: str, world: dict) -> list[tuple[str, s
         ("post", f"/admin/bulk/jobs/{job}/resume/", {}, act),
         ("post", f"/admin/bulk/jobs/{job}/undo/", {}, act),
         ("get", f"/admin/bulk/export/?collection={collection}", None, OK if role == "superuser" else 403),
+        ("get", f"/admin/bulk/collections/{collection}/add/", None, change),
+        ("get", f"/admin/bulk/collections/{collection}/documents/{document}/edit/", None, change),
+        ("post", f"/admin/bulk/collections/{collection}/documents/{document}/delete/", {}, delete),
         ("get", f"/admin/bulk/jobs/{world['exports'][collection].pk}/download/", None, download),
     ]
 
