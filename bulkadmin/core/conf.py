@@ -164,7 +164,7 @@ SETTINGS: SettingsTable = SettingsTable(
     ),
     Setting(
         "BULKADMIN_AUTO_RESUME", INTEGER, 3, NON_NEGATIVE_INTEGER, "bulkadmin.E018",
-        "how many times the workers resume an import whose worker died (`0`: never)",
+        "how many times the workers resume an import, or queue a scheduled run again, whose worker died (`0`: never)",
     ),
     Setting(
         "BULKADMIN_SYNC_SOURCES", PYTHON, None, SOURCES, "bulkadmin.E007",
@@ -350,7 +350,8 @@ def lease_seconds() -> float:
 
 
 def auto_resume() -> int:
-    """`BULKADMIN_AUTO_RESUME`: how many times workers resume an import whose worker died (0: never)."""
+    """`BULKADMIN_AUTO_RESUME`: how many times workers resume an import, or queue a scheduled run again,
+    whose worker died (0: never)."""
     return int(SETTINGS.value("BULKADMIN_AUTO_RESUME"))
 
 
