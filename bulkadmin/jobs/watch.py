@@ -8,7 +8,7 @@ again: each is idempotent), at most `BULKADMIN_AUTO_RESUME` times.
 An interrupted import started by the web or a task is queued again for another worker, at most
 `BULKADMIN_AUTO_RESUME` times; it carries on after its last committed row exactly as `--resume`
 would. Every step is a conditional update, so any number of workers may watch at once. Expired
-uploads of the web Import are deleted once an hour.
+uploads of the web Import and files of the web Export are deleted once an hour.
 """
 
 from __future__ import annotations
@@ -140,8 +140,9 @@ def watch_once() -> None:
 
 
 def purge_expired_uploads(now: float | None = None) -> bool:
-    """Delete the web Import's expired uploads if this process has not for `PURGE_EVERY_SECONDS`
-    (uploads are also purged before each new one); return whether it did."""
+    """Delete the web Import's expired uploads and the web Export's expired files if this process
+    has not for `PURGE_EVERY_SECONDS` (both are also purged before each new one); return whether it did."""
+    from bulkadmin.jobs.exports import purge_exports
     from bulkadmin.web.upload_lifetime import purge_uploads
 
     moment = time.monotonic() if now is None else now
@@ -151,6 +152,9 @@ def purge_expired_uploads(now: float | None = None) -> bool:
     purged = purge_uploads()
     if purged.uploads:
         logger.info("deleted %s expired upload(s), %s bytes", purged.uploads, purged.bytes)
+    exported = purge_exports()
+    if exported:
+        logger.info("deleted the files of %s expired export(s)", exported)
     return True
 
 
