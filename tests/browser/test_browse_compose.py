@@ -43,7 +43,7 @@ def test_sort_by_clicking_headers_then_open_a_document(page, many, shot):
     page.locator("#result_list a.bulk-doc-link").first.click()
     page.wait_for_url(re.compile(r"/documents/[0-9a-f]{24}/$"))
     expect(page.locator("#document-json")).to_contain_text('"email": "user9@example.com"')
-    expect(page.locator("#document-jobs caption")).to_contain_text("recent jobs on users")
+    expect(page.locator("#document-jobs caption")).to_contain_text("Jobs that touched this document")
     shot("document")
 
 
