@@ -20,7 +20,7 @@ import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from django.db import IntegrityError, close_old_connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -50,13 +50,18 @@ def now() -> dt.datetime:
 
 
 def check_cron(expression: str, zone: str) -> None:
-    """Refuse (`BadSchedule`) an expression that is not five valid cron fields, or an unknown zone."""
+    """Refuse (`BadSchedule`) an expression that is not five valid cron fields, names no time
+    that exists (`0 0 30 2 *`), or an unknown zone."""
     if len(expression.split()) != CRON_FIELDS or not croniter.is_valid(expression):
         raise BadSchedule(
             f"{expression!r} is not a cron expression: five fields, minute hour day-of-month month day-of-week "
             "(e.g. 30 2 * * * for 02:30 every day).",
             field="cron",
         )
+    try:
+        croniter(expression, dt.datetime(2000, 1, 1, tzinfo=dt.UTC)).get_next(dt.datetime)
+    except CroniterBadDateError:
+        raise BadSchedule(f"{expression!r} names no date that exists (such as 30 February).", field="cron") from None
     try:
         zoneinfo.ZoneInfo(zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -8,6 +8,8 @@ import json
 from typing import Any, cast
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
 
 from bulkadmin.core.registry import site
 from bulkadmin.jobs.parameters import DEFAULT_CLEANUP_BATCH, SYNC_MODES, CleanupParameters, SyncParameters
@@ -20,6 +22,9 @@ from bulkadmin.operations.exports.run import check_export
 from bulkadmin.operations.sync import sources
 from bulkadmin.web.permissions import collections_for, may_do
 
+MAX_EMAILS = 50  # addresses a schedule's notice goes to
+WEBHOOK_SCHEMES = ["http", "https"]  # a webhook to this host is allowed (a local receiver); file:, ftp: are not
+
 
 def schedule_collections(schedule: Schedule) -> list[str]:
     """The collections a schedule's operation touches."""
@@ -30,6 +35,11 @@ def may_edit(user: Any, schedule: Schedule) -> bool:
     """Whether `user` holds the rights the schedule's operation needs on every collection it touches."""
     names = schedule_collections(schedule)
     return bool(names) and all(may_do(user, schedule.kind, name) for name in names)
+
+
+def email_addresses(text: str) -> list[str]:
+    """The addresses of a notice list: one a line or comma-separated."""
+    return [address for part in text.replace(",", "\n").splitlines() if (address := part.strip())]
 
 
 class ScheduleForm(forms.ModelForm):
@@ -45,7 +55,11 @@ class ScheduleForm(forms.ModelForm):
     export_format = forms.ChoiceField(label="export format", required=False)
     export_fields = forms.CharField(label="export fields", required=False, help_text="Comma-separated; empty: all.")
     notify_webhook = forms.URLField(
-        label="POST a JSON webhook on failure to", required=False, max_length=500, assume_scheme="https"
+        label="POST a JSON webhook on failure to",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        validators=[URLValidator(schemes=WEBHOOK_SCHEMES, message="Enter an http:// or https:// address.")],
     )
     export_filter = forms.CharField(
         label="export filter", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="JSON, e.g. {}"
@@ -98,6 +112,19 @@ class ScheduleForm(forms.ModelForm):
                 export_fields=", ".join(parameters.get("fields") or ()),
                 export_filter=json.dumps(parameters.get("filter") or {}),
             )
+
+    def clean_notify_emails(self) -> str:
+        """The addresses as typed, each a valid address (no header lines), at most `MAX_EMAILS`."""
+        text: str = self.cleaned_data.get("notify_emails") or ""
+        addresses = email_addresses(text)
+        if len(addresses) > MAX_EMAILS:
+            raise ValidationError(f"At most {MAX_EMAILS} addresses ({len(addresses)} given).")
+        for address in addresses:
+            try:
+                validate_email(address)
+            except ValidationError:
+                raise ValidationError(f"{address[:100]!r} is not an email address.") from None
+        return text
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

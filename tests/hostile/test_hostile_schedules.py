@@ -1,0 +1,153 @@
+"""Schedules in the Django admin, attacked by a staff user: cron expressions that never or
+always fire, unknown zones, forged choices, webhooks to other schemes, email lists that are
+too long or carry headers, export filters with operators outside the allow-list.
+
+Webhooks: only http(s) is accepted. A webhook to this host (127.0.0.1, localhost) is accepted
+on purpose: the receiver gets a JSON POST of the job's summary, which the user could read
+anyway, and tests and single-host deployments post to a local receiver."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.test import Client
+
+from bulkadmin.models import Schedule
+
+pytestmark = pytest.mark.django_db
+ADD = "/admin/bulkadmin/schedule/add/"
+
+
+def logged_in(client: Client, *codenames: str, superuser: bool = False) -> Client:
+    user = User.objects.create_user("editor", password="pw", is_staff=True, is_superuser=superuser)
+    for codename in codenames:
+        user.user_permissions.add(Permission.objects.get(codename=codename, content_type__app_label="bulkadmin"))
+    client.force_login(user)
+    return client
+
+
+def form(**fields: Any) -> dict[str, Any]:
+    """The add form of a nightly cleanup of the expired sessions, with `fields` changed."""
+    return {
+        "name": "nightly",
+        "kind": "cleanup",
+        "cron": "30 2 * * *",
+        "timezone": "UTC",
+        "enabled": "on",
+        "missed": "run_once",
+        "rules": ["expired_sessions"],
+        "batch_size": "500",
+        "mode": "incremental",
+        "export_format": "csv",
+        "export_filter": "{}",
+        **fields,
+    }
+
+
+def errors(response: Any) -> dict[str, list[str]]:
+    return {name: list(found) for name, found in response.context["adminform"].form.errors.items()}
+
+
+@pytest.fixture
+def root(client: Client) -> Client:
+    return logged_in(client, superuser=True)
+
+
+@pytest.mark.parametrize(
+    "cron",
+    [
+        "* * * * * *",
+        "@reboot",
+        "@hourly",
+        "0-1000 * * * *",
+        "*/0 * * * *",
+        "",
+        "* * * *",
+        "61 * * * *",
+        "0 0 30 2 *",
+        "0 0 31 4 *",
+        "0 0 0 * *",
+    ],
+)
+def test_a_cron_expression_that_is_not_five_usable_fields_is_refused(root, cron):
+    response = root.post(ADD, form(cron=cron))
+    assert response.status_code == 200, cron
+    assert list(errors(response)) == ["cron"]
+    assert Schedule.objects.count() == 0
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "../../etc/passwd", "", "UTC\x00", "/etc/localtime", "Europe/"])
+def test_an_unknown_time_zone_is_refused(root, zone):
+    response = root.post(ADD, form(timezone=zone))
+    assert response.status_code == 200
+    assert "timezone" in errors(response)
+    assert Schedule.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://example.com/x", "gopher://example.com/", "javascript:alert(1)", "ftps://a.b/"]
+)
+def test_a_webhook_that_is_not_http_is_refused(root, url):
+    response = root.post(ADD, form(notify_webhook=url))
+    assert response.status_code == 200
+    assert list(errors(response)) == ["notify_webhook"]
+    assert Schedule.objects.count() == 0
+
+
+def test_a_webhook_to_this_host_is_accepted_by_choice(root):
+    assert root.post(ADD, form(notify_webhook="http://127.0.0.1:8000/hook")).status_code == 302
+    assert Schedule.objects.get().notify_webhook == "http://127.0.0.1:8000/hook"
+
+
+@pytest.mark.parametrize(
+    "emails",
+    [
+        "ops@example.com\nBcc: victim@example.com",
+        "ops@example.com\r\nSubject: hi",
+        "not an address",
+        ",".join(f"user{n}@example.com" for n in range(10_000)),
+    ],
+)
+def test_a_bad_or_huge_email_list_is_refused(root, emails):
+    response = root.post(ADD, form(notify_emails=emails))
+    assert response.status_code == 200
+    assert list(errors(response)) == ["notify_emails"]
+    assert Schedule.objects.count() == 0
+
+
+def test_a_list_of_addresses_one_a_line_or_comma_separated_is_kept(root):
+    emails = "ops@example.com, dev@example.com\nboss@example.com"
+    assert root.post(ADD, form(notify_emails=emails)).status_code == 302
+    assert Schedule.objects.get().notify_emails == emails
+
+
+@pytest.mark.parametrize(
+    "chosen_filter",
+    [
+        '{"$where": "sleep(100)"}',
+        '{"name": {"$function": {"body": "x"}}}',
+        '{"$expr": {"$gt": ["$age", 1]}}',
+        '{"age": {"$gt": 1, "$where": "x"}}',
+        "[1]",
+        '"x"',
+        '{"a": ' * 500 + "1" + "}" * 500,
+    ],
+)
+def test_an_export_filter_outside_the_allow_list_is_refused(client, chosen_filter):
+    editor = logged_in(client, "view_users", "export_users")
+    response = editor.post(ADD, form(kind="export", rules=[], export_collection="users", export_filter=chosen_filter))
+    assert response.status_code == 200
+    assert list(errors(response)) == ["export_filter"]
+    assert Schedule.objects.count() == 0
+
+
+def test_a_forged_collection_outside_the_choices_is_refused(client):
+    editor = logged_in(client, "view_user_sessions", "delete_user_sessions")
+    export = editor.post(ADD, form(kind="export", rules=[], export_collection="users", cron="* * * * *"))
+    cleanup = editor.post(ADD, form(name="logs", rules=["archive_old_logs"], cron="* * * * *"))
+    sync = editor.post(ADD, form(name="s", kind="sync", rules=[], source="demo_users"))
+    bogus_kind = editor.post(ADD, form(name="k", kind="update"))
+    assert [r.status_code for r in (export, cleanup, sync, bogus_kind)] == [200, 200, 200, 200]
+    assert Schedule.objects.count() == 0
