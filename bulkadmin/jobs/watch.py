@@ -24,7 +24,9 @@ from django.utils import timezone
 
 from bulkadmin.core import conf
 from bulkadmin.jobs import joblog, leases
+from bulkadmin.jobs.exports import purge_exports
 from bulkadmin.jobs.runner import job_lease_name
+from bulkadmin.jobs.uploads import purge_uploads
 from bulkadmin.models import Job
 
 logger = logging.getLogger("bulkadmin.jobs")
@@ -142,9 +144,6 @@ def watch_once() -> None:
 def purge_expired_uploads(now: float | None = None) -> bool:
     """Delete the web Import's expired uploads and the web Export's expired files if this process
     has not for `PURGE_EVERY_SECONDS` (both are also purged before each new one); return whether it did."""
-    from bulkadmin.jobs.exports import purge_exports
-    from bulkadmin.web.upload_lifetime import purge_uploads
-
     moment = time.monotonic() if now is None else now
     if _last_purge and moment - _last_purge[-1] < PURGE_EVERY_SECONDS:
         return False

@@ -1,18 +1,11 @@
-"""Uploaded import files: streamed chunk by chunk to the uploads folder (never held in memory),
-capped in size, checked for extension and content, and described by a small metadata file.
-
-Uploads live in the job files' storage as `uploads/<token>/<file>` and `uploads/<token>/upload.json`,
-so any web process and any worker finds them. On a local storage the uploads folder is the
-storage's own; on any other the files are streamed to a local staging folder, saved to the
-storage with their metadata, and fetched into that folder by a web process that lacks them."""
+"""Receiving import files: streamed chunk by chunk to the uploads folder (never held in memory),
+capped in size and by the user's quota, checked for extension and content. Where they are then
+kept, described and purged is `jobs/uploads.py`'s."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import secrets
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn, cast
 
@@ -22,59 +15,17 @@ from django.http import HttpRequest
 from django.utils.text import get_valid_filename
 
 from bulkadmin.core import conf
-from bulkadmin.core.exceptions import BulkAdminError
-from bulkadmin.jobs import files
+from bulkadmin.jobs.uploads import UploadRejected, purge_uploads, remove_folder, reserve_upload, uploads_dir
 from bulkadmin.operations.imports.formats import formats
 from bulkadmin.operations.imports.sources import ImportFileError
 
-UPLOADS = "uploads"  # the uploads' folder in the job files' storage
 FILE_FIELD = "file"
-META = "upload.json"
-RESERVED = "reserved.json"  # the quota an upload being written reserved; removed once it is described
 MAX_STORED_NAME = 120  # bytes of a stored upload's file name (file systems allow 255; storages less)
-
-
-class UploadRejected(BulkAdminError):
-    """An uploaded file that cannot be imported (type, content or size)."""
 
 
 def max_upload_bytes() -> int:
     """The largest file accepted (`BULKADMIN_UPLOAD_MAX_BYTES`, default 200 MB)."""
     return conf.upload_max_bytes()
-
-
-def uploads_dir() -> Path:
-    """The local uploads folder: the storage's own when it is local, else a staging folder."""
-    return files.local_path(UPLOADS) or Path(tempfile.gettempdir()) / "bulkadmin-uploads"
-
-
-def upload_path(token: str) -> Path | None:
-    """The local folder of upload `token` (fetched from the storage when this process lacks it),
-    or None for a malformed or unknown token."""
-    if len(token) != 32 or any(c not in "0123456789abcdef" for c in token):
-        return None
-    folder = uploads_dir() / token
-    if not (folder / META).is_file() and files.local_path(UPLOADS) is None:
-        _fetch(token, folder)
-    return folder if (folder / META).is_file() else None
-
-
-def stored_source(token: str, meta: dict[str, Any]) -> str:
-    """How a job names upload `token`'s file: by its name in the storage, read by any worker."""
-    return files.stored_source(f"{UPLOADS}/{token}/{meta['file']}")
-
-
-def _fetch(token: str, folder: Path) -> None:
-    storage = files.storage()
-    meta_name = f"{UPLOADS}/{token}/{META}"
-    if not storage.exists(meta_name):
-        return
-    folder.mkdir(parents=True, exist_ok=True)
-    with storage.open(meta_name, "rb") as stored:
-        meta = json.loads(stored.read())
-    for name in (meta["file"], META):
-        with storage.open(f"{UPLOADS}/{token}/{name}", "rb") as stored, (folder / name).open("wb") as out:
-            shutil.copyfileobj(stored, out, files.CHUNK)
 
 
 class StoredUpload(UploadedFile):
@@ -134,17 +85,15 @@ class LimitedUploadHandler(FileUploadHandler):
 
     def _reserve(self, folder: Path) -> int:
         """Purge abandoned uploads, then reserve what this file may take of the user's quota."""
-        from bulkadmin.web.upload_lifetime import purge_uploads, reserve_upload
-
         purge_uploads()
         user = getattr(self.upload_request.user, "pk", None)
         try:
             reserved = reserve_upload(folder, user, min(self.request_bytes, max_upload_bytes()))
         except UploadRejected as error:
-            _remove(folder)
+            remove_folder(folder)
             self._refuse(str(error))
         if not reserved:
-            _remove(folder)
+            remove_folder(folder)
             self._refuse(self._over_quota())
         return reserved
 
@@ -185,7 +134,7 @@ class LimitedUploadHandler(FileUploadHandler):
             with contextlib.suppress(OSError):
                 self.out.close()
         if self.target is not None:
-            _remove(self.target.parent)
+            remove_folder(self.target.parent)
         self.target, self.out = None, None
 
     def _refuse(self, message: str) -> NoReturn:
@@ -218,7 +167,7 @@ def discard_uploads(request: HttpRequest) -> None:
     """Remove what `request` uploaded (a request refused after its body was read)."""
     for folder in getattr(request, "upload_folders", []):
         if folder.is_dir():
-            _remove(folder)
+            remove_folder(folder)
 
 
 def check_content(path: Path) -> None:
@@ -238,45 +187,6 @@ def check_content(path: Path) -> None:
 def _head(path: Path) -> bytes:
     with path.open("rb") as handle:
         return handle.read(8192)
-
-
-def save_meta(path: Path, meta: dict[str, Any]) -> str:
-    """Write the upload's description next to it (whole, or not at all), and both to the storage
-    when it is not this folder; return its token. A described upload's quota is its file's size."""
-    spare = path.parent / f"{META}.{secrets.token_hex(4)}.tmp"
-    try:
-        spare.write_text(json.dumps(meta, indent=2))
-        spare.replace(path.parent / META)
-    finally:
-        spare.unlink(missing_ok=True)
-    (path.parent / RESERVED).unlink(missing_ok=True)
-    token = path.parent.name
-    if files.local_path(UPLOADS) is None:
-        for local in (path, path.parent / META):
-            if local == path and files.storage().exists(f"{UPLOADS}/{token}/{path.name}"):
-                continue  # the file never changes once saved
-            files.save(f"{UPLOADS}/{token}/{local.name}", local)
-    return token
-
-
-def load_meta(folder: Path) -> dict[str, Any]:
-    return json.loads((folder / META).read_text())
-
-
-def discard(path: Path) -> None:
-    """Remove an upload's folder (a rejected file)."""
-    _remove(path.parent)
-
-
-def _remove(folder: Path) -> None:
-    if not folder.is_dir():
-        return
-    for child in folder.iterdir():
-        if files.local_path(UPLOADS) is None:
-            with contextlib.suppress(FileNotFoundError):  # refused before it was saved
-                files.storage().delete(f"{UPLOADS}/{folder.name}/{child.name}")
-        child.unlink(missing_ok=True)
-    folder.rmdir()
 
 
 def _size(count: int) -> str:

@@ -15,7 +15,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.auth.models import User as DjangoUser
 
-from bulkadmin.web.upload_lifetime import stored_uploads, used_bytes
+from bulkadmin.jobs.uploads import stored_uploads, used_bytes
 from tests.web.import_helpers import IMPORT_URL, upload, upload_file
 
 MB = 1024 * 1024

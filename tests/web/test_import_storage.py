@@ -11,9 +11,8 @@ import tempfile
 
 import pytest
 
-from bulkadmin.jobs import files
+from bulkadmin.jobs import files, uploads
 from bulkadmin.models import Job
-from bulkadmin.web import uploads
 from tests.web.import_helpers import GOOD_AND_BAD, confirm, preview_data, upload
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from bulkadmin.jobs.exports import purge_exports
-from bulkadmin.web.upload_lifetime import purge_uploads
+from bulkadmin.jobs.uploads import purge_uploads
 
 
 class Command(BaseCommand):

@@ -12,10 +12,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from bulkadmin.jobs import scans
+from bulkadmin.jobs.uploads import load_meta, upload_path
 from bulkadmin.operations.imports import MODES
 from bulkadmin.operations.imports.preview import ImportPreview
 from bulkadmin.web.permissions import require
-from bulkadmin.web.uploads import load_meta, upload_path
 
 KEY = re.compile(r"^[0-9a-f]{16}$")
 FRAGMENT = "bulkadmin/import_scan.html"

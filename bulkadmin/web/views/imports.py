@@ -16,6 +16,7 @@ from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs import once
 from bulkadmin.jobs import rules as job_rules
+from bulkadmin.jobs.uploads import UploadRejected, load_meta, save_meta, stored_source, upload_path
 from bulkadmin.models import Job
 from bulkadmin.operations.imports import MODES, check_import_options
 from bulkadmin.operations.imports.preview import ImportPreview, preview_file
@@ -26,15 +27,10 @@ from bulkadmin.web.permissions import MissingPermission, collections_for, requir
 from bulkadmin.web.uploads import (
     FILE_FIELD,
     StoredUpload,
-    UploadRejected,
     UploadRequest,
     check_content,
     discard_uploads,
-    load_meta,
     max_upload_bytes,
-    save_meta,
-    stored_source,
-    upload_path,
     use_limited_uploads,
 )
 from bulkadmin.web.views.common import model_or_404, page
