@@ -73,11 +73,11 @@ class StaleDocument(BulkAdminError):
 
 
 def fingerprint(document: Mapping[str, Any] | None) -> str:
-    """A digest of a stored document's canonical Extended JSON (keys sorted; types count:
-    `5` and `5.0` differ); '' for a missing document."""
+    """A digest of a stored document's canonical Extended JSON (types and key order count, as
+    for MongoDB: `5` and `5.0` differ, so do `{a, b}` and `{b, a}`); '' for a missing document."""
     if document is None:
         return ""
-    text = json_util.dumps(document, json_options=CANONICAL_JSON_OPTIONS, sort_keys=True)
+    text = json_util.dumps(document, json_options=CANONICAL_JSON_OPTIONS)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

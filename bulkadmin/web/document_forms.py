@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bson import ObjectId, json_util
+from bson import ObjectId, Regex, json_util
+from bson.errors import BSONError
 from bson.json_util import CANONICAL_JSON_OPTIONS, RELAXED_JSON_OPTIONS
 from django import forms
 from pydantic import BaseModel, ValidationError
@@ -31,6 +33,8 @@ from bulkadmin.core.storable import loads_json
 TEXT, INTEGER, NUMBER, DATETIME, DATE, CHOICE, JSON = "text", "integer", "number", "datetime", "date", "choice", "json"
 NONE = ""  # a blank input of an optional field: null
 _OMIT = object()  # a blank input on an add: the model's default applies
+# What Extended JSON text the driver cannot read raises (an ObjectId of bad hex, Decimal128 of words).
+_UNREADABLE = (ValueError, TypeError, ArithmeticError, BSONError)
 _KIND_OF_TYPE: dict[Any, str] = {
     str: TEXT,
     ObjectId: TEXT,
@@ -106,11 +110,20 @@ def loaded_document(text: str) -> dict[str, Any]:
     try:
         loads_json(text)
         document = json_util.loads(text, json_options=CANONICAL_JSON_OPTIONS)
-    except (ValueError, TypeError) as error:
+    except _UNREADABLE as error:
         raise InvalidSpec(f"The form's loaded document is not readable: {error}") from None
     if not isinstance(document, dict) or "_id" not in document:
         raise InvalidSpec("The form's loaded document has no _id.")
+    if not _plain_id(document["_id"]):
+        raise InvalidSpec("The form's loaded document has an _id no document can have.")
     return document
+
+
+def _plain_id(value: Any) -> bool:
+    """Whether an `_id` is a value, not a query: no list, pattern or `$` operator document."""
+    if isinstance(value, Mapping):
+        return not any(str(key).startswith("$") for key in value)
+    return not isinstance(value, list | Regex | re.Pattern)
 
 
 def loaded_text(document: Mapping[str, Any]) -> str:
@@ -282,7 +295,7 @@ def _json(text: str) -> Any:
         return json_util.loads(text, json_options=RELAXED_JSON_OPTIONS)
     except InvalidSpec as error:
         raise InvalidSpec(f"Not accepted JSON: {error}") from None
-    except (ValueError, TypeError) as error:
+    except _UNREADABLE as error:
         raise InvalidSpec(f"Not valid JSON: {error}") from None
 
 
