@@ -176,9 +176,10 @@ def validate(model: type[MongoModel], document: Mapping[str, Any]) -> MongoModel
 def write_filter(model: type[MongoModel], document: Mapping[str, Any]) -> dict[str, Any]:
     """The filter of a write that must find `document` exactly as given: its `_id`, each plain
     value at its dotted path (a null as a null that exists, a list by its length and its plain
-    items), and `$exists: false` for the model's fields it does not have. Values the embedded
-    server cannot compare from the row (ObjectIds outside `_id`, Decimal128, binary) are left
-    to the fingerprint check made just before."""
+    items), `$exists: false` for the model's fields it does not have, and the number of keys of
+    the document and of each sub-document (so a key added meanwhile, one the model does not
+    know, is not wiped). Values the embedded server cannot compare from the row (ObjectIds
+    outside `_id`, Decimal128, binary) are left to the fingerprint check made just before."""
     conditions: dict[str, Any] = {"_id": document["_id"]}
     for path, condition in _conditions(document, ""):
         if len(conditions) > MAX_CONDITIONS:
@@ -187,7 +188,24 @@ def write_filter(model: type[MongoModel], document: Mapping[str, Any]) -> dict[s
     for key in _stored_keys(model):
         if key not in document and len(conditions) <= MAX_CONDITIONS:
             conditions[key] = {"$exists": False}
+    sizes = [{"$eq": [_key_count(field), count]} for field, count in list(_key_counts(document, "$$ROOT"))]
+    conditions["$expr"] = {"$and": sizes[:MAX_CONDITIONS]}
     return conditions
+
+
+def _key_count(field: str) -> dict[str, Any]:
+    """The number of keys of the document at `field` (-1 when it is no longer a document)."""
+    count = {"$size": {"$objectToArray": field}}
+    return count if field == "$$ROOT" else {"$cond": [{"$eq": [{"$type": field}, "object"]}, count, -1]}
+
+
+def _key_counts(document: Mapping[str, Any], field: str) -> Iterator[tuple[str, int]]:
+    """The number of keys of a document and of each sub-document reachable by a dotted path."""
+    yield field, len(document)
+    prefix = "$" if field == "$$ROOT" else f"{field}."
+    for key, value in document.items():
+        if isinstance(value, Mapping) and _addressable(key):
+            yield from _key_counts(value, f"{prefix}{key}")
 
 
 def _conditions(document: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, Any]]:

@@ -18,6 +18,7 @@ from django.test import Client
 
 from bulkadmin.bulk import bulk_insert
 from bulkadmin.models import Job
+from bulkadmin.operations.edits import write_filter
 from project.collections import AnalyticsEvent, User, UserSession
 from tests.factories import user
 
@@ -273,3 +274,22 @@ def test_saving_one_field_keeps_every_other_type_exactly(admin_client_, db):
     assert admin_client_.post(url, form_data(admin_client_.get(url), tier="gold")).status_code == 302
     after = json.loads(canonical(db.users.find_one()))
     assert after == {**before, "tier": "gold"} and list(after) == list(before)
+
+
+@pytest.mark.parametrize(
+    "meanwhile",
+    [
+        {"$set": {"note": "added by another client"}},
+        {"$set": {"profile.extra": 1}},
+        {"$unset": {"profile.bio": ""}},
+        {"$set": {"profile": "text"}},
+    ],
+)
+def test_a_key_added_or_removed_between_the_check_and_the_write_is_not_wiped(db, ada, meanwhile):
+    """The conditional write finds nothing once another client added a key the model does not
+    know (or removed one), so that change is refused, never overwritten."""
+    condition = write_filter(User, ada)
+    assert db.users.count_documents(condition) == 1
+    db.users.update_one({"_id": ada["_id"]}, meanwhile)
+    assert db.users.count_documents(condition) == 0
+    assert db.users.replace_one(condition, {**ada, "name": "Late"}).matched_count == 0
