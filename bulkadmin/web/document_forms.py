@@ -15,7 +15,7 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from bson import ObjectId, Regex, json_util
 from bson.errors import BSONError
@@ -149,6 +149,8 @@ class DocumentForm(forms.Form):
             self.shapes[name] = shape
             self.fields[name] = _form_field(shape, info, disabled=loaded is not None and name in readonly)
             self.initial[name] = self._initial(shape, info)
+            if shape.kind == CHOICE:
+                _offer_stored(cast(forms.ChoiceField, self.fields[name]), self.initial[name])
             if shape.kind == TEXT and any(mark in self.initial[name] for mark in "\r\n"):
                 self.fields[name].widget = forms.Textarea(attrs={"rows": 3, "cols": 60})  # an input drops line breaks
 
@@ -230,6 +232,14 @@ def _form_field(shape: FieldShape, info: FieldInfo, *, disabled: bool) -> forms.
     return TextField(
         strip=False, widget=_widget(shape), label=label, required=False, disabled=disabled, help_text=help_text
     )
+
+
+def _offer_stored(field: forms.ChoiceField, shown: str) -> None:
+    """Offer a stored value the model no longer allows (a legacy `status`) as the selected choice,
+    so a browser does not silently send the first choice instead; the model refuses it on save."""
+    choices = cast(list[tuple[str, str]], field.choices)
+    if shown != NONE and shown not in {value for value, _ in choices}:
+        field.choices = [*choices, (shown, f"{shown} (stored; not one of the model's choices)")]
 
 
 class TextField(forms.CharField):

@@ -293,3 +293,19 @@ def test_a_key_added_or_removed_between_the_check_and_the_write_is_not_wiped(db,
     db.users.update_one({"_id": ada["_id"]}, meanwhile)
     assert db.users.count_documents(condition) == 0
     assert db.users.replace_one(condition, {**ada, "name": "Late"}).matched_count == 0
+
+
+def test_a_stored_value_outside_the_choices_is_shown_selected_not_replaced_by_the_first_choice(admin_client_, db):
+    """A browser sends a select's first option when none is selected: the stored legacy value is
+    offered selected, so an untouched status is not silently rewritten, and the model refuses it."""
+    document = {**User(name="L", email="l@example.com").to_document(), "status": "banned", "is_active": 1}
+    db.users.insert_one(document)
+    url = f"{BASE}documents/{document['_id']}/edit/"
+    page = admin_client_.get(url)
+    assert '<option value="banned" selected>' in page.content.decode()
+    refused = admin_client_.post(url, form_data(page, name="L2"))
+    assert "status" in refused.context["form"].errors
+    assert db.users.find_one() == document
+    assert admin_client_.post(url, form_data(admin_client_.get(url), name="L2", status="active")).status_code == 302
+    stored = db.users.find_one()
+    assert (stored["name"], stored["status"], stored["is_active"]) == ("L2", "active", 1)
