@@ -1,4 +1,5 @@
-"""Background tasks (Django's Tasks API): thin wrappers that run one queued Job through the runner."""
+"""Background tasks (Django's Tasks API): thin wrappers that run one queued Job through the runner,
+check an uploaded file, or compute a count a page asked for."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from bulkadmin.core.exceptions import BulkAdminError
-from bulkadmin.jobs import imports, kinds, notices, scans
+from bulkadmin.jobs import counts, imports, kinds, notices, scans
 from bulkadmin.jobs.runner import take_queued
 from bulkadmin.models import Job
 
@@ -39,6 +40,12 @@ def resume_import_job(job_id: int) -> str:
 def scan_import_file(folder: str, key: str) -> str:
     """Check a whole uploaded file before its dry run (bounded), writing the scan's record."""
     return str(scans.run_scan(Path(folder), key)["state"])
+
+
+@task()
+def count_documents_task(key: str) -> int | None:
+    """Compute a count a page asked for in the background (see `jobs.counts`)."""
+    return counts.compute(key)
 
 
 def _run(job_id: int, operation: Callable[[Job], Any]) -> str:

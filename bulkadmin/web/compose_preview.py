@@ -15,9 +15,9 @@ from bulkadmin.core import conf
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter, translate_update
+from bulkadmin.jobs import counts
 from bulkadmin.operations.simulate import apply_update
 from bulkadmin.operations.updates import SAMPLE_SIZE, Sample
-from bulkadmin.web import counts
 from bulkadmin.web.paging import ReadTimeout, time_limited
 
 COUNT_MAX_AGE = 60.0  # a count older than this is computed again before a confirmation

@@ -34,7 +34,7 @@ from pymongo.collection import Collection
 from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.core.streams import with_id_condition
-from bulkadmin.web import counts
+from bulkadmin.jobs import counts
 
 MAX_AGE = 300.0
 WAIT_SECONDS = 1.0  # a page waits this long for a mark, then shows that it is on its way

@@ -11,8 +11,8 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from bulkadmin.bulk import bulk_insert
+from bulkadmin.jobs import counts
 from bulkadmin.models import Job
-from bulkadmin.web import counts
 from project.collections import AnalyticsEvent, ApplicationLog
 from project.collections import User as AppUser
 from tests.factories import users

@@ -13,10 +13,9 @@ from django.test import Client
 from django.utils import timezone
 
 from bulkadmin.bulk import bulk_insert
-from bulkadmin.jobs import files
+from bulkadmin.jobs import counts, files
 from bulkadmin.jobs.exports import STORED_FILE
 from bulkadmin.models import Job
-from bulkadmin.web import counts
 from project.collections import ApplicationLog
 from project.collections import User as AppUser
 from tests.factories import users

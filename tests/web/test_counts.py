@@ -7,8 +7,8 @@ import pytest
 from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
+from bulkadmin.jobs import counts
 from bulkadmin.models import Job
-from bulkadmin.web import counts
 from tests.web.helpers import CLEANUP_COUNTS, cleanup_data, compose_data, confirm_data
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -15,7 +15,8 @@ from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.registry import admin_of
 from bulkadmin.core.safety import translate_filter
-from bulkadmin.web import counts, page_marks
+from bulkadmin.jobs import counts
+from bulkadmin.web import page_marks
 from bulkadmin.web.fields import (
     columns,
     default_columns,

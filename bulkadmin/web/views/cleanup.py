@@ -13,11 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.jobs import counts
 from bulkadmin.jobs.once import FIELD, form_key
 from bulkadmin.jobs.parameters import CleanupParameters
 from bulkadmin.models import Job
 from bulkadmin.operations.cleanup import Rule, UnknownRule, rules
-from bulkadmin.web import counts
 from bulkadmin.web.launch import AlreadyRunning, launch_cleanup
 from bulkadmin.web.permissions import MissingPermission, may_do, may_see_job, require, visible_jobs
 from bulkadmin.web.views.common import finished_message, page

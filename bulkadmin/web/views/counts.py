@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, JsonResponse
 
-from bulkadmin.web.counts import collection_of, lookup
+from bulkadmin.jobs.counts import collection_of, lookup
 from bulkadmin.web.permissions import require
 
 

@@ -1,14 +1,14 @@
 """The dashboard: every collection with its estimated size and last job, and the recent jobs.
 
-Sizes are the servers' estimates (no scan; kept for a minute, see `web.counts.estimated`), shown as "about N"."""
+Sizes are the servers' estimates (no scan; kept for a minute, see `jobs.counts.estimated`), shown as "about N"."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
 from bulkadmin.core.registry import site
+from bulkadmin.jobs.counts import estimated
 from bulkadmin.models import Job
-from bulkadmin.web.counts import estimated
 from bulkadmin.web.permissions import rights, touching, visible_collections, visible_jobs
 from bulkadmin.web.views.common import page
 

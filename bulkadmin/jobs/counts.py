@@ -4,7 +4,8 @@ A count is kept in the `bulkadmin_counts` collection under a key hashed from wha
 (collection + filter, or a name such as a cleanup rule's), with `computed_at`. A page asks
 `counted()`: small collections (at most `BULKADMIN_INLINE_COUNT_LIMIT` documents, estimated)
 are counted at once; otherwise the page gets the stored count (possibly old, shown with its
-age) and, when there is none or it is stale, a `count_documents_task` is queued. The page polls
+age) and, when there is none or it is stale, `tasks.count_documents_task` is queued to compute it
+(`compute`). The page polls
 `counts/<key>/` (JSON) until the new count arrives. A count is stale when it is older than the
 caller's `max_age`, or when a bulkadmin job that writes finished after it was computed.
 
@@ -26,7 +27,6 @@ import bson
 from bson import json_util
 from django.db.models import Q
 from django.utils import timezone
-from django_tasks import task
 from pymongo import ReturnDocument
 from pymongo.collection import Collection
 from pymongo.database import Database
@@ -131,7 +131,7 @@ def estimated(collection: str, *, max_age: float = ESTIMATE_MAX_AGE, db: Databas
         return known
     fields = {"collection": collection, "kind": "estimate", "requested_at": timezone.now(), "waiting": True}
     database[COLLECTION].update_one({"_id": key}, {"$set": fields}, upsert=True)
-    count_documents_task.enqueue(key)
+    _enqueue(key)
     return lookup(key, db=database)
 
 
@@ -154,9 +154,9 @@ def count_now(collection: Collection, filter: dict[str, Any]) -> int:
     return collection.count_documents(filter)
 
 
-@task()
-def count_documents_task(key: str) -> int | None:
-    """Compute the count `key` (its collection and filter are on its record) and store it."""
+def compute(key: str) -> int | None:
+    """Compute the count `key` (its collection and filter are on its record) and store it; None
+    when it was never asked for, is done already or gave way to a newer count, or failed."""
     database = get_db()
     record = database[COLLECTION].find_one({"_id": key})
     if record is None or record.get("waiting") is False:
@@ -212,8 +212,14 @@ def _request(database: Database, key: str, collection: str, filter: dict[str, An
             _make_room(database, key, user)
             mine = {**fields, "requested_by": user, "requested_ns": time.time_ns()}  # finer than a BSON date
             database[COLLECTION].update_one({"_id": key}, {"$set": mine}, upsert=True)
-    count_documents_task.enqueue(key)
+    _enqueue(key)
     return lookup(key, db=database)  # computed already when tasks run at once
+
+
+def _enqueue(key: str) -> None:
+    from bulkadmin.jobs import tasks  # the tasks import the runners; imported when a count is queued
+
+    tasks.count_documents_task.enqueue(key)
 
 
 def _make_room(database: Database, key: str, user: int) -> None:
