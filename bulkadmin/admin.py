@@ -15,7 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from bulkadmin.jobs import schedules
 from bulkadmin.models import Job, NoticePreference, Schedule, ScheduledRun
 from bulkadmin.web.permissions import collections_for, may, visible_jobs
-from bulkadmin.web.schedule_forms import ScheduleForm, may_edit, schedule_collections
+from bulkadmin.web.schedule_forms import ScheduleForm, may_edit, schedule_collections, webhook_url
 
 
 @admin.register(Job)
@@ -175,7 +175,7 @@ class NoticePreferenceAdmin(admin.ModelAdmin):
     """Each staff user's own notice preference (a superuser sees everyone's)."""
 
     list_display = ("user", "email_when_long_job_ends", "webhook", "long_job_seconds")
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https", "validators": [webhook_url]}}
     fields = ("email_when_long_job_ends", "webhook", "long_job_seconds")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[NoticePreference]:

@@ -23,7 +23,8 @@ from bulkadmin.operations.sync import sources
 from bulkadmin.web.permissions import collections_for, may_do
 
 MAX_EMAILS = 50  # addresses a schedule's notice goes to
-WEBHOOK_SCHEMES = ["http", "https"]  # a webhook to this host is allowed (a local receiver); file:, ftp: are not
+# A webhook is http(s) only (never file: or ftp:); one to this host is allowed (a local receiver).
+webhook_url = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// address.")
 
 
 def schedule_collections(schedule: Schedule) -> list[str]:
@@ -59,7 +60,7 @@ class ScheduleForm(forms.ModelForm):
         required=False,
         max_length=500,
         assume_scheme="https",
-        validators=[URLValidator(schemes=WEBHOOK_SCHEMES, message="Enter an http:// or https:// address.")],
+        validators=[webhook_url],
     )
     export_filter = forms.CharField(
         label="export filter", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="JSON, e.g. {}"

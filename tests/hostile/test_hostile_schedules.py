@@ -14,7 +14,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
-from bulkadmin.models import Schedule
+from bulkadmin.models import NoticePreference, Schedule
 
 pytestmark = pytest.mark.django_db
 ADD = "/admin/bulkadmin/schedule/add/"
@@ -151,3 +151,25 @@ def test_a_forged_collection_outside_the_choices_is_refused(client):
     bogus_kind = editor.post(ADD, form(name="k", kind="update"))
     assert [r.status_code for r in (export, cleanup, sync, bogus_kind)] == [200, 200, 200, 200]
     assert Schedule.objects.count() == 0
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/x", "file:///etc/passwd"])
+def test_a_users_own_notice_webhook_must_be_http_too(client, url):
+    editor = logged_in(client)
+    response = editor.post("/admin/bulkadmin/noticepreference/add/", {"long_job_seconds": "60", "webhook": url})
+    assert response.status_code == 200 and "webhook" in response.context["adminform"].form.errors
+    assert not NoticePreference.objects.exists()
+
+
+def test_a_schedule_the_user_may_not_edit_cannot_be_changed_by_a_forged_post(client):
+    schedule = Schedule.objects.create(
+        name="logs",
+        kind="cleanup",
+        parameters={"rules": ["archive_old_logs"], "batch_size": 1000},
+        collection="application_logs",
+        cron="0 3 * * *",
+    )
+    editor = logged_in(client, "view_user_sessions", "delete_user_sessions", "view_application_logs")
+    response = editor.post(f"/admin/bulkadmin/schedule/{schedule.pk}/change/", form(name="logs", cron="* * * * *"))
+    assert response.status_code == 403
+    assert Schedule.objects.get().cron == "0 3 * * *"
