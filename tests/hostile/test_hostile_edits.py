@@ -309,3 +309,30 @@ def test_a_stored_value_outside_the_choices_is_shown_selected_not_replaced_by_th
     assert admin_client_.post(url, form_data(admin_client_.get(url), name="L2", status="active")).status_code == 302
     stored = db.users.find_one()
     assert (stored["name"], stored["status"], stored["is_active"]) == ("L2", "active", 1)
+
+
+def test_undo_of_an_add_after_the_document_was_edited_does_not_delete_it(admin_client_, db):
+    url = f"{BASE}add/"
+    admin_client_.post(url, form_data(admin_client_.get(url), name="New", email="new@example.com"))
+    added = db.users.find_one()
+    job = Job.objects.get(kind="edit")
+    db.users.update_one({"_id": added["_id"]}, {"$set": {"age": 60}})
+    admin_client_.post(f"/admin/bulk/jobs/{job.pk}/undo/")
+    assert db.users.find_one() == {**added, "age": 60}
+
+
+def test_undo_of_a_delete_after_the_id_was_used_again_does_not_overwrite_it(admin_client_, db, ada):
+    loaded = admin_client_.get(f"{BASE}documents/{ada['_id']}/").context["loaded"]
+    admin_client_.post(f"{BASE}documents/{ada['_id']}/delete/", {"loaded": loaded, "once": "d"})
+    job = Job.objects.get(kind="edit")
+    reused = {"_id": ada["_id"], "name": "Other", "email": "other@example.com"}
+    db.users.insert_one(reused)
+    admin_client_.post(f"/admin/bulk/jobs/{job.pk}/undo/")
+    assert list(db.users.find()) == [reused]
+
+
+def test_a_value_with_markup_is_shown_escaped_in_the_job_changes(admin_client_, db, ada):
+    admin_client_.post(edit_url(ada), loaded_form(admin_client_, ada, name="<script>alert(1)</script>"))
+    job = Job.objects.get(kind="edit")
+    page = admin_client_.get(f"/admin/bulk/jobs/{job.pk}/").content.decode()
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
