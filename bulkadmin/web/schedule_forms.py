@@ -23,6 +23,7 @@ from bulkadmin.operations.sync import sources
 from bulkadmin.web.permissions import collections_for, may_do
 
 MAX_EMAILS = 50  # addresses a schedule's notice goes to
+MAX_CLEANUP_BATCH = 100_000  # documents per write of a scheduled cleanup
 # A webhook is http(s) only (never file: or ftp:); one to this host is allowed (a local receiver).
 webhook_url = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// address.")
 
@@ -49,7 +50,9 @@ class ScheduleForm(forms.ModelForm):
     rules = forms.MultipleChoiceField(
         label="cleanup rules", required=False, widget=forms.CheckboxSelectMultiple, help_text="Cleanup: run these."
     )
-    batch_size = forms.IntegerField(label="cleanup batch size", min_value=1, initial=DEFAULT_CLEANUP_BATCH)
+    batch_size = forms.IntegerField(
+        label="cleanup batch size", min_value=1, max_value=MAX_CLEANUP_BATCH, initial=DEFAULT_CLEANUP_BATCH
+    )
     source = forms.ChoiceField(label="sync source", required=False)
     mode = forms.ChoiceField(label="sync mode", choices=[(mode, mode) for mode in SYNC_MODES], initial="incremental")
     export_collection = forms.ChoiceField(label="export collection", required=False)

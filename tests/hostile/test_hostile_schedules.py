@@ -173,3 +173,10 @@ def test_a_schedule_the_user_may_not_edit_cannot_be_changed_by_a_forged_post(cli
     response = editor.post(f"/admin/bulkadmin/schedule/{schedule.pk}/change/", form(name="logs", cron="* * * * *"))
     assert response.status_code == 403
     assert Schedule.objects.get().cron == "0 3 * * *"
+
+
+@pytest.mark.parametrize("size", [str(10**30), "0", "-5", "100001"])
+def test_a_cleanup_batch_size_outside_one_to_a_hundred_thousand_is_refused(root, size):
+    response = root.post(ADD, form(batch_size=size))
+    assert response.status_code == 200 and list(errors(response)) == ["batch_size"]
+    assert Schedule.objects.count() == 0
