@@ -180,3 +180,21 @@ def test_a_cleanup_batch_size_outside_one_to_a_hundred_thousand_is_refused(root,
     response = root.post(ADD, form(batch_size=size))
     assert response.status_code == 200 and list(errors(response)) == ["batch_size"]
     assert Schedule.objects.count() == 0
+
+
+@pytest.mark.parametrize("fields", ["$where", "password", ",".join(f"f{n}" for n in range(5000))])
+def test_export_fields_the_model_does_not_have_are_refused(client, fields):
+    editor = logged_in(client, "view_users", "export_users")
+    response = editor.post(ADD, form(kind="export", rules=[], export_collection="users", export_fields=fields))
+    assert response.status_code == 200 and list(errors(response)) == ["export_fields"]
+    assert Schedule.objects.count() == 0
+
+
+@pytest.mark.parametrize(("field", "value"), [("export_format", "xml"), ("mode", "drop_all"), ("missed", "always")])
+def test_a_forged_format_mode_or_missed_choice_is_refused(client, field, value):
+    editor = logged_in(client, "view_users", "export_users", "import_users")
+    kind = "sync" if field == "mode" else "export"
+    base = form(kind=kind, rules=[], export_collection="users", source="demo_users")
+    response = editor.post(ADD, {**base, field: value})
+    assert response.status_code == 200 and field in errors(response)
+    assert Schedule.objects.count() == 0
