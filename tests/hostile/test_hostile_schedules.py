@@ -198,3 +198,20 @@ def test_a_forged_format_mode_or_missed_choice_is_refused(client, field, value):
     response = editor.post(ADD, {**base, field: value})
     assert response.status_code == 200 and field in errors(response)
     assert Schedule.objects.count() == 0
+
+
+@pytest.mark.parametrize("action", ["pause", "resume", "delete_selected"])
+def test_a_forged_list_action_on_a_schedule_the_user_may_not_edit_changes_nothing(client, action):
+    schedule = Schedule.objects.create(
+        name="logs",
+        kind="cleanup",
+        parameters={"rules": ["archive_old_logs"], "batch_size": 1000},
+        collection="application_logs",
+        cron="0 3 * * *",
+        enabled=action != "resume",
+    )
+    editor = logged_in(client, "view_user_sessions", "delete_user_sessions", "view_application_logs")
+    data = {"action": action, "_selected_action": [str(schedule.pk)], "post": "yes"}
+    editor.post("/admin/bulkadmin/schedule/", data)
+    stored = Schedule.objects.get()
+    assert (stored.enabled, stored.cron) == (action != "resume", "0 3 * * *")
