@@ -5,7 +5,6 @@ the others; `tasks` holds the background tasks the web queues.
 """
 
 from bulkadmin.jobs.imports import import_file, resume_import, run_queued_import
-from bulkadmin.jobs.runner import JobCancelled
 from bulkadmin.jobs.runs import cleanup_job, sync_job
 
-__all__ = ["JobCancelled", "cleanup_job", "import_file", "resume_import", "run_queued_import", "sync_job"]
+__all__ = ["cleanup_job", "import_file", "resume_import", "run_queued_import", "sync_job"]

@@ -50,9 +50,6 @@ class LeaseHeld(BulkAdminError):
         )
 
 
-LockHeld = LeaseHeld  # the name earlier versions exported
-
-
 class LeaseLost(Cancelled):
     """This process lost the lease `name` part way (it expired and another process took it over);
     raised between batches, so the run stops without writing more."""

@@ -41,12 +41,9 @@ class SyncParameters:
 
     @classmethod
     def from_parameters(cls, parameters: dict[str, Any]) -> SyncParameters:
-        """The parameters a job stored (older command-line jobs stored no mode: it is derived)."""
+        """The parameters a job stored (`to_parameters`)."""
         since = parameters.get("since")
-        mode = parameters.get("mode")
-        if not mode:
-            full = parameters.get("full") and not since
-            mode = "mark_missing" if parameters.get("mark_missing") else "full" if full else "incremental"
+        mode = parameters.get("mode") or "incremental"
         when = dt.datetime.fromisoformat(since) if since and mode == "incremental" else None
         return cls(source=parameters.get("source", ""), mode=mode, since=when)
 

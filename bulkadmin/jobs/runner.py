@@ -29,7 +29,6 @@ from bulkadmin.operations.progress import Cancelled
 from bulkadmin.operations.results import OperationResult
 
 ERROR_LIMIT = 100  # errors kept on the job row; the full list goes to the job's error file
-JobCancelled = Cancelled  # the name earlier versions exported
 
 
 def error_row(error: Any) -> dict[str, Any]:

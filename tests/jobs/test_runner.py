@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bulkadmin.bulk import bulk_insert
-from bulkadmin.jobs.runner import JobCancelled, track_job
+from bulkadmin.jobs.runner import track_job
 from bulkadmin.models import Job
+from bulkadmin.operations.progress import Cancelled
 from bulkadmin.operations.results import from_bulk
 from project.collections import User
 from tests.factories import users
@@ -43,7 +44,7 @@ def test_an_exception_leaves_a_final_status(raised, status):
 
 
 def test_a_cancel_request_stops_at_the_next_progress_call():
-    with pytest.raises(JobCancelled), track_job(kind=Job.Kind.UPDATE) as run:
+    with pytest.raises(Cancelled), track_job(kind=Job.Kind.UPDATE) as run:
         run.progress(10, 100)
         Job.objects.filter(pk=run.job.pk).update(cancel_requested=True)
         run.progress(20, 100)

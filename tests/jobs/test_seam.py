@@ -92,7 +92,5 @@ def test_sync_parameters_are_one_schema_whoever_stored_them():
         "mark_missing": False,
     }
     assert SyncParameters.from_parameters(stored) == SyncParameters("partners", "incremental", since)
-    older = {"source": "partners", "full": True, "since": None, "mark_missing": True}  # no mode stored
-    assert SyncParameters.from_parameters(older).mode == "mark_missing"
     with pytest.raises(InvalidSpec, match="mark_missing needs a full sync"):
         SyncParameters("partners", "mark_missing", since)

@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from bulkadmin.jobs import imports
 from bulkadmin.jobs.error_pages import STEP
-from bulkadmin.jobs.runner import JobCancelled, track_job
+from bulkadmin.jobs.runner import track_job
 from bulkadmin.models import Job
 from bulkadmin.operations import updates
+from bulkadmin.operations.progress import Cancelled
 from project.collections import User
 from tests.feed_server import serve
 
@@ -84,7 +85,7 @@ def test_the_last_error_page_seeks_through_the_cached_offsets(admin_client_, db,
 
 def test_a_cancelled_update_shows_what_it_did_before_it_stopped(admin_client_, people):
     job = Job.objects.create(kind="update", collection="users")
-    with pytest.raises(JobCancelled), track_job(kind="update", job=job) as run:
+    with pytest.raises(Cancelled), track_job(kind="update", job=job) as run:
 
         def progress(done: int, total: int | None) -> None:
             if done:

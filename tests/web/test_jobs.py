@@ -8,9 +8,10 @@ import pytest
 from django.utils import timezone
 
 from bulkadmin.jobs import watch
-from bulkadmin.jobs.runner import JobCancelled, track_job
+from bulkadmin.jobs.runner import track_job
 from bulkadmin.models import Job
 from bulkadmin.operations import updates
+from bulkadmin.operations.progress import Cancelled
 from project.collections import User
 from tests.web.helpers import compose_data, confirm_data
 
@@ -75,7 +76,7 @@ def test_cancel_of_a_running_job_asks_it_to_stop_between_batches(admin_client_, 
 
 def test_a_cancelled_update_stops_between_batches_and_says_how_far_it_got(people):
     job = Job.objects.create(kind="update", collection="users")
-    with pytest.raises(JobCancelled), track_job(kind="update", job=job) as run:
+    with pytest.raises(Cancelled), track_job(kind="update", job=job) as run:
 
         def progress(done: int, total: int | None) -> None:
             if done:  # a user presses Cancel while the first batch is written

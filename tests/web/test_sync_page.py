@@ -9,6 +9,7 @@ import pytest
 
 from bulkadmin.bulk import bulk_insert
 from bulkadmin.jobs import leases
+from bulkadmin.jobs.parameters import SyncParameters
 from bulkadmin.models import Job
 from project.collections import User
 from tests.factories import user
@@ -175,9 +176,8 @@ def test_rerun_button_syncs_the_same_source_in_the_same_mode(admin_client_, feed
 
 
 def test_rerun_of_a_command_line_sync_keeps_its_mode(admin_client_, feed, db):
-    cli = Job.objects.create(
-        kind="sync", status="succeeded", origin="cli", parameters={"source": "demo_users", "full": True, "since": None}
-    )
+    parameters = SyncParameters("demo_users", "full").to_parameters()
+    cli = Job.objects.create(kind="sync", status="succeeded", origin="cli", parameters=parameters)
     admin_client_.post(f"/admin/bulk/jobs/{cli.pk}/rerun/")
     assert Job.objects.exclude(pk=cli.pk).get().parameters["mode"] == "full"
 
