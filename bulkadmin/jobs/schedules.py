@@ -102,7 +102,17 @@ def check_schedules(*, moment: dt.datetime | None = None) -> list[Due]:
     """One look: claim the due run of every enabled schedule whose time has come. Safe on any
     number of workers at once."""
     moment = moment or now()
-    return [claim_due(schedule, moment) for schedule in Schedule.objects.filter(enabled=True, next_run_at__lte=moment)]
+    claimed = []
+    for schedule in Schedule.objects.filter(enabled=True, next_run_at__lte=moment):
+        try:
+            claimed.append(claim_due(schedule, moment))
+        except (CroniterBadDateError, zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+            # A stored expression or zone that no longer works (tzdata changed, a shell edit) skips
+            # its schedule only; raised, it would stop the scheduler for every schedule.
+            logger.error(
+                "schedule %s cannot be planned (%s %s): %s", schedule.name, schedule.cron, schedule.timezone, error
+            )
+    return claimed
 
 
 def claim_due(schedule: Schedule, moment: dt.datetime) -> Due:

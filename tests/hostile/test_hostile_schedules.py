@@ -8,13 +8,16 @@ anyway, and tests and single-host deployments post to a local receiver."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
-from bulkadmin.models import NoticePreference, Schedule
+from bulkadmin.jobs import schedules
+from bulkadmin.models import NoticePreference, Schedule, ScheduledRun
+from tests.schedules.conftest import MOMENT, make_schedule
 
 pytestmark = pytest.mark.django_db
 ADD = "/admin/bulkadmin/schedule/add/"
@@ -215,3 +218,14 @@ def test_a_forged_list_action_on_a_schedule_the_user_may_not_edit_changes_nothin
     editor.post("/admin/bulkadmin/schedule/", data)
     stored = Schedule.objects.get()
     assert (stored.enabled, stored.cron) == (action != "resume", "0 3 * * *")
+
+
+@pytest.mark.parametrize(("cron", "zone"), [("0 0 30 2 *", "UTC"), ("* * * * *", "Atlantis/Lost")])
+def test_a_stored_schedule_that_cannot_be_planned_does_not_stop_the_others(cron, zone):
+    """Stored outside the admin (a shell, a time zone gone from tzdata), it is skipped, logged."""
+    broken = make_schedule(name="broken")
+    Schedule.objects.filter(pk=broken.pk).update(cron=cron, timezone=zone)
+    good = make_schedule(name="good")
+    claimed = schedules.check_schedules(moment=MOMENT + dt.timedelta(minutes=1))
+    assert [due.schedule.name for due in claimed] == ["good"] and claimed[0].run is not None
+    assert ScheduledRun.objects.get().schedule == good
