@@ -21,6 +21,7 @@ from bson import ObjectId, Regex, json_util
 from bson.errors import BSONError
 from bson.json_util import CANONICAL_JSON_OPTIONS, RELAXED_JSON_OPTIONS
 from django import forms
+from django.conf import settings
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
@@ -34,6 +35,7 @@ TEXT, INTEGER, NUMBER, DATETIME, DATE, CHOICE, JSON = "text", "integer", "number
 NONE = ""  # a blank input of an optional field: null
 _OMIT = object()  # a blank input on an add: the model's default applies
 # What Extended JSON text the driver cannot read raises (an ObjectId of bad hex, Decimal128 of words).
+FORM_MARGIN_BYTES = 64 * 1024  # the form's other fields: token, CSRF, field names
 _UNREADABLE = (ValueError, TypeError, ArithmeticError, BSONError)
 _KIND_OF_TYPE: dict[Any, str] = {
     str: TEXT,
@@ -129,6 +131,21 @@ def _plain_id(value: Any) -> bool:
 def loaded_text(document: Mapping[str, Any]) -> str:
     """A stored document as the form carries it: canonical Extended JSON, types kept."""
     return json_util.dumps(document, json_options=CANONICAL_JSON_OPTIONS)
+
+
+def too_large_to_edit(text: str) -> str | None:
+    """Why a document carried as `text` cannot be edited in the browser, or None: its form
+    posts it twice (as loaded, and as fields), and Django refuses a POST over
+    `DATA_UPLOAD_MAX_MEMORY_SIZE` with a bare 400."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    size = len(text.encode())
+    if limit is None or 2 * size + FORM_MARGIN_BYTES <= limit:
+        return None
+    return (
+        f"This document is {size / 1e6:.1f} MB as Extended JSON, too large to edit in the browser: its form "
+        f"would post {2 * size / 1e6:.1f} MB, over the {limit / 1e6:.1f} MB a request may carry "
+        "(DATA_UPLOAD_MAX_MEMORY_SIZE). Change it with Bulk update, or export it and import it in merge mode."
+    )
 
 
 class DocumentForm(forms.Form):

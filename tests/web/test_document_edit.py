@@ -280,3 +280,27 @@ def test_a_form_of_another_document_is_not_accepted(admin_client_, db, ada):
     data = _form_data(admin_client_.get(url), name="Elsewhere")
     response = admin_client_.post(f"{BASE}documents/{ObjectId()}/edit/", data)
     assert response.status_code == 404 and db.users.find_one({"_id": ada["_id"]}) == ada
+
+
+def _with_tags_of(db, megabytes: float) -> dict:
+    """A stored user whose tags make it about `megabytes` as Extended JSON."""
+    row = user(2, name="Big", tags=["t" * 998] * int(megabytes * 1000))
+    bulk_insert(User, [row], db=db)
+    return db.users.find_one({"name": "Big"})
+
+
+def test_a_document_too_large_for_the_form_is_refused_on_opening_naming_the_limit(admin_client_, db):
+    big = _with_tags_of(db, 1.3)
+    response = admin_client_.get(f"{BASE}documents/{big['_id']}/edit/", follow=True)
+    assert response.redirect_chain == [(f"{BASE}documents/{big['_id']}/", 302)]
+    text = response.content.decode()
+    assert "This document is 1.3 MB as Extended JSON, too large to edit in the browser" in text
+    assert "DATA_UPLOAD_MAX_MEMORY_SIZE" in text and "Bulk update" in text
+    assert db.users.find_one({"_id": big["_id"]}) == big
+
+
+def test_a_document_of_one_megabyte_is_edited_and_saved_through_the_form(admin_client_, db):
+    big = _with_tags_of(db, 1.0)
+    response = _edit(admin_client_, big, name="Renamed")
+    assert response.status_code == 302 and Job.objects.get(kind="edit").status == "succeeded"
+    assert db.users.find_one({"_id": big["_id"]}) == {**big, "name": "Renamed"}

@@ -18,7 +18,7 @@ from bulkadmin.jobs import once
 from bulkadmin.jobs.edits import Edited, edit_job
 from bulkadmin.operations import edits
 from bulkadmin.operations.results import OperationResult
-from bulkadmin.web.document_forms import DocumentForm, loaded_document, loaded_text
+from bulkadmin.web.document_forms import DocumentForm, loaded_document, loaded_text, too_large_to_edit
 from bulkadmin.web.fields import document_label
 from bulkadmin.web.ids import id_candidates
 from bulkadmin.web.permissions import MissingPermission, may, require
@@ -50,6 +50,10 @@ def document_change(request: HttpRequest, name: str, doc_id: str) -> HttpRespons
     loaded = _posted_document(request, doc_id) if request.method == "POST" else _stored(model, doc_id)
     form = DocumentForm(request.POST or None, model=model, loaded=loaded)
     if request.method != "POST":
+        too_large = too_large_to_edit(loaded_text(loaded))
+        if too_large:
+            messages.error(request, too_large)
+            return redirect("bulkadmin:document", name=model.collection, doc_id=doc_id)
         return _form_page(request, form)
     document = form.document() if form.is_valid() else None
     if document is None:
