@@ -126,6 +126,7 @@ def undo_job(job: Job) -> OperationResult:
             model=site.get(run.job.collection),
             job=UndoParameters.from_parameters(run.job.parameters).job,
             progress=run.progress,
+            undo_job=run.job.pk,
         ),
         kind=job.kind,
         job=job,

@@ -211,15 +211,19 @@ def undo_job_writes(
     job: int,
     batch_size: int = 500,
     progress: Progress | None = None,
+    undo_job: int | None = None,
     db: Database | None = None,
 ) -> OperationResult:
     """Restore the documents `job` touched, batch by batch, skipping those changed since (they
-    are the result's errors, and its `conflicts` detail lists their ids)."""
+    are the result's errors, and its `conflicts` detail lists their ids). With `undo_job`, each
+    document written back lists that job among the jobs that touched it."""
     database = db if db is not None else get_db()
     total = undo_record_count(job, db=database)
     tally = _UndoTally()
     for records in _record_batches(database, job, batch_size):
-        tally.add_batch(records, model, database)
+        written = tally.add_batch(records, model, database)
+        if undo_job is not None:
+            document_jobs.record(job=undo_job, target=model.collection, doc_ids=written, db=database)
         if progress is not None:
             progress(tally.rows, total)
     return tally.outcome(model.collection)
@@ -248,7 +252,8 @@ class _UndoTally:
         self.batches: list[BatchStat] = []
         self.started = dt.datetime.now(dt.UTC)
 
-    def add_batch(self, records: list[dict[str, Any]], model: type[MongoModel], database: Database) -> None:
+    def add_batch(self, records: list[dict[str, Any]], model: type[MongoModel], database: Database) -> list[Any]:
+        """Restore one batch; the `_id`s of the documents written back or deleted."""
         clock = dt.datetime.now(dt.UTC)
         ids = [record["doc_id"] for record in records]
         current = by_id(database[model.collection].find({"_id": {"$in": ids}}))
@@ -277,6 +282,7 @@ class _UndoTally:
         self.rows += len(records)
         seconds = (dt.datetime.now(dt.UTC) - clock).total_seconds()
         self.batches.append(BatchStat(len(self.batches) + 1, len(records), seconds))
+        return [document["_id"] for document in to_restore] + to_delete
 
     def outcome(self, target: str) -> OperationResult:
         elapsed = (dt.datetime.now(dt.UTC) - self.started).total_seconds()

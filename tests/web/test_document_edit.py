@@ -154,6 +154,8 @@ def test_undo_of_a_save_restores_the_document_exactly(admin_client_, db, ada):
     undo_job = Job.objects.get(kind="undo")
     assert undo_job.status == "succeeded" and undo_job.counts["updated"] == 1
     assert db.users.find_one({"_id": ada["_id"]}) == ada
+    history = admin_client_.get(f"{BASE}documents/{ada['_id']}/").context["jobs"]
+    assert history == [undo_job, job]
 
 
 def test_add_makes_a_document_with_the_model_defaults_and_undo_deletes_it(admin_client_, db):
