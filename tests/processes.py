@@ -57,3 +57,22 @@ def fetch_one(url: str, sql: str) -> tuple[Any, ...] | None:
             return connection.execute(sql).fetchone()
         except psycopg.errors.UndefinedTable:
             return None
+
+
+def manage_environment(
+    *, mongo_uri: str, database: str, database_url: str, jobs_dir: Path, **settings: str
+) -> dict[str, str]:
+    """The environment of a `manage.py` process with the project's settings (not the tests'):
+    this test's MongoDB database, the Django database at `database_url`, job files in `jobs_dir`,
+    plus `settings` (environment variables)."""
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "project.settings",
+        "MONGODB_URI": mongo_uri,
+        "MONGODB_DB": database,
+        "DATABASE_URL": database_url,
+        "BULKADMIN_JOBS_DIR": str(jobs_dir),
+        **settings,
+    }
+    environment.pop("DJANGO_COLORS", None)
+    return environment

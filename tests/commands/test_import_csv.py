@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from django.core.management.base import CommandError
 from bulkadmin.models import Job
 from tests.imports.conftest import CORPUS, user_rows, write_csv
 from tests.jobs.machines import lease, lease_expiry
-from tests.processes import fetch_one
+from tests.processes import fetch_one, manage_environment
 
 pytestmark = pytest.mark.django_db
 
@@ -157,15 +156,13 @@ LEASE_SECONDS = 3
 @pytest.fixture
 def env(db, mongo_uri, tmp_path, process_database_url):
     """The environment of a `manage.py` process using this test's MongoDB database."""
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "project.settings",  # not the tests' (in-memory jobs)
-        "MONGODB_URI": mongo_uri,
-        "MONGODB_DB": db.name,
-        "DATABASE_URL": process_database_url,
-        "BULKADMIN_JOBS_DIR": str(tmp_path / "jobs"),
-        "BULKADMIN_LEASE_SECONDS": str(LEASE_SECONDS),  # a killed process's job is free this soon
-    }
+    return manage_environment(
+        mongo_uri=mongo_uri,
+        database=db.name,
+        database_url=process_database_url,
+        jobs_dir=tmp_path / "jobs",
+        BULKADMIN_LEASE_SECONDS=str(LEASE_SECONDS),  # a killed process's job is free this soon
+    )
 
 
 def manage(env, *arguments: str, stdin: str | None = None) -> subprocess.CompletedProcess:

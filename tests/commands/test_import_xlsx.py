@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from django.core.management.base import CommandError
 
 from bulkadmin.models import Job
 from tests.imports.conftest import write_xlsx
+from tests.processes import manage_environment
 
 pytestmark = pytest.mark.django_db
 
@@ -82,14 +82,10 @@ def test_sheet_is_refused_with_resume(db, tmp_path):
 
 @pytest.mark.subprocess
 def test_a_real_process_imports_a_workbook_from_a_file_and_from_stdin(db, mongo_uri, tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "project.settings",
-        "MONGODB_URI": mongo_uri,
-        "MONGODB_DB": db.name,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'django.sqlite3'}",
-        "BULKADMIN_JOBS_DIR": str(tmp_path / "jobs"),
-    }
+    database_url = f"sqlite:///{tmp_path / 'django.sqlite3'}"
+    env = manage_environment(
+        mongo_uri=mongo_uri, database=db.name, database_url=database_url, jobs_dir=tmp_path / "jobs"
+    )
     path = people_xlsx(tmp_path)
     run = [sys.executable, "manage.py", "import_csv", "users"]
     done = subprocess.run([*run, str(path), "--sheet", "staff"], cwd=ROOT, env=env, capture_output=True, timeout=120)

@@ -4,7 +4,6 @@ like `import_csv`: through `call_command` and as a real process."""
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ from django.core.management.base import CommandError
 
 from bulkadmin.models import Job
 from tests.feed_server import serve, users_source
+from tests.processes import manage_environment
 
 pytestmark = pytest.mark.django_db
 
@@ -65,16 +65,14 @@ def test_a_real_process_exits_1_with_the_reason_on_stderr(db, mongo_uri, tmp_pat
     for server in serve():
         server.on("/users", {"data": [], "total_pages": 1})
         server.on("/users", {"data": [record(1), record(2, email="broken")], "total_pages": 1}, page="1")
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "project.settings",
-            "MONGODB_URI": mongo_uri,
-            "MONGODB_DB": db.name,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'django.sqlite3'}",
-            "BULKADMIN_JOBS_DIR": str(tmp_path / "jobs"),
-            "DEMO_FEED_URL": f"{server.url}/users",
-            "LOG_LEVEL": "WARNING",  # no job log lines: stderr is the reason alone
-        }
+        env = manage_environment(
+            mongo_uri=mongo_uri,
+            database=db.name,
+            database_url=f"sqlite:///{tmp_path / 'django.sqlite3'}",
+            jobs_dir=tmp_path / "jobs",
+            DEMO_FEED_URL=f"{server.url}/users",
+            LOG_LEVEL="WARNING",  # no job log lines: stderr is the reason alone
+        )
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=120)
         done = subprocess.run(
             [sys.executable, "manage.py", "sync_external", "demo_users"],

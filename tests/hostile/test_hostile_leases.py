@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import select
 import signal
 import subprocess
@@ -26,9 +25,17 @@ from bulkadmin.models import Job, Lease
 from project.collections import UserSession
 from tests.factories import days_ago
 from tests.feed_server import Reply, serve
-from tests.jobs.machines import HEARTBEAT_SECONDS, LEASE_SECONDS, MANAGE, Machine, job, lease, make_machines, wait_for
+from tests.jobs.machines import (
+    MANAGE,
+    Machine,
+    job,
+    lease,
+    machine_timings,
+    make_machines,
+    wait_for,
+)
 from tests.operations.test_sync import record, source_for, stored
-from tests.processes import fetch_one
+from tests.processes import fetch_one, manage_environment
 
 pytestmark = pytest.mark.django_db
 
@@ -103,15 +110,13 @@ def stop(process: subprocess.Popen) -> None:
 
 @pytest.fixture
 def machine(db, mongo_uri, tmp_path, process_database_url):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "project.settings",
-        "MONGODB_URI": mongo_uri,
-        "MONGODB_DB": db.name,
-        "DATABASE_URL": process_database_url,
-        "BULKADMIN_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
-        "BULKADMIN_LEASE_SECONDS": str(LEASE_SECONDS),
-    }
+    env = manage_environment(
+        mongo_uri=mongo_uri,
+        database=db.name,
+        database_url=process_database_url,
+        jobs_dir=tmp_path / "jobs",
+        **machine_timings(),
+    )
     (found,) = make_machines(tmp_path, 1, env)
     migrated = found.manage("migrate", "-v0")
     assert migrated.returncode == 0, migrated.stderr

@@ -5,7 +5,6 @@ names must be text encodings."""
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +25,7 @@ from bulkadmin.operations.imports.sources import (
     open_source,
 )
 from project.collections import User
+from tests.processes import manage_environment
 
 NOT_TEXT_ENCODINGS = ("zlib_codec", "base64", "hex", "uu", "bz2", "rot13", "idna", "punycode", "undefined")
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,14 +167,10 @@ def test_an_unknown_encoding_names_the_option():
 @pytest.mark.django_db
 @pytest.mark.subprocess
 def test_a_real_process_exits_1_on_the_joerg_file(db, mongo_uri, tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "project.settings",
-        "MONGODB_URI": mongo_uri,
-        "MONGODB_DB": db.name,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'django.sqlite3'}",
-        "BULKADMIN_JOBS_DIR": str(tmp_path / "jobs"),
-    }
+    database_url = f"sqlite:///{tmp_path / 'django.sqlite3'}"
+    env = manage_environment(
+        mongo_uri=mongo_uri, database=db.name, database_url=database_url, jobs_dir=tmp_path / "jobs"
+    )
     path = joerg_file(tmp_path / "joerg.csv")
     command = [sys.executable, "manage.py", "import_csv", "users", str(path)]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)

@@ -39,6 +39,15 @@ print(launch(kind="import", collection="users", parameters=parameters, user=None
 """
 
 
+def machine_timings() -> dict[str, str]:
+    """The heartbeat, staleness and lease settings that make the tests' workers notice a dead one quickly."""
+    return {
+        "BULKADMIN_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
+        "BULKADMIN_JOB_STALE_SECONDS": str(STALE_SECONDS),
+        "BULKADMIN_LEASE_SECONDS": str(LEASE_SECONDS),
+    }
+
+
 @dataclass
 class Machine:
     """One machine: a working directory and the environment its processes get."""

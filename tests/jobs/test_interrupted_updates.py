@@ -17,15 +17,14 @@ from pymongo import MongoClient
 
 from bulkadmin import devserver
 from tests.jobs.machines import (
-    HEARTBEAT_SECONDS,
-    LEASE_SECONDS,
     MANAGE,
-    STALE_SECONDS,
     Machine,
     job,
+    machine_timings,
     make_machines,
     wait_for,
 )
+from tests.processes import manage_environment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.subprocess]
 
@@ -74,18 +73,14 @@ else:
 
 
 def environment(mongo_uri: str, database: str, process_database_url: str, tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "project.settings",
-        "MONGODB_URI": mongo_uri,
-        "MONGODB_DB": database,
-        "DATABASE_URL": process_database_url,
-        "BULKADMIN_JOBS_DIR": str(tmp_path / "shared-storage"),
-        "BULKADMIN_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
-        "BULKADMIN_JOB_STALE_SECONDS": str(STALE_SECONDS),
-        "BULKADMIN_LEASE_SECONDS": str(LEASE_SECONDS),
-        "BULKADMIN_ALLOW_EMBEDDED": "true",
-    }
+    return manage_environment(
+        mongo_uri=mongo_uri,
+        database=database,
+        database_url=process_database_url,
+        jobs_dir=tmp_path / "shared-storage",
+        **machine_timings(),
+        BULKADMIN_ALLOW_EMBEDDED="true",
+    )
 
 
 def add_users(collection, **fields) -> None:

@@ -7,7 +7,6 @@ cleanup's lease holds across machines and frees itself."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import socket
 import time
@@ -20,15 +19,16 @@ from project.collections import User, UserSession
 from tests.factories import days_ago
 from tests.imports.conftest import user_rows, write_csv
 from tests.jobs.machines import (
-    HEARTBEAT_SECONDS,
     LEASE_SECONDS,
     STALE_SECONDS,
     job,
     lease,
     lease_expiry,
+    machine_timings,
     make_machines,
     wait_for,
 )
+from tests.processes import manage_environment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.subprocess]
 
@@ -36,18 +36,14 @@ pytestmark = [pytest.mark.django_db, pytest.mark.subprocess]
 @pytest.fixture
 def machines(db, mongo_uri, tmp_path, process_database_url):
     """Three machines; their job files' storage is one shared folder (as a network share or S3 would be)."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "project.settings",
-        "MONGODB_URI": mongo_uri,
-        "MONGODB_DB": db.name,
-        "DATABASE_URL": process_database_url,
-        "BULKADMIN_JOBS_DIR": str(tmp_path / "shared-storage"),
-        "BULKADMIN_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
-        "BULKADMIN_JOB_STALE_SECONDS": str(STALE_SECONDS),
-        "BULKADMIN_LEASE_SECONDS": str(LEASE_SECONDS),
-        "LOG_LEVEL": "INFO",
-    }
+    env = manage_environment(
+        mongo_uri=mongo_uri,
+        database=db.name,
+        database_url=process_database_url,
+        jobs_dir=tmp_path / "shared-storage",
+        **machine_timings(),
+        LOG_LEVEL="INFO",
+    )
     found = make_machines(tmp_path, 3, env)
     migrated = found[0].manage("migrate", "-v0")
     assert migrated.returncode == 0, migrated.stderr

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import os
 import signal
 import time
 
@@ -17,7 +16,12 @@ import pytest
 from bulkadmin.bulk import bulk_insert
 from project.collections import UserSession
 from tests.factories import days_ago
-from tests.jobs.machines import HEARTBEAT_SECONDS, LEASE_SECONDS, STALE_SECONDS, make_machines, wait_for
+from tests.jobs.machines import (
+    machine_timings,
+    make_machines,
+    wait_for,
+)
+from tests.processes import manage_environment
 from tests.schedules import clock
 from tests.schedules.workers import count, create_schedule, execute, runs
 
@@ -30,20 +34,16 @@ SESSIONS_CLEANUP = {"rules": ["expired_sessions"], "batch_size": 1000}
 @pytest.fixture
 def machines(db, mongo_uri, tmp_path, process_database_url):
     """Three machines sharing the database and MongoDB; their schedules' time runs `SPEED` times fast."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "project.settings",
-        "MONGODB_URI": mongo_uri,
-        "MONGODB_DB": db.name,
-        "DATABASE_URL": process_database_url,
-        "BULKADMIN_JOBS_DIR": str(tmp_path / "shared-storage"),
-        "BULKADMIN_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
-        "BULKADMIN_JOB_STALE_SECONDS": str(STALE_SECONDS),
-        "BULKADMIN_LEASE_SECONDS": str(LEASE_SECONDS),
-        "BULKADMIN_SCHEDULE_CHECK_SECONDS": "0.1",
-        "LOG_LEVEL": "INFO",
+    env = manage_environment(
+        mongo_uri=mongo_uri,
+        database=db.name,
+        database_url=process_database_url,
+        jobs_dir=tmp_path / "shared-storage",
+        **machine_timings(),
+        BULKADMIN_SCHEDULE_CHECK_SECONDS="0.1",
+        LOG_LEVEL="INFO",
         **clock.environment(SPEED),
-    }
+    )
     found = make_machines(tmp_path, 3, env)
     migrated = found[0].manage("migrate", "-v0")
     assert migrated.returncode == 0, migrated.stderr
