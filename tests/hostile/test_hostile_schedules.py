@@ -9,48 +9,15 @@ anyway, and tests and single-host deployments post to a local receiver."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission, User
 from django.test import Client
 
 from bulkadmin.jobs import schedules
 from bulkadmin.models import NoticePreference, Schedule, ScheduledRun
-from tests.schedules.conftest import MOMENT, make_schedule
+from tests.schedules.conftest import ADD, MOMENT, form_errors, logged_in, make_schedule, schedule_form
 
 pytestmark = pytest.mark.django_db
-ADD = "/admin/bulkadmin/schedule/add/"
-
-
-def logged_in(client: Client, *codenames: str, superuser: bool = False) -> Client:
-    user = User.objects.create_user("editor", password="pw", is_staff=True, is_superuser=superuser)
-    for codename in codenames:
-        user.user_permissions.add(Permission.objects.get(codename=codename, content_type__app_label="bulkadmin"))
-    client.force_login(user)
-    return client
-
-
-def form(**fields: Any) -> dict[str, Any]:
-    """The add form of a nightly cleanup of the expired sessions, with `fields` changed."""
-    return {
-        "name": "nightly",
-        "kind": "cleanup",
-        "cron": "30 2 * * *",
-        "timezone": "UTC",
-        "enabled": "on",
-        "missed": "run_once",
-        "rules": ["expired_sessions"],
-        "batch_size": "500",
-        "mode": "incremental",
-        "export_format": "csv",
-        "export_filter": "{}",
-        **fields,
-    }
-
-
-def errors(response: Any) -> dict[str, list[str]]:
-    return {name: list(found) for name, found in response.context["adminform"].form.errors.items()}
 
 
 @pytest.fixture
@@ -75,17 +42,17 @@ def root(client: Client) -> Client:
     ],
 )
 def test_a_cron_expression_that_is_not_five_usable_fields_is_refused(root, cron):
-    response = root.post(ADD, form(cron=cron))
+    response = root.post(ADD, schedule_form(cron=cron))
     assert response.status_code == 200, cron
-    assert list(errors(response)) == ["cron"]
+    assert list(form_errors(response)) == ["cron"]
     assert Schedule.objects.count() == 0
 
 
 @pytest.mark.parametrize("zone", ["Mars/Olympus", "../../etc/passwd", "", "UTC\x00", "/etc/localtime", "Europe/"])
 def test_an_unknown_time_zone_is_refused(root, zone):
-    response = root.post(ADD, form(timezone=zone))
+    response = root.post(ADD, schedule_form(timezone=zone))
     assert response.status_code == 200
-    assert "timezone" in errors(response)
+    assert "timezone" in form_errors(response)
     assert Schedule.objects.count() == 0
 
 
@@ -93,14 +60,14 @@ def test_an_unknown_time_zone_is_refused(root, zone):
     "url", ["file:///etc/passwd", "ftp://example.com/x", "gopher://example.com/", "javascript:alert(1)", "ftps://a.b/"]
 )
 def test_a_webhook_that_is_not_http_is_refused(root, url):
-    response = root.post(ADD, form(notify_webhook=url))
+    response = root.post(ADD, schedule_form(notify_webhook=url))
     assert response.status_code == 200
-    assert list(errors(response)) == ["notify_webhook"]
+    assert list(form_errors(response)) == ["notify_webhook"]
     assert Schedule.objects.count() == 0
 
 
 def test_a_webhook_to_this_host_is_accepted_by_choice(root):
-    assert root.post(ADD, form(notify_webhook="http://127.0.0.1:8000/hook")).status_code == 302
+    assert root.post(ADD, schedule_form(notify_webhook="http://127.0.0.1:8000/hook")).status_code == 302
     assert Schedule.objects.get().notify_webhook == "http://127.0.0.1:8000/hook"
 
 
@@ -114,15 +81,15 @@ def test_a_webhook_to_this_host_is_accepted_by_choice(root):
     ],
 )
 def test_a_bad_or_huge_email_list_is_refused(root, emails):
-    response = root.post(ADD, form(notify_emails=emails))
+    response = root.post(ADD, schedule_form(notify_emails=emails))
     assert response.status_code == 200
-    assert list(errors(response)) == ["notify_emails"]
+    assert list(form_errors(response)) == ["notify_emails"]
     assert Schedule.objects.count() == 0
 
 
 def test_a_list_of_addresses_one_a_line_or_comma_separated_is_kept(root):
     emails = "ops@example.com, dev@example.com\nboss@example.com"
-    assert root.post(ADD, form(notify_emails=emails)).status_code == 302
+    assert root.post(ADD, schedule_form(notify_emails=emails)).status_code == 302
     assert Schedule.objects.get().notify_emails == emails
 
 
@@ -140,18 +107,20 @@ def test_a_list_of_addresses_one_a_line_or_comma_separated_is_kept(root):
 )
 def test_an_export_filter_outside_the_allow_list_is_refused(client, chosen_filter):
     editor = logged_in(client, "view_users", "export_users")
-    response = editor.post(ADD, form(kind="export", rules=[], export_collection="users", export_filter=chosen_filter))
+    response = editor.post(
+        ADD, schedule_form(kind="export", rules=[], export_collection="users", export_filter=chosen_filter)
+    )
     assert response.status_code == 200
-    assert list(errors(response)) == ["export_filter"]
+    assert list(form_errors(response)) == ["export_filter"]
     assert Schedule.objects.count() == 0
 
 
 def test_a_forged_collection_outside_the_choices_is_refused(client):
     editor = logged_in(client, "view_user_sessions", "delete_user_sessions")
-    export = editor.post(ADD, form(kind="export", rules=[], export_collection="users", cron="* * * * *"))
-    cleanup = editor.post(ADD, form(name="logs", rules=["archive_old_logs"], cron="* * * * *"))
-    sync = editor.post(ADD, form(name="s", kind="sync", rules=[], source="demo_users"))
-    bogus_kind = editor.post(ADD, form(name="k", kind="update"))
+    export = editor.post(ADD, schedule_form(kind="export", rules=[], export_collection="users", cron="* * * * *"))
+    cleanup = editor.post(ADD, schedule_form(name="logs", rules=["archive_old_logs"], cron="* * * * *"))
+    sync = editor.post(ADD, schedule_form(name="s", kind="sync", rules=[], source="demo_users"))
+    bogus_kind = editor.post(ADD, schedule_form(name="k", kind="update"))
     assert [r.status_code for r in (export, cleanup, sync, bogus_kind)] == [200, 200, 200, 200]
     assert Schedule.objects.count() == 0
 
@@ -173,23 +142,25 @@ def test_a_schedule_the_user_may_not_edit_cannot_be_changed_by_a_forged_post(cli
         cron="0 3 * * *",
     )
     editor = logged_in(client, "view_user_sessions", "delete_user_sessions", "view_application_logs")
-    response = editor.post(f"/admin/bulkadmin/schedule/{schedule.pk}/change/", form(name="logs", cron="* * * * *"))
+    response = editor.post(
+        f"/admin/bulkadmin/schedule/{schedule.pk}/change/", schedule_form(name="logs", cron="* * * * *")
+    )
     assert response.status_code == 403
     assert Schedule.objects.get().cron == "0 3 * * *"
 
 
 @pytest.mark.parametrize("size", [str(10**30), "0", "-5", "100001"])
 def test_a_cleanup_batch_size_outside_one_to_a_hundred_thousand_is_refused(root, size):
-    response = root.post(ADD, form(batch_size=size))
-    assert response.status_code == 200 and list(errors(response)) == ["batch_size"]
+    response = root.post(ADD, schedule_form(batch_size=size))
+    assert response.status_code == 200 and list(form_errors(response)) == ["batch_size"]
     assert Schedule.objects.count() == 0
 
 
 @pytest.mark.parametrize("fields", ["$where", "password", ",".join(f"f{n}" for n in range(5000))])
 def test_export_fields_the_model_does_not_have_are_refused(client, fields):
     editor = logged_in(client, "view_users", "export_users")
-    response = editor.post(ADD, form(kind="export", rules=[], export_collection="users", export_fields=fields))
-    assert response.status_code == 200 and list(errors(response)) == ["export_fields"]
+    response = editor.post(ADD, schedule_form(kind="export", rules=[], export_collection="users", export_fields=fields))
+    assert response.status_code == 200 and list(form_errors(response)) == ["export_fields"]
     assert Schedule.objects.count() == 0
 
 
@@ -197,9 +168,9 @@ def test_export_fields_the_model_does_not_have_are_refused(client, fields):
 def test_a_forged_format_mode_or_missed_choice_is_refused(client, field, value):
     editor = logged_in(client, "view_users", "export_users", "import_users")
     kind = "sync" if field == "mode" else "export"
-    base = form(kind=kind, rules=[], export_collection="users", source="demo_users")
+    base = schedule_form(kind=kind, rules=[], export_collection="users", source="demo_users")
     response = editor.post(ADD, {**base, field: value})
-    assert response.status_code == 200 and field in errors(response)
+    assert response.status_code == 200 and field in form_errors(response)
     assert Schedule.objects.count() == 0
 
 

@@ -5,57 +5,23 @@ it may edit."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.test import Client
 
 from bulkadmin.models import Job, Schedule
-from tests.schedules.conftest import make_schedule
+from tests.schedules.conftest import ADD, form_errors, logged_in, make_schedule, schedule_form
 
 pytestmark = pytest.mark.django_db
-ADD = "/admin/bulkadmin/schedule/add/"
 LIST = "/admin/bulkadmin/schedule/"
-
-
-def logged_in(client: Client, *codenames: str) -> Client:
-    user = User.objects.create_user("editor", password="pw", is_staff=True)
-    for codename in codenames:
-        user.user_permissions.add(Permission.objects.get(codename=codename, content_type__app_label="bulkadmin"))
-    client.force_login(user)
-    return client
-
-
-def form(**fields: Any) -> dict[str, Any]:
-    """The add form's fields (a nightly cleanup of the expired sessions), with `fields` changed."""
-    return {
-        "name": "nightly",
-        "kind": "cleanup",
-        "cron": "30 2 * * *",
-        "timezone": "Europe/Paris",
-        "enabled": "on",
-        "missed": "run_once",
-        "rules": ["expired_sessions"],
-        "batch_size": "500",
-        "mode": "incremental",
-        "export_format": "csv",
-        "export_filter": "{}",
-        **fields,
-    }
-
-
-def errors(response: Any) -> dict[str, list[str]]:
-    return {name: list(found) for name, found in response.context["adminform"].form.errors.items()}
 
 
 def test_a_cleanup_schedule_needs_the_delete_right_on_each_rules_collection(client):
     editor = logged_in(client, "view_user_sessions", "delete_user_sessions")
-    refused = editor.post(ADD, form(name="logs", rules=["archive_old_logs"]))
-    assert errors(refused) == {
+    refused = editor.post(ADD, schedule_form(name="logs", rules=["archive_old_logs"]))
+    assert form_errors(refused) == {
         "rules": ["Select a valid choice. archive_old_logs is not one of the available choices."]
     }
-    assert editor.post(ADD, form()).status_code == 302
+    assert editor.post(ADD, schedule_form()).status_code == 302
     schedule = Schedule.objects.get()
     assert (schedule.kind, schedule.collection, schedule.parameters) == (
         "cleanup",
@@ -67,18 +33,21 @@ def test_a_cleanup_schedule_needs_the_delete_right_on_each_rules_collection(clie
 
 def test_a_sync_schedule_needs_the_import_right_and_an_export_schedule_the_export_right(client):
     editor = logged_in(client, "view_users", "delete_users")  # may schedule the users' cleanups only
-    sync = editor.post(ADD, form(name="sync", kind="sync", source="demo_users", rules=[]))
-    assert errors(sync) == {"source": ["Select a valid choice. demo_users is not one of the available choices."]}
-    export = editor.post(ADD, form(name="export", kind="export", export_collection="users", rules=[]))
-    assert errors(export) == {
+    sync = editor.post(ADD, schedule_form(name="sync", kind="sync", source="demo_users", rules=[]))
+    assert form_errors(sync) == {"source": ["Select a valid choice. demo_users is not one of the available choices."]}
+    export = editor.post(ADD, schedule_form(name="export", kind="export", export_collection="users", rules=[]))
+    assert form_errors(export) == {
         "export_collection": ["Select a valid choice. users is not one of the available choices."]
     }
     assert Schedule.objects.count() == 0
 
     for codename in ("import_users", "export_users"):
         User.objects.get().user_permissions.add(Permission.objects.get(codename=codename))
-    assert editor.post(ADD, form(name="sync", kind="sync", source="demo_users", rules=[])).status_code == 302
-    assert editor.post(ADD, form(name="export", kind="export", export_collection="users", rules=[])).status_code == 302
+    assert editor.post(ADD, schedule_form(name="sync", kind="sync", source="demo_users", rules=[])).status_code == 302
+    assert (
+        editor.post(ADD, schedule_form(name="export", kind="export", export_collection="users", rules=[])).status_code
+        == 302
+    )
     assert sorted(Schedule.objects.values_list("name", "kind", "collection")) == [
         ("export", "export", "users"),
         ("sync", "sync", "users"),
@@ -96,7 +65,7 @@ def test_a_user_who_may_only_view_sees_a_schedule_but_cannot_change_pause_or_add
     assert viewer.get(ADD).status_code == 403
     change = f"{LIST}{schedule.pk}/change/"
     assert viewer.get(change).status_code == 200  # read only
-    assert viewer.post(change, form(name="renamed")).status_code == 403
+    assert viewer.post(change, schedule_form(name="renamed")).status_code == 403
     paused = viewer.post(LIST, {"action": "pause", "_selected_action": [schedule.pk]}, follow=True)
     assert [str(message) for message in paused.context["messages"]] == ["0 schedule(s) paused."]
     assert list(Schedule.objects.values_list("name", "enabled")) == [("logs", True), ("sessions", True)]
