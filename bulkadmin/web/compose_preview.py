@@ -16,9 +16,10 @@ from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import translate_filter, translate_update
 from bulkadmin.jobs import counts
+from bulkadmin.jobs.browsing import read_timeout
+from bulkadmin.operations.browse import ReadTimeout, time_limited
 from bulkadmin.operations.simulate import apply_update
 from bulkadmin.operations.updates import SAMPLE_SIZE, Sample
-from bulkadmin.web.paging import ReadTimeout, time_limited
 
 COUNT_MAX_AGE = 60.0  # a count older than this is computed again before a confirmation
 
@@ -72,7 +73,7 @@ def preview(
 def _samples(collection: Any, filter: dict[str, Any], update: dict[str, Any] | None) -> tuple[tuple[Sample, ...], str]:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     try:
-        with time_limited():
+        with time_limited(read_timeout()):
             documents = list(collection.find(filter).sort("_id", 1).limit(SAMPLE_SIZE))
     except ReadTimeout as error:
         return (), f"No sample could be read: {error}"

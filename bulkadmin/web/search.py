@@ -30,8 +30,9 @@ from pymongo.collection import Collection
 from bulkadmin.core.documents import MongoModel, stored_key
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.streams import with_id_condition
+from bulkadmin.jobs.browsing import read_timeout
+from bulkadmin.operations.browse import Part, ReadTimeout, time_limited
 from bulkadmin.web.fields import indexed_fields, lower_case_fields, search_fields
-from bulkadmin.web.paging import Part, ReadTimeout, time_limited
 
 NEWEST_DOCUMENTS = 10_000
 MAX_SEARCH_LENGTH = 200
@@ -59,7 +60,7 @@ class FieldSearch:
     @property
     def newest_condition(self) -> dict[str, Any]:
         """The same match as `condition` for an indexed field, in a form the server checks while
-        reading along `_id` (used within the newest documents; see `paging.Part.newest`)."""
+        reading along `_id` (used within the newest documents; see `operations.browse.Part.newest`)."""
         return {"$regex": "^" + re.escape(self.text)} if self.indexed else self.condition
 
     @property
@@ -87,7 +88,7 @@ class Search:
 
     def parts(self, base: dict[str, Any], window: Window | None = None) -> list[Part]:
         """One filter per field (stored keys): `base` and the field's condition; a scanned field's
-        within `window`, an indexed field's first looked for there (newest first, see `paging.Part`)."""
+        within `window`, an indexed field's first looked for there (newest first, see `operations.browse.Part`)."""
         newest = window.condition if window is not None else None
         parts = []
         for field in self.fields:
@@ -147,7 +148,7 @@ def newest_window(collection: Collection) -> Window:
     """The `_id` condition of the newest `NEWEST_DOCUMENTS` documents (one skip along the `_id`
     index); none (a scan under the time limit) when that skip does not finish within it."""
     try:
-        with time_limited():
+        with time_limited(read_timeout()):
             found = list(collection.find({}, {"_id": 1}).sort("_id", -1).skip(NEWEST_DOCUMENTS - 1).limit(1))
     except ReadTimeout:
         return Window(None, bounded=False)

@@ -78,7 +78,7 @@ def test_sort_by_email_pages_in_email_order(admin_client_, many):
 
 
 def test_keyset_paging_gives_the_same_pages_as_skip(admin_client_, many, settings, monkeypatch):
-    from bulkadmin.web import paging
+    from bulkadmin.operations.browse import pages as paging
 
     monkeypatch.setattr(paging, "SKIP_PAGES", 1)
     settings.BULKADMIN_BROWSE_PAGING = "skip"

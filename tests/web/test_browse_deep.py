@@ -11,7 +11,9 @@ import pytest
 from django.core.cache import cache
 
 from bulkadmin.bulk import bulk_insert
-from bulkadmin.web import page_marks, paging
+from bulkadmin.jobs.browsing import MARK_TAKERS
+from bulkadmin.operations.browse import marks as page_marks
+from bulkadmin.operations.browse import pages as paging
 from project.collections import User
 from tests.factories import users
 
@@ -86,7 +88,17 @@ def test_a_mark_taken_from_the_mark_below_it_is_the_one_taken_from_the_start(tho
     """On MongoDB a mark is one skip on from the nearest mark below it (an `_id` range)."""
     collection, usable = thousand, lambda value: True
     for number in (8, 14, 20, 17):
-        chained = page_marks.page_start(collection, {}, direction, number, per_page=PER_PAGE, usable=usable)
+        chained = page_marks.page_start(
+            collection,
+            {},
+            direction,
+            number,
+            per_page=PER_PAGE,
+            mark_pages=3,
+            estimate=lambda: None,
+            takers=MARK_TAKERS,
+            usable=usable,
+        )
         assert chained is not None and chained.skip == ((number - 1) % 3) * PER_PAGE
         query = {"_id": chained.condition(direction)}
         cursor = collection.find(query).sort("_id", direction).skip(chained.skip).limit(PER_PAGE)

@@ -7,9 +7,9 @@ import pytest
 
 from bulkadmin.bulk import bulk_insert
 from bulkadmin.core.documents import Index
+from bulkadmin.operations.browse import Part
 from bulkadmin.web import search
 from bulkadmin.web.fields import indexed_fields, lower_case_fields
-from bulkadmin.web.paging import Part
 from bulkadmin.web.search import plan_search, prefix_range
 from project.collections import AnalyticsEvent, ApplicationLog, User
 from tests.factories import days_ago, users

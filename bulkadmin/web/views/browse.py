@@ -1,5 +1,5 @@
 """The collection browser: read-only pages of a collection, searchable, filterable, sortable by
-indexed fields, with chosen columns; no page counts the whole collection (see `web.paging`)."""
+indexed fields, with chosen columns; no page counts the whole collection (see `operations.browse`)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.registry import admin_of
 from bulkadmin.core.safety import translate_filter
-from bulkadmin.jobs import counts
-from bulkadmin.web import page_marks
+from bulkadmin.jobs import browsing, counts
+from bulkadmin.operations.browse import PER_PAGE, Page, Part, PositionsPending, Sort, read_page, read_union_page
+from bulkadmin.operations.browse.marks import RELOAD_SECONDS
 from bulkadmin.web.fields import (
     columns,
     default_columns,
@@ -25,8 +26,7 @@ from bulkadmin.web.fields import (
     search_fields,
     sortable_fields,
 )
-from bulkadmin.web.ids import id_text
-from bulkadmin.web.paging import PER_PAGE, Page, Part, Sort, read_page, read_union_page
+from bulkadmin.web.ids import id_candidates, id_text
 from bulkadmin.web.permissions import require, rights
 from bulkadmin.web.search import newest_window, plan_search
 from bulkadmin.web.selection import Selection
@@ -94,8 +94,8 @@ def _listing(request: HttpRequest, model: type[MongoModel], parts: list[Part], e
         listing = _read(request, collection, parts, sort, number, {key: 1 for _, key in shown})
     except BulkAdminError as problem:
         error, listing = str(problem), None
-        if isinstance(problem, page_marks.PositionsPending):
-            reload_seconds = page_marks.RELOAD_SECONDS
+        if isinstance(problem, PositionsPending):
+            reload_seconds = RELOAD_SECONDS
     documents = listing.documents if listing else []
     rows = [[show(doc.get(key)) for _, key in shown] for doc in documents]
     return {
@@ -116,8 +116,8 @@ def _listing(request: HttpRequest, model: type[MongoModel], parts: list[Part], e
         "pages": -(-total // PER_PAGE) if total is not None else None,
         "page_number": number,
         "has_next": bool(listing and listing.has_next),
-        "next_after": listing.next_after if listing else "",
-        "previous_before": listing.previous_before if listing else "",
+        "next_after": _id_param(listing.next_after if listing else None),
+        "previous_before": _id_param(listing.previous_before if listing else None),
         "positions_age": _positions_age(listing),
         "error": error,
         "base_query": _base_query(request),
@@ -130,10 +130,23 @@ def _listing(request: HttpRequest, model: type[MongoModel], parts: list[Part], e
 
 def _read(request: HttpRequest, collection: Any, parts: list[Part], sort: Sort, number: int, projection: Any) -> Page:
     """Page `number`: of the one filter (by skip or keyset), or merged from the parts of a search."""
+    reading = browsing.reading(collection)
     if len(parts) > 1 or parts[0].windowed or parts[0].newest is not None:
-        return read_union_page(collection, parts, sort, number, projection=projection)
-    after, before = request.GET.get("after", ""), request.GET.get("before", "")
-    return read_page(collection, parts[0].filter, sort, number, after=after, before=before, projection=projection)
+        return read_union_page(collection, parts, sort, number, seconds=reading.seconds, projection=projection)
+    after, before = _id_value(request.GET.get("after", "")), _id_value(request.GET.get("before", ""))
+    return read_page(
+        collection, parts[0].filter, sort, number, reading=reading, after=after, before=before, projection=projection
+    )
+
+
+def _id_value(text: str) -> Any:
+    """The `_id` a keyset link's parameter stands for (the likeliest), None for none."""
+    return id_candidates(text)[0] if text else None
+
+
+def _id_param(value: Any) -> str:
+    """A keyset link's parameter: the `_id`'s text, "" for none."""
+    return "" if value is None else id_text(value)
 
 
 def _positions_age(listing: Page | None) -> str:

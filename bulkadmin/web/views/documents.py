@@ -14,12 +14,13 @@ from bulkadmin.core.documents import MongoModel, storage_path
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.safety import coerce_value
+from bulkadmin.jobs.browsing import read_timeout
 from bulkadmin.models import Job
 from bulkadmin.operations import document_jobs
+from bulkadmin.operations.browse import time_limited
 from bulkadmin.web.document_forms import loaded_text
 from bulkadmin.web.fields import document_label
 from bulkadmin.web.ids import id_candidates
-from bulkadmin.web.paging import time_limited
 from bulkadmin.web.permissions import may_see_job, require, rights
 from bulkadmin.web.views.common import model_or_404, page
 
@@ -48,7 +49,7 @@ def find_document(model: type[MongoModel], text: str, *, by_key: bool = False) -
     """The document whose `_id` is `text` (an ObjectId, a number or text), or, with `by_key`,
     whose single key field has that value. Each lookup is an indexed equality."""
     collection = get_db()[model.collection]
-    with time_limited():
+    with time_limited(read_timeout()):
         for candidate in id_candidates(text):
             found = collection.find_one({"_id": candidate})
             if found is not None:
@@ -67,7 +68,7 @@ def jobs_touching(db: Database, collection: str, doc_id: Any, user: Any) -> list
     """The jobs that touched the document that `user` may see, newest first: the import that
     created it (named by its `_id`) and every job that kept undo data for it (imports, bulk
     updates and deletes, single edits), found by one indexed read of `document_jobs`."""
-    with time_limited():
+    with time_limited(read_timeout()):
         numbers = document_jobs.jobs_of(target=collection, doc_id=doc_id, db=db)
     jobs = _jobs([*_creating_import(collection, doc_id), *numbers])
     return [job for job in jobs if may_see_job(user, job)]

@@ -1,18 +1,18 @@
 """Page marks: a page number typed in, read at the cost of a shallow page at any depth.
 
 For a listing in `_id` order (collection + filter + direction) the `_id` that starts every
-`BULKADMIN_BROWSE_MARK_PAGES`-th page may be remembered (a "mark"). Page N is read as the
-documents at or past the mark below it, skipping fewer than that many pages. Only the marks
+`mark_pages`-th page (`BULKADMIN_BROWSE_MARK_PAGES`) may be remembered (a "mark"). Page N is read
+as the documents at or past the mark below it, skipping fewer than that many pages. Only the marks
 pages ask for are taken, each with one skip: from the nearest mark below it on MongoDB, from the
 start on the embedded server (where a skip within an `_id` range costs ten times a plain skip).
 Marks are kept in Django's cache with when they were taken and the collection's estimated size
 then, and taken again when the estimate has changed (inserts and deletes move positions) or
 after `MAX_AGE` seconds. Page numbers read through marks are positions as of the marks.
 
-A mark is taken in a thread of this process, and a page waits for it at most `WAIT_SECONDS`
-(usually it takes a fraction of that). A longer skip (the embedded server's file not yet in
-memory) goes on in the background: the page says so (`PositionsPending`) and reloads, and the
-next view gets the mark.
+A mark is taken in a thread of `MarkTakers` (the caller's, one set per process), and a page
+waits for it at most `WAIT_SECONDS` (usually it takes a fraction of that). A longer skip (the
+embedded server's file not yet in memory) goes on in the background: the page says so
+(`PositionsPending`) and reloads, and the next view gets the mark.
 """
 
 from __future__ import annotations
@@ -31,18 +31,12 @@ from bson import json_util
 from django.core.cache import cache
 from pymongo.collection import Collection
 
-from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.core.streams import with_id_condition
-from bulkadmin.jobs import counts
 
 MAX_AGE = 300.0
 WAIT_SECONDS = 1.0  # a page waits this long for a mark, then shows that it is on its way
 RELOAD_SECONDS = 2  # a page waiting for a mark reloads after this long
-
-_takers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bulkadmin-page-marks")
-_taking: dict[tuple[str, int], tuple[float, Future[Any]]] = {}  # (listing, mark): (started, taking)
-_taking_lock = threading.Lock()
 
 
 class PositionsPending(BulkAdminError):
@@ -54,6 +48,48 @@ class PositionsPending(BulkAdminError):
             f"Finding where page {number:,} starts: the first view of a page this deep reads through the "
             "listing once, which takes a while here. This page reloads until it is shown."
         )
+
+
+class MarkTakers:
+    """Threads that take marks: one taking of a mark at a time (one started more than `MAX_AGE`
+    seconds ago is not used), the threads started on first use."""
+
+    def __init__(self, workers: int = 2) -> None:
+        self.workers = workers
+        self._pool: ThreadPoolExecutor | None = None
+        self._taking: dict[tuple[str, int], tuple[float, Future[Any]]] = {}  # mark: (started, taking)
+        self._lock = threading.Lock()
+
+    def taken(self, mark: tuple[str, int], take: Callable[[], Any], number: int) -> Any:
+        """Mark `mark` (listing key, k), taken by `take` in a thread, waited for `WAIT_SECONDS`;
+        `PositionsPending` (for page `number`) while it goes on."""
+        with self._lock:
+            started, taking = self._taking.get(mark, (0.0, None))
+            if taking is None or time.time() - started > MAX_AGE:
+                started, taking = time.time(), self._threads().submit(take)
+                self._taking[mark] = (started, taking)
+        try:
+            return taking.result(timeout=WAIT_SECONDS)
+        except WaitedTooLong:
+            raise PositionsPending(number) from None
+        finally:
+            if taking.done():
+                with self._lock:
+                    if self._taking.get(mark, (0.0, None))[1] is taking:
+                        del self._taking[mark]
+
+    def shutdown(self) -> None:
+        """Stop the threads once the takings under way are done."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+    def _threads(self) -> ThreadPoolExecutor:
+        """The pool, started on first use (called holding the lock)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="bulkadmin-page-marks")
+        return self._pool
 
 
 @dataclass(frozen=True)
@@ -92,22 +128,25 @@ def page_start(
     number: int,
     *,
     per_page: int,
+    mark_pages: int,
+    estimate: Callable[[], int | None],
+    takers: MarkTakers,
     usable: Callable[[Any], bool],
     from_start: bool = False,
 ) -> Start | None:
     """Where page `number` of `filter` in `_id` order `direction` begins, from the nearest mark
-    below it (taken now when missing: from the start when `from_start`); None when there is no
-    mark below it (a shallow page, or `_id`s that `usable` refuses as bounds)."""
-    pages = conf.browse_mark_pages()
-    wanted = (number - 1) // pages
+    (one every `mark_pages` pages) below it, taken now by `takers` when missing (from the start
+    when `from_start`); None when there is no mark below it (a shallow page, or `_id`s that
+    `usable` refuses as bounds). `estimate` gives the collection's estimated size now."""
+    wanted = (number - 1) // mark_pages
     if wanted < 1:
         return None
-    key = _key(collection, filter, direction, pages * per_page)
-    marks = _kept(key, counts.estimated(collection.name, db=collection.database).value)
+    key = _key(collection, filter, direction, mark_pages * per_page)
+    marks = _kept(key, estimate())
     if wanted not in marks.ids and (marks.missing_from is None or wanted < marks.missing_from):
-        step = pages * per_page
+        step = mark_pages * per_page
         take = functools.partial(_take, collection, filter, direction, marks, wanted, step, from_start)
-        found = _taken((key, wanted), take, number)
+        found = takers.taken((key, wanted), take, number)
         if found is None or not usable(found):
             marks = replace(marks, missing_from=min(wanted, marks.missing_from or wanted))
         else:
@@ -116,28 +155,7 @@ def page_start(
     below = max((k for k in marks.ids if k <= wanted), default=0)
     if below < 1:
         return None
-    return Start(marks.ids[below], (number - 1 - below * pages) * per_page, marks.taken_at)
-
-
-def _taken(mark: tuple[str, int], take: Callable[[], Any], number: int) -> Any:
-    """Mark `mark` (listing key, k), taken by `take` in a thread (one at a time per mark; one
-    started more than `MAX_AGE` ago is not used), waited for `WAIT_SECONDS`; `PositionsPending`
-    (for page `number`) while it goes on."""
-    with _taking_lock:
-        started, taking = _taking.get(mark, (0.0, None))
-        if taking is None or time.time() - started > MAX_AGE:
-            started, taking = time.time(), _takers.submit(take)
-            _taking[mark] = (started, taking)
-    try:
-        found = taking.result(timeout=WAIT_SECONDS)
-    except WaitedTooLong:
-        raise PositionsPending(number) from None
-    finally:
-        if taking.done():
-            with _taking_lock:
-                if _taking.get(mark, (0.0, None))[1] is taking:
-                    del _taking[mark]
-    return found
+    return Start(marks.ids[below], (number - 1 - below * mark_pages) * per_page, marks.taken_at)
 
 
 def _kept(key: str, estimate: int | None) -> Marks:

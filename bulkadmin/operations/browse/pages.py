@@ -6,14 +6,15 @@ so in `_id` order two things keep deep pages cheap:
 
 - beyond the first `SKIP_PAGES` pages the previous / next links carry the neighbouring page's
   last (or first) `_id`, and the page is read as an `_id` range (keyset);
-- a page number typed in is read from the page mark below it (`web.page_marks`): the documents
-  at or past a remembered `_id`, skipping fewer than `BULKADMIN_BROWSE_MARK_PAGES` pages; its
-  first view takes the mark with one skip.
+- a page number typed in is read from the page mark below it (`browse.marks`): the documents
+  at or past a remembered `_id`, skipping fewer than `Reading.mark_pages` pages; its first view
+  takes the mark with one skip.
 
 The embedded server answers an `_id` range from its index only for ObjectIds, so there other
-`_id`s are read with skip. `BULKADMIN_BROWSE_PAGING` forces "skip" or "keyset" (ranges for any
-`_id`). Every read carries a time limit (`BULKADMIN_USER_READ_MAX_TIME_MS`, sent as `maxTimeMS` and
-kept by the client too, since the embedded server ignores `maxTimeMS`).
+`_id`s are read with skip. `Reading.paging` forces "skip" or "keyset" (ranges for any `_id`).
+Every read carries a time limit (`Reading.seconds`, sent as `maxTimeMS` and kept by the client
+too, since the embedded server ignores `maxTimeMS`). The caller passes the settings and the
+collection (its database with it): nothing here reads settings.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -30,12 +31,10 @@ from bson import ObjectId
 from pymongo import MongoClient
 from pymongo.collection import Collection
 
-from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.core.mongo import capabilities
 from bulkadmin.core.streams import with_id_condition
-from bulkadmin.web import page_marks
-from bulkadmin.web.ids import id_candidates, id_text
+from bulkadmin.operations.browse.marks import MarkTakers, page_start
 
 PER_PAGE = 50
 SKIP_PAGES = 20
@@ -54,6 +53,19 @@ class ReadTimeout(BulkAdminError):
 
 
 @dataclass(frozen=True)
+class Reading:
+    """How pages of one collection are read: the time limit of each read in `seconds`, the
+    `paging` mode (one of `core.conf.BROWSE_PAGING_MODES`), a page mark every `mark_pages` pages, the collection's
+    `estimate`d size (asked only when a mark is needed) and the `takers` of marks."""
+
+    seconds: float
+    paging: str
+    mark_pages: int
+    estimate: Callable[[], int | None]
+    takers: MarkTakers
+
+
+@dataclass(frozen=True)
 class Sort:
     """The order of a listing: a model field, its stored key, and 1 (ascending) or -1."""
 
@@ -68,26 +80,21 @@ class Sort:
 
 @dataclass(frozen=True)
 class Page:
-    """The documents of page `number`, whether a next page exists, keyset bounds for the links,
-    and when the page marks it was read from were taken (its number is a position as of then)."""
+    """The documents of page `number`, whether a next page exists, the `_id`s bounding the
+    neighbouring pages for keyset links (None: the link carries a page number only), and when
+    the page marks it was read from were taken (its number is a position as of then)."""
 
     number: int
     documents: list[dict[str, Any]]
     has_next: bool
-    next_after: str = ""
-    previous_before: str = ""
+    next_after: Any = None
+    previous_before: Any = None
     positions_taken_at: float | None = None
 
 
-def read_timeout() -> float:
-    """Seconds a read composed on a page may take."""
-    return conf.user_read_max_time_ms() / 1000
-
-
 @contextlib.contextmanager
-def time_limited() -> Iterator[None]:
-    """Run the reads inside with the time limit; raise `ReadTimeout` when it is exceeded."""
-    seconds = read_timeout()
+def time_limited(seconds: float) -> Iterator[None]:
+    """Run the reads inside with a time limit of `seconds`; raise `ReadTimeout` when it is exceeded."""
     try:
         with pymongo.timeout(seconds):
             yield
@@ -97,12 +104,11 @@ def time_limited() -> Iterator[None]:
         raise
 
 
-def bounds_by_id(client: MongoClient, value: Any) -> bool:
-    """Whether pages in `_id` order may be read as `_id` ranges bounded by `value`: on MongoDB
-    always, on the embedded server for ObjectIds only (it scans for other ranges)."""
-    mode = conf.browse_paging()
-    if mode in ("skip", "keyset"):
-        return mode == "keyset"
+def bounds_by_id(client: MongoClient, paging: str, value: Any) -> bool:
+    """Whether pages in `_id` order may be read as `_id` ranges bounded by `value`: as `paging`
+    forces, else on MongoDB always, on the embedded server for ObjectIds only (it scans for other ranges)."""
+    if paging in ("skip", "keyset"):
+        return paging == "keyset"
     return isinstance(value, ObjectId) or capabilities(client).id_ranges_for_any_id
 
 
@@ -112,46 +118,56 @@ def read_page(
     sort: Sort,
     number: int,
     *,
-    after: str = "",
-    before: str = "",
+    reading: Reading,
+    after: Any = None,
+    before: Any = None,
     projection: dict[str, int] | None = None,
 ) -> Page:
-    """Page `number` (1-based) of the documents matching `filter` in `sort` order."""
+    """Page `number` (1-based) of the documents matching `filter` in `sort` order: the page past
+    the `_id` `after` (or before `before`) when given and usable as a bound."""
     client = collection.database.client
     by_id = sort.key == "_id"
-    text, backwards = (after, False) if after and number > 1 else (before, True)
-    bound = id_candidates(text)[0] if by_id and text else None
+    bound, backwards = (after, False) if after is not None and number > 1 else (before, True)
+    usable = functools.partial(bounds_by_id, client, reading.paging)
     taken_at = None
-    with time_limited():
-        if bound is not None and bounds_by_id(client, bound):
+    with time_limited(reading.seconds):
+        if by_id and bound is not None and usable(bound):
             documents = _keyset(collection, filter, sort.direction, bound, backwards, projection)
         else:
-            documents, taken_at = _numbered(collection, filter, sort, number, projection)
+            documents, taken_at = _numbered(collection, filter, sort, number, projection, reading)
     shown = documents[:PER_PAGE]
     page = Page(number, shown, len(documents) > PER_PAGE, positions_taken_at=taken_at)
     if not by_id or not shown:
         return page
     last, first = shown[-1]["_id"], shown[0]["_id"]
-    next_after = id_text(last) if number + 1 > SKIP_PAGES and bounds_by_id(client, last) else ""
-    previous_before = id_text(first) if number - 1 > SKIP_PAGES and bounds_by_id(client, first) else ""
+    next_after = last if number + 1 > SKIP_PAGES and usable(last) else None
+    previous_before = first if number - 1 > SKIP_PAGES and usable(first) else None
     return replace(page, next_after=next_after, previous_before=previous_before)
 
 
 def _numbered(
-    collection: Collection, filter: dict[str, Any], sort: Sort, number: int, projection: dict[str, int] | None
+    collection: Collection,
+    filter: dict[str, Any],
+    sort: Sort,
+    number: int,
+    projection: dict[str, int] | None,
+    reading: Reading,
 ) -> tuple[list[dict[str, Any]], float | None]:
     """Page `number` read with skip: from the nearest page mark below it in `_id` order, else from
     the start; and when the mark was taken."""
     start = None
-    if sort.key == "_id" and conf.browse_paging() != "skip":
+    if sort.key == "_id" and reading.paging != "skip":
         client = collection.database.client
-        start = page_marks.page_start(
+        start = page_start(
             collection,
             filter,
             sort.direction,
             number,
             per_page=PER_PAGE,
-            usable=functools.partial(bounds_by_id, client),
+            mark_pages=reading.mark_pages,
+            estimate=reading.estimate,
+            takers=reading.takers,
+            usable=functools.partial(bounds_by_id, client, reading.paging),
             from_start=capabilities(client).deep_skips_from_start,
         )
     query = with_id_condition(filter, start.condition(sort.direction)) if start else filter
@@ -198,18 +214,20 @@ def read_union_page(
     sort: Sort,
     number: int,
     *,
+    seconds: float,
     projection: dict[str, int] | None = None,
 ) -> Page:
-    """Page `number` of the documents matching any of `parts`, in `sort` order: each part is
-    read up to the page's end and the results are merged. Both servers answer a single-field
-    filter in index order and stop early, where an `$or` of text searches is a full scan on
-    the embedded server; the cost grows with the page number, so only `UNION_PAGES` are offered."""
+    """Page `number` of the documents matching any of `parts`, in `sort` order, each read within
+    `seconds`: each part is read up to the page's end and the results are merged. Both servers
+    answer a single-field filter in index order and stop early, where an `$or` of text searches
+    is a full scan on the embedded server; the cost grows with the page number, so only
+    `UNION_PAGES` are offered."""
     if number > UNION_PAGES:
         raise BulkAdminError(f"A search shows its first {UNION_PAGES} pages: search for something longer.")
     if projection is not None:
         projection = {**projection, sort.key: 1}  # the merge orders by it
     merged: dict[Any, dict[str, Any]] = {}
-    with time_limited():
+    with time_limited(seconds):
         for part in parts:
             for document in _read_part(collection, part, sort, number * PER_PAGE + 1, projection):
                 merged.setdefault(document["_id"], document)
