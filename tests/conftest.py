@@ -3,6 +3,7 @@ database per test."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
@@ -12,8 +13,11 @@ from pymongo.database import Database
 from pytest_django.live_server_helper import LiveServer
 
 from bulkadmin import devserver
+from bulkadmin.bulk import bulk_insert
 from bulkadmin.core import mongo
 from bulkadmin.core.registry import ensure_indexes, site
+from project.collections import User
+from tests.factories import user
 from tests.processes import process_database
 
 
@@ -67,3 +71,12 @@ def live_server(request: pytest.FixtureRequest, django_db_setup: None) -> Iterat
     server = LiveServer(address)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def ada(db: Database) -> dict:
+    """One stored user with a sub-document, a list and a date, as stored (the single-edit tests')."""
+    row = user(1, name="Ada", profile={"bio": "maths", "avatar_url": None}, tags=["a", "b"])
+    row["last_login"] = dt.datetime(2026, 3, 4, 5, 6, 7, 123000, tzinfo=dt.UTC)
+    bulk_insert(User, [row], db=db)
+    return db.users.find_one({"name": "Ada"})

@@ -16,41 +16,17 @@ from bson import Decimal128, Int64, ObjectId, json_util
 from bson.json_util import CANONICAL_JSON_OPTIONS
 from django.test import Client
 
-from bulkadmin.bulk import bulk_insert
 from bulkadmin.models import Job
 from bulkadmin.operations.edits import write_filter
 from project.collections import AnalyticsEvent, User, UserSession
-from tests.factories import user
+from tests.web.document_edits import BASE, edit_url, form_data
 
 pytestmark = pytest.mark.django_db
-BASE = "/admin/bulk/collections/users/"
-
-
-@pytest.fixture
-def ada(db) -> dict:
-    row = user(1, name="Ada", profile={"bio": "maths", "avatar_url": None}, tags=["a", "b"])
-    row["last_login"] = dt.datetime(2026, 3, 4, 5, 6, 7, 123000, tzinfo=dt.UTC)
-    bulk_insert(User, [row], db=db)
-    return db.users.find_one({"name": "Ada"})
 
 
 def canonical(document: Any) -> str:
     """A stored document as canonical Extended JSON, key order and types kept."""
     return json_util.dumps(document, json_options=CANONICAL_JSON_OPTIONS)
-
-
-def form_data(response: Any, **changes: str) -> dict[str, str]:
-    form = response.context["form"]
-    data = {f"doc-{field.name}": field.value() or "" for field in form if not field.field.disabled}
-    data.update({f"doc-{name}": value for name, value in changes.items()})
-    data["once"] = re.search(r'name="once" value="([^"]+)"', response.content.decode()).group(1)
-    if response.context["loaded"]:
-        data["loaded"] = response.context["loaded"]
-    return data
-
-
-def edit_url(document: dict) -> str:
-    return f"{BASE}documents/{document['_id']}/edit/"
 
 
 def loaded_form(client: Client, document: dict, **changes: str) -> dict[str, str]:

@@ -3,7 +3,6 @@ stale-edit refusal, edit jobs with Undo restoring exactly, the per-document hist
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
@@ -15,35 +14,14 @@ from bulkadmin.models import Job
 from bulkadmin.operations import updates
 from project.collections import AnalyticsEvent, User
 from tests.factories import user
+from tests.web.document_edits import BASE, edit_url, form_data
 
 pytestmark = pytest.mark.django_db
-BASE = "/admin/bulk/collections/users/"
-
-
-@pytest.fixture
-def ada(db) -> dict:
-    """One stored user with a sub-document, a list and a date, as stored."""
-    row = user(1, name="Ada", profile={"bio": "maths", "avatar_url": None}, tags=["a", "b"])
-    row["last_login"] = dt.datetime(2026, 3, 4, 5, 6, 7, 123000, tzinfo=dt.UTC)
-    bulk_insert(User, [row], db=db)
-    return db.users.find_one({"name": "Ada"})
-
-
-def _form_data(response, **changes: str) -> dict[str, str]:
-    """What the browser posts from a loaded form (untouched inputs as shown), with `changes`
-    typed into the named fields."""
-    form = response.context["form"]
-    data = {f"doc-{field.name}": field.value() or "" for field in form if not field.field.disabled}
-    data.update({f"doc-{name}": value for name, value in changes.items()})
-    data["once"] = re.search(r'name="once" value="([^"]+)"', response.content.decode()).group(1)
-    if response.context["loaded"]:
-        data["loaded"] = response.context["loaded"]
-    return data
 
 
 def _edit(client, document: dict, **changes: str):
-    url = f"{BASE}documents/{document['_id']}/edit/"
-    return client.post(url, _form_data(client.get(url), **changes))
+    url = edit_url(document)
+    return client.post(url, form_data(client.get(url), **changes))
 
 
 def test_the_form_has_typed_inputs_choices_and_json_for_sub_documents(admin_client_, ada):
@@ -110,7 +88,7 @@ def test_a_bad_value_is_an_error_on_its_field_and_nothing_is_stored(admin_client
 
 def test_a_document_changed_since_the_form_was_loaded_is_not_overwritten(admin_client_, db, ada):
     url = f"{BASE}documents/{ada['_id']}/edit/"
-    data = _form_data(admin_client_.get(url), name="Mine")
+    data = form_data(admin_client_.get(url), name="Mine")
     db.users.update_one({"_id": ada["_id"]}, {"$set": {"age": 77, "tier": "silver"}})
     response = admin_client_.post(url, data)
     assert response.status_code == 200
@@ -127,7 +105,7 @@ def test_a_document_changed_since_the_form_was_loaded_is_not_overwritten(admin_c
 
 def test_a_document_deleted_since_the_form_was_loaded_is_not_written_back(admin_client_, db, ada):
     url = f"{BASE}documents/{ada['_id']}/edit/"
-    data = _form_data(admin_client_.get(url), name="Mine")
+    data = form_data(admin_client_.get(url), name="Mine")
     db.users.delete_one({"_id": ada["_id"]})
     response = admin_client_.post(url, data)
     assert response.context["gone"] is True
@@ -137,7 +115,7 @@ def test_a_document_deleted_since_the_form_was_loaded_is_not_written_back(admin_
 
 def test_the_same_form_posted_twice_saves_once(admin_client_, db, ada):
     url = f"{BASE}documents/{ada['_id']}/edit/"
-    data = _form_data(admin_client_.get(url), age="30")
+    data = form_data(admin_client_.get(url), age="30")
     first, second = admin_client_.post(url, data), admin_client_.post(url, data)
     job = Job.objects.get(kind="edit")
     assert first.status_code == 302 and second["Location"] == f"/admin/bulk/jobs/{job.pk}/"
@@ -162,7 +140,7 @@ def test_add_makes_a_document_with_the_model_defaults_and_undo_deletes_it(admin_
     url = f"{BASE}add/"
     form_page = admin_client_.get(url)
     assert "doc-created_at" not in form_page.content.decode()  # read-only: its default applies
-    response = admin_client_.post(url, _form_data(form_page, name="New", email="New@Example.com", age="33"))
+    response = admin_client_.post(url, form_data(form_page, name="New", email="New@Example.com", age="33"))
     stored = db.users.find_one({"email": "new@example.com"})
     assert response["Location"] == f"{BASE}documents/{stored['_id']}/"
     assert (stored["name"], stored["age"], stored["status"], stored["tier"], stored["tags"]) == (
@@ -180,9 +158,9 @@ def test_add_makes_a_document_with_the_model_defaults_and_undo_deletes_it(admin_
 
 def test_add_without_a_required_field_or_with_a_taken_key_is_refused(admin_client_, db, ada):
     url = f"{BASE}add/"
-    missing = admin_client_.post(url, _form_data(admin_client_.get(url), name="No mail"))
+    missing = admin_client_.post(url, form_data(admin_client_.get(url), name="No mail"))
     assert missing.context["form"].errors == {"email": ["Field required"]}
-    taken = admin_client_.post(url, _form_data(admin_client_.get(url), name="Twin", email=ada["email"]))
+    taken = admin_client_.post(url, form_data(admin_client_.get(url), name="Twin", email=ada["email"]))
     assert taken.context["form"].errors["email"] == [f'Another document already has this email "{ada["email"]}".']
     assert db.users.count_documents({}) == 1
 
@@ -270,7 +248,7 @@ def test_a_collection_that_disallows_edits_refuses_them_to_everyone(admin_client
 
 def test_a_read_only_field_cannot_be_changed_through_the_form(admin_client_, db, ada):
     url = f"{BASE}documents/{ada['_id']}/edit/"
-    data = _form_data(admin_client_.get(url), name="Ada L")
+    data = form_data(admin_client_.get(url), name="Ada L")
     data["doc-created_at"] = "1999-01-01T00:00"
     admin_client_.post(url, data)
     stored = db.users.find_one({"_id": ada["_id"]})
@@ -279,7 +257,7 @@ def test_a_read_only_field_cannot_be_changed_through_the_form(admin_client_, db,
 
 def test_a_form_of_another_document_is_not_accepted(admin_client_, db, ada):
     url = f"{BASE}documents/{ada['_id']}/edit/"
-    data = _form_data(admin_client_.get(url), name="Elsewhere")
+    data = form_data(admin_client_.get(url), name="Elsewhere")
     response = admin_client_.post(f"{BASE}documents/{ObjectId()}/edit/", data)
     assert response.status_code == 404 and db.users.find_one({"_id": ada["_id"]}) == ada
 
