@@ -26,6 +26,7 @@ from bulkadmin.web.views.common import model_or_404, page
 from bulkadmin.web.views.documents import find_document
 
 Write = Callable[[int], OperationResult]
+WriteDocument = Callable[[dict[str, Any], int], OperationResult]
 
 
 def document_add(request: HttpRequest, name: str) -> HttpResponse:
@@ -35,11 +36,8 @@ def document_add(request: HttpRequest, name: str) -> HttpResponse:
     form = DocumentForm(request.POST or None, model=model, loaded=None)
     if request.method != "POST":
         return _form_page(request, form)
-    document = form.document() if form.is_valid() else None
-    if document is None:
-        return _form_page(request, form)
-    return _run(
-        request, form, edits.ADD, document, lambda job: edits.add_document(model=model, document=document, undo_key=job)
+    return _save(
+        request, form, edits.ADD, lambda document, job: edits.add_document(model=model, document=document, undo_key=job)
     )
 
 
@@ -55,15 +53,11 @@ def document_change(request: HttpRequest, name: str, doc_id: str) -> HttpRespons
             messages.error(request, too_large)
             return redirect("bulkadmin:document", name=model.collection, doc_id=doc_id)
         return _form_page(request, form)
-    document = form.document() if form.is_valid() else None
-    if document is None:
-        return _form_page(request, form)
-    return _run(
+    return _save(
         request,
         form,
         edits.SAVE,
-        document,
-        lambda job: edits.save_document(model=model, loaded=loaded, document=document, undo_key=job),
+        lambda document, job: edits.save_document(model=model, loaded=loaded, document=document, undo_key=job),
     )
 
 
@@ -99,12 +93,15 @@ def require_delete(user: Any, collection: str) -> None:
         raise MissingPermission(f"You need the permission {permission} for this page.", permission)
 
 
-def _run(request: HttpRequest, form: DocumentForm, action: str, document: dict[str, Any], write: Write) -> HttpResponse:
-    """Run the write as an edit job, once per form; a stale document or a refused write is
-    shown on the form, nothing written."""
+def _save(request: HttpRequest, form: DocumentForm, action: str, write: WriteDocument) -> HttpResponse:
+    """Write the posted form's document as an edit job, once per form; an invalid form, a stale
+    document or a refused write is shown on the form, nothing written."""
     model = form.model
+    document = form.document() if form.is_valid() else None
+    if document is None:
+        return _form_page(request, form)
     try:
-        edited = _edit_job(request, model, action, document, write)
+        edited = _edit_job(request, model, action, document, lambda job: write(document, job))
     except edits.StaleDocument as stale:
         return _form_page(request, form, stale=stale)
     except InvalidSpec as error:
