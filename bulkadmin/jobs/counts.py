@@ -34,7 +34,7 @@ from pymongo.errors import PyMongoError
 
 from bulkadmin.core import conf
 from bulkadmin.core.mongo import get_db
-from bulkadmin.jobs import leases
+from bulkadmin.jobs import leases, queue
 from bulkadmin.models import Job
 
 COLLECTION = "bulkadmin_counts"
@@ -217,9 +217,7 @@ def _request(database: Database, key: str, collection: str, filter: dict[str, An
 
 
 def _enqueue(key: str) -> None:
-    from bulkadmin.jobs import tasks  # the tasks import the runners; imported when a count is queued
-
-    tasks.count_documents_task.enqueue(key)
+    queue.enqueue("count_documents_task", key)
 
 
 def _make_room(database: Database, key: str, user: int) -> None:

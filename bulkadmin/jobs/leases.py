@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from bulkadmin.core import conf
 from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.jobs.heartbeat import Heartbeat
 from bulkadmin.models import Lease
 from bulkadmin.operations.progress import Cancelled, Progress
 
@@ -178,8 +179,6 @@ def _from_now(seconds: float) -> models.Expression:
 def exclusive(name: str, seconds: float | None = None) -> Iterator[Holder]:
     """Hold the lease `name` for the body, renewed by a heartbeat thread; raise `LeaseHeld` at
     once when another process holds it."""
-    from bulkadmin.jobs.heartbeat import Heartbeat
-
     holder = acquire(name, seconds)
     try:
         with Heartbeat(holder.renew, interval=holder.seconds / 3):

@@ -19,7 +19,7 @@ from typing import Any
 
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.core.registry import site
-from bulkadmin.jobs import leases
+from bulkadmin.jobs import leases, queue
 from bulkadmin.operations.imports.scan import ScanResult, scan_file
 from bulkadmin.operations.progress import Cancelled
 
@@ -33,6 +33,7 @@ READ_OPTIONS = (
     "ignore_blanks",
     "sheet",
     "date_format",
+    "extended_json",
 )
 STALE_SECONDS = 600.0  # a queued or running record not updated for this long is started again
 SCANS_PER_USER = 2  # checks one user may have waiting or running at once
@@ -81,9 +82,7 @@ def request_scan(
         record = {"state": "queued", "request": request, "user": user, "updated": time.time()}
         _write(folder, key, record)
         replaced_path(folder, key).unlink(missing_ok=True)
-    from bulkadmin.jobs import tasks  # the tasks import the runners; imported when a scan starts
-
-    tasks.scan_import_file.enqueue(str(folder), key)
+    queue.enqueue("scan_import_file", str(folder), key)
     return key, read_scan(folder, key) or record
 
 

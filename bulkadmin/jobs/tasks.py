@@ -1,5 +1,6 @@
 """Background tasks (Django's Tasks API): thin wrappers that run one queued Job through the runner,
-check an uploaded file, or compute a count a page asked for."""
+check an uploaded file, or compute a count a page asked for. Each is registered in `jobs.queue`,
+through which the modules these tasks run queue them (they cannot import this module back)."""
 
 from __future__ import annotations
 
@@ -12,17 +13,19 @@ from django.utils import timezone
 from django_tasks import task
 
 from bulkadmin.core.exceptions import BulkAdminError
-from bulkadmin.jobs import counts, imports, kinds, notices, scans
+from bulkadmin.jobs import counts, imports, kinds, notices, queue, scans
 from bulkadmin.jobs.runner import take_queued
 from bulkadmin.models import Job
 
 
+@queue.register
 @task()
 def run_job(job_id: int) -> str:
     """Run a queued job of any kind through its kind's runner (see `jobs.kinds`)."""
     return _run(job_id, kinds.run_queued)
 
 
+@queue.register
 @task()
 def resume_import_job(job_id: int) -> str:
     """Carry on an interrupted import job after its last committed row (no duplicates, no gaps):
@@ -36,12 +39,14 @@ def resume_import_job(job_id: int) -> str:
     return Job.objects.get(pk=job_id).status
 
 
+@queue.register
 @task()
 def scan_import_file(folder: str, key: str) -> str:
     """Check a whole uploaded file before its dry run (bounded), writing the scan's record."""
     return str(scans.run_scan(Path(folder), key)["state"])
 
 
+@queue.register
 @task()
 def count_documents_task(key: str) -> int | None:
     """Compute a count a page asked for in the background (see `jobs.counts`)."""

@@ -23,7 +23,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from bulkadmin.core import conf
-from bulkadmin.jobs import joblog, leases
+from bulkadmin.jobs import joblog, leases, queue
 from bulkadmin.jobs.exports import purge_exports
 from bulkadmin.jobs.runner import job_lease_name
 from bulkadmin.jobs.uploads import purge_uploads
@@ -74,8 +74,6 @@ def _still_held(job: Job) -> bool:
 def requeue_scheduled(job: Job, attempts: int | None = None) -> list[int]:
     """Queue `job` again, as the same job, when it is an interrupted scheduled run's job that was
     queued again fewer than `attempts` times (default `BULKADMIN_AUTO_RESUME`); [job id] or []."""
-    from bulkadmin.jobs.tasks import run_job
-
     limit = attempts if attempts is not None else conf.auto_resume()
     scheduled = Job.objects.filter(
         pk=job.pk, scheduled_run__isnull=False, status=Job.Status.INTERRUPTED, resume_attempts=job.resume_attempts
@@ -87,7 +85,7 @@ def requeue_scheduled(job: Job, attempts: int | None = None) -> list[int]:
     with transaction.atomic():
         if not scheduled.update(status=Job.Status.QUEUED, resume_attempts=attempt, finished_at=None, message=message):
             return []
-        run_job.enqueue(job.pk)
+        queue.enqueue("run_job", job.pk)
     return [job.pk]
 
 
@@ -111,8 +109,6 @@ def _log_requeued(queued: list[int], why: str = "its worker died") -> None:
 def resume_interrupted(attempts: int | None = None) -> list[int]:
     """Queue interrupted imports (started from the web or a task) to resume on a worker, each at
     most `attempts` times (default `BULKADMIN_AUTO_RESUME`); return the job ids queued."""
-    from bulkadmin.jobs.tasks import resume_import_job
-
     limit = attempts if attempts is not None else conf.auto_resume()
     candidates = Job.objects.filter(
         kind=Job.Kind.IMPORT, status=Job.Status.INTERRUPTED, origin__in=AUTO_RESUMED_ORIGINS, resume_attempts__lt=limit
@@ -124,7 +120,7 @@ def resume_interrupted(attempts: int | None = None) -> list[int]:
         with transaction.atomic():
             claimed = Job.objects.filter(pk=job.pk, status=Job.Status.INTERRUPTED, resume_attempts=job.resume_attempts)
             if claimed.update(status=Job.Status.QUEUED, resume_attempts=attempt, finished_at=None, message=message):
-                resume_import_job.enqueue(job.pk)
+                queue.enqueue("resume_import_job", job.pk)
                 queued.append(job.pk)
     for pk in queued:
         logger.info("job %s: queued to resume automatically", pk)
