@@ -1,4 +1,4 @@
-"""`count_documents` answered with one SQL `COUNT(*)`, with MongoDB's matching rules.
+"""`count_documents` answered in SQL `COUNT(*)`, with MongoDB's matching rules.
 
 nx-27017 answered pymongo's count pipeline (`$match`, `$group` with `$sum: 1`) by loading every
 document into Python: 2.6 s per 100k documents, holding the server. Here a filter of top-level
@@ -10,13 +10,18 @@ matches a missing field. `_id` conditions on ObjectIds are read from the
 indexed `_id` column. Any other filter (dotted paths, other `_id`s, `$not`, `$elemMatch`, Decimal128
 operands) goes down nx-27017's path as before. Decimal128 and NaN/±Infinity values stored in a
 field are not numbers to this SQL.
-"""
+
+A count scans the collection: text equalities rule rows out by a `GLOB` on the JSON before any
+is parsed, a field's comparisons read its type and value once, and a large collection is counted
+in parts of its rowids at once, one per core."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,14 +33,28 @@ from bulkadmin.devserver.object_ids import object_id_clause
 
 _FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # Text every JSON writer stores as itself between quotes: a document holding it (as the value, or
-# an element) holds `"text"`, so `instr` on the JSON, far cheaper than parsing it, rules out most rows.
+# an element) holds `"text"`, so `GLOB` on the JSON, far cheaper than parsing it, rules out most rows.
 _LITERAL = re.compile(r"[ !#-\[\]-~]*")
-_PREFILTERED = "(instr(data, "
+_GLOB_LITERAL = str.maketrans({"*": "[*]", "?": "[?]", "[": "[[]"})
 _RANGES = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 _COUNT_STAGE = {"$group": {"_id": 1, "n": {"$sum": 1}}}
+PARTS = max(1, min(4, os.cpu_count() or 1))  # a large count's parts, counted at once
+PART_ROWS = 10_000  # rowids per part at least: fewer cost more to count apart than they save
+Statement = tuple[str, list[Any]]
+CountEach = Callable[[list[Statement]], list[int]]
 
 
 _LOGICAL = {"$and": "AND", "$or": "OR", "$nor": "OR"}
+_PREFILTERS, _PLAIN, _CONFIRMS = 0, 1, 2  # the order in which an AND's terms are tested
+
+
+@dataclass(frozen=True)
+class _Term:
+    """One term of an AND: its SQL, its parameters, and its rank in the order of testing."""
+
+    sql: str
+    params: list[Any]
+    rank: int = _PLAIN
 
 
 @dataclass(frozen=True)
@@ -80,24 +99,28 @@ def count_pipeline(command: dict[str, Any]) -> tuple[dict[str, Any], int, int | 
 
 
 def where_clause(query: dict[str, Any]) -> tuple[str, list[Any]]:
-    """SQL matching `query` on the `data` column; raises `NotSql` when it cannot be exact. Terms
-    led by a text pre-filter come first: SQLite tests the terms of an AND in the order written."""
-    terms = [_term(field, condition) for field, condition in query.items()]
-    terms.sort(key=lambda term: not term[0].startswith(_PREFILTERED))
-    return " AND ".join(sql for sql, _ in terms) or "1", [param for _, params in terms for param in params]
+    """SQL matching `query` on the `data` column; raises `NotSql` when it cannot be exact. SQLite
+    tests the terms of an AND in the order written: text pre-filters first, the exact tests they
+    lead last, so that most rows are ruled out before their JSON is parsed."""
+    terms = sorted((term for field, condition in query.items() for term in _terms(field, condition)), key=_rank)
+    return " AND ".join(term.sql for term in terms) or "1", [param for term in terms for param in term.params]
 
 
-def _term(field: str, condition: Any) -> tuple[str, list[Any]]:
+def _rank(term: _Term) -> int:
+    return term.rank
+
+
+def _terms(field: str, condition: Any) -> list[_Term]:
     if field in _LOGICAL and isinstance(condition, list) and condition:
         parts = [where_clause(part) for part in condition]
         joined = f" {_LOGICAL[field]} ".join(f"({sql})" for sql, _ in parts)
         params = [param for _, part_params in parts for param in part_params]
-        return (f"NOT ({joined})" if field == "$nor" else f"({joined})"), params
+        return [_Term(f"NOT ({joined})" if field == "$nor" else f"({joined})", params)]
     if field == "_id":
-        return _id_clause(condition)
+        return [_Term(*_id_clause(condition))]
     if not _FIELD.match(field):
         raise NotSql(field)
-    return _field_clause(f"$.{field}", condition)
+    return _field_terms(f"$.{field}", condition)
 
 
 def _id_clause(condition: Any) -> tuple[str, list[Any]]:
@@ -115,36 +138,57 @@ def _id_clause(condition: Any) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), params
 
 
-def _field_clause(path: str, condition: Any) -> tuple[str, list[Any]]:
+def _field_terms(path: str, condition: Any) -> list[_Term]:
+    """A field's conditions: comparisons (`$eq`, ranges, `$regex`) tested together, the others
+    each on its own."""
     operators = (
-        condition if isinstance(condition, dict) and condition and all(k[:1] == "$" for k in condition) else None
+        condition
+        if isinstance(condition, dict) and condition and all(k[:1] == "$" for k in condition)
+        else {"$eq": condition}
     )
-    if operators is None:
-        return _matches_any(path, "=", condition)
-    clauses, params = [], []
+    terms: list[_Term] = []
+    comparisons: list[tuple[str, Any]] = []
     for operator, operand in operators.items():
-        if operator == "$options":
-            continue  # read with its $regex
         if operator == "$regex":
-            operand = _Regex(operand, operators.get("$options", ""))
-        sql, operator_params = _operator_clause(path, operator, operand)
-        clauses.append(sql)
-        params += operator_params
-    return " AND ".join(clauses), params
+            comparisons.append(("REGEXP", _Regex(operand, operators.get("$options", ""))))
+        elif operator in _RANGES:
+            if operand is None or isinstance(operand, bool):
+                raise NotSql(operator)
+            comparisons.append((_RANGES[operator], operand))
+        elif operator == "$eq" and operand is not None:
+            comparisons.append(("=", operand))
+        elif operator == "$options":
+            if "$regex" not in operators:
+                raise NotSql(operator)
+        else:
+            terms.append(_Term(*_operator_clause(path, operator, operand)))
+    return terms + _compared(path, comparisons)
+
+
+def _compared(path: str, comparisons: list[tuple[str, Any]]) -> list[_Term]:
+    """One CASE for the comparisons of a field that read the same JSON types (a range's two
+    bounds: the field's type and value read once), led by the text pre-filters of its equalities."""
+    groups: dict[tuple[str, ...], list[tuple[str, list[Any]]]] = {}
+    prefilters: dict[tuple[str, ...], list[_Term]] = {}
+    for comparison, operand in comparisons:
+        types, test, params = _bracket(comparison, operand)
+        groups.setdefault(types, []).append((test, params))
+        prefilter = _prefilter(comparison, operand)
+        if prefilter is not None:
+            prefilters.setdefault(types, []).append(prefilter)
+    terms = [prefilter for group in prefilters.values() for prefilter in group]
+    for types, tests in groups.items():
+        terms.append(_Term(*_case(path, types, tests), _CONFIRMS if types in prefilters else _PLAIN))
+    return terms
 
 
 def _operator_clause(path: str, operator: str, operand: Any) -> tuple[str, list[Any]]:
-    if operator == "$regex":
-        return _matches_any(path, "REGEXP", operand)
+    """`$eq: null`, `$ne`, `$in`, `$nin` and `$exists` (comparisons are `_compared`)."""
     if operator == "$eq":
         return _matches_any(path, "=", operand)
     if operator == "$ne":
         sql, params = _matches_any(path, "=", operand)
         return f"NOT ({sql})", params
-    if operator in _RANGES:
-        if operand is None or isinstance(operand, bool):
-            raise NotSql(operator)
-        return _matches_any(path, _RANGES[operator], operand)
     if operator in ("$in", "$nin") and isinstance(operand, list):
         parts = [_matches_any(path, "=", value) for value in operand] or [("0", [])]
         sql = " OR ".join(f"({part})" for part, _ in parts)
@@ -156,26 +200,46 @@ def _operator_clause(path: str, operator: str, operand: Any) -> tuple[str, list[
 
 
 def _matches_any(path: str, comparison: str, operand: Any) -> tuple[str, list[Any]]:
-    """The field, or one element of it when it is an array, compares to `operand`: a CASE on the
-    field's JSON type, so each row's type is read once and its value only when the type can match
-    (`path` is a checked field name, written into the SQL)."""
-    type_of = f"coalesce(json_type(data, '{path}'), 'missing')"
-    elements = f"SELECT 1 FROM json_each(data, '{path}')"
+    """The field, or one element of it when it is an array, compares to `operand` (`path` is a
+    checked field name, written into the SQL)."""
     if operand is None:  # equality only: null, missing, or an array holding null
-        null_element = f"EXISTS ({elements} WHERE type = 'null')"
-        return (
-            f"CASE {type_of} WHEN 'null' THEN 1 WHEN 'missing' THEN 1 WHEN 'array' THEN {null_element} ELSE 0 END",
-            [],
-        )
+        null_element = f"EXISTS (SELECT 1 FROM json_each(data, '{path}') WHERE type = 'null')"
+        null_or_missing = "WHEN 'null' THEN 1 WHEN 'missing' THEN 1"
+        return f"CASE {_type_of(path)} {null_or_missing} WHEN 'array' THEN {null_element} ELSE 0 END", []
     types, test, params = _bracket(comparison, operand)
-    whole = test.format(value=f"json_extract(data, '{path}')")
-    branches = " ".join(f"WHEN '{json_type}' THEN {whole}" for json_type in types)
+    sql, case_params = _case(path, types, [(test, params)])
+    prefilter = _prefilter(comparison, operand)
+    if prefilter is None:
+        return sql, case_params
+    return f"({prefilter.sql} AND {sql})", [*prefilter.params, *case_params]
+
+
+def _case(path: str, types: tuple[str, ...], tests: list[tuple[str, list[Any]]]) -> tuple[str, list[Any]]:
+    """The field, or one element of it when it is an array, of one of `types` passes every test
+    (a SQL on `{value}` and its parameters): a CASE on the field's JSON type, so each row's type is
+    read once and its value only when the type can match."""
+    value = f"json_extract(data, '{path}')"
+    whole = " AND ".join(f"({test.format(value=value)})" for test, _ in tests)
     listed = ", ".join(f"'{json_type}'" for json_type in types)
-    element = f"type IN ({listed}) AND {test.format(value='value')}"
-    sql = f"CASE {type_of} {branches} WHEN 'array' THEN EXISTS ({elements} WHERE {element}) ELSE 0 END"
-    if comparison == "=" and isinstance(operand, str) and _LITERAL.fullmatch(operand):
-        return f"{_PREFILTERED}?) > 0 AND {sql})", [f'"{operand}"', *params * len(types), *params]
-    return sql, params * len(types) + params
+    elements = " AND ".join(
+        f"EXISTS (SELECT 1 FROM json_each(data, '{path}') WHERE type IN ({listed}) AND ({test.format(value='value')}))"
+        for test, _ in tests
+    )
+    branches = " ".join(f"WHEN '{json_type}' THEN {whole}" for json_type in types)
+    params = [param for _, test_params in tests for param in test_params]
+    return f"CASE {_type_of(path)} {branches} WHEN 'array' THEN {elements} ELSE 0 END", params * len(types) + params
+
+
+def _type_of(path: str) -> str:
+    return f"coalesce(json_type(data, '{path}'), 'missing')"
+
+
+def _prefilter(comparison: str, operand: Any) -> _Term | None:
+    """For equality to text every JSON writer stores as itself: the row's JSON holds it quoted
+    (as the value, or as an element), which `GLOB` tests far faster than the JSON is parsed."""
+    if comparison != "=" or not isinstance(operand, str) or not _LITERAL.fullmatch(operand):
+        return None
+    return _Term("data GLOB ?", [f'*"{operand.translate(_GLOB_LITERAL)}"*'], _PREFILTERS)
 
 
 def _bracket(comparison: str, operand: Any) -> tuple[tuple[str, ...], str, list[Any]]:
@@ -198,8 +262,11 @@ def _bracket(comparison: str, operand: Any) -> tuple[tuple[str, ...], str, list[
     raise NotSql(type(operand).__name__)
 
 
-def answer(handler: NeoSQLiteHandler, db_name: str, command: dict[str, Any]) -> dict[str, Any] | None:
-    """The reply to a count pipeline from SQL, or None when it must go down nx-27017's path."""
+def answer(
+    handler: NeoSQLiteHandler, db_name: str, command: dict[str, Any], count_each: CountEach | None = None
+) -> dict[str, Any] | None:
+    """The reply to a count pipeline from SQL, or None when it must go down nx-27017's path.
+    `count_each` runs a count's statements at once (else they run one after another here)."""
     pipeline = count_pipeline(command) if "aggregate" in command else None
     if pipeline is None:
         return None
@@ -210,11 +277,31 @@ def answer(handler: NeoSQLiteHandler, db_name: str, command: dict[str, Any]) -> 
         return None
     name = str(command["aggregate"])
     database = handler.get_database(db_name)
-    if name not in database.list_collection_names():
-        found = 0
-    else:
-        bounds = f" LIMIT {limit if limit is not None else -1} OFFSET {skip}"
-        sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM {quote_table_name(name)} WHERE {where}{bounds})"
-        found = int(database.db.execute(sql, params).fetchone()[0])
+    found = 0
+    if name in database.list_collection_names():
+        found = _count(database.db, quote_table_name(name), (where, params), skip, limit, count_each)
     batch = [{"_id": 1, "n": found}] if found else []
     return {"ok": 1, "cursor": {"id": 0, "ns": f"{db_name}.{name}", "firstBatch": batch}}
+
+
+def _count(db: Any, table: str, where: Statement, skip: int, limit: int | None, count_each: CountEach | None) -> int:
+    """Rows matching `where` past `skip`, at most `limit`. A count of every match is split by
+    rowid into parts counted at once, one per core: each document, in one part, is counted as
+    it was at one moment of the count, as MongoDB's collection scans count."""
+    sql, params = where
+    if skip or limit is not None or count_each is None:
+        bounds = f"LIMIT {limit if limit is not None else -1} OFFSET {skip}"
+        bounded = f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {sql} {bounds})"
+        return int(db.execute(bounded, params).fetchone()[0])
+    parts = _rowid_parts(db, table)
+    statement = f"SELECT COUNT(*) FROM {table} WHERE rowid BETWEEN ? AND ? AND ({sql})"
+    return sum(count_each([(statement, [low, high, *params]) for low, high in parts])) if parts else 0
+
+
+def _rowid_parts(db: Any, table: str) -> list[tuple[int, int]]:
+    """The table's rowids in up to `PARTS` ranges of at least `PART_ROWS` (none when it is empty)."""
+    low, high = db.execute(f"SELECT min(rowid), max(rowid) FROM {table}").fetchone()
+    if low is None:
+        return []
+    size = -(-(high - low + 1) // max(1, min(PARTS, (high - low + 1) // PART_ROWS)))
+    return [(start, min(start + size - 1, high)) for start in range(low, high + 1, size)]

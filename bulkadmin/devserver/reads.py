@@ -6,14 +6,17 @@ ignored `maxTimeMS`. Here `find`, `aggregate` (without `$out` / `$merge`), `coun
 run on a connection of their own thread, without that lock: SQLite's WAL mode lets any number of
 readers work beside the one writer, each on the last committed data. A read's `maxTimeMS`
 interrupts its SQLite statement (and so a scan in Python, which reads its rows through one) and
-answers MongoDB's `MaxTimeMSExpired` (code 50).
+answers MongoDB's `MaxTimeMSExpired` (code 50). A count's parts (`counts`) run at once, each on a
+connection of a thread of its own, within the same `maxTimeMS`.
 """
 
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import contextlib
 import contextvars
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +34,7 @@ READERS_PER_THREAD = 8
 _reading: contextvars.ContextVar[Connection | None] = contextvars.ContextVar("reading", default=None)
 _readers: dict[tuple[int, str], Connection] = {}
 _readers_lock = threading.Lock()
+_parts = concurrent.futures.ThreadPoolExecutor(max(1, counts.PARTS - 1), thread_name_prefix="count-part")
 
 
 def is_plain_read(body: dict[str, Any]) -> bool:
@@ -101,13 +105,19 @@ def _dropped(db_name: str) -> Iterator[None]:
             _activity.notify_all()
 
 
-@contextlib.contextmanager
-def _time_limit(connection: Connection, max_time_ms: Any) -> Iterator[Callable[[], bool]]:
-    """Interrupt `connection`'s statements past `max_time_ms`; yields "has it expired?"."""
+def _deadline(max_time_ms: Any) -> float | None:
+    """When a read of `maxTimeMS` must stop (`time.monotonic`), or None without a limit."""
     if not isinstance(max_time_ms, int | float) or max_time_ms <= 0:
+        return None
+    return time.monotonic() + max_time_ms / 1000
+
+
+@contextlib.contextmanager
+def _time_limit(connection: Connection, deadline: float | None) -> Iterator[Callable[[], bool]]:
+    """Interrupt `connection`'s statements past `deadline`; yields "has it expired?"."""
+    if deadline is None:
         yield lambda: False
         return
-    deadline = time.monotonic() + max_time_ms / 1000
 
     def expired() -> bool:
         return time.monotonic() > deadline
@@ -117,6 +127,33 @@ def _time_limit(connection: Connection, max_time_ms: Any) -> Iterator[Callable[[
         yield expired
     finally:
         connection.db.set_progress_handler(None, 0)
+
+
+def _count_each(
+    handler: NeoSQLiteHandler,
+    db_name: str,
+    connection: Connection,
+    deadline: float | None,
+    statements: list[counts.Statement],
+) -> list[int]:
+    """A count's statements at once: the first on this thread's `connection`, the others on
+    connections of the pool's threads (SQLite runs them on as many cores)."""
+    first, *others = statements
+    futures = [_parts.submit(_count_apart, handler, db_name, deadline, statement) for statement in others]
+    try:
+        return [_count_on(connection, first), *(future.result() for future in futures)]
+    finally:
+        concurrent.futures.wait(futures)  # no part outlives the read (`_in_use`)
+
+
+def _count_apart(handler: NeoSQLiteHandler, db_name: str, deadline: float | None, statement: counts.Statement) -> int:
+    connection = _reader(handler, db_name)
+    with _time_limit(connection, deadline):
+        return _count_on(connection, statement)
+
+
+def _count_on(connection: Connection, statement: counts.Statement) -> int:
+    return int(connection.db.execute(*statement).fetchone()[0])
 
 
 def _expired_reply(body: dict[str, Any]) -> dict[str, Any]:
@@ -145,9 +182,11 @@ def _answer(
     connection: Connection,
 ) -> dict[str, Any]:
     """A read's reply, from SQL counts or nx-27017's handler, within the read's `maxTimeMS`."""
-    with _time_limit(connection, body.get("maxTimeMS")) as expired:
+    deadline = _deadline(body.get("maxTimeMS"))
+    count_each = functools.partial(_count_each, handler, db_name, connection, deadline)
+    with _time_limit(connection, deadline) as expired:
         try:
-            reply: dict[str, Any] = counts.answer(handler, db_name, body) or unlocked(handler, msg)[1]
+            reply: dict[str, Any] = counts.answer(handler, db_name, body, count_each) or unlocked(handler, msg)[1]
         except sqlite3.OperationalError:
             if not expired():
                 raise

@@ -63,6 +63,9 @@ def conditions(draw):
         return {field: {operator: draw(st.lists(st.one_of(FIELDS[field], st.none()), max_size=3))}}
     if operator == "$exists":
         return {field: {"$exists": draw(st.booleans())}}
+    if operator != "$eq" and field != "active" and draw(st.booleans()):  # a range's two bounds, or more
+        other = draw(st.sampled_from(["$gt", "$gte", "$lt", "$lte", "$ne", "$eq"]))
+        return {field: {operator: value, other: draw(FIELDS[field])}}
     return {field: {operator: value}}
 
 
@@ -185,3 +188,43 @@ def test_text_equality_counts_values_elements_and_written_values_never_keys_or_l
     assert coll.count_documents({"$nor": [{"status": "active"}, {"other": "active"}]}) == 6
     assert coll.count_documents({"status": 'say "active"'}) == 1
     assert coll.count_documents({"status": "active\n"}) == 1
+
+
+def test_text_equality_counts_text_holding_glob_characters_as_itself(coll):
+    statuses = ["a*b", "a?b", "a[b]", "a]b", "axb", "a[*]b", "a[?]b", "[", "*"]
+    coll.insert_many([{"status": status} for status in statuses] + [{"status": ["x", "a*b"]}])
+    for status in statuses:
+        assert coll.count_documents({"status": status}) == 1 + (status == "a*b")
+    assert coll.count_documents({"status": {"$in": ["a?b", "["]}}) == 2
+    assert coll.count_documents({"status": {"$ne": "a[b]"}}) == len(statuses)
+
+
+def test_a_range_counts_values_and_elements_of_its_type_only(coll):
+    ages = [35, 35.5, "35", True, [10, 50], [35], [50, 60], [], None, 30, 40, {"a": 35}]
+    coll.insert_many([{"age": age} for age in ages] + [{}])
+    assert coll.count_documents({"age": {"$gte": 30, "$lt": 40}}) == 5  # 35, 35.5, [10, 50], [35], 30
+    assert coll.count_documents({"age": {"$gt": 30, "$lte": 40, "$ne": 35}}) == 3  # 35.5, [10, 50], 40
+    assert coll.count_documents({"age": {"$gte": 30, "$lt": "z"}}) == 0
+
+
+def test_counts_of_a_large_collection_are_exact_with_gaps_in_it(coll):
+    statuses = ("active", "inactive", "banned")
+    docs = [{"n": i, "age": 18 + i % 70, "status": statuses[i % 3]} for i in range(30_000)]
+    docs[7]["status"] = ["gold", "active"]
+    for start in range(0, len(docs), 5_000):
+        coll.insert_many([dict(doc) for doc in docs[start : start + 5_000]])
+    coll.delete_many({"n": {"$gte": 9_000, "$lt": 21_000}})
+    kept = [doc for doc in docs if not 9_000 <= doc["n"] < 21_000]
+
+    def active(doc: dict) -> bool:
+        return doc["status"] == "active" or doc["status"] == ["gold", "active"]
+
+    assert coll.count_documents({"age": {"$gte": 30, "$lt": 40}, "status": "active"}) == sum(
+        1 for doc in kept if 30 <= doc["age"] < 40 and active(doc)
+    )
+    assert coll.count_documents({"$or": [{"n": {"$lt": 10}}, {"n": {"$gte": 29_990}}]}) == 20
+    assert coll.count_documents({"status": {"$nin": ["active", "banned"]}}) == sum(
+        1 for doc in kept if doc["status"] == "inactive"
+    )
+    assert coll.count_documents({"n": {"$exists": True}}, skip=100, limit=5) == 5
+    assert coll.count_documents({}) == len(kept)

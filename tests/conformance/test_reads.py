@@ -27,6 +27,12 @@ def test_a_read_stops_at_its_max_time_ms(many):
     assert many.count_documents({}) == 30_000  # the server still answers
 
 
+def test_a_count_stops_at_its_max_time_ms(many):
+    with pytest.raises(ExecutionTimeout):
+        many.count_documents(NO_MATCH, maxTimeMS=1)
+    assert many.count_documents(NO_MATCH) == 0
+
+
 def test_small_reads_answer_while_another_client_scans(many, mongo_uri):
     scanning = threading.Event()
     answered_during_scan: list[int] = []
