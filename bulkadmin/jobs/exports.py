@@ -98,7 +98,11 @@ def run_queued_export(job: Job) -> OperationResult:
     def export(run: JobRun) -> OperationResult:
         with _stored_output(name) as path:
             result = export_documents(
-                model=model, destination=path, progress=_reporter(run, None), **parameters.options()
+                model=model,
+                destination=path,
+                read_seconds=_read_seconds(),
+                progress=_reporter(run, None),
+                **parameters.options(),
             )
         details = {**result.details, "file": Path(name).name, STORED_FILE: name}  # the user knows it by its name
         return dataclasses.replace(result, details=details)
@@ -180,7 +184,12 @@ def export_job(
     parameters = {"file": file, **{name: value for name, value in options.items() if value not in (None, False)}}
     return run_job(
         lambda run: export_documents(
-            model=model, destination=destination, progress=_reporter(run, progress), db=db, **options
+            model=model,
+            destination=destination,
+            read_seconds=_read_seconds(),
+            progress=_reporter(run, progress),
+            db=db,
+            **options,
         ),
         kind=Job.Kind.EXPORT,
         collection=model.collection,
@@ -188,6 +197,11 @@ def export_job(
         origin=origin,
         user=user,
     )
+
+
+def _read_seconds() -> float:
+    """The time limit of each read of an export (`BULKADMIN_USER_READ_MAX_TIME_MS`), in seconds."""
+    return conf.user_read_max_time_ms() / 1000
 
 
 def _reporter(run: JobRun, shown: Progress | None) -> Progress:

@@ -13,10 +13,12 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+from django.utils import timezone
 from pymongo.errors import PyMongoError
 
+from bulkadmin.core import conf
 from bulkadmin.core.registry import admin_of, site
-from bulkadmin.jobs import leases
+from bulkadmin.jobs import leases, sources
 from bulkadmin.jobs.parameters import BulkParameters, CleanupParameters, SyncParameters, UndoParameters
 from bulkadmin.jobs.runner import JobRun, json_ready, run_job, track_job
 from bulkadmin.models import Job
@@ -24,7 +26,7 @@ from bulkadmin.operations import undo, updates
 from bulkadmin.operations.cleanup import Rule, rules, run_cleanup
 from bulkadmin.operations.progress import Cancelled, Progress
 from bulkadmin.operations.results import OperationResult
-from bulkadmin.operations.sync import Source, SyncFailed, sources, sync_source
+from bulkadmin.operations.sync import Source, SyncFailed, sync_source
 
 CLEANUP_LOCK = "cleanup"
 
@@ -51,7 +53,7 @@ def cleanup_job(
                 dry_run=dry_run,
                 batch_size=batch_size,
                 progress=leases.guarded(run.progress, holder),
-                now=now,
+                now=now or timezone.now(),
             ),
             kind=Job.Kind.CLEANUP,
             job=job,
@@ -95,6 +97,9 @@ def sync_job(
                 mark_missing=mode == "mark_missing",
                 dry_run=dry_run,
                 progress=leases.guarded(run.progress, holder),
+                now=timezone.now(),
+                request_deadline=conf.sync_request_deadline(),
+                run_deadline=conf.sync_run_deadline(),
             )
         except SyncFailed as error:
             error.job = run.job

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils import timezone
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
@@ -163,7 +162,7 @@ def check_rule(rule: Rule) -> None:
         raise ImproperlyDeclared(f"{where}: action must be one of {', '.join(ACTIONS)}, not {rule.action!r}.")
     if (rule.action == "update") != (rule.update is not None):
         raise ImproperlyDeclared(f"{where}: `update` is required for, and only for, the update action.")
-    now = timezone.now()
+    now = dt.datetime.now(dt.UTC)
     try:
         rule.query(now)
         if rule.update is not None:
@@ -239,10 +238,11 @@ def run_cleanup(
     now: dt.datetime | None = None,
     db: Database | None = None,
 ) -> OperationResult:
-    """Run `rules` in order; a dry run counts the documents each rule would touch and writes nothing."""
+    """Run `rules` in order, their relative dates resolved at `now` (default: the current time,
+    UTC); a dry run counts the documents each rule would touch and writes nothing."""
     if batch_size < 1:
         raise ImproperlyDeclared(f"batch_size must be a positive integer, got {batch_size!r}.")
-    now = now or timezone.now()
+    now = now or dt.datetime.now(dt.UTC)
     db = db if db is not None else get_db()
     started = time.perf_counter()
     counter = _Counter(progress)

@@ -1,7 +1,7 @@
 """Reading paged JSON from an HTTP API with httpx: timeouts, retries with backoff on connection
 errors, 429 and 5xx (honouring `Retry-After`), page-number, next-link or cursor pagination, and
-wall-clock deadlines per request and per run (`BULKADMIN_SYNC_REQUEST_DEADLINE`, 30 s, and
-`BULKADMIN_SYNC_RUN_DEADLINE`, 1 h, unless a source's policy names its own)."""
+wall-clock deadlines per request and per run (a source's policy names its own, or the sync gives
+them: `BULKADMIN_SYNC_REQUEST_DEADLINE`, 30 s, and `BULKADMIN_SYNC_RUN_DEADLINE`, 1 h)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,22 @@ import email.utils
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import urljoin
 
 import httpx
 
-from bulkadmin.core import conf
+from bulkadmin.core.conf import SETTINGS
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.operations.deadlines import Deadline, DeadlineTransport, bounded_by, earliest
 
 Sleep = Callable[[float], None]
+
+REQUEST_DEADLINE = float(
+    SETTINGS["BULKADMIN_SYNC_REQUEST_DEADLINE"].default
+)  # seconds, unless the caller passes others
+RUN_DEADLINE = float(SETTINGS["BULKADMIN_SYNC_RUN_DEADLINE"].default)
 
 
 class FetchFailed(BulkAdminError):
@@ -59,7 +64,8 @@ class Pagination:
 class RetryPolicy:
     """Timeouts, retries and deadlines; `backoff * 2**attempt` seconds between attempts, at most
     `max_wait`. `timeout` bounds each socket operation; `request_deadline` a page's complete
-    response, retries included, and `run_deadline` a whole run (None: the settings' values)."""
+    response, retries included, and `run_deadline` a whole run (None: the caller's, see
+    `with_default_deadlines`; else the settings' defaults)."""
 
     timeout: float = 10.0
     retries: int = 3
@@ -68,13 +74,19 @@ class RetryPolicy:
     request_deadline: float | None = None
     run_deadline: float | None = None
 
+    def with_default_deadlines(self, *, request: float, run: float) -> RetryPolicy:
+        """This policy with `request` and `run` seconds as the deadlines it leaves unset."""
+        return replace(
+            self,
+            request_deadline=self.request_deadline if self.request_deadline is not None else request,
+            run_deadline=self.run_deadline if self.run_deadline is not None else run,
+        )
+
     def request_seconds(self) -> float:
-        default = conf.sync_request_deadline()
-        return float(self.request_deadline if self.request_deadline is not None else default)
+        return float(self.request_deadline if self.request_deadline is not None else REQUEST_DEADLINE)
 
     def run_seconds(self) -> float:
-        default = conf.sync_run_deadline()
-        return float(self.run_deadline if self.run_deadline is not None else default)
+        return float(self.run_deadline if self.run_deadline is not None else RUN_DEADLINE)
 
 
 @dataclass(frozen=True)

@@ -16,19 +16,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils import timezone
 from pymongo.database import Database
 
 from bulkadmin.bulk import BatchStat, RowError, WriteConcernError, bulk_update, bulk_upsert, raise_failed_rows
 from bulkadmin.bulk.results import FieldError
-from bulkadmin.core import conf
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import AlreadyRegistered, BulkAdminError, ImproperlyDeclared, InvalidSpec
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.registry import site
 from bulkadmin.core.safety import translate_filter
 from bulkadmin.core.streams import matching_batches
-from bulkadmin.operations.feeds import Feed, FetchFailed, Pagination, RetryPolicy, Sleep, value_at
+from bulkadmin.operations.feeds import (
+    REQUEST_DEADLINE,
+    RUN_DEADLINE,
+    Feed,
+    FetchFailed,
+    Pagination,
+    RetryPolicy,
+    Sleep,
+    value_at,
+)
 from bulkadmin.operations.progress import Cancelled, Progress
 from bulkadmin.operations.results import FAILED, PARTIAL, SUCCEEDED, OperationResult, concerned
 
@@ -106,7 +113,8 @@ class UnknownSource(BulkAdminError):
 
 
 class SourceRegistry:
-    """Sources declared in code (`register`) and in settings (`BULKADMIN_SYNC_SOURCES`)."""
+    """Sources declared in code (`register`); `all` and `get` add those `configured` in settings
+    (`BULKADMIN_SYNC_SOURCES`, which the caller reads: see `jobs.sources`)."""
 
     def __init__(self) -> None:
         self._sources: dict[str, Source] = {}
@@ -118,13 +126,12 @@ class SourceRegistry:
         self._sources[source.name] = source
         return source
 
-    def all(self) -> dict[str, Source]:
-        declared = conf.sync_sources()
-        from_settings = {name: source_from_settings(name, config) for name, config in declared.items()}
+    def all(self, configured: Mapping[str, Mapping[str, Any]]) -> dict[str, Source]:
+        from_settings = {name: source_from_settings(name, config) for name, config in configured.items()}
         return {**self._sources, **from_settings}
 
-    def get(self, name: str) -> Source:
-        found = self.all()
+    def get(self, name: str, configured: Mapping[str, Mapping[str, Any]]) -> Source:
+        found = self.all(configured)
         if name not in found:
             raise UnknownSource(name, sorted(found))
         return found[name]
@@ -220,17 +227,22 @@ def sync_source(
     dry_run: bool = False,
     progress: Progress | None = None,
     now: dt.datetime | None = None,
+    request_deadline: float = REQUEST_DEADLINE,
+    run_deadline: float = RUN_DEADLINE,
     sleep: Sleep | None = None,
     db: Database | None = None,
 ) -> OperationResult:
     """Fetch every page of `source` (only records updated since `since` when given) and upsert
-    them by key. `mark_missing` needs a full sync: it sets `active_field` false on the source's
-    documents absent from the feed. Raises `SyncFailed` (with the partial result) part-way."""
+    them by key, stamping `last_sync` with `now` (default: the current time, UTC). `mark_missing`
+    needs a full sync: it sets `active_field` false on the source's documents absent from the
+    feed. Deadlines in seconds the source's policy leaves unset: `request_deadline` per page,
+    `run_deadline` per run. Raises `SyncFailed` (with the partial result) part-way."""
     _check_options(source, since, mark_missing)
-    now = now or timezone.now()
+    now = now or dt.datetime.now(dt.UTC)
     db = db if db is not None else get_db()
     tally = _Tally(source, since, dry_run)
-    feed = _feed(source, since, sleep)
+    policy = source.policy.with_default_deadlines(request=request_deadline, run=run_deadline)
+    feed = _feed(source, since, sleep, policy)
     try:
         for page in feed.pages():
             page_started = time.perf_counter()
@@ -247,7 +259,7 @@ def sync_source(
     if mark_missing:
         seen = tally.seen
         try:
-            seen, tally.missing_check = _confirmed_seen(source, seen, sleep)
+            seen, tally.missing_check = _confirmed_seen(source, seen, sleep, policy)
         except FetchFailed as error:
             raise SyncFailed(source.name, error, tally.result()) from error
         flagged, concerns = flag_missing(source, seen, dry_run=dry_run, db=db)
@@ -256,7 +268,7 @@ def sync_source(
     return tally.result()
 
 
-def _confirmed_seen(source: Source, seen: set[Any], sleep: Sleep | None) -> tuple[set[Any], str]:
+def _confirmed_seen(source: Source, seen: set[Any], sleep: Sleep | None, policy: RetryPolicy) -> tuple[set[Any], str]:
     """The keys a full sync saw, made safe for flagging missing records, and how. A cursor walks a
     snapshot the source keeps; with page numbers or next links a record deleted mid-run shifts
     the pages and hides another, so the listing is read a second time and only keys missing from
@@ -265,7 +277,7 @@ def _confirmed_seen(source: Source, seen: set[Any], sleep: Sleep | None) -> tupl
         return seen, f"{source.pagination.style} paging reads one snapshot: flagged what it lacked"
     again = {
         value_at(record, source.key_field)
-        for page in _feed(source, None, sleep).pages()
+        for page in _feed(source, None, sleep, policy).pages()
         for record in page.records
         if isinstance(record, Mapping)
     }
@@ -282,7 +294,7 @@ def _check_options(source: Source, since: dt.datetime | None, mark_missing: bool
         raise InvalidSpec(f"Sync source {source.name!r} declares no active_field to flag.", option="mark_missing")
 
 
-def _feed(source: Source, since: dt.datetime | None, sleep: Sleep | None) -> Feed:
+def _feed(source: Source, since: dt.datetime | None, sleep: Sleep | None, policy: RetryPolicy) -> Feed:
     params = dict(source.params)
     if since is not None and source.updated_since_param:
         params[source.updated_since_param] = since.astimezone(dt.UTC).isoformat()
@@ -292,7 +304,7 @@ def _feed(source: Source, since: dt.datetime | None, sleep: Sleep | None) -> Fee
         pagination=source.pagination,
         params=params,
         headers=source.headers(),
-        policy=source.policy,
+        policy=policy,
         sleep=sleep,
     )
 

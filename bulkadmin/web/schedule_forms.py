@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 
 from bulkadmin.core.registry import site
+from bulkadmin.jobs import sources
 from bulkadmin.jobs.parameters import DEFAULT_CLEANUP_BATCH, SYNC_MODES, CleanupParameters, SyncParameters
 from bulkadmin.jobs.schedules import BadSchedule, check_cron
 from bulkadmin.models import Job, Schedule
@@ -19,7 +20,6 @@ from bulkadmin.operations.cleanup import rules
 from bulkadmin.operations.exports.formats import formats
 from bulkadmin.operations.exports.plan import ExportError
 from bulkadmin.operations.exports.run import check_export
-from bulkadmin.operations.sync import sources
 from bulkadmin.web.permissions import collections_for, may_do
 
 MAX_EMAILS = 50  # addresses a schedule's notice goes to
@@ -99,7 +99,8 @@ class ScheduleForm(forms.ModelForm):
         return [rule for rule in rules if may_do(self.user, "cleanup", rule.collection)]
 
     def _sources(self) -> list[str]:
-        return [name for name, source in sources.all().items() if may_do(self.user, "sync", source.model.collection)]
+        declared = sources.declared().items()
+        return [name for name, source in declared if may_do(self.user, "sync", source.model.collection)]
 
     def _show(self, parameters: dict[str, Any]) -> None:
         """The operation's fields, from a saved schedule's parameters."""

@@ -317,10 +317,10 @@ def test_an_unknown_sync_source_names_only_the_sources_the_user_may_sync(data, a
     the user may not touch included."""
     from bulkadmin.operations.sync import sources
 
-    hidden = dataclasses.replace(sources.get("demo_users"), name="hidden_logs_feed", model=ApplicationLog)
+    hidden = dataclasses.replace(sources.get("demo_users", {}), name="hidden_logs_feed", model=ApplicationLog)
     monkeypatch.setitem(sources._sources, hidden.name, hidden)
     client = as_user("syncer", "view_users", "import_users")
-    assert "hidden_logs_feed" in [name for name, _ in sources.all().items()]
+    assert "hidden_logs_feed" in [name for name, _ in sources.all({}).items()]
     listed = client.get("/admin/bulk/sync/").content.decode()
     assert "demo_users" in listed and "hidden_logs_feed" not in listed
     response = client.post("/admin/bulk/sync/", {"action": "dry_run", "source": "nope"})

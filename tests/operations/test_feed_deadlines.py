@@ -99,13 +99,16 @@ def test_a_retry_wait_that_would_pass_the_deadline_fails_at_once(feed):
     assert len(feed.requests) == 1
 
 
-def test_the_request_deadline_defaults_to_the_setting(feed, settings):
-    settings.BULKADMIN_SYNC_REQUEST_DEADLINE = 1
+@pytest.mark.django_db
+def test_a_policy_without_a_request_deadline_takes_the_one_the_sync_is_given(db, feed):
     feed.on("/users", Reply(LONG_BODY, trickle=0.2))
     started = time.monotonic()
-    *_, error = pages_of(feed, dataclasses.replace(PATIENT, request_deadline=None))
+    source = source_for(feed, dataclasses.replace(PATIENT, request_deadline=None))
+    with pytest.raises(SyncFailed) as failed:
+        sync_source(source=source, now=NOW, request_deadline=1)
     assert time.monotonic() - started < 3
-    assert error.reason.startswith("no complete response within 1 s (request deadline)")
+    assert failed.value.reason.startswith("no complete response within 1 s (request deadline)")
+    assert db.users.count_documents({}) == 0
 
 
 def test_a_run_deadline_stops_a_multi_page_feed_at_the_page_in_progress(feed):
@@ -121,12 +124,15 @@ def test_a_run_deadline_stops_a_multi_page_feed_at_the_page_in_progress(feed):
     assert error.reason == "the run passed its deadline of 1 s (run deadline), 1 attempt(s)"
 
 
-def test_the_run_deadline_defaults_to_the_setting(feed, settings):
+@pytest.mark.django_db
+def test_a_sync_jobs_run_deadline_defaults_to_the_setting(db, feed, settings):
     settings.BULKADMIN_SYNC_RUN_DEADLINE = 0.5
     feed.on("/users", Reply({"data": [record(1)]}, delay=2))
-    *read, error = pages_of(feed, dataclasses.replace(PATIENT, request_deadline=30.0))
-    assert (read, error.page) == ([], 1)
-    assert error.reason.startswith("the run passed its deadline of 0.5 s (run deadline)")
+    with pytest.raises(SyncFailed) as failed:
+        sync_job(source=source_for(feed, dataclasses.replace(PATIENT, request_deadline=30.0)), mode="full")
+    assert failed.value.page == 1
+    assert failed.value.reason.startswith("the run passed its deadline of 0.5 s (run deadline)")
+    assert Job.objects.get().status == Job.Status.FAILED
 
 
 @pytest.mark.django_db

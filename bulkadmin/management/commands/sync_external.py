@@ -8,7 +8,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bulkadmin.core.exceptions import BulkAdminError
-from bulkadmin.jobs import joblog
+from bulkadmin.jobs import joblog, sources
 from bulkadmin.jobs.leases import LeaseHeld
 from bulkadmin.jobs.runs import last_synced_at, sync_job
 from bulkadmin.management.arguments import worded
@@ -16,7 +16,7 @@ from bulkadmin.management.progress import ProgressLine, showing_job_progress
 from bulkadmin.management.results import not_confirmed
 from bulkadmin.models import Job
 from bulkadmin.operations.results import OperationResult
-from bulkadmin.operations.sync import SyncFailed, sources
+from bulkadmin.operations.sync import SyncFailed
 
 ERRORS_SHOWN = 10
 
@@ -83,7 +83,7 @@ class Command(BaseCommand):
             raise CommandError("; ".join(problems))
 
     def _list(self) -> None:
-        for name, source in sorted(sources.all().items()):
+        for name, source in sorted(sources.declared().items()):
             last = last_synced_at(source)
             since = f"last synced {last:%Y-%m-%d %H:%M} UTC" if last else "never synced"
             url = source.default_url or "-"

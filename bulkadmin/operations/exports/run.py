@@ -17,7 +17,7 @@ import pymongo
 from pymongo.database import Database
 from pymongo.errors import OperationFailure, PyMongoError
 
-from bulkadmin.core import conf
+from bulkadmin.core.conf import SETTINGS
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.streams import with_id_condition
@@ -27,6 +27,7 @@ from bulkadmin.operations.progress import Progress
 from bulkadmin.operations.results import SUMMARIES, OperationResult
 
 Destination = str | os.PathLike[str] | IO[bytes]
+READ_SECONDS = SETTINGS["BULKADMIN_USER_READ_MAX_TIME_MS"].default / 1000  # callers pass the setting
 
 
 def export_documents(
@@ -40,13 +41,14 @@ def export_documents(
     limit: int | None = None,
     extended_json: bool = False,
     batch_size: int = 1000,
+    read_seconds: float = READ_SECONDS,
     progress: Progress | None = None,
     db: Database | None = None,
 ) -> OperationResult:
     """Write the documents of `model` matching `filter` (model field names, checked as the
     composer checks them) to `destination`: a path (written whole or not at all), `-` for
     standard output, or a binary file object. `fields`, `sort` (`-last_login`) and `limit` as
-    mongoexport's; `progress(done, total)` after each batch."""
+    mongoexport's; each batch read within `read_seconds`; `progress(done, total)` after each batch."""
     started = time.perf_counter()
     fmt, plan = check_export(
         model,
@@ -63,7 +65,7 @@ def export_documents(
     total = _total(collection, plan)
     options = WriteOptions(extended_json=extended_json, sheet=model.collection)
     with _opened(destination) as stream:
-        rows = _write(fmt, stream, plan, options, _batches(collection, plan, batch_size), total, progress)
+        rows = _write(fmt, stream, plan, options, _batches(collection, plan, batch_size, read_seconds), total, progress)
     return OperationResult(
         operation="export",
         target=model.collection,
@@ -117,22 +119,25 @@ def _write(
     return rows
 
 
-def _batches(collection: Any, plan: ExportPlan, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+def _batches(collection: Any, plan: ExportPlan, batch_size: int, seconds: float) -> Iterator[list[dict[str, Any]]]:
     """The matching documents in the plan's order, `batch_size` at a time, each batch read within
-    the time limit of a read a user composed (`BULKADMIN_USER_READ_MAX_TIME_MS`). In `_id` order
+    `seconds` (the time limit of a read a user composed). In `_id` order
     over ObjectIds each batch is its own query, the matches past the last `_id` (keyset), so no
     read waits on the whole collection; another order is one cursor."""
-    with _time_limited():
+    with _time_limited(seconds):
         keyset = plan.sort == (("_id", 1),) and _only_object_ids(collection, plan.query)
-    return _keyset_batches(collection, plan, batch_size) if keyset else _cursor_batches(collection, plan, batch_size)
+    read = _keyset_batches if keyset else _cursor_batches
+    return read(collection, plan, batch_size, seconds)
 
 
-def _keyset_batches(collection: Any, plan: ExportPlan, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+def _keyset_batches(
+    collection: Any, plan: ExportPlan, batch_size: int, seconds: float
+) -> Iterator[list[dict[str, Any]]]:
     last, left = None, plan.limit
     while left is None or left > 0:
         size = batch_size if left is None else min(batch_size, left)
         query = plan.query if last is None else with_id_condition(plan.query, {"$gt": last})
-        with _time_limited():
+        with _time_limited(seconds):
             batch = list(collection.find(query, plan.projection, sort=[("_id", 1)], limit=size))
         if not batch:
             return
@@ -143,12 +148,14 @@ def _keyset_batches(collection: Any, plan: ExportPlan, batch_size: int) -> Itera
         left = None if left is None else left - len(batch)
 
 
-def _cursor_batches(collection: Any, plan: ExportPlan, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+def _cursor_batches(
+    collection: Any, plan: ExportPlan, batch_size: int, seconds: float
+) -> Iterator[list[dict[str, Any]]]:
     cursor = collection.find(plan.query, plan.projection, sort=list(plan.sort), limit=plan.limit or 0)
     cursor.batch_size(batch_size)
     with contextlib.closing(cursor):
         while True:
-            with _time_limited():
+            with _time_limited(seconds):
                 batch = list(itertools.islice(cursor, batch_size))
             if not batch:
                 return
@@ -165,10 +172,9 @@ def _only_object_ids(collection: Any, query: dict[str, Any]) -> bool:
 
 
 @contextlib.contextmanager
-def _time_limited() -> Iterator[None]:
-    """The reads inside within `BULKADMIN_USER_READ_MAX_TIME_MS` (sent as maxTimeMS and kept by
-    the client); `ExportError` naming the filter when it is exceeded."""
-    seconds = conf.user_read_max_time_ms() / 1000
+def _time_limited(seconds: float) -> Iterator[None]:
+    """The reads inside within `seconds` (sent as maxTimeMS and kept by the client); `ExportError`
+    naming the filter when it is exceeded."""
     try:
         with pymongo.timeout(seconds):
             yield

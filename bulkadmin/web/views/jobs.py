@@ -15,13 +15,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from bulkadmin.core.exceptions import BulkAdminError
-from bulkadmin.jobs import figures, kinds, once, runs, tasks
+from bulkadmin.jobs import figures, kinds, once, runs, sources, tasks
 from bulkadmin.jobs import rules as job_rules
 from bulkadmin.jobs.error_pages import ErrorFileRows, has_error_file, open_error_file
 from bulkadmin.jobs.parameters import CleanupParameters, SyncParameters
 from bulkadmin.models import Job
 from bulkadmin.operations.cleanup import rules
-from bulkadmin.operations.sync import sources
 from bulkadmin.web.charts import throughput_svg
 from bulkadmin.web.job_facts import facts
 from bulkadmin.web.job_filters import filter_jobs

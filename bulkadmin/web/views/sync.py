@@ -9,9 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from bulkadmin.core.exceptions import BulkAdminError
+from bulkadmin.jobs import sources
 from bulkadmin.jobs.once import FIELD, form_key
 from bulkadmin.models import Job
-from bulkadmin.operations.sync import Source, UnknownSource, sources
+from bulkadmin.operations.sync import Source, UnknownSource
 from bulkadmin.web.launch import launch_sync
 from bulkadmin.web.permissions import MissingPermission, collections_for, require
 from bulkadmin.web.views.common import finished_message, page
@@ -53,7 +54,7 @@ def sync_page(request: HttpRequest) -> HttpResponse:
 
 def _render(request: HttpRequest, error: str = "", status: int = 200) -> HttpResponse:
     try:
-        declared = sorted(sources.all().items())
+        declared = sorted(sources.declared().items())
     except BulkAdminError as problem:
         declared, error = [], f"{error} {problem}".strip()
     allowed = collections_for(request.user, "sync")
