@@ -14,6 +14,8 @@ from typing import Any
 
 import bson
 from bson import ObjectId
+from bson.binary import UuidRepresentation
+from bson.codec_options import CodecOptions
 from bson.errors import BSONError
 
 from bulkadmin.core import conf
@@ -26,6 +28,8 @@ USER_READ_MAX_TIME_MS = conf.DEFAULT_USER_READ_MAX_TIME_MS
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _SIMPLE = frozenset({str, int, float, bool, type(None), dt.datetime, ObjectId})
+# UUIDs as the client encodes them (`core.mongo.CLIENT_OPTIONS`), so a stored UUID can be set again.
+_AS_THE_CLIENT_ENCODES: CodecOptions[dict[str, Any]] = CodecOptions(uuid_representation=UuidRepresentation.STANDARD)
 
 
 user_read_max_time_ms = conf.user_read_max_time_ms
@@ -61,7 +65,7 @@ def check_stored_value(value: Any, field: str, operator: str | None = None) -> N
         return
     _check_scalars(value, field, operator)
     try:
-        bson.encode({"v": value})
+        bson.encode({"v": value}, codec_options=_AS_THE_CLIENT_ENCODES)
     except (BSONError, OverflowError, TypeError, ValueError) as error:
         raise InvalidSpec(f"{field}: this value cannot be stored ({error}).", field=field, operator=operator) from None
 

@@ -19,7 +19,7 @@ MODE_CHOICES = (
 )
 DELIMITER_CHOICES = (("", "detect"), (",", ", comma"), (";", "; semicolon"), ("\t", "tab"), ("|", "| pipe"))
 LEAVE_OUT = ""
-READ_OPTIONS = frozenset({"encoding", "delimiter", "sheet"})  # fields shown when the format takes them
+READ_OPTIONS = frozenset({"encoding", "delimiter", "sheet", "extended_json"})  # shown when the format takes them
 
 
 class ImportOptions(forms.Form):
@@ -32,6 +32,12 @@ class ImportOptions(forms.Form):
     encoding = forms.CharField(required=False, max_length=40, help_text="Empty to detect (UTF-8, UTF-16, cp1252…).")
     delimiter = forms.ChoiceField(choices=DELIMITER_CHOICES, required=False)
     ignore_blanks = forms.BooleanField(required=False, help_text="Merge: an empty cell leaves the field as it is.")
+    extended_json = forms.BooleanField(
+        required=False,
+        label="Extended JSON",
+        help_text="JSON and NDJSON: read MongoDB Extended JSON ($oid, $date, $numberDecimal…) as the types it "
+        "stands for, as an export with Extended JSON or mongoexport writes it.",
+    )
     date_format = forms.CharField(
         required=False,
         max_length=60,
@@ -57,6 +63,7 @@ class ImportOptions(forms.Form):
             "delimiter": data.get("delimiter") or None,
             "ignore_blanks": data["ignore_blanks"],
             "date_format": data.get("date_format") or None,
+            "extended_json": bool(data.get("extended_json")),
         }
 
 
@@ -65,7 +72,17 @@ class UploadForm(ImportOptions):
 
     collection = forms.ChoiceField(error_messages={"required": "Choose the collection to import into."})
     file = forms.FileField()
-    field_order = ("collection", "file", "mode", "key_fields", "encoding", "delimiter", "date_format", "ignore_blanks")
+    field_order = (
+        "collection",
+        "file",
+        "mode",
+        "key_fields",
+        "encoding",
+        "delimiter",
+        "date_format",
+        "extended_json",
+        "ignore_blanks",
+    )
 
     def __init__(self, *args: Any, collections: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -81,7 +98,17 @@ class PreviewForm(ImportOptions):
 
     format = forms.ChoiceField(required=False)
     sheet = forms.ChoiceField(required=False, help_text="The worksheet to import.")
-    field_order = ("format", "sheet", "encoding", "delimiter", "date_format", "mode", "key_fields", "ignore_blanks")
+    field_order = (
+        "format",
+        "sheet",
+        "encoding",
+        "delimiter",
+        "extended_json",
+        "date_format",
+        "mode",
+        "key_fields",
+        "ignore_blanks",
+    )
 
     def __init__(
         self,
@@ -137,6 +164,7 @@ def preview_initial(options: dict[str, Any], plans: tuple[ColumnPlan, ...]) -> d
         "date_format": options.get("date_format") or "",
         "format": options.get("format") or "",
         "sheet": options.get("sheet") or "",
+        "extended_json": bool(options.get("extended_json")),
     }
     initial.update({f"map_{n}": plan.target for n, plan in enumerate(plans[:PREVIEW_COLUMNS])})
     return initial

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import bson
+from bson.binary import UuidRepresentation
+from bson.codec_options import CodecOptions
 from django.core.management import call_command
 from pymongo.database import Database
 
@@ -15,6 +17,7 @@ from bulkadmin.core.documents import MongoModel
 from bulkadmin.models import Job
 
 FORMATS = ("csv", "tsv", "json", "ndjson", "xlsx")
+CODEC = CodecOptions(tz_aware=True, uuid_representation=UuidRepresentation.STANDARD)  # as the client reads
 
 
 def export(*arguments: str) -> tuple[str, str]:
@@ -34,9 +37,11 @@ def merge_back(model: type[MongoModel], path: Path) -> dict[str, Any]:
 
 def snapshot(db: Database, collection: str) -> list[bytes]:
     """Every document of `collection` in `_id` order, as BSON (exact values, types and key order)."""
-    return [bson.encode(document) for document in db[collection].find().sort("_id", 1)]
+    return [bson.encode(document, codec_options=CODEC) for document in db[collection].find().sort("_id", 1)]
 
 
 def changes(before: list[bytes], after: list[bytes]) -> list[tuple[Any, Any]]:
     """The documents that differ, decoded (for a readable failure)."""
-    return [(bson.decode(old), bson.decode(new)) for old, new in zip(before, after, strict=True) if old != new]
+    return [
+        (bson.decode(old, CODEC), bson.decode(new, CODEC)) for old, new in zip(before, after, strict=True) if old != new
+    ]

@@ -44,6 +44,7 @@ IMPORT_OPTIONS = (
     "ignore_blanks",
     "limit",
     "date_format",
+    "extended_json",
 )
 FLAGS = {"key_fields": "--key", "mapping": "--map", "errors_path": "--errors"}  # the others are --option-name
 
@@ -103,6 +104,12 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=positive_int, metavar="N", help="Import only the first N rows.")
         parser.add_argument(
             "--date-format", metavar="FMT", help="strptime format of dates (e.g. %%d/%%m/%%Y); ISO 8601 is always read."
+        )
+        parser.add_argument(
+            "--extended-json",
+            action="store_true",
+            help="JSON / NDJSON: read MongoDB Extended JSON ($oid, $date, ...), as export_data --extended-json "
+            "and mongoexport write it.",
         )
         parser.add_argument("--resume", type=int, metavar="JOB_ID", help="Continue an interrupted import job.")
 
@@ -175,6 +182,7 @@ class Command(BaseCommand):
             ignore_blanks=options["ignore_blanks"],
             limit=options["limit"],
             date_format=options["date_format"],
+            extended_json=options["extended_json"],
             progress=progress,
         )
 

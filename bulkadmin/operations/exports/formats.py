@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from bson import json_util
+from bson.binary import UuidRepresentation
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.exceptions import IllegalCharacterError
@@ -24,6 +25,9 @@ from bulkadmin.core.documents import get_path
 from bulkadmin.core.exceptions import AlreadyRegistered
 from bulkadmin.operations.exports.plan import Column, ExportError, ExportPlan
 from bulkadmin.operations.exports.values import TEXT, plain_json, spreadsheet, text
+
+# UUIDs as the client stores them (binary subtype 4, `core.mongo.CLIENT_OPTIONS`).
+CANONICAL_JSON = json_util.CANONICAL_JSON_OPTIONS.with_options(uuid_representation=UuidRepresentation.STANDARD)
 
 # csv.writer writes them as `values.text` would (and text starting with a letter or digit needs no guard)
 WRITTEN_AS_IS = frozenset({int, float, type(None)})
@@ -173,7 +177,7 @@ class JsonWriter:
 
     def _encode(self, document: Document) -> str:
         if self.extended:
-            return json_util.dumps(document, json_options=json_util.CANONICAL_JSON_OPTIONS, ensure_ascii=False)
+            return json_util.dumps(document, json_options=CANONICAL_JSON, ensure_ascii=False)
         if self.top_level is not None:  # every field a top-level one: one pass, no path to follow
             missing = _MISSING
             pairs = self.top_level

@@ -13,6 +13,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from bson import json_util
+from bson.binary import UuidRepresentation
+
 from bulkadmin.core.exceptions import BulkAdminError, InvalidSpec
 from bulkadmin.core.storable import MAX_DEPTH, check_depth
 from bulkadmin.operations.cells import guard_formula
@@ -21,6 +24,7 @@ from bulkadmin.operations.imports.readers import Record
 _LONE_SURROGATE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 KEPT_ERRORS = 100
+RELAXED_JSON = json_util.RELAXED_JSON_OPTIONS.with_options(uuid_representation=UuidRepresentation.STANDARD)
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,15 @@ def cell_text(value: Any) -> str:
             check_depth(value)
     except InvalidSpec:
         return f"(not written: nested deeper than {MAX_DEPTH} levels)"
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    text = json.dumps(value, ensure_ascii=False, default=_extended_or_text)
     # A lone surrogate that is not an undecodable byte (a JSON "\ud800") stays escaped.
-    return text if _LONE_SURROGATE.search(text) is None else json.dumps(value, default=str)
+    return text if _LONE_SURROGATE.search(text) is None else json.dumps(value, default=_extended_or_text)
+
+
+def _extended_or_text(value: Any) -> Any:
+    """A BSON value read from Extended JSON (`--extended-json`) written back as relaxed Extended
+    JSON, so the error file's row can be imported again; any other value as its text."""
+    try:
+        return json_util.default(value, RELAXED_JSON)
+    except TypeError:
+        return str(value)

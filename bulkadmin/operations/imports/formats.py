@@ -23,6 +23,7 @@ BINARY_MAGIC = (b"PK\x03\x04", b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"
 STDIN_FORMAT = "csv"  # standard input has no name to tell its format by
 TEXT_OPTIONS = frozenset({"encoding"})
 DELIMITED_OPTIONS = frozenset({"encoding", "delimiter"})
+JSON_OPTIONS = frozenset({"encoding", "extended_json"})
 
 
 class Reader(Protocol):
@@ -121,7 +122,7 @@ def open_reader(fmt: ImportFormat, source: Source, options: ReadOptions) -> Read
     """The reader of `source` in format `fmt`; an option that does not apply to it is an error."""
     for name in options.given():
         if name not in fmt.options:
-            raise ImportFileError(f"The {name} option does not apply to {fmt.label} files.")
+            raise ImportFileError(f"The {name.replace('_', ' ')} option does not apply to {fmt.label} files.")
     return fmt.open(source, options)
 
 
@@ -169,6 +170,7 @@ formats.register(
         open=open_json,
         check_content=check_text,
         tabular=False,
+        options=JSON_OPTIONS,
     )
 )
 formats.register(
@@ -179,6 +181,7 @@ formats.register(
         open=open_ndjson,
         check_content=check_text,
         tabular=False,
+        options=JSON_OPTIONS,
     )
 )
 formats.register(

@@ -13,7 +13,7 @@ from bulkadmin.bulk.batching import check_batch_size
 from bulkadmin.bulk.plans import resolve_key_fields
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import InvalidSpec
-from bulkadmin.operations.imports.formats import formats
+from bulkadmin.operations.imports.formats import ImportFormat, formats
 from bulkadmin.operations.imports.shaping import parse_mapping
 from bulkadmin.operations.imports.sources import check_encoding
 
@@ -41,6 +41,7 @@ class ImportOptions:
     limit: int | None = None
     date_format: str = ""
     keep_undo: bool = False
+    extended_json: bool = False
 
     def to_parameters(self) -> dict[str, Any]:
         """JSON-ready, as a job stores them."""
@@ -76,8 +77,10 @@ def check_import_options(
     limit: int | None = None,
     date_format: str | None = None,
     keep_undo: bool = False,
+    extended_json: bool = False,
 ) -> ImportOptions:
-    """Check an import's options against `model` (raises `InvalidSpec` or `ImportFileError`)."""
+    """Check an import's options against `model` (raises `InvalidSpec` or `ImportFileError`).
+    `extended_json` reads a JSON or NDJSON file's MongoDB Extended JSON (`{"$oid": ...}`)."""
     operation_mode = _mode(mode)
     keys = _keys(model, operation_mode, key_fields)
     check_batch_size(batch_size)
@@ -86,7 +89,7 @@ def check_import_options(
     if delimiter is not None and len(delimiter) != 1:
         raise InvalidSpec(f"The delimiter must be one character, got {delimiter!r}.", option="delimiter")
     if format:
-        formats.get(format)
+        _check_format(formats.get(format), extended_json=extended_json)
     return ImportOptions(
         source=source_name(source),
         mode=operation_mode,
@@ -104,6 +107,7 @@ def check_import_options(
         limit=limit,
         date_format=date_format or "",
         keep_undo=bool(keep_undo),
+        extended_json=bool(extended_json),
     )
 
 
@@ -112,6 +116,13 @@ def source_name(source: str | os.PathLike[str] | Any) -> str:
     if isinstance(source, (str, os.PathLike)):
         return "-" if str(source) == "-" else str(Path(source).resolve())
     return str(getattr(source, "name", "<stream>"))
+
+
+def _check_format(fmt: ImportFormat, *, extended_json: bool) -> None:
+    if extended_json and "extended_json" not in fmt.options:
+        raise InvalidSpec(
+            f"Extended JSON applies to the JSON and NDJSON formats, not {fmt.label}.", option="extended_json"
+        )
 
 
 def _mode(mode: str) -> str:

@@ -157,6 +157,7 @@ class _Import:
             encoding=state.encoding or options.encoding,
             delimiter=state.delimiter or options.delimiter,
             sheet=state.sheet or options.sheet,
+            extended_json=options.extended_json,
         )
         reader = open_reader(fmt, source, chosen)
         state.delimiter = reader.settings.delimiter or None

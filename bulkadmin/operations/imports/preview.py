@@ -115,6 +115,7 @@ def checked_rows(
     ignore_blanks: bool = False,
     sheet: str | None = None,
     date_format: str | None = None,
+    extended_json: bool = False,
 ) -> Iterator[tuple[ImportPreview, Iterator[PreviewRow]]]:
     """The file at `path` as an import would read it: how (format, columns, problems found before
     the first row) and its rows one by one, each checked, streamed. `mapping` (header -> field, ''
@@ -122,7 +123,8 @@ def checked_rows(
     source = open_source(path)
     try:
         fmt = formats.detect(source.name, format or None, source.sample)
-        chosen = ReadOptions(check_encoding(encoding) if encoding else "", delimiter or "", sheet or "")
+        encoding = check_encoding(encoding) if encoding else ""
+        chosen = ReadOptions(encoding, delimiter or "", sheet or "", extended_json=bool(extended_json))
         reader = open_reader(fmt, source, chosen)
         used = reader.settings
         plan = ImportPreview(

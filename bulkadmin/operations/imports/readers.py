@@ -1,8 +1,13 @@
 """Streaming readers: CSV / TSV, a JSON array (ijson) and NDJSON, yielding one `Record` per row.
 
+With `extended_json`, the JSON readers read MongoDB Extended JSON (canonical, relaxed or legacy:
+`{"$oid": ...}`, `{"$date": ...}`, `{"$numberDecimal": ...}`) as the BSON values it stands for,
+through pymongo's `json_util`.
+
 Readers never hold more than the row at hand. A row they cannot make sense of (ragged, broken
-JSON, undecodable bytes) is yielded with its `problem` set, so it is reported as a rejected row;
-only a file that cannot be read at all raises `ImportFileError`.
+JSON, undecodable bytes, an Extended JSON value json_util refuses) is yielded with its `problem`
+set, so it is reported as a rejected row; only a file that cannot be read at all raises
+`ImportFileError`.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import datetime as dt
 import io
 import re
 from collections.abc import Iterator
@@ -17,9 +23,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import ijson
+from bson import json_util
+from bson.binary import UuidRepresentation
+from bson.errors import BSONError
 
 from bulkadmin.core.exceptions import InvalidSpec
-from bulkadmin.core.storable import loads_json
+from bulkadmin.core.storable import check_depth, loads_json
 from bulkadmin.operations.imports.limits import ReadLimits, bounded_lines
 from bulkadmin.operations.imports.sources import (
     ImportFileError,
@@ -35,6 +44,12 @@ SNIFF_ROWS = 50
 
 _SURROGATES = re.compile("[\udc80-\udcff]")  # bytes that did not decode (surrogateescape)
 _SURROGATES_OR_REPLACED = re.compile("[\udc80-\udcff\ufffd]")  # ... or were replaced (UTF-16/32)
+# Extended JSON read as the MongoDB client returns stored values (`core.mongo.CLIENT_OPTIONS`).
+EXTENDED_JSON_OPTIONS = json_util.JSONOptions(
+    tz_aware=True, tzinfo=dt.UTC, uuid_representation=UuidRepresentation.STANDARD
+)
+# What json_util raises for a value it cannot read (a bad date, an ObjectId of bad hex, ...).
+_UNREADABLE = (ValueError, TypeError, KeyError, ArithmeticError, BSONError)
 
 
 def undecodable_pattern(encoding: str) -> re.Pattern[str]:
@@ -68,8 +83,9 @@ class ReadOptions:
     encoding: str = ""
     delimiter: str = ""
     sheet: str = ""
+    extended_json: bool = False
 
-    def given(self) -> dict[str, str]:
+    def given(self) -> dict[str, str | bool]:
         """The options that are set, by name."""
         return {name: value for name, value in asdict(self).items() if value}
 
@@ -100,11 +116,11 @@ def open_delimited(default_delimiter: str = "") -> Any:
 
 
 def open_json(source: Source, options: ReadOptions) -> JsonReader:
-    return JsonReader(source, encoding_for(source, options))
+    return JsonReader(source, encoding_for(source, options), extended=options.extended_json)
 
 
 def open_ndjson(source: Source, options: ReadOptions) -> NdjsonReader:
-    return NdjsonReader(source, encoding_for(source, options))
+    return NdjsonReader(source, encoding_for(source, options), extended=options.extended_json)
 
 
 def encoding_for(source: Source, options: ReadOptions) -> str:
@@ -244,9 +260,9 @@ class NdjsonReader:
     header_line: int | None = None
     sheets: tuple[str, ...] = ()
 
-    def __init__(self, source: Source, encoding: str) -> None:
-        self.encoding = encoding
-        self.settings = ReadOptions(encoding=encoding)
+    def __init__(self, source: Source, encoding: str, *, extended: bool = False) -> None:
+        self.encoding, self.extended = encoding, extended
+        self.settings = ReadOptions(encoding=encoding, extended_json=extended)
         self._undecodable = undecodable_pattern(encoding)
         self.text = io.TextIOWrapper(source.binary(), encoding=encoding, errors=decode_errors(encoding))
 
@@ -277,7 +293,7 @@ class NdjsonReader:
                 where = f" at column {column}" if column else ""
                 yield Record(number, line_number, text, f"invalid JSON{where}: {message}")
                 continue
-            yield Record(number, line_number, value, _not_an_object(value))
+            yield object_record(number, line_number, value, extended=self.extended)
 
 
 class JsonReader:
@@ -287,9 +303,9 @@ class JsonReader:
     header_line: int | None = None
     sheets: tuple[str, ...] = ()
 
-    def __init__(self, source: Source, encoding: str) -> None:
-        self.source = source
-        self.settings = ReadOptions(encoding=encoding)
+    def __init__(self, source: Source, encoding: str, *, extended: bool = False) -> None:
+        self.source, self.extended = source, extended
+        self.settings = ReadOptions(encoding=encoding, extended_json=extended)
         first = decode_sample(source.sample, encoding, source.at_eof).lstrip()
         if first and not first.startswith("["):
             hint = " (for one object per line, choose the NDJSON format)" if first.startswith("{") else ""
@@ -315,7 +331,7 @@ class JsonReader:
         try:
             for value in ijson.items(self.stream, "item", use_float=True):
                 number += 1
-                yield Record(number, None, value, _not_an_object(value))
+                yield object_record(number, None, value, extended=self.extended)
         except (ijson.JSONError, UnicodeDecodeError) as error:
             failure = ImportFileError(f"Invalid JSON after item {number}: {_first_line(error)}.")
             if self.source.path is None:
@@ -335,7 +351,7 @@ class JsonReader:
             for value in ijson.get_backend("python").items(self._utf8(raw), "item", use_float=True):
                 number += 1
                 if number > done:
-                    yield Record(number, None, value, _not_an_object(value))
+                    yield object_record(number, None, value, extended=self.extended)
         except (ijson.JSONError, UnicodeDecodeError) as error:
             if number <= done:
                 raise failure from None
@@ -367,6 +383,36 @@ class _Utf8Recoder(io.RawIOBase):
 
 def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def object_record(number: int, line: int | None, value: Any, *, extended: bool) -> Record:
+    """The record of one JSON row: a rejection unless it is an object; with `extended`, its
+    Extended JSON values read as BSON values (a value that cannot be read rejects the row, naming
+    its field)."""
+    problem = _not_an_object(value)
+    if problem is not None or not extended:
+        return Record(number, line, value, problem)
+    try:
+        check_depth(value)  # decoding recurses: refuse first what MongoDB could not store anyway
+        return Record(number, line, {key: _from_extended(item, key) for key, item in value.items()})
+    except InvalidSpec as error:
+        return Record(number, line, value, str(error), error.field)
+
+
+def _from_extended(value: Any, path: str) -> Any:
+    """`value` with every object in it read as json_util.loads reads it (innermost first), so
+    `{"$date": {"$numberLong": "1"}}` is a datetime; raises `InvalidSpec` naming the path of a
+    value json_util refuses."""
+    if isinstance(value, dict):
+        inner = {key: _from_extended(item, f"{path}.{key}") for key, item in value.items()}
+        try:
+            return json_util.object_hook(inner, EXTENDED_JSON_OPTIONS)
+        except _UNREADABLE as error:
+            shown = _first_line(error)
+            raise InvalidSpec(f"{path}: not valid Extended JSON ({shown}).", field=path) from None
+    if isinstance(value, list):
+        return [_from_extended(item, f"{path}.{position}") for position, item in enumerate(value)]
+    return value
 
 
 def _not_an_object(value: Any) -> str | None:

@@ -325,7 +325,8 @@ class Shaper:
             convert = converter_for(self.model, target, self.date_format, cells=False)
         except InvalidSpec:
             convert = None  # left for validation to reject, naming the field
-        return target, tuple(target.split(".")), convert
+        head, *rest = target.split(".")
+        return target, (field_name(self.model, head), *rest), convert  # a stored key (`_id`) as its field
 
 
 def _maybe_guarded(cells: list[Any]) -> bool:

@@ -36,6 +36,7 @@ def scan_context(token: str, meta: dict[str, Any], preview: ImportPreview | None
         "key_fields": list(options.get("key_fields") or ()),
         "ignore_blanks": bool(options.get("ignore_blanks")),
         "date_format": options.get("date_format") or None,
+        "extended_json": bool(options.get("extended_json")),
         "format": preview.format,
         "encoding": preview.encoding or None,
         "delimiter": preview.delimiter,

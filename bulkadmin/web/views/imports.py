@@ -141,6 +141,7 @@ def _upload_of(request: HttpRequest, token: str) -> tuple[Path, dict[str, Any]]:
 def _preview(model: type[MongoModel], path: Path, options: dict[str, Any], mapping: Any) -> ImportPreview:
     keys = tuple(options.get("key_fields") or ())
     chosen: dict[str, Any] = {name: options.get(name) for name in ("format", "encoding", "delimiter", "sheet")}
+    chosen["extended_json"] = bool(options.get("extended_json"))
     try:
         return preview_file(
             model=model,
