@@ -15,7 +15,7 @@ from pymongo.database import Database
 
 from bulkadmin.bulk.batching import aiter_batches, known_total
 from bulkadmin.bulk.options import BulkOptions, Clock, build_plan, with_defaults
-from bulkadmin.bulk.plans import REFUSED_WHOLE, Find, Steps, resolve_key_fields, write_failed
+from bulkadmin.bulk.plans import REFUSED_WHOLE, Find, Steps, write_failed
 from bulkadmin.bulk.results import BulkResult
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_async_db
@@ -57,10 +57,10 @@ async def bulk_upsert(
 ) -> BulkResult:
     """Insert new documents and write changed ones by key; see `bulkadmin.bulk.bulk_upsert`."""
     options = with_defaults(options)
-    keys = resolve_key_fields(model, key_fields)
+    plan_options = {"key_fields": key_fields, "mode": mode, "dry_run": dry_run, "on_pre_images": on_pre_images}
+    build_plan("upsert", model, ordered=options["ordered"], **plan_options)  # refused before the indexes
     if not dry_run and index_models(model):
         await _collection(model, options["db"]).create_indexes(index_models(model))
-    plan_options = {"key_fields": keys, "mode": mode, "dry_run": dry_run, "on_pre_images": on_pre_images}
     return await _run("upsert", model, docs, options, **plan_options)
 
 

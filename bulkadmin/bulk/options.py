@@ -7,9 +7,9 @@ import time
 from typing import Any, TypedDict, cast
 
 from bulkadmin.bulk.batching import check_batch_size
-from bulkadmin.bulk.plans import InsertPlan, OpsPlan, Plan, ProgressCallback
+from bulkadmin.bulk.plans import InsertPlan, OpsPlan, Plan, ProgressCallback, resolve_key_fields
 from bulkadmin.bulk.results import BulkResult
-from bulkadmin.bulk.specs import delete_request, restore_request, update_request, write_request
+from bulkadmin.bulk.specs import delete_request, ids_request, restore_request, update_request, write_request
 from bulkadmin.bulk.upserts import UpsertPlan
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import BulkWriteError
@@ -74,9 +74,13 @@ def raise_failed_rows(result: BulkResult) -> BulkResult:
 
 
 def build_plan(kind: str, model: type[MongoModel], **options: Any) -> Plan:
-    """The plan behind each public bulk function (shared by the sync and async APIs)."""
+    """The plan behind each public bulk function (shared by the sync and async APIs). Besides
+    the functions' kinds, `update_ids` / `delete_ids` write one batch of stored `_id`s per row
+    with an `update` translated once (see `specs.ids_request`)."""
     if kind == "upsert":
-        return UpsertPlan(model, **options)
+        return UpsertPlan(model, **{**options, "key_fields": resolve_key_fields(model, options.get("key_fields"))})
+    if kind in ("update_ids", "delete_ids"):
+        return OpsPlan(model, kind.removesuffix("_ids"), ids_request(options.pop("update", None)), **options)
     if kind == "insert":
         return InsertPlan(model, **options)
     builders = {

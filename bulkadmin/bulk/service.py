@@ -1,4 +1,5 @@
-"""The synchronous bulk service: the seed API's functions on pymongo's `MongoClient`.
+"""The synchronous bulk service on pymongo's `MongoClient`: the seed API's functions, each a
+`BulkWriter` session run over its items, and the session for operations writing batch by batch.
 
 This module and `bulkadmin.bulk.aio` are the only code that calls pymongo's write methods.
 """
@@ -6,8 +7,8 @@ This module and `bulkadmin.bulk.aio` are the only code that calls pymongo's writ
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
+from itertools import chain
 from typing import Any, Unpack
 
 import pymongo.errors
@@ -17,7 +18,8 @@ from pymongo.database import Database
 
 from bulkadmin.bulk.batching import iter_batches, known_total
 from bulkadmin.bulk.options import BulkOptions, Clock, build_plan, with_defaults
-from bulkadmin.bulk.plans import REFUSED_WHOLE, Find, Steps, resolve_key_fields, write_failed
+from bulkadmin.bulk.pipelining import pipelined
+from bulkadmin.bulk.plans import REFUSED_WHOLE, Find, Plan, Prepared, ProgressCallback, Steps, write_failed
 from bulkadmin.bulk.results import BulkResult
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_db
@@ -72,12 +74,87 @@ def bulk_upsert(
     """Insert new documents and write changed ones by key (`merge`: `$set` the given fields;
     `replace`: the whole document; `delete`: remove by key), counting created / updated /
     unchanged exactly. `on_pre_images` receives documents as they were before each write."""
-    options = with_defaults(options)
-    keys = resolve_key_fields(model, key_fields)
-    if not dry_run:
-        ensure_indexes(model, _collection(model, options["db"]).database)
-    plan_options = {"key_fields": keys, "mode": mode, "dry_run": dry_run, "on_pre_images": on_pre_images}
-    return _run("upsert", model, docs, options, **plan_options)
+    plan_options = {"key_fields": key_fields, "mode": mode, "dry_run": dry_run, "on_pre_images": on_pre_images}
+    return _run("upsert", model, docs, with_defaults(options), **plan_options)
+
+
+class BulkWriter:
+    """One operation's writes to one collection, a session of batches: the plan's options
+    checked, the model's indexes created (upserts, unless a dry run) and the update translated
+    (`update_ids`) once, then each batch written with no thread of its own.
+
+    `write(batch)` writes one batch in the calling thread and returns its result (row indexes
+    within the batch; failed rows are in the result, never raised); `run(items, ...)` is a whole
+    bulk function: one plan over every batch, pipelined (`bulk.pipelining`)."""
+
+    def __init__(
+        self,
+        model: type[MongoModel],
+        kind: str,
+        *,
+        db: Database[Document] | None = None,
+        ordered: bool = True,
+        indexes: bool | None = None,
+        **plan_options: Any,
+    ) -> None:
+        self.model, self.kind = model, kind
+        self.plan_options = {"ordered": ordered, **plan_options}
+        build_plan(kind, model, **self.plan_options)  # a bad option is refused before anything is written
+        self.collection = _collection(model, db)
+        if indexes is None:  # by default as the bulk functions: an upsert's key index refuses duplicate keys
+            indexes = kind == "upsert" and not plan_options.get("dry_run")
+        if indexes:
+            ensure_indexes(model, self.collection.database)
+        self.closed = False
+
+    def write(self, batch: Sequence[Any]) -> BulkResult:
+        """Write one batch now; its result, row indexes counted from the batch's first row."""
+        plan = self._plan()
+        seconds = self._send(plan, plan.prepare(list(enumerate(batch))))
+        plan.batch_done(len(batch), seconds)
+        return plan.finish(seconds)
+
+    def run(
+        self, items: Iterable[Any], *, batch_size: int, progress: ProgressCallback | None, raise_on_error: bool
+    ) -> BulkResult:
+        """Write `items` batch by batch, each validated while the previous one is written;
+        progress is reported from the calling thread, after each batch's write."""
+        plan = self._plan()
+        total = known_total(items)
+        clock = Clock(plan, total, progress)
+        batches = iter_batches(items, batch_size)
+        unread = pipelined(
+            batches,
+            prepare=lambda rows: (len(rows), plan.prepare(rows)),
+            write=lambda prepared: self._send(plan, prepared[1]),
+            settle=lambda prepared, seconds: clock.batch_finished(prepared[0], seconds),
+            stopped=lambda: plan.stopped,
+            inline=total is not None and total <= batch_size,  # one batch: a thread would only cost
+        )
+        for rows in chain([unread], batches) if unread is not None else ():
+            plan.skip_unread(len(rows))
+        return clock.conclude(raise_on_error)
+
+    def close(self) -> None:
+        """End the session: later writes are refused."""
+        self.closed = True
+
+    def __enter__(self) -> BulkWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _plan(self) -> Plan:
+        if self.closed:
+            raise RuntimeError(f"This {self.kind} session on {self.model.collection} is closed.")
+        return build_plan(self.kind, self.model, **self.plan_options)
+
+    def _send(self, plan: Plan, prepared: list[Prepared]) -> float:
+        """Write a prepared batch (in whichever thread calls); the seconds it took."""
+        started = time.perf_counter()
+        _drive(plan.batch(prepared), self.collection)
+        return time.perf_counter() - started
 
 
 def _collection(
@@ -91,40 +168,13 @@ def _collection(
 def _run(
     kind: str, model: type[MongoModel], items: Iterable[Any], options: BulkOptions, **plan_options: Any
 ) -> BulkResult:
-    """Validate each batch while the previous one is written by a writer thread; progress is
-    reported from the calling thread, after each batch's write."""
-    plan = build_plan(kind, model, ordered=options["ordered"], **plan_options)
-    collection = _collection(model, options["db"])
-    clock = Clock(plan, known_total(items), options["progress"])
-    batches = iter_batches(items, options["batch_size"])
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulkadmin-writer") as writer:
-        in_flight: tuple[Future[float], int] | None = None
-        try:
-            for batch in batches:
-                prepared = plan.prepare(batch)
-                if in_flight is not None:
-                    _settle(clock, *in_flight)
-                    in_flight = None
-                    if plan.stopped:
-                        plan.skip_unread(len(batch))
-                        break
-                in_flight = (writer.submit(_timed_drive, plan.batch(prepared), collection), len(batch))
-        finally:
-            if in_flight is not None:
-                _settle(clock, *in_flight)
-    for batch in batches if plan.stopped else ():
-        plan.skip_unread(len(batch))
-    return clock.conclude(options["raise_on_error"])
-
-
-def _settle(clock: Clock, write: Future[float], rows: int) -> None:
-    clock.batch_finished(rows, write.result())
-
-
-def _timed_drive(steps: Steps, collection: Collection[Document]) -> float:
-    started = time.perf_counter()
-    _drive(steps, collection)
-    return time.perf_counter() - started
+    with BulkWriter(model, kind, db=options["db"], ordered=options["ordered"], **plan_options) as writer:
+        return writer.run(
+            items,
+            batch_size=options["batch_size"],
+            progress=options["progress"],
+            raise_on_error=options["raise_on_error"],
+        )
 
 
 def _drive(steps: Steps, collection: Collection[Document]) -> None:
@@ -148,4 +198,4 @@ def _execute(collection: Collection[Document], request: Any) -> Any:
         return write_failed(error)
 
 
-__all__ = ["bulk_delete", "bulk_insert", "bulk_restore", "bulk_update", "bulk_upsert", "bulk_write"]
+__all__ = ["BulkWriter", "bulk_delete", "bulk_insert", "bulk_restore", "bulk_update", "bulk_upsert", "bulk_write"]

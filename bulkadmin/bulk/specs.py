@@ -9,7 +9,7 @@ from typing import Any
 from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
 
 from bulkadmin.bulk.upsert_documents import check_upsert_document
-from bulkadmin.bulk.validation import storable_or_row_invalid, validate_document
+from bulkadmin.bulk.validation import RowInvalid, storable_or_row_invalid, validate_document
 from bulkadmin.core.documents import MongoModel, stored_key, to_storage
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.safety import translate_filter, translate_update
@@ -46,6 +46,29 @@ def delete_request(model: type[MongoModel], many: bool = True) -> RequestBuilder
     """A builder of `DeleteMany` (or `DeleteOne`) from `{"filter"}`."""
     request_class = DeleteMany if many else DeleteOne
     return lambda spec: request_class(_checked(translate_filter, model, _fields(spec, required={"filter"})["filter"]))
+
+
+def ids_request(update: dict[str, Any] | None) -> RequestBuilder:
+    """A builder of one `UpdateMany` (or, with no update, `DeleteMany`) over a batch of stored
+    `_id`s (one row: a list of them), for operations that read the documents before writing
+    them. `update` comes translated (`core.safety.translate_update`): it is checked once here,
+    and each batch refused the same way when it cannot be stored."""
+    problem: RowInvalid | None = None
+    if update is not None:
+        try:
+            with storable_or_row_invalid():
+                for part in update.values():
+                    check_storable(part)
+        except RowInvalid as refused:
+            problem = refused
+
+    def build(ids: Any) -> WriteRequest:
+        if problem is not None:
+            raise RowInvalid(problem.field_errors)
+        query = {"_id": {"$in": list(ids)}}
+        return DeleteMany(query) if update is None else UpdateMany(query, update)
+
+    return build
 
 
 def replace_request(model: type[MongoModel]) -> RequestBuilder:

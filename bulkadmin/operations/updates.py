@@ -19,13 +19,13 @@ import dataclasses
 import datetime as dt
 import time
 from collections.abc import Collection, Hashable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from pymongo.database import Database
 
-from bulkadmin.bulk import BatchStat, BulkResult, RowError, WriteConcernError, bulk_delete, bulk_update
+from bulkadmin.bulk import BatchStat, BulkResult, BulkWriter, RowError, WriteConcernError
+from bulkadmin.bulk.pipelining import pipelined
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.mongo import get_db
@@ -164,14 +164,16 @@ class _Runner:
         self.undo_key, self.batch_size, self.progress, self.db = undo_key, batch_size, progress, db
         self.collection = db[model.collection]
         self.translated_update = translate_update(model, update) if update is not None else None
+        kind = "update_ids" if operation == "update" else "delete_ids"
+        self.writer = BulkWriter(model, kind, update=self.translated_update, db=db)
         self.counts: dict[str, Any] = {"rows": 0, "matched": 0, "modified": 0, "deleted": 0, "rejected": 0}
         self.validate_update: dict[str, Any] | None = None  # set: validate each result before writing
         self.now = dt.datetime.now(dt.UTC)
         self.errors: list[RowError] = []
         self.write_concern_errors: list[WriteConcernError] = []
         self.batches: list[BatchStat] = []
-        self.undo_records = 0
-        self.keep_undo = undo_key is not None
+        self.undo_records = 0  # pre-images saved by the batches written
+        self.keep_undo = undo_key is not None  # whether the next batches keep undo data
         self.read = 0  # documents read so far: the position of the next batch's first row
         self.skip: Collection[Hashable] = ()  # documents an earlier run of the job wrote
 
@@ -181,22 +183,11 @@ class _Runner:
             undo.prepare(self.db)
         query = translate_filter(self.model, filter)
         batches = matching_batches(self.collection, query, self.batch_size, fields=self._fields())
-        in_flight: tuple[Future[BulkResult], _Batch] | None = None
         try:
             if self.progress is not None:
                 self.progress(0, None)  # a cancel here too gets its (empty) result
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulkadmin-writer") as writer:
-                try:
-                    for documents in read_ahead(batches):
-                        batch = self._prepare(documents)
-                        if in_flight is not None:
-                            written, in_flight = in_flight, None
-                            self._finish(*written)  # a cancel stops here, before the next batch
-                        self._admit(batch)
-                        in_flight = (writer.submit(self._save_and_write, batch), batch)
-                finally:
-                    if in_flight is not None:
-                        self._finish(*in_flight)
+            # a cancel raised by `progress` after a batch settles stops before the next batch's write
+            pipelined(read_ahead(batches), prepare=self._prepare, write=self._save_and_write, settle=self._finish)
         except Cancelled as stop:  # what was written before the stop, for the job's counts and undo
             stop.result = self._result(started)
             raise
@@ -212,7 +203,7 @@ class _Runner:
             batches=tuple(self.batches),
             elapsed=time.perf_counter() - started,
         )
-        undo_data = {"undo_records": self.undo_records, "undo_available": self.keep_undo and self.undo_records > 0}
+        undo_data = {"undo_records": self.undo_records, "undo_available": self.undo_records > 0}
         done = from_bulk(result, target=self.model.collection, details=undo_data)
         if self.operation != "update":
             return done
@@ -225,13 +216,15 @@ class _Runner:
 
     def _prepare(self, documents: list[dict[str, Any]]) -> _Batch:
         """A batch to write: the `_id`s of the valid documents (the others are rejected rows)
-        and their undo data (pre-images and expected digests), to save before the write. The
-        run's counts change only when the batch is admitted (`_admit`)."""
+        and their undo data (pre-images and expected digests), to save before the write. Only
+        the read position and whether undo data is kept move on here; the run's counts change
+        when the batch is written (`_finish`)."""
         if self.skip:
             documents = [document for document in documents if id_key(document["_id"]) not in self.skip]
         batch = _Batch(self.read, time.perf_counter(), [doc["_id"] for doc in documents], len(documents))
         batch.discard_undo = self._crosses_undo_limit(len(documents))
-        keep_undo = self.keep_undo and not batch.discard_undo
+        self.read += batch.size
+        self.keep_undo = keep_undo = self.keep_undo and not batch.discard_undo
         if keep_undo or self.validate_update is not None:
             # Read just now, the documents are the pre-images: those to write are the valid ones.
             before, after, batch.rejected = self._valid(documents, self._after_images(documents), batch.start)
@@ -239,17 +232,6 @@ class _Runner:
             if keep_undo and before:
                 batch.pre_images, batch.expected = before, self._expected_digests(before, after)
         return batch
-
-    def _admit(self, batch: _Batch) -> None:
-        """Count a batch about to be saved and written: its rows read, rejected rows, undo data
-        (none, and none kept, once the job goes over the undo limit)."""
-        self.read += batch.size
-        if batch.discard_undo:
-            self.keep_undo, self.undo_records = False, 0
-        self.undo_records += len(batch.pre_images)
-        self.counts["rows"] += len(batch.rejected)
-        self.counts["rejected"] += len(batch.rejected)
-        self.errors.extend(batch.rejected)
 
     def _save_and_write(self, batch: _Batch) -> BulkResult:
         """Save a batch's undo data, then write it (in the writer thread, batches in order)."""
@@ -263,10 +245,16 @@ class _Runner:
             batch.undo = _PendingUndo(records, read_back=batch.expected is None)
         return self._write(batch.ids)
 
-    def _finish(self, write: Future[BulkResult], batch: _Batch) -> None:
-        """Count a written batch once its write is done (reading its documents back first when
-        undo needs their digests) and report progress."""
-        result = write.result()
+    def _finish(self, batch: _Batch, result: BulkResult) -> None:
+        """Count a written batch: its rejected rows, its undo data (none, and the job's dropped,
+        once it went over the undo limit), its write (reading its documents back first when undo
+        needs their digests); then report progress."""
+        if batch.discard_undo:
+            self.undo_records = 0
+        self.undo_records += len(batch.pre_images)
+        self.counts["rows"] += len(batch.rejected)
+        self.counts["rejected"] += len(batch.rejected)
+        self.errors.extend(batch.rejected)
         if batch.undo is not None and batch.undo.read_back:
             after_write = by_id(self.collection.find({"_id": {"$in": batch.ids}}))
             undo_batches.record_after(records=batch.undo.records, doc_ids=batch.ids, documents=after_write, db=self.db)
@@ -320,12 +308,7 @@ class _Runner:
         return None
 
     def _write(self, ids: list[Any]) -> BulkResult:
-        if not ids:
-            return BulkResult(operation=self.operation)
-        spec: dict[str, Any] = {"filter": {"id": {"$in": ids}}}
-        if self.operation == "update":
-            return bulk_update(self.model, [{**spec, "update": self.update}], raise_on_error=False, db=self.db)
-        return bulk_delete(self.model, [spec], raise_on_error=False, db=self.db)
+        return self.writer.write([ids]) if ids else BulkResult(operation=self.operation)
 
     def _count(self, result: BulkResult, rows: int, start: int) -> None:
         self.counts["rows"] += rows

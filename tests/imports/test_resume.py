@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from pymongo.errors import AutoReconnect
 
+from bulkadmin.bulk import BulkWriter
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.jobs import files, imports
 from bulkadmin.jobs.imports import import_file, resume_import
 from bulkadmin.models import Job
-from bulkadmin.operations.imports import ImportFileError, batches
+from bulkadmin.operations.imports import ImportFileError
 from bulkadmin.operations.progress import Cancelled
 from project.collections import User
 from tests.imports.conftest import user_rows, write_csv
@@ -61,16 +62,16 @@ def test_ctrl_c_leaves_the_job_interrupted_and_resume_finishes_it(db, tmp_path):
 def test_a_crash_in_the_middle_of_a_batch_is_resumed_without_duplicates(db, tmp_path, monkeypatch):
     """The server goes away after half of the third batch was written: the resumed run finds
     those rows by their job-derived ids and counts them instead of failing on them."""
-    real_insert, calls = batches.bulk_insert, []
+    real_write, calls = BulkWriter.write, []
 
-    def flaky_insert(model, docs, **options):
+    def flaky_write(session, docs):
         calls.append(len(docs))
         if len(calls) == 3:
-            real_insert(model, docs[:5], **options)
+            real_write(session, docs[:5])
             raise AutoReconnect("connection closed")
-        return real_insert(model, docs, **options)
+        return real_write(session, docs)
 
-    monkeypatch.setattr(batches, "bulk_insert", flaky_insert)
+    monkeypatch.setattr(BulkWriter, "write", flaky_write)
     path = write_csv(tmp_path / "p.csv", "name,email,age", user_rows(ROWS))
     with pytest.raises(AutoReconnect):
         import_file(model=User, source=path, batch_size=10)

@@ -7,9 +7,10 @@ import pytest
 from bson import ObjectId
 from pymongo.errors import AutoReconnect
 
+from bulkadmin.bulk import BulkWriter
 from bulkadmin.jobs.imports import import_file, resume_import
 from bulkadmin.models import Job
-from bulkadmin.operations.imports import ImportFileError, batches
+from bulkadmin.operations.imports import ImportFileError
 from project.collections import User
 from tests.imports.conftest import user_rows, write_csv
 
@@ -51,16 +52,16 @@ def test_a_file_with_its_own_id_column_resumes_without_false_duplicate_failures(
     ids = [ObjectId() for _ in range(50)]
     rows = [f"{ids[n]},{row}" for n, row in enumerate(user_rows(50))]
     path = write_csv(tmp_path / "ids.csv", "_id,name,email,age", rows)
-    real_insert, calls = batches.bulk_insert, []
+    real_write, calls = BulkWriter.write, []
 
-    def flaky_insert(model, docs, **options):
+    def flaky_write(session, docs):
         calls.append(len(docs))
         if len(calls) == 3:
-            real_insert(model, docs[:5], **options)  # half of the third batch lands, then the server goes
+            real_write(session, docs[:5])  # half of the third batch lands, then the server goes
             raise AutoReconnect("connection closed")
-        return real_insert(model, docs, **options)
+        return real_write(session, docs)
 
-    monkeypatch.setattr(batches, "bulk_insert", flaky_insert)
+    monkeypatch.setattr(BulkWriter, "write", flaky_write)
     with pytest.raises(AutoReconnect):
         import_file(model=User, source=path, batch_size=10)
     job = Job.objects.get()

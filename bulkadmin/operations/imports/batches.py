@@ -1,5 +1,6 @@
-"""Writing one batch of an import: `bulk_insert` or `bulk_upsert` (or, in a dry-run insert, only
-the model's validation), with each refused row traced back to its file row."""
+"""Writing one batch of an import through the run's `BulkWriter` session (an insert or upsert
+session; in a dry-run insert, only the model's validation), with each refused row traced back to
+its file row."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from pymongo.database import Database
 
-from bulkadmin.bulk import bulk_insert, bulk_upsert
+from bulkadmin.bulk import BulkWriter
 from bulkadmin.bulk.plans import DUPLICATE_KEY
 from bulkadmin.bulk.results import BulkResult, RowError, WriteConcernError
 from bulkadmin.bulk.validation import RowInvalid, validate_document, validate_documents
@@ -48,7 +49,25 @@ class BatchWriter:
         self.check_replayed = check_replayed
         self.placeholder_id = placeholder_id  # the `_id` a dry run gives rows that have none
         self.duplicate_keys: DuplicateKeys | None = None
+        self.session: BulkWriter | None = None  # from `start`
         self.write_concern_errors: list[WriteConcernError] = []  # what the server said, batch after batch
+
+    def start(self) -> None:
+        """Open the run's write session; outside a dry run it creates the model's indexes (a key's
+        unique index is what refuses duplicate keys), once for the run."""
+        kind = "insert" if self.mode == "insert" else "upsert"
+        options: dict[str, Any] = {} if kind == "insert" else {"key_fields": self.keys, "mode": self.mode}
+        if kind == "upsert" and self.undo is not None:
+            options["on_pre_images"] = self.undo.on_pre_images
+        self.session = BulkWriter(
+            self.model,
+            kind,
+            db=self.db,
+            ordered=self.ordered,
+            dry_run=self.dry_run,
+            indexes=not self.dry_run,
+            **options,
+        )
 
     def write(self, docs: list[dict[str, Any]], owners: list[Record]) -> tuple[dict[str, int], Failures]:
         """Write (or, in a dry run, check) one batch; return its counts and its bad rows."""
@@ -72,29 +91,21 @@ class BatchWriter:
         return counts, self._failures(result, owners)
 
     def _insert(self, docs: list[dict[str, Any]]) -> BulkResult:
-        result = bulk_insert(
-            self.model, docs, batch_size=len(docs), ordered=self.ordered, raise_on_error=False, db=self.db
-        )
+        result = self._session().write(docs)
         if self.undo is not None:
             self.undo.after_insert(docs, result, ordered=self.ordered)
         return result
 
     def _upsert(self, docs: list[dict[str, Any]]) -> BulkResult:
-        result = bulk_upsert(
-            self.model,
-            docs,
-            key_fields=self.keys,
-            mode=self.mode,
-            batch_size=len(docs),
-            ordered=self.ordered,
-            dry_run=self.dry_run,
-            raise_on_error=False,
-            on_pre_images=self.undo.on_pre_images if self.undo is not None else None,
-            db=self.db,
-        )
+        result = self._session().write(docs)
         if self.undo is not None:
             self.undo.after_upsert(result)
         return result
+
+    def _session(self) -> BulkWriter:
+        if self.session is None:
+            raise RuntimeError("BatchWriter.start() opens the session before the first write.")
+        return self.session
 
     def _failures(self, result: BulkResult, owners: list[Record]) -> Failures:
         failures, seen = [], set()
@@ -144,7 +155,10 @@ class BatchWriter:
         return counts, sorted(failures, key=lambda item: item[0].number)[: 1 if self.ordered else None]
 
     def close(self) -> None:
-        """Forget what the run kept aside (a dry run's keys of the file, and their file on disk)."""
+        """End the write session; forget what the run kept aside (a dry run's keys of the file,
+        and their file on disk)."""
+        if self.session is not None:
+            self.session.close()
         if self.duplicate_keys is not None:
             self.duplicate_keys.close()
 

@@ -15,18 +15,18 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bson import ObjectId
 from pymongo.database import Database
 
+from bulkadmin.bulk.pipelining import pipelined
 from bulkadmin.bulk.results import BatchStat
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_db
-from bulkadmin.core.registry import ensure_indexes
 from bulkadmin.operations.imports.batches import BatchWriter, Failures
 from bulkadmin.operations.imports.errors import KEPT_ERRORS, ErrorFile, ImportRowError
 from bulkadmin.operations.imports.formats import formats, open_reader
@@ -99,8 +99,7 @@ class _Import:
         self.rows_this_run = 0
         self.stopped_at: ImportRowError | None = None
         self.started = self._batch_done_at = time.perf_counter()
-        self._pending: tuple[list[Record], Failures, Future] | None = None
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"import-{identity.run_id}")
+        self.file_error: ImportFileError | None = None  # the file broke after these rows were read
         self.writer = BatchWriter(
             model,
             mode=options.mode,
@@ -126,14 +125,12 @@ class _Import:
         self.errors: ErrorFile | None = None
         try:
             reader = self._open_reader(source)
-            if not self.options.dry_run:  # the key's unique index is what refuses duplicate keys
-                ensure_indexes(self.model, self.db)
+            self.writer.start()
             self.errors = self._error_file(getattr(reader, "header", None))
             self._report(source)  # the file is open: how it is read is part of the resume state
             self._read_all(reader, source)
             self._update_state(source)
         finally:
-            self._thread.shutdown(wait=False, cancel_futures=True)
             self.writer.close()
             source.close()
             if self.errors is not None:
@@ -199,6 +196,24 @@ class _Import:
         return errors
 
     def _read_all(self, reader: Any, source: Source) -> None:
+        """Shape each batch while the previous one is written, recording each written batch (a
+        checkpoint) before the next is sent; stop after the batch that stopped the import."""
+        pipelined(
+            self._chunks(reader),
+            prepare=self._shape_batch,
+            write=lambda shaped: self.writer.write(shaped.docs, shaped.owners),
+            settle=lambda shaped, written: self._complete(source, shaped, *written),
+            stopped=lambda: self.stopped_at is not None,
+            # a dry-run insert is CPU work and one read: a thread costs more
+            inline=self.options.mode == "insert" and self.options.dry_run,
+            name=f"import-{self.identity.run_id}",
+        )
+        if self.file_error is not None:
+            raise self.file_error  # after writing what was read before the file broke
+
+    def _chunks(self, reader: Any) -> Iterator[list[Record]]:
+        """The records to import, a batch at a time: those after the resume point, up to the
+        limit; when the file breaks, the records read before it (and `file_error` is set)."""
         skip, limit, size = self.resumed_after or 0, self.options.limit, self.options.batch_size
         chunk: list[Record] = []
         try:
@@ -209,43 +224,27 @@ class _Import:
                     continue
                 chunk.append(record)
                 if len(chunk) >= size:
-                    self._batch(chunk, source)
+                    yield chunk
                     chunk = []
-                    if self.stopped_at is not None:
-                        break
-        except ImportFileError:
-            if chunk:  # write what was read before the file broke
-                self._batch(chunk, source)
-            self._complete(source)
-            raise
+        except ImportFileError as error:
+            self.file_error = error
         if chunk:
-            self._batch(chunk, source)
-        self._complete(source)
+            yield chunk
 
     # One batch -------------------------------------------------------------------------------
-    def _batch(self, chunk: list[Record], source: Source) -> None:
-        """Shape a batch, wait for the previous batch's write and record it, then start writing
-        this one: the next batch is read and shaped while the server works on this one."""
-        docs: list[dict[str, Any]] = []
-        owners: list[Record] = []
-        problems: Failures = []
+    def _shape_batch(self, chunk: list[Record]) -> _Shaped:
+        """A batch's documents and the records they come from; its rows that cannot be shaped
+        (up to the first one, when the import stops on errors)."""
+        shaped = _Shaped(chunk)
         for record in chunk:
-            error = self._shaped(record, docs)
+            error = self._shaped(record, shaped.docs)
             if error is not None:
-                problems.append((record, error))
+                shaped.problems.append((record, error))
                 if self.options.stop_on_error:
                     break
                 continue
-            owners.append(record)
-        self._complete(source)
-        if self.stopped_at is not None:
-            return  # the previous batch stopped the import: this one is not read
-        if self.options.mode == "insert" and self.options.dry_run:  # CPU work and one read: a thread costs more
-            future: Future = Future()
-            future.set_result(self.writer.write(docs, owners))
-        else:
-            future = self._thread.submit(self.writer.write, docs, owners)
-        self._pending = (chunk, problems, future)
+            shaped.owners.append(record)
+        return shaped
 
     def _shaped(self, record: Record, docs: list[dict[str, Any]]) -> ImportRowError | None:
         if record.problem is not None:
@@ -262,19 +261,14 @@ class _Import:
         docs.append(document)
         return None
 
-    def _complete(self, source: Source) -> None:
-        """Wait for the batch being written and record its outcome (a checkpoint)."""
-        if self._pending is None:
-            return
-        chunk, problems, future = self._pending
-        self._pending = None
-        counts, failures = future.result()
-        outcomes = sorted([*problems, *failures], key=lambda item: item[0].number)
-        done = chunk
+    def _complete(self, source: Source, shaped: _Shaped, counts: dict[str, int], failures: Failures) -> None:
+        """Record a written batch's outcome (a checkpoint)."""
+        outcomes = sorted([*shaped.problems, *failures], key=lambda item: item[0].number)
+        done = shaped.chunk
         if self.options.stop_on_error and outcomes:
             stop_record, self.stopped_at = outcomes[0]
             outcomes = outcomes[:1]
-            done = [record for record in chunk if record.number <= stop_record.number]
+            done = [record for record in done if record.number <= stop_record.number]
         state = self.state
         for name, amount in counts.items():
             state.counts[name] += amount
@@ -356,3 +350,14 @@ class _Import:
             status=concerned(status, concerns),
             write_concern_errors=concerns,
         )
+
+
+@dataclass
+class _Shaped:
+    """One batch of records, shaped: the documents to write, the records they come from (their
+    owners, in order) and the records that could not be shaped."""
+
+    chunk: list[Record]
+    docs: list[dict[str, Any]] = field(default_factory=list)
+    owners: list[Record] = field(default_factory=list)
+    problems: Failures = field(default_factory=list)
