@@ -9,8 +9,12 @@ bulkadmin.devserver` runs it with these modules installed:
 - `reads`: reads beside writes and one another, `maxTimeMS` kept;
 - `counts`: `count_documents` in SQL;
 - `indexes`: unique indexes hold null and missing keys as MongoDB does;
+- `index_names`: indexes listed and dropped under the names MongoDB gives them;
 - `date_filters`, `null_filters`, `object_ids`: MongoDB's filter semantics (dates to the
   millisecond, null apart from missing), `_id` conditions from the index;
+- `object_id_fields`: ObjectIds in other fields (sub-documents, arrays) found as stored;
+- `document_ids`: embedded-document `_id`s stored and found (`split_filters` joins such SQL
+  with neosqlite's);
 - `replies`: replies encoded once.
 
 Nothing here runs with a real MongoDB.

@@ -7,7 +7,19 @@ import sys
 from nx_27017.handler import NeoSQLiteHandler
 from nx_27017.nx_27017 import main
 
-from bulkadmin.devserver import date_filters, indexes, null_filters, object_ids, reads, replies, values, writes
+from bulkadmin.devserver import (
+    date_filters,
+    document_ids,
+    index_names,
+    indexes,
+    null_filters,
+    object_id_fields,
+    object_ids,
+    reads,
+    replies,
+    values,
+    writes,
+)
 
 
 def install() -> None:
@@ -16,10 +28,13 @@ def install() -> None:
     values.install()
     replies.install()
     object_ids.install()
+    object_id_fields.install()
+    document_ids.install()
     null_filters.install()
     date_filters.install()
     writes.install()
     indexes.install()
+    index_names.install()
     reads.install(unlocked)
 
 

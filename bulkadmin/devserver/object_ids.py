@@ -15,11 +15,13 @@ from typing import Any
 
 from neosqlite.collection import Collection
 from neosqlite.collection.query_engine import QueryEngine
-from neosqlite.collection.query_helper._sql_query_builder import SqlQueryBuilderMixin, _normalize_id_value
+from neosqlite.collection.query_helper._sql_query_builder import SqlQueryBuilderMixin
 from neosqlite.collection.sql_translator_unified import SQLOperatorTranslator
 from neosqlite.objectid import ObjectId
 from neosqlite.sql_utils import quote_table_name
 from nx_27017.utils import convert_bson_to_neo_objectids
+
+from bulkadmin.devserver import document_ids
 
 _RANGES = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 _HEX_24 = "[0-9a-f]" * 24
@@ -85,7 +87,7 @@ def _patch_rows_by_id() -> None:
     def row_of(self: Any, doc_id: Any) -> int:
         name = quote_table_name(self.collection.name)
         row = self.collection.db.execute(
-            f"SELECT id FROM {name} WHERE _id = ?", (_normalize_id_value(doc_id),)
+            f"SELECT id FROM {name} WHERE _id = ?", (document_ids.column_value(doc_id),)
         ).fetchone()
         if row is None:
             raise ValueError(f"No document with _id {doc_id!r}")
@@ -95,14 +97,21 @@ def _patch_rows_by_id() -> None:
 
 
 def _patch_aggregate_object_ids() -> None:
-    """An aggregation (`count_documents` is one) gets the client's ObjectIds as the server's own
-    type, as every other command does; it found no document for an ObjectId condition."""
+    """An aggregation (`count_documents` is one) and a `distinct` get the client's ObjectIds as the
+    server's own type, as every other command does; they found no document for an ObjectId
+    condition, or failed binding it."""
     aggregate = Collection.aggregate
 
     def aggregate_with_object_ids(self: Collection, pipeline: list[Any], *args: Any, **kwargs: Any) -> Any:
         return aggregate(self, convert_bson_to_neo_objectids(pipeline), *args, **kwargs)
 
     Collection.aggregate = aggregate_with_object_ids
+    distinct = Collection.distinct
+
+    def distinct_with_object_ids(self: Collection, key: str, filter: Any = None, *args: Any, **kwargs: Any) -> Any:
+        return distinct(self, key, convert_bson_to_neo_objectids(filter), *args, **kwargs)
+
+    Collection.distinct = distinct_with_object_ids
 
 
 def install() -> None:

@@ -33,7 +33,7 @@ from nx_27017 import handler as nx_handler
 from nx_27017.handler import NeoSQLiteHandler, _msg_db_name
 from nx_27017.wire_protocol import MAX_BSON_DOCUMENT_SIZE
 
-from bulkadmin.devserver import values
+from bulkadmin.devserver import document_ids, values
 from bulkadmin.devserver.paths import MISSING, UpdateFailed, get_path
 from bulkadmin.devserver.updates import apply_update, identical
 
@@ -167,7 +167,7 @@ def _insert_document(self: QueryHelper, document: dict[str, Any]) -> Any:
     try:
         self.collection.db.execute(
             f"INSERT INTO {quote_table_name(self.collection.name)}(data, _id) VALUES (?, ?)",
-            (values.dumps(document), str(doc_id)),
+            (values.dumps(document), document_ids.stored_id(doc_id)),
         )
     except sqlite3.IntegrityError as error:
         raise _duplicate_key(self, document, error) from error

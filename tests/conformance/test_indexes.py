@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DocumentTooLarge, DuplicateKeyError, OperationFailure
-
-from tests.conformance.conftest import on_embedded_server_xfail
 
 
 def _index_on(coll, field: str) -> dict:
@@ -19,10 +17,20 @@ def test_ttl_index_shows_expire_after_seconds(coll):
     assert _index_on(coll, "expires_at")["expireAfterSeconds"] == 3600
 
 
-@on_embedded_server_xfail("nx-27017: indexes are listed as idx_<collection>_<field>, not the name create_index returns")
 def test_index_is_listed_under_the_name_create_index_returns(coll):
     name = coll.create_index([("expires_at", ASCENDING)], expireAfterSeconds=3600)
     assert coll.index_information()[name]["expireAfterSeconds"] == 3600
+
+
+def test_indexes_are_listed_by_name_with_their_directions_and_dropped_by_name(coll):
+    coll.create_index([("a", ASCENDING), ("b", DESCENDING)])
+    coll.create_index([("c", ASCENDING)], name="by_c")
+    listed = {name: info["key"] for name, info in coll.index_information().items()}
+    assert listed == {"_id_": [("_id", 1)], "a_1_b_-1": [("a", 1), ("b", -1)], "by_c": [("c", 1)]}
+    coll.drop_index("by_c")
+    assert list(coll.index_information()) == ["_id_", "a_1_b_-1"]
+    coll.drop_indexes()
+    assert list(coll.index_information()) == ["_id_"]
 
 
 def test_unique_index_is_listed_as_unique_and_refuses_duplicates(coll):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from bson import ObjectId
+from pymongo.errors import DuplicateKeyError
 
 
 @pytest.fixture
@@ -136,3 +137,44 @@ def test_counts_of_object_id_conditions_agree_with_find(mixed_ids):
     coll, oids = mixed_ids
     for query in ({"_id": oids[0]}, {"_id": {"$in": oids[:2]}}, {"_id": {"$gt": oids[2]}}):
         assert coll.count_documents(query) == len(list(coll.find(query))), query
+
+
+def test_object_id_conditions_on_other_fields_match_object_ids_as_stored(coll):
+    ref, other = ObjectId(), ObjectId()
+    coll.insert_many([
+        {"_id": 1, "owner": ref, "deep": {"owner": ref}, "refs": [ref], "rows": [{"by": ref}]},
+        {"_id": 2, "owner": other, "deep": {"owner": other}, "refs": [other, 5], "rows": [{"by": other}]},
+        {"_id": 3, "owner": str(ref), "deep": {"owner": str(ref)}, "refs": [str(ref)], "rows": [{"by": str(ref)}]},
+        {"_id": 4},
+    ])  # fmt: skip
+    for field in ("owner", "deep.owner", "refs", "rows.by"):
+        assert _found(coll, {field: ref}) == [1], field
+        assert _found(coll, {field: {"$eq": ref}}) == [1], field
+        assert _found(coll, {field: {"$in": [ref, ObjectId()]}}) == [1], field
+        assert _found(coll, {field: {"$ne": ref}}) == [2, 3, 4], field
+        assert _found(coll, {field: {"$nin": [ref]}}) == [2, 3, 4], field
+    assert _found(coll, {"deep.owner": {"$ne": ref, "$exists": True}}) == [2, 3]
+    assert coll.distinct("deep.owner", {"refs": ref}) == [ref]
+    assert coll.find_one_and_update({"rows.by": ref}, {"$set": {"seen": True}}, projection={"_id": 1}) == {"_id": 1}
+    assert coll.update_many({"deep.owner": {"$in": [ref, other]}}, {"$set": {"seen": True}}).modified_count == 1
+    assert coll.delete_many({"refs": other}).deleted_count == 1
+    assert _found(coll, {"seen": True}) == [1]
+
+
+def _found(coll, query) -> list[int]:
+    return sorted(d["_id"] for d in coll.find(query))
+
+
+def test_embedded_document_ids_are_found_by_equality_in_field_order(coll):
+    ids = [{"a": 1, "b": 2}, {"a": 1, "b": 3}, {"z": [1, 2]}]
+    coll.insert_many([{"_id": doc_id, "n": number} for number, doc_id in enumerate(ids)])
+    coll.insert_one({"_id": str(ids[0]), "n": 9})  # the text of the first `_id` is another `_id`
+    assert coll.find_one({"_id": {"a": 1, "b": 3}}) == {"_id": {"a": 1, "b": 3}, "n": 1}
+    assert coll.find_one({"_id": {"b": 3, "a": 1}}) is None
+    assert sorted(d["n"] for d in coll.find({"_id": {"$in": [ids[0], ids[2]]}})) == [0, 2]
+    assert sorted(d["n"] for d in coll.find({"_id": {"$nin": [ids[0]]}})) == [1, 2, 9]
+    assert coll.update_one({"_id": ids[2]}, {"$inc": {"n": 10}}).modified_count == 1
+    assert coll.delete_one({"_id": ids[0]}).deleted_count == 1
+    with pytest.raises(DuplicateKeyError):
+        coll.insert_one({"_id": {"a": 1, "b": 3}})
+    assert sorted(d["n"] for d in coll.find()) == [1, 9, 12]

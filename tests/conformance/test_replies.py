@@ -15,8 +15,6 @@ from bson import Binary, Decimal128, Int64, ObjectId
 from pymongo import MongoClient, ReturnDocument, monitoring
 from pymongo.database import Database
 
-from tests.conformance.conftest import on_embedded_server_xfail
-
 BIG = 5 * 2**20  # ~5 MB documents: three fit in a 16 MB reply, not four
 
 
@@ -170,7 +168,6 @@ def test_a_uuid_stored_as_binary_comes_back_as_a_uuid(coll):
     assert coll.find_one({"_id": doc_id})["u"] == value.as_uuid()
 
 
-@on_embedded_server_xfail("nx-27017: an ObjectId condition on a field inside a sub-document matches nothing")
 def test_an_object_id_inside_a_sub_document_is_found(coll):
     ref = ObjectId()
     doc_id = coll.insert_one({"deep": {"owner": ref}}).inserted_id

@@ -11,7 +11,6 @@ from bson import ObjectId
 
 from bulkadmin.operations import undo, updates
 from bulkadmin.operations.progress import Cancelled
-from tests.conformance.conftest import on_embedded_server_xfail
 from tests.hostile.test_hostile_id_batches import Item, stored
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +51,6 @@ def test_filters_on_id_touch_exactly_their_documents(db, batch_size):
         assert stored(db) == before, query
 
 
-@on_embedded_server_xfail("nx-27017 cannot store an embedded-document _id (its insert fails binding a dict)")
 @pytest.mark.parametrize("batch_size", [1, 2, 500])
 def test_compound_ids_are_updated_once_and_restored(db, batch_size):
     ids = [{"a": 1, "b": 2}, {"a": 1, "b": 3}, {"a": 2}, {"z": [1, 2]}]
