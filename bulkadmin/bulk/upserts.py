@@ -38,7 +38,7 @@ class UpsertPlan(Plan):
         model: type[MongoModel],
         *,
         key_fields: tuple[str, ...],
-        mode: str,
+        mode: str = "merge",
         on_pre_images: Callable[[list[dict[str, Any]]], None] | None = None,
         **options: Any,
     ) -> None:

@@ -122,7 +122,7 @@ def run_update(
     `skip` names documents (`streams.id_key` of their `_id`) not to touch: those an interrupted
     run of the same job wrote, when it continues (`undo.written_ids`)."""
     _, stored_update = check_spec(model=model, filter=filter, update=update)
-    runner = _Runner(model, "update", update, undo_key, batch_size, progress, _db(db))
+    runner = _Runner(model, "update", stored_update, undo_key, batch_size, progress, _db(db))
     runner.validate_update = stored_update if validate_results else None
     runner.skip = skip
     return runner.run(filter)
@@ -154,16 +154,16 @@ class _Runner:
         self,
         model: type[MongoModel],
         operation: str,
-        update: Mapping[str, Any] | None,
+        update: dict[str, Any] | None,
         undo_key: int | None,
         batch_size: int,
         progress: Progress | None,
         db: Database,
     ) -> None:
-        self.model, self.operation, self.update = model, operation, update
+        self.model, self.operation = model, operation
         self.undo_key, self.batch_size, self.progress, self.db = undo_key, batch_size, progress, db
         self.collection = db[model.collection]
-        self.translated_update = translate_update(model, update) if update is not None else None
+        self.translated_update = update  # translated once, by `check_spec`
         kind = "update_ids" if operation == "update" else "delete_ids"
         self.writer = BulkWriter(model, kind, update=self.translated_update, db=db)
         self.counts: dict[str, Any] = {"rows": 0, "matched": 0, "modified": 0, "deleted": 0, "rejected": 0}
