@@ -20,7 +20,7 @@ from pymongo.database import Database
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.registry import site
-from bulkadmin.jobs import files, leases
+from bulkadmin.jobs import files, leases, watch
 from bulkadmin.jobs.runner import JobRun, error_row, job_lease_name, track_job
 from bulkadmin.models import Job
 from bulkadmin.operations.imports.errors import ImportRowError
@@ -97,6 +97,8 @@ def resume_refused(job: Job) -> str:
         return f"Job {job.pk} is a {job.get_kind_display().lower()} job, not an import."
     if job.status not in RESUMABLE:
         return f"Job {job.pk} has finished ({job.get_status_display().lower()}); there is nothing to resume."
+    if job.status == Job.Status.RUNNING and job.pk in watch.mark_gone_here():  # its process here has ended
+        job.refresh_from_db()
     holder = leases.holder_of(job_lease_name(job.pk)) if job.status == Job.Status.RUNNING else None
     if holder is not None:
         return f"Job {job.pk} is still running on host {holder.host} (pid {holder.pid}); {_expiry(holder)}."

@@ -4,7 +4,9 @@ the shared database, so they hold across processes and machines.
 A lease has an owner (host, pid, process start), an expiry and a heartbeat. Taking one is a
 single atomic statement: an insert (the name is unique) or a conditional update of an expired
 row. Its holder renews it (`Holder.renew`, from a heartbeat thread) and deletes it when done; a
-holder that dies stops renewing, and the lease is free once it expires (`BULKADMIN_LEASE_SECONDS`).
+holder that dies stops renewing, and the lease is free once it expires (`BULKADMIN_LEASE_SECONDS`),
+or at once for a process of the same machine that has ended (`free_gone_here`: one host name is
+one machine, its processes' pids are checked).
 
 Every expiry is computed and compared on the database server's clock (`Now()` in the statement),
 never the caller's: app servers' clocks drift, one database has one clock. Between batches a
@@ -15,14 +17,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import os
 import socket
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
-from django.db import IntegrityError, models, transaction
+from django.db import DatabaseError, IntegrityError, models, transaction
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -33,6 +37,7 @@ from bulkadmin.models import Lease
 from bulkadmin.operations.progress import Cancelled, Progress
 
 PROCESS_STARTED = timezone.now()
+logger = logging.getLogger("bulkadmin.jobs")
 
 
 class LeaseHeld(BulkAdminError):
@@ -108,7 +113,12 @@ class Holder:
             raise LeaseLost(self.name)
 
     def release(self) -> None:
-        Lease.objects.filter(name=self.name, token=self.token).delete()
+        """Delete the lease. One Django's database refuses to delete is left to expire (or to
+        `free_gone_here` once this process has ended): the refusal is logged, not raised."""
+        try:
+            Lease.objects.filter(name=self.name, token=self.token).delete()
+        except DatabaseError as error:
+            logger.warning("lease %s could not be released: %s", self.name, error)
 
 
 def acquire(name: str, seconds: float | None = None) -> Holder:
@@ -137,6 +147,40 @@ def acquire(name: str, seconds: float | None = None) -> Holder:
 def holder_of(name: str) -> Lease | None:
     """The unexpired lease `name` (on the database's clock), or None when it is free."""
     return Lease.objects.filter(name=name, expires_at__gte=Now()).first()
+
+
+def free_gone_here() -> list[Lease]:
+    """Delete the leases held by processes of this machine that are no longer running (see
+    `held_by_gone_process`), expired or not, and return them: a process that died (kill -9, its
+    database unwritable as it ended) leaves nothing held here until its leases expire."""
+    freed = []
+    for lease in Lease.objects.filter(host=Owner.me().host[:200]):
+        if held_by_gone_process(lease) and Lease.objects.filter(pk=lease.pk, token=lease.token).delete()[0]:
+            freed.append(lease)
+    return freed
+
+
+def held_by_gone_process(lease: Lease) -> bool:
+    """Whether `lease` was taken by a process of this machine (its host name) that has ended: its
+    pid is free, or a zombie. A pid used again by another process counts as running: the lease
+    then waits for its expiry."""
+    if lease.host != Owner.me().host[:200] or lease.pid == os.getpid():
+        return False
+    try:
+        os.kill(lease.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another user's process: running
+        return False
+    return _process_state(lease.pid) == "Z"
+
+
+def _process_state(pid: int) -> str:
+    """A process's state letter from Linux's /proc ("Z": a zombie), or "" where there is none."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return ""
 
 
 @contextlib.contextmanager

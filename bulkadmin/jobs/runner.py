@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, InterfaceError, InternalError, OperationalError, close_old_connections, connection
 from django.utils import timezone
 from pymongo.errors import ConnectionFailure
 
@@ -29,6 +31,11 @@ from bulkadmin.operations.progress import Cancelled
 from bulkadmin.operations.results import OperationResult
 
 ERROR_LIMIT = 100  # errors kept on the job row; the full list goes to the job's error file
+JOB_LEASE_PREFIX = "job-"
+# Django's database is down, locked, read-only or full (not a bad statement or value: those fail the job).
+UNAVAILABLE = (OperationalError, InterfaceError, InternalError)
+RECORD_SECONDS = 10.0  # how long a run keeps trying to record how it ended while that database refuses
+logger = logging.getLogger("bulkadmin.jobs")
 
 
 def error_row(error: Any) -> dict[str, Any]:
@@ -55,6 +62,20 @@ class JobTaken(BulkAdminError):
     def __init__(self, job_id: int, expected: str) -> None:
         self.job_id = job_id
         super().__init__(f"Job {job_id} is no longer {expected}: another worker took it or it changed.")
+
+
+class JobsDatabaseUnavailable(BulkAdminError):
+    """Django's database, where jobs are recorded, refused job `.job_id` part way (`.cause`, its
+    message); `.recorded` says whether the job's end was recorded all the same."""
+
+    def __init__(self, job_id: int, cause: str, *, recorded: bool) -> None:
+        self.job_id, self.cause, self.recorded = job_id, cause, recorded
+        super().__init__(f"Django's database, where jobs are recorded, could not be written ({cause}).")
+
+
+def database_cause(error: BaseException) -> str:
+    """The first line of a database error's message, for a person."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
 
 
 class JobRun:
@@ -175,7 +196,7 @@ def start_job(
 
 
 def job_lease_name(job_id: int) -> str:
-    return f"job-{job_id}"
+    return f"{JOB_LEASE_PREFIX}{job_id}"
 
 
 def _job_lease(job: Job) -> leases.Holder:
@@ -189,9 +210,10 @@ def _job_lease(job: Job) -> leases.Holder:
 def track_job(**options: Any) -> Iterator[JobRun]:
     """Run the body as a job (`start_job`'s options); whatever ends it, the job gets a final status.
 
-    Ctrl-C, a kill signal turned into SystemExit, or a lost connection to MongoDB leave the job
-    `interrupted` with its last checkpoint; a cancellation leaves it `cancelled`; any other
-    exception leaves it `failed` with the reason. The exception is re-raised with `.job_id`."""
+    Ctrl-C, a kill signal turned into SystemExit, a lost connection to MongoDB, or Django's
+    database refusing part way leave the job `interrupted` with its last checkpoint; a cancellation
+    leaves it `cancelled`; any other exception leaves it `failed` with the reason. The exception is
+    re-raised with `.job_id`; Django's database refusing, as `JobsDatabaseUnavailable`."""
     if not connection.in_atomic_block:  # a long-lived worker drops stale connections; a transaction keeps its own
         close_old_connections()
     run = start_job(**options)
@@ -199,10 +221,12 @@ def track_job(**options: Any) -> Iterator[JobRun]:
         with Heartbeat(run.beat, interval=min(conf.heartbeat_seconds(), conf.lease_seconds() / 3)):
             yield run
     except BaseException as error:
-        _close_on(run, error)
+        raised = _raised(error, run.job.pk, _close_on(run, error))
         with contextlib.suppress(AttributeError, TypeError):
-            error.job_id = run.job.pk  # type: ignore[attr-defined]
-        raise
+            raised.job_id = run.job.pk  # type: ignore[attr-defined]
+        if raised is error:
+            raise
+        raise raised from error
     else:
         if not run.job.is_finished:
             run.close(Job.Status.SUCCEEDED)
@@ -210,20 +234,54 @@ def track_job(**options: Any) -> Iterator[JobRun]:
         run.release()
 
 
-def _close_on(run: JobRun, error: BaseException) -> None:
+def _close_on(run: JobRun, error: BaseException) -> DatabaseError | None:
+    """Record how the run ended; the error of Django's database when it could not (`record_end`)."""
     if run.lease is not None and run.lease.lost:
-        return  # another worker took the job over: its row is theirs
+        return None  # another worker took the job over: its row is theirs
     if isinstance(error, Cancelled):  # a user asked to stop, or a lease it held was lost
         if isinstance(error.result, OperationResult):  # what it did before stopping
             run.record(error.result)
         elif not run.job.counts:
             run.job.counts = {"rows": run.job.rows_done}
         lost = isinstance(error, leases.LeaseLost)
-        run.close(Job.Status.INTERRUPTED if lost else Job.Status.CANCELLED, str(error))
-    elif isinstance(error, (KeyboardInterrupt, SystemExit, ConnectionFailure)):
-        run.close(Job.Status.INTERRUPTED, f"Interrupted: {error!r}" if str(error) else "Interrupted.")
-    else:
-        run.close(Job.Status.FAILED, str(error) or repr(error))
+        return record_end(run, Job.Status.INTERRUPTED if lost else Job.Status.CANCELLED, str(error))
+    if isinstance(error, UNAVAILABLE):
+        cause = f"Django's database could not be written ({database_cause(error)})"
+        return record_end(run, Job.Status.INTERRUPTED, f"Interrupted: {cause}.")
+    if isinstance(error, (KeyboardInterrupt, SystemExit, ConnectionFailure)):
+        return record_end(run, Job.Status.INTERRUPTED, f"Interrupted: {error!r}" if str(error) else "Interrupted.")
+    return record_end(run, Job.Status.FAILED, str(error) or repr(error))
+
+
+def record_end(run: JobRun, status: str, message: str) -> DatabaseError | None:
+    """Record the run's final status, trying again for `RECORD_SECONDS` (on a new connection)
+    while Django's database refuses; None once recorded, else the database's last error (the job
+    stays `running` until a process of this machine sees this one has ended: `watch.mark_gone_here`)."""
+    deadline, first = time.monotonic() + RECORD_SECONDS, True
+    while True:
+        try:
+            run.close(status, message)
+            return None
+        except DatabaseError as error:
+            if connection.in_atomic_block or time.monotonic() >= deadline:
+                logger.warning("job %s: its end (%s) could not be recorded: %s", run.job.pk, status, error)
+                return error
+            if first:
+                again = f"trying again for up to {RECORD_SECONDS:g} seconds"
+                logger.warning("job %s: recording its end (%s) failed; %s: %s", run.job.pk, status, again, error)
+        with contextlib.suppress(DatabaseError):
+            connection.close()  # a broken connection stays broken: the next try opens another
+        first = False
+        time.sleep(1)
+
+
+def _raised(error: BaseException, job_id: int, unrecorded: DatabaseError | None) -> BaseException:
+    """What a run that ended with `error` raises: `JobsDatabaseUnavailable` when Django's database
+    refused the run or its end (an exception, not Ctrl-C), else `error`."""
+    refused = error if isinstance(error, UNAVAILABLE) else unrecorded
+    if refused is None or not isinstance(error, Exception):
+        return error
+    return JobsDatabaseUnavailable(job_id, database_cause(refused), recorded=unrecorded is None)
 
 
 def run_job(operation: Callable[[JobRun], OperationResult], **options: Any) -> OperationResult:

@@ -2,7 +2,8 @@
 
 A running job heartbeats every `BULKADMIN_HEARTBEAT_SECONDS`; one silent for longer than
 `BULKADMIN_JOB_STALE_SECONDS` whose lease has expired is marked interrupted, with how far it got,
-once every other lease its worker held (a cleanup's, a sync's) has expired too. A scheduled run's
+once every other lease its worker held (a cleanup's, a sync's) has expired too; one whose process
+on this machine has ended is marked at once (`mark_gone_here`, also run by `import_csv`). A scheduled run's
 job is queued again as the same job in the same transaction (a cleanup, sync or export runs whole
 again: each is idempotent), at most `BULKADMIN_AUTO_RESUME` times.
 An interrupted import started by the web or a task is queued again for another worker, at most
@@ -25,7 +26,7 @@ from django.utils import timezone
 from bulkadmin.core import conf
 from bulkadmin.jobs import joblog, leases, queue
 from bulkadmin.jobs.exports import purge_exports
-from bulkadmin.jobs.runner import job_lease_name
+from bulkadmin.jobs.runner import JOB_LEASE_PREFIX, job_lease_name
 from bulkadmin.jobs.uploads import purge_uploads
 from bulkadmin.models import Job
 
@@ -57,6 +58,33 @@ def mark_stale_jobs(max_age: float | None = None) -> int:
         joblog.finished(job)
         _log_requeued(requeued)
     return marked
+
+
+def mark_gone_here() -> list[int]:
+    """Mark the running jobs whose process on this machine has ended interrupted at once, with how
+    far they got, and free every lease such a process held (`leases.free_gone_here`); a scheduled
+    run's job is queued again. Return the ids of the jobs marked."""
+    marked = []
+    for lease in leases.free_gone_here():
+        if lease.name.startswith(JOB_LEASE_PREFIX):
+            gone = f"its process on host {lease.host} (pid {lease.pid}) is no longer running"
+            marked += _mark_gone(int(lease.name.removeprefix(JOB_LEASE_PREFIX)), gone)
+    return marked
+
+
+def _mark_gone(job_id: int, gone: str) -> list[int]:
+    """Mark the job `job_id` interrupted if it is still running ([job_id]), else []."""
+    running = Job.objects.filter(pk=job_id, status=Job.Status.RUNNING)
+    with transaction.atomic():
+        job = running.first()
+        ended = {"status": Job.Status.INTERRUPTED, "finished_at": timezone.now()}
+        if job is None or not running.update(**ended, message=f"Interrupted after {job.rows_done} rows: {gone}."):
+            return []
+        job.refresh_from_db()
+        requeued = requeue_scheduled(job)
+    joblog.finished(job)
+    _log_requeued(requeued)
+    return [job_id]
 
 
 def _still_held(job: Job) -> bool:
@@ -131,6 +159,7 @@ def watch_once() -> None:
     """One round: mark dead workers' jobs interrupted, queue the imports to resume and the
     scheduled runs again, and (at most once every `PURGE_EVERY_SECONDS`) delete expired uploads."""
     close_old_connections()
+    mark_gone_here()
     mark_stale_jobs()
     resume_interrupted()
     requeue_interrupted_scheduled()

@@ -17,8 +17,9 @@ from pymongo.errors import ConnectionFailure
 
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.core.registry import site
-from bulkadmin.jobs import files, joblog
+from bulkadmin.jobs import files, joblog, watch
 from bulkadmin.jobs.imports import import_file, resume_import
+from bulkadmin.jobs.runner import UNAVAILABLE, JobsDatabaseUnavailable, database_cause
 from bulkadmin.management.arguments import positive_int, worded
 from bulkadmin.management.progress import ProgressLine, plain
 from bulkadmin.management.results import not_confirmed
@@ -116,10 +117,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = options["verbosity"]
         with joblog.off_the_terminal(show=self.verbosity >= 2):
-            self._handle(options)
+            try:
+                self._handle(options)
+            except UNAVAILABLE as error:  # before or after a job: nothing to resume
+                cause = f"Django's database, where jobs are recorded, could not be used ({database_cause(error)})."
+                raise CommandError(cause) from None
 
     def _handle(self, options: dict[str, Any]) -> None:
         self._ensure_job_table()
+        watch.mark_gone_here()  # a job whose process on this machine ended is not left running
         self.bar = ProgressLine(self.stderr, verbosity=self.verbosity, problem_style=self.style.WARNING)
         with _graceful_interrupts() as interrupts:
             self.interrupts = interrupts
@@ -133,6 +139,9 @@ class Command(BaseCommand):
                     reason = f"interrupted: lost the MongoDB server ({str(error).splitlines()[0][:200]})"
                 resume = f"; continue with --resume {job_id}" if job_id and reason != "cancelled" else ""
                 raise CommandError(f"Import {reason}{f' (job {job_id})' if job_id else ''}{resume}.") from error
+            except JobsDatabaseUnavailable as error:
+                self.bar.end()
+                raise CommandError(_unwritable(error)) from error
             except BulkAdminError as error:
                 self.bar.end()
                 job_id = getattr(error, "job_id", None)
@@ -227,6 +236,17 @@ class Command(BaseCommand):
                 f"{' and '.join(b for b in bad if not b.startswith('0 '))} (job {result.job_id}){where}{file}"
                 + (f"; {concern}" if concern else "")
             )
+
+
+def _unwritable(error: JobsDatabaseUnavailable) -> str:
+    """What to do after Django's database refused the import part way."""
+    job = error.job_id
+    if error.recorded:
+        return f"Import interrupted (job {job}): {error} The job is marked interrupted; continue with --resume {job}."
+    return (
+        f"Import interrupted (job {job}): {error} The job shows running until a command or worker on this "
+        f"machine sees this process has ended; once the database can be written, continue with --resume {job}."
+    )
 
 
 def _delimiter(value: str | None) -> str | None:
