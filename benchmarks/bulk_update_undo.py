@@ -30,6 +30,7 @@ from django.conf import settings  # noqa: E402
 from pymongo.database import Database  # noqa: E402
 
 from bulkadmin.bulk import bulk_insert, bulk_update  # noqa: E402
+from bulkadmin.core.batch_sizes import UPDATE_BATCH_SIZE  # noqa: E402
 from bulkadmin.core.mongo import get_db  # noqa: E402
 from bulkadmin.core.streams import matching_batches  # noqa: E402
 from bulkadmin.operations import undo_batches, updates  # noqa: E402
@@ -41,9 +42,7 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=10_000, help="documents to update (default: %(default)s)")
     parser.add_argument("--phases", action="store_true", help="also time each server step of a composed update alone")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each (default: %(default)s)")
-    parser.add_argument(
-        "--batch-size", type=int, default=updates.DEFAULT_BATCH_SIZE, help="batch size (default: %(default)s)"
-    )
+    parser.add_argument("--batch-size", type=int, default=UPDATE_BATCH_SIZE, help="batch size (default: %(default)s)")
     parser.add_argument(
         "--no-validation", action="store_true", help="don't validate each result with the model (undo data only)"
     )

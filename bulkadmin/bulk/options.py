@@ -11,6 +11,7 @@ from bulkadmin.bulk.plans import InsertPlan, OpsPlan, Plan, ProgressCallback, re
 from bulkadmin.bulk.results import BulkResult
 from bulkadmin.bulk.specs import delete_request, ids_request, restore_request, update_request, write_request
 from bulkadmin.bulk.upserts import UpsertPlan
+from bulkadmin.core.batch_sizes import DEFAULT_BATCH_SIZE
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import BulkWriteError
 
@@ -18,7 +19,7 @@ from bulkadmin.core.exceptions import BulkWriteError
 class BulkOptions(TypedDict, total=False):
     """The keyword-only options of every bulk function, sync and async."""
 
-    batch_size: int  # rows sent per server call; default 1000
+    batch_size: int  # rows sent per server call; default DEFAULT_BATCH_SIZE (1000)
     ordered: bool  # stop at the first failed row, across batches; default True
     raise_on_error: bool  # raise BulkWriteError when a row failed or a write concern failed; default True
     progress: ProgressCallback | None  # called after each batch with (rows done, total or None)
@@ -26,7 +27,7 @@ class BulkOptions(TypedDict, total=False):
 
 
 DEFAULT_OPTIONS: BulkOptions = {
-    "batch_size": 1000,
+    "batch_size": DEFAULT_BATCH_SIZE,
     "ordered": True,
     "raise_on_error": True,
     "progress": None,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from bulkadmin.core.batch_sizes import DEFAULT_BATCH_SIZE
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import ImproperlyDeclared, InvalidSpec
 
@@ -40,7 +41,6 @@ ACTION_OF_OPERATION: dict[str, str] = {
     "cleanup": "delete",
     "sync": "import",
 }
-DEFAULT_BATCH_SIZE = 1000
 
 
 class CollectionAdmin:

@@ -7,11 +7,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from bulkadmin.core.batch_sizes import DEFAULT_BATCH_SIZE
 from bulkadmin.core.exceptions import InvalidSpec
 
 SYNC_MODES = ("incremental", "full", "mark_missing")
-DEFAULT_CLEANUP_BATCH = 1000
-DEFAULT_BULK_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -53,14 +52,14 @@ class CleanupParameters:
     """A cleanup: the rules to run (all when empty), in declared order, and the batch size."""
 
     rules: tuple[str, ...] = ()
-    batch_size: int = DEFAULT_CLEANUP_BATCH
+    batch_size: int = DEFAULT_BATCH_SIZE
 
     def to_parameters(self) -> dict[str, Any]:
         return {"rules": list(self.rules), "batch_size": self.batch_size}
 
     @classmethod
     def from_parameters(cls, parameters: dict[str, Any]) -> CleanupParameters:
-        return cls(tuple(parameters.get("rules") or ()), parameters.get("batch_size", DEFAULT_CLEANUP_BATCH))
+        return cls(tuple(parameters.get("rules") or ()), parameters.get("batch_size", DEFAULT_BATCH_SIZE))
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ class BulkParameters:
 
     filter: dict[str, Any]
     update: dict[str, Any] | None = None
-    batch_size: int = DEFAULT_BULK_BATCH
+    batch_size: int = DEFAULT_BATCH_SIZE
     expected: int | None = None
 
     def to_parameters(self) -> dict[str, Any]:
@@ -83,7 +82,7 @@ class BulkParameters:
         return cls(
             filter=parameters["filter"],
             update=parameters.get("update"),
-            batch_size=parameters.get("batch_size") or DEFAULT_BULK_BATCH,
+            batch_size=parameters.get("batch_size") or DEFAULT_BATCH_SIZE,
             expected=parameters.get("expected"),
         )
 

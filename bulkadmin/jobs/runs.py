@@ -17,6 +17,7 @@ from django.utils import timezone
 from pymongo.errors import PyMongoError
 
 from bulkadmin.core import conf
+from bulkadmin.core.batch_sizes import DEFAULT_BATCH_SIZE
 from bulkadmin.core.registry import admin_of, site
 from bulkadmin.jobs import leases, sources
 from bulkadmin.jobs.parameters import BulkParameters, CleanupParameters, SyncParameters, UndoParameters
@@ -35,7 +36,7 @@ def cleanup_job(
     *,
     rules: list[Rule],
     dry_run: bool = False,
-    batch_size: int = 1000,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     origin: str = Job.Origin.CLI,
     user: Any = None,
     now: dt.datetime | None = None,

@@ -29,6 +29,7 @@ from bulkadmin.bulk import (
     bulk_upsert,
     raise_failed_rows,
 )
+from bulkadmin.core.batch_sizes import DEFAULT_BATCH_SIZE
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import AlreadyRegistered, BulkAdminError, ImproperlyDeclared
 from bulkadmin.core.mongo import get_db
@@ -233,7 +234,7 @@ def run_cleanup(
     *,
     rules: Iterable[Rule],
     dry_run: bool = False,
-    batch_size: int = 1000,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
     now: dt.datetime | None = None,
     db: Database | None = None,

@@ -20,6 +20,7 @@ from pymongo.database import Database
 
 from bulkadmin.bulk import BatchStat, RowError, WriteConcernError, bulk_update, bulk_upsert, raise_failed_rows
 from bulkadmin.bulk.results import FieldError
+from bulkadmin.core.batch_sizes import DEFAULT_BATCH_SIZE
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import AlreadyRegistered, BulkAdminError, ImproperlyDeclared, InvalidSpec
 from bulkadmin.core.mongo import get_db
@@ -39,7 +40,6 @@ from bulkadmin.operations.feeds import (
 from bulkadmin.operations.progress import Cancelled, Progress
 from bulkadmin.operations.results import FAILED, PARTIAL, SUCCEEDED, OperationResult, concerned
 
-MARK_BATCH = 1000
 SYNC_COUNTS = ("records", "created", "updated", "unchanged", "rejected", "marked_missing", "pages")
 
 
@@ -389,7 +389,7 @@ def flag_missing(
     key = source.model.model_fields[source.key_target].alias or source.key_target
     flagged = 0
     concerns: tuple[WriteConcernError, ...] = ()
-    for batch in matching_batches(db[source.model.collection], query, MARK_BATCH, fields=(key,)):
+    for batch in matching_batches(db[source.model.collection], query, DEFAULT_BATCH_SIZE, fields=(key,)):
         ids = [doc["_id"] for doc in batch if doc.get(key) not in seen]
         if dry_run or not ids:
             flagged += len(ids)

@@ -31,6 +31,7 @@ from bulkadmin.bulk import (
     raise_failed_rows,
 )
 from bulkadmin.core import conf
+from bulkadmin.core.batch_sizes import UNDO_BATCH_SIZE
 from bulkadmin.core.documents import Index, MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.registry import ensure_indexes
@@ -209,7 +210,7 @@ def undo_job_writes(
     *,
     model: type[MongoModel],
     job: int,
-    batch_size: int = 500,
+    batch_size: int = UNDO_BATCH_SIZE,
     progress: Progress | None = None,
     undo_job: int | None = None,
     db: Database | None = None,

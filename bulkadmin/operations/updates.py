@@ -26,6 +26,7 @@ from pymongo.database import Database
 
 from bulkadmin.bulk import BatchStat, BulkResult, BulkWriter, RowError, WriteConcernError
 from bulkadmin.bulk.pipelining import pipelined
+from bulkadmin.core.batch_sizes import UPDATE_BATCH_SIZE
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.mongo import get_db
@@ -38,7 +39,6 @@ from bulkadmin.operations.results import OperationResult, from_bulk
 from bulkadmin.operations.simulate import apply_update
 
 SAMPLE_SIZE = 5
-DEFAULT_BATCH_SIZE = 2000  # each batch is three server calls (read, save undo, write)
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def run_update(
     filter: Mapping[str, Any],
     update: Mapping[str, Any],
     undo_key: int | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int = UPDATE_BATCH_SIZE,
     progress: Progress | None = None,
     validate_results: bool = True,
     skip: Collection[Hashable] = (),
@@ -133,7 +133,7 @@ def run_delete(
     model: type[MongoModel],
     filter: Mapping[str, Any],
     undo_key: int | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int = UPDATE_BATCH_SIZE,
     progress: Progress | None = None,
     skip: Collection[Hashable] = (),
     db: Database | None = None,

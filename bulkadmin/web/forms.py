@@ -12,9 +12,9 @@ from typing import Any, cast
 
 from django import forms
 
+from bulkadmin.core.batch_sizes import UPDATE_BATCH_SIZE
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.storable import MAX_DEPTH, loads_json
-from bulkadmin.operations import updates
 
 FILTER_OPERATORS = [
     ("eq", "equals"),
@@ -93,7 +93,7 @@ class ComposeForm(forms.Form):
     filter_json = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 80}))
     search = forms.CharField(required=False, widget=forms.TextInput(attrs={"size": 30}))
     update_json = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 80}))
-    batch_size = forms.IntegerField(min_value=1, max_value=10_000, initial=updates.DEFAULT_BATCH_SIZE)
+    batch_size = forms.IntegerField(min_value=1, max_value=10_000, initial=UPDATE_BATCH_SIZE)
 
 
 def filter_from(rows: list[dict[str, Any]], text: str) -> dict[str, Any]:

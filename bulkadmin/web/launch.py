@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bulkadmin.core.batch_sizes import DEFAULT_BATCH_SIZE
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs import tasks
 from bulkadmin.jobs.once import create_once, existing
@@ -12,8 +13,6 @@ from bulkadmin.jobs.parameters import CleanupParameters, SyncParameters
 from bulkadmin.models import Job
 from bulkadmin.operations.cleanup import Rule
 from bulkadmin.operations.sync import Source
-
-CLEANUP_BATCH_SIZE = 1000
 
 
 class AlreadyRunning(BulkAdminError):
@@ -72,7 +71,7 @@ def launch_cleanup(*, rules: list[Rule], dry_run: bool, user: Any, key: str | No
     return launch(
         kind=Job.Kind.CLEANUP,
         collection=", ".join(sorted({rule.collection for rule in rules}))[:200],
-        parameters=CleanupParameters(tuple(rule.name for rule in rules), CLEANUP_BATCH_SIZE).to_parameters(),
+        parameters=CleanupParameters(tuple(rule.name for rule in rules), DEFAULT_BATCH_SIZE).to_parameters(),
         user=user,
         dry_run=dry_run,
         key=key,

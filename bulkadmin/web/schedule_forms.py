@@ -11,9 +11,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 
+from bulkadmin.core.batch_sizes import DEFAULT_BATCH_SIZE
 from bulkadmin.core.registry import site
 from bulkadmin.jobs import sources
-from bulkadmin.jobs.parameters import DEFAULT_CLEANUP_BATCH, SYNC_MODES, CleanupParameters, SyncParameters
+from bulkadmin.jobs.parameters import SYNC_MODES, CleanupParameters, SyncParameters
 from bulkadmin.jobs.schedules import BadSchedule, check_cron
 from bulkadmin.models import Job, Schedule
 from bulkadmin.operations.cleanup import rules
@@ -51,7 +52,7 @@ class ScheduleForm(forms.ModelForm):
         label="cleanup rules", required=False, widget=forms.CheckboxSelectMultiple, help_text="Cleanup: run these."
     )
     batch_size = forms.IntegerField(
-        label="cleanup batch size", min_value=1, max_value=MAX_CLEANUP_BATCH, initial=DEFAULT_CLEANUP_BATCH
+        label="cleanup batch size", min_value=1, max_value=MAX_CLEANUP_BATCH, initial=DEFAULT_BATCH_SIZE
     )
     source = forms.ChoiceField(label="sync source", required=False)
     mode = forms.ChoiceField(label="sync mode", choices=[(mode, mode) for mode in SYNC_MODES], initial="incremental")
@@ -158,7 +159,7 @@ class ScheduleForm(forms.ModelForm):
             self._missing("rules", "Choose the cleanup rules to run.")
             return
         selected = rules.select(chosen)
-        batch = cleaned.get("batch_size") or DEFAULT_CLEANUP_BATCH
+        batch = cleaned.get("batch_size") or DEFAULT_BATCH_SIZE
         self._set(CleanupParameters(tuple(chosen), batch).to_parameters(), [rule.collection for rule in selected])
 
     def _sync(self, cleaned: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ import pymongo
 from pymongo.database import Database
 from pymongo.errors import OperationFailure, PyMongoError
 
+from bulkadmin.core.batch_sizes import DEFAULT_BATCH_SIZE
 from bulkadmin.core.conf import SETTINGS
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_db
@@ -40,7 +41,7 @@ def export_documents(
     sort: Sequence[str] | str | None = None,
     limit: int | None = None,
     extended_json: bool = False,
-    batch_size: int = 1000,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     read_seconds: float = READ_SECONDS,
     progress: Progress | None = None,
     db: Database | None = None,

@@ -11,6 +11,7 @@ from typing import Any
 
 from bulkadmin.bulk.batching import check_batch_size
 from bulkadmin.bulk.plans import resolve_key_fields
+from bulkadmin.core.batch_sizes import DEFAULT_BATCH_SIZE
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.operations.imports.formats import ImportFormat, formats
@@ -28,7 +29,7 @@ class ImportOptions:
     source: str
     mode: str = "insert"
     key_fields: tuple[str, ...] = ()
-    batch_size: int = 1000
+    batch_size: int = DEFAULT_BATCH_SIZE
     dry_run: bool = False
     stop_on_error: bool = False
     errors_path: str = ""
@@ -64,7 +65,7 @@ def check_import_options(
     source: str | os.PathLike[str] | Any,
     mode: str = "insert",
     key_fields: list[str] | tuple[str, ...] | None = None,
-    batch_size: int = 1000,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     dry_run: bool = False,
     stop_on_error: bool = False,
     errors_path: str | os.PathLike[str] | None = None,
