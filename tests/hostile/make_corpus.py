@@ -252,6 +252,17 @@ def wide_csv_row(path: Path, columns: int = 3_000_000) -> Path:
     return path
 
 
+def quoted_csv_field(path: Path, size: int = 17 * MB) -> Path:
+    """A quoted field of `size` bytes (17 MiB: past the 16 MiB cell limit) on line 3, between
+    valid rows, written a MiB at a time."""
+    with path.open("w") as out:
+        out.write('name,email\nV0,v0@quoted.org\n"')
+        for start in range(0, size, MB):
+            out.write("x" * min(MB, size - start))
+        out.write('",b1@quoted.org\nV2,v2@quoted.org\n')
+    return path
+
+
 BOMBS: dict[str, Callable[[Path], Path]] = {
     "shared_string_400mb.xlsx": long_shared_string,
     "rows_sharing_100mb.xlsx": rows_sharing_a_string,
@@ -261,6 +272,57 @@ BOMBS: dict[str, Callable[[Path], Path]] = {
     "columns_40k.csv": wide_csv,
     "columns_3m.csv": lambda path: wide_csv(path, 3_000_000),
     "row_3m_cells.csv": wide_csv_row,
+    "quoted_17mib.csv": quoted_csv_field,
+}
+
+
+# Typed into the web admin: names and JSON -----------------------------------------------------
+def long_name(length: int = 300, suffix: str = ".csv") -> str:
+    """An upload's name of `length` characters (past the 255 bytes file systems allow)."""
+    return "n" * (length - len(suffix)) + suffix
+
+
+# Composer JSON nested past MongoDB's 100 levels: refused before it is parsed.
+COMPOSER_DEEP = {
+    "objects 500": deep(500),
+    "arrays 10,000": '{"a":' + deep(10_000, "array") + "}",
+    "objects 10,000": deep(10_000),
+    "unclosed 10,000": "[" * 10_000,
+}
+# A filter or update typed into the composer, and the words of its refusal (a form error).
+COMPOSER_FILTERS = {
+    '{"$where": "sleep(1000)"}': "Operator $where is not allowed in a filter.",
+    '{"$expr": {"$function": {"body": "x", "args": [], "lang": "js"}}}': "Operator $expr is not allowed",
+    '{"age": {"$function": {"body": "x", "args": [], "lang": "js"}}}': "Operator $function is not allowed",
+    '{"$accumulator": 1}': "Operator $accumulator is not allowed",
+    '{"_id": {"$oid": "zz"}}': "Operator $oid is not allowed",
+    '{"name": {"$gt": {"$where": "1"}}}': "name: Input should be a valid string",
+    '{"age": NaN}': "age: nan cannot be stored; use a finite number.",
+    '{"age": 1e400}': "age: inf cannot be stored; use a finite number.",
+    '{"age": 99999999999999999999999}': "is outside the 64-bit integer range.",
+    '{"\\udc80": 1}': "has a character MongoDB cannot store.",
+    '{"nope": 1}': "Unknown field 'nope' for User.",
+    '{"": 1}': "A field path must be a non-empty string",
+    '{"$or": []}': "$or needs a non-empty list of filters.",
+    '{"age": {"$in": 5}}': "age: $in needs a list.",
+    "[]": "The filter JSON must be an object",
+    '{"a": 1': "The filter JSON is not valid",
+}
+COMPOSER_UPDATES = {
+    '{"$set": {"_id": 1}}': "the id of a document cannot be changed.",
+    '{"$rename": {"age": "$where"}}': "Operator $rename is not allowed",
+    '{"$where": 1}': "Operator $where is not allowed",
+    '{"age": 1}': "Update key 'age' is not an operator",
+    '{"$set": {"$where": 1}}': "a field name cannot start with $.",
+    '{"$set": {"age": "old"}}': "age: Input should be a valid integer",
+    '{"$set": {"age": NaN}}': "age: nan cannot be stored; use a finite number.",
+    '{"$inc": {"age": 1e400}}': "age: inf cannot be stored; use a finite number.",
+    '{"$set": {"name": "\\udc80"}}': "the text has an unpaired surrogate character.",
+    '{"$unset": {"email": ""}}': "'email' is a required field.",
+    '{"$set": {"age": 1}, "$inc": {"age": 1}}': "touch the same field",
+    '{"$push": {"tags": {"$each": 5}}}': "$each needs a list.",
+    '{"$set": {"profile.$[]": 1}}': "the positional $[] only goes into a list field.",
+    "{}": "An update must be a non-empty object of operators",
 }
 
 

@@ -4,6 +4,7 @@ setting that changes it, or previewed, within a generous time and 100 MB of memo
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 import signal
 import time
@@ -11,7 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 
+from bulkadmin.models import Job
 from bulkadmin.operations.imports.limits import LimitExceeded
 from bulkadmin.operations.imports.preview import preview_file
 from bulkadmin.operations.imports.scan import scan_file
@@ -71,6 +74,7 @@ REFUSED_IN_ROWS = {
     "row_4m_cells.xlsx": "row 2 has more than 16,384 cells: " + COLUMNS,
     "far_cell.xlsx": "row 2 has a cell in column 18,278, so more than 16,384 cells: " + COLUMNS,
     "row_3m_cells.csv": "line 3 has more than 16,384 cells: " + COLUMNS,
+    "quoted_17mib.csv": "line 3 holds more text than a cell may: " + CELL,
 }
 
 
@@ -120,7 +124,10 @@ def test_cells_of_a_row_sharing_one_long_string_are_refused_together(tmp_path, s
     assert preview.rows == ()
 
 
-@pytest.mark.parametrize("name", ["rows_sharing_100mb.xlsx", "row_4m_cells.xlsx", "row_3m_cells.csv"])
+SCANNED = ["rows_sharing_100mb.xlsx", "row_4m_cells.xlsx", "row_3m_cells.csv", "quoted_17mib.csv"]
+
+
+@pytest.mark.parametrize("name", SCANNED)
 def test_whole_file_scan_of_a_bomb_stops_at_the_limit(name, bombs):
     with bounded(f"scan of {name}"):
         try:
@@ -130,6 +137,19 @@ def test_whole_file_scan_of_a_bomb_stops_at_the_limit(name, bombs):
         else:
             problem = result.problem
     assert "(BULKADMIN_" in problem, problem
+
+
+@pytest.mark.django_db
+def test_an_import_stops_at_a_quoted_field_past_the_cell_limit_naming_it(bombs, db, settings, tmp_path):
+    """The row before is imported; the import stops there, saying so: nothing after it is lost unseen."""
+    settings.BULKADMIN_JOBS_DIR = tmp_path / "jobs"
+    with bounded("import of a 17 MiB quoted field"), pytest.raises(CommandError) as stopped:
+        call_command("import_csv", "users", str(bombs["quoted_17mib.csv"]), stdout=io.StringIO(), stderr=io.StringIO())
+    job = Job.objects.get()
+    refusal = "line 3 holds more text than a cell may: " + CELL
+    assert str(stopped.value) == f"{refusal} (job {job.pk})."
+    assert (job.status, job.message, job.rows_done, job.counts["inserted"]) == (Job.Status.FAILED, refusal + ".", 1, 1)
+    assert [doc["name"] for doc in db.users.find()] == ["V0"]
 
 
 def test_a_header_of_16000_columns_is_previewed(tmp_path):

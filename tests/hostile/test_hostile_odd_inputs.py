@@ -8,6 +8,7 @@ import pytest
 
 from bulkadmin.models import Job
 from bulkadmin.web.uploads import MAX_STORED_NAME
+from tests.hostile.make_corpus import COMPOSER_DEEP, COMPOSER_FILTERS, COMPOSER_UPDATES, long_name
 from tests.web.helpers import compose_data
 from tests.web.import_helpers import upload
 
@@ -29,7 +30,7 @@ def client_500s_as_pages(admin_client_):
 
 
 def test_an_upload_name_of_300_characters_is_stored_truncated(client_500s_as_pages, db, jobs_dir):
-    name = "n" * 296 + ".csv"
+    name = long_name(300)
     response = upload(client_500s_as_pages, "name,email\nAnn,ann@example.com\n", name=name)
     assert response.status_code == 302, response.content.decode()[:1000]
     [folder] = (jobs_dir / "uploads").iterdir()
@@ -79,19 +80,11 @@ def test_a_rerun_number_that_is_no_job_number_is_not_a_500(client_500s_as_pages,
     assert response.status_code == status
 
 
-DEEP = {
-    "objects 500": '{"a":' * 500 + "1" + "}" * 500,
-    "arrays 10,000": '{"a":' + "[" * 10_000 + "]" * 10_000 + "}",
-    "objects 10,000": '{"a":' * 10_000 + "1" + "}" * 10_000,
-    "unclosed 10,000": "[" * 10_000,
-}
-
-
 BOXES = [("update", "filter_json"), ("update", "update_json"), ("delete", "filter_json")]
 
 
 @pytest.mark.parametrize(("url", "box"), BOXES)
-@pytest.mark.parametrize("text", DEEP.values(), ids=DEEP.keys())
+@pytest.mark.parametrize("text", COMPOSER_DEEP.values(), ids=COMPOSER_DEEP.keys())
 def test_composer_json_nested_thousands_deep_is_a_form_error_naming_the_limit(client_500s_as_pages, db, url, box, text):
     url = f"/admin/bulk/{url}/"
     fields = {"filter_json": "{}", "update_json": '{"$set": {"age": 1}}', box: text}
@@ -100,4 +93,20 @@ def test_composer_json_nested_thousands_deep_is_a_form_error_naming_the_limit(cl
     what = box.removesuffix("_json")
     expected = f"The {what} JSON nests objects or arrays deeper than 100 levels (the limit, MongoDB's)."
     assert expected in response.context["state"].errors
+    assert not Job.objects.exists()
+
+
+HOSTILE_JSON = [
+    *(("filter_json", text, said) for text, said in COMPOSER_FILTERS.items()),
+    *(("update_json", text, said) for text, said in COMPOSER_UPDATES.items()),
+]
+
+
+@pytest.mark.parametrize(("box", "text", "said"), HOSTILE_JSON)
+def test_hostile_composer_json_is_a_form_error_naming_the_problem(client_500s_as_pages, db, box, text, said):
+    fields = {"filter_json": "{}", "update_json": '{"$set": {"age": 1}}', box: text}
+    response = client_500s_as_pages.post("/admin/bulk/update/", compose_data(**fields, action="confirm"))
+    assert response.status_code == 400
+    errors = response.context["state"].errors
+    assert [error for error in errors if said in error], errors
     assert not Job.objects.exists()

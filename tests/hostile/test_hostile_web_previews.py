@@ -30,6 +30,7 @@ def jobs_dir(tmp_path, settings):
         ("shared_string_400mb.xlsx", "holds a text longer than a cell may be: " + CELL),
         ("row_4m_cells.xlsx", "row 2 has more than 16,384 cells: " + COLUMNS),
         ("columns_40k.csv", "line 1 has more than 16,384 cells: " + COLUMNS),
+        ("quoted_17mib.csv", "line 3 holds more text than a cell may: " + CELL),
     ],
 )
 def test_uploaded_bomb_is_previewed_as_a_problem_naming_the_setting(name, refusal, admin_client_, db, tmp_path):
