@@ -205,6 +205,8 @@ def test_a_range_counts_values_and_elements_of_its_type_only(coll):
     assert coll.count_documents({"age": {"$gte": 30, "$lt": 40}}) == 5  # 35, 35.5, [10, 50], [35], 30
     assert coll.count_documents({"age": {"$gt": 30, "$lte": 40, "$ne": 35}}) == 3  # 35.5, [10, 50], 40
     assert coll.count_documents({"age": {"$gte": 30, "$lt": "z"}}) == 0
+    assert coll.count_documents({"age": {"$gte": 1, "$lte": 1}}) == 0  # true is no number
+    assert coll.count_documents({"age": {"$lt": "a"}}) == 1  # "35"
 
 
 def test_counts_of_a_large_collection_are_exact_with_gaps_in_it(coll):
