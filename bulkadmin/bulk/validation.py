@@ -14,7 +14,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from bulkadmin.bulk.results import FieldError
-from bulkadmin.core.documents import MongoModel, flatten_sub_documents, to_storage
+from bulkadmin.core.documents import MongoModel, flatten_sub_documents, keep_int64, to_storage
 from bulkadmin.core.exceptions import BulkAdminError, InvalidSpec
 from bulkadmin.core.messages import readable
 from bulkadmin.core.safety import validate_fields
@@ -40,7 +40,7 @@ def validate_document(model: type[MongoModel], item: Any) -> dict[str, Any]:
             raise RowInvalid((FieldError("", f"a row must be an object, not {type(item).__name__}"),))
         check_depth(item)
         try:
-            return _storable(model.model_validate(item).to_document())
+            return _storable(keep_int64(model, item, model.model_validate(item).to_document()))
         except PydanticValidationError as error:
             raise RowInvalid(field_errors(error)) from None
 
@@ -76,7 +76,7 @@ def validate_documents(model: type[MongoModel], items: Sequence[Any]) -> list[di
                 ]
             continue
         for position, document in zip(batch, adapter.dump_python(instances, by_alias=True), strict=True):  # type: ignore[union-attr]
-            results[position] = _stored_or_row_invalid(document)
+            results[position] = keep_int64(model, items[position], _stored_or_row_invalid(document))
         break
     return results  # type: ignore[return-value]
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import chain
+from operator import methodcaller
 from typing import Annotated, Any, ClassVar, get_args, get_origin
 
-from bson import ObjectId
+from bson import Int64, ObjectId
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, WithJsonSchema
 from pydantic.fields import FieldInfo
 
@@ -225,6 +228,97 @@ def to_storage(value: Any, path: str = "") -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     return value
+
+
+def holds_int64(value: Any) -> bool:
+    """Whether `value` is or holds a `bson.Int64` (a walk that only reads)."""
+    if type(value) is Int64:
+        return True
+    if not _is_container(value):
+        return False
+    pending = [value]
+    while pending:
+        container = pending.pop()
+        for item in container.values() if isinstance(container, Mapping) else container:
+            if type(item) is Int64:
+                return True
+            if _is_container(item):
+                pending.append(item)
+    return False
+
+
+def _is_container(value: Any) -> bool:
+    kind = type(value)
+    return kind is dict or kind is list or kind is tuple or isinstance(value, Mapping)
+
+
+def keep_int64(annotation: Any, source: Any, stored: Any) -> Any:
+    """`stored` (`source` validated against `annotation`, a model or a field's type, in stored
+    form) with each plain int that came in as an Int64 of the same value an Int64 again: pydantic
+    turns an Int64 into an int, which pymongo writes as a 32-bit integer when it fits, where
+    MongoDB's own tools keep a `$numberLong` 64-bit."""
+    return _restore_int64(annotation, source, stored) if holds_int64(source) else stored
+
+
+def keep_int64_rows(model: type[BaseModel], rows: list[Any], stored: list[Any]) -> list[Any]:
+    """`keep_int64` of each row and its stored document (a row's error left as it is). Only the
+    fields whose type holds an int are looked at: a batch without an Int64 or a container in them
+    (rows read from a CSV file) is cleared at once."""
+    keys = _int_keys(model)
+    if not keys:
+        return stored
+    if set(map(type, rows)) == {dict}:
+        kinds = set(chain.from_iterable(map(type, map(methodcaller("get", key), rows)) for key in keys))
+        if kinds.isdisjoint((Int64, dict, list, tuple)):
+            return stored
+    return [
+        keep_int64(model, row, document) if isinstance(document, dict) else document
+        for row, document in zip(rows, stored, strict=True)
+    ]
+
+
+@functools.cache
+def _int_keys(model: type[BaseModel]) -> tuple[str, ...]:
+    """The keys (names and aliases) of `model`'s fields whose type holds an int somewhere."""
+    keys: list[str] = []
+    for name, info in model.model_fields.items():
+        if _holds_int_type(info.annotation, set()):
+            keys += [name, info.alias] if info.alias and info.alias != name else [name]
+    return tuple(keys)
+
+
+def _holds_int_type(annotation: Any, seen: set[type[BaseModel]]) -> bool:
+    annotation = unwrap_annotated(annotation)
+    if annotation is int:
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation in seen:
+            return False
+        seen.add(annotation)
+        return any(_holds_int_type(info.annotation, seen) for info in annotation.model_fields.values())
+    return any(_holds_int_type(arg, seen) for arg in get_args(annotation))
+
+
+def _restore_int64(annotation: Any, source: Any, stored: Any) -> Any:
+    if type(source) is Int64:
+        return Int64(stored) if type(stored) is int and stored == source else stored
+    if isinstance(source, Mapping) and isinstance(stored, dict):
+        model = _as_model(annotation)
+        for key, item in source.items():
+            stored_key, item_annotation = _stored_place(model, key)
+            if stored_key in stored:
+                stored[stored_key] = _restore_int64(item_annotation, item, stored[stored_key])
+    elif isinstance(source, list | tuple) and isinstance(stored, list) and len(source) == len(stored):
+        return [_restore_int64(annotation, item, value) for item, value in zip(source, stored, strict=True)]
+    return stored
+
+
+def _stored_place(model: type[BaseModel] | None, key: str) -> tuple[str, Any]:
+    """The stored key of `key` (a field's name or alias) and the field's annotation, if any."""
+    info = (model.model_fields.get(key) or _field_by_alias(model, key)) if model else None
+    if info is None:
+        return key, None
+    return info.alias or key, info.annotation
 
 
 def _utc_milliseconds(value: dt.datetime, path: str) -> dt.datetime:

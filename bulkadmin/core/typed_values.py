@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
-from bulkadmin.core.documents import to_storage
+from bulkadmin.core.documents import keep_int64, to_storage
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.field_paths import LIST, item_type, single_kind
 from bulkadmin.core.messages import readable
@@ -18,9 +18,12 @@ _adapters: dict[Any, TypeAdapter[Any]] = {}
 
 
 def coerce(annotation: Any, value: Any, path: str, operator: str | None = None) -> Any:
-    """`value` validated against `annotation` (None: free-form), in stored form."""
+    """`value` validated against `annotation` (None: free-form), in stored form; an Int64 given
+    to an int field stays an Int64."""
     try:
         stored = to_storage(value if annotation is None else adapter(annotation).validate_python(value))
+        if annotation is not None:
+            stored = keep_int64(annotation, value, stored)
     except PydanticValidationError as error:
         message = readable(error.errors()[0])
         raise InvalidSpec(f"{path}: {message} (got {_short(value)}).", field=path, operator=operator) from None

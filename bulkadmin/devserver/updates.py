@@ -3,12 +3,12 @@
 neosqlite's SQL update path wrote doubles through SQLite's JSON printer, which keeps 15 digits
 (`$set` of 0.1 + 0.2 stored 0.3, of the largest double `inf`), and its Python path applied
 `$inc`, `$unset`, `$min` and `$max` to top-level fields only. Here every operator bulkadmin
-allows works on dotted paths, with MongoDB's arithmetic (int64 overflow refused, Decimal128 in
-its own context, a missing field multiplied becomes a zero of the multiplier's type) and its
-comparison order, and the array operators `$[]`, `$` and `$[<identifier>]` (`positional`). Two
-operators on the same path, or on a path and one inside it, are refused (MongoDB's code 40), and
-so is a document grown past 16 MB. The document given is never changed: what a path touches is
-copied.
+allows works on dotted paths, with MongoDB's arithmetic (an int64 operand makes an int64, int64
+overflow refused, Decimal128 in its own context, a missing field multiplied becomes a zero of the
+multiplier's type) and its comparison order, and the array operators `$[]`, `$` and
+`$[<identifier>]` (`positional`). Two operators on the same path, or on a path and one inside it,
+are refused (MongoDB's code 40), and so is a document grown past 16 MB. The document given is
+never changed: what a path touches is copied.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from bson import Decimal128
+from bson import Decimal128, Int64
 from bson.decimal128 import create_decimal128_context
 
 from bulkadmin.devserver.element_match import matches
@@ -222,7 +222,7 @@ def _arithmetic(left: Any, right: Any, operator: str) -> Any:
     result = left + right if operator == "$inc" else left * right
     if not INT64_MIN <= result <= INT64_MAX:
         raise UpdateFailed(f"Failed to apply {operator}: the result {result} overflows a 64-bit integer", OVERFLOW)
-    return result
+    return Int64(result) if isinstance(left, Int64) or isinstance(right, Int64) else result  # int64 wins
 
 
 def _as_decimal(value: Any) -> Decimal:
@@ -234,6 +234,8 @@ def _as_decimal(value: Any) -> Decimal:
 def _zero_like(value: Any) -> Any:
     if isinstance(value, Decimal128):
         return Decimal128("0")
+    if isinstance(value, Int64):
+        return Int64(0)
     return 0.0 if isinstance(value, float) else 0
 
 

@@ -6,6 +6,11 @@ came back as bytes) and refused raw bytes in replacements. Here those values are
 tagged objects (`{"$numberDecimal": "0.1"}`, `{"$numberDouble": "NaN"}`, a binary with its
 subtype) and read back as the BSON types they were; every other value is JSON as before, and
 Python's float repr keeps each double exactly.
+
+An Int64 that 32 bits could hold came back as a 32-bit int (JSON has one kind of number). It is
+written with an exponent (`5E0`): SQLite reads that as the number 5, so filters, counts, sorts and
+indexes treat it as before, and `loads` reads it as `Int64(5)` (Python writes a double's exponent
+as `e`, never `E`). An int64 beyond 32 bits needs no mark: it can only be an int64.
 """
 
 from __future__ import annotations
@@ -13,19 +18,23 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import json.encoder
 import math
 import sys
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 from bson import Binary as BsonBinary
-from bson import Decimal128
+from bson import Decimal128, Int64
 from neosqlite.binary import Binary
 from neosqlite.collection import json_helpers
 from neosqlite.objectid import ObjectId
 
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+_INT64_MARK = "E0"
 
 
 def _tag(value: Any) -> Any:
@@ -66,12 +75,67 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _is_marked_int64(value: Any) -> bool:
+    return type(value) is Int64 and _INT32_MIN <= value <= _INT32_MAX
+
+
+def _holds_marked_int64(value: Any) -> bool:
+    """Whether `value` is or holds an Int64 that 32 bits could hold (a walk that only reads)."""
+    pending: list[Any] = [[value]]
+    while pending:
+        container = pending.pop()
+        for item in container.values() if type(container) is dict else container:
+            kind = type(item)
+            if kind is Int64 and _INT32_MIN <= item <= _INT32_MAX:
+                return True
+            if kind is dict or kind is list:
+                pending.append(item)
+    return False
+
+
+def _int_token(value: int) -> str:
+    """An int as JSON: `5E0` for an Int64 that 32 bits could hold, digits for any other."""
+    return f"{int(value)}{_INT64_MARK}" if _is_marked_int64(value) else int.__repr__(value)
+
+
+def _float_token(value: float) -> str:
+    """A double as the standard encoder writes it (NaN and ±Infinity as Python's tokens)."""
+    if math.isfinite(value):
+        return float.__repr__(value)
+    return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+
+
+def _parse_float(text: str) -> float | Int64:
+    return Int64(text[: -len(_INT64_MARK)]) if text.endswith(_INT64_MARK) else float(text)
+
+
 class StorageEncoder(json.JSONEncoder):
     """neosqlite's JSON encoder with every BSON type the wire can carry."""
 
     def default(self, o: Any) -> Any:
         tagged = _tag(o)
         return super().default(o) if tagged is None else tagged
+
+    def iterencode(self, o: Any, _one_shot: bool = False) -> Iterator[str]:
+        """The standard (C) encoder, or, for a value holding an Int64 to mark, the standard
+        library's Python encoder writing ints with `_int_token`."""
+        if not _holds_marked_int64(o):
+            return super().iterencode(o, _one_shot)
+        encode_text = json.encoder.encode_basestring_ascii if self.ensure_ascii else json.encoder.encode_basestring
+        iterencode = json.encoder._make_iterencode(  # type: ignore[attr-defined]
+            {} if self.check_circular else None,
+            self.default,
+            encode_text,
+            self.indent,
+            _float_token,
+            self.key_separator,
+            self.item_separator,
+            self.sort_keys,
+            self.skipkeys,
+            _one_shot,
+            _intstr=_int_token,
+        )
+        return iterencode(o, 0)  # type: ignore[no-any-return]
 
     def encode(self, o: Any) -> str:
         text = super().encode(o)
@@ -110,6 +174,7 @@ def dumps_for_sql(value: Any, **kwargs: Any) -> str:
 def loads(text: str | bytes, **kwargs: Any) -> Any:
     """Stored JSON as the values that were written."""
     kwargs["object_hook"] = _decoded
+    kwargs["parse_float"] = _parse_float
     return json.loads(text, **kwargs)
 
 

@@ -14,9 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import bson
 import pytest
 from bson import Binary, Decimal128, Int64, ObjectId, json_util
 from bson.binary import UuidRepresentation
+from bson.codec_options import CodecOptions
+from bson.raw_bson import RawBSONDocument
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from pydantic import BaseModel, Field
@@ -27,7 +30,8 @@ from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.registry import site
 from bulkadmin.models import Job
 from bulkadmin.operations.imports import ImportOptions, check_import_options
-from tests.exports.conftest import changes, export, snapshot
+from tests.bson_types import INT32, INT64, type_codes
+from tests.exports.conftest import CODEC, changes, export, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -61,8 +65,9 @@ OWNER = ObjectId("65f0c0ffee0123456789abcd")
 
 
 def ledger_rows() -> list[dict[str, Any]]:
-    """Documents holding every type: dates before 1970 and in year 9999, 64-bit integers, decimals,
-    binary of four subtypes, ObjectIds and documents inside arrays inside documents."""
+    """Documents holding every type: dates before 1970 and in year 9999, 64-bit integers (small ones
+    too, in a field typed `int` and in free-form data), decimals, binary of four subtypes,
+    ObjectIds and documents inside arrays inside documents."""
     return [
         {
             "_id": ObjectId(),
@@ -74,7 +79,7 @@ def ledger_rows() -> list[dict[str, Any]]:
                 dt.datetime(1969, 7, 20, 20, 17, 40, 123000, tzinfo=dt.UTC),
                 dt.datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=dt.UTC),
             ][number % 3],
-            "count": [2**40 + number, -(2**62), 7][number % 3],
+            "count": [2**40 + number, -(2**62), 7, Int64(number), Int64(2**31 - 1), Int64(-(2**31))][number % 6],
             "entry": None if number % 2 else {"label": f"e{number}", "at": MS - dt.timedelta(milliseconds=number)},
             "entries": [{"label": "x", "at": None}, {"label": "y", "at": MS}][: number % 3],
             "tags": ["a", "b"][: number % 3],
@@ -82,6 +87,8 @@ def ledger_rows() -> list[dict[str, Any]]:
                 "price": Decimal128("12.30"),
                 "tiny": Decimal128("-1E-6176"),
                 "big": Int64(2**40),
+                "small": Int64(5),
+                "longs": [Int64(0), 1, Int64(-1)],
                 "double": 0.1 + 0.2,
                 "negative_zero": -0.0,
                 "raw": b"\x00\xffbytes",
@@ -91,7 +98,7 @@ def ledger_rows() -> list[dict[str, Any]]:
                 "nested": {
                     "ids": [OWNER, ObjectId()],
                     "when": [MS, None],
-                    "deep": {"d": Decimal128("1E+10"), "n": Int64(-(2**40))},
+                    "deep": {"d": Decimal128("1E+10"), "n": Int64(-(2**40)), "m": Int64(7)},
                 },
                 "text": '🎉 "quoted" $not an operator',
             },
@@ -165,6 +172,62 @@ def test_an_extended_json_export_matched_on_id_is_unchanged(db, tmp_path, ledger
     assert changes(ledger, snapshot(db, Ledger.collection)) == []
 
 
+def test_small_int64_values_are_stored_as_int64_by_insert_and_merge(db, tmp_path):
+    """`{"$numberLong": "5"}` is stored as a 64-bit integer (BSON 0x12), in a field typed `int` and
+    in free-form data, by an insert into an empty collection and by a merge that changes it;
+    `{"$numberInt": ...}` stays 32-bit; the export then holds exactly the stored bytes."""
+    at = {"$date": "2024-01-01T00:00:00Z"}
+    first = {"code": "a", "at": at, "count": {"$numberLong": "5"}, "data": {"n": {"$numberLong": "-3"}, "i": 4}}
+    rows = [first, {"code": "b", "at": at, "count": {"$numberInt": "6"}, "data": {"n": [{"$numberLong": "0"}, 1]}}]
+    changed = [first, {"code": "b", "at": at, "count": {"$numberLong": "2147483647"}}]
+    (tmp_path / "rows.ndjson").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    (tmp_path / "changed.ndjson").write_text("".join(json.dumps(row) + "\n" for row in changed))
+    site.register(Ledger)
+    try:
+        assert import_back(tmp_path / "rows.ndjson", "--mode", "insert")["inserted"] == 2
+        assert [stored_types(document) for document in raw_documents(db)] == [
+            ("a", INT64, {"n": INT64, "i": INT32}),
+            ("b", INT32, {"n": [INT64, INT32]}),
+        ]
+        assert exported_bytes(tmp_path) == [document.raw for document in raw_documents(db)]
+
+        counts = import_back(tmp_path / "changed.ndjson", "--mode", "merge", "--key", "code")
+
+        assert (counts["unchanged"], counts["updated"], counts["rejected"]) == (1, 1, 0)
+        assert [stored_types(document) for document in raw_documents(db)] == [
+            ("a", INT64, {"n": INT64, "i": INT32}),
+            ("b", INT64, {"n": [INT64, INT32]}),
+        ]
+        assert raw_documents(db)[1]["count"] == 2**31 - 1
+        assert exported_bytes(tmp_path) == [document.raw for document in raw_documents(db)]
+    finally:
+        site.unregister(Ledger)
+
+
+def test_the_python_api_stores_a_small_int64_given_to_an_int_field_as_int64(db, ledger):
+    codes = [type_codes(document)["count"] for document in ledger]
+    assert codes == [INT64, INT64, INT32, INT64, INT64, INT64] * 2  # 2**40 + n, -(2**62), 7, then Int64s
+
+
+def raw_documents(db) -> list[RawBSONDocument]:
+    """The ledger's documents in `code` order, as the server's raw BSON."""
+    options = CodecOptions(document_class=RawBSONDocument)
+    return list(db.get_collection(Ledger.collection, codec_options=options).find().sort("code", 1))
+
+
+def stored_types(document: RawBSONDocument) -> tuple[str, int, dict[str, Any]]:
+    codes = type_codes(document.raw)
+    return document["code"], codes["count"], codes["data"]
+
+
+def exported_bytes(tmp_path: Path) -> list[bytes]:
+    """`export_data --extended-json` of the ledger, each document read back and encoded as BSON."""
+    path = tmp_path / "export.ndjson"
+    export(Ledger.collection, str(path), "--extended-json", "--sort", "code")
+    options = json_util.CANONICAL_JSON_OPTIONS.with_options(uuid_representation=UuidRepresentation.STANDARD)
+    return [bson.encode(json_util.loads(line, json_options=options)) for line in path.read_text().splitlines()]
+
+
 def test_an_extended_json_export_deletes_by_id(db, tmp_path, ledger):
     path = tmp_path / "ledger.json"
     export(Ledger.collection, str(path), "--extended-json", "--filter", '{"type": "special"}')
@@ -178,21 +241,26 @@ def test_an_extended_json_export_deletes_by_id(db, tmp_path, ledger):
 @pytest.mark.parametrize("mode", ["relaxed", "canonical", "legacy"])
 def test_mongoexport_output_in_each_mode_is_read(db, tmp_path, ledger, mode):
     """mongoexport writes one document per line (relaxed by default, canonical with
-    `--jsonFormat canonical`; versions before 4.2 the legacy form), stored keys included."""
+    `--jsonFormat canonical`; versions before 4.2 the legacy form), stored keys included. Relaxed
+    and legacy write an Int64 as a plain number, which reads back as a 32-bit integer when it
+    fits (as mongoimport reads it): what is stored is exactly what the file says."""
     options = {
         "relaxed": json_util.RELAXED_JSON_OPTIONS,
         "canonical": json_util.CANONICAL_JSON_OPTIONS,
         "legacy": json_util.LEGACY_JSON_OPTIONS,
     }[mode].with_options(uuid_representation=UuidRepresentation.STANDARD)
     stored = list(db[Ledger.collection].find().sort("_id", 1))
+    lines = [json_util.dumps(document, json_options=options) for document in stored]
     path = tmp_path / "mongoexport.json"
-    path.write_text("".join(json_util.dumps(document, json_options=options) + "\n" for document in stored))
+    path.write_text("".join(line + "\n" for line in lines))
     db[Ledger.collection].delete_many({})
 
     counts = import_back(path, "--format", "ndjson")
 
     assert (counts["inserted"], counts["rejected"]) == (12, 0)
-    assert changes(ledger, snapshot(db, Ledger.collection)) == []
+    as_written = [bson.encode(json_util.loads(line, json_options=options), codec_options=CODEC) for line in lines]
+    assert changes(as_written, snapshot(db, Ledger.collection)) == []
+    assert (as_written == ledger) is (mode == "canonical")
 
 
 def test_mongoexport_relaxed_text_as_written_is_read(db, tmp_path):
