@@ -17,6 +17,7 @@ from typing import Any
 
 from pymongo.database import Database
 
+from bulkadmin.core import conf
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.registry import site
@@ -145,6 +146,7 @@ def _run(
                     state=state,
                     error_file=errors.local,
                     progress=checkpoints,
+                    undo_limit=conf.undo_limit(),
                     db=db,
                 )
         except BaseException:

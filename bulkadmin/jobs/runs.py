@@ -196,6 +196,7 @@ def _compose(run: JobRun, kind: str) -> OperationResult:
     earlier = _earlier_run(run)
     options: dict[str, Any] = {"filter": parameters.filter, "undo_key": job.pk, "batch_size": parameters.batch_size}
     options["skip"] = undo.written_ids(job.pk) if earlier else ()
+    options["undo_limit"] = conf.undo_limit()
     try:
         return _with_earlier(_run_composed(kind, model, parameters, progress, options), earlier, job.pk)
     except Cancelled as stop:

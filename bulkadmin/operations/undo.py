@@ -44,9 +44,7 @@ CONFLICT = "conflict"
 MAX_CONFLICTS = 1000  # conflicting ids listed in the result
 
 
-def undo_limit() -> int:
-    """The most documents a job keeps pre-images for (`BULKADMIN_UNDO_LIMIT`)."""
-    return conf.undo_limit()
+UNDO_LIMIT = int(conf.SETTINGS["BULKADMIN_UNDO_LIMIT"].default)  # callers pass the setting
 
 
 def _utc_now() -> dt.datetime:

@@ -85,9 +85,11 @@ def preview(
     filter: Mapping[str, Any],
     update: Mapping[str, Any] | None = None,
     sample_size: int = SAMPLE_SIZE,
+    undo_limit: int = undo.UNDO_LIMIT,
     db: Database | None = None,
 ) -> Preview:
-    """Count the matching documents and show `sample_size` of them before / after. No writes."""
+    """Count the matching documents and show `sample_size` of them before / after; whether a run
+    could be undone is said against `undo_limit`. No writes."""
     stored_filter, stored_update = check_spec(model=model, filter=filter, update=update)
     collection = _db(db)[model.collection]
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -95,7 +97,7 @@ def preview(
         Sample(doc, apply_update(doc, stored_update, now=now) if stored_update is not None else None)
         for doc in collection.find(stored_filter).sort("_id", 1).limit(sample_size)
     )
-    return Preview(collection.count_documents(stored_filter), samples, undo.undo_limit())
+    return Preview(collection.count_documents(stored_filter), samples, undo_limit)
 
 
 def run_update(
@@ -108,6 +110,7 @@ def run_update(
     progress: Progress | None = None,
     validate_results: bool = True,
     skip: Collection[Hashable] = (),
+    undo_limit: int = undo.UNDO_LIMIT,
     db: Database | None = None,
 ) -> OperationResult:
     """Apply `update` to every document matching `filter`; keep undo data under `undo_key`.
@@ -120,11 +123,12 @@ def run_update(
     model validation per document.
 
     `skip` names documents (`streams.id_key` of their `_id`) not to touch: those an interrupted
-    run of the same job wrote, when it continues (`undo.written_ids`)."""
+    run of the same job wrote, when it continues (`undo.written_ids`). Past `undo_limit`
+    documents no undo data is kept (and what was kept is dropped)."""
     _, stored_update = check_spec(model=model, filter=filter, update=update)
     runner = _Runner(model, "update", stored_update, undo_key, batch_size, progress, _db(db))
     runner.validate_update = stored_update if validate_results else None
-    runner.skip = skip
+    runner.skip, runner.undo_limit = skip, undo_limit
     return runner.run(filter)
 
 
@@ -136,19 +140,22 @@ def run_delete(
     batch_size: int = UPDATE_BATCH_SIZE,
     progress: Progress | None = None,
     skip: Collection[Hashable] = (),
+    undo_limit: int = undo.UNDO_LIMIT,
     db: Database | None = None,
 ) -> OperationResult:
     """Delete every document matching `filter` but those in `skip` (as for `run_update`); keep
-    undo data under `undo_key`."""
+    undo data under `undo_key`, up to `undo_limit` documents."""
     check_spec(model=model, filter=filter)
     runner = _Runner(model, "delete", None, undo_key, batch_size, progress, _db(db))
-    runner.skip = skip
+    runner.skip, runner.undo_limit = skip, undo_limit
     return runner.run(filter)
 
 
 class _Runner:
     """Writes one batch of `_id`s at a time: pre-images with expected fingerprints, the write,
     and (only when they can't be computed) fingerprints read back."""
+
+    undo_limit = undo.UNDO_LIMIT  # the most documents a run keeps undo data for
 
     def __init__(
         self,
@@ -267,7 +274,7 @@ class _Runner:
         """Whether a batch of `size` takes the job over the undo limit: its undo data and the
         job's are then dropped, before its write, and no more is kept."""
         kept = self.read + size + len(self.skip)  # an earlier run's undo data counts too
-        return self.keep_undo and self.undo_key is not None and kept > undo.undo_limit()
+        return self.keep_undo and self.undo_key is not None and kept > self.undo_limit
 
     def _after_images(self, before: list[dict[str, Any]]) -> list[Result] | None:
         """The batch's documents as the update will leave them (or why it cannot apply to one),

@@ -128,17 +128,16 @@ def test_results_over_the_cap_are_rejected_by_position_and_the_rest_written(db, 
     assert stored(db) == before
 
 
-def test_the_undo_limit_crossed_mid_run_drops_all_undo_data(db, settings):
-    settings.BULKADMIN_UNDO_LIMIT = 5
+def test_the_undo_limit_crossed_mid_run_drops_all_undo_data(db):
     object_ids(db, 7)
-    outcome = updates.run_update(model=Item, filter={}, update={"$inc": {"n": 1}}, undo_key=25, batch_size=2, db=db)
+    update = {"$inc": {"n": 1}}
+    outcome = updates.run_update(model=Item, filter={}, update=update, undo_key=25, batch_size=2, undo_limit=5, db=db)
     assert (outcome.rows, outcome.modified) == (7, 7)
     assert (outcome.undo_records, outcome.undo_available) == (0, False)
     assert undo.undo_record_count(25, db=db) == 0
 
 
-def test_exactly_the_undo_limit_keeps_undo_data(db, settings):
-    settings.BULKADMIN_UNDO_LIMIT = 6
+def test_exactly_the_undo_limit_keeps_undo_data(db):
     object_ids(db, 6)
     before = stored(db)
     outcome = updates.run_update(
@@ -147,6 +146,7 @@ def test_exactly_the_undo_limit_keeps_undo_data(db, settings):
         update={"$push": {"tags": "x"}, "$set": {"status": "s"}},
         undo_key=26,
         batch_size=4,
+        undo_limit=6,
         db=db,
     )
     assert (outcome.rows, outcome.modified, outcome.undo_records) == (6, 6, 6)

@@ -55,13 +55,15 @@ def cancel_at(call: int, calls: list[int] | None = None):
     return progress
 
 
-def cancelled_update(db, *, undo_key: int, at: int, update: dict[str, Any] | None = None) -> Any:
+def cancelled_update(
+    db, *, undo_key: int, at: int, update: dict[str, Any] | None = None, undo_limit: int = undo.UNDO_LIMIT
+) -> Any:
     """The partial result of a composed update of the items (batches of `BATCH`) cancelled at
     its `at`-th progress report (see `cancel_at`)."""
     with pytest.raises(Cancelled) as stop:
         updates.run_update(
             model=Item, filter={}, update=update or {"$inc": {"n": 1}}, undo_key=undo_key, batch_size=BATCH,
-            progress=cancel_at(at), db=db,
+            progress=cancel_at(at), undo_limit=undo_limit, db=db,
         )  # fmt: skip
     return stop.value.result
 
@@ -130,10 +132,10 @@ def test_a_cancel_counts_the_rejected_rows_of_the_written_batches_only(db, call)
 
 
 @pytest.mark.parametrize("limit", [2, 3, 5, 9])  # crossed by the first, second, second, last batch
-def test_the_undo_limit_crossed_in_any_batch_leaves_no_undo_record(db, settings, limit):
-    settings.BULKADMIN_UNDO_LIMIT = limit
+def test_the_undo_limit_crossed_in_any_batch_leaves_no_undo_record(db, limit):
     seed(db)
-    outcome = updates.run_update(model=Item, filter={}, update={"$inc": {"n": 1}}, undo_key=44, batch_size=BATCH, db=db)
+    update = {"$inc": {"n": 1}}
+    outcome = updates.run_update(model=Item, filter={}, update=update, undo_key=44, batch_size=BATCH, undo_limit=limit, db=db)
     assert (outcome.rows, outcome.matched, outcome.modified) == (COUNT, COUNT, COUNT)
     assert (outcome.undo_records, outcome.undo_available) == (0, False)
     assert undo_records(db, 44) == []
@@ -141,28 +143,25 @@ def test_the_undo_limit_crossed_in_any_batch_leaves_no_undo_record(db, settings,
     assert pipeline_threads() == []
 
 
-def test_a_delete_over_the_undo_limit_in_its_last_batch_leaves_no_undo_record(db, settings):
-    settings.BULKADMIN_UNDO_LIMIT = COUNT - 1
+def test_a_delete_over_the_undo_limit_in_its_last_batch_leaves_no_undo_record(db):
     seed(db)
-    outcome = updates.run_delete(model=Item, filter={}, undo_key=45, batch_size=BATCH, db=db)
+    outcome = updates.run_delete(model=Item, filter={}, undo_key=45, batch_size=BATCH, undo_limit=COUNT - 1, db=db)
     assert (outcome.rows, outcome.deleted, outcome.undo_records, outcome.undo_available) == (COUNT, COUNT, 0, False)
     assert undo_records(db, 45) == [] and db.items.count_documents({}) == 0
 
 
-def test_a_cancel_just_before_the_batch_over_the_undo_limit_keeps_the_undo_data(db, settings):
-    settings.BULKADMIN_UNDO_LIMIT = 5
+def test_a_cancel_just_before_the_batch_over_the_undo_limit_keeps_the_undo_data(db):
     seed(db)
     before = stored(db)
-    partial = cancelled_update(db, undo_key=46, at=1)
+    partial = cancelled_update(db, undo_key=46, at=1, undo_limit=5)
     assert (partial.rows, partial.modified, partial.undo_records, partial.undo_available) == (3, 3, 3, True)
     assert undo.undo_job_writes(model=Item, job=46, db=db).restored == 3
     assert stored(db) == before
 
 
-def test_a_cancel_just_after_the_batch_over_the_undo_limit_has_no_undo_data(db, settings):
-    settings.BULKADMIN_UNDO_LIMIT = 5
+def test_a_cancel_just_after_the_batch_over_the_undo_limit_has_no_undo_data(db):
     seed(db)
-    partial = cancelled_update(db, undo_key=47, at=2)
+    partial = cancelled_update(db, undo_key=47, at=2, undo_limit=5)
     assert (partial.rows, partial.modified, partial.undo_records, partial.undo_available) == (6, 6, 0, False)
     assert undo_records(db, 47) == []
     assert sorted(doc["n"] for doc in db.items.find()) == [*range(1, 7), 6, 7, 8, 9]

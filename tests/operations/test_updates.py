@@ -88,10 +88,9 @@ def test_run_delete_keeps_pre_images_and_undo_reinserts_them(db):
     assert {doc["_id"]: doc for doc in db.users.find()} == before
 
 
-def test_no_undo_data_is_kept_above_the_undo_limit(db, settings):
-    settings.BULKADMIN_UNDO_LIMIT = 3
+def test_no_undo_data_is_kept_above_the_undo_limit(db):
     bulk_insert(User, users(5), db=db)
-    outcome = updates.run_delete(model=User, filter={}, undo_key=4, db=db)
+    outcome = updates.run_delete(model=User, filter={}, undo_key=4, undo_limit=3, db=db)
     assert outcome.deleted == 5
     assert (outcome.undo_records, outcome.undo_available) == (0, False)
     assert undo.undo_record_count(4, db=db) == 0

@@ -43,6 +43,7 @@ from bulkadmin.operations.imports.state import (
 )
 from bulkadmin.operations.imports.undo_data import ImportUndo
 from bulkadmin.operations.results import FAILED, PARTIAL, SUCCEEDED, OperationResult, concerned
+from bulkadmin.operations.undo import UNDO_LIMIT
 
 _DRY_RUN_ID = ObjectId(b"dry-run-row!")
 
@@ -56,6 +57,7 @@ def run_import(
     state: ImportState | None = None,
     error_file: str | os.PathLike[str] | None = None,
     progress: ImportProgressCallback | None = None,
+    undo_limit: int = UNDO_LIMIT,
     db: Database | None = None,
 ) -> OperationResult:
     """Import `source` (default: the file `options` name) into `model`'s collection.
@@ -63,7 +65,8 @@ def run_import(
     `state` is the resume state: a state from an earlier run carries on after its last
     committed row (the same `identity` must be given); it is updated in place. Bad rows go to
     `options.errors_path`, else to `error_file` (created on the first bad row; by default in the
-    temporary folder, named after the identity). Raises
+    temporary folder, named after the identity). Undo data is kept for at most `undo_limit`
+    documents. Raises
     `ImportFileError` when the file cannot be read; whatever `progress` raises stops the run."""
     identity = identity or RunIdentity.new(0)
     default_errors = Path(tempfile.gettempdir()) / f"bulkadmin-import-{identity.prefix.hex()}-errors.csv"
@@ -75,6 +78,7 @@ def run_import(
         Path(error_file) if error_file else default_errors,
         progress,
         db if db is not None else get_db(),
+        undo_limit,
     )
     return run.execute(source if source is not None else options.source)
 
@@ -91,8 +95,10 @@ class _Import:
         error_path: Path,
         progress: ImportProgressCallback | None,
         db: Database,
+        undo_limit: int,
     ) -> None:
         self.model, self.options, self.identity, self.state, self.db = model, options, identity, state, db
+        self.undo_limit = undo_limit
         self.error_path, self.progress = error_path, progress
         self.resumed_after = state.last_row if state.runs else None
         state.runs += 1
@@ -117,7 +123,8 @@ class _Import:
     def _undo(self) -> ImportUndo | None:
         if not self.options.keep_undo or self.options.dry_run:
             return None
-        return ImportUndo(job=self.identity.run_id, model=self.model, db=self.db, kept=self.state.undo_records)
+        limit, kept = self.undo_limit, self.state.undo_records
+        return ImportUndo(job=self.identity.run_id, model=self.model, db=self.db, limit=limit, kept=kept)
 
     # The run ---------------------------------------------------------------------------------
     def execute(self, source_arg: Any) -> OperationResult:

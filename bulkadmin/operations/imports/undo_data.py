@@ -3,7 +3,8 @@
 An inserted document is recorded with no pre-image (undo deletes it); a document a merge,
 replace or delete changed is recorded with its pre-image (undo restores it). Each record also
 keeps the fingerprint of the document as the import left it, so undo leaves alone documents
-changed since. Past `BULKADMIN_UNDO_LIMIT` documents nothing more is kept and undo is off."""
+changed since. Past the undo limit (`BULKADMIN_UNDO_LIMIT`, passed in) nothing more is kept and
+undo is off."""
 
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ from bulkadmin.operations import document_jobs, undo
 class ImportUndo:
     """Records one import job's undo data; used from its writer thread, one batch at a time."""
 
-    def __init__(self, *, job: int, model: type[MongoModel], db: Database, kept: int = 0) -> None:
+    def __init__(self, *, job: int, model: type[MongoModel], db: Database, limit: int, kept: int = 0) -> None:
         self.job, self.model, self.db = job, model, db
         self.kept = kept
-        self.limit = undo.undo_limit()
+        self.limit = limit
         self.overflow = False
         self._pre_images: list[dict[str, Any]] = []
 
