@@ -59,7 +59,7 @@ def measure(docs: int, batch_size: int, trace: bool) -> dict[str, float]:
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return {
             "docs": docs,
-            "deleted": result.deleted,
+            "deleted": result.counts.deleted,
             "seconds": seconds,
             "rss_growth_mb": (rss_after - rss_before) / 1024,
             "peak_rss_mb": rss_after / 1024,

@@ -231,10 +231,9 @@ def _with_earlier(result: OperationResult, earlier: dict[str, Any], job_id: int)
     of both (none when the two went over the undo limit)."""
     if not earlier:
         return result
-    counts = {name: value + earlier.get(name, 0) for name, value in result.counts.items()}
     records = undo.undo_record_count(job_id)
     details = {**result.details, "undo_records": records, "undo_available": records > 0}
-    return dataclasses.replace(result, counts=counts, details=details)
+    return dataclasses.replace(result, counts=result.counts.plus(earlier), details=details)
 
 
 def _towards(run: JobRun, expected: int | None) -> Progress:

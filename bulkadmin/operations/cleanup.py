@@ -10,7 +10,6 @@ Rules run in declared order; a failing rule is reported and the others still run
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -37,7 +36,7 @@ from bulkadmin.core.safety import translate_filter, translate_update
 from bulkadmin.core.streams import matching_batches
 from bulkadmin.operations.post_images import results, split_valid
 from bulkadmin.operations.progress import Cancelled, Progress
-from bulkadmin.operations.results import OperationResult, from_bulk
+from bulkadmin.operations.results import CleanupCounts, OperationResult, from_bulk
 
 ACTIONS = ("delete", "update", "archive")
 ARCHIVE_SUFFIX = "_archive"
@@ -198,7 +197,7 @@ class RuleResult:
 
 def cleanup_result(
     results: tuple[RuleResult, ...], *, dry_run: bool, elapsed: float, now: dt.datetime
-) -> OperationResult:
+) -> OperationResult[CleanupCounts]:
     """A cleanup run's result: each failed rule is one error; an archived document counts as
     deleted (and archived). Details: `rules` (one `RuleResult` each, in the order they ran),
     `totals` per action, `failed_rules`, `now`."""
@@ -227,7 +226,7 @@ def cleanup_result(
         "failed_rules": [result.rule for result in results if not result.ok],
     }
     result = from_bulk(bulk, target=", ".join(sorted({r.collection for r in results}))[:200], details=details)
-    return dataclasses.replace(result, counts={**result.counts, "archived": totals["archived"]})
+    return result.with_counts(CleanupCounts(**result.counts, archived=totals["archived"]))
 
 
 def run_cleanup(
@@ -238,7 +237,7 @@ def run_cleanup(
     progress: Progress | None = None,
     now: dt.datetime | None = None,
     db: Database | None = None,
-) -> OperationResult:
+) -> OperationResult[CleanupCounts]:
     """Run `rules` in order, their relative dates resolved at `now` (default: the current time,
     UTC); a dry run counts the documents each rule would touch and writes nothing."""
     if batch_size < 1:

@@ -34,7 +34,7 @@ from bulkadmin.core.exceptions import BulkAdminError, InvalidSpec
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.storable import check_storable
 from bulkadmin.operations import document_jobs, undo
-from bulkadmin.operations.results import OperationResult
+from bulkadmin.operations.results import EditCounts, OperationResult
 
 ADD, SAVE, DELETE = "add", "save", "delete"
 COUNT_OF = {ADD: "inserted", SAVE: "updated", DELETE: "deleted"}
@@ -102,7 +102,7 @@ def changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -
 
 def add_document(
     *, model: type[MongoModel], document: dict[str, Any], undo_key: int | None, db: Database | None = None
-) -> OperationResult:
+) -> OperationResult[EditCounts]:
     """Insert `document` (stored form, `_id` included) after validating it with the model; a
     duplicate key is an `InvalidSpec` naming the key field."""
     database, started = _db(db), time.perf_counter()
@@ -123,7 +123,7 @@ def save_document(
     document: dict[str, Any],
     undo_key: int | None,
     db: Database | None = None,
-) -> OperationResult:
+) -> OperationResult[EditCounts]:
     """Replace the document `loaded` (as the user loaded it) with `document` (stored form, same
     `_id`), validated with the model; `StaleDocument` when it changed since it was loaded."""
     database, started = _db(db), time.perf_counter()
@@ -148,7 +148,7 @@ def save_document(
 
 def delete_document(
     *, model: type[MongoModel], loaded: dict[str, Any], undo_key: int | None, db: Database | None = None
-) -> OperationResult:
+) -> OperationResult[EditCounts]:
     """Delete the document `loaded` (as the user loaded it); `StaleDocument` when it changed since."""
     database, started = _db(db), time.perf_counter()
     current = _unchanged_since(database, model, loaded)
@@ -316,9 +316,8 @@ def _result(
     started: float,
     *,
     written: bool = True,
-) -> OperationResult:
-    counts = {"rows": 1, "inserted": 0, "updated": 0, "deleted": 0, "unchanged": 0}
-    counts[COUNT_OF[action] if written else "unchanged"] = 1
+) -> OperationResult[EditCounts]:
+    counts = EditCounts(**{COUNT_OF[action] if written else "unchanged": 1})
     details = {
         "action": action,
         "doc_id": shown(doc_id),

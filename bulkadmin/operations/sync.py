@@ -38,7 +38,7 @@ from bulkadmin.operations.feeds import (
     value_at,
 )
 from bulkadmin.operations.progress import Cancelled, Progress
-from bulkadmin.operations.results import FAILED, PARTIAL, SUCCEEDED, OperationResult, concerned
+from bulkadmin.operations.results import FAILED, PARTIAL, SUCCEEDED, OperationResult, SyncCounts, concerned
 
 SYNC_COUNTS = ("records", "created", "updated", "unchanged", "rejected", "marked_missing", "pages")
 
@@ -159,7 +159,7 @@ register_source = sources.register
 class SyncFailed(BulkAdminError):
     """A sync stopped part-way (HTTP error, broken JSON); `.result` holds what was done before."""
 
-    def __init__(self, source: str, failure: FetchFailed, result: OperationResult) -> None:
+    def __init__(self, source: str, failure: FetchFailed, result: OperationResult[SyncCounts]) -> None:
         self.source = source
         self.page = failure.page
         self.status = failure.status
@@ -192,7 +192,7 @@ class _Tally:
         for name, value in counts.items():
             self.counts[name] = self.counts.get(name, 0) + value
 
-    def result(self) -> OperationResult:
+    def result(self) -> OperationResult[SyncCounts]:
         """The sync's result: records read, created / updated / unchanged / rejected, missing
         flagged, pages; rejected records are its errors. A dry run with some good records is
         partial, not failed (nothing is written in a dry run); so is one with write-concern errors."""
@@ -206,7 +206,7 @@ class _Tally:
         return OperationResult(
             operation="sync",
             target=self.source.name,
-            counts={"rows": counts["records"], **counts, "failed": len({error.index for error in errors})},
+            counts=SyncCounts(rows=counts["records"], **counts, failed=len({error.index for error in errors})),
             errors=errors,
             error_count=len(errors),
             write_concern_errors=tuple(self.write_concern_errors),
@@ -231,7 +231,7 @@ def sync_source(
     run_deadline: float = RUN_DEADLINE,
     sleep: Sleep | None = None,
     db: Database | None = None,
-) -> OperationResult:
+) -> OperationResult[SyncCounts]:
     """Fetch every page of `source` (only records updated since `since` when given) and upsert
     them by key, stamping `last_sync` with `now` (default: the current time, UTC). `mark_missing`
     needs a full sync: it sets `active_field` false on the source's documents absent from the

@@ -38,7 +38,7 @@ from bulkadmin.core.registry import ensure_indexes
 from bulkadmin.core.streams import by_id, id_key
 from bulkadmin.operations import document_jobs, undo_batches
 from bulkadmin.operations.progress import Progress
-from bulkadmin.operations.results import OperationResult, from_bulk
+from bulkadmin.operations.results import BulkCounts, OperationResult, from_bulk
 
 CONFLICT = "conflict"
 MAX_CONFLICTS = 1000  # conflicting ids listed in the result
@@ -212,7 +212,7 @@ def undo_job_writes(
     progress: Progress | None = None,
     undo_job: int | None = None,
     db: Database | None = None,
-) -> OperationResult:
+) -> OperationResult[BulkCounts]:
     """Restore the documents `job` touched, batch by batch, skipping those changed since (they
     are the result's errors, and its `conflicts` detail lists their ids). With `undo_job`, each
     document written back lists that job among the jobs that touched it."""
@@ -283,7 +283,7 @@ class _UndoTally:
         self.batches.append(BatchStat(len(self.batches) + 1, len(records), seconds))
         return [document["_id"] for document in to_restore] + to_delete
 
-    def outcome(self, target: str) -> OperationResult:
+    def outcome(self, target: str) -> OperationResult[BulkCounts]:
         elapsed = (dt.datetime.now(dt.UTC) - self.started).total_seconds()
         result = BulkResult(
             operation="undo",

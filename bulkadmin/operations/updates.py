@@ -15,7 +15,6 @@ written (a writer thread, one batch at a time, in order) while this one is valid
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import time
 from collections.abc import Collection, Hashable, Mapping
@@ -35,7 +34,7 @@ from bulkadmin.core.streams import by_id, id_key, matching_batches, read_ahead
 from bulkadmin.operations import simulate, undo, undo_batches
 from bulkadmin.operations.post_images import InvalidResult, Result, results, split_valid
 from bulkadmin.operations.progress import Cancelled, Progress
-from bulkadmin.operations.results import OperationResult, from_bulk
+from bulkadmin.operations.results import OperationResult, UpdateCounts, from_bulk
 from bulkadmin.operations.simulate import apply_update
 
 SAMPLE_SIZE = 5
@@ -214,7 +213,7 @@ class _Runner:
         done = from_bulk(result, target=self.model.collection, details=undo_data)
         if self.operation != "update":
             return done
-        return dataclasses.replace(done, counts={**done.counts, "rejected": self.counts["rejected"]})
+        return done.with_counts(UpdateCounts(**done.counts, rejected=self.counts["rejected"]))
 
     def _fields(self) -> tuple[str, ...] | None:
         """What each batch is read with: whole documents (pre-images) when they are kept for

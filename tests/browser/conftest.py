@@ -33,16 +33,31 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
+# The one browser of the run. Playwright's sync API keeps its event loop running in this thread
+# while the browser is open, so a second `sync_playwright()` here fails ("using Playwright Sync API
+# inside the asyncio loop"): a test module that imports these fixtures defines `chromium` again,
+# and that definition must get this browser too.
+_OPEN: dict[str, object] = {}
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[object]:
+    """Chromium, started once per run however many times this fixture is defined."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("BULKADMIN_REQUIRE_BROWSER"):
             pytest.fail("Chromium is not installed (apt-get install chromium) and the browser tests are required")
         pytest.skip("Chromium is not installed (apt-get install chromium)")
+    if "browser" in _OPEN:
+        yield _OPEN["browser"]
+        return
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        _OPEN["browser"] = browser
+        try:
+            yield browser
+        finally:
+            del _OPEN["browser"]
+            browser.close()
 
 
 @pytest.fixture

@@ -9,10 +9,7 @@ from playwright.sync_api import expect
 
 from project.collections import User
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skip(reason="debt: in the whole suite its page fixture starts inside a running asyncio loop"),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_saving_another_field_does_not_rewrite_a_legacy_choice(page, db):

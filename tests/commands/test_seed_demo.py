@@ -71,4 +71,4 @@ def test_demo_data_spreads_over_time_so_every_cleanup_rule_matches(db):
     assert db.user_sessions.count_documents({"expires_at": {"$gt": NOW}}) > 0
     assert db.file_records.count_documents({"file_type": "permanent"}) > 0
     result = run_cleanup(rules=list(rules), now=NOW, dry_run=True)
-    assert all(item.matched > 0 for item in result.rules), result.rules
+    assert all(item.matched > 0 for item in result.details["rules"]), result.details["rules"]

@@ -58,11 +58,11 @@ def test_an_update_over_object_ids_and_hex_strings_writes_each_once(db, kinds, b
     outcome = updates.run_update(
         model=Item, filter={}, update={"$inc": {"n": 1}}, undo_key=11, batch_size=batch_size, db=db
     )
-    assert (outcome.rows, outcome.matched, outcome.modified) == (total, total, total), outcome.errors
+    assert (outcome.rows, outcome.counts.matched, outcome.counts.modified) == (total, total, total), outcome.errors
     assert {key: doc["n"] for key, doc in stored(db).items()} == {key: doc["n"] + 1 for key, doc in before.items()}
-    assert outcome.undo_records == total
+    assert outcome.details["undo_records"] == total
     restored = undo.undo_job_writes(model=Item, job=11, batch_size=batch_size, db=db)
-    assert (restored.restored, restored.conflicts) == (total, ())
+    assert (restored.details["restored"], restored.details["conflicts"]) == (total, ())
     assert stored(db) == before
 
 
@@ -72,10 +72,10 @@ def test_a_delete_over_object_ids_and_hex_strings_deletes_each_match(db, kinds, 
     before = insert(db, mixed_ids(kinds))
     odd = list(range(1, len(before), 2))
     outcome = updates.run_delete(model=Item, filter={"n": {"$in": odd}}, undo_key=12, batch_size=batch_size, db=db)
-    assert (outcome.rows, outcome.deleted) == (len(odd), len(odd))
+    assert (outcome.rows, outcome.counts.deleted) == (len(odd), len(odd))
     assert sorted(doc["n"] for doc in db.items.find()) == list(range(0, len(before), 2))
     restored = undo.undo_job_writes(model=Item, job=12, db=db)
-    assert restored.restored == len(odd)
+    assert restored.details["restored"] == len(odd)
     assert stored(db) == before
 
 
@@ -85,6 +85,8 @@ def test_a_cleanup_rule_archives_every_match_among_hex_string_ids(db, kinds, bat
     total = len(insert(db, mixed_ids(kinds), created_at=days_ago(400)))
     rule = Rule(name="old_items", model=Item, filter={"created_at": {"$lt": ago(days=180)}}, action="archive")
     result = run_cleanup(rules=[rule], now=NOW, batch_size=batch_size, db=db)
-    assert (result.rules[0].matched, result.rules[0].archived) == (total, total), result.rules[0]
+    assert (result.details["rules"][0].matched, result.details["rules"][0].archived) == (total, total), result.details[
+        "rules"
+    ][0]
     assert db.items.count_documents({}) == 0
     assert db.items_archive.count_documents({}) == total

@@ -45,9 +45,9 @@ def test_filters_on_id_touch_exactly_their_documents(db, batch_size):
             batch_size=batch_size,
             db=db,
         )
-        assert (outcome.rows, outcome.modified) == (len(expected), len(expected)), query
+        assert (outcome.rows, outcome.counts.modified) == (len(expected), len(expected)), query
         assert sorted(d["_id"] for d in db.items.find({"status": f"s{number}"})) == expected, query
-        assert undo.undo_job_writes(model=Item, job=200 + number, db=db).restored == len(expected)
+        assert undo.undo_job_writes(model=Item, job=200 + number, db=db).details["restored"] == len(expected)
         assert stored(db) == before, query
 
 
@@ -59,9 +59,9 @@ def test_compound_ids_are_updated_once_and_restored(db, batch_size):
     outcome = updates.run_update(
         model=Item, filter={}, update={"$inc": {"n": 1}}, undo_key=21, batch_size=batch_size, db=db
     )
-    assert (outcome.rows, outcome.modified, outcome.undo_records) == (4, 4, 4), outcome.errors
+    assert (outcome.rows, outcome.counts.modified, outcome.details["undo_records"]) == (4, 4, 4), outcome.errors
     assert sorted(doc["n"] for doc in db.items.find()) == [1, 2, 3, 4]
-    assert undo.undo_job_writes(model=Item, job=21, db=db).restored == 4
+    assert undo.undo_job_writes(model=Item, job=21, db=db).details["restored"] == 4
     assert stored(db) == before
 
 
@@ -80,10 +80,10 @@ def test_documents_inserted_and_deleted_between_batches(db):
     outcome = updates.run_update(
         model=Item, filter={}, update={"$inc": {"n": 1}}, undo_key=22, batch_size=3, progress=meddle, db=db
     )
-    assert (outcome.rows, outcome.modified, outcome.undo_records) == (10, 10, 10)
+    assert (outcome.rows, outcome.counts.modified, outcome.details["undo_records"]) == (10, 10, 10)
     assert sorted(doc["n"] for doc in db.items.find()) == [*range(1, 10), 51, 60]
     restored = undo.undo_job_writes(model=Item, job=22, db=db)
-    assert restored.restored == 10
+    assert restored.details["restored"] == 10
     assert sorted(doc["n"] for doc in db.items.find()) == [*range(9), 50, 60]
 
 
@@ -106,9 +106,9 @@ def test_a_cancel_mid_run_counts_and_undoes_what_was_written(db):
             db=db,
         )
     partial = stop.value.result
-    assert (partial.rows, partial.modified, partial.undo_records) == (6, 6, 6)
+    assert (partial.rows, partial.counts.modified, partial.details["undo_records"]) == (6, 6, 6)
     assert sorted(doc["n"] for doc in db.items.find()) == [*range(1, 7), 6, 7, 8, 9]
-    assert undo.undo_job_writes(model=Item, job=23, db=db).restored == 6
+    assert undo.undo_job_writes(model=Item, job=23, db=db).details["restored"] == 6
     assert stored(db) == before
 
 
@@ -120,11 +120,11 @@ def test_results_over_the_cap_are_rejected_by_position_and_the_rest_written(db, 
     outcome = updates.run_update(
         model=Item, filter={}, update={"$inc": {"n": 10}}, undo_key=24, batch_size=batch_size, db=db
     )
-    assert (outcome.rows, outcome.modified, outcome.counts["rejected"]) == (6, 4, 2)
+    assert (outcome.rows, outcome.counts.modified, outcome.counts["rejected"]) == (6, 4, 2)
     assert [(error.index, error.field) for error in outcome.errors] == [(1, "n"), (4, "n")]
     assert sorted(doc["n"] for doc in db.items.find()) == [10, 12, 13, 15, 95, 95]
-    assert outcome.undo_records == 4
-    assert undo.undo_job_writes(model=Item, job=24, db=db).restored == 4
+    assert outcome.details["undo_records"] == 4
+    assert undo.undo_job_writes(model=Item, job=24, db=db).details["restored"] == 4
     assert stored(db) == before
 
 
@@ -132,8 +132,8 @@ def test_the_undo_limit_crossed_mid_run_drops_all_undo_data(db):
     object_ids(db, 7)
     update = {"$inc": {"n": 1}}
     outcome = updates.run_update(model=Item, filter={}, update=update, undo_key=25, batch_size=2, undo_limit=5, db=db)
-    assert (outcome.rows, outcome.modified) == (7, 7)
-    assert (outcome.undo_records, outcome.undo_available) == (0, False)
+    assert (outcome.rows, outcome.counts.modified) == (7, 7)
+    assert (outcome.details["undo_records"], outcome.details["undo_available"]) == (0, False)
     assert undo.undo_record_count(25, db=db) == 0
 
 
@@ -149,8 +149,8 @@ def test_exactly_the_undo_limit_keeps_undo_data(db):
         undo_limit=6,
         db=db,
     )
-    assert (outcome.rows, outcome.modified, outcome.undo_records) == (6, 6, 6)
-    assert undo.undo_job_writes(model=Item, job=26, db=db).restored == 6
+    assert (outcome.rows, outcome.counts.modified, outcome.details["undo_records"]) == (6, 6, 6)
+    assert undo.undo_job_writes(model=Item, job=26, db=db).details["restored"] == 6
     assert stored(db) == before
 
 
@@ -159,5 +159,5 @@ def test_moving_documents_out_of_the_filter_touches_each_once(db):
     outcome = updates.run_update(
         model=Item, filter={"status": "new"}, update={"$set": {"status": "old"}, "$inc": {"n": 1}}, batch_size=2, db=db
     )
-    assert (outcome.rows, outcome.modified) == (11, 11)
+    assert (outcome.rows, outcome.counts.modified) == (11, 11)
     assert sorted(doc["n"] for doc in db.items.find()) == list(range(1, 12))

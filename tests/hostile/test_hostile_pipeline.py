@@ -78,13 +78,15 @@ def test_a_cancel_at_each_batch_boundary_writes_counts_and_undoes_exactly_the_ba
     before = stored(db)
     written = min(call * BATCH, COUNT)
     partial = cancelled_update(db, undo_key=40, at=call)
-    assert (partial.rows, partial.matched, partial.modified, partial.counts["rejected"]) == (written,) * 3 + (0,)
-    assert (partial.undo_records, partial.undo_available) == (written, True)
+    assert (partial.rows, partial.counts.matched, partial.counts.modified, partial.counts["rejected"]) == (
+        written,
+    ) * 3 + (0,)
+    assert (partial.details["undo_records"], partial.details["undo_available"]) == (written, True)
     assert len(partial.batches) == call
     assert sorted(doc["n"] for doc in db.items.find()) == sorted([*range(1, written + 1), *range(written, COUNT)])
     assert undo.undo_record_count(40, db=db) == written
     restored = undo.undo_job_writes(model=Item, job=40, db=db)
-    assert (restored.restored, restored.unchanged, restored.error_count) == (written, 0, 0)
+    assert (restored.details["restored"], restored.counts.unchanged, restored.error_count) == (written, 0, 0)
     assert stored(db) == before
     assert pipeline_threads() == []
 
@@ -93,7 +95,12 @@ def test_a_cancel_before_the_first_batch_writes_nothing(db):
     seed(db)
     before = stored(db)
     partial = cancelled_update(db, undo_key=41, at=0)
-    assert (partial.rows, partial.modified, partial.undo_records, partial.undo_available) == (0, 0, 0, False)
+    assert (
+        partial.rows,
+        partial.counts.modified,
+        partial.details["undo_records"],
+        partial.details["undo_available"],
+    ) == (0, 0, 0, False)
     assert stored(db) == before
     assert undo_records(db, 41) == []
 
@@ -106,10 +113,10 @@ def test_a_cancelled_delete_deletes_and_restores_exactly_the_batches_before(db, 
     with pytest.raises(Cancelled) as stop:
         updates.run_delete(model=Item, filter={}, undo_key=42, batch_size=BATCH, progress=cancel_at(call), db=db)
     partial = stop.value.result
-    assert (partial.rows, partial.deleted, partial.undo_records) == (written, written, written)
+    assert (partial.rows, partial.counts.deleted, partial.details["undo_records"]) == (written, written, written)
     assert db.items.count_documents({}) == COUNT - written
     restored = undo.undo_job_writes(model=Item, job=42, db=db)
-    assert (restored.restored, restored.error_count) == (written, 0)
+    assert (restored.details["restored"], restored.error_count) == (written, 0)
     assert stored(db) == before
 
 
@@ -121,13 +128,13 @@ def test_a_cancel_counts_the_rejected_rows_of_the_written_batches_only(db, call)
     before = stored(db)
     read = min(call * BATCH, COUNT)
     partial = cancelled_update(db, undo_key=43, at=call, update={"$inc": {"n": 10}})
-    assert (partial.rows, partial.modified, partial.counts["rejected"]) == (read, read - call, call)
+    assert (partial.rows, partial.counts.modified, partial.counts["rejected"]) == (read, read - call, call)
     assert [error.index for error in partial.errors] == [1, 4, 7, 9][:call]
     assert db.items.count_documents({"n": {"$gte": 10, "$lt": 95}}) == read - call
     assert db.items.count_documents({"n": 95}) == 4
     assert undo.undo_record_count(43, db=db) == read - call
     restored = undo.undo_job_writes(model=Item, job=43, db=db)
-    assert (restored.restored, restored.error_count) == (read - call, 0)
+    assert (restored.details["restored"], restored.error_count) == (read - call, 0)
     assert stored(db) == before
 
 
@@ -136,8 +143,8 @@ def test_the_undo_limit_crossed_in_any_batch_leaves_no_undo_record(db, limit):
     seed(db)
     update = {"$inc": {"n": 1}}
     outcome = updates.run_update(model=Item, filter={}, update=update, undo_key=44, batch_size=BATCH, undo_limit=limit, db=db)
-    assert (outcome.rows, outcome.matched, outcome.modified) == (COUNT, COUNT, COUNT)
-    assert (outcome.undo_records, outcome.undo_available) == (0, False)
+    assert (outcome.rows, outcome.counts.matched, outcome.counts.modified) == (COUNT, COUNT, COUNT)
+    assert (outcome.details["undo_records"], outcome.details["undo_available"]) == (0, False)
     assert undo_records(db, 44) == []
     assert sorted(doc["n"] for doc in db.items.find()) == list(range(1, COUNT + 1))
     assert pipeline_threads() == []
@@ -146,7 +153,12 @@ def test_the_undo_limit_crossed_in_any_batch_leaves_no_undo_record(db, limit):
 def test_a_delete_over_the_undo_limit_in_its_last_batch_leaves_no_undo_record(db):
     seed(db)
     outcome = updates.run_delete(model=Item, filter={}, undo_key=45, batch_size=BATCH, undo_limit=COUNT - 1, db=db)
-    assert (outcome.rows, outcome.deleted, outcome.undo_records, outcome.undo_available) == (COUNT, COUNT, 0, False)
+    assert (
+        outcome.rows,
+        outcome.counts.deleted,
+        outcome.details["undo_records"],
+        outcome.details["undo_available"],
+    ) == (COUNT, COUNT, 0, False)
     assert undo_records(db, 45) == [] and db.items.count_documents({}) == 0
 
 
@@ -154,15 +166,25 @@ def test_a_cancel_just_before_the_batch_over_the_undo_limit_keeps_the_undo_data(
     seed(db)
     before = stored(db)
     partial = cancelled_update(db, undo_key=46, at=1, undo_limit=5)
-    assert (partial.rows, partial.modified, partial.undo_records, partial.undo_available) == (3, 3, 3, True)
-    assert undo.undo_job_writes(model=Item, job=46, db=db).restored == 3
+    assert (
+        partial.rows,
+        partial.counts.modified,
+        partial.details["undo_records"],
+        partial.details["undo_available"],
+    ) == (3, 3, 3, True)
+    assert undo.undo_job_writes(model=Item, job=46, db=db).details["restored"] == 3
     assert stored(db) == before
 
 
 def test_a_cancel_just_after_the_batch_over_the_undo_limit_has_no_undo_data(db):
     seed(db)
     partial = cancelled_update(db, undo_key=47, at=2, undo_limit=5)
-    assert (partial.rows, partial.modified, partial.undo_records, partial.undo_available) == (6, 6, 0, False)
+    assert (
+        partial.rows,
+        partial.counts.modified,
+        partial.details["undo_records"],
+        partial.details["undo_available"],
+    ) == (6, 6, 0, False)
     assert undo_records(db, 47) == []
     assert sorted(doc["n"] for doc in db.items.find()) == [*range(1, 7), 6, 7, 8, 9]
 
@@ -181,7 +203,7 @@ def test_a_write_failing_on_a_unique_index_mid_run_is_counted_and_undone_without
     assert all("duplicate" in error.message.lower() or "unique" in error.message.lower() for error in outcome.errors)
     assert undo.undo_record_count(48, db=db) == COUNT
     restored = undo.undo_job_writes(model=Item, job=48, db=db)
-    assert (restored.restored, restored.unchanged, restored.error_count) == (1, COUNT - 1, 0)
+    assert (restored.details["restored"], restored.counts.unchanged, restored.error_count) == (1, COUNT - 1, 0)
     assert stored(db) == before
     assert pipeline_threads() == []
 
@@ -220,7 +242,7 @@ def test_an_exception_in_validation_mid_run_stops_after_the_written_batches_and_
     assert calls == [0, 3, 6]  # the two written batches were counted
     assert sorted(doc["n"] for doc in db.items.find()) == [*range(1, 7), 6, 7, 8, 9]
     assert undo.undo_record_count(49, db=db) == 6
-    assert undo.undo_job_writes(model=Item, job=49, db=db).restored == 6
+    assert undo.undo_job_writes(model=Item, job=49, db=db).details["restored"] == 6
     assert stored(db) == before
     assert pipeline_threads() == []
 
@@ -235,11 +257,14 @@ def test_documents_deleted_by_another_client_after_the_read_ahead_are_not_writte
     outcome = updates.run_update(
         model=Item, filter={}, update={"$inc": {"n": 1}}, undo_key=50, batch_size=BATCH, progress=meddle, db=db
     )
-    assert (outcome.matched, outcome.modified) == (6, 6)
+    assert (outcome.counts.matched, outcome.counts.modified) == (6, 6)
     assert outcome.rows in (6, 9)  # the third batch's rows when it was read before the delete
     assert sorted(doc["n"] for doc in db.items.find()) == list(range(1, 7))
     restored = undo.undo_job_writes(model=Item, job=50, db=db)
-    assert (restored.restored, restored.error_count) == (6, outcome.rows - 6)  # the deleted ones are left gone
+    assert (restored.details["restored"], restored.error_count) == (
+        6,
+        outcome.rows - 6,
+    )  # the deleted ones are left gone
     assert sorted(doc["n"] for doc in db.items.find()) == list(range(6))
     assert pipeline_threads() == []
 
@@ -256,12 +281,12 @@ def test_a_document_changed_by_another_client_after_its_read_is_written_and_undo
     outcome = updates.run_update(
         model=Item, filter={}, update={"$inc": {"n": 1}}, undo_key=51, batch_size=BATCH, progress=meddle, db=db
     )
-    assert (outcome.rows, outcome.matched, outcome.modified) == (COUNT + 1, COUNT, COUNT)
+    assert (outcome.rows, outcome.counts.matched, outcome.counts.modified) == (COUNT + 1, COUNT, COUNT)
     assert db.items.find_one({"_id": ids[4]})["n"] == 51  # written as found at the write
     assert db.items.find_one({"_id": ids[5]}) is None
     restored = undo.undo_job_writes(model=Item, job=51, db=db)
     # the changed and the deleted document differ from what the job left: not overwritten
-    assert (restored.restored, restored.error_count) == (COUNT - 1, 2)
+    assert (restored.details["restored"], restored.error_count) == (COUNT - 1, 2)
     assert sorted(restored.details["conflicts"]) == sorted([str(ids[4]), str(ids[5])])
     assert db.items.find_one({"_id": ids[4]})["n"] == 51
     assert db.items.find_one({"_id": ids[5]}) is None
@@ -272,7 +297,7 @@ def test_old_format_batch_records_uncompressed_with_doc_ids_are_undone(db):
     ids = seed(db, 4)
     before = stored(db)
     outcome = updates.run_update(model=Item, filter={}, update={"$inc": {"n": 1}}, undo_key=52, batch_size=2, db=db)
-    assert outcome.undo_records == 4
+    assert outcome.details["undo_records"] == 4
     for record in undo_records(db, 52):  # as earlier versions saved them
         documents = decode_all(zlib.decompress(bytes(record["before"])))
         old = {"before": Binary(b"".join(encode(document) for document in documents))}
@@ -283,7 +308,7 @@ def test_old_format_batch_records_uncompressed_with_doc_ids_are_undone(db):
     assert all("packing" not in record for record in undo_records(db, 52))
     assert sorted(i for record in undo_records(db, 52) for i in record["doc_ids"]) == ids
     restored = undo.undo_job_writes(model=Item, job=52, db=db)
-    assert (restored.restored, restored.error_count) == (4, 0)
+    assert (restored.details["restored"], restored.error_count) == (4, 0)
     assert stored(db) == before
 
 
@@ -328,7 +353,7 @@ def test_web_update_and_delete_jobs_with_tiny_batches(admin, db, batch_size, cou
     assert db.users.count_documents({"tier": "gold"}) == count
     assert undo.undo_record_count(job.pk, db=db) == count
     restored = undo.undo_job_writes(model=User, job=job.pk, db=db)
-    assert (restored.restored, restored.error_count) == (count, 0)
+    assert (restored.details["restored"], restored.error_count) == (count, 0)
     assert {doc["_id"]: doc for doc in db.users.find()} == before
 
     fields = {"filter_json": "{}", "batch_size": str(batch_size)}
@@ -338,6 +363,6 @@ def test_web_update_and_delete_jobs_with_tiny_batches(admin, db, batch_size, cou
     assert job.status == "succeeded", job.message
     assert (job.counts["rows"], job.counts["deleted"], len(job.batches)) == (count, count, -(-count // batch_size))
     assert db.users.count_documents({}) == 0
-    assert undo.undo_job_writes(model=User, job=job.pk, db=db).restored == count
+    assert undo.undo_job_writes(model=User, job=job.pk, db=db).details["restored"] == count
     assert {doc["_id"]: doc for doc in db.users.find()} == before
     assert pipeline_threads() == []

@@ -25,7 +25,7 @@ def test_overflowing_dates_and_ids_beyond_int64_are_rejected_records_and_the_syn
         ],
     )
     result = sync(feed)
-    assert (result.records, result.created, result.rejected) == (9, 3, 6), result.errors
+    assert (result.counts.records, result.counts.created, result.counts.rejected) == (9, 3, 6), result.errors
     assert sorted(stored(db)) == [1, 3, 7]
     where = [(error.index, error.field) for error in result.errors]
     assert where == [
@@ -48,10 +48,10 @@ def test_mark_missing_never_flags_a_record_hidden_by_pages_shifting(db, feed):
     feed.on("/users", {"data": []}, page="3")
     result = sync(feed, mark_missing=True)
     assert stored(db)[3]["is_active"] is True
-    assert result.marked_missing == 0
+    assert result.counts.marked_missing == 0
     assert "read twice" in result.details["missing_check"]
     again = sync(feed, mark_missing=True)  # record 1 is really gone: flagged now
-    assert again.marked_missing == 1 and stored(db)[1]["is_active"] is False
+    assert again.counts.marked_missing == 1 and stored(db)[1]["is_active"] is False
 
 
 def test_mark_missing_with_cursor_paging_trusts_the_snapshot(db, feed):
@@ -59,5 +59,5 @@ def test_mark_missing_with_cursor_paging_trusts_the_snapshot(db, feed):
     sync(feed)
     feed.on("/users", {"data": [record(2)], "next_cursor": ""})
     cursor = sync(feed, mark_missing=True, source=source_for(feed, pagination=Pagination(style="cursor")))
-    assert cursor.marked_missing == 1 and "snapshot" in cursor.details["missing_check"]
+    assert cursor.counts.marked_missing == 1 and "snapshot" in cursor.details["missing_check"]
     assert [request.query.get("cursor") for request in feed.requests[-1:]] == [None]

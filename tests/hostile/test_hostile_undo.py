@@ -38,7 +38,7 @@ def test_undo_of_a_hostile_merge_restores_exactly(db, tmp_path, mode):
     path = tmp_path / "hostile.ndjson"
     path.write_text("\n".join(lines) + "\n")
     result = import_file(model=User, source=path, mode=mode, key_fields=["email"], keep_undo=True, db=db)
-    assert (result.inserted, result.updated, result.rejected) == (1, 1, 4), result.errors
+    assert (result.counts.inserted, result.counts.updated, result.counts.rejected) == (1, 1, 4), result.errors
     assert [(error.line, error.field) for error in result.errors] == [
         (2, "last_login"),
         (3, "external_id"),

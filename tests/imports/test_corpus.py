@@ -24,7 +24,14 @@ def run(name: str, **options):
 
 def counts(result) -> tuple[int, ...]:
     """rows read, inserted, updated, unchanged, deleted, rejected, failed"""
-    numbers = (result.inserted, result.updated, result.unchanged, result.deleted, result.rejected, result.failed)
+    numbers = (
+        result.counts.inserted,
+        result.counts.updated,
+        result.counts.unchanged,
+        result.counts.deleted,
+        result.counts.rejected,
+        result.failed,
+    )
     assert result.rows == sum(numbers)
     return (result.rows, *numbers)
 
@@ -40,7 +47,7 @@ def names(db) -> list[str]:
 def test_utf8_bom_is_detected_and_not_part_of_the_first_header(db):
     result = run("bom.csv")
     assert counts(result) == (2, 2, 0, 0, 0, 0, 0)
-    assert result.encoding == "utf-8-sig"
+    assert result.details["encoding"] == "utf-8-sig"
     assert db.users.find_one({"email": "ada@example.com"})["name"] == "Ada Lovelace"
     assert result.status == Job.Status.SUCCEEDED
 
@@ -48,7 +55,7 @@ def test_utf8_bom_is_detected_and_not_part_of_the_first_header(db):
 def test_semicolon_delimiter_is_sniffed_and_lists_split(db):
     result = run("semicolon.csv")
     assert counts(result) == (2, 2, 0, 0, 0, 0, 0)
-    assert result.delimiter == ";"
+    assert result.details["delimiter"] == ";"
     ada = db.users.find_one({"email": "ada@example.com"})
     assert (ada["tags"], ada["total_spent"]) == (["math", "code"], 12.5)
     assert db.users.find_one({"email": "bob@example.com"})["tags"] == []
@@ -57,7 +64,7 @@ def test_semicolon_delimiter_is_sniffed_and_lists_split(db):
 def test_latin1_is_detected(db):
     result = run("latin1.csv")
     assert counts(result) == (3, 3, 0, 0, 0, 0, 0)
-    assert result.encoding == "cp1252"
+    assert result.details["encoding"] == "cp1252"
     assert names(db) == ["François", "José Müller", "Zoë Ærø"]
 
 
@@ -69,7 +76,7 @@ def test_forced_encoding_wins_and_wrong_bytes_are_rejected_rows_not_crashes(db):
 
 def test_utf16_with_tab_delimiter_and_a_comma_in_a_value(db):
     result = run("utf16.csv")
-    assert (result.encoding, result.delimiter) == ("utf-16", "\t")
+    assert (result.details["encoding"], result.details["delimiter"]) == ("utf-16", "\t")
     assert counts(result) == (1, 1, 0, 0, 0, 0, 0)
     assert names(db) == ["Göran,x"]
 
@@ -210,8 +217,8 @@ def test_without_date_format_day_first_dates_are_rejected(db):
 
 
 def test_format_from_extension_or_forced(db):
-    assert run("people.tsv").delimiter == "\t"
+    assert run("people.tsv").details["delimiter"] == "\t"
     with pytest.raises(ImportFileError, match="Cannot tell the format of"):
         run("pipe.txt")
     result = run("pipe.txt", format="csv")
-    assert (result.delimiter, result.inserted) == ("|", 1)
+    assert (result.details["delimiter"], result.counts.inserted) == ("|", 1)

@@ -92,8 +92,8 @@ def test_a_bad_byte_after_the_sample_rejects_its_line_without_re_decoding(db, tm
     path = joerg_file(tmp_path / "late.csv", rows=rows, bad_row=rows - 5)
     assert path.read_bytes().index(b"J\xc3r") > SAMPLE_SIZE
     result = import_file(model=User, source=path)
-    assert (result.rows, result.inserted, result.rejected) == (rows, rows - 1, 1)
-    assert result.encoding == "utf-8"
+    assert (result.rows, result.counts.inserted, result.counts.rejected) == (rows, rows - 1, 1)
+    assert result.details["encoding"] == "utf-8"
     assert result.errors[0].line == rows - 5 + 1
     assert "bytes not valid utf-8 at byte 2 (\\xc3)" in result.errors[0].message
     assert db.users.count_documents({"name": "Jörg"}) == rows - 1
@@ -123,7 +123,7 @@ def test_a_bad_ndjson_line_names_the_byte(db, tmp_path):
     good = [f'{{"name": "Jörg", "email": "u{n}@example.com"}}'.encode() for n in range(20)]
     path.write_bytes(b"\n".join([*good, b'{"name": "J\xc3rg", "email": "bad@example.com"}']) + b"\n")
     result = import_file(model=User, source=path)
-    assert (result.rows, result.inserted, result.rejected) == (21, 20, 1)
+    assert (result.rows, result.counts.inserted, result.counts.rejected) == (21, 20, 1)
     assert result.errors[0].line == 21
     assert result.errors[0].message.startswith("bytes not valid utf-8 at byte 12 (\\xc3)")
     assert db.users.count_documents({"name": "Jörg"}) == 20

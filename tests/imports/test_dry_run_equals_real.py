@@ -67,7 +67,7 @@ def test_a_dry_run_flags_a_files_own_id_already_stored_and_repeated(db, tmp_path
     dry = import_file(model=User, source=path, dry_run=True)
     real = import_file(model=User, source=path)
     assert counts(dry) == counts(real)
-    assert (dry.inserted, dry.failed) == (1, 2)
+    assert (dry.counts.inserted, dry.failed) == (1, 2)
     assert [e.message for e in dry.errors] == [
         "duplicate key (id): already in the collection",
         "duplicate key (id): earlier in the file",

@@ -22,7 +22,14 @@ pytestmark = pytest.mark.django_db
 
 
 def counts(result) -> tuple[int, ...]:
-    numbers = (result.inserted, result.updated, result.unchanged, result.deleted, result.rejected, result.failed)
+    numbers = (
+        result.counts.inserted,
+        result.counts.updated,
+        result.counts.unchanged,
+        result.counts.deleted,
+        result.counts.rejected,
+        result.failed,
+    )
     assert result.rows == sum(numbers)
     return (result.rows, *numbers)
 
@@ -54,7 +61,7 @@ def test_upsert_replaces_whole_documents_by_key(db, tmp_path):
     path = write_csv(tmp_path / "u.csv", "name,email", ["Renamed,user0@example.com", "Fresh,fresh@example.com"])
     result = import_file(model=User, source=path, mode="upsert")
     assert counts(result) == (2, 1, 1, 0, 0, 0, 0)
-    assert result.mode == "replace"
+    assert result.details["mode"] == "replace"
     user0 = db.users.find_one({"email": "user0@example.com"})
     assert (user0["name"], user0["tier"]) == ("Renamed", None)
 
@@ -108,7 +115,7 @@ def test_stop_on_error_stops_at_the_first_bad_row(db, tmp_path):
     path = write_csv(tmp_path / "s.csv", "name,email,age", rows)
     result = import_file(model=User, source=path, stop_on_error=True, batch_size=2)
     assert counts(result) == (3, 2, 0, 0, 0, 1, 0)
-    assert str(result.stopped_at).startswith("line 4: age:")
+    assert str(result.details["stopped_at"]).startswith("line 4: age:")
     assert db.users.count_documents({}) == 2
     job = Job.objects.get()
     assert job.details["stopped_at"]["line"] == 4
@@ -120,7 +127,7 @@ def test_stop_on_error_also_stops_at_a_failed_write(db, tmp_path):
     path = write_csv(tmp_path / "s.csv", "name,email,age", user_rows(6))
     result = import_file(model=User, source=path, stop_on_error=True, batch_size=10)
     assert counts(result) == (4, 3, 0, 0, 0, 0, 1)
-    assert result.stopped_at.kind == "failed"
+    assert result.details["stopped_at"].kind == "failed"
 
 
 def test_limit_reads_only_the_first_rows(db, tmp_path):
@@ -147,7 +154,9 @@ def test_errors_go_to_the_jobs_folder_and_the_first_ones_to_the_job(db, tmp_path
     result = import_file(model=User, source=path, batch_size=50)
     assert counts(result) == (len(rows), KEPT_ERRORS + 10, 0, 0, 0, KEPT_ERRORS + 10, 0)
     job = Job.objects.get()
-    assert result.error_file == f"{job.pk}/errors.csv" == job.error_file  # its name in the job files' storage
+    assert (
+        result.details["error_file"] == f"{job.pk}/errors.csv" == job.error_file
+    )  # its name in the job files' storage
     assert (job.error_count, len(job.errors)) == (KEPT_ERRORS + 10, KEPT_ERRORS)
     assert job.errors[0] == {
         "row": 2,
@@ -169,7 +178,7 @@ def test_errors_go_to_the_jobs_folder_and_the_first_ones_to_the_job(db, tmp_path
 def test_a_clean_import_writes_no_error_file_unless_one_is_named(db, tmp_path, jobs_dir):
     path = write_csv(tmp_path / "ok.csv", "name,email,age", user_rows(2))
     result = import_file(model=User, source=path)
-    assert (result.error_file, result.status) == ("", Job.Status.SUCCEEDED)
+    assert (result.details["error_file"], result.status) == ("", Job.Status.SUCCEEDED)
     assert not jobs_dir.exists()
     named = tmp_path / "errors.csv"
     named.write_text("stale\n")
@@ -203,7 +212,7 @@ def test_a_100k_row_file_streams_in_flat_memory(db, tmp_path):
 def test_the_error_file_can_be_fixed_and_imported_again(db, tmp_path):
     path = write_csv(tmp_path / "p.csv", "name,email,age", ["Ada,ada@example.com,x", *user_rows(2)])
     errors = tmp_path / "errors.csv"
-    assert import_file(model=User, source=path, errors_path=errors).rejected == 1
+    assert import_file(model=User, source=path, errors_path=errors).counts.rejected == 1
     errors.write_text(errors.read_text().replace(",x\n", ",36\n"), encoding="utf-8")
     result = import_file(model=User, source=errors, mapping=["error="])
     assert counts(result) == (1, 1, 0, 0, 0, 0, 0)

@@ -49,8 +49,8 @@ def test_ctrl_c_leaves_the_job_interrupted_and_resume_finishes_it(db, tmp_path):
     assert db.users.count_documents({}) == 19
 
     result = resume_import(job.pk)
-    assert (result.rows, result.inserted, result.rejected, result.failed) == (ROWS, ROWS - 1, 1, 0)
-    assert (result.rows_this_run, result.resumed_after) == (ROWS - 20, 20)
+    assert (result.rows, result.counts.inserted, result.counts.rejected, result.failed) == (ROWS, ROWS - 1, 1, 0)
+    assert (result.rows_this_run, result.details["resumed_after"]) == (ROWS - 20, 20)
     assert "resumed after row 20" in result.summary()
     assert emails(db) == sorted(e for e in expected() if e != "user3@example.com")
     job.refresh_from_db()
@@ -80,7 +80,7 @@ def test_a_crash_in_the_middle_of_a_batch_is_resumed_without_duplicates(db, tmp_
     assert db.users.count_documents({}) == 25
 
     result = resume_import(job.pk)
-    assert (result.rows, result.inserted, result.failed, result.rejected) == (ROWS, ROWS, 0, 0)
+    assert (result.rows, result.counts.inserted, result.failed, result.counts.rejected) == (ROWS, ROWS, 0, 0)
     assert emails(db) == expected()
     assert Job.objects.get().status == Job.Status.SUCCEEDED
 
@@ -90,7 +90,7 @@ def test_resume_of_a_merge_is_idempotent(db, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         import_file(model=User, source=path, mode="merge", batch_size=10, progress=interrupt_after(3))
     result = resume_import(Job.objects.get().pk)
-    assert (result.rows, result.inserted, result.updated, result.unchanged) == (ROWS, ROWS, 0, 0)
+    assert (result.rows, result.counts.inserted, result.counts.updated, result.counts.unchanged) == (ROWS, ROWS, 0, 0)
     assert emails(db) == expected()
 
 

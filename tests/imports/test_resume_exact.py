@@ -44,7 +44,7 @@ def test_an_unchanged_file_that_grew_nothing_resumes_to_exact_counts(db, tmp_pat
     with pytest.raises(KeyboardInterrupt):
         import_file(model=User, source=path, batch_size=1000, progress=stop_after(10_000))
     result = resume_import(Job.objects.get().pk)
-    assert (result.rows, result.inserted, result.failed) == (12_000, 12_000, 0)
+    assert (result.rows, result.counts.inserted, result.failed) == (12_000, 12_000, 0)
     assert db.users.count_documents({}) == 12_000
 
 
@@ -68,5 +68,5 @@ def test_a_file_with_its_own_id_column_resumes_without_false_duplicate_failures(
     assert (job.last_committed_row, db.users.count_documents({})) == (20, 25)
 
     result = resume_import(job.pk)
-    assert (result.rows, result.inserted, result.rejected, result.failed) == (50, 50, 0, 0)
+    assert (result.rows, result.counts.inserted, result.counts.rejected, result.failed) == (50, 50, 0, 0)
     assert sorted(doc["_id"] for doc in db.users.find()) == sorted(ids)

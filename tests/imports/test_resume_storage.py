@@ -56,7 +56,12 @@ def test_an_interrupted_import_from_the_storage_resumes_on_another_machine(db, t
 
     on_machine(monkeypatch, tmp_path / "machine-2")
     result = resume_import(job.pk)
-    assert (result.rows, result.inserted, result.rejected, result.resumed_after) == (ROWS, ROWS - 2, 2, 20)
+    assert (result.rows, result.counts.inserted, result.counts.rejected, result.details["resumed_after"]) == (
+        ROWS,
+        ROWS - 2,
+        2,
+        20,
+    )
     assert db.users.count_documents({}) == ROWS - 2
     with files.storage().open(f"{job.pk}/errors.csv", "rb") as stored:
         written = list(csv.reader(io.StringIO(stored.read().decode())))

@@ -48,7 +48,7 @@ ROWS = [
 def test_hooks_change_and_reject_rows_and_the_dry_run_counts_the_same(db, tmp_path, hooked, dry_run):
     path = write_csv(tmp_path / "people.csv", "name,email,age", ROWS)
     result = import_file(model=User, source=path, dry_run=dry_run)
-    assert (result.rows, result.inserted, result.rejected) == (4, 2, 2)
+    assert (result.rows, result.counts.inserted, result.counts.rejected) == (4, 2, 2)
     assert {(error.line, error.message) for error in result.errors} == {
         (3, "spam accounts are not imported"),
         (4, "users must be adults"),
@@ -60,10 +60,10 @@ def test_hooks_change_and_reject_rows_and_the_dry_run_counts_the_same(db, tmp_pa
 
 def test_a_merge_runs_before_import_row_but_not_clean_row(db, tmp_path, hooked):
     write = write_csv(tmp_path / "first.csv", "name,email,age", ["ada lovelace,ada@example.com,36"])
-    assert import_file(model=User, source=write).inserted == 1
+    assert import_file(model=User, source=write).counts.inserted == 1
     merge = write_csv(tmp_path / "merge.csv", "email,name", ["ada@example.com,countess ada"])
     result = import_file(model=User, source=merge, mode="merge", key_fields=["email"])
-    assert (result.rows, result.updated) == (1, 1)
+    assert (result.rows, result.counts.updated) == (1, 1)
     assert db.users.find_one({"email": "ada@example.com"}, {"_id": 0, "name": 1, "tags": 1}) == {
         "name": "Countess Ada",
         "tags": ["imported"],
@@ -73,5 +73,5 @@ def test_a_merge_runs_before_import_row_but_not_clean_row(db, tmp_path, hooked):
 def test_without_hooks_rows_are_imported_as_they_are(db, tmp_path):
     path = write_csv(tmp_path / "people.csv", "name,email,age", ROWS)
     result = import_file(model=User, source=path)
-    assert (result.inserted, result.rejected) == (4, 0)
+    assert (result.counts.inserted, result.counts.rejected) == (4, 0)
     assert db.users.find_one({"email": "spam@example.com"})["name"] == "Spam Bot"

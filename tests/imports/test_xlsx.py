@@ -25,7 +25,14 @@ WHEN = dt.datetime(2024, 5, 6, 7, 8, 9)
 
 
 def counts(result) -> tuple[int, ...]:
-    numbers = (result.inserted, result.updated, result.unchanged, result.deleted, result.rejected, result.failed)
+    numbers = (
+        result.counts.inserted,
+        result.counts.updated,
+        result.counts.unchanged,
+        result.counts.deleted,
+        result.counts.rejected,
+        result.failed,
+    )
     assert result.rows == sum(numbers)
     return (result.rows, *numbers)
 
@@ -56,7 +63,7 @@ def test_cells_keep_their_types_from_the_reader_to_mongodb(db, tmp_path):
 
     result = import_file(model=User, source=path)
     assert counts(result) == (2, 2, 0, 0, 0, 0, 0)
-    assert (result.format, result.encoding, result.delimiter) == ("xlsx", "", None)
+    assert (result.details["format"], result.details["encoding"], result.details["delimiter"]) == ("xlsx", "", None)
     ann = db.users.find_one({"email": "ann@example.com"})
     assert (ann["age"], ann["discount"], ann["is_active"], ann["tags"]) == (31, 0.25, False, ["a", "b"])
     assert ann["created_at"] == WHEN.replace(tzinfo=dt.UTC)
@@ -204,5 +211,5 @@ def test_an_interrupted_workbook_import_resumes_on_its_sheet_without_duplicates(
     assert (job.status, job.last_committed_row, db.users.count_documents({})) == (Job.Status.INTERRUPTED, 20, 20)
     result = resume_import(job.pk)
     assert counts(result) == (50, 50, 0, 0, 0, 0, 0)
-    assert (result.rows_this_run, result.resumed_after) == (30, 20)
+    assert (result.rows_this_run, result.details["resumed_after"]) == (30, 20)
     assert sorted(doc["age"] for doc in db.users.find()) == list(range(50))

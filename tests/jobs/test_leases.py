@@ -144,7 +144,7 @@ def test_a_running_import_is_not_resumed_while_its_lease_is_held_and_is_after_it
         resume_import(job.pk)
     Lease.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))  # it died: nobody renews
     result = resume_import(job.pk)
-    assert (result.rows, result.inserted, db.users.count_documents({})) == (30, 30, 30)
+    assert (result.rows, result.counts.inserted, db.users.count_documents({})) == (30, 30, 30)
     assert held.renew() is False
 
 

@@ -25,7 +25,7 @@ ROWS = 50
 def test_an_import_runs_as_a_plain_function_and_records_no_job(db, tmp_path):
     path = write_csv(tmp_path / "p.csv", "name,email,age", user_rows(ROWS))
     result = run_import(model=User, options=check_import_options(User, source=path, batch_size=10), db=db)
-    assert (result.operation, result.status, result.rows, result.inserted, result.job_id) == (
+    assert (result.operation, result.status, result.rows, result.counts.inserted, result.job_id) == (
         "import",
         "succeeded",
         ROWS,
@@ -50,7 +50,12 @@ def test_a_plain_import_carries_on_from_its_own_state_without_duplicates(db, tmp
         run_import(model=User, options=options, identity=identity, state=state, progress=stop_after_two_batches)
     assert (state.last_row, state.counts["inserted"], db.users.count_documents({})) == (20, 20, 20)
     result = run_import(model=User, options=options, identity=identity, state=state)
-    assert (result.rows, result.inserted, result.rows_this_run, result.resumed_after) == (ROWS, ROWS, 30, 20)
+    assert (result.rows, result.counts.inserted, result.rows_this_run, result.details["resumed_after"]) == (
+        ROWS,
+        ROWS,
+        30,
+        20,
+    )
     assert len(db.users.distinct("email")) == db.users.count_documents({}) == ROWS
 
 

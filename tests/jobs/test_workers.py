@@ -139,7 +139,11 @@ def test_a_worker_killed_mid_update_leaves_whole_batches_each_with_its_undo_data
     kept = undo.undo_record_count(job_id, db=db)
     assert written <= kept <= written + 200  # every written batch, and at most one saved but not written
     restored = undo.undo_job_writes(model=User, job=job_id, db=db)
-    assert (restored.restored, restored.unchanged, restored.conflicts) == (written, kept - written, ())
+    assert (restored.details["restored"], restored.counts.unchanged, restored.details["conflicts"]) == (
+        written,
+        kept - written,
+        (),
+    )
     assert db.users.count_documents({"age": 20}) == total
 
 

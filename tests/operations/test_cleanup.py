@@ -32,7 +32,7 @@ def test_expired_sessions_are_deleted_and_current_ones_kept(db):
     moments = {"past": days_ago(1 / 24), "now": NOW, "future": days_ago(-1)}
     bulk_insert(UserSession, [{"token": name, "expires_at": when} for name, when in moments.items()])
     result = run("expired_sessions")
-    assert (result.rules[0].matched, result.rules[0].deleted) == (1, 1)
+    assert (result.details["rules"][0].matched, result.details["rules"][0].deleted) == (1, 1)
     assert sorted(doc["token"] for doc in db.user_sessions.find()) == ["future", "now"]
 
 
@@ -41,14 +41,14 @@ def test_temporary_files_older_than_30_days_are_deleted(db):
     rows.append({"path": "keep/31", "file_type": "permanent", "created_at": days_ago(31)})
     bulk_insert(FileRecord, rows)
     result = run("temporary_files")
-    assert result.rules[0].deleted == 1
+    assert result.details["rules"][0].deleted == 1
     assert sorted(doc["path"] for doc in db.file_records.find()) == ["keep/31", "tmp/29", "tmp/30"]
 
 
 def test_logs_older_than_180_days_move_to_the_archive(db):
     bulk_insert(ApplicationLog, [{"message": f"log {days}", "created_at": days_ago(days)} for days in (179, 180, 181)])
     result = run("archive_old_logs")
-    assert (result.rules[0].matched, result.rules[0].archived) == (1, 1)
+    assert (result.details["rules"][0].matched, result.details["rules"][0].archived) == (1, 1)
     assert sorted(doc["message"] for doc in db.application_logs.find()) == ["log 179", "log 180"]
     archived = list(db.application_logs_archive.find())
     assert [(doc["message"], doc["archived"], doc["archived_at"]) for doc in archived] == [("log 181", True, NOW)]
@@ -58,7 +58,7 @@ def test_users_become_inactive_after_180_days_and_dormant_after_365(db):
     days = (179, 180, 181, 364, 365, 366)
     bulk_insert(User, [user_at(day, last_login=days_ago(day)) for day in days] + [user_at(1, last_login=None)])
     result = run("inactive_users", "dormant_users")
-    assert [(item.rule, item.matched, item.modified) for item in result.rules] == [
+    assert [(item.rule, item.matched, item.modified) for item in result.details["rules"]] == [
         ("inactive_users", 4, 4),
         ("dormant_users", 1, 1),
     ]
@@ -77,7 +77,7 @@ def test_status_rules_leave_already_flagged_users_alone_on_the_next_run(db):
     bulk_insert(User, [user_at(day, last_login=days_ago(day)) for day in (200, 400)])
     run("inactive_users", "dormant_users")
     again = run("inactive_users", "dormant_users")
-    assert [(item.matched, item.modified) for item in again.rules] == [(0, 0), (0, 0)]
+    assert [(item.matched, item.modified) for item in again.details["rules"]] == [(0, 0), (0, 0)]
     assert statuses(db) == {"User 200": "inactive", "User 400": "dormant"}
 
 
@@ -86,7 +86,10 @@ def test_unverified_users_older_than_30_days_and_deleted_users_are_deleted(db):
     rows += [user(7, is_verified=True, created_at=days_ago(90)), user(8, is_verified=True, status="deleted")]
     bulk_insert(User, rows)
     result = run("unverified_users", "deleted_users")
-    assert [(item.rule, item.deleted) for item in result.rules] == [("unverified_users", 1), ("deleted_users", 1)]
+    assert [(item.rule, item.deleted) for item in result.details["rules"]] == [
+        ("unverified_users", 1),
+        ("deleted_users", 1),
+    ]
     assert sorted(statuses(db)) == ["User 29", "User 30", "User 7"]
 
 
@@ -96,7 +99,7 @@ def test_all_rules_run_in_declared_order_with_exact_counts(db):
     bulk_insert(FileRecord, [{"path": "t", "file_type": "temporary", "created_at": days_ago(40)}])
     bulk_insert(User, [user_at(1, last_login=days_ago(400)), user(2, is_verified=False, created_at=days_ago(40))])
     result = run_cleanup(rules=list(rules), now=NOW)
-    assert [(item.rule, item.deleted, item.modified, item.archived) for item in result.rules] == [
+    assert [(item.rule, item.deleted, item.modified, item.archived) for item in result.details["rules"]] == [
         ("expired_sessions", 1, 0, 0),
         ("archive_old_logs", 0, 0, 1),
         ("temporary_files", 1, 0, 0),
@@ -106,7 +109,7 @@ def test_all_rules_run_in_declared_order_with_exact_counts(db):
         ("deleted_users", 0, 0, 0),
     ]
     assert result.ok
-    assert result.totals == {"matched": 6, "deleted": 3, "modified": 2, "archived": 1}
+    assert result.details["totals"] == {"matched": 6, "deleted": 3, "modified": 2, "archived": 1}
 
 
 def test_rules_run_in_the_order_given_so_the_later_rule_wins(db):
@@ -135,7 +138,7 @@ def test_a_dry_run_counts_per_rule_and_writes_nothing(db):
     after = {name: list(db[name].find()) for name in db.list_collection_names()}
     assert after == before
     assert "application_logs_archive" not in after
-    matched = {item.rule: item.matched for item in result.rules}
+    matched = {item.rule: item.matched for item in result.details["rules"]}
     assert matched == {
         "expired_sessions": 1,
         "archive_old_logs": 2,
@@ -145,7 +148,7 @@ def test_a_dry_run_counts_per_rule_and_writes_nothing(db):
         "unverified_users": 0,
         "deleted_users": 1,
     }
-    assert result.totals["deleted"] == result.totals["archived"] == 0
+    assert result.details["totals"]["deleted"] == result.details["totals"]["archived"] == 0
 
 
 def _logs(db, count: int) -> list:
@@ -168,7 +171,7 @@ def test_a_crash_between_copy_and_delete_is_finished_by_the_rerun_without_duplic
     copy_to_archive(ApplicationLog, first, now=NOW, db=db)  # the copy happened; the process died before deleting
     assert db.application_logs_archive.count_documents({}) == 3
     result = run("archive_old_logs", batch_size=2)
-    assert (result.rules[0].matched, result.rules[0].archived) == (5, 5)
+    assert (result.details["rules"][0].matched, result.details["rules"][0].archived) == (5, 5)
     assert _copies(db, ids) == dict.fromkeys(ids, 1)
     assert db.application_logs_archive.count_documents({}) == 5
     assert [doc["message"] for doc in db.application_logs.find()] == ["recent"]
@@ -184,7 +187,7 @@ def test_an_interrupted_archive_run_resumes_and_every_document_exists_once(db):
         run("archive_old_logs", batch_size=2, progress=interrupt)
     assert db.application_logs_archive.count_documents({}) == 2
     result = run("archive_old_logs", batch_size=2)
-    assert result.rules[0].archived == 3
+    assert result.details["rules"][0].archived == 3
     assert _copies(db, ids) == dict.fromkeys(ids, 1)
 
 
@@ -200,13 +203,13 @@ def test_a_failing_rule_is_reported_and_the_next_rules_still_run(db):
     bulk_insert(ApplicationLog, [{"message": "old", "created_at": days_ago(300)}])
     bulk_insert(FileRecord, [{"path": "t", "file_type": "temporary", "created_at": days_ago(40)}])
     result = run("archive_old_logs", "temporary_files")
-    archive, files = result.rules
+    archive, files = result.details["rules"]
     assert not archive.ok
     assert archive.archived == 1
     assert "1 document(s) could not be archived" in archive.error
     assert "host" in archive.error
     assert (files.ok, files.deleted) == (True, 1)
-    assert result.failed_rules == ["archive_old_logs"]
+    assert result.details["failed_rules"] == ["archive_old_logs"]
     assert [doc["message"] for doc in db.application_logs.find()] == ["legacy"]
 
 

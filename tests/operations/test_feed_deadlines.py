@@ -69,7 +69,7 @@ def test_a_trickling_page_fails_the_sync_by_its_request_deadline_naming_the_page
     assert error.url == f"{feed.url}/users?page=3"
     assert f"page 3 ({feed.url}/users?page=3)" in str(failed.value)
     assert "no complete response within 2 s (request deadline), 1 attempt(s)" in str(failed.value)
-    assert (failed.value.result.pages, failed.value.result.created) == (2, 3)
+    assert (failed.value.result.counts.pages, failed.value.result.counts.created) == (2, 3)
     assert db.users.count_documents({}) == 3
 
 
@@ -151,4 +151,4 @@ def test_a_sync_job_past_its_run_deadline_fails_naming_the_page(db, feed, settin
     assert 2 <= page < 10
     assert f"page {page} ({feed.url}/users?page={page})" in job.message
     assert "the run passed its deadline of 1.5 s (run deadline)" in job.message
-    assert db.users.count_documents({}) == page - 1 == failed.value.result.created
+    assert db.users.count_documents({}) == page - 1 == failed.value.result.counts.created

@@ -53,7 +53,7 @@ def test_cleanup_memory_does_not_grow_with_the_documents_it_deletes(db):
     for count in (SMALL, LARGE):
         seed_logs(db, count)
         peak, result = traced_peak(lambda: run_cleanup(rules=[rule], batch_size=500, db=db))
-        assert (result.rules[0].matched, result.deleted) == (count, count)
+        assert (result.details["rules"][0].matched, result.counts.deleted) == (count, count)
         assert db.application_logs.count_documents({}) == 0
         peaks.append(peak)
     assert peaks[1] - peaks[0] < BOUND, peaks
@@ -76,7 +76,7 @@ def test_composed_update_with_undo_memory_does_not_grow_with_the_documents(db):
             db=db,
         )
         peak, result = traced_peak(functools.partial(update, undo_key=job))
-        assert (result.matched, result.modified, result.undo_records) == (count, count, count)
+        assert (result.counts.matched, result.counts.modified, result.details["undo_records"]) == (count, count, count)
         assert db.users.count_documents({"age": 21}) == count
         assert undo.undo_record_count(job, db=db) == count
         peaks.append(peak)

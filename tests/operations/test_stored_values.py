@@ -13,7 +13,7 @@ from tests.factories import NOW, users
 def test_an_update_keeps_the_documents_it_leaves_valid_and_rejects_the_others(db):
     bulk_insert(User, [*users(3), {"name": "Old", "email": "old@example.com", "age": 145}], db=db)
     result = updates.run_update(model=User, filter={}, update={"$inc": {"age": 10}}, db=db)
-    assert (result.modified, result.rejected, result.rows) == (3, 1, 4)
+    assert (result.counts.modified, result.counts.rejected, result.rows) == (3, 1, 4)
     assert db.users.find_one({"email": "old@example.com"})["age"] == 145
     assert sorted(doc["age"] for doc in db.users.find({"email": {"$ne": "old@example.com"}})) == [30, 31, 32]
     assert result.errors[0].field == "age" and "would be 155" in result.errors[0].message
@@ -22,7 +22,7 @@ def test_an_update_keeps_the_documents_it_leaves_valid_and_rejects_the_others(db
 def test_without_the_check_the_python_api_writes_what_it_is_told(db):
     bulk_insert(User, [{"name": "Old", "email": "old@example.com", "age": 145}], db=db)
     result = updates.run_update(model=User, filter={}, update={"$inc": {"age": 1}}, validate_results=False, db=db)
-    assert (result.modified, result.rejected) == (1, 0)
+    assert (result.counts.modified, result.counts.rejected) == (1, 0)
 
 
 def test_a_cleanup_update_rule_does_not_store_what_the_model_rejects(db):
@@ -40,7 +40,7 @@ def test_a_stored_value_the_update_cannot_apply_to_rejects_that_document_only(db
     bulk_insert(User, users(4), db=db)
     db.users.update_one({"email": "user2@example.com"}, {"$set": {"age": "forty"}})  # written around the model
     result = updates.run_update(model=User, filter={}, update={"$inc": {"age": 1}}, undo_key=7, batch_size=2, db=db)
-    assert (result.rows, result.modified, result.rejected, result.undo_records) == (4, 3, 1, 3)
+    assert (result.rows, result.counts.modified, result.counts.rejected, result.details["undo_records"]) == (4, 3, 1, 3)
     bad = db.users.find_one({"email": "user2@example.com"})
     assert bad["age"] == "forty"
     assert sorted(doc["age"] for doc in db.users.find({"_id": {"$ne": bad["_id"]}})) == [21, 22, 24]

@@ -60,7 +60,13 @@ def five_records(feed) -> None:
 def test_a_paged_feed_is_upserted_by_key_with_last_sync(db, feed):
     five_records(feed)
     result = sync(feed)
-    assert (result.records, result.pages, result.created, result.updated, result.unchanged) == (5, 4, 5, 0, 0)
+    assert (
+        result.counts.records,
+        result.counts.pages,
+        result.counts.created,
+        result.counts.updated,
+        result.counts.unchanged,
+    ) == (5, 4, 5, 0, 0)
     docs = stored(db)
     assert sorted(docs) == [1, 2, 3, 4, 5]
     assert (docs[3]["name"], docs[3]["email"], docs[3]["is_active"]) == ("Partner 3", "p3@partner.example", True)
@@ -72,7 +78,7 @@ def test_a_rerun_counts_everything_unchanged_and_only_moves_last_sync(db, feed):
     five_records(feed)
     sync(feed)
     again = sync_source(source=source_for(feed), now=LATER)
-    assert (again.created, again.updated, again.unchanged, again.rejected) == (0, 0, 5, 0)
+    assert (again.counts.created, again.counts.updated, again.counts.unchanged, again.counts.rejected) == (0, 0, 5, 0)
     assert db.users.count_documents({}) == 5
     assert {doc["last_sync"] for doc in stored(db).values()} == {LATER}
 
@@ -82,7 +88,7 @@ def test_a_changed_record_is_updated_and_the_rest_unchanged(db, feed):
     sync(feed)
     feed.pages("/users", [[record(1), record(2, name="Renamed", updated_at="2026-06-01T10:00:00Z")], [record(3)]])
     result = sync(feed)
-    assert (result.created, result.updated, result.unchanged) == (0, 1, 2)
+    assert (result.counts.created, result.counts.updated, result.counts.unchanged) == (0, 1, 2)
     assert stored(db)[2]["name"] == "Renamed"
     assert stored(db)[2]["external_updated_at"] == dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC)
 
@@ -95,7 +101,7 @@ def test_a_429_is_retried_after_the_wait_its_retry_after_asks_for(db, feed):
     waits: list[float] = []
     result = sync(feed, waits)
     assert waits == [3.0]
-    assert (result.records, result.created) == (4, 4)
+    assert (result.counts.records, result.counts.created) == (4, 4)
     assert [request.query.get("page") for request in feed.requests] == ["1", "2", "2", "3", "4"]
 
 
@@ -105,7 +111,7 @@ def test_a_500_then_success_is_retried_with_backoff(db, feed):
     waits: list[float] = []
     result = sync(feed, waits)
     assert waits == [0.01, 0.02]
-    assert (result.records, result.created) == (4, 4)
+    assert (result.counts.records, result.counts.created) == (4, 4)
 
 
 def test_a_timeout_is_retried(db, feed):
@@ -115,7 +121,7 @@ def test_a_timeout_is_retried(db, feed):
     waits: list[float] = []
     result = sync(feed, waits, source=source)
     assert waits == [0.01]
-    assert (result.records, result.created) == (4, 4)
+    assert (result.counts.records, result.counts.created) == (4, 4)
 
 
 def test_timeouts_on_every_attempt_fail_the_sync_naming_the_page(db, feed):
@@ -127,7 +133,7 @@ def test_timeouts_on_every_attempt_fail_the_sync_naming_the_page(db, feed):
     assert (failure.value.page, failure.value.status) == (2, None)
     assert "ReadTimeout" in failure.value.reason
     assert "after 2 attempt(s)" in failure.value.reason
-    assert failure.value.result.created == 2
+    assert failure.value.result.counts.created == 2
     assert sorted(stored(db)) == [1, 2]
 
 
@@ -142,7 +148,7 @@ def test_broken_json_part_way_fails_keeps_earlier_pages_and_a_rerun_converges(db
     assert sorted(stored(db)) == [1, 2]
     five_records(feed)
     result = sync(feed)
-    assert (result.created, result.unchanged) == (3, 2)
+    assert (result.counts.created, result.counts.unchanged) == (3, 2)
     assert sorted(stored(db)) == [1, 2, 3, 4, 5]
 
 
@@ -161,7 +167,7 @@ def test_records_with_a_bad_field_or_no_key_are_rejected_and_reported(db, feed):
     no_key = {"name": "Nobody", "email": "nobody@partner.example"}
     feed.pages("/users", [[record(1), record(2)], [bad_email, no_key, record(5)]])
     result = sync(feed)
-    assert (result.records, result.created, result.rejected) == (5, 3, 2)
+    assert (result.counts.records, result.counts.created, result.counts.rejected) == (5, 3, 2)
     assert [(error.index, error.field) for error in result.errors] == [(2, "email"), (3, "id")]
     assert "not-an-email" in result.errors[0].message
     assert sorted(stored(db)) == [1, 2, 5]
@@ -172,7 +178,7 @@ def test_a_dry_run_counts_and_writes_nothing(db, feed):
     five_records(feed)
     bulk_insert(User, [user(1, external_id=1, name="Old name", email="p1@partner.example")])
     result = sync(feed, dry_run=True)
-    assert (result.created, result.updated, result.unchanged) == (4, 1, 0)
+    assert (result.counts.created, result.counts.updated, result.counts.unchanged) == (4, 1, 0)
     assert [doc["name"] for doc in db.users.find()] == ["Old name"]
     assert db.users.find_one()["last_sync"] is None
 
@@ -183,14 +189,14 @@ def test_mark_missing_flags_documents_absent_from_a_full_feed_and_never_deletes(
     bulk_insert(User, [user(99)])  # a local user, not from the source
     feed.pages("/users", [[record(1), record(2)], [record(3)]])
     result = sync(feed, mark_missing=True)
-    assert (result.unchanged, result.marked_missing) == (3, 2)
+    assert (result.counts.unchanged, result.counts.marked_missing) == (3, 2)
     docs = stored(db)
     assert {key: doc["is_active"] for key, doc in docs.items()} == {1: True, 2: True, 3: True, 4: False, 5: False}
     assert db.users.find_one({"name": "User 99"})["is_active"] is True
-    assert sync(feed, mark_missing=True).marked_missing == 0
+    assert sync(feed, mark_missing=True).counts.marked_missing == 0
     five_records(feed)
     back = sync(feed, mark_missing=True)
-    assert (back.updated, back.unchanged, back.marked_missing) == (2, 3, 0)
+    assert (back.counts.updated, back.counts.unchanged, back.counts.marked_missing) == (2, 3, 0)
     assert all(doc["is_active"] for doc in stored(db).values())
 
 
@@ -211,7 +217,7 @@ def test_next_link_pagination_follows_links_until_none(db, feed):
     feed.on("/users", {"results": [record(2)], "next": None}, after="1")
     source = source_for(feed, records_path="results", pagination=Pagination(style="next", next_path="next"))
     result = sync(feed, source=source)
-    assert (result.pages, result.created) == (2, 2)
+    assert (result.counts.pages, result.counts.created) == (2, 2)
 
 
 def test_a_next_link_pointing_back_fails_instead_of_looping(db, feed):
@@ -228,7 +234,7 @@ def test_cursor_pagination_sends_the_cursor_until_it_is_empty(db, feed):
     feed.on("/users", {"items": [record(2)], "meta": {"cursor": ""}}, cursor="abc")
     pagination = Pagination(style="cursor", cursor_param="cursor", cursor_path="meta.cursor")
     result = sync(feed, source=source_for(feed, records_path="items", pagination=pagination))
-    assert (result.pages, result.created) == (2, 2)
+    assert (result.counts.pages, result.counts.created) == (2, 2)
 
 
 def test_the_url_and_auth_header_come_from_the_environment(db, feed, monkeypatch):
@@ -236,5 +242,5 @@ def test_the_url_and_auth_header_come_from_the_environment(db, feed, monkeypatch
     monkeypatch.setenv("PARTNER_URL", f"{feed.url}/other")
     monkeypatch.setenv("PARTNER_TOKEN", "Bearer s3cret")
     source = source_for(feed, url_env="PARTNER_URL", auth_env="PARTNER_TOKEN")
-    assert sync(feed, source=source).created == 1
+    assert sync(feed, source=source).counts.created == 1
     assert feed.requests[0].headers["Authorization"] == "Bearer s3cret"

@@ -54,13 +54,17 @@ def test_undo_restores_every_document_whatever_the_update(db, update, monkeypatc
     record_after = undo_batches.record_after
     monkeypatch.setattr(undo_batches, "record_after", lambda **kw: read_back.append(1) or record_after(**kw))
     outcome = updates.run_update(model=User, filter={}, update=update, undo_key=5, batch_size=3, db=db)
-    assert (outcome.matched, outcome.undo_records, outcome.undo_available) == (7, 7, True)
+    assert (outcome.counts.matched, outcome.details["undo_records"], outcome.details["undo_available"]) == (7, 7, True)
     assert db.bulkadmin_undo.count_documents({"job": 5}) == 3  # one record per batch
     # digests are computed from the pre-images for $set/$unset/$inc/$mul, else read back
     assert bool(read_back) == (not is_exact(translate_update(User, update)))
     changed = sum(db.users.find_one({"_id": doc_id}) != doc for doc_id, doc in before.items())
     restored = undo.undo_job_writes(model=User, job=5, batch_size=4, db=db)
-    assert (restored.restored, restored.unchanged, restored.conflicts) == (changed, 7 - changed, ())
+    assert (restored.details["restored"], restored.counts.unchanged, restored.details["conflicts"]) == (
+        changed,
+        7 - changed,
+        (),
+    )
     assert {doc["_id"]: doc for doc in db.users.find()} == before
 
 
@@ -70,7 +74,7 @@ def test_documents_changed_after_the_update_are_conflicts_not_overwritten(db):
     touched = next(iter(before))
     db.users.update_one({"_id": touched}, {"$set": {"name": "Someone"}})
     restored = undo.undo_job_writes(model=User, job=6, db=db)
-    assert (restored.restored, restored.conflicts) == (6, (str(touched),))
+    assert (restored.details["restored"], restored.details["conflicts"]) == (6, (str(touched),))
     assert db.users.find_one({"_id": touched})["name"] == "Someone"
     assert {k: v for k, v in before.items() if k != touched} == {
         doc["_id"]: doc for doc in db.users.find({"_id": {"$ne": touched}})
@@ -83,7 +87,7 @@ def test_batch_records_are_split_under_the_size_limit(db, monkeypatch):
     updates.run_update(model=User, filter={}, update={"$set": {"tier": "gold"}}, undo_key=8, batch_size=7, db=db)
     assert db.bulkadmin_undo.count_documents({"job": 8}) > 1
     assert undo.undo_record_count(8, db=db) == 7
-    assert undo.undo_job_writes(model=User, job=8, db=db).restored == 7
+    assert undo.undo_job_writes(model=User, job=8, db=db).details["restored"] == 7
     assert {doc["_id"]: doc for doc in db.users.find()} == before
 
 
@@ -110,5 +114,5 @@ def test_pre_images_are_compressed_and_records_written_before_compression_still_
         )
     assert db.bulkadmin_undo.count_documents({"job": 9, "packing": {"$exists": True}}) == 0
     restored = undo.undo_job_writes(model=User, job=9, db=db)
-    assert (restored.restored, restored.conflicts) == (7, ())
+    assert (restored.details["restored"], restored.details["conflicts"]) == (7, ())
     assert {doc["_id"]: doc for doc in db.users.find()} == before

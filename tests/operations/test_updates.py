@@ -43,12 +43,12 @@ def test_run_update_writes_by_id_in_batches_and_undo_restores_pre_images(db):
     outcome = updates.run_update(
         model=User, filter={"age": {"$lt": 40}}, update={"$set": {"tier": "gold"}}, undo_key=7, batch_size=4, db=db
     )
-    assert (outcome.rows, outcome.matched, outcome.modified) == (20, 20, 20)
+    assert (outcome.rows, outcome.counts.matched, outcome.counts.modified) == (20, 20, 20)
     assert len(outcome.batches) == 5
-    assert outcome.undo_records == 20 and outcome.undo_available
+    assert outcome.details["undo_records"] == 20 and outcome.details["undo_available"]
     assert db.users.count_documents({"tier": "gold"}) == 20
     restored = undo.undo_job_writes(model=User, job=7, batch_size=6, db=db)
-    assert (restored.restored, restored.unchanged, restored.conflicts) == (20, 0, ())
+    assert (restored.details["restored"], restored.counts.unchanged, restored.details["conflicts"]) == (20, 0, ())
     assert {doc["_id"]: doc for doc in db.users.find()} == before
 
 
@@ -58,8 +58,8 @@ def test_undo_leaves_documents_changed_since_and_lists_them_as_conflicts(db):
     changed = db.users.find_one({"email": "user2@example.com"})
     bulk_update(User, [{"filter": {"email": "user2@example.com"}, "update": {"$set": {"name": "Someone"}}}], db=db)
     outcome = undo.undo_job_writes(model=User, job=3, db=db)
-    assert outcome.restored == 4
-    assert outcome.conflicts == (str(changed["_id"]),)
+    assert outcome.details["restored"] == 4
+    assert outcome.details["conflicts"] == (str(changed["_id"]),)
     assert outcome.failed == 1
     assert db.users.find_one({"_id": changed["_id"]})["name"] == "Someone"
     assert sorted(doc["age"] for doc in db.users.find()) == [20, 21, 23, 23, 24]
@@ -70,10 +70,10 @@ def test_undo_of_a_float_inc_restores_every_document_exactly(db):
     bulk_insert(User, [{**user, "total_spent": spent[i]} for i, user in enumerate(users(10))], db=db)
     before = {doc["_id"]: doc for doc in db.users.find()}
     outcome = updates.run_update(model=User, filter={}, update={"$inc": {"total_spent": 1000}}, undo_key=5, db=db)
-    assert outcome.modified == 10
+    assert outcome.counts.modified == 10
     assert sorted(doc["total_spent"] for doc in db.users.find()) == sorted(value + 1000 for value in spent)
     restored = undo.undo_job_writes(model=User, job=5, db=db)
-    assert (restored.restored, restored.conflicts, restored.failed) == (10, (), 0)
+    assert (restored.details["restored"], restored.details["conflicts"], restored.failed) == (10, (), 0)
     assert {doc["_id"]: doc for doc in db.users.find()} == before
 
 
@@ -81,16 +81,16 @@ def test_run_delete_keeps_pre_images_and_undo_reinserts_them(db):
     bulk_insert(User, users(10), db=db)
     before = {doc["_id"]: doc for doc in db.users.find()}
     outcome = updates.run_delete(model=User, filter={"age": {"$gte": 25}}, undo_key=9, batch_size=3, db=db)
-    assert (outcome.rows, outcome.deleted) == (5, 5)
+    assert (outcome.rows, outcome.counts.deleted) == (5, 5)
     assert db.users.count_documents({}) == 5
     restored = undo.undo_job_writes(model=User, job=9, db=db)
-    assert restored.restored == 5
+    assert restored.details["restored"] == 5
     assert {doc["_id"]: doc for doc in db.users.find()} == before
 
 
 def test_no_undo_data_is_kept_above_the_undo_limit(db):
     bulk_insert(User, users(5), db=db)
     outcome = updates.run_delete(model=User, filter={}, undo_key=4, undo_limit=3, db=db)
-    assert outcome.deleted == 5
-    assert (outcome.undo_records, outcome.undo_available) == (0, False)
+    assert outcome.counts.deleted == 5
+    assert (outcome.details["undo_records"], outcome.details["undo_available"]) == (0, False)
     assert undo.undo_record_count(4, db=db) == 0

@@ -43,7 +43,7 @@ class Command(BaseCommand):
             raise CommandError(f"cleanup failed: {worded(error)}") from error
         self.stdout.write(result.summary())
         self.stdout.write(f"Job #{result.job_id}: {Job.Status(result.status).label.lower()}.")
-        failed = result.failed_rules
+        failed = result.details["failed_rules"]
         problems = [f"{len(failed)} rule(s) failed: {', '.join(failed)}."] if failed else []
         if result.write_concern_errors:
             problems.append(not_confirmed(result))

@@ -211,26 +211,27 @@ class Command(BaseCommand):
 
     # The report ------------------------------------------------------------------------------
     def _report(self, result: OperationResult) -> None:
+        error_file, stopped_at = result.details["error_file"], result.details["stopped_at"]
         if self.verbosity >= 1:
             shown = result.errors if self.verbosity >= 2 else result.errors[:SHOWN_ERRORS]
             for error in shown:
                 self.stderr.write(f"{error.kind}: {error}")
             if result.error_count > len(shown):
-                self.stderr.write(f"... and {result.error_count - len(shown):,} more in {_openable(result.error_file)}")
+                self.stderr.write(f"... and {result.error_count - len(shown):,} more in {_openable(error_file)}")
         self.stdout.write(result.summary())
-        if self.verbosity >= 1 and result.error_file:
-            self.stdout.write(f"errors: {_openable(result.error_file)}")
-        if result.stopped_at is not None:
-            raise CommandError(f"Stopped at the first bad row, {result.stopped_at}")
+        if self.verbosity >= 1 and error_file:
+            self.stdout.write(f"errors: {_openable(error_file)}")
+        if stopped_at is not None:
+            raise CommandError(f"Stopped at the first bad row, {stopped_at}")
         concern = not_confirmed(result)
-        if concern and not (result.rejected or result.failed):
+        if concern and not (result.counts.rejected or result.failed):
             raise CommandError(concern)
         if not result.ok:
             first = result.errors[0] if result.errors else None
             where = f"; first at {first}" if first else ""
-            file = f"; all in {_openable(result.error_file)}" if result.error_file else ""
+            file = f"; all in {_openable(error_file)}" if error_file else ""
             bad = [
-                f"{count:,} row(s) {what}" for count, what in ((result.rejected, "rejected"), (result.failed, "failed"))
+                f"{count:,} row(s) {what}" for count, what in ((result.counts.rejected, "rejected"), (result.failed, "failed"))
             ]
             raise CommandError(
                 f"{' and '.join(b for b in bad if not b.startswith('0 '))} (job {result.job_id}){where}{file}"

@@ -15,7 +15,7 @@ from bulkadmin.management.arguments import worded
 from bulkadmin.management.progress import ProgressLine, showing_job_progress
 from bulkadmin.management.results import not_confirmed
 from bulkadmin.models import Job
-from bulkadmin.operations.results import OperationResult
+from bulkadmin.operations.results import OperationResult, SyncCounts
 from bulkadmin.operations.sync import SyncFailed
 
 ERRORS_SHOWN = 10
@@ -29,11 +29,11 @@ def iso_datetime(value: str) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
 
 
-def _rejected(result: OperationResult) -> str:
+def _rejected(result: OperationResult[SyncCounts]) -> str:
     """The one-line reason a sync with rejected records exits non-zero, like `import_csv`'s."""
     first = result.errors[0] if result.errors else None
     where = f"; first at record {first.index}: {first.message}" if first else ""
-    return f"{result.rejected:,} record(s) rejected (job #{result.job_id}){where}".splitlines()[0]
+    return f"{result.counts.rejected:,} record(s) rejected (job #{result.job_id}){where}".splitlines()[0]
 
 
 class Command(BaseCommand):
@@ -76,7 +76,7 @@ class Command(BaseCommand):
             raise CommandError(f"sync {source!r}: {worded(error)}") from error
         self._report(result)
         self.stdout.write(f"Job #{result.job_id}: {Job.Status(result.status).label.lower()}.")
-        problems = [_rejected(result)] if result.rejected else []
+        problems = [_rejected(result)] if result.counts.rejected else []
         if result.write_concern_errors:
             problems.append(not_confirmed(result))
         if problems:

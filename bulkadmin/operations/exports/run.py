@@ -25,7 +25,7 @@ from bulkadmin.core.streams import with_id_condition
 from bulkadmin.operations.exports.formats import ExportFormat, WriteOptions, formats
 from bulkadmin.operations.exports.plan import ExportError, ExportPlan, plan_export
 from bulkadmin.operations.progress import Progress
-from bulkadmin.operations.results import SUMMARIES, OperationResult
+from bulkadmin.operations.results import SUMMARIES, ExportCounts, OperationResult
 
 Destination = str | os.PathLike[str] | IO[bytes]
 READ_SECONDS = SETTINGS["BULKADMIN_USER_READ_MAX_TIME_MS"].default / 1000  # callers pass the setting
@@ -45,7 +45,7 @@ def export_documents(
     read_seconds: float = READ_SECONDS,
     progress: Progress | None = None,
     db: Database | None = None,
-) -> OperationResult:
+) -> OperationResult[ExportCounts]:
     """Write the documents of `model` matching `filter` (model field names, checked as the
     composer checks them) to `destination`: a path (written whole or not at all), `-` for
     standard output, or a binary file object. `fields`, `sort` (`-last_login`) and `limit` as
@@ -70,7 +70,7 @@ def export_documents(
     return OperationResult(
         operation="export",
         target=model.collection,
-        counts={"rows": rows},
+        counts=ExportCounts(rows=rows),
         details={"format": fmt.name, "file": str(name), "fields": [c.name for c in plan.fields]},
         elapsed=time.perf_counter() - started,
     )

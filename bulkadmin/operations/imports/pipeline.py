@@ -42,7 +42,7 @@ from bulkadmin.operations.imports.state import (
     RunIdentity,
 )
 from bulkadmin.operations.imports.undo_data import ImportUndo
-from bulkadmin.operations.results import FAILED, PARTIAL, SUCCEEDED, OperationResult, concerned
+from bulkadmin.operations.results import FAILED, PARTIAL, SUCCEEDED, ImportCounts, OperationResult, concerned
 from bulkadmin.operations.undo import UNDO_LIMIT
 
 _DRY_RUN_ID = ObjectId(b"dry-run-row!")
@@ -347,7 +347,7 @@ class _Import:
         return OperationResult(
             operation="import",
             target=self.model.collection,
-            counts=dict(counts),
+            counts=ImportCounts(**counts),
             errors=tuple(state.errors),
             error_count=state.error_count,
             batches=tuple(BatchStat(n, int(rows), seconds) for n, (rows, seconds) in enumerate(state.batches, 1)),
