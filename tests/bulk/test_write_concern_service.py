@@ -94,7 +94,7 @@ def test_a_composed_update_is_partial_and_its_summary_names_them(db, majority):
     result = run_update(
         model=User, filter={"age": {"$lt": 100}}, update={"$set": {"status": "inactive"}}, batch_size=2, db=majority
     )
-    assert (result.modified, result.status, result.ok) == (5, PARTIAL, False)
+    assert (result.counts.modified, result.status, result.ok) == (5, PARTIAL, False)
     assert result.write_concern_errors == (TIMED_OUT, TIMED_OUT, TIMED_OUT)
     assert result.summary().splitlines()[-1] == (
         "Write concern not met for 3 write(s): code 64 WriteConcernFailed: waiting for replication timed out."
