@@ -6,9 +6,27 @@ from __future__ import annotations
 import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, SupportsIndex, cast
 
 VALIDATION_FAILED = 121  # MongoDB's DocumentValidationFailure code, used for rejected rows
+
+
+class Outcome(StrEnum):
+    """How an operation ended, as its job's status stores it."""
+
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"  # some rows not written, or written without the write concern's confirmation
+    FAILED = "failed"
+
+
+class RowOutcome(StrEnum):
+    """What an upsert by key did with one row; each is also the name of the count it adds to."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+    UNCHANGED = "unchanged"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any
 from pymongo import DeleteOne, InsertOne, ReplaceOne, UpdateOne
 
 from bulkadmin.bulk.plans import DUPLICATE_KEY, Cut, Find, Plan, Prepared, Steps
+from bulkadmin.bulk.results import RowOutcome
 from bulkadmin.bulk.validation import RowInvalid, validate_document, validate_partial
 from bulkadmin.core.documents import MongoModel, get_path, stored_key, to_storage, unflatten
 from bulkadmin.core.exceptions import InvalidSpec
@@ -80,7 +81,8 @@ class UpsertPlan(Plan):
     def _upsert(self, group: list[Pending], *, retry: bool) -> Steps:
         existing = yield Find(self._key_filter(group))
         current = {self._key(document): document for document in existing}
-        requests, op_rows, kinds, pre_images, unchanged = [], [], [], [], []
+        requests, op_rows, pre_images, unchanged = [], [], [], []
+        kinds: list[RowOutcome] = []
         cut = None
         for position, row in enumerate(group):
             try:
@@ -91,10 +93,10 @@ class UpsertPlan(Plan):
                     break
                 self.tally.reject(row.index, error)
                 continue
-            if kind == "unchanged":
+            if kind == RowOutcome.UNCHANGED:
                 unchanged.append(row.index)
                 continue
-            if kind != "created":
+            if kind != RowOutcome.CREATED:
                 pre_images.append(current[row.key])
             requests.append(request)
             op_rows.append(row)
@@ -115,10 +117,11 @@ class UpsertPlan(Plan):
         self.tally.add("unchanged", len(indexes) - after_stop)
         self.tally.add("skipped", after_stop)
 
-    def _settle(self, outcome: dict[str, Any], op_rows: list[Pending], kinds: list[str], retry: bool) -> Steps:
+    def _settle(self, outcome: dict[str, Any], op_rows: list[Pending], kinds: list[RowOutcome], retry: bool) -> Steps:
         """Count a write's outcome; re-run rows whose insert lost a race for their key."""
         errors = outcome.get("writeErrors", [])
-        raced = {e["index"] for e in errors if e.get("code") == DUPLICATE_KEY and kinds[e["index"]] == "created"}
+        new = RowOutcome.CREATED
+        raced = {e["index"] for e in errors if e.get("code") == DUPLICATE_KEY and kinds[e["index"]] == new}
         if retry and raced:
             first = min(raced)
             again = raced | (set(range(first + 1, len(op_rows))) if self.ordered else set())
@@ -131,36 +134,36 @@ class UpsertPlan(Plan):
     def _written_rows(self, outcome: dict[str, Any], op_rows: list[Pending]) -> set[int]:
         return self._written(outcome, [row.index for row in op_rows])
 
-    def _count(self, kinds: list[str], op_rows: list[Pending], not_done: set[int]) -> None:
+    def _count(self, kinds: list[RowOutcome], op_rows: list[Pending], not_done: set[int]) -> None:
         for position, kind in enumerate(kinds):
             if position in not_done:
                 continue
             self.tally.add(kind)
-            if kind == "created" and not self.dry_run:
+            if kind == RowOutcome.CREATED and not self.dry_run:
                 self.tally.add("inserted")
                 self.tally.upserted_ids[op_rows[position].index] = op_rows[position].document["_id"]
 
-    def _request_for(self, row: Pending, current: dict[str, Any] | None) -> tuple[str, Any, Pending]:
-        """What to do with a row: ("created" | "updated" | "deleted" | "unchanged", request, row);
+    def _request_for(self, row: Pending, current: dict[str, Any] | None) -> tuple[RowOutcome, Any, Pending]:
+        """What to do with a row: (its `RowOutcome`, the request, the row);
         a created row comes back with its whole validated document."""
         if self.mode == "delete":
             if current is None:
-                return "unchanged", None, row
-            return "deleted", DeleteOne({"_id": current["_id"]}), row
+                return RowOutcome.UNCHANGED, None, row
+            return RowOutcome.DELETED, DeleteOne({"_id": current["_id"]}), row
         if current is None:
             if self.mode == "merge":
                 row = Pending(row.index, validate_document(self.model, unflatten(row.document)), row.key)
-            return "created", InsertOne(row.document), row
+            return RowOutcome.CREATED, InsertOne(row.document), row
         stored = to_storage(current)
         if self.mode == "replace":
             document = {**row.document, "_id": current["_id"]}
             if document == stored:
-                return "unchanged", None, row
-            return "updated", ReplaceOne({"_id": current["_id"]}, document), row
+                return RowOutcome.UNCHANGED, None, row
+            return RowOutcome.UPDATED, ReplaceOne({"_id": current["_id"]}, document), row
         changes = merge_changes(self.model, stored, row.document)
         if not changes:
-            return "unchanged", None, row
-        return "updated", UpdateOne({"_id": current["_id"]}, {"$set": changes}), row
+            return RowOutcome.UNCHANGED, None, row
+        return RowOutcome.UPDATED, UpdateOne({"_id": current["_id"]}, {"$set": changes}), row
 
 
 _MISSING = object()

@@ -16,9 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Self, TypeVar, cast
 
-from bulkadmin.bulk.results import BatchStat, BulkResult, WriteConcernError, describe_write_concern_errors
-
-SUCCEEDED, PARTIAL, FAILED = "succeeded", "partial", "failed"
+from bulkadmin.bulk.results import BatchStat, BulkResult, Outcome, WriteConcernError, describe_write_concern_errors
 
 
 class Counts(Mapping[str, int]):
@@ -148,7 +146,7 @@ class OperationResult(Generic[C]):
     details: Mapping[str, Any] = field(default_factory=dict)
     elapsed: float = 0.0
     dry_run: bool = False
-    status: str = SUCCEEDED
+    status: Outcome = Outcome.SUCCEEDED
     job_id: int | None = None
 
     @property
@@ -161,7 +159,7 @@ class OperationResult(Generic[C]):
 
     @property
     def ok(self) -> bool:
-        return self.status == SUCCEEDED
+        return self.status == Outcome.SUCCEEDED
 
     @property
     def rows_this_run(self) -> int:
@@ -188,7 +186,7 @@ class OperationResult(Generic[C]):
 
 
 def from_bulk(
-    result: BulkResult, *, target: str = "", details: Mapping[str, Any] | None = None, status: str | None = None
+    result: BulkResult, *, target: str = "", details: Mapping[str, Any] | None = None, status: Outcome | None = None
 ) -> OperationResult[BulkCounts]:
     """A bulk service result as an operation's result."""
     names = (item.name for item in dataclasses.fields(BulkCounts))
@@ -207,19 +205,19 @@ def from_bulk(
     )
 
 
-def bulk_status(result: BulkResult) -> str:
+def bulk_status(result: BulkResult) -> Outcome:
     """Succeeded when no row failed and every write concern was met; partially failed when
     some rows were written."""
     if not result.failed:
-        return concerned(SUCCEEDED, result.write_concern_errors)
+        return concerned(Outcome.SUCCEEDED, result.write_concern_errors)
     written = result.inserted + result.updated + result.modified + result.deleted + result.upserted
-    return PARTIAL if written or result.unchanged else FAILED
+    return Outcome.PARTIAL if written or result.unchanged else Outcome.FAILED
 
 
-def concerned(status: str, write_concern_errors: tuple[WriteConcernError, ...]) -> str:
+def concerned(status: Outcome, write_concern_errors: tuple[WriteConcernError, ...]) -> Outcome:
     """`status`, made partial when it says succeeded but the server reported write-concern
     errors: the rows were written, but not confirmed as the write concern asked."""
-    return PARTIAL if status == SUCCEEDED and write_concern_errors else status
+    return Outcome.PARTIAL if status == Outcome.SUCCEEDED and write_concern_errors else status
 
 
 def _bulk_summary(result: OperationResult) -> str:

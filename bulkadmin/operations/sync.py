@@ -19,7 +19,7 @@ from typing import Any
 from pymongo.database import Database
 
 from bulkadmin.bulk import BatchStat, RowError, WriteConcernError, bulk_update, bulk_upsert, raise_failed_rows
-from bulkadmin.bulk.results import FieldError
+from bulkadmin.bulk.results import FieldError, Outcome
 from bulkadmin.core.batch_sizes import DEFAULT_BATCH_SIZE
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import AlreadyRegistered, BulkAdminError, ImproperlyDeclared, InvalidSpec
@@ -38,7 +38,7 @@ from bulkadmin.operations.feeds import (
     value_at,
 )
 from bulkadmin.operations.progress import Cancelled, Progress
-from bulkadmin.operations.results import FAILED, PARTIAL, SUCCEEDED, OperationResult, SyncCounts, concerned
+from bulkadmin.operations.results import OperationResult, SyncCounts, concerned
 
 SYNC_COUNTS = ("records", "created", "updated", "unchanged", "rejected", "marked_missing", "pages")
 
@@ -199,9 +199,10 @@ class _Tally:
         counts = {name: self.counts.get(name, 0) for name in SYNC_COUNTS}
         errors = tuple(sorted(self.errors, key=lambda error: error.index))
         written = 0 if self.dry_run else counts["created"] + counts["updated"] + counts["marked_missing"]
-        status = SUCCEEDED if not errors else PARTIAL if written or counts["unchanged"] else FAILED
-        if self.dry_run and status == FAILED and counts["records"] > counts["rejected"]:
-            status = PARTIAL
+        kept = written or counts["unchanged"]
+        status = Outcome.SUCCEEDED if not errors else Outcome.PARTIAL if kept else Outcome.FAILED
+        if self.dry_run and status == Outcome.FAILED and counts["records"] > counts["rejected"]:
+            status = Outcome.PARTIAL
         status = concerned(status, tuple(self.write_concern_errors))
         return OperationResult(
             operation="sync",

@@ -10,10 +10,10 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from bulkadmin.bulk import BulkWriteError, WriteConcernError, aio, bulk_insert, bulk_update, bulk_upsert
+from bulkadmin.bulk.results import Outcome
 from bulkadmin.core.mongo import CLIENT_OPTIONS
 from bulkadmin.operations.imports.options import check_import_options
 from bulkadmin.operations.imports.pipeline import run_import
-from bulkadmin.operations.results import PARTIAL
 from bulkadmin.operations.updates import run_update
 from project.collections import User
 from tests.bulk.concern_proxy import MAJORITY, majority_timeout
@@ -94,7 +94,7 @@ def test_a_composed_update_is_partial_and_its_summary_names_them(db, majority):
     result = run_update(
         model=User, filter={"age": {"$lt": 100}}, update={"$set": {"status": "inactive"}}, batch_size=2, db=majority
     )
-    assert (result.counts.modified, result.status, result.ok) == (5, PARTIAL, False)
+    assert (result.counts.modified, result.status, result.ok) == (5, Outcome.PARTIAL, False)
     assert result.write_concern_errors == (TIMED_OUT, TIMED_OUT, TIMED_OUT)
     assert result.summary().splitlines()[-1] == (
         "Write concern not met for 3 write(s): code 64 WriteConcernFailed: waiting for replication timed out."
@@ -107,6 +107,6 @@ def test_an_import_is_partial_and_keeps_the_write_concern_error_of_each_batch(db
     path.write_text("name,email\n" + "".join(f"User {n},user{n}@example.com\n" for n in range(5)), encoding="utf-8")
     options = check_import_options(User, source=path, mode="insert", batch_size=2)
     result = run_import(model=User, options=options, db=majority)
-    assert (result.counts["inserted"], result.status) == (5, PARTIAL)
+    assert (result.counts["inserted"], result.status) == (5, Outcome.PARTIAL)
     assert result.write_concern_errors == (TIMED_OUT, TIMED_OUT, TIMED_OUT)
     assert db.users.count_documents({}) == 5

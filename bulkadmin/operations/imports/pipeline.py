@@ -24,7 +24,7 @@ from bson import ObjectId
 from pymongo.database import Database
 
 from bulkadmin.bulk.pipelining import pipelined
-from bulkadmin.bulk.results import BatchStat
+from bulkadmin.bulk.results import BatchStat, Outcome
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.operations.imports.batches import BatchWriter, Failures
@@ -42,7 +42,7 @@ from bulkadmin.operations.imports.state import (
     RunIdentity,
 )
 from bulkadmin.operations.imports.undo_data import ImportUndo
-from bulkadmin.operations.results import FAILED, PARTIAL, SUCCEEDED, ImportCounts, OperationResult, concerned
+from bulkadmin.operations.results import ImportCounts, OperationResult, concerned
 from bulkadmin.operations.undo import UNDO_LIMIT
 
 _DRY_RUN_ID = ObjectId(b"dry-run-row!")
@@ -331,7 +331,8 @@ class _Import:
     def _result(self) -> OperationResult:
         state, counts = self.state, self.state.counts
         written = sum(counts[name] for name in ("inserted", "updated", "unchanged", "deleted"))
-        status = SUCCEEDED if not (counts["rejected"] or counts["failed"]) else PARTIAL if written else FAILED
+        failed = counts["rejected"] or counts["failed"]
+        status = Outcome.SUCCEEDED if not failed else Outcome.PARTIAL if written else Outcome.FAILED
         concerns = tuple(self.writer.write_concern_errors)
         details = {
             "mode": self.options.mode,
