@@ -7,6 +7,8 @@ import functools
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from itertools import chain
+from operator import attrgetter, itemgetter, methodcaller
 from typing import Any
 
 from bson import ObjectId
@@ -14,7 +16,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from bulkadmin.bulk.results import FieldError
-from bulkadmin.core.documents import MongoModel, flatten_sub_documents, keep_int64, to_storage
+from bulkadmin.core.documents import MongoModel, flatten_sub_documents, to_storage
 from bulkadmin.core.exceptions import BulkAdminError, InvalidSpec
 from bulkadmin.core.messages import readable
 from bulkadmin.core.safety import validate_fields
@@ -40,7 +42,7 @@ def validate_document(model: type[MongoModel], item: Any) -> dict[str, Any]:
             raise RowInvalid((FieldError("", f"a row must be an object, not {type(item).__name__}"),))
         check_depth(item)
         try:
-            return _storable(keep_int64(model, item, model.model_validate(item).to_document()))
+            return _storable(model.model_validate(item).to_document())
         except PydanticValidationError as error:
             raise RowInvalid(field_errors(error)) from None
 
@@ -50,21 +52,13 @@ def validate_documents(model: type[MongoModel], items: Sequence[Any]) -> list[di
     of the document. Plain dicts are validated by pydantic as one list (one call for the batch,
     not one per row); a batch holding an invalid row is validated again without it."""
     adapter = _list_adapter(model)
+    if adapter is None:
+        return [_one(model, item) for item in items]
     results: list[dict[str, Any] | RowInvalid | None] = [None] * len(items)
-    batch: list[int] = []
-    for position, item in enumerate(items):
-        if adapter is None or type(item) is not dict:
-            results[position] = _one(model, item)
-            continue
-        try:
-            check_depth(item)
-        except InvalidSpec as error:
-            results[position] = _as_row_invalid(error)
-            continue
-        batch.append(position)
+    batch = _batchable(model, items, results)
     while batch:
         try:
-            instances = adapter.validate_python([items[position] for position in batch])  # type: ignore[union-attr]
+            instances = adapter.validate_python([items[position] for position in batch])
         except PydanticValidationError as error:
             failed = {detail["loc"][0] for detail in error.errors() if detail["loc"]}
             for number in sorted(failed):
@@ -75,10 +69,35 @@ def validate_documents(model: type[MongoModel], items: Sequence[Any]) -> list[di
                     _one(model, item) if found is None else found for item, found in zip(items, results, strict=True)
                 ]
             continue
-        for position, document in zip(batch, adapter.dump_python(instances, by_alias=True), strict=True):  # type: ignore[union-attr]
-            results[position] = keep_int64(model, items[position], _stored_or_row_invalid(document))
+        stored = _stored_batch(
+            adapter.dump_python(instances, by_alias=True), model.model_config.get("extra") != "allow"
+        )
+        for position, document in zip(batch, stored, strict=True):
+            results[position] = document
         break
     return results  # type: ignore[return-value]
+
+
+def _batchable(
+    model: type[MongoModel], items: Sequence[Any], results: list[dict[str, Any] | RowInvalid | None]
+) -> list[int]:
+    """The positions of the items pydantic may validate as one list (plain dicts not nested too
+    deeply); the others get their result in `results` now. A batch of flat dicts of plain values
+    (rows read from a CSV file) is recognised at once, without looking at each row."""
+    if set(map(type, items)) == {dict} and set(map(type, chain.from_iterable(map(dict.values, items)))) <= _FLAT:
+        return list(range(len(items)))
+    batch: list[int] = []
+    for position, item in enumerate(items):
+        if type(item) is not dict:
+            results[position] = _one(model, item)
+            continue
+        try:
+            check_depth(item)
+        except InvalidSpec as error:
+            results[position] = _as_row_invalid(error)
+            continue
+        batch.append(position)
+    return batch
 
 
 def _one(model: type[MongoModel], item: Any) -> dict[str, Any] | RowInvalid:
@@ -111,6 +130,96 @@ def _list_adapter(model: type[MongoModel]) -> TypeAdapter[list[Any]] | None:
 
 
 _PLAIN = frozenset({bool, type(None), ObjectId})
+_FLAT = frozenset({str, int, float, bool, type(None), ObjectId})  # values that nest nothing
+_MILLISECOND = 1000  # microseconds
+_MADE_UTC = methodcaller("replace", tzinfo=dt.UTC)
+_NAIVE_OR_UTC = frozenset({id(None), id(dt.UTC)})  # a datetime's tzinfo, by identity
+
+
+def _stored_batch(dumped: list[dict[str, Any]], fixed_fields: bool) -> list[dict[str, Any] | RowInvalid]:
+    """`_stored_or_row_invalid` of each dumped document, checked column by column: a column of
+    plain values that are all storable (ASCII text, int64 integers, finite floats, naive or UTC
+    datetimes) is cleared in a few calls for the whole batch; only the rows holding any other
+    value go through `_stored_or_row_invalid` one by one. `fixed_fields`: every document has
+    the same fields (the model allows no extra ones)."""
+    if not dumped:
+        return []
+    names = dumped[0].keys()
+    same = fixed_fields or all(map(names.__eq__, map(dict.keys, dumped)))
+    if not same or not all(name.isascii() for name in names):
+        return [_stored_or_row_invalid(document) for document in dumped]
+    unsure: set[int] = set()
+    datetimes: list[str] = []
+    for name in names:
+        column = list(map(itemgetter(name), dumped))
+        kinds = set(map(type, column))
+        if not kinds <= _PLAIN:
+            unsure.update(_unsure_rows(column, kinds))
+        if dt.datetime in kinds:
+            datetimes.append(name)
+    if not unsure:
+        datetimes = [name for name in datetimes if not _naive_milliseconds_made_utc(dumped, name)]
+    results: list[dict[str, Any] | RowInvalid] = []
+    for position, document in enumerate(dumped):
+        if position in unsure:
+            results.append(_stored_or_row_invalid(document))
+            continue
+        for name in datetimes:
+            value = document[name]
+            if type(value) is dt.datetime:
+                document[name] = value.replace(tzinfo=dt.UTC, microsecond=value.microsecond // 1000 * 1000)
+        results.append(document)
+    return results
+
+
+def _naive_milliseconds_made_utc(dumped: list[dict[str, Any]], name: str) -> bool:
+    """Make UTC the column `name` when it holds only naive datetimes to the millisecond (the
+    usual ones), in one pass; False, changing nothing, when it holds anything else."""
+    column = list(map(itemgetter(name), dumped))
+    if set(map(type, column)) != {dt.datetime} or set(map(attrgetter("tzinfo"), column)) != {None}:
+        return False
+    if any(map(_MILLISECOND.__rmod__, map(attrgetter("microsecond"), column))):
+        return False
+    for document, value in zip(dumped, map(_MADE_UTC, column), strict=True):
+        document[name] = value
+    return True
+
+
+def _unsure_rows(column: list[Any], kinds: set[type]) -> list[int]:
+    """The rows whose value in `column` may not be stored as it is (see `_stored_batch`)."""
+    unplain = kinds - _PLAIN
+    if len(unplain) == 1:
+        kind = unplain.pop()
+        values = column if len(kinds) == 1 else [value for value in column if type(value) is kind]
+        if _all_storable_as_is(kind, values):
+            return []
+    return [position for position, value in enumerate(column) if _unsure(value)]
+
+
+def _all_storable_as_is(kind: type, values: list[Any]) -> bool:
+    """Whether `values`, all of type `kind`, are stored as they are (datetimes: once made UTC)."""
+    if kind is str:
+        return "".join(values).isascii()
+    if kind is int:
+        return bool(min(values) >= INT64_MIN and max(values) <= INT64_MAX)
+    if kind is float:
+        return all(map(math.isfinite, values))
+    if kind is dt.datetime:
+        return set(map(id, map(attrgetter("tzinfo"), values))) <= _NAIVE_OR_UTC
+    return False
+
+
+def _unsure(value: Any) -> bool:
+    kind = type(value)
+    if kind is str:
+        return not value.isascii()
+    if kind is int:
+        return not INT64_MIN <= value <= INT64_MAX
+    if kind is float:
+        return not math.isfinite(value)
+    if kind is dt.datetime:
+        return id(value.tzinfo) not in _NAIVE_OR_UTC
+    return kind not in _PLAIN
 
 
 def _stored_or_row_invalid(dumped: dict[str, Any]) -> dict[str, Any] | RowInvalid:

@@ -1,17 +1,21 @@
 """What a real insert's unique indexes would refuse, found by an insert-mode dry run without
-writing anything: keys already stored (one read per batch and unique key, `$in` on its values)
-and keys repeated in the file (a 16-byte digest of each key taken, kept in the process by a
-`SpillingKeySet`, which moves to a temporary SQLite file past a bound: memory stays flat
-whatever the file's size, and nothing is written to the server).
+writing anything: keys already stored (one read per batch and unique key, `$in` on its values;
+none while the collection is empty, as before a first import) and keys repeated in the file (a
+16-byte digest of each key taken, kept in the process by a `SpillingKeySet`, which moves to a
+temporary SQLite file past a bound: memory stays flat whatever the file's size, and nothing is
+written to the server). A batch without any duplicate, the usual one, is settled with set
+operations on its digests, not row by row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from operator import methodcaller
+from typing import Any, cast
 
 from bson.decimal128 import Decimal128
 from pymongo.database import Database
@@ -21,6 +25,7 @@ from bulkadmin.core.registry import index_models
 from bulkadmin.operations.imports.key_set import SpillingKeySet
 
 Key = tuple[Any, ...]
+RECHECK_EMPTY = 1.0  # seconds: how long a collection found empty is taken to stay empty
 
 
 class DuplicateKeys:
@@ -36,14 +41,21 @@ class DuplicateKeys:
         self.keys.append(("_id",))
         self.names = [", ".join("id" if path == "_id" else path for path in paths) for paths in self.keys]
         self.seen = SpillingKeySet()
+        self.holds_documents = False  # whether the collection was found to hold any document
+        self._empty_at: float | None = None  # when it was last found empty
 
     def check(self, documents: list[dict[str, Any]]) -> list[str | None]:
         """For each stored-form document in file order: why a real insert would refuse it as a
         duplicate, or None (its keys are then taken, as the real insert would take them)."""
         columns = [self._column(paths, documents) for paths in self.keys]
-        claims = [[None if key is None else _claim(n, key) for key in column] for n, column in enumerate(columns)]
+        claims = [_claims(number, column) for number, column in enumerate(columns)]
         stored = self._stored(columns, claims)
-        earlier = self.seen.found([claim for column in claims for claim in column if claim is not None])
+        given = [claim for column in claims for claim in column if claim is not None]
+        distinct = set(given)
+        earlier = self.seen.found(distinct)
+        if not stored and not earlier and len(distinct) == len(given):  # no duplicate: the usual batch
+            self.seen.add(distinct)
+            return [None] * len(documents)
         problems: list[str | None] = []
         taken: list[bytes] = []
         for row in zip(*claims, strict=True):
@@ -75,6 +87,8 @@ class DuplicateKeys:
         gives values for, `$in` on its values (for a compound key, `$in` on each field's values,
         a superset of which only the documents matching a whole key are kept)."""
         stored: set[bytes] = set()
+        if not self._holds_documents():
+            return stored
         for number, paths in enumerate(self.keys):
             wanted = {claim: key for claim, key in zip(claims[number], columns[number], strict=True) if key is not None}
             if not wanted:
@@ -89,22 +103,51 @@ class DuplicateKeys:
                     stored.add(claim)
         return stored
 
+    def _holds_documents(self) -> bool:
+        """Whether the collection holds any document: until it does (a dry run before a first
+        import), a read of one `_id` at most every `RECHECK_EMPTY` seconds stands for the reads
+        of the batches' keys."""
+        if self.holds_documents:
+            return True
+        now = time.monotonic()
+        if self._empty_at is None or now - self._empty_at >= RECHECK_EMPTY:
+            self.holds_documents = self.collection.find_one({}, {"_id": 1}) is not None
+            self._empty_at = now
+        return self.holds_documents
+
     def _column(self, paths: tuple[str, ...], documents: list[dict[str, Any]]) -> list[Key | None]:
         """Each document's value of the key; None for the `_id` of a row that gave none."""
         if paths == ("_id",):
+            given = list(map(_get_id, documents))
             placeholder = self.placeholder
-            return [
-                None if (given := document.get("_id")) is placeholder or given == placeholder else (given,)
-                for document in documents
-            ]
+            if given.count(placeholder) == len(given):  # no row gave its own
+                return [None] * len(given)
+            return [None if value is placeholder or value == placeholder else (value,) for value in given]
         if len(paths) == 1 and "." not in paths[0]:
-            return [(document.get(paths[0]),) for document in documents]
+            return list(zip(map(methodcaller("get", paths[0]), documents)))
         return [_values(document, paths) for document in documents]
+
+
+_get_id = methodcaller("get", "_id")
 
 
 def _values(document: dict[str, Any], paths: tuple[str, ...]) -> Key:
     """The document's values at `paths`, None where missing (a unique index holds it as null)."""
     return tuple(get_path(document, path) if "." in path else document.get(path) for path in paths)
+
+
+def _claims(number: int, column: list[Key | None]) -> list[bytes | None]:
+    """`_claim` of each key of unique key `number` (None stays None); a column of one-field text
+    keys, the usual one, in one pass."""
+    if set(map(type, column)) == {tuple}:
+        keys = cast(list[Key], column)
+        values = [key[0] for key in keys] if set(map(len, keys)) == {1} else []
+        if values and set(map(type, values)) == {str}:
+            prefix, blake2b = f"{number}:", hashlib.blake2b
+            return [
+                blake2b((prefix + value).encode("utf-8", "surrogatepass"), digest_size=16).digest() for value in values
+            ]
+    return [None if key is None else _claim(number, key) for key in column]
 
 
 def _claim(number: int, key: Key) -> bytes:

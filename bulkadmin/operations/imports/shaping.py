@@ -196,6 +196,7 @@ class Shaper:
         self.columns: list[Column] = []
         self.width = 0
         self._plain: list[str] | None = None  # field per position ("" = left out) when no column needs work
+        self._every_column = False  # whether `_plain` leaves no column out
         self._json_plan: dict[str, tuple[str | None, tuple[str, ...], Converter | None]] = {}
 
     # CSV -------------------------------------------------------------------------------------
@@ -254,6 +255,7 @@ class Shaper:
             names = dict.fromkeys(range(self.width), "")
             names.update({column.position: column.parts[0] for column in self.columns})
             self._plain = list(names.values())
+            self._every_column = "" not in self._plain
         if problems:
             where = f"line {line}: " if line else ""
             valid = ", ".join(self.model.model_fields)
@@ -261,10 +263,15 @@ class Shaper:
 
     def shape_cells(self, cells: list[str]) -> dict[str, Any]:
         """The document for one CSV row (its width already checked)."""
-        guarded = _maybe_guarded(cells)
+        try:
+            guarded = GUARD in "".join(cells)  # a cell may carry the formula guard an export wrote
+        except TypeError:  # typed XLSX cells
+            guarded = True
         if self._plain is not None and not guarded:  # every column goes as it is to a top-level field
             if "" in cells:
                 return {key: value for key, value in zip(self._plain, cells, strict=True) if key and value != ""}
+            if self._every_column:
+                return dict(zip(self._plain, cells, strict=True))
             return {key: value for key, value in zip(self._plain, cells, strict=True) if key}
         document: dict[str, Any] = {}
         defaults: list[Column] = []
@@ -327,14 +334,6 @@ class Shaper:
             convert = None  # left for validation to reject, naming the field
         head, *rest = target.split(".")
         return target, (field_name(self.model, head), *rest), convert  # a stored key (`_id`) as its field
-
-
-def _maybe_guarded(cells: list[Any]) -> bool:
-    """Whether a cell may carry the formula guard an export wrote (`'`), which is removed."""
-    try:
-        return GUARD in "".join(cells)
-    except TypeError:  # typed XLSX cells
-        return True
 
 
 def _clashes(path: str, targets: dict[str, str], above: dict[str, str]) -> list[str]:
