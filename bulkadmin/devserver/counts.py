@@ -8,8 +8,8 @@ equality) to strings, numbers, booleans, dates and null, or matched by `$regex`,
 type (a number never matches a string), an array matches when one of its elements does, `null`
 matches a missing field. `_id` conditions on ObjectIds are read from the
 indexed `_id` column. Any other filter (dotted paths, other `_id`s, `$not`, `$elemMatch`, Decimal128
-operands) goes down nx-27017's path as before. Decimal128 and NaN/±Infinity values stored in a
-field are not numbers to this SQL.
+operands) goes down nx-27017's path as before. Decimal128 and NaN/±Infinity values, stored as
+tagged objects, compare to numbers as MongoDB compares them (`compare_number`, a SQL function).
 
 A count scans the collection: text equalities rule rows out by a `GLOB` on the JSON before any
 is parsed, a field's comparisons read its type and value once, and a large collection is counted
@@ -18,6 +18,8 @@ in parts of its rowids at once, one per core."""
 from __future__ import annotations
 
 import datetime as dt
+import decimal
+import json
 import math
 import os
 import re
@@ -252,7 +254,9 @@ def _bracket(comparison: str, operand: Any) -> tuple[tuple[str, ...], str, list[
     if isinstance(operand, int | float):
         if isinstance(operand, float) and not math.isfinite(operand):
             raise NotSql(operand)
-        return ("integer", "real"), f"{{value}} {comparison} ?", [operand]
+        stored = f"coalesce(compare_number({{value}}, ?) {comparison} 0, 0)"
+        test = f"CASE WHEN typeof({{value}}) = 'text' THEN {stored} ELSE {{value}} {comparison} ? END"
+        return ("integer", "real", "object"), test, [operand, operand]
     if isinstance(operand, str):
         return ("text",), f"{{value}} {comparison} ?", [operand]
     if isinstance(operand, dt.datetime):
@@ -260,6 +264,34 @@ def _bracket(comparison: str, operand: Any) -> tuple[tuple[str, ...], str, list[
         date = "json_extract({value}, '$.\"$date\"')"  # NULL for other objects: no match, also under NOT
         return ("object",), f"coalesce({date} {comparison} ?, 0)", [stamp.isoformat()]
     raise NotSql(type(operand).__name__)
+
+
+_DOUBLE_DIGITS = decimal.Context(prec=34)  # MongoDB compares a double to a Decimal128 rounded so
+
+
+def compare_number(stored: Any, operand: int | float) -> int | None:
+    """-1, 0 or 1 as a Decimal128 or ±Infinity stored as a tagged object (`stored`, its JSON)
+    compares to the number `operand`; None for NaN, which no range or equality to a number
+    matches, and for every other object."""
+    if not isinstance(stored, str) or not stored.startswith('{"$number'):
+        return None
+    tagged = json.loads(stored)
+    text = tagged.get("$numberDecimal", tagged.get("$numberDouble")) if len(tagged) == 1 else None
+    if not isinstance(text, str):
+        return None
+    try:
+        value = decimal.Decimal(text)
+    except decimal.InvalidOperation:
+        return None
+    if value.is_nan():
+        return None
+    number = decimal.Decimal(operand) if isinstance(operand, int) else _DOUBLE_DIGITS.create_decimal_from_float(operand)
+    return (value > number) - (value < number)
+
+
+def prepare(db: Any) -> None:
+    """Give the connection `db` the SQL functions a count's statements call."""
+    db.create_function("compare_number", 2, compare_number, deterministic=True)
 
 
 def answer(
@@ -289,6 +321,7 @@ def _count(db: Any, table: str, where: Statement, skip: int, limit: int | None, 
     rowid into parts counted at once, one per core: each document, in one part, is counted as
     it was at one moment of the count, as MongoDB's collection scans count."""
     sql, params = where
+    prepare(db)
     if skip or limit is not None or count_each is None:
         bounds = f"LIMIT {limit if limit is not None else -1} OFFSET {skip}"
         bounded = f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {sql} {bounds})"

@@ -153,6 +153,7 @@ def _count_apart(handler: NeoSQLiteHandler, db_name: str, deadline: float | None
 
 
 def _count_on(connection: Connection, statement: counts.Statement) -> int:
+    counts.prepare(connection.db)
     return int(connection.db.execute(*statement).fetchone()[0])
 
 

@@ -230,3 +230,53 @@ def test_counts_of_a_large_collection_are_exact_with_gaps_in_it(coll):
     )
     assert coll.count_documents({"n": {"$exists": True}}, skip=100, limit=5) == 5
     assert coll.count_documents({}) == len(kept)
+
+
+NUMBERS_KEPT_AS_OBJECTS = [
+    1,
+    1.0,
+    "1",
+    None,
+    [1, "a"],
+    {"a": 1},
+    Decimal128("1"),
+    math.nan,
+    -0.0,
+    math.inf,
+    -math.inf,
+    Decimal128("NaN"),
+    Decimal128("-0"),
+    Decimal128("1E+400"),
+    Decimal128("0.1"),
+    [Decimal128("2"), "b"],
+]
+
+
+def test_decimals_and_infinities_count_as_the_numbers_they_are_and_nan_matches_no_number(coll):
+    coll.insert_many([{"n": number, "x": value} for number, value in enumerate(NUMBERS_KEPT_AS_OBJECTS)])
+    expected = {
+        "x": [0, 1, 4, 6],
+        "x $gt 0": [0, 1, 4, 6, 9, 13, 14, 15],
+        "x $lt 2": [0, 1, 4, 6, 8, 10, 12, 14],
+        "x $lte 0": [8, 10, 12],
+        "x $gt 1e308": [9, 13],
+        "x $lt -1e308": [10],
+        "x $ne 1": [2, 3, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+        "x $in 0 2": [8, 12, 15],
+    }
+    queries = {
+        "x": {"x": 1},
+        "x $gt 0": {"x": {"$gt": 0}},
+        "x $lt 2": {"x": {"$lt": 2}},
+        "x $lte 0": {"x": {"$lte": 0}},
+        "x $gt 1e308": {"x": {"$gt": 1e308}},
+        "x $lt -1e308": {"x": {"$lt": -1e308}},
+        "x $ne 1": {"x": {"$ne": 1}},
+        "x $in 0 2": {"x": {"$in": [0, 2]}},
+    }
+    for name, query in queries.items():
+        numbers = range(len(NUMBERS_KEPT_AS_OBJECTS))
+        found = [number for number in numbers if coll.count_documents({"n": number, **query})]
+        assert (name, found) == (name, expected[name])
+        assert coll.count_documents(query) == len(expected[name])
+        assert coll.count_documents({"$nor": [query]}) == len(NUMBERS_KEPT_AS_OBJECTS) - len(expected[name])
