@@ -136,16 +136,24 @@ class BatchWriter:
         failures: Failures = []
         valid: list[tuple[dict[str, Any], Record]] = []
         # what a write checks, storability included; the batch in one call
-        for checked, record in zip(validate_documents(self.model, docs), owners, strict=True):
-            if not isinstance(checked, RowInvalid):
-                valid.append((checked, record))
-                continue
-            found = checked.field_errors
-            message = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in found)
-            failures.append((record, ImportRowError(record.number, record.line, found[0].field, message)))
-            if self.ordered:
-                break
-        for (_, record), problem in zip(valid, self._duplicates([doc for doc, _ in valid]), strict=True):
+        results = validate_documents(self.model, docs)
+        if set(map(type, results)) == {dict}:  # every row valid, the usual batch: not looked at one by one
+            valid, problems = list(zip(results, owners, strict=True)), self._duplicates(results)  # type: ignore[arg-type]
+        else:
+            for checked, record in zip(results, owners, strict=True):
+                if not isinstance(checked, RowInvalid):
+                    valid.append((checked, record))
+                    continue
+                found = checked.field_errors
+                message = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in found)
+                failures.append((record, ImportRowError(record.number, record.line, found[0].field, message)))
+                if self.ordered:
+                    break
+            problems = self._duplicates([doc for doc, _ in valid])
+        if problems.count(None) == len(problems):  # no duplicate key
+            counts["inserted"] += len(problems)
+            return counts, failures[:1] if self.ordered else failures
+        for (_, record), problem in zip(valid, problems, strict=True):
             if problem is None:
                 counts["inserted"] += 1
                 continue
