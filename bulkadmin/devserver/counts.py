@@ -218,18 +218,27 @@ def _matches_any(path: str, comparison: str, operand: Any) -> tuple[str, list[An
 
 def _case(path: str, types: tuple[str, ...], tests: list[tuple[str, list[Any]]]) -> tuple[str, list[Any]]:
     """The field, or one element of it when it is an array, of one of `types` passes every test
-    (a SQL on `{value}` and its parameters): a CASE on the field's JSON type, so each row's type is
-    read once and its value only when the type can match."""
+    (a SQL on `{value}`, `{is_object}` telling whether it is an object, and its parameters): a CASE
+    on the field's JSON type, so each row's type is read once and its value only when the type can
+    match, and a branch knows its type (a number is not asked whether it is an object)."""
     value = f"json_extract(data, '{path}')"
-    whole = " AND ".join(f"({test.format(value=value)})" for test, _ in tests)
     listed = ", ".join(f"'{json_type}'" for json_type in types)
     elements = " AND ".join(
-        f"EXISTS (SELECT 1 FROM json_each(data, '{path}') WHERE type IN ({listed}) AND ({test.format(value='value')}))"
+        f"EXISTS (SELECT 1 FROM json_each(data, '{path}') WHERE type IN ({listed}) "
+        f"AND ({test.format(value='value', is_object=_ELEMENT_IS_OBJECT)}))"
         for test, _ in tests
     )
-    branches = " ".join(f"WHEN '{json_type}' THEN {whole}" for json_type in types)
+    branches = " ".join(f"WHEN '{json_type}' THEN {_all_pass(tests, value, json_type)}" for json_type in types)
     params = [param for _, test_params in tests for param in test_params]
     return f"CASE {_type_of(path)} {branches} WHEN 'array' THEN {elements} ELSE 0 END", params * len(types) + params
+
+
+_ELEMENT_IS_OBJECT = "type = 'object'"  # of `json_each`'s row
+
+
+def _all_pass(tests: list[tuple[str, list[Any]]], value: str, json_type: str) -> str:
+    is_object = "1" if json_type == "object" else "0"
+    return " AND ".join(f"({test.format(value=value, is_object=is_object)})" for test, _ in tests)
 
 
 def _type_of(path: str) -> str:
@@ -246,7 +255,7 @@ def _prefilter(comparison: str, operand: Any) -> _Term | None:
 
 def _bracket(comparison: str, operand: Any) -> tuple[tuple[str, ...], str, list[Any]]:
     """The JSON types a value must have to compare to `operand` in MongoDB's type brackets, the
-    comparison as SQL on `{value}`, and its parameters."""
+    comparison as SQL on `{value}` (and `{is_object}`), and its parameters."""
     if isinstance(operand, _Regex):
         return ("text",), "{value} REGEXP ?", [operand.python_pattern()]
     if isinstance(operand, bool):
@@ -255,7 +264,7 @@ def _bracket(comparison: str, operand: Any) -> tuple[tuple[str, ...], str, list[
         if isinstance(operand, float) and not math.isfinite(operand):
             raise NotSql(operand)
         stored = f"coalesce(compare_number({{value}}, ?) {comparison} 0, 0)"
-        test = f"CASE WHEN typeof({{value}}) = 'text' THEN {stored} ELSE {{value}} {comparison} ? END"
+        test = f"CASE WHEN {{is_object}} THEN {stored} ELSE {{value}} {comparison} ? END"
         return ("integer", "real", "object"), test, [operand, operand]
     if isinstance(operand, str):
         return ("text",), f"{{value}} {comparison} ?", [operand]
