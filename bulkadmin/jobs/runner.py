@@ -26,6 +26,7 @@ from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs import joblog, leases
 from bulkadmin.jobs.error_pages import write_error_file
 from bulkadmin.jobs.heartbeat import Heartbeat
+from bulkadmin.jobs.summaries import summary
 from bulkadmin.models import Job
 from bulkadmin.operations.progress import Cancelled
 from bulkadmin.operations.results import OperationResult
@@ -128,7 +129,8 @@ class JobRun:
         result = result.for_job(self.job.pk)
         self.record(result)
         stopped = result.details.get("stopped_at")
-        self.close(result.status, f"Stopped at {stopped}. {result.summary()}" if stopped else result.summary())
+        told = summary(result)
+        self.close(result.status, f"Stopped at {stopped}. {told}" if stopped else told)
         return result
 
     def record(self, result: OperationResult) -> None:

@@ -1,6 +1,6 @@
 """`OperationResult`: the one frozen result every operation ends with (import, update, delete,
-undo, cleanup, sync, export, edit). The command's summary, the job row and the result page all
-render it.
+undo, cleanup, sync, export, edit). The command's summary and the job's message
+(`jobs.summaries`), the job row and the result page all render it.
 
 Its `counts` are typed per kind of operation (`ImportCounts`, `SyncCounts`, ...), each a frozen
 dataclass that also reads as a mapping (for the job row); they reconcile with `rows` as each
@@ -12,11 +12,11 @@ success.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Self, TypeVar, cast
 
-from bulkadmin.bulk.results import BatchStat, BulkResult, Outcome, WriteConcernError, describe_write_concern_errors
+from bulkadmin.bulk.results import BatchStat, BulkResult, Outcome, WriteConcernError
 
 
 class Counts(Mapping[str, int]):
@@ -177,13 +177,6 @@ class OperationResult(Generic[C]):
         """The same result, naming the job that recorded it."""
         return dataclasses.replace(self, job_id=job_id)
 
-    def summary(self) -> str:
-        """What the command prints and the job row keeps as its message; the write-concern
-        errors, when there are any, on a line of their own."""
-        told = SUMMARIES.get(self.operation, _bulk_summary)(self)
-        concern = describe_write_concern_errors(self.write_concern_errors)
-        return f"{told}\n{concern[0].upper()}{concern[1:]}." if concern else told
-
 
 def from_bulk(
     result: BulkResult, *, target: str = "", details: Mapping[str, Any] | None = None, status: Outcome | None = None
@@ -218,80 +211,3 @@ def concerned(status: Outcome, write_concern_errors: tuple[WriteConcernError, ..
     """`status`, made partial when it says succeeded but the server reported write-concern
     errors: the rows were written, but not confirmed as the write concern asked."""
     return Outcome.PARTIAL if status == Outcome.SUCCEEDED and write_concern_errors else status
-
-
-def _bulk_summary(result: OperationResult) -> str:
-    shown = ", ".join(f"{name} {value:,}" for name, value in result.counts.items() if value)
-    what = f"{result.operation} {result.target}" if result.target else result.operation
-    dry = " (dry run, nothing written)" if result.dry_run else ""
-    job = f", job {result.job_id}" if result.job_id else ""
-    return f"{what}: {shown or 'nothing to do'} in {result.elapsed:.2f}s{dry}{job}"
-
-
-def _import_summary(result: OperationResult) -> str:
-    """One line: every count (adding up to rows read), time, speed and the job id."""
-    would = "would be " if result.dry_run else ""
-    unchanged = "not found" if result.details.get("mode") == "delete" else "unchanged"
-    c = result.counts
-    counts = (
-        f"{c['inserted']:,} {would}inserted, {c['updated']:,} {would}updated, {c['unchanged']:,} {unchanged}, "
-        f"{c['deleted']:,} {would}deleted, {c['rejected']:,} rejected, {c['failed']:,} failed"
-    )
-    after = result.details.get("resumed_after")
-    resumed = f", resumed after row {after:,}" if after else ""
-    dry = " (dry run: nothing written)" if result.dry_run else ""
-    job = f", job {result.job_id}" if result.job_id else ""
-    return (
-        f"{result.target}{dry}: {result.rows:,} rows read: {counts} "
-        f"in {result.elapsed:.2f}s ({result.rows_per_second:,.0f} rows/s{resumed}){job}{_read_as(result)}"
-    )
-
-
-def _read_as(result: OperationResult) -> str:
-    """How the file was decoded, when it was not plain UTF-8."""
-    reason = result.details.get("encoding_reason")
-    return f"; read as {result.details.get('encoding')} ({reason})" if reason else ""
-
-
-def _cleanup_summary(result: OperationResult) -> str:
-    """One line per rule, then the totals."""
-    lines = []
-    for item in result.details.get("rules", ()):
-        if item.error:
-            lines.append(f"{item.rule}: FAILED after {item.seconds:.2f}s: {item.error}")
-        elif result.dry_run:
-            lines.append(f"{item.rule}: would {item.action} {item.matched} document(s) in {item.collection}")
-        else:
-            counts = f"deleted {item.deleted}, modified {item.modified}, archived {item.archived}"
-            concerns = len(item.write_concern_errors)
-            concern = f"; write concern not met for {concerns} write(s)" if concerns else ""
-            lines.append(f"{item.rule}: {counts} in {item.seconds:.2f}s{concern}")
-    totals = result.details.get("totals", {})
-    if result.dry_run:
-        lines.append(f"Total: {totals.get('matched', 0)} document(s) would be touched (dry run, nothing written).")
-    else:
-        counts = f"deleted {totals.get('deleted', 0)}, modified {totals.get('modified', 0)}"
-        lines.append(f"Total: {counts}, archived {totals.get('archived', 0)} in {result.elapsed:.2f}s.")
-    return "\n".join(lines)
-
-
-def _sync_summary(result: OperationResult) -> str:
-    since = result.details.get("since")
-    scope = f"updated since {since.isoformat()}" if since else "full"
-    c = result.counts
-    counts = (
-        f"created {c['created']}, updated {c['updated']}, unchanged {c['unchanged']}, "
-        f"rejected {c['rejected']}, marked missing {c['marked_missing']}"
-    )
-    dry = " (dry run, nothing written)" if result.dry_run else ""
-    return (
-        f"{result.target} ({scope}): {c['records']} record(s) in {c['pages']} page(s): {counts}"
-        f" in {result.elapsed:.2f}s{dry}."
-    )
-
-
-SUMMARIES: dict[str, Callable[[OperationResult], str]] = {
-    "import": _import_summary,
-    "cleanup": _cleanup_summary,
-    "sync": _sync_summary,
-}

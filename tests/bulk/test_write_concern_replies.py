@@ -16,6 +16,7 @@ from bulkadmin.bulk import BulkWriteError, WriteConcernError
 from bulkadmin.bulk.options import Clock, build_plan
 from bulkadmin.bulk.plans import Write, merge_outcomes
 from bulkadmin.bulk.results import BulkResult, Outcome
+from bulkadmin.jobs.summaries import summary
 from bulkadmin.operations.results import from_bulk
 from project.collections import User
 from tests.factories import user
@@ -168,7 +169,7 @@ def test_a_result_with_write_concern_errors_is_a_partial_operation_result_that_s
     bulk = BulkResult(operation="update", rows=4, matched=4, modified=4, write_concern_errors=(concern, concern))
     result = from_bulk(bulk, target="users")
     assert (result.status, result.ok, result.write_concern_errors) == (Outcome.PARTIAL, False, (concern, concern))
-    assert result.summary().splitlines() == [
+    assert summary(result).splitlines() == [
         "update users: rows 4, matched 4, modified 4 in 0.00s",
         "Write concern not met for 2 write(s): code 64 WriteConcernFailed: waiting for replication timed out.",
     ]

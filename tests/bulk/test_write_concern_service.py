@@ -12,6 +12,7 @@ from pymongo import AsyncMongoClient
 from bulkadmin.bulk import BulkWriteError, WriteConcernError, aio, bulk_insert, bulk_update, bulk_upsert
 from bulkadmin.bulk.results import Outcome
 from bulkadmin.core.mongo import CLIENT_OPTIONS
+from bulkadmin.jobs.summaries import summary
 from bulkadmin.operations.imports.options import check_import_options
 from bulkadmin.operations.imports.pipeline import run_import
 from bulkadmin.operations.updates import run_update
@@ -96,7 +97,7 @@ def test_a_composed_update_is_partial_and_its_summary_names_them(db, majority):
     )
     assert (result.counts.modified, result.status, result.ok) == (5, Outcome.PARTIAL, False)
     assert result.write_concern_errors == (TIMED_OUT, TIMED_OUT, TIMED_OUT)
-    assert result.summary().splitlines()[-1] == (
+    assert summary(result).splitlines()[-1] == (
         "Write concern not met for 3 write(s): code 64 WriteConcernFailed: waiting for replication timed out."
     )
     assert db.users.count_documents({"status": "inactive"}) == 5

@@ -11,6 +11,7 @@ import pytest
 from bulkadmin.bulk import bulk_insert
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.jobs.imports import import_file
+from bulkadmin.jobs.summaries import summary
 from bulkadmin.models import Job
 from bulkadmin.operations.imports import ImportFileError
 from bulkadmin.operations.imports.errors import KEPT_ERRORS
@@ -71,7 +72,7 @@ def test_delete_by_key_counts_missing_keys_as_not_found(db, tmp_path):
     path = write_csv(tmp_path / "d.csv", "email,name", ["user0@example.com,whatever", "nobody@example.com,x"])
     result = import_file(model=User, source=path, mode="delete")
     assert counts(result) == (2, 0, 0, 1, 1, 0, 0)
-    assert "1 not found" in result.summary()
+    assert "1 not found" in summary(result)
     assert db.users.count_documents({}) == 2
 
 
@@ -93,7 +94,7 @@ def test_dry_run_insert_validates_without_touching_mongodb(db, tmp_path):
     path = write_csv(tmp_path / "p.csv", "name,email,age", [*user_rows(3), "Bad,bad@example.com,x"])
     result = import_file(model=User, source=path, dry_run=True)
     assert counts(result) == (4, 3, 0, 0, 0, 1, 0)
-    assert "(dry run: nothing written)" in result.summary()
+    assert "(dry run: nothing written)" in summary(result)
     assert "users" not in db.list_collection_names() or db.users.count_documents({}) == 0
     assert Job.objects.get().dry_run
 

@@ -9,6 +9,7 @@ from bulkadmin.bulk import BulkWriter
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.jobs import files, imports
 from bulkadmin.jobs.imports import import_file, resume_import
+from bulkadmin.jobs.summaries import summary
 from bulkadmin.models import Job
 from bulkadmin.operations.imports import ImportFileError
 from bulkadmin.operations.progress import Cancelled
@@ -51,7 +52,7 @@ def test_ctrl_c_leaves_the_job_interrupted_and_resume_finishes_it(db, tmp_path):
     result = resume_import(job.pk)
     assert (result.rows, result.counts.inserted, result.counts.rejected, result.failed) == (ROWS, ROWS - 1, 1, 0)
     assert (result.rows_this_run, result.details["resumed_after"]) == (ROWS - 20, 20)
-    assert "resumed after row 20" in result.summary()
+    assert "resumed after row 20" in summary(result)
     assert emails(db) == sorted(e for e in expected() if e != "user3@example.com")
     job.refresh_from_db()
     assert (job.status, job.error_count, job.details["runs"]) == (Job.Status.PARTIAL, 1, 2)

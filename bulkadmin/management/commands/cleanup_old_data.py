@@ -8,6 +8,7 @@ from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs import joblog
 from bulkadmin.jobs.leases import LeaseHeld
 from bulkadmin.jobs.runs import cleanup_job
+from bulkadmin.jobs.summaries import summary
 from bulkadmin.management.arguments import positive_int, worded
 from bulkadmin.management.progress import ProgressLine, showing_job_progress
 from bulkadmin.management.results import not_confirmed
@@ -41,7 +42,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         except BulkAdminError as error:
             raise CommandError(f"cleanup failed: {worded(error)}") from error
-        self.stdout.write(result.summary())
+        self.stdout.write(summary(result))
         self.stdout.write(f"Job #{result.job_id}: {Job.Status(result.status).label.lower()}.")
         failed = result.details["failed_rules"]
         problems = [f"{len(failed)} rule(s) failed: {', '.join(failed)}."] if failed else []

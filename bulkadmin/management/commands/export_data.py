@@ -13,6 +13,7 @@ from pymongo.errors import ConnectionFailure
 
 from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs.exports import export_job
+from bulkadmin.jobs.summaries import summary
 from bulkadmin.management.arguments import positive_int, worded
 from bulkadmin.operations.exports import formats
 from bulkadmin.operations.progress import Cancelled
@@ -110,7 +111,7 @@ class Command(BaseCommand):
             message = worded(error).rstrip(".")
             raise CommandError(f"{message} (job {job_id})." if job_id else f"{message}.") from error
         self._end_bar()
-        (self.stderr if self.to_stdout else self.stdout).write(result.summary())
+        (self.stderr if self.to_stdout else self.stdout).write(summary(result))
 
     def _progress(self, done: int, total: int | None) -> None:
         if self.verbosity < 1 or not self.stderr.isatty():

@@ -20,6 +20,7 @@ from bulkadmin.core.registry import site
 from bulkadmin.jobs import files, joblog, watch
 from bulkadmin.jobs.imports import import_file, resume_import
 from bulkadmin.jobs.runner import UNAVAILABLE, JobsDatabaseUnavailable, database_cause
+from bulkadmin.jobs.summaries import summary
 from bulkadmin.management.arguments import positive_int, worded
 from bulkadmin.management.progress import ProgressLine, plain
 from bulkadmin.management.results import not_confirmed
@@ -218,7 +219,7 @@ class Command(BaseCommand):
                 self.stderr.write(f"{error.kind}: {error}")
             if result.error_count > len(shown):
                 self.stderr.write(f"... and {result.error_count - len(shown):,} more in {_openable(error_file)}")
-        self.stdout.write(result.summary())
+        self.stdout.write(summary(result))
         if self.verbosity >= 1 and error_file:
             self.stdout.write(f"errors: {_openable(error_file)}")
         if stopped_at is not None:
@@ -231,7 +232,8 @@ class Command(BaseCommand):
             where = f"; first at {first}" if first else ""
             file = f"; all in {_openable(error_file)}" if error_file else ""
             bad = [
-                f"{count:,} row(s) {what}" for count, what in ((result.counts.rejected, "rejected"), (result.failed, "failed"))
+                f"{count:,} row(s) {what}"
+                for count, what in ((result.counts.rejected, "rejected"), (result.failed, "failed"))
             ]
             raise CommandError(
                 f"{' and '.join(b for b in bad if not b.startswith('0 '))} (job {result.job_id}){where}{file}"

@@ -11,6 +11,7 @@ from bulkadmin.core.exceptions import BulkAdminError
 from bulkadmin.jobs import joblog, sources
 from bulkadmin.jobs.leases import LeaseHeld
 from bulkadmin.jobs.runs import last_synced_at, sync_job
+from bulkadmin.jobs.summaries import summary
 from bulkadmin.management.arguments import worded
 from bulkadmin.management.progress import ProgressLine, showing_job_progress
 from bulkadmin.management.results import not_confirmed
@@ -92,7 +93,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"   {source.description}")
 
     def _report(self, result: OperationResult) -> None:
-        self.stdout.write(result.summary())
+        self.stdout.write(summary(result))
         for error in result.errors[:ERRORS_SHOWN]:
             self.stdout.write(f"  record {error.index}: {error.message}")
         if result.error_count > ERRORS_SHOWN:

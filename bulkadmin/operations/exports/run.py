@@ -25,7 +25,7 @@ from bulkadmin.core.streams import with_id_condition
 from bulkadmin.operations.exports.formats import ExportFormat, WriteOptions, formats
 from bulkadmin.operations.exports.plan import ExportError, ExportPlan, plan_export
 from bulkadmin.operations.progress import Progress
-from bulkadmin.operations.results import SUMMARIES, ExportCounts, OperationResult
+from bulkadmin.operations.results import ExportCounts, OperationResult
 
 Destination = str | os.PathLike[str] | IO[bytes]
 READ_SECONDS = SETTINGS["BULKADMIN_USER_READ_MAX_TIME_MS"].default / 1000  # callers pass the setting
@@ -222,17 +222,3 @@ def _opened(destination: Destination) -> Iterator[IO[bytes]]:
         with contextlib.suppress(OSError):
             os.unlink(handle.name)
         raise
-
-
-def export_summary(result: OperationResult) -> str:
-    """One line: documents written, where, in which format, time, speed and the job id."""
-    job = f", job {result.job_id}" if result.job_id else ""
-    where = "standard output" if result.details.get("file") == "-" else result.details.get("file")
-    label = formats.detect("-", result.details.get("format")).label
-    return (
-        f"{result.target}: {result.rows:,} documents exported to {where} ({label}) "
-        f"in {result.elapsed:.2f}s ({result.rows_per_second:,.0f} docs/s){job}"
-    )
-
-
-SUMMARIES.setdefault("export", export_summary)
