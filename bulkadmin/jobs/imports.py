@@ -140,7 +140,7 @@ def _run(
             with readable(source) as local_source:
                 result = run_import(
                     model=model,
-                    options=ImportOptions.from_parameters(run.job.parameters),
+                    options=ImportOptions.from_parameters(run.job.parameters, dry_run=run.job.dry_run),
                     source=local_source,
                     identity=identity_of(run.job),
                     state=state,

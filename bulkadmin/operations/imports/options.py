@@ -45,18 +45,20 @@ class ImportOptions:
     extended_json: bool = False
 
     def to_parameters(self) -> dict[str, Any]:
-        """JSON-ready, as a job stores them."""
+        """JSON-ready, as a job stores them; not `dry_run`, which is the job's own column."""
         parameters = dataclasses.asdict(self)
         parameters["key_fields"] = list(self.key_fields)
+        del parameters["dry_run"]
         return parameters
 
     @classmethod
-    def from_parameters(cls, parameters: dict[str, Any]) -> ImportOptions:
-        """The options a job stored (other entries, such as the upload's token, are left out)."""
-        names = {item.name for item in dataclasses.fields(cls)}
+    def from_parameters(cls, parameters: dict[str, Any], *, dry_run: bool = False) -> ImportOptions:
+        """The options a job stored, run as a dry run when its job is one (other entries, such
+        as the upload's token, are left out)."""
+        names = {item.name for item in dataclasses.fields(cls)} - {"dry_run"}
         given = {name: value for name, value in parameters.items() if name in names}
         given["key_fields"] = tuple(given.get("key_fields") or ())
-        return cls(**given)
+        return cls(**given, dry_run=dry_run)
 
 
 def check_import_options(

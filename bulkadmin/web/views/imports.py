@@ -239,7 +239,7 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     if reason:
         messages.error(request, f"The import of dry run #{dry_run.pk} cannot start: {reason}")
         return redirect("bulkadmin:job", pk=dry_run.pk)
-    parameters = {**dry_run.parameters, "dry_run": False, "keep_undo": True}
+    parameters = {**dry_run.parameters, "keep_undo": True}
     started = launch_once(
         kind=Job.Kind.IMPORT,
         collection=dry_run.collection,
