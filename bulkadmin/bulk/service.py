@@ -99,6 +99,8 @@ class BulkWriter:
     ) -> None:
         self.model, self.kind = model, kind
         self.plan_options = {"ordered": ordered, **plan_options}
+        if kind == "upsert" and plan_options.get("dry_run"):
+            self.plan_options["would_be"] = {}  # a dry run's later batches see its earlier rows' writes
         build_plan(kind, model, **self.plan_options)  # a bad option is refused before anything is written
         self.collection = _collection(model, db)
         if indexes is None:  # by default as the bulk functions: an upsert's key index refuses duplicate keys

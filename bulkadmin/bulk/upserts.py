@@ -3,10 +3,12 @@ new ones and write changed ones by `_id`, counting created / updated / unchanged
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from bson import ObjectId
 from pymongo import DeleteOne, InsertOne, ReplaceOne, UpdateOne
 
 from bulkadmin.bulk.plans import DUPLICATE_KEY, Cut, Find, Plan, Prepared, Steps
@@ -41,6 +43,7 @@ class UpsertPlan(Plan):
         key_fields: tuple[str, ...],
         mode: str = "merge",
         on_pre_images: Callable[[list[dict[str, Any]]], None] | None = None,
+        would_be: dict[tuple[Any, ...], dict[str, Any] | None] | None = None,
         **options: Any,
     ) -> None:
         super().__init__(model, **options)
@@ -51,6 +54,9 @@ class UpsertPlan(Plan):
         self.keys = tuple(stored_key(model, name) for name in key_fields)
         self.mode = mode
         self.on_pre_images = on_pre_images
+        # A dry run's would-be writes by key (None: deleted), which later rows see as a real run's
+        # writes; shared by the plans of one session's batches.
+        self.would_be = {} if would_be is None else would_be
 
     def batch(self, prepared: list[Prepared]) -> Steps:
         accepted, cut = self._accepted(prepared)
@@ -81,6 +87,8 @@ class UpsertPlan(Plan):
     def _upsert(self, group: list[Pending], *, retry: bool) -> Steps:
         existing = yield Find(self._key_filter(group))
         current = {self._key(document): document for document in existing}
+        if self.dry_run:
+            current = self._as_if_written(group, current)
         requests, op_rows, pre_images, unchanged = [], [], [], []
         kinds: list[RowOutcome] = []
         cut = None
@@ -105,11 +113,41 @@ class UpsertPlan(Plan):
             self.on_pre_images(pre_images)
         if self.dry_run or not requests:
             self._count(kinds, op_rows, not_done=set())
+            if self.dry_run:
+                self._remember(kinds, op_rows, current)
         else:
             outcome = yield from self._write(requests)
             yield from self._settle(outcome, op_rows, kinds, retry)
         self._count_unchanged(unchanged)
         self._conclude(cut)
+
+    def _as_if_written(self, group: list[Pending], found: dict[tuple[Any, ...], Any]) -> dict[tuple[Any, ...], Any]:
+        """The documents of `group`'s keys as a real run would find them, after this dry run's
+        earlier rows (`found` is what the collection holds)."""
+        current = dict(found)
+        for row in group:
+            if row.key in self.would_be:
+                document = self.would_be[row.key]
+                if document is None:
+                    current.pop(row.key, None)
+                else:
+                    current[row.key] = document
+        return current
+
+    def _remember(self, kinds: list[RowOutcome], op_rows: list[Pending], current: dict[tuple[Any, ...], Any]) -> None:
+        """Keep what each written row of a dry run would leave under its key."""
+        for kind, row in zip(kinds, op_rows, strict=True):
+            if kind == RowOutcome.DELETED:
+                self.would_be[row.key] = None
+            elif kind == RowOutcome.CREATED:
+                self.would_be[row.key] = {"_id": ObjectId(), **to_storage(row.document)}
+            else:
+                self.would_be[row.key] = self._updated(to_storage(current[row.key]), row.document)
+
+    def _updated(self, stored: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+        if self.mode == "replace":
+            return {**to_storage(document), "_id": stored["_id"]}
+        return _with_changes(stored, merge_changes(self.model, stored, document))
 
     def _count_unchanged(self, indexes: list[int]) -> None:
         """Unchanged rows count as such, except after the failed write that stopped an ordered run."""
@@ -184,6 +222,18 @@ def merge_changes(model: type[MongoModel], stored: dict[str, Any], partial: dict
     for parent, values in orphans.items():
         changes[parent] = coerce_value(model, parent, unflatten(values))
     return changes
+
+
+def _with_changes(stored: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """`stored` after `{"$set": changes}` (dotted paths into sub-documents)."""
+    document = copy.deepcopy(stored)
+    for path, value in changes.items():
+        *parents, last = path.split(".")
+        target = document
+        for part in parents:
+            target = target[part]
+        target[last] = to_storage(value)
+    return document
 
 
 def _missing_parent(stored: dict[str, Any], path: str) -> str:
