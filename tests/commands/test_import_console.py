@@ -202,4 +202,4 @@ def test_mode_replace_is_upsert_by_another_name(db, tmp_path):
     assert "2 rows read: 1 inserted, 1 updated" in out.getvalue()
     ada = db.users.find_one({"email": "ada@example.com"}, {"_id": 0})
     assert ada["name"] == "Ada" and ada["age"] is None and ada.get("tags") != ["kept?"]
-    assert Job.objects.get().parameters["mode"] == "replace"
+    assert Job.objects.get().parameters["mode"] == "upsert"

@@ -13,7 +13,7 @@ from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.jobs.imports import import_file
 from bulkadmin.jobs.summaries import summary
 from bulkadmin.models import Job
-from bulkadmin.operations.imports import ImportFileError
+from bulkadmin.operations.imports import ImportFileError, ImportOptions
 from bulkadmin.operations.imports.errors import KEPT_ERRORS
 from project.collections import FileRecord, User
 from tests.factories import users
@@ -62,9 +62,14 @@ def test_upsert_replaces_whole_documents_by_key(db, tmp_path):
     path = write_csv(tmp_path / "u.csv", "name,email", ["Renamed,user0@example.com", "Fresh,fresh@example.com"])
     result = import_file(model=User, source=path, mode="upsert")
     assert counts(result) == (2, 1, 1, 0, 0, 0, 0)
-    assert result.details["mode"] == "replace"
+    assert result.details["mode"] == "upsert"
     user0 = db.users.find_one({"email": "user0@example.com"})
     assert (user0["name"], user0["tier"]) == ("Renamed", None)
+
+
+def test_an_older_jobs_replace_mode_is_read_as_upsert():
+    stored = {"source": "u.csv", "mode": "replace", "key_fields": ["email"]}
+    assert ImportOptions.from_parameters(stored).mode == "upsert"
 
 
 def test_delete_by_key_counts_missing_keys_as_not_found(db, tmp_path):

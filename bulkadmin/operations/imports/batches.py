@@ -56,7 +56,8 @@ class BatchWriter:
         """Open the run's write session; outside a dry run it creates the model's indexes (a key's
         unique index is what refuses duplicate keys), once for the run."""
         kind = "insert" if self.mode == "insert" else "upsert"
-        options: dict[str, Any] = {} if kind == "insert" else {"key_fields": self.keys, "mode": self.mode}
+        mode = "replace" if self.mode == "upsert" else self.mode  # the bulk service's name: replace documents
+        options: dict[str, Any] = {} if kind == "insert" else {"key_fields": self.keys, "mode": mode}
         if kind == "upsert" and self.undo is not None:
             options["on_pre_images"] = self.undo.on_pre_images
         self.session = BulkWriter(

@@ -18,13 +18,14 @@ from bulkadmin.operations.imports.formats import ImportFormat, formats
 from bulkadmin.operations.imports.shaping import parse_mapping
 from bulkadmin.operations.imports.sources import check_encoding
 
-MODES = {"insert": "insert", "upsert": "replace", "replace": "replace", "merge": "merge", "delete": "delete"}
+# What a user may type, and the mode it means ("replace" is upsert's other name).
+MODES = {"insert": "insert", "upsert": "upsert", "replace": "upsert", "merge": "merge", "delete": "delete"}
 
 
 @dataclass(frozen=True)
 class ImportOptions:
-    """Checked import options (`check_import_options` builds them). `mode` is the operation's
-    (insert, replace, merge, delete); empty strings mean "detect" or "none"."""
+    """Checked import options (`check_import_options` builds them). `mode` is insert, upsert
+    (replace whole documents by key), merge or delete; empty strings mean "detect" or "none"."""
 
     source: str
     mode: str = "insert"
@@ -58,6 +59,8 @@ class ImportOptions:
         names = {item.name for item in dataclasses.fields(cls)} - {"dry_run"}
         given = {name: value for name, value in parameters.items() if name in names}
         given["key_fields"] = tuple(given.get("key_fields") or ())
+        if "mode" in given:  # older jobs stored an upsert as "replace"
+            given["mode"] = MODES.get(given["mode"], given["mode"])
         return cls(**given, dry_run=dry_run)
 
 

@@ -242,7 +242,7 @@ class Shaper:
             convert = converter_for(self.model, normalised, self.date_format, cells=True)
             self.columns.append(Column(position, name, tuple(normalised.split(".")), convert, blank))
         tops = {target.split(".")[0] for target in targets}
-        if self.mode in ("insert", "replace"):
+        if self.mode in ("insert", "upsert"):
             required = [n for n, info in self.model.model_fields.items() if info.is_required() and n not in tops]
             if required:
                 problems.append(f"no column for required field(s) {', '.join(required)}")
