@@ -37,6 +37,7 @@ from bulkadmin.devserver import document_ids, values
 from bulkadmin.devserver.paths import MISSING, UpdateFailed, get_path
 from bulkadmin.devserver.updates import apply_update, identical
 
+BAD_VALUE = 2
 IMMUTABLE_FIELD = 66
 DOCUMENT_TOO_LARGE = 17419
 DUPLICATE_KEY = 11000
@@ -158,20 +159,39 @@ _neosqlite_update_many = QueryEngine.update_many
 
 
 def _insert_document(self: QueryHelper, document: dict[str, Any]) -> Any:
-    """neosqlite's `_internal_insert`: the document encoded once, its `_id` in the indexed column."""
+    """neosqlite's `_internal_insert`: the document encoded once, its `_id` in the indexed column;
+    refused past 16 MiB, as MongoDB refuses it (nx-27017 stored it)."""
     if not isinstance(document, dict):
         raise MalformedDocument(f"document must be a dictionary, not a {type(document)}")
     if document.get("_id") is None:
         document["_id"] = ObjectId()
     doc_id = document["_id"]
+    stored = values.dumps(document)
+    if len(stored) > MAX_BSON_DOCUMENT_SIZE // 2 and (size := _bson_size(document)) > MAX_BSON_DOCUMENT_SIZE:
+        message = f"object to insert too large. size in bytes: {size}, max size: {MAX_BSON_DOCUMENT_SIZE}"
+        raise UpdateFailed(message, BAD_VALUE)
     try:
         self.collection.db.execute(
             f"INSERT INTO {quote_table_name(self.collection.name)}(data, _id) VALUES (?, ?)",
-            (values.dumps(document), document_ids.stored_id(doc_id)),
+            (stored, document_ids.stored_id(doc_id)),
         )
     except sqlite3.IntegrityError as error:
         raise _duplicate_key(self, document, error) from error
     return doc_id
+
+
+def _as_bson(value: Any) -> Any:
+    return bson.ObjectId(str(value)) if isinstance(value, ObjectId) else value
+
+
+_SIZED: bson.CodecOptions[Any] = bson.CodecOptions(
+    type_registry=bson.codec_options.TypeRegistry(fallback_encoder=_as_bson)
+)
+
+
+def _bson_size(document: dict[str, Any]) -> int:
+    """The size of `document` in BSON (neosqlite's ObjectIds as BSON's)."""
+    return len(bson.encode(document, codec_options=_SIZED))
 
 
 def _find_one_and_replace(

@@ -116,3 +116,14 @@ def test_delete_many_reports_the_deleted_count(coll):
     coll.insert_many([{"n": n} for n in range(5)])
     assert coll.delete_many({"n": {"$gte": 3}}).deleted_count == 2
     assert coll.count_documents({}) == 3
+
+
+def test_an_insert_over_16_mib_fails_alone_and_stores_nothing(coll):
+    too_large = {"n": 1, "text": "x" * (16 * 1024 * 1024)}
+    with pytest.raises(BulkWriteError) as raised:
+        coll.insert_many([{"n": 0}, too_large, {"n": 2}], ordered=False)
+    assert [error["index"] for error in raised.value.details["writeErrors"]] == [1]
+    assert raised.value.details["nInserted"] == 2
+    assert sorted(doc["n"] for doc in coll.find()) == [0, 2]
+    coll.insert_one({"n": 3, "text": "x" * (16 * 1024 * 1024 - 100)})
+    assert coll.count_documents({}) == 3
