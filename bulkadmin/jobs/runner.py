@@ -130,7 +130,7 @@ class JobRun:
         self.record(result)
         stopped = result.details.get("stopped_at")
         told = summary(result)
-        self.close(result.status, f"Stopped at {stopped}. {told}" if stopped else told)
+        self.close(result.status, f"Stopped at {str(stopped).rstrip('.')}. {told}" if stopped else told)
         return result
 
     def record(self, result: OperationResult) -> None:
