@@ -5,6 +5,7 @@ array matches when one of its elements does, null matches a missing field, a reg
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import math
 import operator
 import re
@@ -24,15 +25,23 @@ FIELDS = {
 }
 
 
+# Numbers stored beside a field's own (never filtered on): Decimal128s and doubles JSON cannot hold.
+STORED_NUMBERS = st.sampled_from(
+    [Decimal128("0.3"), Decimal128("-1.5"), Decimal128("2"), Decimal128("NaN"), Decimal128("-0"), math.inf, -math.inf]
+)
+
+
 @st.composite
 def field_values(draw, field: str):
-    """A field's value as a model would store it: its type, null, or a list of its type."""
+    """A field's value as a model would store it: its type, null, or a list of its type; a
+    number field may also hold a Decimal128, an infinity or NaN."""
+    values = st.one_of(FIELDS[field], STORED_NUMBERS) if field in ("age", "score") else FIELDS[field]
     kind = draw(st.sampled_from(["value", "value", "null", "list"]))
     if kind == "null":
         return None
     if kind == "list":
-        return draw(st.lists(FIELDS[field], max_size=3))
-    return draw(FIELDS[field])
+        return draw(st.lists(values, max_size=3))
+    return draw(values)
 
 
 @st.composite
@@ -92,7 +101,27 @@ _MISSING = object()
 
 
 def _bracket(value) -> str:
-    return "number" if isinstance(value, int | float) and not isinstance(value, bool) else type(value).__name__
+    is_number = isinstance(value, int | float | Decimal128) and not isinstance(value, bool)
+    return "number" if is_number else type(value).__name__
+
+
+_DOUBLE_DIGITS = decimal.Context(prec=34)  # MongoDB compares a double to a Decimal128 rounded so
+
+
+def _number(value):
+    """A number as MongoDB compares it: exactly, NaN apart (it equals no other number)."""
+    if isinstance(value, Decimal128):
+        value = value.to_decimal()
+        return math.nan if value.is_nan() else value
+    if isinstance(value, float) and math.isfinite(value):
+        return _DOUBLE_DIGITS.create_decimal_from_float(value)
+    return value
+
+
+def _same(item, operand) -> bool:
+    if _bracket(item) != _bracket(operand):
+        return False
+    return _number(item) == _number(operand) if _bracket(item) == "number" else item == operand
 
 
 def _candidates(value) -> list:
@@ -102,7 +131,7 @@ def _candidates(value) -> list:
 def _equal(value, operand) -> bool:
     if operand is None:
         return value is _MISSING or any(item is None for item in _candidates(value))
-    return any(_bracket(item) == _bracket(operand) and item == operand for item in _candidates(value))
+    return any(_same(item, operand) for item in _candidates(value))
 
 
 RANGES = {"$gt": operator.gt, "$gte": operator.ge, "$lt": operator.lt, "$lte": operator.le}
@@ -122,7 +151,16 @@ def _holds(value, name: str, operand) -> bool:
     if name == "$regex":
         return any(isinstance(item, str) and re.search(operand, item) for item in _candidates(value))
     compare = RANGES[name]
-    return any(_bracket(item) == _bracket(operand) and compare(item, operand) for item in _candidates(value))
+    return any(_ranged(item, operand, compare) for item in _candidates(value))
+
+
+def _ranged(item, operand, compare) -> bool:
+    if _bracket(item) != _bracket(operand):
+        return False
+    if _bracket(item) != "number":
+        return compare(item, operand)
+    left, right = _number(item), _number(operand)
+    return not (left != left or right != right) and compare(left, right)  # NaN is in no range
 
 
 def matches(doc: dict, query: dict) -> bool:
