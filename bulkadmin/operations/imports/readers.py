@@ -399,6 +399,10 @@ def object_record(number: int, line: int | None, value: Any, *, extended: bool) 
         return Record(number, line, value, str(error), error.field)
 
 
+# json_util's error for a date Python cannot hold advises pymongo's codec options: say what is wrong.
+_OUT_OF_RANGE_DATE = "a date outside the years 1 to 9999"
+
+
 def _from_extended(value: Any, path: str) -> Any:
     """`value` with every object in it read as json_util.loads reads it (innermost first), so
     `{"$date": {"$numberLong": "1"}}` is a datetime; raises `InvalidSpec` naming the path of a
@@ -408,7 +412,7 @@ def _from_extended(value: Any, path: str) -> Any:
         try:
             return json_util.object_hook(inner, EXTENDED_JSON_OPTIONS)
         except _UNREADABLE as error:
-            shown = _first_line(error)
+            shown = _OUT_OF_RANGE_DATE if "datetime_conversion" in str(error) else _first_line(error)
             raise InvalidSpec(f"{path}: not valid Extended JSON ({shown}).", field=path) from None
     if isinstance(value, list):
         return [_from_extended(item, f"{path}.{position}") for position, item in enumerate(value)]
