@@ -32,9 +32,9 @@ def pipelined(
     send this one to `write` in the writer thread. Return the batch read after a stop (prepared,
     never written) for the caller to count, else None.
 
-    Whatever `prepare`, `write` or `settle` raises propagates, the batch in flight settled first;
-    the writer thread ends with the call. `inline` writes in the calling thread (no thread), for
-    batches a thread would only slow down."""
+    Whatever `prepare`, `write` or `settle` raises propagates, the batch in flight settled first
+    and `batches` closed (when it can be); the writer thread ends with the call. `inline` writes
+    in the calling thread (no thread), for batches a thread would only slow down."""
     in_flight: tuple[Prepared, Future[Written]] | None = None
     with ExitStack() as stack:
         send = _write_now if inline else stack.enter_context(_writer_thread(name)).submit
@@ -47,10 +47,19 @@ def pipelined(
                     if stopped():
                         return batch
                 in_flight = (prepared, send(write, prepared))
+        except BaseException:
+            _close(batches)  # a source with a thread or a cursor of its own ends with the call
+            raise
         finally:
             if in_flight is not None:
                 settle(in_flight[0], in_flight[1].result())
     return None
+
+
+def _close(batches: Iterable[object]) -> None:
+    close = getattr(batches, "close", None)
+    if close is not None:
+        close()
 
 
 def _writer_thread(name: str) -> ThreadPoolExecutor:

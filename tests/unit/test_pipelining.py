@@ -127,6 +127,26 @@ def test_an_exception_raised_while_settling_stops_before_the_next_write():
     assert log.steps("prepare") == [0, 1, 2]
 
 
+def test_an_exception_closes_the_batches_source_so_its_own_resources_end_with_the_call():
+    closed = []
+
+    def source():
+        try:
+            yield from range(5)
+        finally:
+            closed.append(True)
+
+    def write(batch: int) -> str:
+        if batch == 1:
+            raise ValueError("refused batch 1")
+        return f"written {batch}"
+
+    with pytest.raises(ValueError) as raised:
+        run(Log(), source(), write=write)
+    assert closed == [True]  # while the exception (and its frames) is still held
+    assert raised.value is not None
+
+
 def test_a_stop_after_a_settle_returns_the_batch_read_but_not_written_and_reads_no_further():
     log = Log()
     batches = iter(range(10))
