@@ -16,7 +16,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from bulkadmin.bulk.results import FieldError
-from bulkadmin.core.documents import MongoModel, flatten_sub_documents, to_storage
+from bulkadmin.core.documents import MongoModel, flatten_sub_documents, keep_int64, keep_int64_rows, to_storage
 from bulkadmin.core.exceptions import BulkAdminError, InvalidSpec
 from bulkadmin.core.messages import readable
 from bulkadmin.core.safety import validate_fields
@@ -42,7 +42,7 @@ def validate_document(model: type[MongoModel], item: Any) -> dict[str, Any]:
             raise RowInvalid((FieldError("", f"a row must be an object, not {type(item).__name__}"),))
         check_depth(item)
         try:
-            return _storable(model.model_validate(item).to_document())
+            return _storable(keep_int64(model, item, model.model_validate(item).to_document()))
         except PydanticValidationError as error:
             raise RowInvalid(field_errors(error)) from None
 
@@ -72,6 +72,7 @@ def validate_documents(model: type[MongoModel], items: Sequence[Any]) -> list[di
         stored = _stored_batch(
             adapter.dump_python(instances, by_alias=True), model.model_config.get("extra") != "allow"
         )
+        stored = keep_int64_rows(model, [items[position] for position in batch], stored)
         for position, document in zip(batch, stored, strict=True):
             results[position] = document
         break
