@@ -41,7 +41,9 @@ class FieldError:
 class RowError:
     """A row that was not written: rejected by validation or failed by the server.
 
-    `index` is the 0-based position in the caller's whole input, never within a batch."""
+    `index` is the 0-based position in the caller's whole input, never within a batch; a row read
+    from a file also has `line`, the 1-based line it starts on (header counted; None inside a JSON
+    array)."""
 
     index: int
     message: str
@@ -49,6 +51,36 @@ class RowError:
     kind: str = "validation"  # "validation" or "write"
     field: str | None = None
     field_errors: tuple[FieldError, ...] = ()
+    line: int | None = None
+
+    @classmethod
+    def from_row(cls, stored: Mapping[str, Any]) -> RowError:
+        """An error as a job row keeps it (`dataclasses.asdict`); also the shape older import
+        jobs kept (`row`, 1-based, and `kind` "rejected" or "failed")."""
+        if "row" in stored:
+            kind = "validation" if stored.get("kind") == "rejected" else "write"
+            code = VALIDATION_FAILED if kind == "validation" else 0
+            return cls(stored["row"] - 1, stored["message"], code, kind, stored.get("field"), line=stored.get("line"))
+        found = tuple(FieldError(**item) for item in stored.get("field_errors") or ())
+        return cls(**{**stored, "field_errors": found})
+
+    @property
+    def row(self) -> int:
+        """The row's 1-based position in the input."""
+        return self.index + 1
+
+    @property
+    def outcome(self) -> str:
+        """The count the row adds to: "rejected" (invalid) or "failed" (its write failed)."""
+        return "rejected" if self.kind == "validation" else "failed"
+
+    @property
+    def where(self) -> str:
+        """Where the row is, for a person: its line in the file, else its position."""
+        return f"line {self.line}" if self.line is not None else f"item {self.row}"
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
 
     def as_write_error(self) -> dict[str, Any]:
         """The error in pymongo's `writeErrors` shape."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from pymongo.database import Database
 
+from bulkadmin.bulk.results import RowError
 from bulkadmin.core import conf
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.exceptions import InvalidSpec
@@ -24,7 +25,6 @@ from bulkadmin.core.registry import site
 from bulkadmin.jobs import files, leases, watch
 from bulkadmin.jobs.runner import JobRun, error_row, job_lease_name, track_job
 from bulkadmin.models import Job
-from bulkadmin.operations.imports.errors import ImportRowError
 from bulkadmin.operations.imports.options import ImportOptions, check_import_options
 from bulkadmin.operations.imports.pipeline import run_import
 from bulkadmin.operations.imports.state import (
@@ -226,7 +226,7 @@ def state_of(job: Job, errors: files.StoredErrorFile | None = None) -> ImportSta
         return state
     state.runs = details["runs"]
     state.counts = {name: int(job.counts.get(name, 0)) for name in COUNTS}
-    state.errors = [ImportRowError(**error) for error in job.errors]
+    state.errors = [RowError.from_row(error) for error in job.errors]
     state.error_count = job.error_count
     state.batches = list(job.batches)
     state.last_row = job.last_committed_row or 0

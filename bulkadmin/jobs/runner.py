@@ -40,7 +40,7 @@ logger = logging.getLogger("bulkadmin.jobs")
 
 
 def error_row(error: Any) -> dict[str, Any]:
-    """An error (`RowError`, `ImportRowError`) as a JSON-ready dict for the job row."""
+    """A `RowError` as a JSON-ready dict for the job row."""
     return json_ready(error)
 
 

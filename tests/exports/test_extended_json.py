@@ -326,7 +326,7 @@ def test_a_value_json_util_cannot_read_rejects_only_its_row_naming_the_field(db,
         counts, errors = failing_import(path)
         assert (counts["rows"], counts["inserted"], counts["rejected"]) == (3, 2, 1)
         [error] = errors
-        assert (error["row"], error["field"]) == (2, field)
+        assert (error["index"] + 1, error["field"]) == (2, field)
         assert error["message"].startswith(f"{field}: not valid Extended JSON (")
         assert said in error["message"]
         assert sorted(doc["code"] for doc in db[Ledger.collection].find()) == ["r1", "r3"]
@@ -347,7 +347,7 @@ def test_the_model_still_validates_extended_json_values(db, tmp_path):
     try:
         counts, errors = failing_import(path, "--errors", str(tmp_path / "errors.csv"))
         assert (counts["inserted"], counts["rejected"]) == (1, 2)
-        assert [(error["row"], error["field"]) for error in errors] == [(2, "code"), (3, "count")]
+        assert [(error["index"] + 1, error["field"]) for error in errors] == [(2, "code"), (3, "count")]
         # The error file holds each row as Extended JSON again, to be fixed and imported with --extended-json.
         written = list(csv.reader((tmp_path / "errors.csv").open(encoding="utf-8")))
         assert [json.loads(row[1]) for row in written[1:]] == [

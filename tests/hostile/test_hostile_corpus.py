@@ -57,7 +57,7 @@ def test_hostile_file(item, mode, files, db, settings, tmp_path):
         assert job.status == Job.Status.FAILED or job.counts.get("rejected", 0) == job.rows_done
         assert not [d for d in stored if str(d.get("name", "")).startswith("V")] or item.imported
     else:
-        got = [((e["line"] and f"line {e['line']}") or f"item {e['row']}", e["field"]) for e in job.errors]
+        got = [((e["line"] and f"line {e['line']}") or f"item {e['index'] + 1}", e["field"]) for e in job.errors]
         assert [where for where, _ in got] == [where for where, _ in rejected], (failure, job.errors)
         for (_, field), (_, named) in zip(got, rejected, strict=True):  # the field, or inside it
             expected_field = named and storable_text(named)  # as a job row stores text (no NUL)

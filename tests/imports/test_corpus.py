@@ -37,7 +37,7 @@ def counts(result) -> tuple[int, ...]:
 
 
 def errors(result) -> list[tuple]:
-    return [(e.line, e.field, e.kind) for e in result.errors]
+    return [(e.line, e.field, e.outcome) for e in result.errors]
 
 
 def names(db) -> list[str]:

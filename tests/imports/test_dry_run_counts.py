@@ -61,7 +61,7 @@ def counts(result) -> dict[str, int]:
 
 def outcomes(result) -> list[tuple[int, str, str | None]]:
     """Each refused row kept: its number, kind and field (a dry run words a duplicate more exactly)."""
-    return [(error.row, error.kind, error.field) for error in result.errors]
+    return [(error.row, error.outcome, error.field) for error in result.errors]
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ def test_a_dry_run_insert_counts_exactly_what_the_real_run_does(db, tmp_path):
     assert counts(dry) == counts(real) == {**dict.fromkeys(COUNTED, 0), **expected}
     assert {name: command.counts[name] for name in COUNTED} == counts(real)
     assert db.users.count_documents({}) == 987 + 8_968
-    assert [e.kind for e in dry.errors[:6]] == ["rejected"] * 5 + ["failed"]
+    assert [e.outcome for e in dry.errors[:6]] == ["rejected"] * 5 + ["failed"]
     assert dry.errors[5].message == "duplicate key (email): already in the collection"
     with files.storage().open(command.error_file, "rb") as stored:
         error_file = stored.read().decode("utf-8")

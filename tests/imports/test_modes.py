@@ -133,7 +133,7 @@ def test_stop_on_error_also_stops_at_a_failed_write(db, tmp_path):
     path = write_csv(tmp_path / "s.csv", "name,email,age", user_rows(6))
     result = import_file(model=User, source=path, stop_on_error=True, batch_size=10)
     assert counts(result) == (4, 3, 0, 0, 0, 0, 1)
-    assert result.details["stopped_at"].kind == "failed"
+    assert result.details["stopped_at"].outcome == "failed"
 
 
 def test_limit_reads_only_the_first_rows(db, tmp_path):
@@ -164,12 +164,15 @@ def test_errors_go_to_the_jobs_folder_and_the_first_ones_to_the_job(db, tmp_path
         result.details["error_file"] == f"{job.pk}/errors.csv" == job.error_file
     )  # its name in the job files' storage
     assert (job.error_count, len(job.errors)) == (KEPT_ERRORS + 10, KEPT_ERRORS)
+    problem = "Input should be a valid integer, unable to parse string as an integer"
     assert job.errors[0] == {
-        "row": 2,
+        "index": 1,
         "line": 3,
         "field": "age",
-        "message": job.errors[0]["message"],
-        "kind": "rejected",
+        "message": f"age: {problem}",
+        "code": 121,
+        "kind": "validation",
+        "field_errors": [{"field": "age", "message": problem}],
     }
     with open(jobs_dir / str(job.pk) / "errors.csv", newline="", encoding="utf-8") as file:
         written = list(csv.reader(file))

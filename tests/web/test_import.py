@@ -63,7 +63,7 @@ def test_dry_run_then_confirm_imports_the_valid_rows_with_exact_counts(admin_cli
     assert {k: job.counts[k] for k in ("rows", "inserted", "rejected")} == {"rows": 5, "inserted": 3, "rejected": 2}
     assert sorted(doc["email"] for doc in db.users.find()) == ["ann@example.com", "cid@example.com", "eve@example.com"]
     assert db.users.find_one({"email": "cid@example.com"})["age"] == 45
-    assert [(error["row"], error["line"], error["field"]) for error in job.errors] == [(2, 3, "age"), (4, 5, "email")]
+    assert [(error["index"], error["line"], error["field"]) for error in job.errors] == [(1, 3, "age"), (3, 5, "email")]
     dry.refresh_from_db()
     assert dry.details["confirmed_by"] == job.pk
     result = admin_client_.get(f"/admin/bulk/jobs/{job.pk}/")

@@ -73,7 +73,7 @@ def test_a_workbook_is_uploaded_previewed_by_sheet_dry_run_and_imported(admin_cl
 
     job = confirm(admin_client_, dry)
     assert {k: job.counts[k] for k in ("rows", "inserted", "rejected")} == {"rows": 4, "inserted": 3, "rejected": 1}
-    assert [(error["row"], error["line"], error["field"]) for error in job.errors] == [(3, 5, "age")]
+    assert [(error["index"] + 1, error["line"], error["field"]) for error in job.errors] == [(3, 5, "age")]
     assert sorted(doc["name"] for doc in db.users.find()) == ["Ann", "Bob", "Dee"]
     dee = db.users.find_one({"email": "dee@example.com"})
     assert (dee["age"], dee["last_login"]) == (22, dt.datetime(2024, 12, 31, tzinfo=dt.UTC))

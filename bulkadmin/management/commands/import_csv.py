@@ -216,7 +216,7 @@ class Command(BaseCommand):
         if self.verbosity >= 1:
             shown = result.errors if self.verbosity >= 2 else result.errors[:SHOWN_ERRORS]
             for error in shown:
-                self.stderr.write(f"{error.kind}: {error}")
+                self.stderr.write(f"{error.outcome}: {error}")
             if result.error_count > len(shown):
                 self.stderr.write(f"... and {result.error_count - len(shown):,} more in {_openable(error_file)}")
         self.stdout.write(summary(result))

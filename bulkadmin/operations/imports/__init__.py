@@ -7,7 +7,6 @@ layer's `import_file` / `resume_import` record an import as a job and resume it;
 `manage.py import_csv` is their command line.
 """
 
-from bulkadmin.operations.imports.errors import ImportRowError
 from bulkadmin.operations.imports.options import MODES, ImportOptions, check_import_options
 from bulkadmin.operations.imports.pipeline import run_import
 from bulkadmin.operations.imports.sources import ImportFileError
@@ -18,7 +17,6 @@ __all__ = [
     "ImportFileError",
     "ImportOptions",
     "ImportProgress",
-    "ImportRowError",
     "ImportState",
     "RunIdentity",
     "check_import_options",

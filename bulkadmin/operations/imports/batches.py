@@ -4,6 +4,7 @@ its file row."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -15,12 +16,12 @@ from bulkadmin.bulk.results import BulkResult, RowError, WriteConcernError
 from bulkadmin.bulk.validation import RowInvalid, validate_document, validate_documents
 from bulkadmin.core.documents import MongoModel, to_storage
 from bulkadmin.operations.imports.dry_keys import DuplicateKeys
-from bulkadmin.operations.imports.errors import ImportRowError
+from bulkadmin.operations.imports.errors import row_error
 from bulkadmin.operations.imports.readers import Record
 from bulkadmin.operations.imports.state import RunIdentity
 from bulkadmin.operations.imports.undo_data import ImportUndo
 
-Failures = list[tuple[Record, ImportRowError]]
+Failures = list[tuple[Record, RowError]]
 WRITE_COUNTS = ("inserted", "updated", "unchanged", "deleted", "rejected", "failed")
 
 _DUP_KEY = re.compile(r"dup key: \{(.*)\}", re.DOTALL)
@@ -115,10 +116,8 @@ class BatchWriter:
                 continue
             seen.add(error.index)
             record = owners[error.index]
-            kind = "rejected" if error.kind == "validation" else "failed"
-            failures.append(
-                (record, ImportRowError(record.number, record.line, error.field, self._message(error), kind))
-            )
+            traced = dataclasses.replace(error, index=record.number - 1, line=record.line, message=self._message(error))
+            failures.append((record, traced))
         return failures
 
     def _message(self, error: RowError) -> str:
@@ -147,7 +146,7 @@ class BatchWriter:
                     continue
                 found = checked.field_errors
                 message = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in found)
-                failures.append((record, ImportRowError(record.number, record.line, found[0].field, message)))
+                failures.append((record, row_error(record, message, found[0].field)))
                 if self.ordered:
                     break
             problems = self._duplicates([doc for doc, _ in valid])
@@ -158,7 +157,7 @@ class BatchWriter:
             if problem is None:
                 counts["inserted"] += 1
                 continue
-            failures.append((record, ImportRowError(record.number, record.line, None, problem, "failed")))
+            failures.append((record, row_error(record, problem, code=DUPLICATE_KEY)))
             if self.ordered:
                 break
         return counts, sorted(failures, key=lambda item: item[0].number)[: 1 if self.ordered else None]

@@ -9,13 +9,13 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from bson import json_util
 from bson.binary import UuidRepresentation
 
+from bulkadmin.bulk.results import VALIDATION_FAILED, RowError
 from bulkadmin.core.exceptions import BulkAdminError, InvalidSpec
 from bulkadmin.core.storable import MAX_DEPTH, check_depth
 from bulkadmin.operations.cells import guard_formula
@@ -27,28 +27,12 @@ KEPT_ERRORS = 100
 RELAXED_JSON = json_util.RELAXED_JSON_OPTIONS.with_options(uuid_representation=UuidRepresentation.STANDARD)
 
 
-@dataclass(frozen=True)
-class ImportRowError:
-    """A row that was not imported: `kind` is "rejected" (invalid) or "failed" (the write failed).
-
-    `row` is its 1-based position among the rows, `line` the 1-based line it starts on (header
-    counted; None inside a JSON array)."""
-
-    row: int
-    line: int | None
-    field: str | None
-    message: str
-    kind: str = "rejected"
-
-    @property
-    def where(self) -> str:
-        return f"line {self.line}" if self.line is not None else f"item {self.row}"
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+def row_error(record: Record, message: str, field: str | None = None, *, code: int | None = None) -> RowError:
+    """A row of the file that was not imported: rejected (invalid) or, with a write error's
+    `code`, failed."""
+    kind = "validation" if code is None else "write"
+    found = code if code is not None else VALIDATION_FAILED
+    return RowError(record.number - 1, message, found, kind, field, line=record.line)
 
 
 def neutralise(value: str) -> str:
@@ -109,7 +93,7 @@ class ErrorFile:
             error_column = "error" if "error" not in columns else "import_error"
             self._writer.writerow([error_column, *(neutralise(name) for name in columns)])
 
-    def write(self, record: Record, error: ImportRowError) -> None:
+    def write(self, record: Record, error: RowError) -> None:
         if self._file is None:
             self._open()
         raw = record.raw

@@ -24,11 +24,11 @@ from bson import ObjectId
 from pymongo.database import Database
 
 from bulkadmin.bulk.pipelining import pipelined
-from bulkadmin.bulk.results import BatchStat, Outcome
+from bulkadmin.bulk.results import BatchStat, Outcome, RowError
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.operations.imports.batches import BatchWriter, Failures
-from bulkadmin.operations.imports.errors import KEPT_ERRORS, ErrorFile, ImportRowError
+from bulkadmin.operations.imports.errors import KEPT_ERRORS, ErrorFile, row_error
 from bulkadmin.operations.imports.formats import formats, open_reader
 from bulkadmin.operations.imports.hooks import RowHooks
 from bulkadmin.operations.imports.options import ImportOptions
@@ -103,7 +103,7 @@ class _Import:
         self.resumed_after = state.last_row if state.runs else None
         state.runs += 1
         self.rows_this_run = 0
-        self.stopped_at: ImportRowError | None = None
+        self.stopped_at: RowError | None = None
         self.started = self._batch_done_at = time.perf_counter()
         self.file_error: ImportFileError | None = None  # the file broke after these rows were read
         self.writer = BatchWriter(
@@ -253,15 +253,15 @@ class _Import:
             shaped.owners.append(record)
         return shaped
 
-    def _shaped(self, record: Record, docs: list[dict[str, Any]]) -> ImportRowError | None:
+    def _shaped(self, record: Record, docs: list[dict[str, Any]]) -> RowError | None:
         if record.problem is not None:
-            return ImportRowError(record.number, record.line, record.field, record.problem)
+            return row_error(record, record.problem, record.field)
         try:
             document = self.shape(record.raw)
             if self.hooks:
                 document = self.hooks.apply(document)
         except RowProblem as problem:
-            return ImportRowError(record.number, record.line, problem.field, str(problem))
+            return row_error(record, str(problem), problem.field)
         if self.options.mode == "insert" and "_id" not in document and "id" not in document:
             # A dry run only validates: a fixed id spares the model generating one per row.
             document["_id"] = _DRY_RUN_ID if self.options.dry_run else self.identity.row_id(record.number)
@@ -289,8 +289,8 @@ class _Import:
         self._batch_done_at = now
         self._report(source)
 
-    def _record_error(self, record: Record, error: ImportRowError) -> None:
-        self.state.counts[error.kind] += 1
+    def _record_error(self, record: Record, error: RowError) -> None:
+        self.state.counts[error.outcome] += 1
         self.state.error_count += 1
         if len(self.state.errors) < KEPT_ERRORS:
             self.state.errors.append(error)

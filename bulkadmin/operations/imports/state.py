@@ -18,7 +18,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from bulkadmin.operations.imports.errors import ImportRowError
+from bulkadmin.bulk.results import RowError
 
 COUNTS = ("rows", "inserted", "updated", "unchanged", "deleted", "rejected", "failed")
 
@@ -55,7 +55,7 @@ class ImportState:
 
     runs: int = 0
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
-    errors: list[ImportRowError] = field(default_factory=list)  # the first ones
+    errors: list[RowError] = field(default_factory=list)  # the first ones
     error_count: int = 0
     batches: list[list[float]] = field(default_factory=list)  # [rows, seconds]
     last_row: int = 0
