@@ -7,9 +7,9 @@ equality) to strings, numbers, booleans, dates and null, or matched by `$regex`,
 `$and`, `$or` and `$nor`, is translated to SQL as MongoDB matches it: values compare within their
 type (a number never matches a string), an array matches when one of its elements does, `null`
 matches a missing field. `_id` conditions on ObjectIds are read from the
-indexed `_id` column. Any other filter (dotted paths, other `_id`s, `$not`, `$elemMatch`, Decimal128
-operands) goes down nx-27017's path as before. Decimal128 and NaN/±Infinity values, stored as
-tagged objects, compare to numbers as MongoDB compares them (`compare_number`, a SQL function).
+indexed `_id` column. Any other filter (dotted paths, other `_id`s, `$not`, `$elemMatch`) goes
+down nx-27017's path as before. Decimal128 and NaN/±Infinity values (stored as tagged objects) and
+operands compare to numbers as MongoDB compares them (`compare_number`, a SQL function).
 
 A count scans the collection: text equalities rule rows out by a `GLOB` on the JSON before any
 is parsed, a field's comparisons read its type and value once, and a large collection is counted
@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bson import Decimal128
 from neosqlite.sql_utils import quote_table_name
 from nx_27017.handler import NeoSQLiteHandler
 from nx_27017.utils import convert_bson_to_neo_objectids
@@ -260,9 +261,10 @@ def _bracket(comparison: str, operand: Any) -> tuple[tuple[str, ...], str, list[
         return ("text",), "{value} REGEXP ?", [operand.python_pattern()]
     if isinstance(operand, bool):
         return ("true" if operand else "false",), "1", []
+    if isinstance(operand, Decimal128) or (isinstance(operand, float) and not math.isfinite(operand)):
+        exact = f"coalesce(compare_number({{value}}, ?) {comparison} 0, 0)"  # SQL cannot hold these
+        return ("integer", "real", "object"), exact, [str(_decimal(operand))]
     if isinstance(operand, int | float):
-        if isinstance(operand, float) and not math.isfinite(operand):
-            raise NotSql(operand)
         stored = f"coalesce(compare_number({{value}}, ?) {comparison} 0, 0)"
         test = f"CASE WHEN {{is_object}} THEN {stored} ELSE {{value}} {comparison} ? END"
         return ("integer", "real", "object"), test, [operand, operand]
@@ -278,24 +280,39 @@ def _bracket(comparison: str, operand: Any) -> tuple[tuple[str, ...], str, list[
 _DOUBLE_DIGITS = decimal.Context(prec=34)  # MongoDB compares a double to a Decimal128 rounded so
 
 
-def compare_number(stored: Any, operand: int | float) -> int | None:
-    """-1, 0 or 1 as a Decimal128 or ±Infinity stored as a tagged object (`stored`, its JSON)
-    compares to the number `operand`; None for NaN, which no range or equality to a number
-    matches, and for every other object."""
+def compare_number(stored: Any, operand: Any) -> int | None:
+    """-1, 0 or 1 as a stored number compares to `operand` (a number, or a Decimal128's text) in
+    MongoDB. A Decimal128 or ±Infinity is stored as a tagged object (`stored` is its JSON); NaN
+    equals NaN only and is in no range (None); None for every other object."""
+    value = _stored_number(stored)
+    if value is None:
+        return None
+    number = _decimal(operand)
+    if value.is_nan() or number.is_nan():
+        return 0 if value.is_nan() and number.is_nan() else None
+    return (value > number) - (value < number)
+
+
+def _stored_number(stored: Any) -> decimal.Decimal | None:
+    if isinstance(stored, int | float):
+        return _decimal(stored)
     if not isinstance(stored, str) or not stored.startswith('{"$number'):
         return None
     tagged = json.loads(stored)
     text = tagged.get("$numberDecimal", tagged.get("$numberDouble")) if len(tagged) == 1 else None
-    if not isinstance(text, str):
-        return None
     try:
-        value = decimal.Decimal(text)
+        return decimal.Decimal(text) if isinstance(text, str) else None
     except decimal.InvalidOperation:
         return None
-    if value.is_nan():
-        return None
-    number = decimal.Decimal(operand) if isinstance(operand, int) else _DOUBLE_DIGITS.create_decimal_from_float(operand)
-    return (value > number) - (value < number)
+
+
+def _decimal(number: Any) -> decimal.Decimal:
+    """`number` as MongoDB compares it: a double rounded to 34 digits, the others exactly."""
+    if isinstance(number, float):
+        return _DOUBLE_DIGITS.create_decimal_from_float(number)
+    if isinstance(number, Decimal128):
+        return number.to_decimal()
+    return decimal.Decimal(number)
 
 
 def prepare(db: Any) -> None:

@@ -290,7 +290,7 @@ NUMBERS_KEPT_AS_OBJECTS = [
 ]
 
 
-def test_decimals_and_infinities_count_as_the_numbers_they_are_and_nan_matches_no_number(coll):
+def test_decimals_and_infinities_count_as_the_numbers_they_are_and_nan_matches_only_nan(coll):
     coll.insert_many([{"n": number, "x": value} for number, value in enumerate(NUMBERS_KEPT_AS_OBJECTS)])
     expected = {
         "x": [0, 1, 4, 6],
@@ -301,6 +301,13 @@ def test_decimals_and_infinities_count_as_the_numbers_they_are_and_nan_matches_n
         "x $lt -1e308": [10],
         "x $ne 1": [2, 3, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15],
         "x $in 0 2": [8, 12, 15],
+        "x NaN": [7, 11],
+        "x $gte NaN": [7, 11],
+        "x $lt NaN": [],
+        "x decimal 1": [0, 1, 4, 6],
+        "x $gt decimal 0": [0, 1, 4, 6, 9, 13, 14, 15],
+        "x $lte decimal 0.1": [8, 10, 12, 14],
+        "x $in decimal 0 '1'": [2, 8, 12],
     }
     queries = {
         "x": {"x": 1},
@@ -311,6 +318,13 @@ def test_decimals_and_infinities_count_as_the_numbers_they_are_and_nan_matches_n
         "x $lt -1e308": {"x": {"$lt": -1e308}},
         "x $ne 1": {"x": {"$ne": 1}},
         "x $in 0 2": {"x": {"$in": [0, 2]}},
+        "x NaN": {"x": math.nan},
+        "x $gte NaN": {"x": {"$gte": math.nan}},
+        "x $lt NaN": {"x": {"$lt": math.nan}},
+        "x decimal 1": {"x": Decimal128("1")},
+        "x $gt decimal 0": {"x": {"$gt": Decimal128("0")}},
+        "x $lte decimal 0.1": {"x": {"$lte": Decimal128("0.1")}},
+        "x $in decimal 0 '1'": {"x": {"$in": [Decimal128("0"), "1"]}},
     }
     for name, query in queries.items():
         numbers = range(len(NUMBERS_KEPT_AS_OBJECTS))
