@@ -63,7 +63,8 @@ def conditions(draw):
                 "$options": draw(st.sampled_from(["", "i"])),
             }
         }
-    value = draw(FIELDS[field] if field != "active" or operator in ("eq", "$eq", "$ne") else st.just(True))
+    operands = st.one_of(FIELDS[field], STORED_NUMBERS, st.just(math.nan)) if field == "score" else FIELDS[field]
+    value = draw(operands if field != "active" or operator in ("eq", "$eq", "$ne") else st.just(True))
     if operator in ("$gt", "$gte", "$lt", "$lte") and field == "active":
         operator = "$eq"
     if operator == "eq":
@@ -121,7 +122,10 @@ def _number(value):
 def _same(item, operand) -> bool:
     if _bracket(item) != _bracket(operand):
         return False
-    return _number(item) == _number(operand) if _bracket(item) == "number" else item == operand
+    if _bracket(item) != "number":
+        return item == operand
+    left, right = _number(item), _number(operand)
+    return left == right or (_is_nan(left) and _is_nan(right))  # NaN equals NaN in MongoDB
 
 
 def _candidates(value) -> list:
@@ -160,7 +164,13 @@ def _ranged(item, operand, compare) -> bool:
     if _bracket(item) != "number":
         return compare(item, operand)
     left, right = _number(item), _number(operand)
-    return not (left != left or right != right) and compare(left, right)  # NaN is in no range
+    if _is_nan(left) or _is_nan(right):  # NaN is in no range, but is >= and <= itself
+        return _is_nan(left) and _is_nan(right) and compare in (operator.ge, operator.le)
+    return compare(left, right)
+
+
+def _is_nan(number) -> bool:
+    return number != number
 
 
 def matches(doc: dict, query: dict) -> bool:
