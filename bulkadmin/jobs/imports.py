@@ -71,7 +71,8 @@ def run_queued_import(
     job: Job, *, progress: ImportProgressCallback | None = None, db: Database | None = None
 ) -> OperationResult:
     """Run a queued import job (its parameters made by `check_import_options`), reading the file
-    they name."""
+    they name: a new one, or one queued to resume after its last committed row (a user resumed it
+    with `rules.queue_resume`, or a worker queued it again after its worker died, `watch`)."""
     return _run(site.get(job.collection), job, source=job.parameters["source"], progress=progress, db=db)
 
 
@@ -117,14 +118,6 @@ def _get_job(pk: int) -> Job:
 
 def _expiry(holder: Any) -> str:
     return f"if that process died, it can be resumed after its lease expires at {leases.when(holder.expires_at)}"
-
-
-def resume_queued(
-    job: Job, *, progress: ImportProgressCallback | None = None, db: Database | None = None
-) -> OperationResult:
-    """Carry on an import job queued to resume, from its own file: one a user resumed
-    (`rules.queue_resume`) or one a worker queued again after its worker died (`watch`)."""
-    return _run(site.get(job.collection), job, source=job.parameters["source"], progress=progress, db=db)
 
 
 def _run(

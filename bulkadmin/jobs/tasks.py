@@ -33,7 +33,7 @@ def resume_import_job(job_id: int) -> str:
     job = Job.objects.get(pk=job_id)
     with contextlib.suppress(BulkAdminError):  # the job row has its final status and why
         if job.status == Job.Status.QUEUED:
-            _run(job_id, imports.resume_queued)
+            _run(job_id, imports.run_queued_import)
         else:
             imports.resume_import(job_id)
     return Job.objects.get(pk=job_id).status
