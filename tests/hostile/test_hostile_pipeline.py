@@ -142,7 +142,9 @@ def test_a_cancel_counts_the_rejected_rows_of_the_written_batches_only(db, call)
 def test_the_undo_limit_crossed_in_any_batch_leaves_no_undo_record(db, limit):
     seed(db)
     update = {"$inc": {"n": 1}}
-    outcome = updates.run_update(model=Item, filter={}, update=update, undo_key=44, batch_size=BATCH, undo_limit=limit, db=db)
+    outcome = updates.run_update(
+        model=Item, filter={}, update=update, undo_key=44, batch_size=BATCH, undo_limit=limit, db=db
+    )
     assert (outcome.rows, outcome.counts.matched, outcome.counts.modified) == (COUNT, COUNT, COUNT)
     assert (outcome.details["undo_records"], outcome.details["undo_available"]) == (0, False)
     assert undo_records(db, 44) == []
