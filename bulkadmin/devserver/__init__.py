@@ -15,6 +15,7 @@ bulkadmin.devserver` runs it with these modules installed:
 - `object_id_fields`: ObjectIds in other fields (sub-documents, arrays) found as stored;
 - `document_ids`: embedded-document `_id`s stored and found (`split_filters` joins such SQL
   with neosqlite's);
+- `dotted_paths`: conditions on dotted paths matched through sub-documents and arrays;
 - `replies`: replies encoded once.
 
 Nothing here runs with a real MongoDB.

@@ -10,6 +10,7 @@ from nx_27017.nx_27017 import main
 from bulkadmin.devserver import (
     date_filters,
     document_ids,
+    dotted_paths,
     index_names,
     indexes,
     null_filters,
@@ -30,6 +31,7 @@ def install() -> None:
     object_ids.install()
     object_id_fields.install()
     document_ids.install()
+    dotted_paths.install()
     null_filters.install()
     date_filters.install()
     writes.install()

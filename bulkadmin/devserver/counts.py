@@ -7,8 +7,9 @@ equality) to strings, numbers, booleans, dates and null, or matched by `$regex`,
 `$and`, `$or` and `$nor`, is translated to SQL as MongoDB matches it: values compare within their
 type (a number never matches a string), an array matches when one of its elements does, `null`
 matches a missing field. `_id` conditions on ObjectIds are read from the
-indexed `_id` column. Any other filter (dotted paths, other `_id`s, `$not`, `$elemMatch`) goes
-down nx-27017's path as before. Decimal128 and NaN/±Infinity values (stored as tagged objects) and
+indexed `_id` column; conditions on dotted paths are `dotted_paths`' SQL function, tested after
+the others. Any other filter (other `_id`s, `$not`, `$elemMatch`) goes down nx-27017's path as
+before. Decimal128 and NaN/±Infinity values (stored as tagged objects) and
 operands compare to numbers as MongoDB compares them (`compare_number`, a SQL function).
 
 A count scans the collection: text equalities rule rows out by a `GLOB` on the JSON before any
@@ -32,6 +33,7 @@ from neosqlite.sql_utils import quote_table_name
 from nx_27017.handler import NeoSQLiteHandler
 from nx_27017.utils import convert_bson_to_neo_objectids
 
+from bulkadmin.devserver import dotted_paths
 from bulkadmin.devserver.object_ids import object_id_clause
 
 _FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -121,9 +123,19 @@ def _terms(field: str, condition: Any) -> list[_Term]:
         return [_Term(f"NOT ({joined})" if field == "$nor" else f"({joined})", params)]
     if field == "_id":
         return [_Term(*_id_clause(condition))]
+    if dotted_paths.is_dotted(field):
+        return [_dotted_term(field, condition)]
     if not _FIELD.match(field):
         raise NotSql(field)
     return _field_terms(f"$.{field}", condition)
+
+
+def _dotted_term(field: str, condition: Any) -> _Term:
+    """A condition on a dotted path, matched by `dotted_paths` after the SQL terms rule rows out."""
+    clause = dotted_paths.clause_or_none({field: condition})
+    if clause is None:
+        raise NotSql(field)
+    return _Term(*clause, _CONFIRMS)
 
 
 def _id_clause(condition: Any) -> tuple[str, list[Any]]:
@@ -318,6 +330,7 @@ def _decimal(number: Any) -> decimal.Decimal:
 def prepare(db: Any) -> None:
     """Give the connection `db` the SQL functions a count's statements call."""
     db.create_function("compare_number", 2, compare_number, deterministic=True)
+    dotted_paths.prepare(db)
 
 
 def answer(

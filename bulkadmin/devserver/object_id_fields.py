@@ -6,9 +6,10 @@ nothing and `$ne` everything. Here those ObjectIds are kept, and an ObjectId's `
 and `$nin` (or equality) on a plain dotted path compare the stored object's JSON text, elements
 of arrays along the path included; other conditions on ObjectIds are matched in Python.
 
-Left as it was: where a filter is matched in Python (inside `$or`, `$and`, `$nor`, and in the
-aggregations neosqlite runs in Python, `count_documents` of a dotted path among them), a string
-of an ObjectId's 24 hex digits still equals that ObjectId.
+A condition on a dotted path (`deep.owner`) is `dotted_paths`' before it reaches this module.
+Left as it was: where a filter is matched in Python (inside `$or`, `$and`, `$nor` without a
+dotted path, and in the aggregations neosqlite runs in Python), a string of an ObjectId's 24 hex
+digits still equals that ObjectId.
 """
 
 from __future__ import annotations

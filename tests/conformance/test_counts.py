@@ -1,6 +1,7 @@
 """`count_documents` counts what MongoDB's matching rules match, for generated documents and
 filters (the embedded server answers these counts in SQL): values compare within their type, an
-array matches when one of its elements does, null matches a missing field, a regex matches text."""
+array matches when one of its elements does, null matches a missing field, a regex matches text,
+a dotted path reaches into a sub-document or the sub-documents of an array."""
 
 from __future__ import annotations
 
@@ -45,13 +46,29 @@ def field_values(draw, field: str):
 
 
 @st.composite
-def documents(draw):
+def documents(draw, nested: bool = True):
+    """A document of some of `FIELDS`, and maybe `sub`: a sub-document of them, an array of
+    those (with numbers among them), a number or null, which dotted paths `sub.<field>` reach."""
     present = draw(st.lists(st.sampled_from(sorted(FIELDS)), unique=True))
-    return {field: draw(field_values(field)) for field in present}
+    doc = {field: draw(field_values(field)) for field in present}
+    if nested and draw(st.booleans()):
+        inner = documents(nested=False)
+        doc["sub"] = draw(
+            st.one_of(inner, st.lists(st.one_of(inner, st.integers(0, 2)), max_size=3), st.integers(0, 2), st.none())
+        )
+    return doc
 
 
 @st.composite
 def conditions(draw):
+    condition = draw(field_conditions())
+    if not draw(st.booleans()):
+        return condition
+    return {f"sub.{field}": operators for field, operators in condition.items()}
+
+
+@st.composite
+def field_conditions(draw):
     field = draw(st.sampled_from(sorted(FIELDS)))
     operator = draw(
         st.sampled_from(["eq", "$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$regex"])
@@ -93,9 +110,12 @@ def test_count_documents_equals_the_documents_read(coll, docs, query):
     coll.delete_many({})
     if docs:
         coll.insert_many([{"_id": number, **doc} for number, doc in enumerate(docs)])
-    expected = sum(1 for doc in docs if matches(doc, query))
+    matched = [number for number, doc in enumerate(docs) if matches(doc, query)]
+    expected = len(matched)
     assert coll.count_documents(query) == expected
     assert coll.count_documents(query, skip=1, limit=2) == max(0, min(expected - 1, 2))
+    if "sub." in repr(query):  # a find of a dotted path matches as its count does
+        assert sorted(doc["_id"] for doc in coll.find(query, {"_id": 1})) == matched
 
 
 _MISSING = object()
@@ -132,30 +152,44 @@ def _candidates(value) -> list:
     return [value, *value] if isinstance(value, list) else [value]
 
 
-def _equal(value, operand) -> bool:
+def _equal(values: list, operand) -> bool:
     if operand is None:
-        return value is _MISSING or any(item is None for item in _candidates(value))
-    return any(_same(item, operand) for item in _candidates(value))
+        return any(value is _MISSING or any(item is None for item in _candidates(value)) for value in values)
+    return any(_same(item, operand) for value in values for item in _candidates(value))
 
 
 RANGES = {"$gt": operator.gt, "$gte": operator.ge, "$lt": operator.lt, "$lte": operator.le}
 
 
-def _holds(value, name: str, operand) -> bool:
+def _holds(values: list, name: str, operand) -> bool:
+    """Whether the values a path reaches hold `name: operand`."""
     if name == "$eq":
-        return _equal(value, operand)
+        return _equal(values, operand)
     if name == "$ne":
-        return not _equal(value, operand)
+        return not _equal(values, operand)
     if name == "$in":
-        return any(_equal(value, item) for item in operand)
+        return any(_equal(values, item) for item in operand)
     if name == "$nin":
-        return not any(_equal(value, item) for item in operand)
+        return not any(_equal(values, item) for item in operand)
     if name == "$exists":
-        return (value is not _MISSING) == operand
+        return any(value is not _MISSING for value in values) == operand
+    items = [item for value in values for item in _candidates(value) if value is not _MISSING]
     if name == "$regex":
-        return any(isinstance(item, str) and re.search(operand, item) for item in _candidates(value))
+        return any(isinstance(item, str) and re.search(operand, item) for item in items)
     compare = RANGES[name]
-    return any(_ranged(item, operand, compare) for item in _candidates(value))
+    return any(_ranged(item, operand, compare) for item in items)
+
+
+def _reached(doc: dict, path: str) -> list:
+    """The values `field` or `sub.field` reaches: through a sub-document, or each sub-document
+    of an array (its other elements reach nothing); a path through a scalar or null is missing."""
+    head, _, field = path.partition(".")
+    value = doc.get(head, _MISSING)
+    if not field:
+        return [value]
+    if isinstance(value, list):
+        return [item.get(field, _MISSING) for item in value if isinstance(item, dict)]
+    return [value.get(field, _MISSING) if isinstance(value, dict) else _MISSING]
 
 
 def _ranged(item, operand, compare) -> bool:
@@ -181,12 +215,12 @@ def matches(doc: dict, query: dict) -> bool:
             if not {"$and": all(found), "$or": any(found), "$nor": not any(found)}[field]:
                 return False
             continue
-        value = doc.get(field, _MISSING)
+        reached = _reached(doc, field)
         operators = condition if isinstance(condition, dict) else {"$eq": condition}
         if "$options" in operators:
             flags = operators["$options"]
             operators = {"$regex": f"(?{flags}){operators['$regex']}" if flags else operators["$regex"]}
-        if not all(_holds(value, name, operand) for name, operand in operators.items()):
+        if not all(_holds(reached, name, operand) for name, operand in operators.items()):
             return False
     return True
 
