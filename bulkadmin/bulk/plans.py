@@ -16,7 +16,7 @@ import pymongo.errors
 from pymongo import InsertOne
 
 from bulkadmin.bulk.batching import Row
-from bulkadmin.bulk.results import BatchStat, BulkResult, FieldError, RowError, WriteConcernError
+from bulkadmin.bulk.results import VALIDATION_FAILED, BatchStat, BulkResult, FieldError, RowError, WriteConcernError
 from bulkadmin.bulk.specs import insert_request
 from bulkadmin.bulk.validation import RowInvalid, validate_documents
 from bulkadmin.core.documents import MongoModel, stored_key
@@ -97,7 +97,8 @@ class Tally:
     def reject(self, index: int, error: Exception) -> None:
         field_errors = getattr(error, "field_errors", ())
         field_name = getattr(error, "field", None)
-        self.errors.append(RowError(index, str(error), field=field_name, field_errors=field_errors))
+        code, kind = (error.code, error.kind) if isinstance(error, RowInvalid) else (VALIDATION_FAILED, "validation")
+        self.errors.append(RowError(index, str(error), code, kind, field_name, field_errors))
 
     def fail(self, index: int, write_error: dict[str, Any]) -> None:
         code = write_error.get("code", 0)

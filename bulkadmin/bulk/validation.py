@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import functools
 import math
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import chain
 from operator import attrgetter, itemgetter, methodcaller
 from typing import Any
 
-from bson import ObjectId
+import bson
+from bson import Decimal128, ObjectId, Timestamp
+from bson.binary import UuidRepresentation
+from bson.codec_options import CodecOptions
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
-from bulkadmin.bulk.results import FieldError
-from bulkadmin.core.documents import MongoModel, flatten_sub_documents, keep_int64, keep_int64_rows, to_storage
+from bulkadmin.bulk.results import VALIDATION_FAILED, FieldError
+from bulkadmin.core.documents import (
+    NOT_TEXT,
+    MongoModel,
+    flatten_sub_documents,
+    keep_int64,
+    keep_int64_rows,
+    to_storage,
+)
 from bulkadmin.core.exceptions import BulkAdminError, InvalidSpec
 from bulkadmin.core.messages import readable
 from bulkadmin.core.safety import validate_fields
@@ -30,6 +42,26 @@ class RowInvalid(BulkAdminError):
         self.field_errors = field_errors
         self.field = field_errors[0].field if field_errors else None
         super().__init__("; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in field_errors))
+
+    code: int = VALIDATION_FAILED
+    kind: str = "validation"  # a `RowError`'s kind: "validation" (rejected) or "write" (failed)
+
+
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024  # MongoDB's maxBsonObjectSize
+
+
+class DocumentTooLarge(RowInvalid):
+    """A valid document over MongoDB's 16 MiB limit: the server refuses its write (BadValue), so
+    the row counts as failed, in a dry run as in the real run; `.size` is its BSON size."""
+
+    code = 2  # BadValue, as MongoDB answers an insert over the limit
+    kind = "write"
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        limit = f"{MAX_DOCUMENT_BYTES:,} bytes (16 MiB)"
+        super().__init__((FieldError("", f"the document is {size:,} bytes in BSON, over MongoDB's limit of {limit}"),))
+        self.field = None
 
 
 def validate_document(model: type[MongoModel], item: Any) -> dict[str, Any]:
@@ -142,18 +174,21 @@ def _stored_batch(dumped: list[dict[str, Any]], fixed_fields: bool) -> list[dict
     plain values that are all storable (ASCII text, int64 integers, finite floats, naive or UTC
     datetimes) is cleared in a few calls for the whole batch; only the rows holding any other
     value go through `_stored_or_row_invalid` one by one. `fixed_fields`: every document has
-    the same fields (the model allows no extra ones)."""
+    the same fields (the model allows no extra ones). A document over 16 MiB is refused
+    (`refuse_too_large`), the batch's size bound summed column by column on the way."""
     if not dumped:
         return []
     names = dumped[0].keys()
     same = fixed_fields or all(map(names.__eq__, map(dict.keys, dumped)))
     if not same or not all(name.isascii() for name in names):
-        return [_stored_or_row_invalid(document) for document in dumped]
+        return refuse_too_large([_stored_or_row_invalid(document) for document in dumped])
     unsure: set[int] = set()
     datetimes: list[str] = []
+    bound = 5 * len(dumped)
     for name in names:
         column = list(map(itemgetter(name), dumped))
         kinds = set(map(type, column))
+        bound += (2 + len(name)) * len(column) + _column_bound(column, kinds)
         if not kinds <= _PLAIN:
             unsure.update(_unsure_rows(column, kinds))
         if dt.datetime in kinds:
@@ -170,7 +205,7 @@ def _stored_batch(dumped: list[dict[str, Any]], fixed_fields: bool) -> list[dict
             if type(value) is dt.datetime:
                 document[name] = value.replace(tzinfo=dt.UTC, microsecond=value.microsecond // 1000 * 1000)
         results.append(document)
-    return results
+    return results if bound <= MAX_DOCUMENT_BYTES else refuse_too_large(results)
 
 
 def _naive_milliseconds_made_utc(dumped: list[dict[str, Any]], name: str) -> bool:
@@ -287,7 +322,81 @@ def storable_or_row_invalid() -> Iterator[None]:
 
 def _storable(document: dict[str, Any]) -> dict[str, Any]:
     check_storable(document)
+    if _size_bound(document) > MAX_DOCUMENT_BYTES:
+        check_size(document)
     return document
+
+
+# Sizes: a cheap upper bound of a document's BSON size first (a batch's total, column by column,
+# then each row's), and `bson.encode` only for a document whose bound passes the limit.
+_BSON_OPTIONS: CodecOptions[Any] = CodecOptions(tz_aware=True, uuid_representation=UuidRepresentation.STANDARD)
+_FIXED_SIZE = frozenset(
+    {bool, type(None), int, float, ObjectId, dt.datetime, dt.date, bson.Int64, Decimal128, Timestamp}
+)
+_FIXED_OR_TEXT = _FIXED_SIZE | {str}
+_MOST_BYTES = 16  # of a value of a `_FIXED_SIZE` type (a Decimal128), or a UUID's binary
+_UNKNOWN = MAX_DOCUMENT_BYTES + 1  # a value whose size is not bounded here: the document is encoded
+
+
+def check_size(document: dict[str, Any]) -> None:
+    """Raise `DocumentTooLarge` when `document` (stored form) is over MongoDB's 16 MiB as BSON; a
+    document the driver cannot encode is left to its write to report."""
+    try:
+        size = len(bson.encode(document, codec_options=_BSON_OPTIONS))
+    except (bson.errors.InvalidDocument, OverflowError, ValueError, TypeError):
+        return
+    if size > MAX_DOCUMENT_BYTES:
+        raise DocumentTooLarge(size)
+
+
+def refuse_too_large(results: list[Any]) -> list[Any]:
+    """`results` (documents and `RowInvalid`s) with each document over 16 MiB as its
+    `DocumentTooLarge`; only a document whose size bound passes the limit is encoded."""
+    return [_sized(result) if type(result) is dict else result for result in results]
+
+
+def _sized(document: dict[str, Any]) -> dict[str, Any] | RowInvalid:
+    if _size_bound(document) <= MAX_DOCUMENT_BYTES:
+        return document
+    try:
+        check_size(document)
+    except DocumentTooLarge as error:
+        return error
+    return document
+
+
+def _column_bound(column: list[Any], kinds: set[type]) -> int:
+    """An upper bound of the BSON size of a column's values (`kinds`: their types)."""
+    if kinds <= _FIXED_SIZE:
+        return _MOST_BYTES * len(column)
+    if kinds == {str}:
+        return 5 * len(column) + 4 * sum(map(len, column))
+    if kinds <= _FIXED_OR_TEXT:  # text or nothing (an optional text field), say
+        return _MOST_BYTES * len(column) + 4 * sum(len(value) for value in column if type(value) is str)
+    return sum(map(_size_bound, column))
+
+
+def _size_bound(value: Any) -> int:
+    """An upper bound of `value`'s BSON size as a field's value (UTF-8 takes at most 4 bytes a
+    character); values of a validated document are nested 100 levels at most."""
+    kind = type(value)
+    if kind in _FIXED_SIZE:
+        return _MOST_BYTES
+    if kind is str:
+        return 5 + 4 * len(value)
+    if kind is dict or isinstance(value, Mapping):
+        return 5 + sum(2 + 4 * len(str(key)) + _size_bound(item) for key, item in value.items())
+    if kind is list or kind is tuple:
+        return 5 + sum(12 + _size_bound(item) for item in value)  # a key: up to 10 digits, type, NUL
+    if isinstance(value, bytes):  # bytes, bson.Binary
+        return 6 + len(value)
+    if kind is uuid.UUID:
+        return 5 + _MOST_BYTES
+    if isinstance(value, enum.Enum):
+        return _size_bound(value.value)
+    if isinstance(value, set | frozenset):
+        return _size_bound(list(value))
+    return _UNKNOWN
 
 
 def field_errors(error: PydanticValidationError) -> tuple[FieldError, ...]:
@@ -295,5 +404,7 @@ def field_errors(error: PydanticValidationError) -> tuple[FieldError, ...]:
     found = []
     for detail in error.errors():
         path = ".".join(str(part) for part in detail["loc"])
+        if detail["type"] == NOT_TEXT and detail["ctx"]["path"]:  # a value inside the field
+            path = f"{path}.{detail['ctx']['path']}" if path else detail["ctx"]["path"]
         found.append(FieldError("id" if path == "_id" else path, readable(detail)))
     return tuple(found)

@@ -15,9 +15,18 @@ from itertools import chain
 from operator import methodcaller
 from typing import Annotated, Any, ClassVar, get_args, get_origin
 
-from bson import Int64, ObjectId
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, WithJsonSchema
+from bson import Code, Int64, ObjectId
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
 
 from bulkadmin.core.exceptions import ImproperlyDeclared, InvalidSpec
 
@@ -61,6 +70,20 @@ class MongoModel(BaseModel):
 
     id: PyObjectId = Field(default_factory=ObjectId, alias="_id")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_non_text(cls, data: Any) -> Any:
+        """Binary data or JavaScript code given to a text field (at any depth of it) is refused:
+        pydantic's lax `str` would store bytes as text and code as a plain string. One call per
+        document; a document of plain values (a CSV row) is cleared in one set operation."""
+        if type(data) is not dict or _STORED_AS_IS.issuperset(map(type, data.values())):
+            return data
+        problem = not_text(cls, data)
+        if problem is not None:
+            path, message = problem
+            raise PydanticCustomError(NOT_TEXT, "{message}", {"message": message, "path": path})
+        return data
+
     def to_document(self) -> dict[str, Any]:
         """The document as stored: stored keys, BSON-ready values, `_id` included."""
         document: dict[str, Any] = to_storage(self.model_dump(by_alias=True))
@@ -70,6 +93,52 @@ class MongoModel(BaseModel):
     def from_document(cls, document: dict[str, Any]) -> MongoModel:
         """Build a model instance from a stored document."""
         return cls.model_validate(document)
+
+
+NOT_TEXT = "not_text"  # the type of pydantic's error for binary data or code given to a text field
+
+
+def not_text(annotation: Any, value: Any, path: str = "") -> tuple[str, str] | None:
+    """Where (a dotted path inside `value`, '' for the value itself) and why `value` holds binary
+    data or JavaScript code in a place `annotation` types as text (str, and not bytes); None when
+    it holds none."""
+    kind = type(value)
+    if kind in _STORED_AS_IS:
+        return None
+    annotation = unwrap_annotated(annotation)
+    if isinstance(value, bytes | Code):
+        if not _takes_text(annotation):
+            return None
+        return path, "a JavaScript code value, not text" if kind is Code else "binary data, not text"
+    model = _as_model(annotation) if isinstance(value, Mapping) else None
+    if model is not None:
+        for key, item in value.items():
+            info = model.model_fields.get(key) or _field_by_alias(model, key)
+            found = not_text(info.annotation, item, _join(path, key)) if info is not None else None
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        items = _item_type(annotation)
+        for position, item in enumerate(value if items is not None else ()):
+            found = not_text(items, item, _join(path, position))
+            if found is not None:
+                return found
+    return None
+
+
+def _takes_text(annotation: Any) -> bool:
+    """Whether `annotation` takes text and not bytes (`str`, `int | str`, `str | None`)."""
+    options = {unwrap_annotated(arg) for arg in get_args(annotation)} if get_args(annotation) else {annotation}
+    return str in options and bytes not in options
+
+
+def _item_type(annotation: Any) -> Any | None:
+    """The items' type of a list or tuple annotation (in a union too), or None."""
+    for option in (annotation, *get_args(annotation)):
+        option = unwrap_annotated(option)
+        if get_origin(option) in (list, tuple, set, frozenset) and get_args(option):
+            return get_args(option)[0]
+    return None
 
 
 def check_declaration(model: type[MongoModel]) -> None:

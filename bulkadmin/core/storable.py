@@ -24,15 +24,95 @@ _LEAVES = frozenset({str, int, float, bool, type(None), dt.datetime, ObjectId})
 _JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
-def loads_json(text: str, limit: int = MAX_DEPTH) -> Any:
+def loads_json(text: str, limit: int = MAX_DEPTH, *, unique_keys: bool = False) -> Any:
     """`json.loads(text)`, refusing (`InvalidSpec`) text that nests objects or arrays more than
-    `limit` levels deep before parsing it (Python's parser would recurse, then fail)."""
+    `limit` levels deep before parsing it (Python's parser would recurse, then fail). With
+    `unique_keys`, an object giving a key twice is refused too, naming its path (json.loads would
+    keep the last value silently)."""
     if text.count("[") + text.count("{") > limit and _json_depth_exceeds(text, limit):
-        raise InvalidSpec(f"nested deeper than {limit} levels (the limit).")
+        path = _json_deep_path(text, limit)
+        raise InvalidSpec(f"{path or 'value'}: nested deeper than {limit} levels (the limit).", field=path or None)
     try:
-        return json.loads(text)
+        return _UNIQUE_KEYS.decode(text) if unique_keys else json.loads(text)
     except RecursionError:
         raise InvalidSpec(f"nested deeper than {limit} levels (the limit).") from None
+    except _KeyTwice:
+        path = duplicate_key_path(json.loads(text, object_pairs_hook=MarkedObject.of))
+        raise InvalidSpec(f"{path}: {KEY_TWICE}.", field=path) from None
+
+
+KEY_TWICE = "the key appears twice in this object"
+
+
+class _KeyTwice(Exception):
+    """An object of the text gives a key twice (raised out of the parser, not a ValueError)."""
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        raise _KeyTwice
+    return document
+
+
+_UNIQUE_KEYS = json.JSONDecoder(object_pairs_hook=_unique_pairs)
+
+
+class MarkedObject(dict):  # type: ignore[type-arg]
+    """A JSON object as read, with the first key it gives twice as `.twice` (None: none); a
+    parser that sets its keys one by one (ijson's `map_type`) marks it as it reads."""
+
+    twice: str | None = None
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if self.twice is None and key in self:
+            self.twice = key
+        dict.__setitem__(self, key, value)
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, Any]]) -> MarkedObject:
+        marked = cls()
+        for key, value in pairs:
+            marked[key] = value
+        return marked
+
+
+def plain_unique(value: Any, path: str = "") -> Any:
+    """`value` (read with `MarkedObject`s) with plain dicts; `InvalidSpec` naming the path of the
+    first key an object gives twice."""
+    kind = type(value)
+    if kind is MarkedObject:
+        if value.twice is not None:
+            where = f"{path}.{value.twice}" if path else value.twice
+            raise InvalidSpec(f"{where}: {KEY_TWICE}.", field=where)
+        plain = dict(value)
+        if not _READ.isdisjoint(map(type, plain.values())):
+            for key, item in plain.items():
+                if type(item) in _READ:
+                    plain[key] = plain_unique(item, f"{path}.{key}" if path else key)
+        return plain
+    if kind is list and not _READ.isdisjoint(map(type, value)):
+        return [
+            plain_unique(item, f"{path}.{number}" if path else str(number)) if type(item) in _READ else item
+            for number, item in enumerate(value)
+        ]
+    return value
+
+
+_READ = frozenset({MarkedObject, list})
+
+
+def duplicate_key_path(value: Any, path: str = "") -> str:
+    """The dotted path of the first key (depth first) that an object of `value` gives twice, as
+    marked by the object type `value` was read with (`.twice`), or ''."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        node, where = stack.pop()
+        twice = getattr(node, "twice", None)
+        if twice is not None:
+            return f"{where}.{twice}" if where else twice
+        stack.extend(reversed(list(_children(node, where))))
+    return ""
 
 
 def _json_depth_exceeds(text: str, limit: int) -> bool:
@@ -46,6 +126,31 @@ def _json_depth_exceeds(text: str, limit: int) -> bool:
         elif bracket in ("]", "}"):
             depth -= 1
     return False
+
+
+_JSON_PLACES = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},:]')
+
+
+def _json_deep_path(text: str, limit: int) -> str:
+    """The dotted path of the first object or array of `text` nested more than `limit` levels
+    deep (as `check_depth` names it), read from the tokens alone: it cannot be parsed."""
+    places: list[list[Any]] = []  # per open container: [kind, key or index]
+    last = ""
+    for token in _JSON_PLACES.finditer(text):
+        mark = token.group()
+        if mark in ("[", "{"):
+            if len(places) == limit:
+                return ".".join(str(place[1]) for place in places)
+            places.append([mark, 0 if mark == "[" else ""])
+        elif mark in ("]", "}"):
+            places.pop()
+        elif mark == ":" and places:
+            places[-1][1] = json.loads(last)
+        elif mark == "," and places and places[-1][0] == "[":
+            places[-1][1] += 1
+        elif mark.startswith('"'):
+            last = mark
+    return ""
 
 
 def check_depth(value: Any, limit: int = MAX_DEPTH) -> None:
@@ -68,8 +173,7 @@ def check_storable(document: Any) -> None:
     that is not valid Unicode (a lone surrogate such as `\\udc80`)."""
     if _all_storable(document):
         return
-    path = _path_to(document, lambda node, depth: bool(_problem(node)) or _bad_keys(node))
-    node = _at(document, path)
+    path, node = _path_and_node(document, lambda node, depth: bool(_problem(node)) or _bad_keys(node))
     problem = _problem(node) or f"a field name is not valid Unicode ({_bad_key(node)!r})."
     raise InvalidSpec(f"{path or 'value'}: {problem}", field=path or None)
 
@@ -135,13 +239,18 @@ def _is_container(value: Any) -> bool:
 
 def _path_to(root: Any, wanted: Any) -> str:
     """The dotted path of the first node (depth-first) for which `wanted(node, level)` holds."""
+    return _path_and_node(root, wanted)[0]
+
+
+def _path_and_node(root: Any, wanted: Any) -> tuple[str, Any]:
+    """`_path_to` and the node found (the root when none is)."""
     stack: list[tuple[Any, str, int]] = [(root, "", 1)]
     while stack:
         node, path, level = stack.pop()
         if wanted(node, level):
-            return path
+            return path, node
         stack.extend(reversed([(child, key, level + 1) for child, key in _children(node, path)]))
-    return ""
+    return "", root
 
 
 def _children(value: Any, path: str) -> Iterator[tuple[Any, str]]:
@@ -152,10 +261,3 @@ def _children(value: Any, path: str) -> Iterator[tuple[Any, str]]:
     else:
         return iter(())
     return ((item, f"{path}.{key}" if path else str(key)) for key, item in items)
-
-
-def _at(root: Any, path: str) -> Any:
-    node = root
-    for part in path.split(".") if path else ():
-        node = node[int(part)] if isinstance(node, list | tuple) else node[part]
-    return node

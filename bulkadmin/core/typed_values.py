@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
-from bulkadmin.core.documents import keep_int64, to_storage
+from bulkadmin.core.documents import keep_int64, not_text, to_storage
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.field_paths import LIST, item_type, single_kind
 from bulkadmin.core.messages import readable
@@ -19,7 +19,11 @@ _adapters: dict[Any, TypeAdapter[Any]] = {}
 
 def coerce(annotation: Any, value: Any, path: str, operator: str | None = None) -> Any:
     """`value` validated against `annotation` (None: free-form), in stored form; an Int64 given
-    to an int field stays an Int64."""
+    to an int field stays an Int64; binary data or JavaScript code given to text is refused."""
+    problem = None if annotation is None else not_text(annotation, value)
+    if problem is not None:
+        where = f"{path}.{problem[0]}" if problem[0] else path
+        raise InvalidSpec(f"{where}: {problem[1]}.", field=where, operator=operator)
     try:
         stored = to_storage(value if annotation is None else adapter(annotation).validate_python(value))
         if annotation is not None:

@@ -146,7 +146,8 @@ class BatchWriter:
                     continue
                 found = checked.field_errors
                 message = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in found)
-                failures.append((record, row_error(record, message, found[0].field)))
+                code = checked.code if checked.kind == "write" else None  # a document over 16 MiB fails
+                failures.append((record, row_error(record, message, found[0].field, code=code)))
                 if self.ordered:
                     break
             problems = self._duplicates([doc for doc, _ in valid])

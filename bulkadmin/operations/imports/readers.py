@@ -28,7 +28,7 @@ from bson.binary import UuidRepresentation
 from bson.errors import BSONError
 
 from bulkadmin.core.exceptions import InvalidSpec
-from bulkadmin.core.storable import check_depth, loads_json
+from bulkadmin.core.storable import MarkedObject, check_depth, loads_json, plain_unique
 from bulkadmin.operations.imports.limits import ReadLimits, bounded_lines
 from bulkadmin.operations.imports.sources import (
     ImportFileError,
@@ -283,9 +283,9 @@ class NdjsonReader:
                 )
                 continue
             try:
-                value = loads_json(text)
+                value = loads_json(text, unique_keys=True)
             except InvalidSpec as error:
-                yield Record(number, line_number, text, str(error))
+                yield Record(number, line_number, text, str(error), error.field)
                 continue
             except ValueError as error:
                 message = getattr(error, "msg", str(error))
@@ -329,9 +329,9 @@ class JsonReader:
             return
         number = 0
         try:
-            for value in ijson.items(self.stream, "item", use_float=True):
+            for value in ijson.items(self.stream, "item", use_float=True, map_type=MarkedObject):
                 number += 1
-                yield object_record(number, None, value, extended=self.extended)
+                yield unique_object_record(number, value, extended=self.extended)
         except (ijson.JSONError, UnicodeDecodeError) as error:
             failure = ImportFileError(f"Invalid JSON after item {number}: {_first_line(error)}.")
             if self.source.path is None:
@@ -348,10 +348,11 @@ class JsonReader:
         self.source.on_close(raw.close)
         number = 0
         try:
-            for value in ijson.get_backend("python").items(self._utf8(raw), "item", use_float=True):
+            items = ijson.get_backend("python").items(self._utf8(raw), "item", use_float=True, map_type=MarkedObject)
+            for value in items:
                 number += 1
                 if number > done:
-                    yield object_record(number, None, value, extended=self.extended)
+                    yield unique_object_record(number, value, extended=self.extended)
         except (ijson.JSONError, UnicodeDecodeError) as error:
             if number <= done:
                 raise failure from None
@@ -397,6 +398,20 @@ def object_record(number: int, line: int | None, value: Any, *, extended: bool) 
         return Record(number, line, {key: _from_extended(item, key) for key, item in value.items()})
     except InvalidSpec as error:
         return Record(number, line, value, str(error), error.field)
+
+
+def unique_object_record(number: int, value: Any, *, extended: bool) -> Record:
+    """`object_record` of an item read with `MarkedObject`s: a rejection naming the first key an
+    object gives twice, at any depth."""
+    try:
+        try:
+            plain = plain_unique(value)
+        except RecursionError:  # nested far past MongoDB's limit: say so, naming the path
+            check_depth(value)
+            raise
+    except InvalidSpec as error:
+        return Record(number, None, value, str(error), error.field)
+    return object_record(number, None, plain, extended=extended)
 
 
 # json_util's error for a date Python cannot hold advises pymongo's codec options: say what is wrong.
