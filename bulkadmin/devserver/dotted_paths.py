@@ -16,7 +16,9 @@ element iterator does:
 - an array reached by the last component matches through its elements or as a whole.
 
 Values compare within MongoDB's type brackets (numbers of every type by value, NaN equal to
-NaN and in no range). Conditions with other operators stay with neosqlite.
+NaN and in no range). A find, update or delete comparing a field with a Decimal128, NaN or an
+infinity is matched here too (neosqlite could not bind a Decimal128, nor find a NaN). Conditions
+with other operators stay with neosqlite.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import functools
+import math
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -69,6 +72,25 @@ def holds_dotted(query: Any) -> bool:
         is_dotted(key) or (key in _LOGICAL and isinstance(value, list) and any(holds_dotted(v) for v in value))
         for key, value in query.items()
     )
+
+
+def _holds_stored_number(value: Any) -> bool:
+    """Whether a condition compares with a Decimal128, NaN or an infinity (stored as tagged
+    objects, which neosqlite's finds could neither bind nor compare)."""
+    if isinstance(value, Decimal128) or (isinstance(value, float) and not math.isfinite(value)):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_stored_number(item) for item in value.values())
+    return isinstance(value, list) and any(_holds_stored_number(item) for item in value)
+
+
+def _claimed(key: str, value: Any) -> bool:
+    """Whether a filter's `key: value` is matched here in finds, updates and deletes."""
+    return holds_dotted({key: value}) or (key != "_id" and _holds_stored_number(value))
+
+
+def claims(query: Any) -> bool:
+    return isinstance(query, dict) and any(_claimed(key, value) for key, value in query.items())
 
 
 # --- the path walk ------------------------------------------------------------------------
@@ -306,12 +328,13 @@ def clause_or_none(query: dict[str, Any]) -> Clause | None:
 
 
 def split(query: dict[str, Any]) -> tuple[list[Clause], dict[str, Any]] | None:
-    """The SQL of `query`'s conditions on dotted paths (and of logical operators holding one),
-    and the rest of it; None when one of them is not matched here."""
+    """The SQL of `query`'s conditions on dotted paths (and of logical operators holding one)
+    and on Decimal128s, NaN or infinities, and the rest of it; None when one of them is not
+    matched here."""
     clauses: list[Clause] = []
     rest: dict[str, Any] = {}
     for key, value in query.items():
-        if not holds_dotted({key: value}):
+        if not _claimed(key, value):
             rest[key] = value
             continue
         found = clause_or_none({key: value})
@@ -332,4 +355,4 @@ def install() -> None:
         return connection
 
     NeoSQLiteHandler._open_db_conn = open_with_functions
-    split_filters.install(holds_dotted, split)
+    split_filters.install(claims, split)
