@@ -95,3 +95,18 @@ def write_xlsx_shared(path: Path, rows: Iterable[list]) -> Path:
                 table.write(f"<si><t>{escape(text)}</t></si>".encode())
             table.write(b"</sst>")
     return path
+
+
+def counts(result) -> tuple[int, ...]:
+    """An import's rows read, inserted, updated, unchanged, deleted, rejected and failed (checked
+    to add up)."""
+    numbers = (
+        result.counts.inserted,
+        result.counts.updated,
+        result.counts.unchanged,
+        result.counts.deleted,
+        result.counts.rejected,
+        result.failed,
+    )
+    assert result.rows == sum(numbers)
+    return (result.rows, *numbers)

@@ -13,27 +13,13 @@ from bulkadmin.jobs.imports import import_file
 from bulkadmin.models import Job
 from bulkadmin.operations.imports import ImportFileError
 from project.collections import User
-from tests.imports.conftest import CORPUS
+from tests.imports.conftest import CORPUS, counts
 
 pytestmark = pytest.mark.django_db
 
 
 def run(name: str, **options):
     return import_file(model=User, source=CORPUS / name, **options)
-
-
-def counts(result) -> tuple[int, ...]:
-    """rows read, inserted, updated, unchanged, deleted, rejected, failed"""
-    numbers = (
-        result.counts.inserted,
-        result.counts.updated,
-        result.counts.unchanged,
-        result.counts.deleted,
-        result.counts.rejected,
-        result.failed,
-    )
-    assert result.rows == sum(numbers)
-    return (result.rows, *numbers)
 
 
 def errors(result) -> list[tuple]:

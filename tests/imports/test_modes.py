@@ -17,22 +17,9 @@ from bulkadmin.operations.imports import ImportFileError, ImportOptions
 from bulkadmin.operations.imports.errors import KEPT_ERRORS
 from project.collections import FileRecord, User
 from tests.factories import users
-from tests.imports.conftest import user_rows, write_csv
+from tests.imports.conftest import counts, user_rows, write_csv
 
 pytestmark = pytest.mark.django_db
-
-
-def counts(result) -> tuple[int, ...]:
-    numbers = (
-        result.counts.inserted,
-        result.counts.updated,
-        result.counts.unchanged,
-        result.counts.deleted,
-        result.counts.rejected,
-        result.failed,
-    )
-    assert result.rows == sum(numbers)
-    return (result.rows, *numbers)
 
 
 def test_merge_sets_only_the_files_fields_and_blanks_become_defaults(db, tmp_path):

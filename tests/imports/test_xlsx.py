@@ -16,25 +16,12 @@ from bulkadmin.operations.imports.formats import formats, open_reader
 from bulkadmin.operations.imports.readers import ReadOptions
 from bulkadmin.operations.imports.sources import open_source
 from project.collections import User
-from tests.imports.conftest import write_csv, write_xlsx, write_xlsx_shared
+from tests.imports.conftest import counts, write_csv, write_xlsx, write_xlsx_shared
 
 pytestmark = pytest.mark.django_db
 
 HEADER = ["name", "email", "age", "discount", "is_active", "created_at", "tags"]
 WHEN = dt.datetime(2024, 5, 6, 7, 8, 9)
-
-
-def counts(result) -> tuple[int, ...]:
-    numbers = (
-        result.counts.inserted,
-        result.counts.updated,
-        result.counts.unchanged,
-        result.counts.deleted,
-        result.counts.rejected,
-        result.failed,
-    )
-    assert result.rows == sum(numbers)
-    return (result.rows, *numbers)
 
 
 def read(path, sheet: str = ""):
