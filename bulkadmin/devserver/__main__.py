@@ -8,6 +8,7 @@ from nx_27017.handler import NeoSQLiteHandler
 from nx_27017.nx_27017 import main
 
 from bulkadmin.devserver import (
+    counts,
     date_filters,
     document_ids,
     dotted_paths,
@@ -31,7 +32,7 @@ def install() -> None:
     object_ids.install()
     object_id_fields.install()
     document_ids.install()
-    dotted_paths.install()
+    dotted_paths.install(counts.prepare)
     null_filters.install()
     date_filters.install()
     writes.install()

@@ -344,14 +344,16 @@ def split(query: dict[str, Any]) -> tuple[list[Clause], dict[str, Any]] | None:
     return clauses, rest
 
 
-def install() -> None:
+def install(prepare_connection: Callable[[Any], None] = prepare) -> None:
     """Match dotted-path conditions with `path_matches` in finds, updates, deletes and
-    aggregations, on every connection the server opens."""
+    aggregations; every connection the server opens gets its SQL functions from
+    `prepare_connection` (the counts' `prepare`, which holds these too: date filters in finds use
+    the counts' SQL)."""
     open_db_conn = NeoSQLiteHandler._open_db_conn
 
     def open_with_functions(self: NeoSQLiteHandler, db_name: str) -> Connection:
         connection = open_db_conn(self, db_name)
-        prepare(connection.db)
+        prepare_connection(connection.db)
         return connection
 
     NeoSQLiteHandler._open_db_conn = open_with_functions

@@ -40,3 +40,15 @@ def test_a_date_filter_with_a_sort_and_a_limit_reads_in_order(coll):
     seed(coll)
     found = coll.find({"at": {"$gte": NOON}}).sort("at", -1).limit(3)
     assert [doc["_id"] for doc in found] == [1500, 700, 501]
+
+
+def test_a_date_filter_beside_a_number_range_is_answered_by_find_update_and_delete(coll):
+    """Such a filter is translated with the counts' SQL, whose number comparisons call a SQL
+    function: every connection of the server must have it, not only the counts'."""
+    coll.insert_many([{"_id": ms, "at": at(ms), "age": ms % 50} for ms in (0, 5, 499, 500, 501, 700)])
+    cutoff = {"age": {"$lt": 30}, "at": {"$lt": at(600)}}
+    assert sorted(doc["_id"] for doc in coll.find(cutoff)) == [0, 5, 500, 501]
+    assert coll.count_documents(cutoff) == 4
+    assert coll.update_many(cutoff, {"$set": {"young": True}}).modified_count == 4
+    assert coll.delete_many(cutoff).deleted_count == 4
+    assert sorted(doc["_id"] for doc in coll.find()) == [499, 700]
