@@ -19,7 +19,7 @@ from collections.abc import Collection, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-MEMORY_KEYS = 50_000  # keys held in memory (about 100 bytes each) before they move to disk
+MEMORY_KEYS = 25_000  # keys in memory (about 100 bytes each; twice that while written) before they go to disk
 CACHE_KIB = 8_192  # SQLite's page cache for the file
 MARK_BITS = 1 << 24  # the bitmap of keys on disk (2 MB): a key not marked is not on disk
 _CHUNK = 900  # keys per statement, under SQLite's smallest limit on parameters (999)
