@@ -3,7 +3,7 @@
 The next batch is prepared (read, validated, shaped) in the calling thread while one writer
 thread writes the previous one: at most one batch is in flight, and each written batch is
 settled (counted, checkpointed, reported) in the calling thread, in order, before the next one
-is sent.
+is sent. While batches run, the garbage collector leaves the older objects alone (`frozen_heap`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from typing import TypeVar
+
+from bulkadmin.core.heap import frozen_heap
 
 Batch = TypeVar("Batch")
 Prepared = TypeVar("Prepared")
@@ -37,6 +39,7 @@ def pipelined(
     in the calling thread (no thread), for batches a thread would only slow down."""
     in_flight: tuple[Prepared, Future[Written]] | None = None
     with ExitStack() as stack:
+        stack.enter_context(frozen_heap())
         send = _write_now if inline else stack.enter_context(_writer_thread(name)).submit
         try:
             for batch in batches:

@@ -66,7 +66,7 @@ def outcomes(result) -> list[tuple[int, str, str | None]]:
 
 @pytest.fixture
 def readings_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(key_set, "MEMORY_KEYS", 1_000)  # the file's keys spill to disk, again and again
+    monkeypatch.setattr(key_set, "_CHUNK", 100)  # a batch's keys go to the key file in several statements
     rows = reading_rows()
     return write_csv(tmp_path / "readings.csv", "serial,count,level,taken", [",".join(row) for row in rows])
 

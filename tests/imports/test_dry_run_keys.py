@@ -162,14 +162,14 @@ def test_a_compound_key_with_a_null_part_is_a_key_like_any_other(db, tmp_path):
     assert counts(dry) == counts(real) == {**dict.fromkeys(COUNTED, 0), "rows": 4, "inserted": 2, "failed": 2}
 
 
-def test_a_dry_run_spilling_its_keys_to_a_file_counts_the_same_and_deletes_it(db, tmp_path, monkeypatch):
+def test_a_dry_run_keeping_its_keys_in_a_file_counts_the_same_and_deletes_it(db, tmp_path, monkeypatch):
     bulk_insert(User, users(2, start=55), db=db)
     path = repeats_file(tmp_path)
     spill_dir = tmp_path / "spill"
     spill_dir.mkdir()
     seen: list[list[str]] = []  # the folder's files after each batch
     with monkeypatch.context() as patch:
-        patch.setattr(key_set, "MEMORY_KEYS", 7)
+        patch.setattr(key_set, "_CHUNK", 7)
         patch.setattr("tempfile.tempdir", str(spill_dir))
         dry = run_import(
             model=User,

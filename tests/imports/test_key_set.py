@@ -1,12 +1,12 @@
-"""The dry run's key set: keys past its bound move to a temporary SQLite file, are still found
-there, and the file is deleted on close."""
+"""The dry run's key set: keys kept in a temporary SQLite file, one table per kind of key; a batch's
+new keys are told from those held before in one statement; text and bytes are never equal; the
+file is deleted on close."""
 
 from __future__ import annotations
 
 import pytest
 
-from bulkadmin.operations.imports import key_set
-from bulkadmin.operations.imports.key_set import SpillingKeySet
+from bulkadmin.operations.imports.key_set import FileKeySet
 
 KEYS = [bytes([number]) * 16 for number in range(12)]
 
@@ -18,47 +18,51 @@ def spill_dir(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_keys_past_the_bound_move_to_a_file_and_are_found_there(spill_dir):
-    keys = SpillingKeySet(memory_keys=4)
-    keys.add(KEYS[:3])
-    assert (keys.path, keys.on_disk, len(keys.recent)) == (None, 0, 3)
-    keys.add(KEYS[3:6])
-    assert (keys.on_disk, len(keys.recent)) == (6, 0)
-    assert keys.path is not None and keys.path in list(spill_dir.iterdir())
-    assert all(path.name.startswith(keys.path.name) for path in spill_dir.iterdir())  # with its log
-    keys.add(KEYS[6:9])
-    assert (keys.on_disk, len(keys.recent)) == (6, 3)
-    assert keys.found(KEYS) == set(KEYS[:9])
-    assert keys.found(KEYS[9:]) == set()
-    keys.close()
-    assert list(spill_dir.iterdir()) == []
-    assert keys.found(KEYS) == set()
-
-
-def test_keys_sharing_a_bit_of_the_on_disk_bitmap_are_told_apart_by_the_file(spill_dir, monkeypatch):
-    monkeypatch.setattr(key_set, "MARK_BITS", 8)  # every key shares a bit with some other
-    keys = SpillingKeySet(memory_keys=2)
-    keys.add(KEYS[:6])
-    keys.add(KEYS[6:7])
-    assert keys.on_disk == 6
-    assert keys.found(KEYS) == set(KEYS[:7])
-    keys.close()
-    assert list(spill_dir.iterdir()) == []
-
-
-def test_closing_a_set_that_never_spilled_leaves_no_file(spill_dir):
-    keys = SpillingKeySet(memory_keys=100)
-    keys.add(KEYS)
-    assert keys.found(KEYS[::2]) == set(KEYS[::2])
+def test_new_keys_are_told_from_those_held_before_and_the_file_goes_on_close(spill_dir):
+    keys = FileKeySet()
+    assert keys.add_new(0, KEYS[:6]) == set(KEYS[:6])
+    assert keys.path is not None and list(spill_dir.iterdir()) == [keys.path]
+    assert keys.add_new(0, KEYS[4:9]) == set(KEYS[6:9])
+    assert keys.add_new(0, KEYS) == set(KEYS[9:])
+    assert keys.add_new(0, KEYS) == set()
     keys.close()
     assert (keys.path, list(spill_dir.iterdir())) == (None, [])
 
 
-def test_keys_on_their_way_to_the_file_are_found_batch_after_batch(spill_dir):
-    keys = SpillingKeySet(memory_keys=2)
-    for start in range(0, 12, 3):
-        keys.add(KEYS[start : start + 3])  # each add moves the keys held to the file
-        assert keys.found(KEYS) == set(KEYS[: start + 3])
-    assert keys.on_disk == 12
+def test_each_kind_of_key_is_held_apart(spill_dir):
+    keys = FileKeySet()
+    assert keys.add_new(0, ["a@example.com", "b@example.com"]) == {"a@example.com", "b@example.com"}
+    assert keys.add_new(1, ["a@example.com"]) == {"a@example.com"}
+    assert keys.add_new(0, ["a@example.com", "c@example.com"]) == {"c@example.com"}
     keys.close()
-    assert list(spill_dir.iterdir()) == []
+
+
+def test_text_and_bytes_of_the_same_characters_are_different_keys(spill_dir):
+    keys = FileKeySet()
+    assert keys.add_new(0, ["abc"]) == {"abc"}
+    assert keys.add_new(0, [b"abc"]) == {b"abc"}
+    assert keys.add_new(0, ["abc", b"abc", "ABC"]) == {"ABC"}
+    keys.close()
+
+
+def test_discarded_keys_are_new_again(spill_dir):
+    keys = FileKeySet()
+    keys.add_new(0, KEYS[:4])
+    keys.discard(0, KEYS[1:3])
+    keys.discard(5, KEYS)  # a kind never added: nothing to do
+    assert keys.add_new(0, KEYS[:4]) == set(KEYS[1:3])
+    keys.close()
+
+
+def test_a_batch_larger_than_one_statement_is_counted_whole(spill_dir, monkeypatch):
+    monkeypatch.setattr("bulkadmin.operations.imports.key_set._CHUNK", 5)
+    keys = FileKeySet()
+    assert keys.add_new(0, KEYS) == set(KEYS)
+    assert keys.add_new(0, [*KEYS[::3], b"x" * 16]) == {b"x" * 16}
+    keys.close()
+
+
+def test_closing_a_set_never_used_leaves_no_file(spill_dir):
+    keys = FileKeySet()
+    keys.close()
+    assert (keys.path, list(spill_dir.iterdir())) == (None, [])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from pymongo.database import Database
@@ -71,15 +72,23 @@ class BatchWriter:
             **options,
         )
 
-    def write(self, docs: list[dict[str, Any]], owners: list[Record]) -> tuple[dict[str, int], Failures]:
-        """Write (or, in a dry run, check) one batch; return its counts and its bad rows."""
+    @property
+    def validates_first(self) -> bool:
+        """Whether batches are `validate`d before they are written: in a dry-run insert."""
+        return self.mode == "insert" and self.dry_run
+
+    def write(
+        self, docs: list[dict[str, Any]], owners: list[Record], validated: Validated | None = None
+    ) -> tuple[dict[str, int], Failures]:
+        """Write (or, in a dry run, check) one batch, `validated` already in a dry-run insert;
+        return its counts and its bad rows."""
         counts = dict.fromkeys(WRITE_COUNTS, 0)
+        if self.validates_first:
+            return self._validate_only(validated or self.validate(docs, owners), counts)
         if self.check_replayed and docs:
             docs, owners, counts["inserted"] = self._skip_replayed(docs, owners)
         if not docs:
             return counts, []
-        if self.mode == "insert" and self.dry_run:
-            return self._validate_only(docs, owners, counts)
         if self.mode == "insert":
             result = self._insert(docs)
             counts["inserted"] += result.inserted
@@ -128,33 +137,37 @@ class BatchWriter:
             return f"duplicate key ({keys}): already in the collection or earlier in the file"
         return error.message
 
-    def _validate_only(
-        self, docs: list[dict[str, Any]], owners: list[Record], counts: dict[str, int]
-    ) -> tuple[dict[str, int], Failures]:
-        """A dry-run insert: validation with the model, then the unique keys a real insert would
-        refuse (already stored, or earlier in the file); nothing is written."""
-        failures: Failures = []
-        valid: list[tuple[dict[str, Any], Record]] = []
-        # what a write checks, storability included; the batch in one call
+    def validate(self, docs: list[dict[str, Any]], owners: list[Record]) -> Validated:
+        """A dry-run insert's validation of one batch with the model, storability included, in
+        one call for the batch (CPU work: run where the batch is prepared, while the previous
+        one's keys are checked)."""
+        validated = Validated()
         results = validate_documents(self.model, docs)
         if set(map(type, results)) == {dict}:  # every row valid, the usual batch: not looked at one by one
-            valid, problems = list(zip(results, owners, strict=True)), self._duplicates(results)  # type: ignore[arg-type]
-        else:
-            for checked, record in zip(results, owners, strict=True):
-                if not isinstance(checked, RowInvalid):
-                    valid.append((checked, record))
-                    continue
-                found = checked.field_errors
-                message = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in found)
-                code = checked.code if checked.kind == "write" else None  # a document over 16 MiB fails
-                failures.append((record, row_error(record, message, found[0].field, code=code)))
-                if self.ordered:
-                    break
-            problems = self._duplicates([doc for doc, _ in valid])
+            validated.docs, validated.owners = results, owners  # type: ignore[assignment]
+            return validated
+        for checked, record in zip(results, owners, strict=True):
+            if not isinstance(checked, RowInvalid):
+                validated.docs.append(checked)
+                validated.owners.append(record)
+                continue
+            found = checked.field_errors
+            message = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in found)
+            code = checked.code if checked.kind == "write" else None  # a document over 16 MiB fails
+            validated.failures.append((record, row_error(record, message, found[0].field, code=code)))
+            if self.ordered:
+                break
+        return validated
+
+    def _validate_only(self, validated: Validated, counts: dict[str, int]) -> tuple[dict[str, int], Failures]:
+        """A dry-run insert of a validated batch: the unique keys a real insert would refuse
+        (already stored, or earlier in the file); nothing is written."""
+        failures = validated.failures
+        problems = self._duplicates(validated.docs) if validated.docs else []
         if problems.count(None) == len(problems):  # no duplicate key
             counts["inserted"] += len(problems)
             return counts, failures[:1] if self.ordered else failures
-        for (_, record), problem in zip(valid, problems, strict=True):
+        for record, problem in zip(validated.owners, problems, strict=True):
             if problem is None:
                 counts["inserted"] += 1
                 continue
@@ -211,6 +224,16 @@ class BatchWriter:
             return True
         given = [key for key in document if key in row or _named_in(self.model, key, row)]
         return all(to_storage(stored.get(key)) == document[key] for key in given)
+
+
+@dataclass
+class Validated:
+    """A dry-run insert batch after validation: its valid rows' stored forms, the records they
+    come from, and the rows refused (up to the first, when the import stops on errors)."""
+
+    docs: list[dict[str, Any]] = field(default_factory=list)
+    owners: list[Record] = field(default_factory=list)
+    failures: Failures = field(default_factory=list)
 
 
 def _named_in(model: type[MongoModel], key: str, row: dict[str, Any]) -> bool:

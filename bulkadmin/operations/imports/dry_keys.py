@@ -1,16 +1,17 @@
 """What a real insert's unique indexes would refuse, found by an insert-mode dry run without
 writing anything: keys already stored (one read per batch and unique key, `$in` on its values;
-none while the collection is empty, as before a first import) and keys repeated in the file (a
-16-byte digest of each key taken, kept in the process by a `SpillingKeySet`, which moves to a
-temporary SQLite file past a bound: memory stays flat whatever the file's size, and nothing is
-written to the server). A batch without any duplicate, the usual one, is settled with set
-operations on its digests, not row by row.
+none while the collection is empty, as before a first import) and keys repeated in the file
+(each key taken is kept in a `FileKeySet`, a temporary SQLite file whose memory stays flat
+whatever the file's size; nothing is written to the server). A key is kept as its text when it
+is one text field, the usual one, else as a 16-byte digest of its canonical form. A batch
+without any duplicate, the usual one, is settled with set operations, not row by row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import time
 from collections.abc import Iterable
 from decimal import Decimal
@@ -22,9 +23,10 @@ from pymongo.database import Database
 
 from bulkadmin.core.documents import MongoModel, get_path
 from bulkadmin.core.registry import index_models
-from bulkadmin.operations.imports.key_set import SpillingKeySet
+from bulkadmin.operations.imports.key_set import FileKeySet
 
 Key = tuple[Any, ...]
+Claim = str | bytes  # what stands for a key: its text, or a digest
 RECHECK_EMPTY = 1.0  # seconds: how long a collection found empty is taken to stay empty
 
 
@@ -40,7 +42,7 @@ class DuplicateKeys:
         ]
         self.keys.append(("_id",))
         self.names = [", ".join("id" if path == "_id" else path for path in paths) for paths in self.keys]
-        self.seen = SpillingKeySet()
+        self.seen = FileKeySet()
         self.holds_documents = False  # whether the collection was found to hold any document
         self._empty_at: float | None = None  # when it was last found empty
 
@@ -48,45 +50,50 @@ class DuplicateKeys:
         """For each stored-form document in file order: why a real insert would refuse it as a
         duplicate, or None (its keys are then taken, as the real insert would take them)."""
         columns = [self._column(paths, documents) for paths in self.keys]
-        claims = [_claims(number, column) for number, column in enumerate(columns)]
+        claims = [_claims(column) for column in columns]
         stored = self._stored(columns, claims)
-        given = [claim for column in claims for claim in column if claim is not None]
-        distinct = set(given)
-        earlier = self.seen.found(distinct)
-        if not stored and not earlier and len(distinct) == len(given):  # no duplicate: the usual batch
-            self.seen.add(distinct)
+        given = [[claim for claim in column if claim is not None] for column in claims]
+        distinct = [set(column) for column in given]
+        new = [self.seen.add_new(kind, keys) if keys else set() for kind, keys in enumerate(distinct)]
+        earlier = [keys - added for keys, added in zip(distinct, new, strict=True)]
+        repeated = any(len(keys) != len(column) for keys, column in zip(distinct, given, strict=True))
+        if not any(stored) and not any(earlier) and not repeated:  # no duplicate: the usual batch
             return [None] * len(documents)
         problems: list[str | None] = []
-        taken: list[bytes] = []
+        taken: list[set[Claim]] = [set() for _ in self.keys]
         for row in zip(*claims, strict=True):
             problem = self._problem(row, stored, earlier)
             if problem is None:
-                fresh = [claim for claim in row if claim is not None]
-                earlier.update(fresh)
-                taken.extend(fresh)
+                for kind, claim in enumerate(row):
+                    if claim is not None:
+                        earlier[kind].add(claim)
+                        taken[kind].add(claim)
             problems.append(problem)
-        self.seen.add(taken)
+        for kind, added in enumerate(new):
+            self.seen.discard(kind, added - taken[kind])  # keys of rows refused are not taken
         return problems
 
     def close(self) -> None:
-        """Forget the file's keys (and delete the file they spilled to)."""
+        """Forget the file's keys (and delete the file they are kept in)."""
         self.seen.close()
 
-    def _problem(self, claims: tuple[bytes | None, ...], stored: set[bytes], earlier: set[bytes]) -> str | None:
-        for number, claim in enumerate(claims):
+    def _problem(
+        self, claims: tuple[Claim | None, ...], stored: list[set[Claim]], earlier: list[set[Claim]]
+    ) -> str | None:
+        for kind, claim in enumerate(claims):
             if claim is None:
                 continue
-            if claim in stored:
-                return f"duplicate key ({self.names[number]}): already in the collection"
-            if claim in earlier:
-                return f"duplicate key ({self.names[number]}): earlier in the file"
+            if claim in stored[kind]:
+                return f"duplicate key ({self.names[kind]}): already in the collection"
+            if claim in earlier[kind]:
+                return f"duplicate key ({self.names[kind]}): earlier in the file"
         return None
 
-    def _stored(self, columns: list[list[Key | None]], claims: list[list[bytes | None]]) -> set[bytes]:
+    def _stored(self, columns: list[list[Key | None]], claims: list[list[Claim | None]]) -> list[set[Claim]]:
         """The batch's claims that stored documents hold: one read per unique key the batch
         gives values for, `$in` on its values (for a compound key, `$in` on each field's values,
         a superset of which only the documents matching a whole key are kept)."""
-        stored: set[bytes] = set()
+        stored: list[set[Claim]] = [set() for _ in self.keys]
         if not self._holds_documents():
             return stored
         for number, paths in enumerate(self.keys):
@@ -98,9 +105,9 @@ class DuplicateKeys:
             else:
                 query = {path: {"$in": _distinct(key[n] for key in wanted.values())} for n, path in enumerate(paths)}
             for document in self.collection.find(query, {path: 1 for path in paths}):
-                claim = _claim(number, _values(document, paths))
+                claim = _claim(_values(document, paths))
                 if claim in wanted:
-                    stored.add(claim)
+                    stored[number].add(claim)
         return stored
 
     def _holds_documents(self) -> bool:
@@ -136,28 +143,30 @@ def _values(document: dict[str, Any], paths: tuple[str, ...]) -> Key:
     return tuple(get_path(document, path) if "." in path else document.get(path) for path in paths)
 
 
-def _claims(number: int, column: list[Key | None]) -> list[bytes | None]:
-    """`_claim` of each key of unique key `number` (None stays None); a column of one-field text
-    keys, the usual one, in one pass."""
+def _claims(column: list[Key | None]) -> list[Claim | None]:
+    """`_claim` of each key of a unique key (None stays None); a column of one-field text keys,
+    the usual one, in one pass."""
     if set(map(type, column)) == {tuple}:
         keys = cast(list[Key], column)
         values = [key[0] for key in keys] if set(map(len, keys)) == {1} else []
         if values and set(map(type, values)) == {str}:
-            prefix, blake2b = f"{number}:", hashlib.blake2b
-            return [
-                blake2b((prefix + value).encode("utf-8", "surrogatepass"), digest_size=16).digest() for value in values
-            ]
-    return [None if key is None else _claim(number, key) for key in column]
+            joined = "".join(values)
+            if joined.isascii() or not _LONE_SURROGATE.search(joined):
+                return cast(list[Claim | None], values)
+    return [None if key is None else _claim(key) for key in column]
 
 
-def _claim(number: int, key: Key) -> bytes:
-    """16 bytes standing for the value `key` of unique key `number`: the same for values a
-    unique index holds equal. (A one-field text key, the usual one, skips `repr`.)"""
-    if len(key) == 1 and type(key[0]) is str:
-        text = f"{number}:{key[0]}"
-    else:
-        text = f"{number}={tuple(map(_canonical, key))!r}"
+def _claim(key: Key) -> Claim:
+    """What stands for the value `key` of a unique key, the same for values a unique index holds
+    equal: the text of a one-field text key (that SQLite can hold), else 16 bytes digesting its
+    canonical form."""
+    if len(key) == 1 and type(key[0]) is str and not _LONE_SURROGATE.search(key[0]):
+        return key[0]
+    text = repr(tuple(map(_canonical, key)))
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # text SQLite cannot hold (not UTF-8)
 
 
 def _distinct(values: Iterable[Any]) -> list[Any]:

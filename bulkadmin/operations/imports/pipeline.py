@@ -27,7 +27,7 @@ from bulkadmin.bulk.pipelining import pipelined
 from bulkadmin.bulk.results import BatchStat, Outcome, RowError
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_db
-from bulkadmin.operations.imports.batches import BatchWriter, Failures
+from bulkadmin.operations.imports.batches import BatchWriter, Failures, Validated
 from bulkadmin.operations.imports.errors import KEPT_ERRORS, ErrorFile, row_error
 from bulkadmin.operations.imports.formats import formats, open_reader
 from bulkadmin.operations.imports.hooks import RowHooks
@@ -207,12 +207,10 @@ class _Import:
         checkpoint) before the next is sent; stop after the batch that stopped the import."""
         pipelined(
             self._chunks(reader),
-            prepare=self._shape_batch,
-            write=lambda shaped: self.writer.write(shaped.docs, shaped.owners),
+            prepare=self._prepare,
+            write=lambda shaped: self.writer.write(shaped.docs, shaped.owners, shaped.validated),
             settle=lambda shaped, written: self._complete(source, shaped, *written),
             stopped=lambda: self.stopped_at is not None,
-            # a dry-run insert is CPU work and one read: a thread costs more
-            inline=self.options.mode == "insert" and self.options.dry_run,
             name=f"import-{self.identity.run_id}",
         )
         if self.file_error is not None:
@@ -239,6 +237,14 @@ class _Import:
             yield chunk
 
     # One batch -------------------------------------------------------------------------------
+    def _prepare(self, chunk: list[Record]) -> _Shaped:
+        """A batch shaped (and, in a dry-run insert, validated: the CPU work stays in this thread
+        while the writer thread checks the previous batch's keys)."""
+        shaped = self._shape_batch(chunk)
+        if self.writer.validates_first:
+            shaped.validated = self.writer.validate(shaped.docs, shaped.owners)
+        return shaped
+
     def _shape_batch(self, chunk: list[Record]) -> _Shaped:
         """A batch's documents and the records they come from; its rows that cannot be shaped
         (up to the first one, when the import stops on errors)."""
@@ -369,3 +375,4 @@ class _Shaped:
     docs: list[dict[str, Any]] = field(default_factory=list)
     owners: list[Record] = field(default_factory=list)
     problems: Failures = field(default_factory=list)
+    validated: Validated | None = None  # in a dry-run insert
