@@ -16,6 +16,7 @@ bulkadmin.devserver` runs it with these modules installed:
 - `document_ids`: embedded-document `_id`s stored and found (`split_filters` joins such SQL
   with neosqlite's);
 - `dotted_paths`: conditions on dotted paths matched through sub-documents and arrays;
+- `number_filters`: conditions comparing a field with a number or a boolean matched as counts match them;
 - `replies`: replies encoded once.
 
 Nothing here runs with a real MongoDB.

@@ -15,6 +15,7 @@ from bulkadmin.devserver import (
     index_names,
     indexes,
     null_filters,
+    number_filters,
     object_id_fields,
     object_ids,
     reads,
@@ -33,6 +34,7 @@ def install() -> None:
     object_id_fields.install()
     document_ids.install()
     dotted_paths.install(counts.prepare)
+    number_filters.install()
     null_filters.install()
     date_filters.install()
     writes.install()
