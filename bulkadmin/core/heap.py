@@ -5,7 +5,8 @@ instances), so collections run often; each full one walks every object the proce
 (Django, pydantic's schemas, the modules), which took a third of an import's CPU time. While
 runs last, the objects that existed before the first of them are frozen (`gc.freeze`):
 collections still free the runs' own garbage but no longer walk the rest. The last run to end
-unfreezes them, so nothing frozen is kept for good.
+unfreezes them, so nothing frozen is kept for good. A process that froze its objects itself (a
+server after loading its code) is left as it is.
 """
 
 from __future__ import annotations
@@ -17,20 +18,23 @@ from contextlib import contextmanager
 
 _lock = threading.Lock()
 _runs = 0  # runs under way in this process
+_froze = False  # whether the first of them froze the heap (nobody else had)
 
 
 @contextmanager
 def frozen_heap() -> Iterator[None]:
     """Freeze the objects alive now for as long as this run (and any run beside it) lasts."""
-    global _runs
+    global _runs, _froze
     with _lock:
-        if _runs == 0:
+        if _runs == 0 and gc.get_freeze_count() == 0:
             gc.freeze()
+            _froze = True
         _runs += 1
     try:
         yield
     finally:
         with _lock:
             _runs -= 1
-            if _runs == 0:
+            if _runs == 0 and _froze:
                 gc.unfreeze()
+                _froze = False

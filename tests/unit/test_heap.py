@@ -42,3 +42,14 @@ def test_a_run_that_raises_unfreezes_the_heap():
     with pytest.raises(ValueError):
         pipelined([1], prepare=fail, write=lambda batch: batch, settle=lambda batch, written: None)
     assert gc.get_freeze_count() == 0
+
+
+def test_a_heap_frozen_by_the_process_itself_is_left_frozen():
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with frozen_heap():
+            assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
