@@ -20,6 +20,7 @@ from bulkadmin.devserver import (
     object_ids,
     reads,
     replies,
+    skip_limit,
     values,
     writes,
 )
@@ -41,6 +42,7 @@ def install() -> None:
     indexes.install()
     index_names.install()
     reads.install(unlocked)
+    skip_limit.install()
 
 
 if __name__ == "__main__":
