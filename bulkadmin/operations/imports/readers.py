@@ -17,8 +17,9 @@ import contextlib
 import csv
 import datetime as dt
 import io
+import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -29,7 +30,7 @@ from bson.errors import BSONError
 
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.storable import MarkedObject, check_depth, loads_json, plain_unique
-from bulkadmin.operations.imports.limits import ReadLimits, bounded_lines
+from bulkadmin.operations.imports.limits import ReadLimits, bounded_blocks
 from bulkadmin.operations.imports.sources import (
     ImportFileError,
     Source,
@@ -177,10 +178,21 @@ class CsvReader:
         self.text = io.TextIOWrapper(source.binary(), encoding=encoding, errors=decode_errors(encoding), newline="")
         self.limits = limits = ReadLimits.current()
         csv.field_size_limit(limits.max_cell_bytes)
-        self.reader = csv.reader(bounded_lines(self.text, delimiter, limits), delimiter=delimiter, strict=False)
+        self._undecodable_read = False  # whether any text read so far holds bytes that did not decode
+        lines = itertools.chain.from_iterable(self._noted(bounded_blocks(self.text, delimiter, limits)))
+        self.reader = csv.reader(lines, delimiter=delimiter, strict=False)
         self.header: list[str] | None = None
         self.header_line: int | None = None
         self._read_header()
+
+    def _noted(self, blocks: Iterable[list[str]]) -> Iterator[list[str]]:
+        """`blocks`, noting whether one holds bytes that did not decode (rows read before the
+        first such block need no check of their own)."""
+        for lines in blocks:
+            if not self._undecodable_read:
+                text = "".join(lines)
+                self._undecodable_read = not text.isascii() and self._undecodable.search(text) is not None
+            yield lines
 
     def _rows(self) -> Iterator[tuple[int, list[str]]]:
         """Non-blank rows (not every cell empty or spaces), each with the line it starts on."""
@@ -206,15 +218,22 @@ class CsvReader:
         self.header = [cell.strip() for cell in cells]
         problems = header_problems(self.header)
         problems += [
-            f"column {position} header is not valid {self.encoding}; pass --encoding"
+            f"column {position} header is not valid {self.encoding}; choose the file's encoding"
             for position, name in enumerate(self.header, start=1)
             if name and self._undecodable.search(name)
         ]
-        for position, name in enumerate(self.header, start=1):
-            if name and self._undecodable.search(name):
-                problems.append(f"column {position} header is not valid {self.encoding}; choose the file's encoding")
         if problems:
             raise ImportFileError(f"line {self.header_line}: bad header: {'; '.join(problems)}.")
+
+    def _ragged_record(self, number: int, start: int, end: int, cells: list[str]) -> Record:
+        """The row (lines `start` to `end`) as a rejection: it has more or fewer cells than the
+        header; refused when it has more than a row may."""
+        if len(cells) > self.limits.max_columns:
+            raise self.limits.too_many_columns(f"line {start}", f"{len(cells):,}")
+        problem = f"{len(cells)} cells, but the header has {len(self.header or ())}"
+        if end > start:
+            problem += f" (the row runs from line {start} to {end}: is a quote left open?)"
+        return Record(number, start, cells, problem)
 
     def _undecodable_record(self, number: int, line: int, cells: list[str]) -> Record:
         """The row as a rejection naming the column that holds bytes that did not decode, and
@@ -234,18 +253,16 @@ class CsvReader:
         try:
             for cells in reader:  # the loop of _rows, inlined: it runs once per row
                 start, end = end + 1, reader.line_num
-                joined = "".join(cells)
-                if not joined.strip():
-                    continue
+                if (not cells or not cells[0] or cells[0].isspace()) and not "".join(cells).strip():
+                    continue  # a blank row (a first cell of text, the usual case, is not)
                 number += 1
                 if len(cells) != width:
-                    if len(cells) > self.limits.max_columns:
-                        raise self.limits.too_many_columns(f"line {start}", f"{len(cells):,}")
-                    problem = f"{len(cells)} cells, but the header has {width}"
-                    if end > start:
-                        problem += f" (the row runs from line {start} to {end}: is a quote left open?)"
-                    yield Record(number, start, cells, problem)
-                elif not joined.isascii() and any(undecodable.search(cell) for cell in cells):
+                    yield self._ragged_record(number, start, end, cells)
+                elif (
+                    self._undecodable_read
+                    and not "".join(cells).isascii()
+                    and any(undecodable.search(cell) for cell in cells)
+                ):
                     yield self._undecodable_record(number, start, cells)
                 else:
                     yield Record(number, start, cells)
