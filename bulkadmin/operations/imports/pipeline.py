@@ -249,6 +249,10 @@ class _Import:
         """A batch's documents and the records they come from; its rows that cannot be shaped
         (up to the first one, when the import stops on errors)."""
         shaped = _Shaped(chunk)
+        plain = self._plain_docs(chunk)
+        if plain is not None:
+            shaped.docs, shaped.owners = plain, list(chunk)
+            return shaped
         for record in chunk:
             error = self._shaped(record, shaped.docs)
             if error is not None:
@@ -258,6 +262,20 @@ class _Import:
                 continue
             shaped.owners.append(record)
         return shaped
+
+    def _plain_docs(self, chunk: list[Record]) -> list[dict[str, Any]] | None:
+        """The batch's documents shaped at once when no row needs work of its own (none rejected
+        by the reader, no row hooks, columns that go as they are to fields), with their ids as
+        `_shaped` gives them; else None."""
+        if self.hooks or any(record.problem is not None for record in chunk):
+            return None
+        docs = self.shaper.shape_plain_rows([record.raw for record in chunk])
+        if docs is not None and self.options.mode == "insert":
+            dry_run, row_id = self.options.dry_run, self.identity.row_id
+            for record, document in zip(chunk, docs, strict=True):
+                if "_id" not in document and "id" not in document:
+                    document["_id"] = _DRY_RUN_ID if dry_run else row_id(record.number)
+        return docs
 
     def _shaped(self, record: Record, docs: list[dict[str, Any]]) -> RowError | None:
         if record.problem is not None:

@@ -12,10 +12,12 @@ dates are then coerced by the model's own (pydantic) validation.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import chain, repeat
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
@@ -268,11 +270,7 @@ class Shaper:
         except TypeError:  # typed XLSX cells
             guarded = True
         if self._plain is not None and not guarded:  # every column goes as it is to a top-level field
-            if "" in cells:
-                return {key: value for key, value in zip(self._plain, cells, strict=True) if key and value != ""}
-            if self._every_column:
-                return dict(zip(self._plain, cells, strict=True))
-            return {key: value for key, value in zip(self._plain, cells, strict=True) if key}
+            return self._plain_document(cells)
         document: dict[str, Any] = {}
         defaults: list[Column] = []
         for column in self.columns:
@@ -297,6 +295,37 @@ class Shaper:
             if isinstance(get_path(document, ".".join(column.parts[:-1])), dict):
                 _put(document, column.parts, column.blank())  # type: ignore[operator]
         return document
+
+    def shape_plain_rows(self, rows: list[list[str]]) -> list[dict[str, Any]] | None:
+        """The documents of a batch of CSV rows (their widths checked) when every column goes as
+        it is to a top-level field, the formula guard looked for once in the whole batch; None
+        when columns need work (`shape_cells`, row by row, may reject a row)."""
+        names = self._plain
+        if names is None:
+            return None
+        try:
+            guarded = GUARD in "".join(chain.from_iterable(rows))
+        except TypeError:  # typed XLSX cells
+            guarded = True
+        if guarded:
+            return list(map(self.shape_cells, rows))
+        if self._every_column and self._all_filled(rows):
+            return list(map(dict, map(zip, repeat(names), rows)))  # widths checked: zip need not be strict
+        return list(map(self._plain_document, rows))
+
+    def _all_filled(self, rows: list[list[str]]) -> bool:
+        """Whether every row is as wide as the header and has no empty cell."""
+        return set(map(len, rows)) <= {self.width} and not any(map(operator.contains, rows, repeat("")))
+
+    def _plain_document(self, cells: list[str]) -> dict[str, Any]:
+        """The document of a row with no formula guard under the plain plan: its cells by field,
+        empty cells and columns left out omitted."""
+        names = self._plain or ()
+        if "" in cells:
+            return {key: value for key, value in zip(names, cells, strict=True) if key and value != ""}
+        if self._every_column:
+            return dict(zip(names, cells, strict=True))
+        return {key: value for key, value in zip(names, cells, strict=True) if key}
 
     # JSON ------------------------------------------------------------------------------------
     def shape_object(self, item: dict[str, Any]) -> dict[str, Any]:
