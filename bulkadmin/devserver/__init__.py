@@ -8,6 +8,7 @@ bulkadmin.devserver` runs it with these modules installed:
 - `updates`, `writes`: exact update operators, one SQLite transaction per write command;
 - `reads`: reads beside writes and one another, `maxTimeMS` kept;
 - `counts`: `count_documents` in SQL;
+- `distinct`: `distinct` as MongoDB answers it (stored values, every filter, paths through arrays);
 - `skip_limit`: skips and limits checked as MongoDB checks them;
 - `indexes`: unique indexes hold null and missing keys as MongoDB does;
 - `index_names`: indexes listed and dropped under the names MongoDB gives them;

@@ -10,6 +10,7 @@ from nx_27017.nx_27017 import main
 from bulkadmin.devserver import (
     counts,
     date_filters,
+    distinct,
     document_ids,
     dotted_paths,
     index_names,
@@ -39,6 +40,7 @@ def install() -> None:
     null_filters.install()
     date_filters.install()
     writes.install()
+    distinct.install()
     indexes.install()
     index_names.install()
     reads.install(unlocked)

@@ -96,19 +96,21 @@ def claims(query: Any) -> bool:
 # --- the path walk ------------------------------------------------------------------------
 
 
-def reached(document: dict[str, Any], parts: list[str]) -> Iterator[Any]:
+def reached(document: dict[str, Any], parts: list[str], *, whole_arrays: bool = True) -> Iterator[Any]:
     """The values `parts` reaches in `document` (`MISSING` for a missing end), as MongoDB's
-    element iterator yields them."""
+    element iterator yields them: an array reached last as its elements, then (`whole_arrays`)
+    as itself."""
     value: Any = document
     for index, part in enumerate(parts):
         value = value.get(part, MISSING)
         if isinstance(value, list):
             rest = parts[index + 1 :]
             if rest:
-                yield from _in_array(value, rest)
+                yield from _in_array(value, rest, whole_arrays)
             else:
                 yield from value
-                yield value
+                if whole_arrays:
+                    yield value
             return
         if not isinstance(value, dict):
             yield value if index + 1 == len(parts) else MISSING
@@ -116,20 +118,20 @@ def reached(document: dict[str, Any], parts: list[str]) -> Iterator[Any]:
     yield value
 
 
-def _in_array(array: list[Any], rest: list[str]) -> Iterator[Any]:
+def _in_array(array: list[Any], rest: list[str], whole_arrays: bool) -> Iterator[Any]:
     """What `rest` reaches from an array: into each sub-document, and at its index."""
     head = rest[0]
     for position, element in enumerate(array):
         if isinstance(element, dict):
-            yield from reached(element, rest)
+            yield from reached(element, rest, whole_arrays=whole_arrays)
         if head != str(position):
             continue
         if len(rest) == 1:
             yield element
         elif isinstance(element, list):
-            yield from _in_array(element, rest[1:])
+            yield from _in_array(element, rest[1:], whole_arrays)
         elif isinstance(element, dict):
-            yield from reached(element, rest[1:])
+            yield from reached(element, rest[1:], whole_arrays=whole_arrays)
 
 
 # --- matching -----------------------------------------------------------------------------

@@ -157,12 +157,18 @@ def test_inc_past_int64_is_refused_and_the_int64_kept(coll):
 
 
 @on_embedded_server_xfail(
-    "nx-27017: $project, $group and distinct read values with SQLite's json_extract, which reads an int64 "
+    "nx-27017: $project and $group read values with SQLite's json_extract, which reads an int64 "
     "that 32 bits could hold as a double"
 )
-def test_aggregation_stages_computed_from_fields_and_distinct_keep_int64(coll):
+def test_aggregation_stages_computed_from_fields_keep_int64(coll):
     coll.insert_one({"_id": 1, "v": Int64(5)})
     [projected] = raw(coll).aggregate([{"$project": {"v": 1}}])
     [grouped] = raw(coll).aggregate([{"$group": {"_id": "$v"}}])
     assert (type_codes(projected.raw)["v"], type_codes(grouped.raw)["_id"]) == (INT64, INT64)
-    assert [type(value) for value in coll.distinct("v")] == [Int64]
+
+
+def test_distinct_keeps_int64(coll):
+    coll.insert_many([{"_id": 1, "v": Int64(5), "w": [Int64(6)]}, {"_id": 2, "v": {"a": Int64(7)}}])
+    assert [type(value) for value in coll.distinct("v")] == [Int64, dict]
+    assert [type(value) for value in coll.distinct("w")] == [Int64]
+    assert [type(value) for value in coll.distinct("v.a")] == [Int64]
