@@ -160,3 +160,25 @@ def test_blank_cells_in_a_batch_without_guards_are_left_out(db, tmp_path):
     run_import(model=User, options=check_import_options(User, source=path), identity=IDENTITY, db=db)
     stored = [(doc["_id"], doc["name"], doc["age"]) for doc in db.users.find().sort("_id", 1)]
     assert stored == [(IDENTITY.row_id(1), "Ada", None), (IDENTITY.row_id(2), "Bob", 41)]
+
+
+def test_a_quoted_cell_left_open_across_a_block_without_quotes_is_one_cell():
+    text, rows = rows_up_to(BLOCK_CHARS - 100)
+    text += 'Ada,"' + "line\n" * 30_000 + '"\nAfter,after@example.com\n'
+    found = records(text.encode())
+    assert [(r.number, r.line, r.raw, r.problem) for r in found[-2:]] == [
+        (rows + 1, rows + 2, ["Ada", "line\n" * 30_000], None),
+        (rows + 2, rows + 30_003, ["After", "after@example.com"], None),
+    ]
+
+
+def test_ragged_blank_and_odd_rows_after_the_first_block_keep_their_numbers_and_lines():
+    text, rows = rows_up_to(2 * BLOCK_CHARS)
+    text += "Solo\n\n,\rA,a@example.com,extra\nN\x00ul,nul@example.com\r\nLast,last@example.com"
+    found = records(text.encode())
+    assert [(r.number, r.line, r.raw, r.problem) for r in found[-4:]] == [
+        (rows + 1, rows + 2, ["Solo"], "1 cells, but the header has 2"),
+        (rows + 2, rows + 5, ["A", "a@example.com", "extra"], "3 cells, but the header has 2"),
+        (rows + 3, rows + 6, ["N\x00ul", "nul@example.com"], None),
+        (rows + 4, rows + 7, ["Last", "last@example.com"], None),
+    ]

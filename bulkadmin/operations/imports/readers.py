@@ -21,6 +21,7 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
+from itertools import repeat
 from typing import Any
 
 import ijson
@@ -179,19 +180,34 @@ class CsvReader:
         self.limits = limits = ReadLimits.current()
         csv.field_size_limit(limits.max_cell_bytes)
         self._undecodable_read = False  # whether any text read so far holds bytes that did not decode
-        lines = itertools.chain.from_iterable(self._noted(bounded_blocks(self.text, delimiter, limits)))
-        self.reader = csv.reader(lines, delimiter=delimiter, strict=False)
+        self._blocks = self._read_blocks(bounded_blocks(self.text, delimiter, limits))
+        self._held: list[str] | None = None  # a block read here, for the csv module to parse next
+        self._given = 0  # lines handed to the csv module
+        self.reader = csv.reader(itertools.chain.from_iterable(self._for_csv()), delimiter=delimiter, strict=False)
         self.header: list[str] | None = None
         self.header_line: int | None = None
         self._read_header()
 
-    def _noted(self, blocks: Iterable[list[str]]) -> Iterator[list[str]]:
-        """`blocks`, noting whether one holds bytes that did not decode (rows read before the
-        first such block need no check of their own)."""
+    def _read_blocks(self, blocks: Iterable[list[str]]) -> Iterator[tuple[list[str], bool]]:
+        """Each block of lines with whether it holds no quote (so each line is one row, split at
+        the delimiter as the csv module would), noting whether one holds bytes that did not
+        decode (rows read before the first such block need no check of their own)."""
         for lines in blocks:
+            text = "".join(lines)
             if not self._undecodable_read:
-                text = "".join(lines)
                 self._undecodable_read = not text.isascii() and self._undecodable.search(text) is not None
+            yield lines, '"' not in text
+
+    def _for_csv(self) -> Iterator[list[str]]:
+        """The blocks the csv module parses: the one held for it, else the next one read."""
+        while True:
+            lines, self._held = self._held, None
+            if lines is None:
+                block = next(self._blocks, None)
+                if block is None:
+                    return
+                lines = block[0]
+            self._given += len(lines)
             yield lines
 
     def _rows(self) -> Iterator[tuple[int, list[str]]]:
@@ -248,24 +264,47 @@ class CsvReader:
     def __iter__(self) -> Iterator[Record]:
         if self.header is None:
             return
-        width, undecodable, reader = len(self.header), self._undecodable, self.reader
-        number, end = 0, reader.line_num
+        width, undecodable, number = len(self.header), self._undecodable, 0
+        for start, end, cells in self._lined_rows():
+            if (not cells or not cells[0] or cells[0].isspace()) and not "".join(cells).strip():
+                continue  # a blank row (a first cell of text, the usual case, is not)
+            number += 1
+            if len(cells) != width:
+                yield self._ragged_record(number, start, end, cells)
+            elif (
+                self._undecodable_read
+                and not "".join(cells).isascii()
+                and any(undecodable.search(cell) for cell in cells)
+            ):
+                yield self._undecodable_record(number, start, cells)
+            else:
+                yield Record(number, start, cells)
+
+    def _lined_rows(self) -> Iterator[tuple[int, int, list[str]]]:
+        """The cells of each row after the header, with the lines it starts and ends on. When the
+        csv module holds no line, a block without quotes is split here (one row per line), faster;
+        the other blocks go to the csv module."""
+        reader, delimiter = self.reader, self.delimiter
+        here, end = 0, reader.line_num  # lines split here (not in the csv module's count); the last row's end
         try:
-            for cells in reader:  # the loop of _rows, inlined: it runs once per row
-                start, end = end + 1, reader.line_num
-                if (not cells or not cells[0] or cells[0].isspace()) and not "".join(cells).strip():
-                    continue  # a blank row (a first cell of text, the usual case, is not)
-                number += 1
-                if len(cells) != width:
-                    yield self._ragged_record(number, start, end, cells)
-                elif (
-                    self._undecodable_read
-                    and not "".join(cells).isascii()
-                    and any(undecodable.search(cell) for cell in cells)
-                ):
-                    yield self._undecodable_record(number, start, cells)
-                else:
-                    yield Record(number, start, cells)
+            while True:
+                if reader.line_num == self._given:
+                    block = next(self._blocks, None)
+                    if block is None:
+                        return
+                    lines, quoteless = block
+                    if quoteless:
+                        numbers = range(end + 1, end + 1 + len(lines))
+                        stripped = map(str.rstrip, lines, repeat("\r\n"))  # a line has one line end
+                        yield from zip(numbers, numbers, map(str.split, stripped, repeat(delimiter)), strict=True)
+                        here, end = here + len(lines), end + len(lines)
+                        continue
+                    self._held = lines
+                for cells in reader:
+                    start, end = end + 1, reader.line_num + here
+                    yield start, end, cells
+                    if reader.line_num == self._given:
+                        break
         except csv.Error as error:
             raise ImportFileError(f"line {end + 1}: {error}.") from None
 
