@@ -13,11 +13,12 @@ import datetime as dt
 import hashlib
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from operator import methodcaller
 from typing import Any, cast
 
+import bson
 from bson.decimal128 import Decimal128
 from pymongo.database import Database
 
@@ -28,6 +29,7 @@ from bulkadmin.operations.imports.key_set import FileKeySet
 Key = tuple[Any, ...]
 Claim = str | bytes  # what stands for a key: its text, or a digest
 RECHECK_EMPTY = 1.0  # seconds: how long a collection found empty is taken to stay empty
+READ_BYTES = 8 << 20  # the most key values one read of stored keys sends (the server takes 16 MiB)
 
 
 class DuplicateKeys:
@@ -98,16 +100,11 @@ class DuplicateKeys:
             return stored
         for number, paths in enumerate(self.keys):
             wanted = {claim: key for claim, key in zip(claims[number], columns[number], strict=True) if key is not None}
-            if not wanted:
-                continue
-            if len(paths) == 1:
-                query = {paths[0]: {"$in": [key[0] for key in wanted.values()]}}
-            else:
-                query = {path: {"$in": _distinct(key[n] for key in wanted.values())} for n, path in enumerate(paths)}
-            for document in self.collection.find(query, {path: 1 for path in paths}):
-                claim = _claim(_values(document, paths))
-                if claim in wanted:
-                    stored[number].add(claim)
+            for part in _parts(list(wanted.values())):
+                for document in self.collection.find(_query(paths, part), {path: 1 for path in paths}):
+                    claim = _claim(_values(document, paths))
+                    if claim in wanted:
+                        stored[number].add(claim)
         return stored
 
     def _holds_documents(self) -> bool:
@@ -136,6 +133,37 @@ class DuplicateKeys:
 
 
 _get_id = methodcaller("get", "_id")
+
+
+def _query(paths: tuple[str, ...], keys: list[Key]) -> dict[str, Any]:
+    """The documents holding any of `keys` (for a compound key, a superset: `$in` per field)."""
+    if len(paths) == 1:
+        return {paths[0]: {"$in": [key[0] for key in keys]}}
+    return {path: {"$in": _distinct(key[n] for key in keys)} for n, path in enumerate(paths)}
+
+
+def _parts(keys: list[Key]) -> Iterator[list[Key]]:
+    """`keys` in parts whose values take at most `READ_BYTES` (all at once, the usual case), so
+    that no read is larger than the server takes."""
+    part: list[Key] = []
+    size = 0
+    for key in keys:
+        grown = size + _size(key)
+        if part and grown > READ_BYTES:
+            yield part
+            part, grown = [], _size(key)
+        part.append(key)
+        size = grown
+    if part:
+        yield part
+
+
+def _size(key: Key) -> int:
+    """No less than the bytes `key`'s values take in a query (text counted at 4 bytes a character)."""
+    return sum(
+        4 * len(value) if type(value) is str else len(bson.encode({"": value})) if value is not None else 1
+        for value in key
+    )
 
 
 def _values(document: dict[str, Any], paths: tuple[str, ...]) -> Key:
