@@ -176,6 +176,12 @@ class BatchWriter:
                 break
         return counts, sorted(failures, key=lambda item: item[0].number)[: 1 if self.ordered else None]
 
+    def take_keys(self, validated: Validated) -> None:
+        """Take the keys of a dry-run insert's validated rows without counting them (those a
+        resumed run counted before its resume point)."""
+        if validated.docs:
+            self._duplicates(validated.docs)
+
     def close(self) -> None:
         """End the write session; forget what the run kept aside (a dry run's keys of the file,
         and their file on disk)."""

@@ -221,12 +221,17 @@ class _Import:
         limit; when the file breaks, the records read before it (and `file_error` is set)."""
         skip, limit, size = self.resumed_after or 0, self.options.limit, self.options.batch_size
         chunk: list[Record] = []
+        before: list[Record] = []  # in a resumed dry-run insert, rows before the resume point
         try:
             for record in reader:
                 if limit is not None and record.number > limit:
                     break
                 if record.number <= skip:
+                    if self.writer.validates_first:
+                        before.append(record)
+                        before = self._retake_keys(before, at_least=size)
                     continue
+                before = self._retake_keys(before)
                 chunk.append(record)
                 if len(chunk) >= size:
                     yield chunk
@@ -235,6 +240,16 @@ class _Import:
             self.file_error = error
         if chunk:
             yield chunk
+
+    def _retake_keys(self, records: list[Record], *, at_least: int = 1) -> list[Record]:
+        """Once there are `at_least` of them, take again the keys of rows a resumed dry-run insert
+        went through before its resume point, as its earlier run took them (nothing counted), so
+        later rows repeating them are refused as in the real run; return the rows still waiting."""
+        if len(records) < at_least:
+            return records
+        shaped = self._shape_batch(records)
+        self.writer.take_keys(self.writer.validate(shaped.docs, shaped.owners))
+        return []
 
     # One batch -------------------------------------------------------------------------------
     def _prepare(self, chunk: list[Record]) -> _Shaped:
