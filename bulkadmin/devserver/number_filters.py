@@ -15,7 +15,10 @@ with neosqlite.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
+
+from neosqlite.collection._stage_builders import StageBuildersMixin
 
 from bulkadmin.devserver import split_filters
 from bulkadmin.devserver.counts import NotSql, where_clause
@@ -122,7 +125,23 @@ def split(query: dict[str, Any]) -> tuple[list[Clause], dict[str, Any]] | None:
     return clauses, rest
 
 
+def _match_stage(build_match: Callable[..., Any]) -> Callable[..., Any]:
+    """neosqlite's SQL of an aggregation's `$match`, with the conditions `split` translates
+    tested on the rows the stage reads."""
+
+    def build(self: StageBuildersMixin, spec: Any, prev_stage: str, context: Any) -> tuple[str | None, list[Any]]:
+        if not claims(spec):
+            return build_match(self, spec, prev_stage, context)  # type: ignore[no-any-return]
+        clauses, rest = split(spec) or ([], spec)
+        where = " AND ".join(sql for sql, _ in clauses)
+        sql, params = build_match(self, rest, f"(SELECT * FROM {prev_stage} WHERE {where})", context)
+        return (None, []) if sql is None else (sql, [*(p for _, ps in clauses for p in ps), *params])
+
+    return build
+
+
 def install() -> None:
-    """Match conditions comparing fields with numbers or booleans exactly in finds, updates and
-    deletes."""
+    """Match conditions comparing fields with numbers or booleans exactly in finds, updates,
+    deletes and aggregations' `$match`."""
     split_filters.install(claims, split)
+    StageBuildersMixin._build_match_sql = _match_stage(StageBuildersMixin._build_match_sql)

@@ -1,5 +1,5 @@
-"""A filter comparing a field with a plain number selects, in `find`, `count_documents`,
-`update_many` and `delete_many` alike, the documents MongoDB's rules select: numbers of every
+"""A filter comparing a field with a plain number selects, in `find`, an aggregation's `$match`,
+`count_documents`, `update_many` and `delete_many` alike, the documents MongoDB's rules select: numbers of every
 type (int32, Int64, double, Decimal128) compare by value, ±Infinity lie beyond every finite
 number, NaN is in no range and equals no plain number, and no other type (text, a boolean, null)
 is a number. An array matches when one of its elements does (each bound of a range may be met by
@@ -79,6 +79,7 @@ def numbers(request, coll):
 @pytest.mark.parametrize(("query", "expected"), CASES, ids=[repr(query) for query, _ in CASES])
 def test_find_count_update_and_delete_select_the_numbers_mongodb_selects(numbers, query, expected):
     assert {doc["_id"] for doc in numbers.find(query)} == expected
+    assert {doc["_id"] for doc in numbers.aggregate([{"$match": query}])} == expected
     assert numbers.count_documents(query) == len(expected)
     assert numbers.update_many(query, {"$set": {"seen": True}}).matched_count == len(expected)
     assert {doc["_id"] for doc in numbers.find({"seen": True})} == expected
