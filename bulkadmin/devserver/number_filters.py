@@ -135,7 +135,8 @@ def _match_stage(build_match: Callable[..., Any]) -> Callable[..., Any]:
         clauses, rest = split(spec) or ([], spec)
         where = " AND ".join(sql for sql, _ in clauses)
         sql, params = build_match(self, rest, f"(SELECT * FROM {prev_stage} WHERE {where})", context)
-        return (None, []) if sql is None else (sql, [*(p for _, ps in clauses for p in ps), *params])
+        clause_params = [param for _, part_params in clauses for param in part_params]
+        return (None, []) if sql is None else (sql, [*clause_params, *params])
 
     return build
 

@@ -1,8 +1,8 @@
 """An aggregation's `$skip` and `$limit` (which `count_documents` sends) and a find's `skip` and
 `limit` checked as MongoDB checks them.
 
-nx-27017 took `$skip: -1` for 0, `$skip: 2.5` for 2 and `$limit: 0` for "none"; refused
-`$limit: 2.0` and `$skip: Decimal128("1")`, whole numbers MongoDB takes; and answered Python's
+nx-27017 took `$skip: -1` as 0 and `$skip: 2.5` as 2, answered nothing for `$limit: 0`, refused
+`$limit: 2.0` and `$skip: Decimal128("1")` (whole numbers MongoDB takes), and answered Python's
 messages without codes. Here a stage's value must be a whole number (of any numeric type) that
 64 bits hold, not negative, and a limit above 0: else the command fails with MongoDB's code and
 message (5107200 for `$skip`, 5107201 for `$limit`, 15958 for a zero limit); a valid value goes
