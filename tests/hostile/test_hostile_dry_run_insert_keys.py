@@ -2,19 +2,21 @@
 kind the dry run keeps apart or together (numbers of each type, dates with and without a time
 zone, text with non-ASCII, lone surrogates, empty, 1 MB long, null and missing), a file's own
 `_id` given by some rows only, rows refused by validation whose key a later row takes, a batch
-whose keys pass the server's 16 MB limit, ordered or not, in batches of 1, 2 and all rows.
+whose keys pass the server's 16 MB limit, ordered or not, in batches of 1, 2 and all rows; and
+random files against two unique keys (one compound) and stored documents, with a limit or not.
 The same rows are refused, with the same kind of message, and the counts are equal."""
 
 from __future__ import annotations
 
 import json
+import random
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bulkadmin.core.documents import MongoModel
+from bulkadmin.core.documents import Index, MongoModel
 from bulkadmin.operations.imports import check_import_options, run_import
 from project.collections import User
 from tests.imports.conftest import write_csv
@@ -126,3 +128,53 @@ def test_a_dry_run_reads_stored_keys_in_parts_when_a_batch_s_keys_pass_16_mb(db,
             )
         )
         assert [error.message for error in dry.errors] == ["duplicate key (email): already in the collection"]
+
+
+class TwoKeys(MongoModel):
+    """A collection with two unique keys: `a`, and the compound `b, c`."""
+
+    collection = "hostile_two_keys"
+    key_fields = ("a",)
+    indexes = (Index((("b", 1), ("c", 1)), unique=True),)
+
+    a: Any = None
+    b: Any = None
+    c: int | None = None
+    n: int = 0
+
+
+def random_row(rng: random.Random) -> dict[str, Any]:
+    """A row drawing its keys from few values (numbers of each type, text, null, missing), its
+    `_id` sometimes, an invalid field now and then."""
+    row: dict[str, Any] = {}
+    values = ["x", "y", "é", 1, 1.0, {"$numberLong": "2"}, 2, None]
+    if rng.random() < 0.9:
+        row["a"] = rng.choice(values)
+    if rng.random() < 0.8:
+        row["b"] = rng.choice(values[:5])
+    if rng.random() < 0.8:
+        row["c"] = rng.choice([1, 2, None, "not a number"])
+    if rng.random() < 0.2:
+        row["_id"] = oid(rng.randint(0, 5))
+    if rng.random() < 0.05:
+        row["n"] = "not a number"
+    return row
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_a_dry_run_of_random_rows_against_stored_ones_counts_as_the_real_run(db, tmp_path, seed):
+    rng = random.Random(seed)
+    stored = [random_row(rng) for _ in range(rng.randint(0, 4))]
+    rows = [random_row(rng) for _ in range(rng.randint(1, 60))]
+    options: dict[str, Any] = {"extended_json": True, "batch_size": rng.choice([1, 2, 3, 7, 100])}
+    options["stop_on_error"] = rng.random() < 0.3
+    if rng.random() < 0.3:
+        options["limit"] = rng.randint(1, len(rows))
+    db.drop_collection(TwoKeys.collection)
+    if stored:
+        run(TwoKeys, extended_json(tmp_path, stored), db, dry_run=False, extended_json=True)
+    before = db[TwoKeys.collection].count_documents({})
+    path = extended_json(tmp_path, rows)
+    dry = outcome(run(TwoKeys, path, db, dry_run=True, **options))
+    assert db[TwoKeys.collection].count_documents({}) == before
+    assert dry == outcome(run(TwoKeys, path, db, dry_run=False, **options))
