@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import codecs
 import io
+from typing import Any
 
 import pytest
+from pydantic import create_model
 
+from bulkadmin.core.documents import MongoModel
 from bulkadmin.operations.imports import ImportFileError
 from bulkadmin.operations.imports.limits import BLOCK_CHARS, LimitExceeded
 from bulkadmin.operations.imports.options import check_import_options
 from bulkadmin.operations.imports.pipeline import run_import
 from bulkadmin.operations.imports.readers import CsvReader, Record
+from bulkadmin.operations.imports.shaping import Shaper
 from bulkadmin.operations.imports.sources import open_source
 from bulkadmin.operations.imports.state import RunIdentity
 from project.collections import User
@@ -182,3 +186,17 @@ def test_ragged_blank_and_odd_rows_after_the_first_block_keep_their_numbers_and_
         (rows + 3, rows + 6, ["N\x00ul", "nul@example.com"], None),
         (rows + 4, rows + 7, ["Last", "last@example.com"], None),
     ]
+
+
+@pytest.mark.parametrize("width", [1, 300])
+def test_a_batch_of_plain_rows_one_or_hundreds_of_columns_wide_gives_each_row_its_cells(width):
+    fields: dict[str, Any] = {f"f{n}": (str | None, None) for n in range(width)}
+    wide = create_model(f"Wide{width}", __base__=MongoModel, **fields)
+    shaper = Shaper(wide, mode="insert", key_fields=(), mapping={}, ignore_blanks=False, date_format=None)
+    shaper.plan_columns(list(fields), 1)
+    rows = [[f"r{row}c{n}" for n in range(width)] for row in range(3)]
+    expected = [{f"f{n}": f"r{row}c{n}" for n in range(width)} for row in range(3)]
+    assert shaper.shape_plain_rows(rows) == expected == [shaper.shape_cells(cells) for cells in rows]
+    rows[1][0] = ""  # an empty cell is left out
+    del expected[1]["f0"]
+    assert shaper.shape_plain_rows(rows) == expected == [shaper.shape_cells(cells) for cells in rows]
