@@ -94,13 +94,21 @@ def _line_blocks(text: TextIO, size: int, block: int = BLOCK_CHARS) -> Iterator[
             tail.append(chunk)
             held += len(chunk)
         if held >= size:  # a line longer than `size` so far: its pieces of `size`
-            run_on, cut = "".join(tail), held - held % size
-            lines += [run_on[start : start + size] for start in range(0, cut, size)]
-            tail, held, read = [run_on[cut:]] if cut < held else [], held - cut, None
+            pieces = _whole_pieces(tail, size)
+            lines, held, read = lines + pieces, held - len(pieces) * size, None
         if lines:
             yield lines, read
     if tail:
         yield ["".join(tail)], None
+
+
+def _whole_pieces(parts: list[str], size: int) -> list[str]:
+    """The pieces of `size` characters the text held in `parts` starts with; `parts` keeps the
+    rest (the text is held at most twice over)."""
+    text = "".join(parts)
+    cut = len(text) - len(text) % size
+    parts[:] = [text[cut:]] if cut < len(text) else []
+    return [text[start : start + size] for start in range(0, cut, size)]
 
 
 def _split(text: str) -> list[str]:
