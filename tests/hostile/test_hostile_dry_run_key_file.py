@@ -102,3 +102,20 @@ def test_two_dry_runs_at_once_each_keep_their_keys_in_a_file_of_their_own(db, tm
     assert [len(names) for names in seen] == [2, 2]
     assert list(temporary.iterdir()) == []
     assert gc.get_freeze_count() == 0
+
+
+def test_long_keys_take_their_digest_s_room_in_the_key_file(db, tmp_path, temporary):
+    """40,000 emails of 1,000 characters (40 MB of keys, past the file's 16 MB page cache): the
+    file keeps 16 bytes a key."""
+    rows = [f"U{n},{'u' * 1_000}{n}@example.com,{n % 90}" for n in range(40_000)]
+    rows[30_000] = f"Again,{'u' * 1_000}7@example.com,1"
+    path = write_csv(tmp_path / "long.csv", "name,email,age", rows)
+    sizes: list[int] = []
+
+    def progress(done) -> None:
+        sizes.extend(path.stat().st_size for path in temporary.iterdir() if path.name.startswith("bulkadmin-keys-"))
+
+    result = dry_run(path, db, progress, batch_size=1_000)
+    assert (result.counts["inserted"], result.counts["failed"], [e.row for e in result.errors]) == (39_999, 1, [30_001])
+    assert len(sizes) == 40 and max(sizes) < 4 * 1024 * 1024
+    assert list(temporary.iterdir()) == []

@@ -29,6 +29,7 @@ from bulkadmin.operations.imports.key_set import FileKeySet
 Key = tuple[Any, ...]
 Claim = str | bytes  # what stands for a key: its text, or a digest
 RECHECK_EMPTY = 1.0  # seconds: how long a collection found empty is taken to stay empty
+TEXT_KEY_CHARS = 64  # a longer text key is kept as its digest: the key file grows by 16 bytes a key, not its length
 READ_BYTES = 8 << 20  # the most key values one read of stored keys sends (the server takes 16 MiB)
 
 
@@ -177,7 +178,7 @@ def _claims(column: list[Key | None]) -> list[Claim | None]:
     if set(map(type, column)) == {tuple}:
         keys = cast(list[Key], column)
         values = [key[0] for key in keys] if set(map(len, keys)) == {1} else []
-        if values and set(map(type, values)) == {str}:
+        if values and set(map(type, values)) == {str} and max(map(len, values)) <= TEXT_KEY_CHARS:
             joined = "".join(values)
             if joined.isascii() or not _LONE_SURROGATE.search(joined):
                 return cast(list[Claim | None], values)
@@ -186,9 +187,9 @@ def _claims(column: list[Key | None]) -> list[Claim | None]:
 
 def _claim(key: Key) -> Claim:
     """What stands for the value `key` of a unique key, the same for values a unique index holds
-    equal: the text of a one-field text key (that SQLite can hold), else 16 bytes digesting its
-    canonical form."""
-    if len(key) == 1 and type(key[0]) is str and not _LONE_SURROGATE.search(key[0]):
+    equal: the text of a one-field text key (short, and that SQLite can hold), else 16 bytes
+    digesting its canonical form."""
+    if len(key) == 1 and type(key[0]) is str and len(key[0]) <= TEXT_KEY_CHARS and not _LONE_SURROGATE.search(key[0]):
         return key[0]
     text = repr(tuple(map(_canonical, key)))
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
