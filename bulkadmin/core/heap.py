@@ -27,6 +27,7 @@ def frozen_heap() -> Iterator[None]:
     global _runs, _froze
     with _lock:
         if _runs == 0 and gc.get_freeze_count() == 0:
+            gc.collect(1)  # the young garbage first: frozen, then unfrozen as old, it would wait for a full collection
             gc.freeze()
             _froze = True
         _runs += 1

@@ -189,3 +189,17 @@ def test_two_dry_run_imports_at_once_leave_nothing_frozen(db, tmp_path, jobs_dir
 def jobs_dir(tmp_path, settings):
     settings.BULKADMIN_JOBS_DIR = tmp_path / "jobs"
     return settings.BULKADMIN_JOBS_DIR
+
+
+def test_garbage_cycles_made_between_many_short_runs_are_collected():
+    """Each run freezes what is alive when it starts: garbage cycles still young then are collected
+    first, not frozen and then left among the old objects, which only a full collection walks."""
+    watched: list[weakref.ref[Node]] = []
+    for _ in range(5_000):
+        first, second = Node(), Node()
+        first.peer, second.peer = second, first
+        watched.append(weakref.ref(first))
+        del first, second
+        pipelined([1], prepare=lambda b: b, write=lambda b: b, settle=settle_nothing, inline=True)
+    assert sum(ref() is not None for ref in watched) == 0
+    assert gc.get_freeze_count() == 0
