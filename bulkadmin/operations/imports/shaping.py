@@ -199,7 +199,6 @@ class Shaper:
         self.width = 0
         self._plain: list[str] | None = None  # field per position ("" = left out) when no column needs work
         self._every_column = False  # whether `_plain` leaves no column out
-        self._documents: Callable[[list[list[str]]], list[dict[str, Any]]] | None = None  # when it leaves none out
         self._json_plan: dict[str, tuple[str | None, tuple[str, ...], Converter | None]] = {}
 
     # CSV -------------------------------------------------------------------------------------
@@ -259,7 +258,6 @@ class Shaper:
             names.update({column.position: column.parts[0] for column in self.columns})
             self._plain = list(names.values())
             self._every_column = "" not in self._plain
-            self._documents = _documents_of(self._plain) if self._every_column else None
         if problems:
             where = f"line {line}: " if line else ""
             valid = ", ".join(self.model.model_fields)
@@ -311,8 +309,8 @@ class Shaper:
             guarded = True
         if guarded:
             return list(map(self.shape_cells, rows))
-        if self._documents is not None and self._all_filled(rows):
-            return self._documents(rows)
+        if self._every_column and self._all_filled(rows):
+            return list(map(dict, map(zip, repeat(names), rows)))
         return list(map(self._plain_document, rows))
 
     def _all_filled(self, rows: list[list[str]]) -> bool:
@@ -374,22 +372,6 @@ def _clashes(path: str, targets: dict[str, str], above: dict[str, str]) -> list[
     holding = [".".join(parts[:end]) for end in range(1, len(parts) + 1)]
     found = [targets[other] for other in holding if other in targets]
     return found + ([above[path]] if path in above else [])
-
-
-_DISPLAY_WIDTH = 256  # up to this many columns, `_documents_of` compiles a dict display
-
-
-def _documents_of(names: list[str]) -> Callable[[list[list[str]]], list[dict[str, Any]]]:
-    """A function giving `{names[0]: row[0], names[1]: row[1], ...}` for each of a list of rows
-    as wide as `names`: for 1 to `_DISPLAY_WIDTH` names, a dict display compiled for their number
-    (twice as fast as `dict(zip(names, row))`). Only positions are written into its source; the
-    names are its globals."""
-    if not 0 < len(names) <= _DISPLAY_WIDTH:
-        return lambda rows: list(map(dict, map(zip, repeat(names), rows)))
-    keys = {f"k{position}": name for position, name in enumerate(names)}
-    cells = "".join(f"c{position}, " for position in range(len(names)))
-    pairs = ", ".join(f"k{position}: c{position}" for position in range(len(names)))
-    return eval(f"lambda rows: [{{{pairs}}} for {cells}in rows]", keys)
 
 
 def _encodable(text: str) -> bool:
