@@ -10,7 +10,8 @@ bulkadmin.devserver` runs it with these modules installed:
 - `counts`: `count_documents` in SQL;
 - `distinct`: `distinct` as MongoDB answers it (stored values, every filter, paths through arrays);
 - `skip_limit`: skips and limits checked as MongoDB checks them;
-- `indexes`: unique indexes hold null and missing keys as MongoDB does;
+- `indexes`, `index_keys`: unique indexes hold keys equal as MongoDB does (BSON type and value;
+  null and missing alike);
 - `index_names`: indexes listed and dropped under the names MongoDB gives them;
 - `date_filters`, `null_filters`, `object_ids`: MongoDB's filter semantics (dates to the
   millisecond, null apart from missing), `_id` conditions from the index;

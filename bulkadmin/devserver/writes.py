@@ -42,7 +42,7 @@ IMMUTABLE_FIELD = 66
 DOCUMENT_TOO_LARGE = 17419
 DUPLICATE_KEY = 11000
 _UNIQUE_FAILED = re.compile(r"UNIQUE constraint failed: index '([^']+)'")
-_KEY_PATH = re.compile(r"json_extract\(data, '\$\.([^']+)'\)")
+_KEY_PATH = re.compile(r"(?:json_extract\(data, |index_key\(data -> )'\$\.([^']+)'\)")
 _WRITE_COMMANDS = frozenset({"insert", "update", "delete", "findAndModify", "findandmodify"})
 
 
