@@ -3,7 +3,7 @@
 The next batch is prepared (read, validated, shaped) in the calling thread while one writer
 thread writes the previous one: at most one batch is in flight, and each written batch is
 settled (counted, checkpointed, reported) in the calling thread, in order, before the next one
-is sent. While batches run, the garbage collector leaves the older objects alone (`frozen_heap`).
+is sent. While a long run lasts, the garbage collector leaves the older objects alone (`frozen_heap`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from typing import TypeVar
 
-from bulkadmin.core.heap import frozen_heap
+from bulkadmin.core.heap import FREEZE_AFTER, frozen_heap
 
 Batch = TypeVar("Batch")
 Prepared = TypeVar("Prepared")
@@ -39,10 +39,11 @@ def pipelined(
     in the calling thread (no thread), for batches a thread would only slow down."""
     in_flight: tuple[Prepared, Future[Written]] | None = None
     with ExitStack() as stack:
-        stack.enter_context(frozen_heap())
         send = _write_now if inline else stack.enter_context(_writer_thread(name)).submit
         try:
-            for batch in batches:
+            for number, batch in enumerate(batches, 1):
+                if number == FREEZE_AFTER:  # a long run: the collector leaves older objects alone
+                    stack.enter_context(frozen_heap())
                 prepared = prepare(batch)
                 if in_flight is not None:
                     done, in_flight = in_flight, None

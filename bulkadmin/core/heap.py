@@ -5,8 +5,9 @@ instances), so collections run often; each full one walks every object the proce
 (Django, pydantic's schemas, the modules), which took a third of an import's CPU time. While
 runs last, the objects that existed before the first of them are frozen (`gc.freeze`):
 collections still free the runs' own garbage but no longer walk the rest. The last run to end
-unfreezes them, so nothing frozen is kept for good. A process that froze its objects itself (a
-server after loading its code) is left as it is.
+unfreezes them and collects in full what became garbage meanwhile, so nothing is kept for good.
+Only long runs freeze (see `FREEZE_AFTER`): a process making many short ones collects as usual.
+A process that froze its objects itself (a server after loading its code) is left as it is.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+FREEZE_AFTER = 10  # batches a run goes through before it freezes the heap (a full collection ends it)
 _lock = threading.Lock()
 _runs = 0  # runs under way in this process
 _froze = False  # whether the first of them froze the heap (nobody else had)
@@ -39,3 +41,4 @@ def frozen_heap() -> Iterator[None]:
             if _runs == 0 and _froze:
                 gc.unfreeze()
                 _froze = False
+                gc.collect()  # what became garbage while frozen

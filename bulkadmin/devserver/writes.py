@@ -63,13 +63,15 @@ class DuplicateKey(Exception):
     def __init__(self, collection: str, key_value: dict[str, Any]) -> None:
         self.key_pattern = {field: 1 for field in key_value}
         self.key_value = key_value
-        index = "_".join(f"{field}_1" for field in key_value)
+        index = "_id_" if list(key_value) == ["_id"] else "_".join(f"{field}_1" for field in key_value)
         shown = ", ".join(f"{field}: {value!r}" for field, value in key_value.items())
         super().__init__(f"E11000 duplicate key error collection: {collection} index: {index} dup key: {{ {shown} }}")
 
 
 def _duplicate_key(helper: QueryHelper, document: dict[str, Any], error: Exception) -> Exception:
     """SQLite's unique-constraint failure as MongoDB's duplicate key error (others unchanged)."""
+    if str(error).endswith("._id") and str(error).startswith("UNIQUE constraint failed: "):  # the `_id` column
+        return DuplicateKey(helper.collection.name, {"_id": document.get("_id")})
     found = _UNIQUE_FAILED.search(str(error))
     if found is None:
         return error

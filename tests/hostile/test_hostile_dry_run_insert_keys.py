@@ -66,6 +66,35 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[int]]] = {
         [4, 5],
     ),
     "refused_row_leaves_its_key": ([{"k": "a", "_id": "not an id"}, {"k": "a"}, {"k": "a"}], [3]),
+    "booleans_are_not_numbers": ([{"k": True}, {"k": 1}, {"k": False}, {"k": 0}, {"k": True}], [5]),
+    "decimals_by_value": (
+        [
+            {"k": {"$numberDecimal": "0.1"}},
+            {"k": {"$numberDecimal": "0.10"}},
+            {"k": {"$numberDecimal": "1"}},
+            {"k": 1},
+            {"k": {"$numberDecimal": "0.3"}},
+            {"k": 0.3},
+        ],
+        [2, 4],
+    ),
+    "nan_and_infinities": (  # decimals only: the model refuses a double's NaN and infinities
+        [
+            {"k": {"$numberDecimal": "NaN"}},
+            {"k": {"$numberDecimal": "-NaN"}},
+            {"k": {"$numberDecimal": "Infinity"}},
+            {"k": {"$numberDecimal": "Inf"}},
+            {"k": {"$numberDecimal": "-Infinity"}},
+        ],
+        [2, 4],
+    ),
+    "the_dry_run_s_own_placeholder_id": (
+        [
+            {"_id": {"$oid": "6472792d72756e2d726f7721"}, "k": "a"},
+            {"_id": {"$oid": "6472792d72756e2d726f7721"}, "k": "b"},
+        ],
+        [2],
+    ),
 }
 ORDERED_STOPS_FIRST = {"refused_row_leaves_its_key", "lone_surrogates"}  # row 1 refused by validation
 
@@ -178,3 +207,14 @@ def test_a_dry_run_of_random_rows_against_stored_ones_counts_as_the_real_run(db,
     dry = outcome(run(TwoKeys, path, db, dry_run=True, **options))
     assert db[TwoKeys.collection].count_documents({}) == before
     assert dry == outcome(run(TwoKeys, path, db, dry_run=False, **options))
+
+
+def test_a_repeated_id_is_named_as_the_id_in_both_runs(db, tmp_path):
+    rows = [{"_id": oid(1), "k": "a"}, {"_id": oid(1), "k": "b"}]
+    path = extended_json(tmp_path, rows)
+    db.drop_collection(Keyed.collection)
+    dry = run(Keyed, path, db, dry_run=True, extended_json=True)
+    real = run(Keyed, path, db, dry_run=False, extended_json=True)
+    assert [(error.row, error.message) for error in dry.errors] == [(2, "duplicate key (id): earlier in the file")]
+    expected = "duplicate key (id): already in the collection or earlier in the file"
+    assert [(error.row, error.message) for error in real.errors] == [(2, expected)]

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bulkadmin.bulk import pipelining
 from bulkadmin.bulk.pipelining import pipelined
 from bulkadmin.core import heap
 from bulkadmin.operations.imports import check_import_options, run_import
@@ -30,6 +31,12 @@ class Node:
 
 def settle_nothing(batch: object, written: object) -> None:
     return None
+
+
+@pytest.fixture(autouse=True)
+def freeze_from_the_first_batch(monkeypatch):
+    """Every run here freezes at its first batch (a real one waits for `FREEZE_AFTER` batches)."""
+    monkeypatch.setattr(pipelining, "FREEZE_AFTER", 1)
 
 
 def test_a_nested_run_leaves_the_heap_frozen_until_the_outer_run_ends():
@@ -191,15 +198,18 @@ def jobs_dir(tmp_path, settings):
     return settings.BULKADMIN_JOBS_DIR
 
 
-def test_garbage_cycles_made_between_many_short_runs_are_collected():
+def test_garbage_cycles_made_between_many_runs_are_collected(monkeypatch):
     """Each run freezes what is alive when it starts: garbage cycles still young then are collected
     first, not frozen and then left among the old objects, which only a full collection walks."""
     watched: list[weakref.ref[Node]] = []
-    for _ in range(5_000):
+    for number in range(2_000):
         first, second = Node(), Node()
         first.peer, second.peer = second, first
         watched.append(weakref.ref(first))
         del first, second
+        long_run = number % 100 == 0  # a few runs freeze (each ends with a full collection), most do not
+        monkeypatch.setattr(pipelining, "FREEZE_AFTER", 1 if long_run else heap.FREEZE_AFTER)
         pipelined([1], prepare=lambda b: b, write=lambda b: b, settle=settle_nothing, inline=True)
+    gc.collect(1)  # the young generations only: nothing may wait among the old objects
     assert sum(ref() is not None for ref in watched) == 0
     assert gc.get_freeze_count() == 0

@@ -132,7 +132,8 @@ class BatchWriter:
     def _message(self, error: RowError) -> str:
         """A write error in the dry run's words: a duplicate names its key, not the server's index."""
         if error.code == DUPLICATE_KEY:
-            named = [name for name in duplicated_fields(error.message) if name in self.model.model_fields]
+            fields = ["id" if name == "_id" else name for name in duplicated_fields(error.message)]
+            named = [name for name in fields if name in self.model.model_fields]
             keys = ", ".join(named or self.keys or self.model.key_fields) or "_id"
             return f"duplicate key ({keys}): already in the collection or earlier in the file"
         return error.message

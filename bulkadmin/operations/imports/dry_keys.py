@@ -14,8 +14,9 @@ import hashlib
 import re
 import time
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
-from operator import methodcaller
+from decimal import Context, Decimal
+from itertools import repeat
+from operator import is_, methodcaller
 from typing import Any, cast
 
 import bson
@@ -124,10 +125,10 @@ class DuplicateKeys:
         """Each document's value of the key; None for the `_id` of a row that gave none."""
         if paths == ("_id",):
             given = list(map(_get_id, documents))
-            placeholder = self.placeholder
-            if given.count(placeholder) == len(given):  # no row gave its own
+            placeholder = self.placeholder  # the very object: a row may give an id equal to it
+            if all(map(is_, given, repeat(placeholder))):  # no row gave its own
                 return [None] * len(given)
-            return [None if value is placeholder or value == placeholder else (value,) for value in given]
+            return [None if value is placeholder else (value,) for value in given]
         if len(paths) == 1 and "." not in paths[0]:
             return list(zip(map(methodcaller("get", paths[0]), documents)))
         return [_values(document, paths) for document in documents]
@@ -198,6 +199,19 @@ def _claim(key: Key) -> Claim:
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # text SQLite cannot hold (not UTF-8)
 
 
+def _canonical_decimal(number: Decimal) -> Any:
+    """A Decimal128's value as `_canonical` gives numbers: NaN and the infinities as doubles,
+    a value a double holds exactly as that double, any other by value (0.10 is 0.1)."""
+    if not number.is_finite():
+        return float("nan") if number.is_nan() else float(number)
+    if Decimal(float(number)) == number:
+        return _canonical(float(number))
+    return number.normalize(_DECIMAL128)
+
+
+_DECIMAL128 = Context(prec=34)  # Decimal128's precision
+
+
 def _distinct(values: Iterable[Any]) -> list[Any]:
     """`values` without repeats (as MongoDB compares them)."""
     return list({repr(_canonical(value)): value for value in values}.values())
@@ -216,8 +230,7 @@ def _canonical(value: Any) -> Any:
     if kind is float:
         return int(value) if value.is_integer() else value
     if isinstance(value, Decimal128):
-        number = value.to_decimal()
-        return _canonical(float(number)) if number.is_finite() and Decimal(float(number)) == number else value
+        return _canonical_decimal(value.to_decimal())
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo is not None else value
     if isinstance(value, dict):

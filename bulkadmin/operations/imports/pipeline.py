@@ -231,7 +231,8 @@ class _Import:
                         before.append(record)
                         before = self._retake_keys(before, at_least=size)
                     continue
-                before = self._retake_keys(before)
+                if before:
+                    before = self._retake_keys(before)
                 chunk.append(record)
                 if len(chunk) >= size:
                     yield chunk
