@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -110,3 +111,18 @@ def counts(result) -> tuple[int, ...]:
     )
     assert result.rows == sum(numbers)
     return (result.rows, *numbers)
+
+
+def key_files() -> list[int]:
+    """The sizes of the temporary SQLite files this process holds open: a dry run's key file,
+    which SQLite removes from its folder as it opens it (past the page cache) and which is gone
+    once its connection closes."""
+    sizes = []
+    for descriptor in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{descriptor}")
+            if "etilqs_" in target:  # SQLite's temporary files
+                sizes.append(os.stat(f"/proc/self/fd/{descriptor}").st_size)
+        except OSError:  # closed meanwhile
+            continue
+    return sizes

@@ -1,6 +1,7 @@
-"""The keys an import has seen in its file, held in a temporary SQLite file (stdlib `sqlite3`: no
-journal, no sync, a bounded page cache), deleted on `close`: the newest pages stay in memory and
-the rest go to disk, so memory stays flat whatever the file's size.
+"""The keys an import has seen in its file, held in a private temporary SQLite database (stdlib
+`sqlite3`: no journal, no sync, a bounded page cache): the newest pages stay in memory and the
+rest go to a file SQLite removes from the folder as soon as it opens it, so memory stays flat
+whatever the file's size and nothing is left behind, even by a killed process.
 
 A batch's keys of one kind are looked up and added by one statement, which SQLite runs without
 holding Python's lock: run from the import's writer thread, the work overlaps the next batch's
@@ -9,14 +10,10 @@ validation. Text keys and bytes keys are never equal (SQLite compares them by st
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sqlite3
-import tempfile
 from collections.abc import Collection, Iterator, Sequence
-from pathlib import Path
 
-CACHE_KIB = 16_384  # SQLite's page cache for the file: what the set holds in memory at most
+CACHE_KIB = 16_384  # SQLite's page cache: what the set holds in memory at most
 _PRAGMAS = ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", f"cache_size = -{CACHE_KIB}")
 _CHUNK = 30_000  # keys per statement, under SQLite's limit on parameters (32,766 by default)
 
@@ -27,7 +24,6 @@ class FileKeySet:
     """Keys of several kinds (the number of a unique key), each kind a table of its own."""
 
     def __init__(self) -> None:
-        self.path: Path | None = None
         self._db: sqlite3.Connection | None = None
         self._kinds: set[int] = set()
 
@@ -52,15 +48,16 @@ class FileKeySet:
             self._connection().execute(f"DELETE FROM keys_{kind} WHERE key IN ({marks})", chunk)
 
     def close(self) -> None:
-        """Forget every key and delete the file."""
+        """Forget every key (SQLite deletes the database with its connection)."""
         if self._db is not None:
             self._db.close()
             self._db = None
         self._kinds = set()
-        if self.path is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.path)
-            self.path = None
+
+    @property
+    def opened(self) -> bool:
+        """Whether the database exists (it does from the first key added until `close`)."""
+        return self._db is not None
 
     def _table(self, kind: int) -> str:
         if kind not in self._kinds:
@@ -70,10 +67,7 @@ class FileKeySet:
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
-            handle, name = tempfile.mkstemp(prefix="bulkadmin-keys-", suffix=".sqlite3")
-            os.close(handle)
-            self.path = Path(name)
-            self._db = sqlite3.connect(name, isolation_level=None, check_same_thread=False)
+            self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)  # private, temporary
             for pragma in _PRAGMAS:
                 self._db.execute(f"PRAGMA {pragma}")
             self._db.execute("BEGIN")  # one transaction for the run: pages reach the file only past the cache
