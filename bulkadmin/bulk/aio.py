@@ -17,6 +17,7 @@ from bulkadmin.bulk.batching import aiter_batches, known_total
 from bulkadmin.bulk.options import BulkOptions, Clock, build_plan, with_defaults
 from bulkadmin.bulk.plans import REFUSED_WHOLE, Find, Steps, write_failed
 from bulkadmin.bulk.results import BulkResult
+from bulkadmin.bulk.would_be import WouldBe
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_async_db
 from bulkadmin.core.registry import index_models
@@ -61,7 +62,10 @@ async def bulk_upsert(
     build_plan("upsert", model, ordered=options["ordered"], **plan_options)  # refused before the indexes
     if not dry_run and index_models(model):
         await _collection(model, options["db"]).create_indexes(index_models(model))
-    return await _run("upsert", model, docs, options, **plan_options)
+    if not dry_run:
+        return await _run("upsert", model, docs, options, **plan_options)
+    with WouldBe() as would_be:  # the dry run's would-be documents, forgotten when it ends
+        return await _run("upsert", model, docs, options, would_be=would_be, **plan_options)
 
 
 def _collection(

@@ -21,6 +21,7 @@ from bulkadmin.bulk.options import BulkOptions, Clock, build_plan, with_defaults
 from bulkadmin.bulk.pipelining import pipelined
 from bulkadmin.bulk.plans import REFUSED_WHOLE, Find, Plan, Prepared, ProgressCallback, Steps, write_failed
 from bulkadmin.bulk.results import BulkResult
+from bulkadmin.bulk.would_be import WouldBe
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.core.mongo import get_db
 from bulkadmin.core.registry import ensure_indexes
@@ -100,7 +101,7 @@ class BulkWriter:
         self.model, self.kind = model, kind
         self.plan_options = {"ordered": ordered, **plan_options}
         if kind == "upsert" and plan_options.get("dry_run"):
-            self.plan_options["would_be"] = {}  # a dry run's later batches see its earlier rows' writes
+            self.plan_options["would_be"] = WouldBe()  # a dry run's later batches see its earlier rows' writes
         build_plan(kind, model, **self.plan_options)  # a bad option is refused before anything is written
         self.collection = _collection(model, db)
         if indexes is None:  # by default as the bulk functions: an upsert's key index refuses duplicate keys
@@ -138,8 +139,10 @@ class BulkWriter:
         return clock.conclude(raise_on_error)
 
     def close(self) -> None:
-        """End the session: later writes are refused."""
+        """End the session: later writes are refused (a dry run's would-be documents are forgotten)."""
         self.closed = True
+        if "would_be" in self.plan_options:
+            self.plan_options["would_be"].close()
 
     def __enter__(self) -> BulkWriter:
         return self

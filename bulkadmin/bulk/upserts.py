@@ -4,16 +4,18 @@ new ones and write changed ones by `_id`, counting created / updated / unchanged
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
 from pymongo import DeleteOne, InsertOne, ReplaceOne, UpdateOne
 
+from bulkadmin.bulk.key_values import canonical_key, read_parts
 from bulkadmin.bulk.plans import DUPLICATE_KEY, Cut, Find, Plan, Prepared, Steps
 from bulkadmin.bulk.results import RowOutcome
 from bulkadmin.bulk.validation import RowInvalid, validate_document, validate_partial
+from bulkadmin.bulk.would_be import WouldBe
 from bulkadmin.core.documents import MongoModel, get_path, stored_key, to_storage, unflatten
 from bulkadmin.core.exceptions import InvalidSpec
 from bulkadmin.core.safety import coerce_value
@@ -27,7 +29,7 @@ class Pending:
 
     index: int
     document: dict[str, Any]
-    key: tuple[Any, ...]
+    key: str  # `canonical_key` of its key's values: equal for keys MongoDB holds equal
 
 
 class UpsertPlan(Plan):
@@ -43,7 +45,7 @@ class UpsertPlan(Plan):
         key_fields: tuple[str, ...],
         mode: str = "merge",
         on_pre_images: Callable[[list[dict[str, Any]]], None] | None = None,
-        would_be: dict[tuple[Any, ...], dict[str, Any] | None] | None = None,
+        would_be: WouldBe | None = None,
         **options: Any,
     ) -> None:
         super().__init__(model, **options)
@@ -55,8 +57,8 @@ class UpsertPlan(Plan):
         self.mode = mode
         self.on_pre_images = on_pre_images
         # A dry run's would-be writes by key (None: deleted), which later rows see as a real run's
-        # writes; shared by the plans of one session's batches.
-        self.would_be = {} if would_be is None else would_be
+        # writes; shared by the plans of one session's batches, and closed with the session.
+        self.would_be = WouldBe() if would_be is None else would_be
 
     def batch(self, prepared: list[Prepared]) -> Steps:
         accepted, cut = self._accepted(prepared)
@@ -76,17 +78,28 @@ class UpsertPlan(Plan):
             raise InvalidSpec(f"key field {missing[0]!r} is missing.", field=missing[0])
         return Pending(index, document, self._key(document))
 
-    def _key(self, document: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(_hashable(to_storage(document.get(key))) for key in self.keys)
+    def _key(self, document: dict[str, Any]) -> str:
+        return canonical_key([to_storage(document.get(key)) for key in self.keys])
 
-    def _key_filter(self, group: list[Pending]) -> dict[str, Any]:
+    def _key_values(self, row: Pending) -> list[Any]:
+        return [row.document[key] for key in self.keys]
+
+    def _key_filter(self, rows: list[Pending]) -> dict[str, Any]:
         if len(self.keys) == 1:
-            return {self.keys[0]: {"$in": [row.document[self.keys[0]] for row in group]}}
-        return {"$or": [{key: row.document[key] for key in self.keys} for row in group]}
+            return {self.keys[0]: {"$in": [row.document[self.keys[0]] for row in rows]}}
+        return {"$or": [{key: row.document[key] for key in self.keys} for row in rows]}
+
+    def _found(self, group: list[Pending]) -> Generator[Find, Any, dict[str, Any]]:
+        """The stored documents of `group`'s keys by key: one read, or one per part of at most
+        `READ_BYTES` of key values (no query may pass the server's 16 MiB)."""
+        current: dict[str, Any] = {}
+        for part in read_parts(group, self._key_values):
+            existing = yield Find(self._key_filter(part))
+            current.update((self._key(document), document) for document in existing)
+        return current
 
     def _upsert(self, group: list[Pending], *, retry: bool) -> Steps:
-        existing = yield Find(self._key_filter(group))
-        current = {self._key(document): document for document in existing}
+        current = yield from self._found(group)
         if self.dry_run:
             current = self._as_if_written(group, current)
         requests, op_rows, pre_images, unchanged = [], [], [], []
@@ -121,28 +134,28 @@ class UpsertPlan(Plan):
         self._count_unchanged(unchanged)
         self._conclude(cut)
 
-    def _as_if_written(self, group: list[Pending], found: dict[tuple[Any, ...], Any]) -> dict[tuple[Any, ...], Any]:
+    def _as_if_written(self, group: list[Pending], found: dict[str, Any]) -> dict[str, Any]:
         """The documents of `group`'s keys as a real run would find them, after this dry run's
         earlier rows (`found` is what the collection holds)."""
         current = dict(found)
-        for row in group:
-            if row.key in self.would_be:
-                document = self.would_be[row.key]
-                if document is None:
-                    current.pop(row.key, None)
-                else:
-                    current[row.key] = document
+        for key, document in self.would_be.get([row.key for row in group]).items():
+            if document is None:
+                current.pop(key, None)
+            else:
+                current[key] = document
         return current
 
-    def _remember(self, kinds: list[RowOutcome], op_rows: list[Pending], current: dict[tuple[Any, ...], Any]) -> None:
+    def _remember(self, kinds: list[RowOutcome], op_rows: list[Pending], current: dict[str, Any]) -> None:
         """Keep what each written row of a dry run would leave under its key."""
+        leaves: dict[str, dict[str, Any] | None] = {}
         for kind, row in zip(kinds, op_rows, strict=True):
             if kind == RowOutcome.DELETED:
-                self.would_be[row.key] = None
+                leaves[row.key] = None
             elif kind == RowOutcome.CREATED:
-                self.would_be[row.key] = {"_id": ObjectId(), **to_storage(row.document)}
+                leaves[row.key] = {"_id": ObjectId(), **to_storage(row.document)}
             else:
-                self.would_be[row.key] = self._updated(to_storage(current[row.key]), row.document)
+                leaves[row.key] = self._updated(to_storage(current[row.key]), row.document)
+        self.would_be.put(leaves)
 
     def _updated(self, stored: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
         if self.mode == "replace":
@@ -249,7 +262,7 @@ def _missing_parent(stored: dict[str, Any], path: str) -> str:
 def split_on_duplicate_keys(rows: Iterable[Pending]) -> Iterable[list[Pending]]:
     """Cut a batch wherever a key repeats, so a later row sees the earlier row's write."""
     group: list[Pending] = []
-    seen: set[tuple[Any, ...]] = set()
+    seen: set[str] = set()
     for row in rows:
         if row.key in seen:
             yield group
@@ -258,11 +271,3 @@ def split_on_duplicate_keys(rows: Iterable[Pending]) -> Iterable[list[Pending]]:
         seen.add(row.key)
     if group:
         yield group
-
-
-def _hashable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return tuple(sorted((key, _hashable(item)) for key, item in value.items()))
-    if isinstance(value, list):
-        return tuple(_hashable(item) for item in value)
-    return value

@@ -9,20 +9,17 @@ without any duplicate, the usual one, is settled with set operations, not row by
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 import time
-from collections.abc import Iterable, Iterator
-from decimal import Context, Decimal
+from collections.abc import Iterable
 from itertools import repeat
 from operator import is_, methodcaller
 from typing import Any, cast
 
-import bson
-from bson.decimal128 import Decimal128
 from pymongo.database import Database
 
+from bulkadmin.bulk.key_values import canonical, canonical_key, read_parts
 from bulkadmin.core.documents import MongoModel, get_path
 from bulkadmin.core.registry import index_models
 from bulkadmin.operations.imports.key_set import FileKeySet
@@ -31,7 +28,6 @@ Key = tuple[Any, ...]
 Claim = str | bytes  # what stands for a key: its text, or a digest
 RECHECK_EMPTY = 1.0  # seconds: how long a collection found empty is taken to stay empty
 TEXT_KEY_CHARS = 64  # a longer text key is kept as its digest: the key file grows by 16 bytes a key, not its length
-READ_BYTES = 8 << 20  # the most key values one read of stored keys sends (the server takes 16 MiB)
 
 
 class DuplicateKeys:
@@ -102,7 +98,7 @@ class DuplicateKeys:
             return stored
         for number, paths in enumerate(self.keys):
             wanted = {claim: key for claim, key in zip(claims[number], columns[number], strict=True) if key is not None}
-            for part in _parts(list(wanted.values())):
+            for part in read_parts(list(wanted.values()), lambda key: key):
                 for document in self.collection.find(_query(paths, part), {path: 1 for path in paths}):
                     claim = _claim(_values(document, paths))
                     if claim in wanted:
@@ -144,30 +140,6 @@ def _query(paths: tuple[str, ...], keys: list[Key]) -> dict[str, Any]:
     return {path: {"$in": _distinct(key[n] for key in keys)} for n, path in enumerate(paths)}
 
 
-def _parts(keys: list[Key]) -> Iterator[list[Key]]:
-    """`keys` in parts whose values take at most `READ_BYTES` (all at once, the usual case), so
-    that no read is larger than the server takes."""
-    part: list[Key] = []
-    size = 0
-    for key in keys:
-        grown = size + _size(key)
-        if part and grown > READ_BYTES:
-            yield part
-            part, grown = [], _size(key)
-        part.append(key)
-        size = grown
-    if part:
-        yield part
-
-
-def _size(key: Key) -> int:
-    """No less than the bytes `key`'s values take in a query (text counted at 4 bytes a character)."""
-    return sum(
-        4 * len(value) if type(value) is str else len(bson.encode({"": value})) if value is not None else 1
-        for value in key
-    )
-
-
 def _values(document: dict[str, Any], paths: tuple[str, ...]) -> Key:
     """The document's values at `paths`, None where missing (a unique index holds it as null)."""
     return tuple(get_path(document, path) if "." in path else document.get(path) for path in paths)
@@ -192,49 +164,13 @@ def _claim(key: Key) -> Claim:
     digesting its canonical form."""
     if len(key) == 1 and type(key[0]) is str and len(key[0]) <= TEXT_KEY_CHARS and not _LONE_SURROGATE.search(key[0]):
         return key[0]
-    text = repr(tuple(map(_canonical, key)))
+    text = canonical_key(key)
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # text SQLite cannot hold (not UTF-8)
 
 
-def _canonical_decimal(number: Decimal) -> Any:
-    """A Decimal128's value as `_canonical` gives numbers: NaN and the infinities as doubles,
-    a value a double holds exactly as that double, any other by value (0.10 is 0.1)."""
-    if not number.is_finite():
-        return float("nan") if number.is_nan() else float(number)
-    if Decimal(float(number)) == number:
-        return _canonical(float(number))
-    return number.normalize(_DECIMAL128)
-
-
-_DECIMAL128 = Context(prec=34)  # Decimal128's precision
-
-
 def _distinct(values: Iterable[Any]) -> list[Any]:
     """`values` without repeats (as MongoDB compares them)."""
-    return list({repr(_canonical(value)): value for value in values}.values())
-
-
-def _canonical(value: Any) -> Any:
-    """`value` in a form whose `repr` is equal for values MongoDB compares equal: numbers by
-    value (1 is 1.0 but not true), datetimes as naive UTC, documents field by field in order."""
-    kind = type(value)
-    if kind is str or value is None:
-        return value
-    if kind is bool:
-        return ("bool", value)
-    if isinstance(value, int):
-        return int(value)
-    if kind is float:
-        return int(value) if value.is_integer() else value
-    if isinstance(value, Decimal128):
-        return _canonical_decimal(value.to_decimal())
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo is not None else value
-    if isinstance(value, dict):
-        return ("document", *((name, _canonical(item)) for name, item in value.items()))
-    if isinstance(value, list):
-        return ("array", *map(_canonical, value))
-    return value
+    return list({repr(canonical(value)): value for value in values}.values())
