@@ -28,7 +28,11 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def index_key(stored: str | None) -> str:
-    """SQL function: the key of a stored value (`data -> '$.f'`: JSON text, NULL when missing)."""
+    """SQL function: the key of a stored value (`data -> '$.f'`: JSON text, NULL when missing).
+    Plain ASCII text, the usual key, is written without being read (its JSON is what `json.dumps`
+    would write)."""
+    if stored is not None and stored[:1] == '"' and stored.isascii() and "\\" not in stored:
+        return f'["string",{stored}]'
     return json.dumps(_key(None if stored is None else values.loads(stored)), separators=(",", ":"))
 
 
