@@ -9,7 +9,8 @@ alternates the two R times, for a server whose speed drifts); empties the collec
 `import_csv --dry-run` (parse, validate, and find keys stored or repeated in the file, as before a
 first import), alternating it with the same run's floor: the file read by `csv.reader` into dicts
 and validated by pydantic alone, a batch per call. Prints rows/s for each, the ratios and the peak
-RSS (`--dry-run-only` skips the insert rounds). Uses MONGODB_URI when set, else a private embedded
+RSS (`--dry-run-only` skips the insert rounds; `--dry-run-mode merge` dry-runs a merge by email).
+Uses MONGODB_URI when set, else a private embedded
 server; Django's own tables go to a throwaway SQLite file. Targets: ratio >= 0.8, peak RSS < 200
 MB at 1M rows, dry-run >= 100k rows/s with the same bounded memory.
 """
@@ -155,6 +156,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=1, help="Alternate import and raw runs this many times.")
     parser.add_argument("--dry-run-only", action="store_true", help="Time only the dry run and its floor.")
+    parser.add_argument(
+        "--dry-run-mode", choices=("insert", "merge"), default="insert", help="The dry run's mode (merge: by email)."
+    )
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-import-"))
     database = work / "django.sqlite3"
@@ -229,7 +233,8 @@ def dry_run_rounds(options: argparse.Namespace, path: Path, db, model, env: dict
     dry_rates, floor_rates, peaks = [], [], []
     for number in range(1, options.rounds + 1):
         floor_rates.append(validation_floor(path, model, options.batch_size))
-        dry = run_child([str(path), "--dry-run", "--batch-size", str(options.batch_size)], env)
+        mode = ["--mode", "merge", "--key", "email"] if options.dry_run_mode == "merge" else []
+        dry = run_child([str(path), "--dry-run", *mode, "--batch-size", str(options.batch_size)], env)
         assert dry["counts"]["inserted"] == options.rows, f"the dry run refused rows: {dry['counts']}"
         assert db[model.collection].count_documents({}) == 0, "the dry run stored documents"
         dry_rates.append(options.rows / dry["counts"]["elapsed"])
