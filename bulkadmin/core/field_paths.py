@@ -57,9 +57,16 @@ class Target:
 
 
 def resolve(root: type[BaseModel], path: Any, *, update: bool = False) -> Target:
-    """The `Target` of `path` written with field names; `update` allows positional parts."""
+    """The `Target` of `path` written with field names; `update` allows positional parts.
+    Remembered per model and path: a partial row's fields are resolved once per import, not
+    once per row."""
     if not isinstance(path, str) or not path:
         raise InvalidSpec(f"A field path must be a non-empty string, got {path!r}.", field=str(path))
+    return _resolved(root, path, update)
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(root: type[BaseModel], path: str, update: bool) -> Target:
     annotation: Any = root
     stored: list[str] = []
     info: FieldInfo | None = None
