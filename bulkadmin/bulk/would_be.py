@@ -1,8 +1,6 @@
-"""What a dry run's upserts would leave under each key, kept in a private temporary SQLite
-database (stdlib `sqlite3`: one transaction, no journal, no sync, a bounded page cache): the
-newest pages stay in memory and the rest go to a file SQLite removes from its folder as it opens
-it, so memory stays flat whatever the import's size and nothing is left behind, even by a killed
-process. The database exists from the first remembered write until `close`.
+"""What a dry run's upserts would leave under each key, kept in a scratch database
+(`core.scratch`: memory flat whatever the import's size, nothing left behind, even by a killed
+process). The database exists from the first remembered write until `close`.
 
 Documents are kept BSON-encoded with the codec options the product reads with, so they come back
 as a read would return them (Int64, Decimal128, tz-aware UTC datetimes). Keys are
@@ -14,23 +12,22 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import bson
 from bson.binary import UuidRepresentation
 from bson.codec_options import CodecOptions
 
+from bulkadmin.bulk.key_values import TEXT_KEY_CHARS
 from bulkadmin.core.mongo import CLIENT_OPTIONS
+from bulkadmin.core.scratch import PARAMETERS, chunks, scratch_database
 
-CACHE_KIB = 16_384  # SQLite's page cache: what the documents hold in memory at most
 CODEC_OPTIONS: CodecOptions[dict[str, Any]] = CodecOptions(
     tz_aware=CLIENT_OPTIONS["tz_aware"],
     uuid_representation=getattr(UuidRepresentation, CLIENT_OPTIONS["uuidRepresentation"].upper()),
 )
-TEXT_KEY_CHARS = 64  # a longer key is kept as its digest
-_PRAGMAS = ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", f"cache_size = -{CACHE_KIB}")
-_CHUNK = 15_000  # rows per statement: two parameters each, under SQLite's limit (32,766)
+_CHUNK = PARAMETERS // 2  # rows per statement: two parameters each
 
 Stored = str | bytes
 
@@ -53,7 +50,7 @@ class WouldBe:
             return {}
         wanted = {_stored(key): key for key in keys}
         found: dict[str, dict[str, Any] | None] = {}
-        for chunk in _chunks(list(wanted)):
+        for chunk in chunks(list(wanted), _CHUNK):
             marks = ",".join("?" * len(chunk))
             for stored, data in self._db.execute(f"SELECT key, document FROM would_be WHERE key IN ({marks})", chunk):
                 found[wanted[stored]] = None if data is None else bson.decode(data, CODEC_OPTIONS)
@@ -65,7 +62,7 @@ class WouldBe:
             return
         db = self._connection()
         rows = [(_stored(key), _encoded(document)) for key, document in documents.items()]
-        for chunk in _chunks(rows):
+        for chunk in chunks(rows, _CHUNK):
             values = [value for row in chunk for value in row]
             db.execute(f"INSERT OR REPLACE INTO would_be VALUES {','.join(['(?,?)'] * len(chunk))}", values)
 
@@ -83,11 +80,8 @@ class WouldBe:
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
-            self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)  # private, temporary
-            for pragma in _PRAGMAS:
-                self._db.execute(f"PRAGMA {pragma}")
+            self._db = scratch_database()
             self._db.execute("CREATE TABLE would_be (key PRIMARY KEY, document BLOB)")
-            self._db.execute("BEGIN")  # one transaction for the run: pages reach the disk only past the cache
         return self._db
 
 
@@ -100,8 +94,3 @@ def _stored(key: str) -> Stored:
     if len(key) <= TEXT_KEY_CHARS:
         return key
     return hashlib.blake2b(key.encode(), digest_size=16).digest()
-
-
-def _chunks(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(rows), _CHUNK):
-        yield rows[start : start + _CHUNK]

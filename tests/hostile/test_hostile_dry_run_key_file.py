@@ -11,7 +11,8 @@ import threading
 
 import pytest
 
-from bulkadmin.operations.imports import check_import_options, key_set, run_import
+from bulkadmin.core import scratch
+from bulkadmin.operations.imports import check_import_options, run_import
 from bulkadmin.operations.imports.sources import ImportFileError
 from project.collections import User
 from tests.imports.conftest import key_files, user_rows, write_csv
@@ -46,7 +47,7 @@ def stop_at(call: int, error: BaseException, seen: list[tuple[int, int]]):
 
 @pytest.mark.parametrize("error", [RuntimeError("stop"), KeyboardInterrupt()], ids=["error", "ctrl_c"])
 def test_a_dry_run_stopped_by_its_progress_callback_closes_its_key_file(db, tmp_path, monkeypatch, error):
-    monkeypatch.setattr(key_set, "_PRAGMAS", (*key_set._PRAGMAS, "cache_size = -64"))  # keys past 64 KiB on disk
+    monkeypatch.setattr(scratch, "CACHE_KIB", 64)  # keys past 64 KiB on disk
     rows = [f"U{n},{'u' * 40}{n}@example.com,{n % 90}" for n in range(3_000)]  # text keys, under 64 characters
     path = write_csv(tmp_path / "rows.csv", "name,email,age", rows)
     before, seen = key_files(), []
@@ -99,7 +100,7 @@ def test_two_dry_runs_at_once_each_keep_their_keys_apart(db, tmp_path):
 def test_long_keys_take_their_digest_s_room_in_the_key_file(db, tmp_path, monkeypatch):
     """40,000 emails of 1,000 characters (40 MB of keys), with a page cache of 64 KiB: the file
     keeps 16 bytes a key."""
-    monkeypatch.setattr(key_set, "_PRAGMAS", (*key_set._PRAGMAS, "cache_size = -64"))
+    monkeypatch.setattr(scratch, "CACHE_KIB", 64)
     rows = [f"U{n},{'u' * 1_000}{n}@example.com,{n % 90}" for n in range(40_000)]
     rows[30_000] = f"Again,{'u' * 1_000}7@example.com,1"
     path = write_csv(tmp_path / "long.csv", "name,email,age", rows)

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from bson import json_util
 
-from bulkadmin.bulk import BulkWriter, bulk_upsert, would_be
+from bulkadmin.bulk import BulkWriter, bulk_upsert
+from bulkadmin.core import scratch
 from bulkadmin.core.documents import MongoModel
 from bulkadmin.operations.imports import ImportProgress, check_import_options, run_import
 from project.collections import User
@@ -111,7 +112,7 @@ def run_with_progress(path: Path, db, progress: Callable[[ImportProgress], None]
 @pytest.fixture
 def small_cache(monkeypatch) -> None:
     """Would-be documents past 64 KiB go to disk (where `key_files` sees them)."""
-    monkeypatch.setattr(would_be, "_PRAGMAS", (*would_be._PRAGMAS, "cache_size = -64"))
+    monkeypatch.setattr(scratch, "CACHE_KIB", 64)
 
 
 @pytest.mark.parametrize("batch_size", [1, 2, 1000])

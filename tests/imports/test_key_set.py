@@ -4,7 +4,7 @@ page cache the keys go to a file no folder shows, closed (and so deleted) with t
 
 from __future__ import annotations
 
-from bulkadmin.operations.imports import key_set
+from bulkadmin.core import scratch
 from bulkadmin.operations.imports.key_set import FileKeySet
 from tests.imports.conftest import key_files
 
@@ -23,7 +23,7 @@ def test_new_keys_are_told_from_those_held_before():
 
 
 def test_keys_past_the_page_cache_go_to_a_file_closed_with_the_set(monkeypatch):
-    monkeypatch.setattr(key_set, "_PRAGMAS", (*key_set._PRAGMAS, "cache_size = -64"))  # 64 KiB
+    monkeypatch.setattr(scratch, "CACHE_KIB", 64)  # 64 KiB
     before = key_files()
     keys = FileKeySet()
     batch = [f"user{number}@example.com" for number in range(20_000)]

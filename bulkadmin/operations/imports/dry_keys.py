@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from pymongo.database import Database
 
-from bulkadmin.bulk.key_values import canonical, canonical_key, read_parts
+from bulkadmin.bulk.key_values import TEXT_KEY_CHARS, canonical, canonical_key, read_parts
 from bulkadmin.core.documents import MongoModel, get_path
 from bulkadmin.core.registry import index_models
 from bulkadmin.operations.imports.key_set import FileKeySet
@@ -27,7 +27,6 @@ from bulkadmin.operations.imports.key_set import FileKeySet
 Key = tuple[Any, ...]
 Claim = str | bytes  # what stands for a key: its text, or a digest
 RECHECK_EMPTY = 1.0  # seconds: how long a collection found empty is taken to stay empty
-TEXT_KEY_CHARS = 64  # a longer text key is kept as its digest: the key file grows by 16 bytes a key, not its length
 
 
 class DuplicateKeys:

@@ -1,7 +1,5 @@
-"""The keys an import has seen in its file, held in a private temporary SQLite database (stdlib
-`sqlite3`: no journal, no sync, a bounded page cache): the newest pages stay in memory and the
-rest go to a file SQLite removes from the folder as soon as it opens it, so memory stays flat
-whatever the file's size and nothing is left behind, even by a killed process.
+"""The keys an import has seen in its file, held in a scratch database (`core.scratch`: memory
+flat whatever the file's size, nothing left behind, even by a killed process).
 
 A batch's keys of one kind are looked up and added by one statement, which SQLite runs without
 holding Python's lock: run from the import's writer thread, the work overlaps the next batch's
@@ -11,11 +9,11 @@ validation. Text keys and bytes keys are never equal (SQLite compares them by st
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection
 
-CACHE_KIB = 16_384  # SQLite's page cache: what the set holds in memory at most
-_PRAGMAS = ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", f"cache_size = -{CACHE_KIB}")
-_CHUNK = 30_000  # keys per statement, under SQLite's limit on parameters (32,766 by default)
+from bulkadmin.core.scratch import PARAMETERS, chunks, scratch_database
+
+_CHUNK = PARAMETERS  # keys per statement
 
 Key = str | bytes
 
@@ -33,7 +31,7 @@ class FileKeySet:
         per key would take back each time.)"""
         table, db = self._table(kind), self._connection()
         held: set[Key] = set()
-        for chunk in _chunks(list(keys)):
+        for chunk in chunks(list(keys), _CHUNK):
             marks = ",".join("?" * len(chunk))
             held.update(key for (key,) in db.execute(f"SELECT key FROM {table} WHERE key IN ({marks})", chunk))
             db.execute(f"INSERT OR IGNORE INTO {table} VALUES {','.join(['(?)'] * len(chunk))}", chunk)
@@ -43,7 +41,7 @@ class FileKeySet:
         """Remove `keys` of `kind` (added, then not taken)."""
         if kind not in self._kinds:
             return
-        for chunk in _chunks(list(keys)):
+        for chunk in chunks(list(keys), _CHUNK):
             marks = ",".join("?" * len(chunk))
             self._connection().execute(f"DELETE FROM keys_{kind} WHERE key IN ({marks})", chunk)
 
@@ -67,13 +65,5 @@ class FileKeySet:
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
-            self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)  # private, temporary
-            for pragma in _PRAGMAS:
-                self._db.execute(f"PRAGMA {pragma}")
-            self._db.execute("BEGIN")  # one transaction for the run: pages reach the file only past the cache
+            self._db = scratch_database()
         return self._db
-
-
-def _chunks(keys: Sequence[Key]) -> Iterator[Sequence[Key]]:
-    for start in range(0, len(keys), _CHUNK):
-        yield keys[start : start + _CHUNK]
